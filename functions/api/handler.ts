@@ -1,0 +1,123 @@
+/** The HTTP API: a small route table over the shared JobsService. Built by a factory with injected deps. */
+import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
+import { ConflictError, ErrorCode, NotFoundError, ValidationError, VerityError, type Job } from '../../shared/src/core/index.js';
+import type { Principal } from '../../shared/src/auth/principal.js';
+import type { Runtime } from '../../shared/src/runtime.js';
+import { EnqueueRequestSchema, JobIdSchema, WorkerUpdateSchema } from '../../shared/src/schemas.js';
+import { jobView, transitionView } from '../../shared/src/views.js';
+import { handleError, parseBody, sendError } from './http.js';
+
+type Handler = (ctx: { req: Request; res: Response; rt: Runtime; who: Principal; id: string }) => Promise<void>;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  auth: boolean;
+  run: Handler;
+}
+
+const ID = '([^/]+)';
+
+const routes: Route[] = [
+  {
+    method: 'POST',
+    pattern: /^\/api\/jobs\/?$/,
+    auth: true,
+    run: async ({ req, res, rt, who }) => {
+      const body = parseBody(req, EnqueueRequestSchema);
+      try {
+        const { created, job } = await rt.jobs.enqueue(who, body);
+        res.status(created ? 201 : 200).json({ job: jobView(job) });
+      } catch (err) {
+        if (err instanceof ConflictError && err.code === ErrorCode.ACTIVE_JOB_EXISTS) {
+          const holder = (err.details as { activeJob: Job }).activeJob;
+          sendError(res, new ConflictError(err.code, err.message), { activeJob: jobView(holder) });
+          return;
+        }
+        throw err;
+      }
+    },
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/api/jobs/${ID}$`),
+    auth: true,
+    run: async ({ req, res, rt, who, id }) => {
+      const verify = req.query.verify === 'true' || req.query.verify === '1';
+      res.status(200).json({ job: jobView(await rt.jobs.read(who, id, { verify })) });
+    },
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/api/jobs/${ID}/reconcile$`),
+    auth: true,
+    run: async ({ res, rt, who, id }) => {
+      res.status(200).json({ report: await rt.jobs.reconcile(who, id) });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/api/jobs/${ID}/history$`),
+    auth: true,
+    run: async ({ res, rt, who, id }) => {
+      res.status(200).json({ transitions: (await rt.jobs.history(who, id)).map(transitionView) });
+    },
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/api/jobs/${ID}/cancel$`),
+    auth: true,
+    run: async ({ res, rt, who, id }) => {
+      res.status(202).json({ job: jobView(await rt.jobs.cancel(who, id)) });
+    },
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/api/jobs/${ID}/updates$`),
+    auth: true,
+    run: async ({ req, res, rt, who, id }) => {
+      const raw = (req.body ?? {}) as Record<string, unknown>;
+      if (typeof raw === 'object' && raw !== null && raw.jobId !== undefined && raw.jobId !== id) {
+        throw new ValidationError('jobId in the body does not match the path', [{ field: 'jobId', message: 'must match the path' }]);
+      }
+      const update = parseBody(req, WorkerUpdateSchema.omit({ jobId: true }).extend({ jobId: JobIdSchema.optional() }));
+      const result = await rt.jobs.report(who, { ...update, jobId: id }, update.id ? `update:${update.id}` : undefined);
+      res.status(202).json({ outcome: result.outcome });
+    },
+  },
+];
+
+function match(method: string, path: string): { route: Route; id: string } | 'method' | null {
+  let pathMatched = false;
+  for (const route of routes) {
+    const m = route.pattern.exec(path);
+    if (!m) continue;
+    pathMatched = true;
+    if (route.method === method) return { route, id: m[1] ?? '' };
+  }
+  return pathMatched ? 'method' : null;
+}
+
+export function createApiHandler(getRuntime: () => Runtime): HttpFunction {
+  return async (req: Request, res: Response) => {
+    const rt = getRuntime();
+    try {
+      const path = req.path.replace(/\/+$/, '') || '/';
+      if (path === '/healthz') {
+        res.status(200).json({ ok: true });
+        return;
+      }
+      const found = match(req.method, path);
+      if (found === null) throw new NotFoundError(`no route for ${req.method} ${path}`);
+      if (found === 'method') throw new VerityError(ErrorCode.METHOD_NOT_ALLOWED, `${req.method} not allowed on ${path}`, 405);
+      if (found.id !== '' && !JobIdSchema.safeParse(found.id).success) throw new NotFoundError(`job ${found.id} not found`);
+      const who = await rt.auth.authenticate(req.headers.authorization);
+      if (who.workerJobId !== null && !(found.route.pattern.source.endsWith('updates$') && found.id === who.workerJobId)) {
+        throw new NotFoundError('not found');
+      }
+      await found.route.run({ req, res, rt, who, id: found.id });
+    } catch (err) {
+      handleError(res, err, rt.log);
+    }
+  };
+}

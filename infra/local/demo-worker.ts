@@ -1,0 +1,72 @@
+/**
+ * The local stack's demo worker for type `demo-render`. Input: durationMs, steps, and a fault to show what
+ * Verity recovers from: none | crash (dies mid-way, says nothing) | hang (stops making progress) |
+ * silent (does the work, writes the output, never reports) | fail (reports a non-retryable failure).
+ */
+import { Storage } from '@google-cloud/storage';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DemoRenderInput } from '../../shared/src/config/job-types.js';
+import { parseGcsUri } from '../../shared/src/evidence/gcs-uri.js';
+
+const jobId = process.env.VERITY_JOB_ID ?? '';
+const attempt = Number(process.env.VERITY_ATTEMPT ?? '1');
+const apiUrl = process.env.VERITY_API_URL ?? 'http://127.0.0.1:8080';
+const token = process.env.VERITY_WORKER_TOKEN ?? '';
+const input = DemoRenderInput.parse(JSON.parse(process.env.VERITY_INPUT ?? '{}'));
+const outputs = JSON.parse(process.env.VERITY_OUTPUTS ?? '[]') as string[];
+const storage = new Storage({
+  projectId: process.env.GOOGLE_CLOUD_PROJECT ?? 'verity-local',
+  ...(process.env.VERITY_GCS_ENDPOINT ? { apiEndpoint: process.env.VERITY_GCS_ENDPOINT, useAuthWithCustomEndpoint: false } : {}),
+});
+
+async function report(kind: string, extra: Record<string, unknown> = {}): Promise<void> {
+  try {
+    const res = await fetch(`${apiUrl}/api/jobs/${jobId}/updates`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ kind, attempt, ...extra }),
+    });
+    if (!res.ok) process.stderr.write(`report ${kind}: HTTP ${res.status} ${await res.text()}\n`);
+  } catch (err) {
+    process.stderr.write(`report ${kind} failed: ${(err as Error).message}\n`);
+  }
+}
+
+async function writeOutputs(): Promise<void> {
+  for (const uri of outputs) {
+    const loc = parseGcsUri(uri);
+    if (!loc) continue;
+    await storage.bucket(loc.bucket).file(loc.name).save(`demo render of ${jobId}, attempt ${attempt}\n`, { resumable: false, contentType: 'video/mp4' });
+  }
+}
+
+async function main(): Promise<void> {
+  const stepMs = input.durationMs / input.steps;
+  const names = Array.from({ length: input.steps }, (_, i) => `step-${i + 1}`);
+  if (input.fault === 'silent') {
+    await sleep(input.durationMs);
+    await writeOutputs();
+    return;
+  }
+  await report('started');
+  for (let i = 0; i < input.steps; i++) {
+    if (input.fault === 'crash' && i >= Math.floor(input.steps / 2)) process.exit(1);
+    if (input.fault === 'hang' && i >= 1) {
+      setInterval(() => undefined, 60_000); // alive, silent, no progress: only a deadline notices
+      return new Promise<void>(() => undefined);
+    }
+    await sleep(stepMs);
+    await report('progress', { progress: { pct: Math.round(((i + 1) / input.steps) * 100), step: names[i], completedSteps: names.slice(0, i + 1) } });
+  }
+  if (input.fault === 'fail') {
+    await report('failed', { error: { code: 'RENDER_FAILED', message: 'the demo renderer was told to fail', retryable: false } });
+    process.exit(1);
+  }
+  await writeOutputs();
+  await report('succeeded');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`demo worker: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,336 @@
+/**
+ * The real local services (Firestore emulator, Pub/Sub emulator, fake-gcs-server) as child processes, each
+ * in its own process group with its output in a log file, plus the REST helpers to set them up.
+ *
+ * Stopping kills the whole process group (gcloud → shell script → java), SIGTERM first, SIGKILL after a
+ * grace period, and waits until no process of the group is left. Groups still alive when this Node
+ * process exits are SIGKILLed synchronously, so a crash does not leave emulators behind.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+// ---------------------------------------------------------------------------------------------------
+// Process groups
+
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ManagedProcess {
+  name: string;
+  pid: number;
+  /** Where its output goes, when it goes to a file. */
+  logFile: string | undefined;
+  /** Resolves when the group leader exits (or could not start: code null, signal null). */
+  exited: Promise<ProcessExit>;
+  hasExited(): boolean;
+  /** Kills the whole process group: SIGTERM, then SIGKILL after graceMs; resolves when the group is gone. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export type ProcessOutput =
+  | { kind: 'file'; path: string }
+  /** Each line of stdout/stderr is written to `to` (default: this process's stdout) as "[prefix] line". */
+  | { kind: 'prefix'; prefix: string; to?: NodeJS.WritableStream };
+
+export interface SpawnManagedOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  output: ProcessOutput;
+}
+
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const pgid of liveGroups) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitGroupGone(pgid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (groupAlive(pgid)) {
+    if (Date.now() >= deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
+/** Spawns `command args` as the leader of a new process group (setsid), output to a file or prefixed lines. */
+export function spawnManaged(name: string, command: string, args: string[], opts: SpawnManagedOptions): ManagedProcess {
+  installExitHook();
+  let fd: number | undefined;
+  if (opts.output.kind === 'file') fd = openSync(opts.output.path, 'w');
+  const child = spawn(command, args, {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    detached: true,
+    stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
+  });
+  if (fd !== undefined) closeSync(fd);
+  if (opts.output.kind === 'prefix') {
+    const to = opts.output.to ?? process.stdout;
+    const prefix = opts.output.prefix;
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream) createInterface({ input: stream }).on('line', (line) => to.write(`[${prefix}] ${line}\n`));
+    }
+  }
+  const pid = child.pid;
+  let done = false;
+  const exited = new Promise<ProcessExit>((resolve) => {
+    child.once('error', () => {
+      done = true;
+      resolve({ code: null, signal: null });
+    });
+    child.once('exit', (code, signal) => {
+      done = true;
+      resolve({ code, signal });
+    });
+  });
+  if (pid !== undefined) liveGroups.add(pid);
+  return {
+    name,
+    pid: pid ?? -1,
+    logFile: opts.output.kind === 'file' ? opts.output.path : undefined,
+    exited,
+    hasExited: () => done,
+    async stop(graceMs = 5000): Promise<void> {
+      if (pid === undefined) return;
+      if (groupAlive(pid)) {
+        signalGroup(pid, 'SIGTERM');
+        if (!(await waitGroupGone(pid, graceMs))) {
+          signalGroup(pid, 'SIGKILL');
+          await waitGroupGone(pid, 5000);
+        }
+      }
+      liveGroups.delete(pid);
+    },
+  };
+}
+
+/** The last lines of a log file, indented, for error messages ('' when unreadable). */
+export function logTail(path: string | undefined, lines = 15): string {
+  if (!path) return '';
+  try {
+    const text = readFileSync(path, 'utf8').trimEnd();
+    if (!text) return '';
+    return '\n' + text.split('\n').slice(-lines).map((l) => `    ${l}`).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+export interface WaitReadyOptions {
+  what: string;
+  where: string;
+  timeoutMs: number;
+  proc?: ManagedProcess;
+  intervalMs?: number;
+}
+
+/** Polls `probe` until it answers true; fails early when `proc` exits, or after the timeout. */
+export async function waitUntilReady(probe: () => Promise<boolean>, o: WaitReadyOptions): Promise<void> {
+  const deadline = Date.now() + o.timeoutMs;
+  const seeLog = o.proc?.logFile ? ` — see ${o.proc.logFile}` : '';
+  for (;;) {
+    if (o.proc?.hasExited()) {
+      const exit = await o.proc.exited;
+      const how = exit.signal ? `signal ${exit.signal}` : exit.code === null ? 'could not start' : `exit code ${exit.code}`;
+      throw new Error(`${o.what} stopped before it was ready at ${o.where} (${how})${seeLog}${logTail(o.proc.logFile)}`);
+    }
+    if (await probe().catch(() => false)) return;
+    if (Date.now() >= deadline) {
+      throw new Error(`${o.what} did not become ready at ${o.where} within ${Math.round(o.timeoutMs / 1000)} s${seeLog}${logTail(o.proc?.logFile)}`);
+    }
+    await sleep(o.intervalMs ?? 200);
+  }
+}
+
+/** GET url; true when `accept(status, body)` says so. Network errors reject (waitUntilReady maps them to false). */
+export async function httpProbe(url: string, accept: (status: number, body: string) => boolean): Promise<boolean> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  return accept(res.status, await res.text());
+}
+
+/** True once something accepts TCP connections on host:port (no request is sent). */
+export function tcpProbe(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.setTimeout(2000);
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Services
+
+export interface RunningService {
+  name: string;
+  /** host:port, the value of FIRESTORE_EMULATOR_HOST / PUBSUB_EMULATOR_HOST. */
+  hostPort: string;
+  /** http://host:port */
+  url: string;
+  logFile: string;
+  /** Resolves when the service's process exits (expectedly or not). */
+  exited: Promise<ProcessExit>;
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  host: string;
+  port: number;
+  logDir: string;
+  /** Readiness timeout; default 120 s (two JVMs starting at once on a small CI machine are slow). */
+  timeoutMs?: number;
+}
+
+const DEFAULT_READY_TIMEOUT_MS = 120_000;
+
+async function startService(
+  name: string, what: string, o: ServiceOptions, command: string, args: string[],
+  probe: (url: string) => Promise<boolean>, env?: NodeJS.ProcessEnv,
+): Promise<RunningService> {
+  mkdirSync(o.logDir, { recursive: true });
+  const logFile = join(o.logDir, `${name}.log`);
+  const hostPort = `${o.host}:${o.port}`;
+  const url = `http://${hostPort}`;
+  const proc = spawnManaged(name, command, args, {
+    env: { ...process.env, CLOUDSDK_CORE_DISABLE_PROMPTS: '1', ...env },
+    output: { kind: 'file', path: logFile },
+  });
+  try {
+    await waitUntilReady(() => probe(url), { what, where: hostPort, timeoutMs: o.timeoutMs ?? DEFAULT_READY_TIMEOUT_MS, proc });
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  return { name, hostPort, url, logFile, exited: proc.exited, stop: () => proc.stop() };
+}
+
+/** `gcloud emulators firestore start --host-port=H:P`; ready when GET / answers "Ok". */
+export function startFirestore(o: ServiceOptions): Promise<RunningService> {
+  return startService('firestore', 'Firestore emulator', o, 'gcloud',
+    ['emulators', 'firestore', 'start', `--host-port=${o.host}:${o.port}`, '--quiet'],
+    (url) => httpProbe(`${url}/`, (s, body) => s === 200 && body.trim() === 'Ok'));
+}
+
+/** `gcloud beta emulators pubsub start --host-port=H:P --project=P`; ready when listing topics answers 200. */
+export function startPubsub(o: ServiceOptions & { project: string }): Promise<RunningService> {
+  // our own data dir (gcloud writes env.yaml there) keeps concurrent runs from sharing ~/.config/gcloud
+  const dataDir = join(o.logDir, 'pubsub-data');
+  mkdirSync(dataDir, { recursive: true });
+  return startService('pubsub', 'Pub/Sub emulator', o, 'gcloud',
+    ['beta', 'emulators', 'pubsub', 'start', `--host-port=${o.host}:${o.port}`, `--project=${o.project}`,
+      `--data-dir=${dataDir}`, '--quiet'],
+    (url) => httpProbe(`${url}/v1/projects/${o.project}/topics`, (s) => s === 200));
+}
+
+export interface FakeGcsOptions extends ServiceOptions {
+  binary: string;
+  /** Project and topic receiving the object notifications (the topic must exist before the first upload). */
+  project: string;
+  pubsubHost: string;
+  topic: string;
+  backend: 'memory';
+  /** Default: finalize. */
+  events?: string[];
+}
+
+/** fake-gcs-server over plain http, publishing object notifications to the Pub/Sub emulator. */
+export function startFakeGcs(o: FakeGcsOptions): Promise<RunningService> {
+  const hostPort = `${o.host}:${o.port}`;
+  return startService('fake-gcs', 'fake-gcs-server', o, o.binary, [
+    '-scheme', 'http', '-host', o.host, '-port', String(o.port), '-backend', o.backend,
+    '-external-url', `http://${hostPort}`, '-public-host', hostPort,
+    '-event.pubsub-project-id', o.project, '-event.pubsub-topic', o.topic,
+    '-event.list', (o.events ?? ['finalize']).join(','),
+  ], (url) => httpProbe(`${url}/_internal/healthcheck`, (s) => s === 200), { PUBSUB_EMULATOR_HOST: o.pubsubHost });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// REST helpers (idempotent: "already exists" is success)
+
+async function call(what: string, method: string, url: string, body?: unknown, okStatuses: number[] = [200]): Promise<number> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? null : JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (err) {
+    throw new Error(`${what}: ${method} ${url} failed: ${(err as Error).message}`);
+  }
+  const text = await res.text();
+  if (!okStatuses.includes(res.status)) throw new Error(`${what}: ${method} ${url} answered ${res.status}: ${text.slice(0, 500)}`);
+  return res.status;
+}
+
+/** PUT /v1/projects/P/topics/T. Names must be 3–255 chars starting with a letter, or the emulator answers 400. */
+export async function createTopic(pubsubHostPort: string, project: string, topic: string): Promise<void> {
+  await call(`create topic ${topic}`, 'PUT', `http://${pubsubHostPort}/v1/projects/${project}/topics/${topic}`, undefined, [200, 409]);
+}
+
+/** A push subscription delivering raw Pub/Sub push bodies ({message, subscription}) to pushEndpoint. */
+export async function createPushSubscription(
+  pubsubHostPort: string, project: string, subscription: string, topic: string, pushEndpoint: string,
+): Promise<void> {
+  await call(`create push subscription ${subscription}`, 'PUT',
+    `http://${pubsubHostPort}/v1/projects/${project}/subscriptions/${subscription}`,
+    { topic: `projects/${project}/topics/${topic}`, pushConfig: { pushEndpoint }, ackDeadlineSeconds: 30 }, [200, 409]);
+}
+
+export async function createPullSubscription(pubsubHostPort: string, project: string, subscription: string, topic: string): Promise<void> {
+  await call(`create subscription ${subscription}`, 'PUT',
+    `http://${pubsubHostPort}/v1/projects/${project}/subscriptions/${subscription}`,
+    { topic: `projects/${project}/topics/${topic}` }, [200, 409]);
+}
+
+/** POST /storage/v1/b?project=P with {name}; 409 (exists) is fine. */
+export async function createBucket(gcsUrl: string, bucket: string, project = 'verity-local'): Promise<void> {
+  await call(`create bucket ${bucket}`, 'POST', `${gcsUrl}/storage/v1/b?project=${encodeURIComponent(project)}`, { name: bucket }, [200, 409]);
+}
+
+/** Deletes every document of the project's (default) database. */
+export async function wipeFirestore(hostPort: string, project: string): Promise<void> {
+  await call(`wipe Firestore ${project}`, 'DELETE', `http://${hostPort}/emulator/v1/projects/${project}/databases/(default)/documents`);
+}

@@ -1,0 +1,225 @@
+/**
+ * The whole local stack: Firestore + Pub/Sub emulators, fake-gcs-server, the bucket and topics, and each
+ * function under functions-framework (one process per function), wired together by env.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import {
+  createBucket, createPushSubscription, createTopic, spawnManaged, startFakeGcs, startFirestore,
+  startPubsub, tcpProbe, waitUntilReady, type ManagedProcess, type ProcessExit, type RunningService,
+} from './emulators.js';
+import { LOCAL_HOST, PORT_LABELS, PORT_NAMES, type PortName, type StackPorts } from './ports.js';
+import { checkPrerequisites, ensureFakeGcs, portProblem } from './tools.js';
+
+export const LOCAL_PROJECT = 'verity-local';
+export const LOCAL_BUCKET = 'verity-local';
+export const TOPIC_JOB_UPDATES = 'verity-job-updates';
+export const TOPIC_GCS_NOTIFICATIONS = 'verity-gcs-notifications';
+export const TOPIC_JOB_EVENTS = 'verity-job-events';
+export const TOPICS = [TOPIC_JOB_UPDATES, TOPIC_GCS_NOTIFICATIONS, TOPIC_JOB_EVENTS] as const;
+
+export interface FunctionSpec {
+  /** The functions-framework target (the name given to functions.http / functions.cloudEvent). */
+  target: string;
+  /** The compiled module, relative to the repo root (e.g. 'dist/functions/api/index.js') or absolute. */
+  source: string;
+  port: number;
+  signature: 'http' | 'cloudevent';
+  /** Push every message of `topic` to this function, through a push subscription named `subscription`. */
+  push?: { subscription: string; topic: string };
+  /** The env var that overrides `port`, named in the "port in use" message. */
+  portEnv?: string;
+  /** Extra env for this function only. */
+  env?: Record<string, string>;
+}
+
+export interface StackOptions {
+  repoRoot: string;
+  ports: StackPorts;
+  project: string;
+  bucket: string;
+  logDir: string;
+  functions: readonly FunctionSpec[];
+  /** Env var names overriding each port, for messages (e.g. PORT_ENV). */
+  portEnv?: Readonly<Record<PortName, string>>;
+  /** 'console': function output prefixed "[target] " on stdout/stderr; 'files': <logDir>/fn-<target>.log. */
+  functionOutput?: 'console' | 'files';
+  /** Extra env for every function (after the stack's own). */
+  extraEnv?: Record<string, string>;
+  readyTimeoutMs?: number;
+  /** Aborting stops whatever has started (checked between phases) and rejects with StackStartError. */
+  signal?: AbortSignal;
+}
+
+export interface Stack {
+  /** What a client process needs to talk to the stack. */
+  env: Record<string, string>;
+  firestore: RunningService;
+  pubsub: RunningService;
+  gcs: RunningService;
+  functions: { target: string; url: string }[];
+  /** Resolves with a message when any part of the stack exits without stop() having been called. */
+  died: Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Startup failed; each problem is one clear line. Nothing started is left running. */
+export class StackStartError extends Error {
+  override name = 'StackStartError';
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+function resolveSource(repoRoot: string, source: string): string {
+  return isAbsolute(source) ? source : resolve(repoRoot, source);
+}
+
+async function preflight(o: StackOptions): Promise<string[]> {
+  const host = LOCAL_HOST;
+  const ports: { port: number; what: string; env?: string }[] = PORT_NAMES.filter((n) => n !== 'api')
+    .map((n) => ({ port: o.ports[n], what: PORT_LABELS[n], env: o.portEnv?.[n] }));
+  for (const f of o.functions) ports.push({ port: f.port, what: `function ${f.target}`, env: f.portEnv });
+  const seen = new Map<number, string>();
+  const problems: string[] = [];
+  for (const p of ports) {
+    const other = seen.get(p.port);
+    if (other) problems.push(`port ${p.port} is configured for both ${other} and ${p.what} — give each its own port`);
+    seen.set(p.port, p.what);
+  }
+  const [prereqs, portProblems] = await Promise.all([
+    checkPrerequisites({ repoRoot: o.repoRoot }),
+    Promise.all(ports.map((p) => portProblem(host, p.port, p.what, p.env))),
+  ]);
+  problems.push(...prereqs.map((p) => p.message));
+  for (const p of portProblems) if (p) problems.push(p);
+  for (const f of o.functions) {
+    const src = resolveSource(o.repoRoot, f.source);
+    if (!existsSync(src)) problems.push(`function ${f.target}: ${src} does not exist — build first (npx tsc -p tsconfig.json)`);
+  }
+  return [...new Set(problems)];
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export async function startStack(o: StackOptions): Promise<Stack> {
+  const host = LOCAL_HOST;
+  const problems = await preflight(o);
+  if (problems.length > 0) throw new StackStartError(problems);
+  mkdirSync(o.logDir, { recursive: true });
+
+  const stoppers: (() => Promise<void>)[] = [];
+  let stopping = false;
+  let reportDeath: (message: string) => void = () => undefined;
+  const died = new Promise<string>((res) => (reportDeath = res));
+  const watch = (what: string, exited: Promise<ProcessExit>, logFile: string | undefined): void => {
+    void exited.then((e) => {
+      if (stopping) return;
+      const how = e.signal ? `signal ${e.signal}` : `exit code ${String(e.code)}`;
+      reportDeath(`${what} exited unexpectedly (${how})${logFile ? ` — see ${logFile}` : ''}`);
+    });
+  };
+  const stopAll = async (): Promise<void> => {
+    stopping = true;
+    // functions first (they talk to the emulators), then the services, in parallel
+    const fns = stoppers.splice(0).reverse();
+    for (const stop of fns) await stop().catch(() => undefined);
+  };
+  const abortIfAsked = (): void => {
+    if (o.signal?.aborted) throw new StackStartError(['startup interrupted']);
+  };
+
+  try {
+    const binary = await ensureFakeGcs(o.repoRoot).catch((err: unknown) => {
+      throw new StackStartError([errorMessage(err)]);
+    });
+    abortIfAsked();
+    const base = { host, logDir: o.logDir, timeoutMs: o.readyTimeoutMs };
+    const pubsubHost = `${host}:${o.ports.pubsub}`;
+    const started = await Promise.allSettled([
+      startFirestore({ ...base, port: o.ports.firestore }),
+      startPubsub({ ...base, port: o.ports.pubsub, project: o.project }),
+      startFakeGcs({
+        ...base, port: o.ports.gcs, binary, project: o.project, pubsubHost, topic: TOPIC_GCS_NOTIFICATIONS, backend: 'memory',
+      }),
+    ]);
+    const services: RunningService[] = [];
+    const failures: string[] = [];
+    for (const r of started) {
+      if (r.status === 'fulfilled') services.push(r.value);
+      else failures.push(errorMessage(r.reason));
+    }
+    const group = async (): Promise<void> => {
+      await Promise.all(services.map((s) => s.stop()));
+    };
+    stoppers.push(group);
+    if (failures.length > 0) throw new StackStartError(failures);
+    const [firestore, pubsub, gcs] = services as [RunningService, RunningService, RunningService];
+    for (const s of services) watch(s.name, s.exited, s.logFile);
+    abortIfAsked();
+
+    await Promise.all(TOPICS.map((t) => createTopic(pubsub.hostPort, o.project, t)));
+    await createBucket(gcs.url, o.bucket, o.project);
+
+    const env: Record<string, string> = {
+      GOOGLE_CLOUD_PROJECT: o.project,
+      FIRESTORE_EMULATOR_HOST: firestore.hostPort,
+      PUBSUB_EMULATOR_HOST: pubsub.hostPort,
+      VERITY_GCS_ENDPOINT: gcs.url,
+      VERITY_BUCKET: o.bucket,
+      METADATA_SERVER_DETECTION: 'none',
+      VERITY_PROFILE: 'local',
+    };
+    const api = o.functions.find((f) => f.target === 'api');
+    if (api) env.VERITY_API_URL = `http://${host}:${api.port}`;
+
+    const ffMain = join(o.repoRoot, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js');
+    const procs: { spec: FunctionSpec; proc: ManagedProcess }[] = o.functions.map((spec) => ({
+      spec,
+      proc: spawnManaged(`fn-${spec.target}`, process.execPath, [
+        ffMain, `--target=${spec.target}`, `--source=${resolveSource(o.repoRoot, spec.source)}`,
+        `--port=${spec.port}`, `--signature-type=${spec.signature}`,
+      ], {
+        cwd: o.repoRoot,
+        env: { ...process.env, ...env, ...spec.env, ...o.extraEnv },
+        output: o.functionOutput === 'console'
+          ? { kind: 'prefix', prefix: spec.target }
+          : { kind: 'file', path: join(o.logDir, `fn-${spec.target}.log`) },
+      }),
+    }));
+    const stopFunctions = async (): Promise<void> => {
+      await Promise.all(procs.map((p) => p.proc.stop()));
+    };
+    stoppers.push(stopFunctions);
+    const ready = await Promise.allSettled(procs.map(({ spec, proc }) => waitUntilReady(
+      () => tcpProbe(host, spec.port),
+      { what: `function ${spec.target}`, where: `${host}:${spec.port}`, timeoutMs: o.readyTimeoutMs ?? 60_000, proc },
+    )));
+    for (const { spec, proc } of procs) watch(`function ${spec.target}`, proc.exited, proc.logFile);
+    const fnFailures = ready.flatMap((r) => (r.status === 'rejected' ? [errorMessage(r.reason)] : []));
+    if (fnFailures.length > 0) throw new StackStartError(fnFailures);
+    abortIfAsked();
+
+    for (const { spec } of procs) {
+      if (!spec.push) continue;
+      // functions-framework takes the topic from the push URL path (see gcp-notes)
+      const endpoint = `http://${host}:${spec.port}/projects/${o.project}/topics/${spec.push.topic}`;
+      await createPushSubscription(pubsub.hostPort, o.project, spec.push.subscription, spec.push.topic, endpoint);
+    }
+
+    return {
+      env,
+      firestore,
+      pubsub,
+      gcs,
+      functions: o.functions.map((f) => ({ target: f.target, url: `http://${host}:${f.port}` })),
+      died,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err instanceof StackStartError ? err : new StackStartError([errorMessage(err)]);
+  }
+}

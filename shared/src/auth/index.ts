@@ -1,0 +1,15 @@
+import type { Env } from '../config/env.js';
+import { createGoogleAuthenticator } from './google.js';
+import { createLocalAuthenticator, loadLocalSecret } from './local-issuer.js';
+import type { Authenticator } from './principal.js';
+
+export * from './principal.js';
+export * from './local-issuer.js';
+
+export function createAuthenticator(env: Env): Authenticator {
+  if (env.authMode === 'google') {
+    if (!env.authAudience) throw new Error('VERITY_AUTH_AUDIENCE is required when VERITY_AUTH_MODE=google');
+    return createGoogleAuthenticator(env.authAudience, env.admins);
+  }
+  return createLocalAuthenticator(loadLocalSecret(env.localJwtSecret, env.stateDir), env.admins);
+}

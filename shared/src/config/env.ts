@@ -1,0 +1,74 @@
+/** Environment, parsed once with zod; a bad value stops the process at boot with a clear message. */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+const EnvSchema = z.object({
+  GOOGLE_CLOUD_PROJECT: z.string().min(1).default('verity-local'),
+  VERITY_PROFILE: z.enum(['local', 'cloud']).default('local'),
+  VERITY_BUCKET: z.string().min(3).default('verity-local'),
+  VERITY_ALLOWED_BUCKETS: csv.optional(),
+  VERITY_GCS_ENDPOINT: z.url().optional(),
+  VERITY_AUTH_MODE: z.enum(['local', 'google']).optional(),
+  VERITY_LOCAL_JWT_SECRET: z.string().min(16).optional(),
+  VERITY_AUTH_AUDIENCE: z.string().optional(),
+  VERITY_ADMINS: csv.optional(),
+  VERITY_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  VERITY_API_URL: z.url().optional(),
+  VERITY_STATE_DIR: z.string().optional(),
+  VERITY_JOB_TYPES: z.string().optional(),
+  VERITY_REPO_ROOT: z.string().optional(),
+});
+
+export interface Env {
+  projectId: string;
+  profile: 'local' | 'cloud';
+  bucket: string;
+  allowedBuckets: string[];
+  gcsEndpoint: string | undefined;
+  authMode: 'local' | 'google';
+  localJwtSecret: string | undefined;
+  authAudience: string | undefined;
+  admins: string[];
+  port: number;
+  apiUrl: string;
+  stateDir: string;
+  jobTypesJson: string | undefined;
+  repoRoot: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const repoRoot = e.VERITY_REPO_ROOT ?? REPO_ROOT;
+  return {
+    projectId: e.GOOGLE_CLOUD_PROJECT,
+    profile: e.VERITY_PROFILE,
+    bucket: e.VERITY_BUCKET,
+    allowedBuckets: e.VERITY_ALLOWED_BUCKETS ?? [e.VERITY_BUCKET],
+    gcsEndpoint: e.VERITY_GCS_ENDPOINT,
+    authMode: e.VERITY_AUTH_MODE ?? (e.VERITY_PROFILE === 'local' ? 'local' : 'google'),
+    localJwtSecret: e.VERITY_LOCAL_JWT_SECRET,
+    authAudience: e.VERITY_AUTH_AUDIENCE,
+    admins: e.VERITY_ADMINS ?? [],
+    port: e.VERITY_PORT,
+    apiUrl: e.VERITY_API_URL ?? `http://127.0.0.1:${e.VERITY_PORT}`,
+    stateDir: path.resolve(repoRoot, e.VERITY_STATE_DIR ?? '.verity'),
+    jobTypesJson: e.VERITY_JOB_TYPES,
+    repoRoot,
+  };
+}

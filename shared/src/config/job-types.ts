@@ -1,0 +1,145 @@
+/**
+ * The job-type registry: a type names its executor, policy, limits and outputs. A request picks a type by
+ * name and nothing more: it can never name a command, an image or a bucket outside this configuration.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_LIMITS, DEFAULT_POLICY, FAILURE_REASONS, type Policy, type PolicyLimits } from '../core/index.js';
+import { ConfigError, type Env } from './env.js';
+
+const seconds = z.number().int().min(1).max(7 * 24 * 3600);
+
+const PolicyConfig = z
+  .object({
+    queueTimeoutSeconds: seconds,
+    runTimeoutSeconds: seconds,
+    heartbeatTimeoutSeconds: seconds,
+    outputGraceSeconds: seconds,
+    maxAttempts: z.number().int().min(1).max(20),
+    backoff: z
+      .object({
+        initialSeconds: z.number().min(0),
+        multiplier: z.number().min(1),
+        maxSeconds: z.number().min(0),
+        jitter: z.number().min(0).max(1),
+      })
+      .strict(),
+    retryableReasons: z.array(z.enum(FAILURE_REASONS)),
+  })
+  .strict()
+  .partial();
+
+const LimitsConfig = z
+  .object({ minTimeoutSeconds: seconds, maxTimeoutSeconds: seconds, maxAttempts: z.number().int().min(1).max(20) })
+  .strict()
+  .partial();
+
+export const ExecutorConfig = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('local-process'), command: z.array(z.string().min(1)).min(1) }).strict(),
+  z.object({ kind: z.literal('external') }).strict(),
+]);
+export type ExecutorConfig = z.infer<typeof ExecutorConfig>;
+
+const JobTypeConfig = z
+  .object({
+    executor: ExecutorConfig,
+    policy: PolicyConfig.optional(),
+    limits: LimitsConfig.optional(),
+    /** URI templates with {bucket} and {jobId}; used when the request names no outputs. */
+    outputTemplates: z.array(z.string()).default([]),
+    /** May a request name its own outputs (within the allowed buckets)? */
+    outputsFromRequest: z.boolean().default(true),
+    /** Where an execution may leave temporary files: deleted when the job ends, never a declared output. */
+    tempPrefix: z.string().default('tmp/{jobId}/'),
+  })
+  .strict();
+
+const RegistryConfig = z.record(z.string().regex(/^[a-z][a-z0-9-]{0,62}$/), JobTypeConfig);
+
+export type JsonObject = Record<string, unknown>;
+
+export interface JobType {
+  name: string;
+  executor: ExecutorConfig;
+  policy: Policy;
+  limits: PolicyLimits;
+  outputTemplates: string[];
+  outputsFromRequest: boolean;
+  tempPrefix: string;
+  input: z.ZodType<JsonObject>;
+}
+
+const AnyInput: z.ZodType<JsonObject> = z.record(z.string(), z.unknown());
+
+/** The demo worker's input (the local stack's `demo-render` type). */
+export const DemoRenderInput = z
+  .object({
+    durationMs: z.number().int().min(0).max(600_000).default(3000),
+    steps: z.number().int().min(1).max(50).default(3),
+    fault: z.enum(['none', 'crash', 'hang', 'silent', 'fail']).default('none'),
+  })
+  .strict();
+
+export class JobTypeRegistry {
+  constructor(private readonly types: ReadonlyMap<string, JobType>) {}
+  get(name: string): JobType | undefined {
+    return this.types.get(name);
+  }
+  names(): string[] {
+    return [...this.types.keys()].sort();
+  }
+}
+
+function toJobType(name: string, cfg: z.infer<typeof JobTypeConfig>, input: z.ZodType<JsonObject>): JobType {
+  const policy: Policy = {
+    ...DEFAULT_POLICY,
+    ...cfg.policy,
+    backoff: { ...DEFAULT_POLICY.backoff, ...cfg.policy?.backoff },
+    retryableReasons: cfg.policy?.retryableReasons ?? [...DEFAULT_POLICY.retryableReasons],
+  };
+  const limits: PolicyLimits = { ...DEFAULT_LIMITS, ...cfg.limits };
+  return {
+    name,
+    executor: cfg.executor,
+    policy,
+    limits,
+    outputTemplates: cfg.outputTemplates,
+    outputsFromRequest: cfg.outputsFromRequest,
+    tempPrefix: cfg.tempPrefix,
+    input,
+  };
+}
+
+/** The two types of the local stack: contract.md, "Local stack". */
+export function localJobTypes(env: Env): Record<string, z.input<typeof JobTypeConfig>> {
+  return {
+    'demo-render': {
+      executor: { kind: 'local-process', command: [process.execPath, path.join(env.repoRoot, 'dist/infra/local/demo-worker.js')] },
+      outputTemplates: ['gs://{bucket}/renders/{jobId}.mp4'],
+      policy: { queueTimeoutSeconds: 60, runTimeoutSeconds: 600, heartbeatTimeoutSeconds: 30, outputGraceSeconds: 30 },
+    },
+    external: { executor: { kind: 'external' } },
+  };
+}
+
+export function buildRegistry(env: Env): JobTypeRegistry {
+  const raw: Record<string, unknown> = env.profile === 'local' ? { ...localJobTypes(env) } : {};
+  if (env.jobTypesJson) {
+    let extra: unknown;
+    try {
+      extra = JSON.parse(env.jobTypesJson);
+    } catch (err) {
+      throw new ConfigError(`VERITY_JOB_TYPES is not JSON: ${(err as Error).message}`);
+    }
+    Object.assign(raw, extra);
+  }
+  const parsed = RegistryConfig.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(`invalid job types: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  const map = new Map<string, JobType>();
+  for (const [name, cfg] of Object.entries(parsed.data)) {
+    map.set(name, toJobType(name, cfg, name === 'demo-render' ? (DemoRenderInput as z.ZodType<JsonObject>) : AnyInput));
+  }
+  return new JobTypeRegistry(map);
+}

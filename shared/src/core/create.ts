@@ -1,0 +1,72 @@
+/** The first transition of a job: `null → queued` (ENQUEUED), or `null → succeeded` (OUTPUT_ALREADY_PRESENT). */
+import { countsAsOutput } from './apply.js';
+import { computeNextCheckAt, needsExecutor } from './deadlines.js';
+import type { DecideContext, Decision, ExecutorKind, Job, OutputObservation, Policy } from './model.js';
+import { JobStatus, Reason, Source } from './states.js';
+
+export interface NewJobSpec {
+  id: string;
+  type: string;
+  ownerId: string;
+  resourceKey: string | null;
+  idempotencyKey: string | null;
+  input: Record<string, unknown>;
+  outputUris: string[];
+  reuseExistingOutputs: boolean;
+  executorKind: ExecutorKind;
+  policy: Policy;
+}
+
+export function createJob(spec: NewJobSpec, observations: readonly OutputObservation[], ctx: DecideContext): Decision {
+  const now = ctx.now;
+  const draft: Job = {
+    id: spec.id,
+    type: spec.type,
+    ownerId: spec.ownerId,
+    resourceKey: spec.resourceKey,
+    idempotencyKey: spec.idempotencyKey,
+    status: JobStatus.queued,
+    statusReason: Reason.ENQUEUED,
+    attempt: 1,
+    maxAttempts: spec.policy.maxAttempts,
+    version: 1,
+    input: spec.input,
+    outputs: spec.outputUris.map((uri) => ({ uri, present: false, generation: null, size: null, timeCreated: null })),
+    outputUris: [...spec.outputUris],
+    reuseExistingOutputs: spec.reuseExistingOutputs,
+    executor: { kind: spec.executorKind, attempt: 1, executionRef: null, startRequestedAt: null, cancelRequestedAt: null },
+    policy: spec.policy,
+    progress: null,
+    error: null,
+    createdAt: now,
+    updatedAt: now,
+    attemptQueuedAt: now,
+    notBefore: null,
+    startedAt: null,
+    heartbeatAt: null,
+    reportedSucceededAt: null,
+    completedAt: null,
+    canceledAt: null,
+    endedAt: null,
+    nextCheckAt: null,
+  };
+  const outputs = draft.outputs.map((o) => {
+    const obs = observations.find((x) => x.uri === o.uri);
+    return obs && spec.reuseExistingOutputs && countsAsOutput(draft, obs)
+      ? { uri: o.uri, present: true, generation: obs.generation ?? null, size: obs.size ?? null, timeCreated: obs.timeCreated ?? null }
+      : o;
+  });
+  if (spec.reuseExistingOutputs && outputs.length > 0 && outputs.every((o) => o.present)) {
+    const job: Job = { ...draft, outputs, status: JobStatus.succeeded, statusReason: Reason.OUTPUT_ALREADY_PRESENT, completedAt: now, endedAt: now };
+    const evidence = { outputs: outputs.map((o) => ({ uri: o.uri, generation: o.generation, size: o.size, timeCreated: o.timeCreated })) };
+    return { job, transition: { seq: 1, from: null, to: JobStatus.succeeded, reason: Reason.OUTPUT_ALREADY_PRESENT, source: Source.api, attempt: 1, at: now, evidence }, effects: [] };
+  }
+  const starts = needsExecutor(draft);
+  const job: Job = { ...draft, outputs, executor: { ...draft.executor, startRequestedAt: starts ? now : null } };
+  job.nextCheckAt = computeNextCheckAt(job);
+  return {
+    job,
+    transition: { seq: 1, from: null, to: JobStatus.queued, reason: Reason.ENQUEUED, source: Source.api, attempt: 1, at: now, evidence: {} },
+    effects: starts ? [{ kind: 'startExecution', jobId: spec.id, attempt: 1 }] : [],
+  };
+}

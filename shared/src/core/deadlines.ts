@@ -1,0 +1,64 @@
+import type { EpochMs, Job } from './model.js';
+import { Reason, JobStatus } from './states.js';
+
+export type DeadlineReason = typeof Reason.QUEUE_TIMEOUT | typeof Reason.RUN_TIMEOUT | typeof Reason.HEARTBEAT_TIMEOUT | typeof Reason.OUTPUT_MISSING;
+
+export interface Deadline {
+  reason: DeadlineReason;
+  at: EpochMs;
+}
+
+/** A start effect that has not named its execution after this long is tried again. */
+export const DISPATCH_RETRY_MS = 30_000;
+
+const S = 1000;
+
+/** Deadlines that apply to the job's current attempt, in no particular order. */
+export function pendingDeadlines(job: Job): Deadline[] {
+  const p = job.policy;
+  const out: Deadline[] = [];
+  if (job.status === JobStatus.queued) {
+    const from = Math.max(job.attemptQueuedAt, job.notBefore ?? 0);
+    out.push({ reason: Reason.QUEUE_TIMEOUT, at: from + p.queueTimeoutSeconds * S });
+  } else if (job.status === JobStatus.running) {
+    const started = job.startedAt ?? job.attemptQueuedAt;
+    out.push({ reason: Reason.RUN_TIMEOUT, at: started + p.runTimeoutSeconds * S });
+    out.push({ reason: Reason.HEARTBEAT_TIMEOUT, at: (job.heartbeatAt ?? started) + p.heartbeatTimeoutSeconds * S });
+  }
+  if (job.reportedSucceededAt !== null && (job.status === JobStatus.queued || job.status === JobStatus.running)) {
+    out.push({ reason: Reason.OUTPUT_MISSING, at: job.reportedSucceededAt + p.outputGraceSeconds * S });
+  }
+  return out;
+}
+
+/** The earliest deadline that has passed at `now`, if any. */
+export function dueDeadline(job: Job, now: EpochMs): Deadline | null {
+  let due: Deadline | null = null;
+  for (const d of pendingDeadlines(job)) {
+    if (d.at <= now && (due === null || d.at < due.at)) due = d;
+  }
+  return due;
+}
+
+export function needsExecutor(job: Job): boolean {
+  return job.executor.kind !== 'external';
+}
+
+/** When the start effect is (again) due for a queued job without an execution; null if not applicable. */
+export function dispatchDueAt(job: Job): EpochMs | null {
+  if (job.status !== JobStatus.queued || !needsExecutor(job) || job.executor.executionRef !== null) return null;
+  if (job.executor.startRequestedAt !== null && job.executor.attempt === job.attempt) {
+    return job.executor.startRequestedAt + DISPATCH_RETRY_MS;
+  }
+  return Math.max(job.attemptQueuedAt, job.notBefore ?? 0);
+}
+
+/** The job's earliest pending deadline or due action; null when terminal. */
+export function computeNextCheckAt(job: Job): EpochMs | null {
+  if (job.status !== JobStatus.queued && job.status !== JobStatus.running) return null;
+  let next: EpochMs | null = dispatchDueAt(job);
+  for (const d of pendingDeadlines(job)) {
+    if (next === null || d.at < next) next = d.at;
+  }
+  return next;
+}

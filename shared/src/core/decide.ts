@@ -1,0 +1,150 @@
+/**
+ * decide(job, event, ctx) → the next job, at most one transition, and the effects to run after commit;
+ * or a Rejection for a command that can never apply. Pure: no I/O, no clock, no randomness of its own.
+ */
+import { allOutputsPresent, failAttempt, mergeOutputs, patch, stopExecution, transition, unchanged } from './apply.js';
+import { dispatchDueAt, dueDeadline, needsExecutor } from './deadlines.js';
+import { ErrorCode, reject, type Rejection } from './errors.js';
+import type { DecideContext, Decision, ExecutorObservation, Job, JobEvent, WorkerReport } from './model.js';
+import { assertNever, isActive, JobStatus, Reason, Source } from './states.js';
+
+type Ev<K extends JobEvent['kind']> = Extract<JobEvent, { kind: K }>;
+
+export function decide(job: Job, event: JobEvent, ctx: DecideContext): Decision | Rejection {
+  switch (event.kind) {
+    case 'observed':
+      return onObserved(job, event, ctx);
+    case 'worker':
+      return onWorker(job, event, ctx);
+    case 'cancel':
+      return onCancel(job, event, ctx);
+    case 'dispatched':
+      return onDispatched(job, event, ctx);
+    case 'dispatchFailed':
+      return onDispatchFailed(job, event, ctx);
+    default:
+      return assertNever(event, 'event');
+  }
+}
+
+function outputsEvidence(job: Job): Record<string, unknown> {
+  return { outputs: job.outputs.map((o) => ({ uri: o.uri, generation: o.generation, size: o.size, timeCreated: o.timeCreated })) };
+}
+
+function onObserved(job: Job, ev: Ev<'observed'>, ctx: DecideContext): Decision {
+  if (job.status === JobStatus.succeeded || job.status === JobStatus.canceled) return unchanged(job);
+  const outputs = mergeOutputs(job, ev.outputs);
+  const withOutputs: Job = outputs === job.outputs ? job : { ...job, outputs };
+
+  if (allOutputsPresent(outputs)) {
+    const reason = job.status === JobStatus.failed ? Reason.LATE_OUTPUT : Reason.OUTPUT_FOUND;
+    const evidence = { ...outputsEvidence(withOutputs), ...(reason === Reason.LATE_OUTPUT ? { correctedFrom: job.statusReason } : {}) };
+    return transition(withOutputs, JobStatus.succeeded, reason, ev.source, evidence, ctx, { outputs });
+  }
+  if (job.status === JobStatus.failed) return unchanged(job);
+
+  if (ev.executor && ev.executor.executionRef === job.executor.executionRef && job.executor.attempt === job.attempt) {
+    const decided = onExecution(withOutputs, ev.executor, ev.source, ctx);
+    if (decided) return decided;
+  }
+
+  if (ev.probed) {
+    const due = dueDeadline(withOutputs, ctx.now);
+    if (due) {
+      const evidence = { deadline: due.reason, deadlineAt: due.at, ...(ev.executor ? { executor: ev.executor } : {}), ...outputsEvidence(withOutputs) };
+      return failAttempt(withOutputs, due.reason, `${due.reason.toLowerCase().replace(/_/g, ' ')} passed`, undefined, ev.source, evidence, ctx);
+    }
+  }
+
+  const dispatchAt = dispatchDueAt(withOutputs);
+  if (dispatchAt !== null && dispatchAt <= ctx.now) {
+    return patch(withOutputs, { executor: { ...withOutputs.executor, attempt: job.attempt, startRequestedAt: ctx.now } }, ctx, [
+      { kind: 'startExecution', jobId: job.id, attempt: job.attempt },
+    ]);
+  }
+  return outputs === job.outputs ? unchanged(job) : patch(job, { outputs }, ctx);
+}
+
+/** The executor speaks for its execution (rule 2). Null: nothing it says changes the job. */
+function onExecution(job: Job, obs: ExecutorObservation, source: typeof Source[keyof typeof Source], ctx: DecideContext): Decision | null {
+  const evidence = { executor: obs };
+  switch (obs.state) {
+    case 'pending':
+      return null;
+    case 'running':
+      return job.status === JobStatus.queued ? transition(job, JobStatus.running, Reason.STARTED, source, evidence, ctx) : null;
+    case 'succeeded':
+      if (job.outputs.length === 0) return transition(job, JobStatus.succeeded, Reason.EXECUTOR_SUCCEEDED, source, evidence, ctx);
+      if (job.reportedSucceededAt !== null) return null;
+      return patch(job, { reportedSucceededAt: ctx.now }, ctx);
+    case 'failed':
+      return failAttempt(job, Reason.EXECUTOR_FAILED, obs.detail ?? 'execution failed', undefined, source, evidence, ctx, { stop: false });
+    case 'canceled':
+      return failAttempt(job, Reason.EXECUTOR_CANCELED, obs.detail ?? 'execution canceled outside Verity', undefined, source, evidence, ctx, { stop: false });
+    case 'lost':
+      return failAttempt(job, Reason.EXECUTOR_LOST, obs.detail ?? 'the executor no longer knows the execution', undefined, source, evidence, ctx, { stop: false });
+    default:
+      return assertNever(obs.state, 'execution state');
+  }
+}
+
+function onWorker(job: Job, ev: Ev<'worker'>, ctx: DecideContext): Decision {
+  const r = ev.report;
+  const probe = [{ kind: 'probe' as const, jobId: job.id }];
+  const wantsOutputCheck = r.kind === 'succeeded' && job.outputs.length > 0;
+  // A finished job, or a report from an attempt that is no longer current, cannot move the job by itself;
+  // a "succeeded" still makes us look at the outputs, which can (late output).
+  if (!isActive(job.status) || (r.attempt !== undefined && r.attempt !== job.attempt)) {
+    return unchanged(job, wantsOutputCheck && job.status !== JobStatus.succeeded && job.status !== JobStatus.canceled ? probe : []);
+  }
+  const evidence = { report: r };
+  switch (r.kind) {
+    case 'started':
+    case 'progress':
+    case 'heartbeat': {
+      const fields: Partial<Job> = { heartbeatAt: ctx.now, ...(r.progress ? { progress: toProgress(job, r) } : {}) };
+      if (job.status === JobStatus.queued) return transition(job, JobStatus.running, Reason.STARTED, ev.source, evidence, ctx, fields);
+      return patch(job, fields, ctx);
+    }
+    case 'succeeded': {
+      if (job.outputs.length === 0) return transition(job, JobStatus.succeeded, Reason.WORKER_SUCCEEDED, ev.source, evidence, ctx);
+      const fields: Partial<Job> = { heartbeatAt: ctx.now, reportedSucceededAt: job.reportedSucceededAt ?? ctx.now };
+      if (job.status === JobStatus.queued) return transition(job, JobStatus.running, Reason.STARTED, ev.source, evidence, ctx, fields, probe);
+      return patch(job, fields, ctx, probe);
+    }
+    case 'failed':
+      return failAttempt(job, Reason.WORKER_FAILED, r.error?.message ?? 'worker reported failure', r.error?.retryable, ev.source, evidence, ctx, {
+        ...(r.error?.code ? { code: r.error.code } : {}),
+      });
+    default:
+      return assertNever(r.kind, 'report kind');
+  }
+}
+
+function toProgress(job: Job, r: WorkerReport): Job['progress'] {
+  const p = r.progress;
+  if (!p) return job.progress;
+  const pct = Math.min(100, Math.max(0, p.pct));
+  return { pct, step: p.step ?? null, completedSteps: p.completedSteps ?? job.progress?.completedSteps ?? [] };
+}
+
+function onCancel(job: Job, ev: Ev<'cancel'>, ctx: DecideContext): Decision | Rejection {
+  if (!isActive(job.status)) return reject(ErrorCode.JOB_TERMINAL, `job is already ${job.status}`);
+  const stop = stopExecution(job, ctx);
+  return transition(job, JobStatus.canceled, Reason.CANCELED_BY_USER, ev.source, {}, ctx, stop.fields, stop.effects);
+}
+
+function onDispatched(job: Job, ev: Ev<'dispatched'>, ctx: DecideContext): Decision {
+  const current = isActive(job.status) && ev.attempt === job.attempt && needsExecutor(job);
+  if (!current) {
+    // The job moved on while the execution was being started: that execution is an orphan; stop it.
+    return unchanged(job, [{ kind: 'cancelExecution', jobId: job.id, attempt: ev.attempt, executionRef: ev.executionRef }]);
+  }
+  if (job.executor.executionRef === ev.executionRef) return unchanged(job);
+  return patch(job, { executor: { ...job.executor, attempt: job.attempt, executionRef: ev.executionRef } }, ctx);
+}
+
+function onDispatchFailed(job: Job, ev: Ev<'dispatchFailed'>, ctx: DecideContext): Decision {
+  if (job.status !== JobStatus.queued || ev.attempt !== job.attempt || job.executor.executionRef !== null) return unchanged(job);
+  return failAttempt(job, Reason.EXECUTOR_START_FAILED, ev.message, ev.retryable, ev.source, { message: ev.message }, ctx, { stop: false });
+}

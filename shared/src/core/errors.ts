@@ -1,0 +1,84 @@
+/** A handful of error classes with stable codes. Handlers map them to HTTP answers / ack decisions. */
+
+export const ErrorCode = {
+  INVALID_INPUT: 'INVALID_INPUT',
+  INVALID_JSON: 'INVALID_JSON',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  ACTIVE_JOB_EXISTS: 'ACTIVE_JOB_EXISTS',
+  JOB_TERMINAL: 'JOB_TERMINAL',
+  CONFLICT: 'CONFLICT',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  UNAVAILABLE: 'UNAVAILABLE',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class VerityError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly httpStatus: number,
+    readonly details?: unknown,
+    /** Only retryable errors make a trigger redeliver. */
+    readonly retryable = false,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends VerityError {
+  constructor(message: string, details?: unknown, code: ErrorCode = ErrorCode.INVALID_INPUT) {
+    super(code, message, 400, details);
+  }
+}
+
+export class AuthError extends VerityError {
+  constructor(message = 'missing or invalid bearer token') {
+    super(ErrorCode.UNAUTHENTICATED, message, 401);
+  }
+}
+
+export class ForbiddenError extends VerityError {
+  constructor(message = 'not allowed') {
+    super(ErrorCode.FORBIDDEN, message, 403);
+  }
+}
+
+export class NotFoundError extends VerityError {
+  constructor(message = 'not found') {
+    super(ErrorCode.NOT_FOUND, message, 404);
+  }
+}
+
+export class ConflictError extends VerityError {
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(code, message, 409, details);
+  }
+}
+
+/** A dependency failed in a way that may pass (emulator/Firestore/GCS hiccup): redeliver. */
+export class TransientError extends VerityError {
+  constructor(message: string, details?: unknown) {
+    super(ErrorCode.UNAVAILABLE, message, 503, details, true);
+  }
+}
+
+/** What decide answers when an event can never apply to the job (a user command on the wrong state). */
+export interface Rejection {
+  rejected: true;
+  code: ErrorCode;
+  message: string;
+}
+
+export function reject(code: ErrorCode, message: string): Rejection {
+  return { rejected: true, code, message };
+}
+
+export function isRejection(value: unknown): value is Rejection {
+  return typeof value === 'object' && value !== null && (value as { rejected?: unknown }).rejected === true;
+}

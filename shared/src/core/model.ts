@@ -1,0 +1,182 @@
+/** The job model. Times are epoch milliseconds inside the core; the store and the API convert. */
+import type { FailureReason, JobStatus, Reason, Source } from './states.js';
+
+export type EpochMs = number;
+
+export interface Backoff {
+  initialSeconds: number;
+  multiplier: number;
+  maxSeconds: number;
+  /** 0..1: the delay is scaled by a factor drawn uniformly from [1 - jitter, 1 + jitter]. */
+  jitter: number;
+}
+
+export interface Policy {
+  queueTimeoutSeconds: number;
+  runTimeoutSeconds: number;
+  heartbeatTimeoutSeconds: number;
+  outputGraceSeconds: number;
+  maxAttempts: number;
+  backoff: Backoff;
+  retryableReasons: FailureReason[];
+}
+
+export interface OutputState {
+  uri: string;
+  present: boolean;
+  generation: string | null;
+  size: number | null;
+  timeCreated: EpochMs | null;
+}
+
+export type ExecutorKind = 'local-process' | 'external' | 'cloud-run-job' | 'http';
+
+export interface ExecutorState {
+  kind: ExecutorKind;
+  /** The attempt the ref belongs to. */
+  attempt: number;
+  executionRef: string | null;
+  /** Intent recorded before the start effect runs (record, then act). */
+  startRequestedAt: EpochMs | null;
+  /** Intent recorded before the cancel effect runs. */
+  cancelRequestedAt: EpochMs | null;
+}
+
+export interface Progress {
+  pct: number;
+  step: string | null;
+  completedSteps: string[];
+}
+
+export interface JobError {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+export interface Job {
+  id: string;
+  type: string;
+  ownerId: string;
+  resourceKey: string | null;
+  idempotencyKey: string | null;
+  status: JobStatus;
+  statusReason: Reason;
+  attempt: number;
+  maxAttempts: number;
+  /** Number of applied transitions; the last transition's seq. */
+  version: number;
+  input: Record<string, unknown>;
+  outputs: OutputState[];
+  /** Plain array of output URIs, for array-contains look-ups. */
+  outputUris: string[];
+  reuseExistingOutputs: boolean;
+  executor: ExecutorState;
+  policy: Policy;
+  progress: Progress | null;
+  error: JobError | null;
+  createdAt: EpochMs;
+  updatedAt: EpochMs;
+  /** When the current attempt was queued (creation, or the retry). */
+  attemptQueuedAt: EpochMs;
+  /** A retried attempt may not start before this. */
+  notBefore: EpochMs | null;
+  startedAt: EpochMs | null;
+  heartbeatAt: EpochMs | null;
+  /** A worker or executor said "succeeded" while declared outputs were still missing. */
+  reportedSucceededAt: EpochMs | null;
+  completedAt: EpochMs | null;
+  canceledAt: EpochMs | null;
+  endedAt: EpochMs | null;
+  /** Earliest pending deadline or due action; null when terminal. */
+  nextCheckAt: EpochMs | null;
+}
+
+export interface Transition {
+  seq: number;
+  from: JobStatus | null;
+  to: JobStatus;
+  reason: Reason;
+  source: Source;
+  attempt: number;
+  at: EpochMs;
+  evidence: Record<string, unknown>;
+}
+
+/* ---------- evidence ---------- */
+
+export interface OutputObservation {
+  uri: string;
+  exists: boolean;
+  generation?: string | null;
+  size?: number | null;
+  timeCreated?: EpochMs | null;
+}
+
+export const ExecutionState = {
+  pending: 'pending',
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  canceled: 'canceled',
+  /** The executor no longer knows the execution (e.g. Cloud Run forgot it, the process table lost it). */
+  lost: 'lost',
+} as const;
+export type ExecutionState = (typeof ExecutionState)[keyof typeof ExecutionState];
+
+export interface ExecutorObservation {
+  executionRef: string;
+  state: ExecutionState;
+  detail?: string;
+}
+
+/* ---------- events ---------- */
+
+export const WorkerReportKind = {
+  started: 'started',
+  progress: 'progress',
+  heartbeat: 'heartbeat',
+  succeeded: 'succeeded',
+  failed: 'failed',
+} as const;
+export type WorkerReportKind = (typeof WorkerReportKind)[keyof typeof WorkerReportKind];
+
+export interface WorkerReport {
+  kind: WorkerReportKind;
+  attempt?: number;
+  progress?: { pct: number; step?: string | null; completedSteps?: string[] };
+  error?: { code: string; message: string; retryable?: boolean };
+}
+
+export type JobEvent =
+  /** Evidence gathered by a reconcile. `probed` says every available probe ran (deadlines may fire). */
+  | { kind: 'observed'; source: Source; probed: boolean; outputs?: OutputObservation[]; executor?: ExecutorObservation }
+  | { kind: 'worker'; source: Source; report: WorkerReport }
+  | { kind: 'cancel'; source: Source }
+  /** The start effect ran and the executor named its execution. */
+  | { kind: 'dispatched'; source: Source; attempt: number; executionRef: string }
+  /** The start effect failed in a way that will not fix itself. */
+  | { kind: 'dispatchFailed'; source: Source; attempt: number; message: string; retryable: boolean };
+export type JobEventKind = JobEvent['kind'];
+
+/* ---------- effects ---------- */
+
+export type Effect =
+  | { kind: 'startExecution'; jobId: string; attempt: number }
+  | { kind: 'cancelExecution'; jobId: string; attempt: number; executionRef: string }
+  /** Gather evidence now (e.g. a worker said succeeded and outputs must be checked). */
+  | { kind: 'probe'; jobId: string };
+export type EffectKind = Effect['kind'];
+
+export interface Decision {
+  /** The next job; the same object as the input when nothing changed. */
+  job: Job;
+  transition: Transition | null;
+  effects: Effect[];
+}
+
+export interface DecideContext {
+  now: EpochMs;
+  /** Uniform [0, 1) source for jitter. */
+  random: () => number;
+}

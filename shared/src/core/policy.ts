@@ -1,0 +1,77 @@
+import type { Policy } from './model.js';
+import { Reason, type FailureReason } from './states.js';
+
+/**
+ * Defaults, and why:
+ * - queue 15 min: seed 000's stale timeout; a Cloud Run Job execution normally starts within a minute.
+ * - run 60 min: seed 004 gives up on a render after an hour.
+ * - heartbeat 5 min: seed 004 calls a job stuck after 5 minutes without news.
+ * - output grace 2 min: an object is readable the moment it is finalized; two minutes covers a worker that
+ *   reports before its upload finishes.
+ * - 3 attempts, 30 s × 2 up to 10 min, ±20 % jitter: transient executor trouble clears, load spreads.
+ */
+export const DEFAULT_POLICY: Policy = {
+  queueTimeoutSeconds: 15 * 60,
+  runTimeoutSeconds: 60 * 60,
+  heartbeatTimeoutSeconds: 5 * 60,
+  outputGraceSeconds: 2 * 60,
+  maxAttempts: 3,
+  backoff: { initialSeconds: 30, multiplier: 2, maxSeconds: 600, jitter: 0.2 },
+  retryableReasons: [Reason.EXECUTOR_FAILED, Reason.EXECUTOR_LOST, Reason.EXECUTOR_START_FAILED, Reason.HEARTBEAT_TIMEOUT],
+};
+
+/** What a request may change, within the limits its type allows. */
+export interface PolicyOverrides {
+  queueTimeoutSeconds?: number | undefined;
+  runTimeoutSeconds?: number | undefined;
+  heartbeatTimeoutSeconds?: number | undefined;
+  outputGraceSeconds?: number | undefined;
+  maxAttempts?: number | undefined;
+}
+
+export interface PolicyLimits {
+  minTimeoutSeconds: number;
+  maxTimeoutSeconds: number;
+  maxAttempts: number;
+}
+
+export const DEFAULT_LIMITS: PolicyLimits = { minTimeoutSeconds: 1, maxTimeoutSeconds: 24 * 3600, maxAttempts: 10 };
+
+const TIMEOUT_FIELDS = ['queueTimeoutSeconds', 'runTimeoutSeconds', 'heartbeatTimeoutSeconds', 'outputGraceSeconds'] as const;
+
+export interface PolicyProblem {
+  field: string;
+  message: string;
+}
+
+/** The job's policy: the type's policy with the request's overrides, or the list of what is out of bounds. */
+export function resolvePolicy(
+  base: Policy,
+  limits: PolicyLimits,
+  overrides: PolicyOverrides | undefined,
+): { policy: Policy } | { problems: PolicyProblem[] } {
+  const policy: Policy = { ...base, backoff: { ...base.backoff }, retryableReasons: [...base.retryableReasons] };
+  const problems: PolicyProblem[] = [];
+  for (const field of TIMEOUT_FIELDS) {
+    const value = overrides?.[field];
+    if (value === undefined) continue;
+    if (value < limits.minTimeoutSeconds || value > limits.maxTimeoutSeconds) {
+      problems.push({ field: `policy.${field}`, message: `must be between ${limits.minTimeoutSeconds} and ${limits.maxTimeoutSeconds} seconds` });
+    } else {
+      policy[field] = value;
+    }
+  }
+  if (overrides?.maxAttempts !== undefined) {
+    if (overrides.maxAttempts < 1 || overrides.maxAttempts > limits.maxAttempts) {
+      problems.push({ field: 'policy.maxAttempts', message: `must be between 1 and ${limits.maxAttempts}` });
+    } else {
+      policy.maxAttempts = overrides.maxAttempts;
+    }
+  }
+  return problems.length > 0 ? { problems } : { policy };
+}
+
+export function isRetryable(policy: Policy, reason: FailureReason, hint: boolean | undefined): boolean {
+  if (reason === Reason.WORKER_FAILED) return hint === true;
+  return policy.retryableReasons.includes(reason) && hint !== false;
+}

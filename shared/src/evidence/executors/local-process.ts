@@ -1,0 +1,130 @@
+/**
+ * local-process: runs the type's configured command as a detached child, through a small runner that
+ * records the exit in a state folder. Status and cancel read that folder, so any process of the local
+ * stack (the API, a trigger, the sweep) can observe or stop an execution started by another.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { openSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ExecutorObservation, Job } from '../../core/index.js';
+import type { JobType } from '../../config/job-types.js';
+import { ExecutorStartError, type Executor } from './types.js';
+
+export interface LocalProcessOptions {
+  stateDir: string;
+  /** Environment for the worker (job id, attempt, input, where to report). */
+  workerEnv: (job: Job, type: JobType) => Promise<Record<string, string>> | Record<string, string>;
+  /** A started execution whose runner has not written its pid after this long is lost. */
+  startGraceMs?: number;
+}
+
+const RUNNER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'local-runner.js');
+
+interface RunnerInfo {
+  runnerPid: number;
+  childPid?: number;
+}
+interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+}
+
+export function parseLocalRef(ref: string): { jobId: string; attempt: number } | null {
+  const m = /^local:([A-Za-z0-9_-]{1,128}):(\d{1,4})$/.exec(ref);
+  return m ? { jobId: m[1]!, attempt: Number(m[2]) } : null;
+}
+
+async function readJson<T>(file: string): Promise<T | null> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function createLocalProcessExecutor(opts: LocalProcessOptions): Executor {
+  const startGraceMs = opts.startGraceMs ?? 30_000;
+  const dirOf = (ref: string): string | null => {
+    const p = parseLocalRef(ref);
+    return p ? path.join(opts.stateDir, 'executions', `${p.jobId}.${p.attempt}`) : null;
+  };
+
+  return {
+    kind: 'local-process',
+
+    async start(job, type) {
+      if (type.executor.kind !== 'local-process') throw new ExecutorStartError(`type ${type.name} is not a local-process type`, false);
+      const ref = `local:${job.id}:${job.attempt}`;
+      const dir = dirOf(ref)!;
+      await mkdir(path.dirname(dir), { recursive: true });
+      try {
+        await mkdir(dir);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return ref; // started before: same execution
+        throw err;
+      }
+      const env = { ...process.env, ...(await opts.workerEnv(job, type)), VERITY_RUNNER_COMMAND: JSON.stringify(type.executor.command) };
+      const out = openSync(path.join(dir, 'output.log'), 'a');
+      try {
+        const child = spawn(process.execPath, [RUNNER, dir], { detached: true, stdio: ['ignore', out, out], env });
+        child.unref();
+      } finally {
+        closeSync(out);
+      }
+      return ref;
+    },
+
+    async status(ref): Promise<ExecutorObservation> {
+      const dir = dirOf(ref);
+      if (!dir) return { executionRef: ref, state: 'lost', detail: 'not a local-process execution reference' };
+      const exit = await readJson<ExitInfo>(path.join(dir, 'exit.json'));
+      const canceled = (await readJson<unknown>(path.join(dir, 'cancel.json'))) !== null;
+      if (exit) {
+        if (canceled) return { executionRef: ref, state: 'canceled', detail: 'canceled' };
+        if (exit.code === 0) return { executionRef: ref, state: 'succeeded' };
+        return { executionRef: ref, state: 'failed', detail: exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}` };
+      }
+      const info = await readJson<RunnerInfo>(path.join(dir, 'runner.json'));
+      if (info && alive(info.runnerPid)) return { executionRef: ref, state: 'running' };
+      if (info) return { executionRef: ref, state: 'lost', detail: 'the runner died without recording an exit' };
+      try {
+        const st = await stat(dir);
+        if (Date.now() - st.mtimeMs < startGraceMs) return { executionRef: ref, state: 'pending' };
+        return { executionRef: ref, state: 'lost', detail: 'the execution never started' };
+      } catch {
+        return { executionRef: ref, state: 'lost', detail: 'no record of this execution' };
+      }
+    },
+
+    async cancel(ref) {
+      const dir = dirOf(ref);
+      if (!dir) return;
+      try {
+        await writeFile(path.join(dir, 'cancel.json'), JSON.stringify({ at: new Date().toISOString() }), { flag: 'wx' });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') return; // never started
+        if (code !== 'EEXIST') throw err;
+      }
+      const info = await readJson<RunnerInfo>(path.join(dir, 'runner.json'));
+      if (info?.childPid) {
+        try {
+          process.kill(-info.childPid, 'SIGTERM');
+        } catch {
+          /* already gone */
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import type { ExecutorKind, ExecutorObservation, Job } from '../../core/index.js';
+import type { JobType } from '../../config/job-types.js';
+
+/** Starts, observes and cancels executions. Every method is idempotent and safe to repeat. */
+export interface Executor {
+  readonly kind: ExecutorKind;
+  /** Starts the job's current attempt; a second call for the same job and attempt returns the same ref. */
+  start(job: Job, type: JobType): Promise<string>;
+  status(executionRef: string): Promise<ExecutorObservation>;
+  cancel(executionRef: string): Promise<void>;
+}
+
+/** A start that failed; `retryable` false means trying again cannot help (bad configuration). */
+export class ExecutorStartError extends Error {
+  override name = 'ExecutorStartError';
+  constructor(message: string, readonly retryable: boolean) {
+    super(message);
+  }
+}
+
+export type ExecutorSet = Partial<Record<ExecutorKind, Executor>>;

@@ -1,0 +1,174 @@
+/** What the API (and later the triggers) do with jobs: enqueue, read, reconcile, cancel, report. */
+import { randomUUID } from 'node:crypto';
+import {
+  ConflictError,
+  createJob,
+  ErrorCode,
+  ForbiddenError,
+  isActive,
+  NotFoundError,
+  resolvePolicy,
+  ValidationError,
+  type Job,
+  type OutputObservation,
+  type Transition,
+} from '../core/index.js';
+import type { JobType, JobTypeRegistry } from '../config/job-types.js';
+import type { Principal } from '../auth/principal.js';
+import { fillTemplate, parseGcsUri } from '../evidence/gcs-uri.js';
+import type { OutputProbe } from '../evidence/outputs.js';
+import type { Logger } from '../log.js';
+import type { EnqueueRequest, WorkerUpdate } from '../schemas.js';
+import type { JobStore } from '../store/job-store.js';
+import type { ReconcileReport, Reconciler } from './reconciler.js';
+
+export interface JobsServiceDeps {
+  store: JobStore;
+  reconciler: Reconciler;
+  registry: JobTypeRegistry;
+  probe: OutputProbe;
+  log: Logger;
+  clock: () => number;
+  bucket: string;
+  allowedBuckets: readonly string[];
+  newId?: () => string;
+}
+
+export function newJobId(): string {
+  return `job_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+}
+
+export class JobsService {
+  private readonly newId: () => string;
+  constructor(private readonly deps: JobsServiceDeps) {
+    this.newId = deps.newId ?? newJobId;
+  }
+
+  /** Enqueue (seed 000's flow): a held resourceKey first reconciles its holder; only a really active one is a 409. */
+  async enqueue(who: Principal, req: EnqueueRequest): Promise<{ created: boolean; job: Job }> {
+    if (who.workerJobId) throw new ForbiddenError('a worker token cannot enqueue jobs');
+    const type = this.deps.registry.get(req.type);
+    if (!type) throw new ValidationError(`unknown job type "${req.type}"`, { field: 'type', known: this.deps.registry.names() });
+    const input = type.input.safeParse(req.input ?? {});
+    if (!input.success) {
+      throw new ValidationError('invalid input for this job type', input.error.issues.map((i) => ({ field: ['input', ...i.path].join('.'), message: i.message })));
+    }
+    const resolved = resolvePolicy(type.policy, type.limits, req.policy);
+    if ('problems' in resolved) throw new ValidationError('policy out of bounds for this job type', resolved.problems);
+    const id = this.newId();
+    const outputUris = this.outputsFor(type, req, id);
+
+    if (req.idempotencyKey) {
+      const existing = await this.deps.store.findIdempotent(who.userId, req.idempotencyKey);
+      if (existing) return { created: false, job: existing };
+    }
+    const observations: OutputObservation[] =
+      req.reuseExistingOutputs && outputUris.length > 0 ? (await this.deps.probe.probe(outputUris)).observations : [];
+    const spec = {
+      id,
+      type: type.name,
+      ownerId: who.userId,
+      resourceKey: req.resourceKey ?? null,
+      idempotencyKey: req.idempotencyKey ?? null,
+      input: input.data,
+      outputUris,
+      reuseExistingOutputs: req.reuseExistingOutputs,
+      executorKind: type.executor.kind,
+      policy: resolved.policy,
+    };
+    for (let round = 0; ; round++) {
+      const res = await this.deps.store.create((ctx) => createJob(spec, observations, ctx));
+      if (res.outcome === 'idempotent') return { created: false, job: res.job };
+      if (res.outcome === 'created') {
+        this.deps.log.info({ jobId: id, type: type.name, ownerId: who.userId, to: res.job.status, reason: res.job.statusReason }, 'job enqueued');
+        await this.deps.reconciler.runEffects(res.effects);
+        return { created: true, job: (await this.deps.store.get(id)) ?? res.job };
+      }
+      // The key is held: reconcile the holder (it may be stuck), then try once more.
+      const { job: holder } = await this.deps.reconciler.reconcile(res.holderId, 'api');
+      if (round >= 1 || isActive(holder.status)) {
+        throw new ConflictError(ErrorCode.ACTIVE_JOB_EXISTS, `resourceKey "${req.resourceKey}" is held by an active job`, { activeJob: holder });
+      }
+    }
+  }
+
+  private outputsFor(type: JobType, req: EnqueueRequest, jobId: string): string[] {
+    let uris: string[];
+    if (req.outputs && req.outputs.length > 0) {
+      if (!type.outputsFromRequest) throw new ValidationError(`job type ${type.name} does not accept outputs from the request`, { field: 'outputs' });
+      uris = req.outputs;
+    } else {
+      uris = type.outputTemplates.map((t) => fillTemplate(t, { bucket: this.deps.bucket, jobId }));
+    }
+    const problems: { field: string; message: string }[] = [];
+    uris.forEach((uri, i) => {
+      const loc = parseGcsUri(uri);
+      if (!loc) problems.push({ field: `outputs.${i}`, message: 'must be a gs://bucket/object URI' });
+      else if (!this.deps.allowedBuckets.includes(loc.bucket)) problems.push({ field: `outputs.${i}`, message: `bucket ${loc.bucket} is not allowed` });
+    });
+    if (new Set(uris).size !== uris.length) problems.push({ field: 'outputs', message: 'duplicate output URIs' });
+    if (problems.length > 0) throw new ValidationError('invalid outputs', problems);
+    return uris;
+  }
+
+  /** A job the caller may see: its own, or any for an admin. Others' jobs are "not found". */
+  private async visible(who: Principal, id: string): Promise<Job> {
+    const job = await this.deps.store.get(id);
+    if (!job || (!who.admin && job.ownerId !== who.userId) || (who.workerJobId !== null && who.workerJobId !== id)) {
+      throw new NotFoundError(`job ${id} not found`);
+    }
+    return job;
+  }
+
+  /** Reconcile-on-read: one document read and no probes while the job is inside all its deadlines. */
+  async read(who: Principal, id: string, opts: { verify?: boolean } = {}): Promise<Job> {
+    const job = await this.visible(who, id);
+    const due = job.nextCheckAt !== null && job.nextCheckAt <= this.deps.clock();
+    if (!opts.verify && !due) return job;
+    if (!opts.verify && !isActive(job.status)) return job;
+    return (await this.deps.reconciler.reconcile(id, 'read', job)).job;
+  }
+
+  async reconcile(who: Principal, id: string): Promise<ReconcileReport> {
+    const job = await this.visible(who, id);
+    return (await this.deps.reconciler.reconcile(id, 'reconcile', job)).report;
+  }
+
+  async history(who: Principal, id: string): Promise<Transition[]> {
+    await this.visible(who, id);
+    return this.deps.store.history(id);
+  }
+
+  async cancel(who: Principal, id: string): Promise<Job> {
+    await this.visible(who, id);
+    if (who.workerJobId) throw new ForbiddenError('a worker token cannot cancel jobs');
+    const res = await this.deps.store.apply(id, { kind: 'cancel', source: 'api' });
+    if (res.outcome === 'not_found' || !res.job) throw new NotFoundError(`job ${id} not found`);
+    if (res.rejection) throw new ConflictError(res.rejection.code, res.rejection.message, { job: res.job });
+    await this.deps.reconciler.runEffects(res.effects);
+    return res.job;
+  }
+
+  /** A worker's report (HTTP or Pub/Sub). Reports on finished jobs are accepted and change nothing. */
+  async report(who: Principal | null, update: WorkerUpdate, dedupeKey?: string): Promise<{ outcome: string; job: Job | null }> {
+    if (who) await this.visible(who, update.jobId);
+    const res = await this.deps.store.apply(
+      update.jobId,
+      {
+        kind: 'worker',
+        source: 'worker',
+        report: {
+          kind: update.kind,
+          ...(update.attempt !== undefined ? { attempt: update.attempt } : {}),
+          ...(update.progress ? { progress: update.progress } : {}),
+          ...(update.error ? { error: update.error } : {}),
+        },
+      },
+      dedupeKey ? { dedupeKey } : {},
+    );
+    if (res.outcome === 'not_found') throw new NotFoundError(`job ${update.jobId} not found`);
+    if (res.transition) this.deps.log.info({ jobId: update.jobId, from: res.transition.from, to: res.transition.to, reason: res.transition.reason, source: 'worker' }, 'transition');
+    await this.deps.reconciler.runEffects(res.effects);
+    return { outcome: res.outcome, job: res.job };
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Level-based reconcile: read the job, gather evidence in parallel outside any transaction, apply an
+ * `observed` event through the one transactional path (which re-reads and re-decides on the latest state),
+ * then run the effects. Effects are idempotent; their intent was recorded in the commit.
+ */
+import { isActive, type Effect, type ExecutorObservation, type Job, type OutputObservation, type Source } from '../core/index.js';
+import { NotFoundError } from '../core/errors.js';
+import type { JobTypeRegistry } from '../config/job-types.js';
+import type { ExecutorSet } from '../evidence/executors/types.js';
+import { ExecutorStartError } from '../evidence/executors/types.js';
+import { withTimeout } from '../evidence/limits.js';
+import type { OutputProbe } from '../evidence/outputs.js';
+import type { Logger } from '../log.js';
+import type { ApplyResult, JobStore } from '../store/job-store.js';
+
+export interface EvidenceItem {
+  source: 'gcs' | 'executor' | 'deadline';
+  observation: unknown;
+  at: string;
+}
+
+export interface ReconcileReport {
+  jobId: string;
+  originalStatus: Job['status'];
+  correctedStatus: Job['status'];
+  action: 'corrected' | 'unchanged';
+  reason: Job['statusReason'];
+  evidence: EvidenceItem[];
+}
+
+export interface ReconcilerDeps {
+  store: JobStore;
+  registry: JobTypeRegistry;
+  executors: ExecutorSet;
+  probe: OutputProbe;
+  log: Logger;
+  clock: () => number;
+  executorTimeoutMs?: number;
+}
+
+interface Gathered {
+  outputs: OutputObservation[] | undefined;
+  executor: ExecutorObservation | undefined;
+  complete: boolean;
+  errors: string[];
+}
+
+export class Reconciler {
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  async gather(job: Job): Promise<Gathered> {
+    const wantOutputs = job.outputs.length > 0 && (isActive(job.status) || job.status === 'failed');
+    const ref = job.executor.executionRef;
+    const executor = this.deps.executors[job.executor.kind];
+    const wantExecutor = isActive(job.status) && ref !== null && executor !== undefined && job.executor.kind !== 'external';
+    const errors: string[] = [];
+    const [outs, exec] = await Promise.all([
+      wantOutputs ? this.deps.probe.probe(job.outputUris) : Promise.resolve(undefined),
+      wantExecutor
+        ? withTimeout(executor.status(ref), this.deps.executorTimeoutMs ?? 10_000, `status of ${ref}`).catch((err: unknown) => {
+            errors.push(`executor: ${(err as Error).message}`);
+            return undefined;
+          })
+        : Promise.resolve(undefined),
+    ]);
+    if (outs) errors.push(...outs.errors);
+    return { outputs: outs?.observations, executor: exec, complete: errors.length === 0, errors };
+  }
+
+  /** Reconciles one job now. Throws NotFoundError for an unknown id. */
+  async reconcile(jobId: string, source: Source, known?: Job): Promise<{ job: Job; report: ReconcileReport }> {
+    const job = known ?? (await this.deps.store.get(jobId));
+    if (!job) throw new NotFoundError(`job ${jobId} not found`);
+    const g = await this.gather(job);
+    const res = await this.deps.store.apply(jobId, { kind: 'observed', source, probed: g.complete, outputs: g.outputs, executor: g.executor });
+    if (!res.job) throw new NotFoundError(`job ${jobId} not found`);
+    if (g.errors.length > 0) this.deps.log.warn({ jobId, errors: g.errors }, 'reconcile: some probes failed; deadlines held back');
+    if (res.transition) {
+      this.deps.log.info({ jobId, from: res.transition.from, to: res.transition.to, reason: res.transition.reason, source }, 'transition');
+    }
+    await this.runEffects(res.effects);
+    const at = new Date(this.deps.clock()).toISOString();
+    const evidence: EvidenceItem[] = [
+      ...(g.outputs ?? []).map((o) => ({ source: 'gcs' as const, observation: o, at })),
+      ...(g.executor ? [{ source: 'executor' as const, observation: g.executor, at }] : []),
+      ...(res.transition && typeof res.transition.evidence.deadline === 'string'
+        ? [{ source: 'deadline' as const, observation: { deadline: res.transition.evidence.deadline, at: res.transition.evidence.deadlineAt }, at }]
+        : []),
+    ];
+    const before = res.before ?? job;
+    return {
+      job: res.job,
+      report: {
+        jobId,
+        originalStatus: before.status,
+        correctedStatus: res.job.status,
+        action: res.transition ? 'corrected' : 'unchanged',
+        reason: res.job.statusReason,
+        evidence,
+      },
+    };
+  }
+
+  /** Runs effects after commit. Failures are logged: recorded intent lets reconcile/sweep repeat them. */
+  async runEffects(effects: readonly Effect[], depth = 0): Promise<void> {
+    if (depth > 3) return;
+    for (const effect of effects) {
+      try {
+        await this.runEffect(effect, depth);
+      } catch (err) {
+        this.deps.log.error({ err, effect }, 'effect failed; it will be retried by reconcile');
+      }
+    }
+  }
+
+  private async runEffect(effect: Effect, depth: number): Promise<void> {
+    switch (effect.kind) {
+      case 'startExecution':
+        return this.start(effect.jobId, effect.attempt, depth);
+      case 'cancelExecution': {
+        const job = await this.deps.store.get(effect.jobId);
+        const executor = job ? this.deps.executors[job.executor.kind] : undefined;
+        if (executor) await executor.cancel(effect.executionRef);
+        return;
+      }
+      case 'probe':
+        await this.reconcile(effect.jobId, 'worker');
+        return;
+    }
+  }
+
+  private async start(jobId: string, attempt: number, depth: number): Promise<void> {
+    const job = await this.deps.store.get(jobId);
+    if (!job || job.status !== 'queued' || job.attempt !== attempt || job.executor.executionRef !== null) return;
+    const type = this.deps.registry.get(job.type);
+    const executor = this.deps.executors[job.executor.kind];
+    let result: ApplyResult;
+    if (!type || !executor) {
+      const message = !type ? `job type ${job.type} is no longer configured` : `no ${job.executor.kind} executor in this deployment`;
+      result = await this.deps.store.apply(jobId, { kind: 'dispatchFailed', source: 'executor', attempt, message, retryable: false });
+    } else {
+      try {
+        const executionRef = await executor.start(job, type);
+        result = await this.deps.store.apply(jobId, { kind: 'dispatched', source: 'executor', attempt, executionRef });
+        this.deps.log.info({ jobId, attempt, executionRef }, 'execution started');
+      } catch (err) {
+        if (!(err instanceof ExecutorStartError)) throw err;
+        result = await this.deps.store.apply(jobId, { kind: 'dispatchFailed', source: 'executor', attempt, message: err.message, retryable: err.retryable });
+      }
+    }
+    await this.runEffects(result.effects, depth + 1);
+  }
+}

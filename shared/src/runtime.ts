@@ -1,0 +1,77 @@
+/** Wires the real clients from the environment. Each deploy unit builds one Runtime on first use. */
+import type { Firestore } from '@google-cloud/firestore';
+import type { Storage } from '@google-cloud/storage';
+import { createAuthenticator, mintLocalToken, loadLocalSecret, type Authenticator } from './auth/index.js';
+import { parseEnv, type Env } from './config/env.js';
+import { buildRegistry, type JobTypeRegistry } from './config/job-types.js';
+import { fillTemplate } from './evidence/gcs-uri.js';
+import { createExternalExecutor } from './evidence/executors/external.js';
+import { createLocalProcessExecutor } from './evidence/executors/local-process.js';
+import type { ExecutorSet } from './evidence/executors/types.js';
+import { createGcsOutputProbe, type OutputProbe } from './evidence/outputs.js';
+import { createStorage } from './evidence/storage.js';
+import { createLogger, type Logger } from './log.js';
+import { JobsService } from './reconcile/jobs-service.js';
+import { Reconciler } from './reconcile/reconciler.js';
+import { createFirestore } from './store/firestore.js';
+import { JobStore } from './store/job-store.js';
+
+export interface Runtime {
+  env: Env;
+  db: Firestore;
+  storage: Storage;
+  registry: JobTypeRegistry;
+  store: JobStore;
+  probe: OutputProbe;
+  executors: ExecutorSet;
+  reconciler: Reconciler;
+  jobs: JobsService;
+  auth: Authenticator;
+  log: Logger;
+  clock: () => number;
+}
+
+export interface RuntimeOverrides {
+  env?: Env;
+  db?: Firestore;
+  storage?: Storage;
+  clock?: () => number;
+  random?: () => number;
+  log?: Logger;
+  newId?: () => string;
+  executors?: ExecutorSet;
+}
+
+export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
+  const env = o.env ?? parseEnv();
+  const log = o.log ?? createLogger(name);
+  const clock = o.clock ?? Date.now;
+  const db = o.db ?? createFirestore(env.projectId);
+  const storage = o.storage ?? createStorage(env.projectId, env.gcsEndpoint);
+  const registry = buildRegistry(env);
+  const store = new JobStore({ db, clock, ...(o.random ? { random: o.random } : {}) });
+  const probe = createGcsOutputProbe(storage);
+  const executors: ExecutorSet = o.executors ?? {
+    external: createExternalExecutor(),
+    ...(env.profile === 'local'
+      ? {
+          'local-process': createLocalProcessExecutor({
+            stateDir: env.stateDir,
+            workerEnv: async (job, type) => ({
+              VERITY_JOB_ID: job.id,
+              VERITY_ATTEMPT: String(job.attempt),
+              VERITY_INPUT: JSON.stringify(job.input),
+              VERITY_OUTPUTS: JSON.stringify(job.outputUris),
+              VERITY_TEMP_PREFIX: fillTemplate(type.tempPrefix, { jobId: job.id, bucket: env.bucket }),
+              VERITY_API_URL: env.apiUrl,
+              VERITY_WORKER_TOKEN: await mintLocalToken(loadLocalSecret(env.localJwtSecret, env.stateDir), job.ownerId, { workerJobId: job.id }),
+            }),
+          }),
+        }
+      : {}),
+  };
+  const reconciler = new Reconciler({ store, registry, executors, probe, log, clock });
+  const jobs = new JobsService({ store, reconciler, registry, probe, log, clock, bucket: env.bucket, allowedBuckets: env.allowedBuckets, ...(o.newId ? { newId: o.newId } : {}) });
+  const auth = createAuthenticator(env);
+  return { env, db, storage, registry, store, probe, executors, reconciler, jobs, auth, log, clock };
+}

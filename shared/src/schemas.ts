@@ -1,0 +1,53 @@
+/** zod schemas for every request body and message Verity accepts: validation and (later) OpenAPI. */
+import { z } from 'zod';
+
+const seconds = z.number().int().min(1).max(7 * 24 * 3600);
+
+export const PolicyOverridesSchema = z
+  .object({
+    queueTimeoutSeconds: seconds,
+    runTimeoutSeconds: seconds,
+    heartbeatTimeoutSeconds: seconds,
+    outputGraceSeconds: seconds,
+    maxAttempts: z.number().int().min(1).max(20),
+  })
+  .strict()
+  .partial();
+
+export const EnqueueRequestSchema = z
+  .object({
+    type: z.string().min(1).max(63),
+    input: z.record(z.string(), z.unknown()).optional(),
+    outputs: z.array(z.string().min(6).max(1100)).max(100).optional(),
+    resourceKey: z.string().min(1).max(500).optional(),
+    idempotencyKey: z.string().min(1).max(200).optional(),
+    policy: PolicyOverridesSchema.optional(),
+    reuseExistingOutputs: z.boolean().default(true),
+  })
+  .strict();
+export type EnqueueRequest = z.infer<typeof EnqueueRequestSchema>;
+
+export const WorkerUpdateSchema = z
+  .object({
+    /** The update's own id, used as its dedupe key when present. */
+    id: z.string().min(1).max(200).optional(),
+    jobId: z.string().min(1).max(128),
+    attempt: z.number().int().min(1).max(1000).optional(),
+    kind: z.enum(['started', 'progress', 'heartbeat', 'succeeded', 'failed']),
+    progress: z
+      .object({
+        pct: z.number().min(0).max(100),
+        step: z.string().max(200).nullable().optional(),
+        completedSteps: z.array(z.string().max(200)).max(500).optional(),
+      })
+      .strict()
+      .optional(),
+    error: z
+      .object({ code: z.string().min(1).max(100), message: z.string().max(2000), retryable: z.boolean().optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type WorkerUpdate = z.infer<typeof WorkerUpdateSchema>;
+
+export const JobIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);

@@ -1,0 +1,55 @@
+/** Job and transition ↔ Firestore documents: epoch ms in the core, Timestamps in the store. */
+import { Timestamp, type DocumentData } from '@google-cloud/firestore';
+import type { Job, Transition } from '../core/index.js';
+
+const JOB_TIME_FIELDS = [
+  'createdAt',
+  'updatedAt',
+  'attemptQueuedAt',
+  'notBefore',
+  'startedAt',
+  'heartbeatAt',
+  'reportedSucceededAt',
+  'completedAt',
+  'canceledAt',
+  'endedAt',
+  'nextCheckAt',
+] as const satisfies readonly (keyof Job)[];
+
+function toTs(ms: number | null): Timestamp | null {
+  return ms === null ? null : Timestamp.fromMillis(ms);
+}
+
+function fromTs(v: unknown): number | null {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Timestamp) return v.toMillis();
+  if (typeof v === 'number') return v;
+  throw new Error(`expected a Timestamp, got ${typeof v}`);
+}
+
+export function jobToDoc(job: Job): DocumentData {
+  const doc: DocumentData = { ...job, executor: { ...job.executor } };
+  for (const f of JOB_TIME_FIELDS) doc[f] = toTs(job[f]);
+  doc.executor.startRequestedAt = toTs(job.executor.startRequestedAt);
+  doc.executor.cancelRequestedAt = toTs(job.executor.cancelRequestedAt);
+  doc.outputs = job.outputs.map((o) => ({ ...o, timeCreated: toTs(o.timeCreated) }));
+  return doc;
+}
+
+export function jobFromDoc(doc: DocumentData): Job {
+  const job = { ...doc, executor: { ...doc.executor } } as Record<string, unknown> & Job;
+  for (const f of JOB_TIME_FIELDS) (job as Record<string, unknown>)[f] = fromTs(doc[f]);
+  job.executor.startRequestedAt = fromTs(doc.executor?.startRequestedAt);
+  job.executor.cancelRequestedAt = fromTs(doc.executor?.cancelRequestedAt);
+  job.outputs = (doc.outputs as DocumentData[]).map((o) => ({ ...o, timeCreated: fromTs(o.timeCreated) })) as Job['outputs'];
+  delete (job as Record<string, unknown>).lease;
+  return job;
+}
+
+export function transitionToDoc(t: Transition): DocumentData {
+  return { ...t, at: Timestamp.fromMillis(t.at) };
+}
+
+export function transitionFromDoc(doc: DocumentData): Transition {
+  return { ...(doc as Transition), at: fromTs(doc.at) ?? 0 };
+}

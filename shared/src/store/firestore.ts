@@ -1,0 +1,16 @@
+import { Firestore } from '@google-cloud/firestore';
+
+/** One Firestore client per process; FIRESTORE_EMULATOR_HOST points it at the emulator. */
+export function createFirestore(projectId: string): Firestore {
+  return new Firestore({ projectId, ignoreUndefinedProperties: true });
+}
+
+/** Collection names: one place. */
+export const Collections = {
+  jobs: 'jobs',
+  transitions: 'transitions',
+  dedupe: 'dedupe',
+  locks: 'locks',
+  idempotency: 'idempotency',
+  projects: 'projects',
+} as const;

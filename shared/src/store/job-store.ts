@@ -1,0 +1,154 @@
+/**
+ * The one transactional write path for job state. Every change: re-read the job in a transaction, run
+ * `decide`, write the job (version + 1 when a transition applies) and `transitions/{seq}`, record the
+ * dedupe key, take or release the resourceKey lock. Nothing else in Verity writes job state.
+ */
+import { createHash } from 'node:crypto';
+import { Timestamp, type Firestore, type Transaction } from '@google-cloud/firestore';
+import {
+  decide,
+  isActive,
+  isRejection,
+  type DecideContext,
+  type Decision,
+  type Effect,
+  type Job,
+  type JobEvent,
+  type Rejection,
+  type Transition,
+} from '../core/index.js';
+import { jobFromDoc, jobToDoc, transitionFromDoc, transitionToDoc } from './codec.js';
+import { Collections } from './firestore.js';
+
+export type Clock = () => number;
+
+export type ApplyOutcome = 'applied' | 'patched' | 'unchanged' | 'duplicate' | 'rejected' | 'not_found';
+
+export interface ApplyResult {
+  outcome: ApplyOutcome;
+  job: Job | null;
+  before: Job | null;
+  transition: Transition | null;
+  effects: Effect[];
+  rejection?: Rejection;
+}
+
+export type CreateResult =
+  | { outcome: 'created'; job: Job; transition: Transition; effects: Effect[] }
+  | { outcome: 'idempotent'; job: Job }
+  | { outcome: 'locked'; holderId: string };
+
+export interface JobStoreDeps {
+  db: Firestore;
+  clock: Clock;
+  random?: () => number;
+  /** How long a processed delivery key is remembered (a TTL policy on `expireAt` removes it). */
+  dedupeTtlMs?: number;
+}
+
+const DAY = 24 * 3600 * 1000;
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 40);
+}
+
+export class JobStore {
+  private readonly db: Firestore;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly dedupeTtlMs: number;
+
+  constructor(deps: JobStoreDeps) {
+    this.db = deps.db;
+    this.clock = deps.clock;
+    this.random = deps.random ?? Math.random;
+    this.dedupeTtlMs = deps.dedupeTtlMs ?? 7 * DAY;
+  }
+
+  private jobRef(id: string) {
+    return this.db.collection(Collections.jobs).doc(id);
+  }
+
+  private ctx(): DecideContext {
+    return { now: this.clock(), random: this.random };
+  }
+
+  /** One document read. */
+  async get(id: string): Promise<Job | null> {
+    const snap = await this.jobRef(id).get();
+    return snap.exists ? jobFromDoc(snap.data()!) : null;
+  }
+
+  async history(id: string): Promise<Transition[]> {
+    const snap = await this.jobRef(id).collection(Collections.transitions).orderBy('seq').get();
+    return snap.docs.map((d) => transitionFromDoc(d.data()));
+  }
+
+  /** Finds the job an idempotency key of an owner created, if any. */
+  async findIdempotent(ownerId: string, key: string): Promise<Job | null> {
+    const snap = await this.db.collection(Collections.idempotency).doc(hashKey(`${ownerId}\n${key}`)).get();
+    if (!snap.exists) return null;
+    return this.get(String(snap.get('jobId')));
+  }
+
+  /**
+   * Writes a new job and its first transition; takes the resourceKey lock while the job is active.
+   * `build` runs inside the transaction with the current time, so a retried transaction decides afresh.
+   */
+  async create(build: (ctx: DecideContext) => Decision): Promise<CreateResult> {
+    return this.db.runTransaction(async (tx) => {
+      const decision = build(this.ctx());
+      const job = decision.job;
+      const idemRef = job.idempotencyKey ? this.db.collection(Collections.idempotency).doc(hashKey(`${job.ownerId}\n${job.idempotencyKey}`)) : null;
+      const lockRef = job.resourceKey ? this.db.collection(Collections.locks).doc(hashKey(job.resourceKey)) : null;
+      const [idemSnap, lockSnap] = await Promise.all([idemRef ? tx.get(idemRef) : null, lockRef ? tx.get(lockRef) : null]);
+      if (idemSnap?.exists) {
+        const existing = await tx.get(this.jobRef(String(idemSnap.get('jobId'))));
+        if (existing.exists) return { outcome: 'idempotent', job: jobFromDoc(existing.data()!) };
+      }
+      if (lockRef && lockSnap?.exists && isActive(job.status)) {
+        const holderId = String(lockSnap.get('jobId'));
+        const holder = await tx.get(this.jobRef(holderId));
+        if (holder.exists && isActive(jobFromDoc(holder.data()!).status)) return { outcome: 'locked', holderId };
+      }
+      tx.create(this.jobRef(job.id), jobToDoc(job));
+      tx.create(this.jobRef(job.id).collection(Collections.transitions).doc(String(decision.transition!.seq)), transitionToDoc(decision.transition!));
+      if (idemRef) tx.set(idemRef, { jobId: job.id, ownerId: job.ownerId, createdAt: Timestamp.fromMillis(job.createdAt) });
+      if (lockRef && isActive(job.status)) tx.set(lockRef, { resourceKey: job.resourceKey, jobId: job.id, at: Timestamp.fromMillis(job.createdAt) });
+      return { outcome: 'created', job, transition: decision.transition!, effects: decision.effects };
+    });
+  }
+
+  /** Applies one event to one job in one transaction. A dedupe key seen before changes nothing. */
+  async apply(jobId: string, event: JobEvent, opts: { dedupeKey?: string } = {}): Promise<ApplyResult> {
+    return this.db.runTransaction((tx) => this.applyIn(tx, jobId, event, opts));
+  }
+
+  private async applyIn(tx: Transaction, jobId: string, event: JobEvent, opts: { dedupeKey?: string }): Promise<ApplyResult> {
+    const ref = this.jobRef(jobId);
+    const dedupeRef = opts.dedupeKey ? ref.collection(Collections.dedupe).doc(hashKey(opts.dedupeKey)) : null;
+    const [snap, dedupeSnap] = await Promise.all([tx.get(ref), dedupeRef ? tx.get(dedupeRef) : null]);
+    if (!snap.exists) return { outcome: 'not_found', job: null, before: null, transition: null, effects: [] };
+    const before = jobFromDoc(snap.data()!);
+    if (dedupeSnap?.exists) return { outcome: 'duplicate', job: before, before, transition: null, effects: [] };
+
+    const ctx = this.ctx();
+    const decided = decide(before, event, ctx);
+    if (isRejection(decided)) return { outcome: 'rejected', job: before, before, transition: null, effects: [], rejection: decided };
+
+    const { job, transition } = decided;
+    const releaseLock = transition !== null && job.resourceKey !== null && isActive(before.status) && !isActive(job.status);
+    const lockRef = releaseLock ? this.db.collection(Collections.locks).doc(hashKey(job.resourceKey!)) : null;
+    const lockSnap = lockRef ? await tx.get(lockRef) : null;
+
+    if (dedupeRef) {
+      tx.set(dedupeRef, { key: opts.dedupeKey, at: Timestamp.fromMillis(ctx.now), expireAt: Timestamp.fromMillis(ctx.now + this.dedupeTtlMs) });
+    }
+    if (job === before) return { outcome: 'unchanged', job, before, transition: null, effects: decided.effects };
+
+    tx.set(ref, jobToDoc(job));
+    if (transition) tx.create(ref.collection(Collections.transitions).doc(String(transition.seq)), transitionToDoc(transition));
+    if (lockRef && lockSnap?.exists && lockSnap.get('jobId') === job.id) tx.delete(lockRef);
+    return { outcome: transition ? 'applied' : 'patched', job, before, transition, effects: decided.effects };
+  }
+}

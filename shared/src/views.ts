@@ -1,0 +1,39 @@
+/** The outside shape of jobs and transitions (contract.md): RFC 3339 UTC times, no internal fields. */
+import type { Job, Transition } from './core/index.js';
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export function jobView(job: Job): Record<string, unknown> {
+  return {
+    id: job.id,
+    type: job.type,
+    ownerId: job.ownerId,
+    resourceKey: job.resourceKey,
+    idempotencyKey: job.idempotencyKey,
+    status: job.status,
+    statusReason: job.statusReason,
+    attempt: job.attempt,
+    maxAttempts: job.maxAttempts,
+    version: job.version,
+    input: job.input,
+    outputs: job.outputs.map((o) => ({ uri: o.uri, present: o.present, generation: o.generation, size: o.size, timeCreated: iso(o.timeCreated) })),
+    reuseExistingOutputs: job.reuseExistingOutputs,
+    executor: { kind: job.executor.kind, executionRef: job.executor.executionRef },
+    policy: job.policy,
+    progress: job.progress,
+    createdAt: iso(job.createdAt),
+    updatedAt: iso(job.updatedAt),
+    startedAt: iso(job.startedAt),
+    heartbeatAt: iso(job.heartbeatAt),
+    completedAt: iso(job.completedAt),
+    canceledAt: iso(job.canceledAt),
+    endedAt: iso(job.endedAt),
+    notBefore: iso(job.notBefore),
+    nextCheckAt: iso(job.nextCheckAt),
+    error: job.error,
+  };
+}
+
+export function transitionView(t: Transition): Record<string, unknown> {
+  return { seq: t.seq, from: t.from, to: t.to, reason: t.reason, source: t.source, attempt: t.attempt, at: new Date(t.at).toISOString(), evidence: t.evidence };
+}

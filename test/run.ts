@@ -1,0 +1,125 @@
+/**
+ * `npm test`: starts the Firestore and Pub/Sub emulators and fake-gcs-server on the TEST ports (logs in
+ * .verity/test-logs/), creates the topics in project `verity-test`, then runs every dist/test/**\/*.test.js
+ * with `node --test --test-concurrency=1` and exits with its code. The emulators are stopped silently, so the
+ * run's last lines are node's test summary.
+ *
+ *   npm test                      every test file
+ *   npm test -- decide stack      only files whose path contains "decide" or "stack"
+ *   npm test -- --test-name-pattern=foo   arguments starting with "-" go to node before the files
+ *
+ * The child gets FIRESTORE_EMULATOR_HOST, PUBSUB_EMULATOR_HOST, VERITY_GCS_ENDPOINT (= VERITY_TEST_GCS_URL),
+ * GOOGLE_CLOUD_PROJECT=verity-test, METADATA_SERVER_DETECTION=none and VERITY_TEST_PORTS (JSON StackPorts).
+ * fake-gcs-server publishes object finalize notifications to topic `verity-gcs-notifications` of project
+ * `verity-test` on the Pub/Sub emulator, for every bucket. Test files isolate themselves by a distinct
+ * Firestore project id and bucket name; nothing is wiped between files.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { constants } from 'node:os';
+import { testPorts, TEST_PORT_ENV, type StackPorts } from '../infra/local/ports.js';
+import { StackStartError, startStack, type Stack } from '../infra/local/stack.js';
+import { findRepoRoot } from '../infra/local/tools.js';
+
+export const TEST_PROJECT = 'verity-test';
+
+const repoRoot = findRepoRoot(import.meta.url);
+
+/** Every compiled test file whose TypeScript source still exists (dist/ keeps stale outputs). */
+function findTestFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...findTestFiles(path));
+    else if (entry.isFile() && entry.name.endsWith('.test.js')) {
+      const source = join(repoRoot, relative(join(repoRoot, 'dist'), path)).replace(/\.js$/, '.ts');
+      if (existsSync(source)) out.push(path);
+    }
+  }
+  return out.sort();
+}
+
+function fail(lines: string[]): never {
+  process.stderr.write(`npm test cannot start the emulators:\n${lines.map((l) => `  ✗ ${l}\n`).join('')}`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const filters = args.filter((a) => !a.startsWith('-'));
+  const nodeArgs = args.filter((a) => a.startsWith('-'));
+  const files = findTestFiles(join(repoRoot, 'dist', 'test'))
+    .filter((f) => filters.length === 0 || filters.some((s) => relative(repoRoot, f).includes(s)));
+  if (files.length === 0) {
+    process.stderr.write(`no test file under dist/test${filters.length ? ` matches ${filters.join(' or ')}` : ''}\n`);
+    process.exit(1);
+  }
+
+  let ports: StackPorts;
+  try {
+    ports = testPorts();
+  } catch (err) {
+    fail([String(err instanceof Error ? err.message : err)]);
+  }
+
+  const aborter = new AbortController();
+  let interrupted: NodeJS.Signals | undefined;
+  let child: ReturnType<typeof spawn> | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) process.exit(1); // second signal: the exit hook SIGKILLs the emulators
+    interrupted = signal;
+    aborter.abort();
+    // a terminal Ctrl-C reaches the child too (same process group); a SIGTERM from CI may not
+    child?.kill(signal);
+  };
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
+
+  let stack: Stack;
+  try {
+    stack = await startStack({
+      repoRoot,
+      ports,
+      project: TEST_PROJECT,
+      bucket: TEST_PROJECT,
+      logDir: join(repoRoot, '.verity', 'test-logs'),
+      functions: [],
+      portEnv: TEST_PORT_ENV,
+      signal: aborter.signal,
+    });
+  } catch (err) {
+    if (interrupted) process.exit(128 + constants.signals[interrupted]);
+    fail(err instanceof StackStartError ? err.problems : [String(err)]);
+  }
+  if (interrupted) {
+    await stack.stop();
+    process.exit(128 + constants.signals[interrupted]);
+  }
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    FIRESTORE_EMULATOR_HOST: stack.firestore.hostPort,
+    PUBSUB_EMULATOR_HOST: stack.pubsub.hostPort,
+    VERITY_GCS_ENDPOINT: stack.gcs.url,
+    VERITY_TEST_GCS_URL: stack.gcs.url,
+    GOOGLE_CLOUD_PROJECT: TEST_PROJECT,
+    METADATA_SERVER_DETECTION: 'none',
+    VERITY_TEST_PORTS: JSON.stringify(ports),
+  };
+  const spawned = spawn(process.execPath,
+    ['--test', '--test-concurrency=1', '--enable-source-maps', ...nodeArgs, ...files],
+    { cwd: repoRoot, env, stdio: 'inherit' });
+  child = spawned;
+  const code = await new Promise<number>((resolve) => {
+    spawned.once('error', () => resolve(1));
+    spawned.once('exit', (c, signal) => resolve(c ?? (signal ? 128 + constants.signals[signal] : 1)));
+  });
+  await stack.stop().catch(() => undefined);
+  process.exit(code);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`test harness failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
