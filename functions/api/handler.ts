@@ -1,4 +1,5 @@
 /** The HTTP API: a small route table over the shared JobsService. Built by a factory with injected deps. */
+import './json-errors.js';
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import { ConflictError, ErrorCode, NotFoundError, ValidationError, VerityError, type Job } from '../../shared/src/core/index.js';
 import type { Principal } from '../../shared/src/auth/principal.js';

@@ -3,6 +3,7 @@ import type { Request, Response } from '@google-cloud/functions-framework';
 import { z } from 'zod';
 import { ErrorCode, ValidationError, VerityError } from '../../shared/src/core/index.js';
 import type { Logger } from '../../shared/src/log.js';
+import type { BodyError } from './json-errors.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -17,6 +18,9 @@ export function parseBody<T extends z.ZodType>(req: Request, schema: T, opts: { 
   if (length > MAX_BODY_BYTES || (raw?.length ?? 0) > MAX_BODY_BYTES) {
     throw new VerityError(ErrorCode.PAYLOAD_TOO_LARGE, `body over ${MAX_BODY_BYTES} bytes`, 413);
   }
+  const bodyError = (req as Request & { verityBodyError?: BodyError }).verityBodyError;
+  if (bodyError?.type === 'entity.parse.failed') throw new ValidationError(`body is not valid JSON: ${bodyError.message}`, undefined, ErrorCode.INVALID_JSON);
+  if (bodyError) throw new VerityError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, bodyError.message, 415);
   const empty = (raw?.length ?? 0) === 0 && (req.body === undefined || (typeof req.body === 'object' && req.body !== null && Object.keys(req.body).length === 0 && !req.is('application/json')));
   if (empty) {
     if (opts.optional) return schema.parse({});
