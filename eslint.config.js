@@ -1,7 +1,7 @@
-// Lint: typescript-eslint (type-aware: no floating promises), import cycles, and a pure core.
+// Lint: typescript-eslint (type-aware: no floating promises) and a pure core.
+// Import cycles are checked by test/unit/architecture.test.ts (eslint-plugin-import-x's native resolver
+// ships per-platform binaries this project's registry cannot serve, which breaks `npm ci`).
 import tseslint from 'typescript-eslint';
-import importX from 'eslint-plugin-import-x';
-import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.verity/**', 'infra/terraform/**', 'bin/**', 'eslint.config.js'] },
@@ -9,12 +9,6 @@ export default tseslint.config(
   {
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
-    plugins: { 'import-x': importX },
-    settings: {
-      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
-      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
-      'import-x/extensions': ['.ts', '.js'],
-    },
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',
@@ -22,7 +16,6 @@ export default tseslint.config(
       ],
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'import-x/no-cycle': ['error', { maxDepth: 10 }],
     },
   },
   {

@@ -14,7 +14,7 @@
  * `verity-test` on the Pub/Sub emulator, for every bucket. Test files isolate themselves by a distinct
  * Firestore project id and bucket name; nothing is wiped between files.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { constants } from 'node:os';
@@ -66,13 +66,13 @@ async function main(): Promise<void> {
 
   const aborter = new AbortController();
   let interrupted: NodeJS.Signals | undefined;
-  let child: ReturnType<typeof spawn> | undefined;
+  const running: { child?: ChildProcess } = {};
   const onSignal = (signal: NodeJS.Signals): void => {
     if (interrupted) process.exit(1); // second signal: the exit hook SIGKILLs the emulators
     interrupted = signal;
     aborter.abort();
     // a terminal Ctrl-C reaches the child too (same process group); a SIGTERM from CI may not
-    child?.kill(signal);
+    running.child?.kill(signal);
   };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
 
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   const spawned = spawn(process.execPath,
     ['--test', '--test-concurrency=1', '--enable-source-maps', ...nodeArgs, ...files],
     { cwd: repoRoot, env, stdio: 'inherit' });
-  child = spawned;
+  running.child = spawned;
   const code = await new Promise<number>((resolve) => {
     spawned.once('error', () => resolve(1));
     spawned.once('exit', (c, signal) => resolve(c ?? (signal ? 128 + constants.signals[signal] : 1)));

@@ -7,7 +7,7 @@
  * process exits are SIGKILLed synchronously, so a crash does not leave emulators behind.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -34,13 +34,18 @@ export interface ManagedProcess {
 
 export type ProcessOutput =
   | { kind: 'file'; path: string }
-  /** Each line of stdout/stderr is written to `to` (default: this process's stdout) as "[prefix] line". */
+  /** Each line of stdout/stderr is written as "[prefix] line" to `to` (default: this process's stdout/stderr). */
   | { kind: 'prefix'; prefix: string; to?: NodeJS.WritableStream };
 
 export interface SpawnManagedOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   output: ProcessOutput;
+  /**
+   * Stop by SIGTERMing the innermost processes first and letting their parents exit on their own (gcloud →
+   * script → java): signalling the whole group at once orphans java to init, which may reap it late.
+   */
+  stopLeavesFirst?: boolean;
 }
 
 const liveGroups = new Set<number>();
@@ -60,7 +65,41 @@ function installExitHook(): void {
   });
 }
 
+interface Member {
+  pid: number;
+  ppid: number;
+  zombie: boolean;
+}
+
+/** The processes of a group, from /proc (Linux); null where there is no /proc. */
+function groupMembers(pgid: number): Member[] | null {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return null;
+  }
+  const out: Member[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // "pid (comm) state ppid pgrp …" — comm may contain spaces and parentheses
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) !== pgid) continue;
+    out.push({ pid: Number(entry), ppid: Number(fields[1]), zombie: fields[0] === 'Z' });
+  }
+  return out;
+}
+
+/** True while a live (non-zombie) process is in the group. Zombies are dead: their reaper may be slow. */
 function groupAlive(pgid: number): boolean {
+  const members = groupMembers(pgid);
+  if (members) return members.some((m) => !m.zombie);
   try {
     process.kill(-pgid, 0);
     return true;
@@ -69,9 +108,23 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
+/** Live members of the group without a live child in it (for gcloud: the java process). */
+function groupLeaves(pgid: number): number[] {
+  const live = (groupMembers(pgid) ?? []).filter((m) => !m.zombie);
+  return live.filter((m) => m.pid !== pgid && !live.some((c) => c.ppid === m.pid)).map((m) => m.pid);
+}
+
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pgid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
   } catch {
     // already gone
   }
@@ -101,11 +154,12 @@ export function spawnManaged(name: string, command: string, args: string[], opts
   });
   if (fd !== undefined) closeSync(fd);
   if (opts.output.kind === 'prefix') {
-    const to = opts.output.to ?? process.stdout;
-    const prefix = opts.output.prefix;
-    for (const stream of [child.stdout, child.stderr]) {
-      if (stream) createInterface({ input: stream }).on('line', (line) => to.write(`[${prefix}] ${line}\n`));
-    }
+    const { prefix, to } = opts.output;
+    const forward = (from: NodeJS.ReadableStream | null, dest: NodeJS.WritableStream): void => {
+      if (from) createInterface({ input: from }).on('line', (line) => dest.write(`[${prefix}] ${line}\n`));
+    };
+    forward(child.stdout, to ?? process.stdout);
+    forward(child.stderr, to ?? process.stderr);
   }
   const pid = child.pid;
   let done = false;
@@ -128,14 +182,21 @@ export function spawnManaged(name: string, command: string, args: string[], opts
     hasExited: () => done,
     async stop(graceMs = 5000): Promise<void> {
       if (pid === undefined) return;
+      const leaves = opts.stopLeavesFirst ? groupLeaves(pid) : [];
+      if (leaves.length > 0) {
+        for (const leaf of leaves) signalPid(leaf, 'SIGTERM');
+        if (await waitGroupGone(pid, graceMs)) leaves.length = 0;
+      }
       if (groupAlive(pid)) {
         signalGroup(pid, 'SIGTERM');
-        if (!(await waitGroupGone(pid, graceMs))) {
+        if (!(await waitGroupGone(pid, leaves.length > 0 ? 2000 : graceMs))) {
           signalGroup(pid, 'SIGKILL');
           await waitGroupGone(pid, 5000);
         }
       }
       liveGroups.delete(pid);
+      // let Node reap the leader (its 'exit' event), so no zombie is handed to init when we exit right after
+      await Promise.race([exited, sleep(1000)]);
     },
   };
 }
@@ -158,6 +219,8 @@ export interface WaitReadyOptions {
   timeoutMs: number;
   proc?: ManagedProcess;
   intervalMs?: number;
+  /** Aborting stops the wait with an error (the caller stops the process). */
+  signal?: AbortSignal;
 }
 
 /** Polls `probe` until it answers true; fails early when `proc` exits, or after the timeout. */
@@ -165,6 +228,7 @@ export async function waitUntilReady(probe: () => Promise<boolean>, o: WaitReady
   const deadline = Date.now() + o.timeoutMs;
   const seeLog = o.proc?.logFile ? ` — see ${o.proc.logFile}` : '';
   for (;;) {
+    if (o.signal?.aborted) throw new Error(`interrupted while waiting for ${o.what}`);
     if (o.proc?.hasExited()) {
       const exit = await o.proc.exited;
       const how = exit.signal ? `signal ${exit.signal}` : exit.code === null ? 'could not start' : `exit code ${exit.code}`;
@@ -219,7 +283,9 @@ export interface ServiceOptions {
   port: number;
   logDir: string;
   /** Readiness timeout; default 120 s (two JVMs starting at once on a small CI machine are slow). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
+  /** Aborting while waiting for readiness stops the process and rejects. */
+  signal?: AbortSignal | undefined;
 }
 
 const DEFAULT_READY_TIMEOUT_MS = 120_000;
@@ -235,9 +301,10 @@ async function startService(
   const proc = spawnManaged(name, command, args, {
     env: { ...process.env, CLOUDSDK_CORE_DISABLE_PROMPTS: '1', ...env },
     output: { kind: 'file', path: logFile },
+    stopLeavesFirst: command === 'gcloud',
   });
   try {
-    await waitUntilReady(() => probe(url), { what, where: hostPort, timeoutMs: o.timeoutMs ?? DEFAULT_READY_TIMEOUT_MS, proc });
+    await waitUntilReady(() => probe(url), { what, where: hostPort, timeoutMs: o.timeoutMs ?? DEFAULT_READY_TIMEOUT_MS, proc, signal: o.signal });
   } catch (err) {
     await proc.stop();
     throw err;

@@ -136,7 +136,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       throw new StackStartError([errorMessage(err)]);
     });
     abortIfAsked();
-    const base = { host, logDir: o.logDir, timeoutMs: o.readyTimeoutMs };
+    const base = { host, logDir: o.logDir, timeoutMs: o.readyTimeoutMs, signal: o.signal };
     const pubsubHost = `${host}:${o.ports.pubsub}`;
     const started = await Promise.allSettled([
       startFirestore({ ...base, port: o.ports.firestore }),
@@ -195,7 +195,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     stoppers.push(stopFunctions);
     const ready = await Promise.allSettled(procs.map(({ spec, proc }) => waitUntilReady(
       () => tcpProbe(host, spec.port),
-      { what: `function ${spec.target}`, where: `${host}:${spec.port}`, timeoutMs: o.readyTimeoutMs ?? 60_000, proc },
+      { what: `function ${spec.target}`, where: `${host}:${spec.port}`, timeoutMs: o.readyTimeoutMs ?? 60_000, proc, signal: o.signal },
     )));
     for (const { spec, proc } of procs) watch(`function ${spec.target}`, proc.exited, proc.logFile);
     const fnFailures = ready.flatMap((r) => (r.status === 'rejected' ? [errorMessage(r.reason)] : []));

@@ -156,7 +156,7 @@ export function fakeGcsInstalled(repoRoot: string): boolean {
 
 function goMissingMessage(repoRoot: string): string {
   return `go not found on PATH — it is needed once, to install fake-gcs-server ${FAKE_GCS_VERSION} into ${join(repoRoot, '.tools', 'bin')}; ` +
-    'install Go 1.22+ (https://go.dev/doc/install) and put `go` on PATH';
+    'install Go 1.25+ (https://go.dev/doc/install; Go 1.21+ fetches the needed toolchain itself) and put `go` on PATH';
 }
 
 /** Returns the fake-gcs-server binary, running `go install` into <repo>/.tools/bin first when missing. */
