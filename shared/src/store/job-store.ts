@@ -101,7 +101,10 @@ export class JobStore {
       const job = decision.job;
       const idemRef = job.idempotencyKey ? this.db.collection(Collections.idempotency).doc(hashKey(`${job.ownerId}\n${job.idempotencyKey}`)) : null;
       const lockRef = job.resourceKey ? this.db.collection(Collections.locks).doc(hashKey(job.resourceKey)) : null;
-      const [idemSnap, lockSnap] = await Promise.all([idemRef ? tx.get(idemRef) : null, lockRef ? tx.get(lockRef) : null]);
+      const refs = [idemRef, lockRef].filter((r) => r !== null);
+      const snaps = refs.length > 0 ? await tx.getAll(...refs) : [];
+      const idemSnap = idemRef ? snaps[0] : undefined;
+      const lockSnap = lockRef ? snaps[idemRef ? 1 : 0] : undefined;
       if (idemSnap?.exists) {
         const existing = await tx.get(this.jobRef(String(idemSnap.get('jobId'))));
         if (existing.exists) return { outcome: 'idempotent', job: jobFromDoc(existing.data()!) };
@@ -127,7 +130,9 @@ export class JobStore {
   private async applyIn(tx: Transaction, jobId: string, event: JobEvent, opts: { dedupeKey?: string }): Promise<ApplyResult> {
     const ref = this.jobRef(jobId);
     const dedupeRef = opts.dedupeKey ? ref.collection(Collections.dedupe).doc(hashKey(opts.dedupeKey)) : null;
-    const [snap, dedupeSnap] = await Promise.all([tx.get(ref), dedupeRef ? tx.get(dedupeRef) : null]);
+    // one round trip for the job and its dedupe record
+    const [snap, dedupeSnap] = dedupeRef ? await tx.getAll(ref, dedupeRef) : [await tx.get(ref), null];
+    if (!snap) return { outcome: 'not_found', job: null, before: null, transition: null, effects: [] };
     if (!snap.exists) return { outcome: 'not_found', job: null, before: null, transition: null, effects: [] };
     const before = jobFromDoc(snap.data()!);
     if (dedupeSnap?.exists) return { outcome: 'duplicate', job: before, before, transition: null, effects: [] };
