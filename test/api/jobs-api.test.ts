@@ -13,7 +13,7 @@ function recordingExecutor(): Executor & { started: string[] } {
     started,
     async start(job) {
       started.push(`${job.id}:${job.attempt}`);
-      return `local:${job.id}:${job.attempt}`;
+      return { executionRef: `local:${job.id}:${job.attempt}` };
     },
     async status(executionRef) {
       return { executionRef, state: 'running' };

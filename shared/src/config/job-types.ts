@@ -37,6 +37,28 @@ const LimitsConfig = z
 export const ExecutorConfig = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('local-process'), command: z.array(z.string().min(1)).min(1) }).strict(),
   z.object({ kind: z.literal('external') }).strict(),
+  z
+    .object({
+      kind: z.literal('cloud-run-job'),
+      /** Full job name: projects/P/locations/L/jobs/J. The request never names it. */
+      job: z.string().regex(/^projects\/[^/]+\/locations\/[^/]+\/jobs\/[^/]+$/),
+      /** Container to override (name); default: the first. */
+      container: z.string().optional(),
+      taskCount: z.number().int().min(1).max(10000).optional(),
+      timeoutSeconds: z.number().int().min(1).max(7 * 24 * 3600).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('http'),
+      /** Provider name: the `:provider` of POST /api/webhooks/:provider, and the key of its webhook secret. */
+      provider: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
+      /** Base URL of the provider's API: POST {baseUrl}/jobs submits, GET {baseUrl}/jobs/{externalJobId} reads. */
+      baseUrl: z.url(),
+      /** Predictable output URIs, e.g. gs://{bucket}/provider/{externalJobId}_output_0.mp4 */
+      outputTemplates: z.array(z.string()).default([]),
+    })
+    .strict(),
 ]);
 export type ExecutorConfig = z.infer<typeof ExecutorConfig>;
 

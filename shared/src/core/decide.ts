@@ -141,7 +141,18 @@ function onDispatched(job: Job, ev: Ev<'dispatched'>, ctx: DecideContext): Decis
     return unchanged(job, [{ kind: 'cancelExecution', jobId: job.id, attempt: ev.attempt, executionRef: ev.executionRef }]);
   }
   if (job.executor.executionRef === ev.executionRef) return unchanged(job);
-  return patch(job, { executor: { ...job.executor, attempt: job.attempt, executionRef: ev.executionRef } }, ctx);
+  // Outputs only known once started (an http provider's {externalJobId} URIs) are declared now, if none were.
+  const declare = job.outputs.length === 0 && ev.outputUris && ev.outputUris.length > 0;
+  return patch(
+    job,
+    {
+      executor: { ...job.executor, attempt: job.attempt, executionRef: ev.executionRef },
+      ...(declare
+        ? { outputUris: [...ev.outputUris!], outputs: ev.outputUris!.map((uri) => ({ uri, present: false, generation: null, size: null, timeCreated: null })) }
+        : {}),
+    },
+    ctx,
+  );
 }
 
 function onDispatchFailed(job: Job, ev: Ev<'dispatchFailed'>, ctx: DecideContext): Decision {

@@ -154,7 +154,7 @@ export type JobEvent =
   | { kind: 'worker'; source: Source; report: WorkerReport }
   | { kind: 'cancel'; source: Source }
   /** The start effect ran and the executor named its execution. */
-  | { kind: 'dispatched'; source: Source; attempt: number; executionRef: string }
+  | { kind: 'dispatched'; source: Source; attempt: number; executionRef: string; outputUris?: string[] }
   /** The start effect failed in a way that will not fix itself. */
   | { kind: 'dispatchFailed'; source: Source; attempt: number; message: string; retryable: boolean };
 export type JobEventKind = JobEvent['kind'];

@@ -140,8 +140,15 @@ export class Reconciler {
       result = await this.deps.store.apply(jobId, { kind: 'dispatchFailed', source: 'executor', attempt, message, retryable: false });
     } else {
       try {
-        const executionRef = await executor.start(job, type);
-        result = await this.deps.store.apply(jobId, { kind: 'dispatched', source: 'executor', attempt, executionRef });
+        const started = await executor.start(job, type);
+        const executionRef = started.executionRef;
+        result = await this.deps.store.apply(jobId, {
+          kind: 'dispatched',
+          source: 'executor',
+          attempt,
+          executionRef,
+          ...(started.outputUris ? { outputUris: started.outputUris } : {}),
+        });
         this.deps.log.info({ jobId, attempt, executionRef }, 'execution started');
       } catch (err) {
         if (!(err instanceof ExecutorStartError)) throw err;

@@ -71,7 +71,7 @@ export function createLocalProcessExecutor(opts: LocalProcessOptions): Executor 
       try {
         await mkdir(dir);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return ref; // started before: same execution
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { executionRef: ref }; // started before: same execution
         throw err;
       }
       const env = { ...process.env, ...(await opts.workerEnv(job, type)), VERITY_RUNNER_COMMAND: JSON.stringify(type.executor.command) };
@@ -82,7 +82,7 @@ export function createLocalProcessExecutor(opts: LocalProcessOptions): Executor 
       } finally {
         closeSync(out);
       }
-      return ref;
+      return { executionRef: ref };
     },
 
     async status(ref): Promise<ExecutorObservation> {

@@ -4,8 +4,12 @@ import type { JobType } from '../../config/job-types.js';
 /** Starts, observes and cancels executions. Every method is idempotent and safe to repeat. */
 export interface Executor {
   readonly kind: ExecutorKind;
-  /** Starts the job's current attempt; a second call for the same job and attempt returns the same ref. */
-  start(job: Job, type: JobType): Promise<string>;
+  /**
+   * Starts the job's current attempt; a second call for the same job and attempt returns the same execution
+   * (the effect may be repeated after a crash between commit and effect). `outputUris` is set by executors
+   * whose outputs are only known once started (an http provider's predictable `{externalJobId}` URIs).
+   */
+  start(job: Job, type: JobType): Promise<StartedExecution>;
   status(executionRef: string): Promise<ExecutorObservation>;
   cancel(executionRef: string): Promise<void>;
 }
@@ -16,6 +20,11 @@ export class ExecutorStartError extends Error {
   constructor(message: string, readonly retryable: boolean) {
     super(message);
   }
+}
+
+export interface StartedExecution {
+  executionRef: string;
+  outputUris?: string[];
 }
 
 export type ExecutorSet = Partial<Record<ExecutorKind, Executor>>;
