@@ -1,6 +1,9 @@
 /** Wires the real clients from the environment. Each deploy unit builds one Runtime on first use. */
 import type { Firestore } from '@google-cloud/firestore';
+import { PubSub } from '@google-cloud/pubsub';
 import type { Storage } from '@google-cloud/storage';
+import { createOutbox, type EventPublisher } from './events/outbox.js';
+import { createTempCleaner } from './evidence/temp.js';
 import { createAuthenticator, mintLocalToken, loadLocalSecret, type Authenticator } from './auth/index.js';
 import { parseEnv, type Env } from './config/env.js';
 import { buildRegistry, type JobTypeRegistry } from './config/job-types.js';
@@ -24,6 +27,8 @@ export interface Runtime {
   store: JobStore;
   probe: OutputProbe;
   executors: ExecutorSet;
+  pubsub: PubSub;
+  outbox: EventPublisher;
   reconciler: Reconciler;
   jobs: JobsService;
   auth: Authenticator;
@@ -35,6 +40,7 @@ export interface RuntimeOverrides {
   env?: Env;
   db?: Firestore;
   storage?: Storage;
+  pubsub?: PubSub;
   clock?: () => number;
   random?: () => number;
   log?: Logger;
@@ -70,8 +76,11 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
         }
       : {}),
   };
-  const reconciler = new Reconciler({ store, registry, executors, probe, log, clock });
+  const pubsub = o.pubsub ?? new PubSub({ projectId: env.projectId });
+  const outbox = createOutbox({ db, pubsub, topic: env.eventsTopic, log, clock });
+  const temp = createTempCleaner({ storage, bucket: env.bucket, allowedBuckets: env.allowedBuckets });
+  const reconciler = new Reconciler({ store, registry, executors, probe, log, clock, outbox, temp });
   const jobs = new JobsService({ store, reconciler, registry, probe, log, clock, bucket: env.bucket, allowedBuckets: env.allowedBuckets, ...(o.newId ? { newId: o.newId } : {}) });
   const auth = createAuthenticator(env);
-  return { env, db, storage, registry, store, probe, executors, reconciler, jobs, auth, log, clock };
+  return { env, db, storage, registry, store, probe, executors, pubsub, outbox, reconciler, jobs, auth, log, clock };
 }

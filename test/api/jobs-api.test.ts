@@ -5,9 +5,10 @@ import { createExternalExecutor } from '../../shared/src/evidence/executors/exte
 import { startApi, type ApiClient } from '../helpers/api.js';
 import { countDocuments, testRuntime, type TestRuntime } from '../helpers/runtime.js';
 
-/** Records what it was asked to start; every execution it started reports "running". */
+/** Records what it was asked to start; an execution reports "running" until it is canceled. */
 function recordingExecutor(): Executor & { started: string[] } {
   const started: string[] = [];
+  const canceled = new Set<string>();
   return {
     kind: 'local-process',
     started,
@@ -16,9 +17,11 @@ function recordingExecutor(): Executor & { started: string[] } {
       return { executionRef: `local:${job.id}:${job.attempt}` };
     },
     async status(executionRef) {
-      return { executionRef, state: 'running' };
+      return { executionRef, state: canceled.has(executionRef) ? 'canceled' : 'running' };
     },
-    async cancel() {},
+    async cancel(executionRef) {
+      canceled.add(executionRef);
+    },
   };
 }
 
@@ -87,7 +90,7 @@ describe('jobs API: enqueue and read', () => {
     const again = await api.call('POST', `/api/jobs/${id}/cancel`);
     assert.equal(again.status, 409);
     assert.equal(again.body.error.code, 'JOB_TERMINAL');
-    assert.equal((await rt.store.history(id)).length, 2);
+    assert.deepEqual((await rt.store.history(id)).map((t) => t.to), ['queued', 'canceled']);
   });
 
   it('worker updates move the job; a worker token reaches only its own job', async () => {

@@ -144,9 +144,16 @@ describe('local stack end to end (real demo worker processes)', () => {
     assert.equal(busy.status, 409);
     const c = await call('POST', `/api/jobs/${id}/cancel`);
     assert.equal(c.status, 202);
-    assert.equal(c.body.job.status, 'canceled');
+    assert.ok(['running', 'canceled'].includes(c.body.job.status), 'canceled, or waiting for the executor to confirm');
     const exit = await waitFor('the worker to be stopped', async () => exitOf(id));
     assert.equal(exit.signal, 'SIGTERM');
+    const job = await waitFor('canceled', async () => {
+      const j = (await call('GET', `/api/jobs/${id}`)).body.job; // a pending cancel is reconciled on every read
+      return j.status === 'canceled' ? j : null;
+    });
+    assert.equal(job.statusReason, 'CANCELED_BY_USER');
+    const h = (await call('GET', `/api/jobs/${id}/history`)).body.transitions;
+    assert.equal(h.at(-1).evidence.executor.state, 'canceled', 'the executor confirmed the cancel');
     const next = await call('POST', '/api/jobs', { type: 'external', resourceKey: 'reel:e2e' });
     assert.equal(next.status, 201);
   });

@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Firestore } from '@google-cloud/firestore';
+import { PubSub } from '@google-cloud/pubsub';
 import { parseEnv } from '../../shared/src/config/env.js';
 import { createStorage } from '../../shared/src/evidence/storage.js';
 import { silentLogger } from '../../shared/src/log.js';
@@ -52,7 +53,13 @@ export async function testRuntime(name: string, o: RuntimeOverrides & { envOverr
   await storage.createBucket(bucket).catch((err: { code?: number }) => {
     if (err.code !== 409) throw err;
   });
-  const rt = createRuntime(name, { env, db, storage, clock: testClock.now, log: silentLogger(), random: () => 0.5, ...o });
+  const pubsub = new PubSub({ projectId });
+  for (const topic of [env.eventsTopic, env.updatesTopic]) {
+    await pubsub.createTopic(topic).catch((err: { code?: number }) => {
+      if (err.code !== 6) throw err; // ALREADY_EXISTS
+    });
+  }
+  const rt = createRuntime(name, { env, db, storage, pubsub, clock: testClock.now, log: silentLogger(), random: () => 0.5, ...o });
   return { ...rt, testClock, projectId, bucket };
 }
 

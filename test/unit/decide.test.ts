@@ -43,10 +43,10 @@ describe('decide: table', () => {
     { name: 'progress on running → patch only', job: () => running(newJob()), event: { kind: 'worker', source: 'worker', report: { kind: 'progress', progress: { pct: 40 } } }, at: T0 + 2 * S, to: 'running', reason: 'STARTED', transition: false },
     { name: 'outputs present on queued → succeeded OUTPUT_FOUND', job: () => newJob(), event: { kind: 'observed', source: 'read', probed: true, outputs: [present()] }, at: T0 + 10 * S, to: 'succeeded', reason: 'OUTPUT_FOUND', transition: true },
     { name: 'outputs beat a passed deadline', job: () => newJob(), event: { kind: 'observed', source: 'sweep', probed: true, outputs: [present()] }, at: T0 + 3600 * S, to: 'succeeded', reason: 'OUTPUT_FOUND', transition: true },
-    { name: 'queue timeout → failed (not retryable by default)', job: () => dispatched(newJob()), event: { kind: 'observed', source: 'read', probed: true, outputs: [{ uri: 'gs://b/out.mp4', exists: false }] }, at: T0 + 61 * S, to: 'failed', reason: 'QUEUE_TIMEOUT', transition: true, effects: ['cancelExecution'] },
+    { name: 'queue timeout → failed (not retryable by default)', job: () => dispatched(newJob()), event: { kind: 'observed', source: 'read', probed: true, outputs: [{ uri: 'gs://b/out.mp4', exists: false }] }, at: T0 + 61 * S, to: 'failed', reason: 'QUEUE_TIMEOUT', transition: true, effects: ['cancelExecution', 'cleanupTemp'] },
     { name: 'deadline held back when probes were incomplete', job: () => dispatched(newJob()), event: { kind: 'observed', source: 'read', probed: false }, at: T0 + 61 * S, to: 'queued', reason: 'ENQUEUED', transition: false },
     { name: 'heartbeat timeout → retry (queued, attempt 2)', job: () => running(newJob()), event: { kind: 'observed', source: 'sweep', probed: true, executor: { executionRef: 'local:job_1:1', state: 'running' } }, at: T0 + 40 * S, to: 'queued', reason: 'RETRY_SCHEDULED', transition: true, effects: ['cancelExecution'] },
-    { name: 'run timeout (heartbeats fine) → failed RUN_TIMEOUT', job: () => ({ ...running(newJob()), heartbeatAt: T0 + 600 * S }), event: { kind: 'observed', source: 'sweep', probed: true }, at: T0 + 602 * S, to: 'failed', reason: 'RUN_TIMEOUT', transition: true, effects: ['cancelExecution'] },
+    { name: 'run timeout (heartbeats fine) → failed RUN_TIMEOUT', job: () => ({ ...running(newJob()), heartbeatAt: T0 + 600 * S }), event: { kind: 'observed', source: 'sweep', probed: true }, at: T0 + 602 * S, to: 'failed', reason: 'RUN_TIMEOUT', transition: true, effects: ['cancelExecution', 'cleanupTemp'] },
     { name: 'executor failed → retry', job: () => running(newJob()), event: { kind: 'observed', source: 'reconcile', probed: true, executor: { executionRef: 'local:job_1:1', state: 'failed', detail: 'exit code 1' } }, at: T0 + 5 * S, to: 'queued', reason: 'RETRY_SCHEDULED', transition: true },
     { name: 'executor lost → retry', job: () => running(newJob()), event: { kind: 'observed', source: 'reconcile', probed: true, executor: { executionRef: 'local:job_1:1', state: 'lost' } }, at: T0 + 5 * S, to: 'queued', reason: 'RETRY_SCHEDULED', transition: true },
     { name: 'executor running on queued job → running', job: () => dispatched(newJob()), event: { kind: 'observed', source: 'read', probed: true, executor: { executionRef: 'local:job_1:1', state: 'running' } }, at: T0 + 5 * S, to: 'running', reason: 'STARTED', transition: true },
@@ -61,7 +61,9 @@ describe('decide: table', () => {
     { name: 'progress after the end is ignored', job: () => run(newJob(), { kind: 'observed', source: 'read', probed: true, outputs: [present()] }, T0 + 10 * S).job, event: { kind: 'worker', source: 'worker', report: { kind: 'progress', progress: { pct: 50 } } }, at: T0 + 11 * S, to: 'succeeded', reason: 'OUTPUT_FOUND', transition: false },
     { name: 'late output after an inferred failure → succeeded LATE_OUTPUT', job: () => run(dispatched(newJob()), { kind: 'observed', source: 'sweep', probed: true }, T0 + 61 * S).job, event: { kind: 'observed', source: 'gcs', probed: true, outputs: [present('gs://b/out.mp4', T0 + 70 * S)] }, at: T0 + 71 * S, to: 'succeeded', reason: 'LATE_OUTPUT', transition: true },
     { name: 'output older than the job does not count without reuse', job: () => newJob({ reuse: false }), event: { kind: 'observed', source: 'read', probed: false, outputs: [present('gs://b/out.mp4', T0 - 5 * S)] }, at: T0 + 5 * S, to: 'queued', reason: 'ENQUEUED', transition: false },
-    { name: 'cancel → canceled, stops the execution', job: () => running(newJob()), event: { kind: 'cancel', source: 'api' }, at: T0 + 5 * S, to: 'canceled', reason: 'CANCELED_BY_USER', transition: true, effects: ['cancelExecution'] },
+    { name: 'cancel with an execution running → cancel requested, executor asked to stop', job: () => running(newJob()), event: { kind: 'cancel', source: 'api' }, at: T0 + 5 * S, to: 'running', reason: 'STARTED', transition: false, effects: ['cancelExecution'] },
+    { name: 'cancel before any execution → canceled at once, temp cleaned', job: () => newJob(), event: { kind: 'cancel', source: 'api' }, at: T0 + 5 * S, to: 'canceled', reason: 'CANCELED_BY_USER', transition: true, effects: ['cleanupTemp'] },
+    { name: 'cancel of an external job → canceled at once', job: () => newJob({ kind: 'external' }), event: { kind: 'cancel', source: 'api' }, at: T0 + 5 * S, to: 'canceled', reason: 'CANCELED_BY_USER', transition: true, effects: ['cleanupTemp'] },
     { name: 'dispatched names the execution', job: () => newJob(), event: { kind: 'dispatched', source: 'executor', attempt: 1, executionRef: 'local:job_1:1' }, at: T0 + S, to: 'queued', reason: 'ENQUEUED', transition: false },
     { name: 'dispatched for a finished job cancels the orphan', job: () => run(newJob(), { kind: 'cancel', source: 'api' }, T0 + S).job, event: { kind: 'dispatched', source: 'executor', attempt: 1, executionRef: 'local:job_1:1' }, at: T0 + 2 * S, to: 'canceled', reason: 'CANCELED_BY_USER', transition: false, effects: ['cancelExecution'] },
     { name: 'start failure (config) → failed', job: () => newJob(), event: { kind: 'dispatchFailed', source: 'executor', attempt: 1, message: 'no such type', retryable: false }, at: T0 + S, to: 'failed', reason: 'EXECUTOR_START_FAILED', transition: true },
@@ -83,6 +85,42 @@ describe('decide: table', () => {
       if (row.effects) assert.deepEqual(d.effects.map((e) => e.kind), row.effects);
     });
   }
+});
+
+describe('decide: cancel', () => {
+  const requested = () => run(running(newJob()), { kind: 'cancel', source: 'api' }, T0 + 5 * S).job;
+  it('records the request and its grace deadline', () => {
+    const job = requested();
+    assert.equal(job.executor.cancelRequestedAt, T0 + 5 * S);
+    assert.equal(job.nextCheckAt, T0 + 5 * S, 'due at once: every look checks for the confirmation');
+  });
+  it('a repeated cancel repeats the executor cancel and changes nothing', () => {
+    const job = requested();
+    const d = run(job, { kind: 'cancel', source: 'api' }, T0 + 6 * S);
+    assert.equal(d.job, job);
+    assert.deepEqual(d.effects.map((e) => e.kind), ['cancelExecution']);
+  });
+  it('is canceled when the executor confirms', () => {
+    const d = run(requested(), { kind: 'observed', source: 'reconcile', probed: true, executor: { executionRef: 'local:job_1:1', state: 'canceled' } }, T0 + 6 * S);
+    assert.equal(d.job.status, 'canceled');
+    assert.equal(d.job.statusReason, 'CANCELED_BY_USER');
+    assert.deepEqual(d.effects.map((e) => e.kind), ['cleanupTemp']);
+  });
+  it('an execution still running is asked again (repairs a lost cancel effect), deadlines other than the grace wait', () => {
+    const d = run(requested(), { kind: 'observed', source: 'sweep', probed: true, executor: { executionRef: 'local:job_1:1', state: 'running' } }, T0 + 40 * S);
+    assert.equal(d.job.status, 'running');
+    assert.deepEqual(d.effects.map((e) => e.kind), ['cancelExecution']);
+  });
+  it('is canceled anyway once the cancel grace passes', () => {
+    const job = requested();
+    const d = run(job, { kind: 'observed', source: 'sweep', probed: true, executor: { executionRef: 'local:job_1:1', state: 'running' } }, T0 + 5 * S + job.policy.cancelGraceSeconds * S);
+    assert.equal(d.job.status, 'canceled');
+    assert.equal(d.transition!.evidence.cancelGraceExpired, true);
+  });
+  it('outputs that land during the cancel still make it succeeded (outputs are the strongest evidence)', () => {
+    const e = run(requested(), { kind: 'observed', source: 'gcs', probed: false, outputs: [present()] }, T0 + 6 * S);
+    assert.equal(e.job.status, 'succeeded');
+  });
 });
 
 describe('decide: details', () => {
@@ -129,7 +167,8 @@ describe('decide: details', () => {
   it('nextCheckAt is the earliest deadline; terminal jobs have none', () => {
     const job = running(newJob(), T0 + S);
     assert.equal(job.nextCheckAt, T0 + 31 * S); // heartbeat 30 s before run 600 s
-    const done = run(job, { kind: 'cancel', source: 'api' }, T0 + 2 * S).job;
+    const done = run(job, { kind: 'worker', source: 'worker', report: { kind: 'failed', error: { code: 'X', message: 'm' } } }, T0 + 2 * S).job;
+    assert.equal(done.status, 'failed');
     assert.equal(done.nextCheckAt, null);
   });
 });

@@ -24,6 +24,14 @@ const EnvSchema = z.object({
   VERITY_STATE_DIR: z.string().optional(),
   VERITY_JOB_TYPES: z.string().optional(),
   VERITY_REPO_ROOT: z.string().optional(),
+  VERITY_EVENTS_TOPIC: z.string().min(3).default('verity-job-events'),
+  VERITY_UPDATES_TOPIC: z.string().min(3).default('verity-job-updates'),
+  /** JSON {"provider": "secret"}: the HMAC secret of each webhook provider. */
+  VERITY_WEBHOOK_SECRETS: z.string().optional(),
+  /** Where providers call back: {base}/api/webhooks/{provider}. Default: the API URL. */
+  VERITY_WEBHOOK_BASE_URL: z.url().optional(),
+  /** host:port of a Cloud Run Admin API v2 stand-in (tests); unset in the cloud. */
+  VERITY_CLOUD_RUN_ENDPOINT: z.string().optional(),
 });
 
 export interface Env {
@@ -41,10 +49,30 @@ export interface Env {
   stateDir: string;
   jobTypesJson: string | undefined;
   repoRoot: string;
+  eventsTopic: string;
+  updatesTopic: string;
+  webhookSecrets: Record<string, string>;
+  webhookBaseUrl: string;
+  cloudRunEndpoint: string | undefined;
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+const SecretsSchema = z.record(z.string().regex(/^[a-z][a-z0-9-]{0,62}$/), z.string().min(16));
+
+function parseSecrets(raw: string | undefined): Record<string, string> {
+  if (!raw) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('VERITY_WEBHOOK_SECRETS is not JSON: expected {"provider": "secret (16+ chars)"}');
+  }
+  const parsed = SecretsSchema.safeParse(json);
+  if (!parsed.success) throw new ConfigError(`VERITY_WEBHOOK_SECRETS: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
 }
 
 export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
@@ -70,5 +98,10 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
     stateDir: path.resolve(repoRoot, e.VERITY_STATE_DIR ?? '.verity'),
     jobTypesJson: e.VERITY_JOB_TYPES,
     repoRoot,
+    eventsTopic: e.VERITY_EVENTS_TOPIC,
+    updatesTopic: e.VERITY_UPDATES_TOPIC,
+    webhookSecrets: parseSecrets(e.VERITY_WEBHOOK_SECRETS),
+    webhookBaseUrl: e.VERITY_WEBHOOK_BASE_URL ?? e.VERITY_API_URL ?? `http://127.0.0.1:${e.VERITY_PORT}`,
+    cloudRunEndpoint: e.VERITY_CLOUD_RUN_ENDPOINT,
   };
 }

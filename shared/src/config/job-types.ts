@@ -72,7 +72,7 @@ const JobTypeConfig = z
     /** May a request name its own outputs (within the allowed buckets)? */
     outputsFromRequest: z.boolean().default(true),
     /** Where an execution may leave temporary files: deleted when the job ends, never a declared output. */
-    tempPrefix: z.string().default('tmp/{jobId}/'),
+    tempPrefix: z.string().default('gs://{bucket}/tmp/{jobId}/'),
   })
   .strict();
 

@@ -42,10 +42,12 @@ export function transition(
     next.endedAt = now;
   }
   next.nextCheckAt = computeNextCheckAt(next);
+  const ended = to === JobStatus.succeeded || to === JobStatus.failed || to === JobStatus.canceled;
+  const firstEnd = ended && (job.status === JobStatus.queued || job.status === JobStatus.running);
   return {
     job: next,
     transition: { seq: next.version, from: job.status, to, reason, source, attempt: job.attempt, at: now, evidence },
-    effects,
+    effects: firstEnd ? [...effects, { kind: 'cleanupTemp', jobId: job.id }] : effects,
   };
 }
 

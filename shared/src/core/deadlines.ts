@@ -1,7 +1,7 @@
 import type { EpochMs, Job } from './model.js';
 import { Reason, JobStatus } from './states.js';
 
-export type DeadlineReason = typeof Reason.QUEUE_TIMEOUT | typeof Reason.RUN_TIMEOUT | typeof Reason.HEARTBEAT_TIMEOUT | typeof Reason.OUTPUT_MISSING;
+export type DeadlineReason = typeof Reason.CANCELED_BY_USER | typeof Reason.QUEUE_TIMEOUT | typeof Reason.RUN_TIMEOUT | typeof Reason.HEARTBEAT_TIMEOUT | typeof Reason.OUTPUT_MISSING;
 
 export interface Deadline {
   reason: DeadlineReason;
@@ -17,6 +17,10 @@ const S = 1000;
 export function pendingDeadlines(job: Job): Deadline[] {
   const p = job.policy;
   const out: Deadline[] = [];
+  if (cancelRequested(job)) {
+    // a cancel is under way: only its grace deadline counts
+    return [{ reason: Reason.CANCELED_BY_USER, at: job.executor.cancelRequestedAt! + p.cancelGraceSeconds * S }];
+  }
   if (job.status === JobStatus.queued) {
     const from = Math.max(job.attemptQueuedAt, job.notBefore ?? 0);
     out.push({ reason: Reason.QUEUE_TIMEOUT, at: from + p.queueTimeoutSeconds * S });
@@ -40,13 +44,18 @@ export function dueDeadline(job: Job, now: EpochMs): Deadline | null {
   return due;
 }
 
+/** The user asked to cancel an active job whose execution has not confirmed yet. */
+export function cancelRequested(job: Job): boolean {
+  return (job.status === JobStatus.queued || job.status === JobStatus.running) && job.executor.cancelRequestedAt !== null && job.executor.attempt === job.attempt;
+}
+
 export function needsExecutor(job: Job): boolean {
   return job.executor.kind !== 'external';
 }
 
 /** When the start effect is (again) due for a queued job without an execution; null if not applicable. */
 export function dispatchDueAt(job: Job): EpochMs | null {
-  if (job.status !== JobStatus.queued || !needsExecutor(job) || job.executor.executionRef !== null) return null;
+  if (job.status !== JobStatus.queued || !needsExecutor(job) || job.executor.executionRef !== null || cancelRequested(job)) return null;
   if (job.executor.startRequestedAt !== null && job.executor.attempt === job.attempt) {
     return job.executor.startRequestedAt + DISPATCH_RETRY_MS;
   }
@@ -56,6 +65,8 @@ export function dispatchDueAt(job: Job): EpochMs | null {
 /** The job's earliest pending deadline or due action; null when terminal. */
 export function computeNextCheckAt(job: Job): EpochMs | null {
   if (job.status !== JobStatus.queued && job.status !== JobStatus.running) return null;
+  // A pending cancel is due at once: every look (read, sweep) checks whether the executor confirmed.
+  if (cancelRequested(job)) return job.executor.cancelRequestedAt;
   let next: EpochMs | null = dispatchDueAt(job);
   for (const d of pendingDeadlines(job)) {
     if (next === null || d.at < next) next = d.at;

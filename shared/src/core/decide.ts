@@ -3,7 +3,7 @@
  * or a Rejection for a command that can never apply. Pure: no I/O, no clock, no randomness of its own.
  */
 import { allOutputsPresent, failAttempt, mergeOutputs, patch, stopExecution, transition, unchanged } from './apply.js';
-import { dispatchDueAt, dueDeadline, needsExecutor } from './deadlines.js';
+import { cancelRequested, dispatchDueAt, dueDeadline, needsExecutor } from './deadlines.js';
 import { ErrorCode, reject, type Rejection } from './errors.js';
 import type { DecideContext, Decision, ExecutorObservation, Job, JobEvent, WorkerReport } from './model.js';
 import { assertNever, isActive, JobStatus, Reason, Source } from './states.js';
@@ -43,14 +43,16 @@ function onObserved(job: Job, ev: Ev<'observed'>, ctx: DecideContext): Decision 
   }
   if (job.status === JobStatus.failed) return unchanged(job);
 
-  if (ev.executor && ev.executor.executionRef === job.executor.executionRef && job.executor.attempt === job.attempt) {
-    const decided = onExecution(withOutputs, ev.executor, ev.source, ctx);
+  const current = ev.executor && ev.executor.executionRef === job.executor.executionRef && job.executor.attempt === job.attempt ? ev.executor : undefined;
+  if (cancelRequested(job)) return onCancelPending(withOutputs, outputs !== job.outputs, current, ev, ctx);
+  if (current) {
+    const decided = onExecution(withOutputs, current, ev.source, ctx);
     if (decided) return decided;
   }
 
   if (ev.probed) {
     const due = dueDeadline(withOutputs, ctx.now);
-    if (due) {
+    if (due && due.reason !== Reason.CANCELED_BY_USER) {
       const evidence = { deadline: due.reason, deadlineAt: due.at, ...(ev.executor ? { executor: ev.executor } : {}), ...outputsEvidence(withOutputs) };
       return failAttempt(withOutputs, due.reason, `${due.reason.toLowerCase().replace(/_/g, ' ')} passed`, undefined, ev.source, evidence, ctx);
     }
@@ -63,6 +65,22 @@ function onObserved(job: Job, ev: Ev<'observed'>, ctx: DecideContext): Decision 
     ]);
   }
   return outputs === job.outputs ? unchanged(job) : patch(job, { outputs }, ctx);
+}
+
+/**
+ * A cancel was requested and the execution has not confirmed. It is `canceled` once the executor says the
+ * execution ended (any way) or is gone, or once the cancel grace passes; until then the cancel is repeated on
+ * every look (idempotent), which also repairs a crash between the commit and the cancel effect.
+ */
+function onCancelPending(job: Job, outputsChanged: boolean, exec: ExecutorObservation | undefined, ev: Ev<'observed'>, ctx: DecideContext): Decision {
+  const ended = exec !== undefined && exec.state !== 'running' && exec.state !== 'pending';
+  const due = ev.probed ? dueDeadline(job, ctx.now) : null;
+  if (ended || (due && due.reason === Reason.CANCELED_BY_USER)) {
+    const evidence = ended ? { executor: exec } : { cancelGraceExpired: true, requestedAt: job.executor.cancelRequestedAt };
+    return transition(job, JobStatus.canceled, Reason.CANCELED_BY_USER, ev.source, evidence, ctx, { outputs: job.outputs });
+  }
+  const again = exec ? [{ kind: 'cancelExecution' as const, jobId: job.id, attempt: job.attempt, executionRef: job.executor.executionRef! }] : [];
+  return outputsChanged ? patch(job, { outputs: job.outputs }, ctx, again) : unchanged(job, again);
 }
 
 /** The executor speaks for its execution (rule 2). Null: nothing it says changes the job. */
@@ -113,6 +131,7 @@ function onWorker(job: Job, ev: Ev<'worker'>, ctx: DecideContext): Decision {
       return patch(job, fields, ctx, probe);
     }
     case 'failed':
+      if (cancelRequested(job)) return transition(job, JobStatus.canceled, Reason.CANCELED_BY_USER, ev.source, evidence, ctx);
       return failAttempt(job, Reason.WORKER_FAILED, r.error?.message ?? 'worker reported failure', r.error?.retryable, ev.source, evidence, ctx, {
         ...(r.error?.code ? { code: r.error.code } : {}),
       });
@@ -128,10 +147,18 @@ function toProgress(job: Job, r: WorkerReport): Job['progress'] {
   return { pct, step: p.step ?? null, completedSteps: p.completedSteps ?? job.progress?.completedSteps ?? [] };
 }
 
+/**
+ * Cancel: with nothing running (no execution yet, or an `external` job) the job is canceled at once; otherwise
+ * the intent is recorded and the executor's cancel runs after commit; the job is canceled when the executor
+ * confirms or the cancel grace passes (onCancelPending). A repeated cancel repeats the executor's cancel.
+ */
 function onCancel(job: Job, ev: Ev<'cancel'>, ctx: DecideContext): Decision | Rejection {
   if (!isActive(job.status)) return reject(ErrorCode.JOB_TERMINAL, `job is already ${job.status}`);
+  const ref = job.executor.attempt === job.attempt ? job.executor.executionRef : null;
+  if (ref === null || !needsExecutor(job)) return transition(job, JobStatus.canceled, Reason.CANCELED_BY_USER, ev.source, {}, ctx);
   const stop = stopExecution(job, ctx);
-  return transition(job, JobStatus.canceled, Reason.CANCELED_BY_USER, ev.source, {}, ctx, stop.fields, stop.effects);
+  if (cancelRequested(job)) return unchanged(job, stop.effects);
+  return patch(job, stop.fields, ctx, stop.effects);
 }
 
 function onDispatched(job: Job, ev: Ev<'dispatched'>, ctx: DecideContext): Decision {

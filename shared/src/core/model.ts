@@ -16,6 +16,8 @@ export interface Policy {
   runTimeoutSeconds: number;
   heartbeatTimeoutSeconds: number;
   outputGraceSeconds: number;
+  /** After a cancel request, how long the executor has to confirm before the job is canceled anyway. */
+  cancelGraceSeconds: number;
   maxAttempts: number;
   backoff: Backoff;
   retryableReasons: FailureReason[];
@@ -164,6 +166,8 @@ export type JobEventKind = JobEvent['kind'];
 export type Effect =
   | { kind: 'startExecution'; jobId: string; attempt: number }
   | { kind: 'cancelExecution'; jobId: string; attempt: number; executionRef: string }
+  /** Delete the job's temporary objects (never a declared output). */
+  | { kind: 'cleanupTemp'; jobId: string }
   /** Gather evidence now (e.g. a worker said succeeded and outputs must be checked). */
   | { kind: 'probe'; jobId: string };
 export type EffectKind = Effect['kind'];

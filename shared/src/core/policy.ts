@@ -8,6 +8,7 @@ import { Reason, type FailureReason } from './states.js';
  * - heartbeat 5 min: seed 004 calls a job stuck after 5 minutes without news.
  * - output grace 2 min: an object is readable the moment it is finalized; two minutes covers a worker that
  *   reports before its upload finishes.
+ * - cancel grace 1 min: a Cloud Run execution or provider job normally confirms a cancel within seconds.
  * - 3 attempts, 30 s × 2 up to 10 min, ±20 % jitter: transient executor trouble clears, load spreads.
  */
 export const DEFAULT_POLICY: Policy = {
@@ -15,6 +16,7 @@ export const DEFAULT_POLICY: Policy = {
   runTimeoutSeconds: 60 * 60,
   heartbeatTimeoutSeconds: 5 * 60,
   outputGraceSeconds: 2 * 60,
+  cancelGraceSeconds: 60,
   maxAttempts: 3,
   backoff: { initialSeconds: 30, multiplier: 2, maxSeconds: 600, jitter: 0.2 },
   retryableReasons: [Reason.EXECUTOR_FAILED, Reason.EXECUTOR_LOST, Reason.EXECUTOR_START_FAILED, Reason.HEARTBEAT_TIMEOUT],

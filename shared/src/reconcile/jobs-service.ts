@@ -81,7 +81,7 @@ export class JobsService {
       if (res.outcome === 'idempotent') return { created: false, job: res.job };
       if (res.outcome === 'created') {
         this.deps.log.info({ jobId: id, type: type.name, ownerId: who.userId, to: res.job.status, reason: res.job.statusReason }, 'job enqueued');
-        await this.deps.reconciler.runEffects(res.effects);
+        await this.deps.reconciler.afterCommit(res.job, res.transition, res.effects, 'api');
         return { created: true, job: (await this.deps.store.get(id)) ?? res.job };
       }
       // The key is held: reconcile the holder (it may be stuck), then try once more.
@@ -142,17 +142,18 @@ export class JobsService {
   async cancel(who: Principal, id: string): Promise<Job> {
     await this.visible(who, id);
     if (who.workerJobId) throw new ForbiddenError('a worker token cannot cancel jobs');
-    const res = await this.deps.store.apply(id, { kind: 'cancel', source: 'api' });
+    const res = await this.deps.reconciler.commit(id, { kind: 'cancel', source: 'api' });
     if (res.outcome === 'not_found' || !res.job) throw new NotFoundError(`job ${id} not found`);
     if (res.rejection) throw new ConflictError(res.rejection.code, res.rejection.message, { job: res.job });
-    await this.deps.reconciler.runEffects(res.effects);
+    // The executor was asked to stop; look once now, so a quick confirmation shows in the answer.
+    if (isActive(res.job.status)) return (await this.deps.reconciler.reconcile(id, 'api')).job;
     return res.job;
   }
 
   /** A worker's report (HTTP or Pub/Sub). Reports on finished jobs are accepted and change nothing. */
   async report(who: Principal | null, update: WorkerUpdate, dedupeKey?: string): Promise<{ outcome: string; job: Job | null }> {
     if (who) await this.visible(who, update.jobId);
-    const res = await this.deps.store.apply(
+    const res = await this.deps.reconciler.commit(
       update.jobId,
       {
         kind: 'worker',
@@ -167,8 +168,6 @@ export class JobsService {
       dedupeKey ? { dedupeKey } : {},
     );
     if (res.outcome === 'not_found') throw new NotFoundError(`job ${update.jobId} not found`);
-    if (res.transition) this.deps.log.info({ jobId: update.jobId, from: res.transition.from, to: res.transition.to, reason: res.transition.reason, source: 'worker' }, 'transition');
-    await this.deps.reconciler.runEffects(res.effects);
     return { outcome: res.outcome, job: res.job };
   }
 }

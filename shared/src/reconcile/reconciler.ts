@@ -3,7 +3,9 @@
  * `observed` event through the one transactional path (which re-reads and re-decides on the latest state),
  * then run the effects. Effects are idempotent; their intent was recorded in the commit.
  */
-import { isActive, type Effect, type ExecutorObservation, type Job, type OutputObservation, type Source } from '../core/index.js';
+import { isActive, type Effect, type ExecutorObservation, type Job, type JobEvent, type OutputObservation, type Source } from '../core/index.js';
+import type { EventPublisher } from '../events/outbox.js';
+import type { TempCleaner } from '../evidence/temp.js';
 import { NotFoundError } from '../core/errors.js';
 import type { JobTypeRegistry } from '../config/job-types.js';
 import type { ExecutorSet } from '../evidence/executors/types.js';
@@ -35,6 +37,8 @@ export interface ReconcilerDeps {
   probe: OutputProbe;
   log: Logger;
   clock: () => number;
+  outbox: EventPublisher;
+  temp: TempCleaner;
   executorTimeoutMs?: number;
 }
 
@@ -67,18 +71,33 @@ export class Reconciler {
     return { outputs: outs?.observations, executor: exec, complete: errors.length === 0, errors };
   }
 
+  /**
+   * The way every job change is made: apply one event through the store's transaction, then publish the
+   * applied transition on the events topic, then run the effects. Returns the store's result.
+   */
+  async commit(jobId: string, event: JobEvent, opts: { dedupeKey?: string } = {}): Promise<ApplyResult> {
+    const res = await this.deps.store.apply(jobId, event, opts);
+    await this.afterCommit(res.job, res.transition, res.effects, event.source);
+    return res;
+  }
+
+  /** Publish and act after a commit (also used for the creating commit). */
+  async afterCommit(job: Job | null, transition: ApplyResult['transition'], effects: readonly Effect[], source: Source): Promise<void> {
+    if (job && transition) {
+      this.deps.log.info({ jobId: job.id, seq: transition.seq, from: transition.from, to: transition.to, reason: transition.reason, source }, 'transition');
+      await this.deps.outbox.publish(job, transition);
+    }
+    await this.runEffects(effects);
+  }
+
   /** Reconciles one job now. Throws NotFoundError for an unknown id. */
   async reconcile(jobId: string, source: Source, known?: Job): Promise<{ job: Job; report: ReconcileReport }> {
     const job = known ?? (await this.deps.store.get(jobId));
     if (!job) throw new NotFoundError(`job ${jobId} not found`);
     const g = await this.gather(job);
-    const res = await this.deps.store.apply(jobId, { kind: 'observed', source, probed: g.complete, outputs: g.outputs, executor: g.executor });
-    if (!res.job) throw new NotFoundError(`job ${jobId} not found`);
     if (g.errors.length > 0) this.deps.log.warn({ jobId, errors: g.errors }, 'reconcile: some probes failed; deadlines held back');
-    if (res.transition) {
-      this.deps.log.info({ jobId, from: res.transition.from, to: res.transition.to, reason: res.transition.reason, source }, 'transition');
-    }
-    await this.runEffects(res.effects);
+    const res = await this.commit(jobId, { kind: 'observed', source, probed: g.complete, outputs: g.outputs, executor: g.executor });
+    if (!res.job) throw new NotFoundError(`job ${jobId} not found`);
     const at = new Date(this.deps.clock()).toISOString();
     const evidence: EvidenceItem[] = [
       ...(g.outputs ?? []).map((o) => ({ source: 'gcs' as const, observation: o, at })),
@@ -102,21 +121,20 @@ export class Reconciler {
   }
 
   /** Runs effects after commit. Failures are logged: recorded intent lets reconcile/sweep repeat them. */
-  async runEffects(effects: readonly Effect[], depth = 0): Promise<void> {
-    if (depth > 3) return;
+  async runEffects(effects: readonly Effect[]): Promise<void> {
     for (const effect of effects) {
       try {
-        await this.runEffect(effect, depth);
+        await this.runEffect(effect);
       } catch (err) {
         this.deps.log.error({ err, effect }, 'effect failed; it will be retried by reconcile');
       }
     }
   }
 
-  private async runEffect(effect: Effect, depth: number): Promise<void> {
+  private async runEffect(effect: Effect): Promise<void> {
     switch (effect.kind) {
       case 'startExecution':
-        return this.start(effect.jobId, effect.attempt, depth);
+        return this.start(effect.jobId, effect.attempt);
       case 'cancelExecution': {
         const job = await this.deps.store.get(effect.jobId);
         const executor = job ? this.deps.executors[job.executor.kind] : undefined;
@@ -126,35 +144,42 @@ export class Reconciler {
       case 'probe':
         await this.reconcile(effect.jobId, 'worker');
         return;
+      case 'cleanupTemp': {
+        const job = await this.deps.store.get(effect.jobId);
+        const type = job ? this.deps.registry.get(job.type) : undefined;
+        if (!job || !type) return;
+        const deleted = await this.deps.temp.cleanup(job, type.tempPrefix);
+        if (deleted > 0) this.deps.log.info({ jobId: job.id, deleted }, 'temporary objects deleted');
+        return;
+      }
     }
   }
 
-  private async start(jobId: string, attempt: number, depth: number): Promise<void> {
+  private async start(jobId: string, attempt: number): Promise<void> {
     const job = await this.deps.store.get(jobId);
     if (!job || job.status !== 'queued' || job.attempt !== attempt || job.executor.executionRef !== null) return;
     const type = this.deps.registry.get(job.type);
     const executor = this.deps.executors[job.executor.kind];
-    let result: ApplyResult;
     if (!type || !executor) {
       const message = !type ? `job type ${job.type} is no longer configured` : `no ${job.executor.kind} executor in this deployment`;
-      result = await this.deps.store.apply(jobId, { kind: 'dispatchFailed', source: 'executor', attempt, message, retryable: false });
-    } else {
-      try {
-        const started = await executor.start(job, type);
-        const executionRef = started.executionRef;
-        result = await this.deps.store.apply(jobId, {
-          kind: 'dispatched',
-          source: 'executor',
-          attempt,
-          executionRef,
-          ...(started.outputUris ? { outputUris: started.outputUris } : {}),
-        });
-        this.deps.log.info({ jobId, attempt, executionRef }, 'execution started');
-      } catch (err) {
-        if (!(err instanceof ExecutorStartError)) throw err;
-        result = await this.deps.store.apply(jobId, { kind: 'dispatchFailed', source: 'executor', attempt, message: err.message, retryable: err.retryable });
-      }
+      await this.commit(jobId, { kind: 'dispatchFailed', source: 'executor', attempt, message, retryable: false });
+      return;
     }
-    await this.runEffects(result.effects, depth + 1);
+    let started;
+    try {
+      started = await executor.start(job, type);
+    } catch (err) {
+      if (!(err instanceof ExecutorStartError)) throw err;
+      await this.commit(jobId, { kind: 'dispatchFailed', source: 'executor', attempt, message: err.message, retryable: err.retryable });
+      return;
+    }
+    this.deps.log.info({ jobId, attempt, executionRef: started.executionRef }, 'execution started');
+    await this.commit(jobId, {
+      kind: 'dispatched',
+      source: 'executor',
+      attempt,
+      executionRef: started.executionRef,
+      ...(started.outputUris ? { outputUris: started.outputUris } : {}),
+    });
   }
 }

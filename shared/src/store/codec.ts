@@ -46,10 +46,12 @@ export function jobFromDoc(doc: DocumentData): Job {
   return job;
 }
 
+/** A stored transition is also the outbox entry of its event (`published`). */
 export function transitionToDoc(t: Transition): DocumentData {
-  return { ...t, at: Timestamp.fromMillis(t.at) };
+  return { ...t, at: Timestamp.fromMillis(t.at), published: false };
 }
 
 export function transitionFromDoc(doc: DocumentData): Transition {
-  return { ...(doc as Transition), at: fromTs(doc.at) ?? 0 };
+  const { seq, from, to, reason, source, attempt, at, evidence } = doc;
+  return { seq, from, to, reason, source, attempt, at: fromTs(at) ?? 0, evidence } as Transition;
 }
