@@ -7,6 +7,7 @@ import type { Runtime } from '../../shared/src/runtime.js';
 import { EnqueueRequestSchema, JobIdSchema, WorkerUpdateSchema } from '../../shared/src/schemas.js';
 import { jobView, transitionView } from '../../shared/src/views.js';
 import { handleError, parseBody, sendError } from './http.js';
+import { handleWebhook } from '../webhooks/handler.js';
 
 type Handler = (ctx: { req: Request; res: Response; rt: Runtime; who: Principal; id: string }) => Promise<void>;
 
@@ -108,6 +109,7 @@ export function createApiHandler(getRuntime: () => Runtime): HttpFunction {
         res.status(200).json({ ok: true });
         return;
       }
+      if (path.startsWith('/api/webhooks/')) return await handleWebhook(rt, req, res); // signed, no bearer token
       const found = match(req.method, path);
       if (found === null) throw new NotFoundError(`no route for ${req.method} ${path}`);
       if (found === 'method') throw new VerityError(ErrorCode.METHOD_NOT_ALLOWED, `${req.method} not allowed on ${path}`, 405);

@@ -7,11 +7,10 @@ import { Storage } from '@google-cloud/storage';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DemoRenderInput } from '../../shared/src/config/job-types.js';
 import { parseGcsUri } from '../../shared/src/evidence/gcs-uri.js';
+import { reporterFromEnv } from '../../shared/src/worker/reporter.js';
 
 const jobId = process.env.VERITY_JOB_ID ?? '';
 const attempt = Number(process.env.VERITY_ATTEMPT ?? '1');
-const apiUrl = process.env.VERITY_API_URL ?? 'http://127.0.0.1:8080';
-const token = process.env.VERITY_WORKER_TOKEN ?? '';
 const input = DemoRenderInput.parse(JSON.parse(process.env.VERITY_INPUT ?? '{}'));
 const outputs = JSON.parse(process.env.VERITY_OUTPUTS ?? '[]') as string[];
 const storage = new Storage({
@@ -19,16 +18,14 @@ const storage = new Storage({
   ...(process.env.VERITY_GCS_ENDPOINT ? { apiEndpoint: process.env.VERITY_GCS_ENDPOINT, useAuthWithCustomEndpoint: false } : {}),
 });
 
-async function report(kind: string, extra: Record<string, unknown> = {}): Promise<void> {
+const reporter = await reporterFromEnv();
+
+/** A report that fails is logged, not fatal: Verity's deadlines and probes cover a lost report. */
+async function report(what: string, send: () => Promise<void>): Promise<void> {
   try {
-    const res = await fetch(`${apiUrl}/api/jobs/${jobId}/updates`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ kind, attempt, ...extra }),
-    });
-    if (!res.ok) process.stderr.write(`report ${kind}: HTTP ${res.status} ${await res.text()}\n`);
+    await send();
   } catch (err) {
-    process.stderr.write(`report ${kind} failed: ${(err as Error).message}\n`);
+    process.stderr.write(`report ${what} failed: ${(err as Error).message}\n`);
   }
 }
 
@@ -48,7 +45,7 @@ async function main(): Promise<void> {
     await writeOutputs();
     return;
   }
-  await report('started');
+  await report('started', () => reporter.reportStarted());
   for (let i = 0; i < input.steps; i++) {
     if (input.fault === 'crash' && i >= Math.floor(input.steps / 2)) process.exit(1);
     if (input.fault === 'hang' && i >= 1) {
@@ -56,14 +53,14 @@ async function main(): Promise<void> {
       return new Promise<void>(() => undefined);
     }
     await sleep(stepMs);
-    await report('progress', { progress: { pct: Math.round(((i + 1) / input.steps) * 100), step: names[i], completedSteps: names.slice(0, i + 1) } });
+    await report('progress', () => reporter.reportProgress({ pct: Math.round(((i + 1) / input.steps) * 100), step: names[i] ?? null, completedSteps: names.slice(0, i + 1) }));
   }
   if (input.fault === 'fail') {
-    await report('failed', { error: { code: 'RENDER_FAILED', message: 'the demo renderer was told to fail', retryable: false } });
+    await report('failed', () => reporter.reportFailed({ code: 'RENDER_FAILED', message: 'the demo renderer was told to fail', retryable: false }));
     process.exit(1);
   }
   await writeOutputs();
-  await report('succeeded');
+  await report('succeeded', () => reporter.reportSucceeded());
 }
 
 main().catch((err: unknown) => {

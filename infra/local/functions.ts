@@ -1,12 +1,50 @@
 /**
- * The functions `npm start` runs, one functions-framework process each. Add new ones here.
- * `push` wires a topic to a cloudevent function through a push subscription on the Pub/Sub emulator.
+ * The functions `npm start` runs, one functions-framework process each, as deployed. Add new ones here.
+ * `push` wires a topic to a cloudevent function through a push subscription on the Pub/Sub emulator,
+ * exactly like the push subscriptions (or Eventarc triggers) of the cloud deployment.
  */
 import { localPorts } from './ports.js';
-import type { FunctionSpec } from './stack.js';
+import { TOPIC_GCS_NOTIFICATIONS, TOPIC_JOB_UPDATES, type FunctionSpec } from './stack.js';
 
 const ports = localPorts();
+const port = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+
+/** The local stack's webhook secret for the demo provider (local only; the cloud reads real secrets). */
+export const LOCAL_DEMO_PROVIDER_SECRET = 'local-demo-provider-secret';
+export const DEMO_PROVIDER_PORT = port('VERITY_DEMO_PROVIDER_PORT', 8090);
 
 export const LOCAL_FUNCTIONS: readonly FunctionSpec[] = [
   { target: 'api', source: 'dist/functions/api/index.js', port: ports.api, portEnv: 'VERITY_PORT', signature: 'http' },
+  {
+    target: 'objectFinalized',
+    source: 'dist/functions/object-finalized/index.js',
+    port: port('VERITY_FINALIZE_PORT', 8081),
+    portEnv: 'VERITY_FINALIZE_PORT',
+    signature: 'cloudevent',
+    push: { subscription: 'verity-object-finalized', topic: TOPIC_GCS_NOTIFICATIONS },
+  },
+  {
+    target: 'jobUpdates',
+    source: 'dist/functions/job-updates/index.js',
+    port: port('VERITY_UPDATES_PORT', 8082),
+    portEnv: 'VERITY_UPDATES_PORT',
+    signature: 'cloudevent',
+    push: { subscription: 'verity-job-updates-push', topic: TOPIC_JOB_UPDATES },
+  },
+  { target: 'webhooks', source: 'dist/functions/webhooks/index.js', port: port('VERITY_WEBHOOKS_PORT', 8083), portEnv: 'VERITY_WEBHOOKS_PORT', signature: 'http' },
+  {
+    target: 'demoProvider',
+    source: 'dist/infra/local/demo-provider.js',
+    script: 'dist/infra/local/demo-provider.js',
+    port: DEMO_PROVIDER_PORT,
+    portEnv: 'VERITY_DEMO_PROVIDER_PORT',
+    signature: 'http',
+    env: { DEMO_PROVIDER_PORT: String(DEMO_PROVIDER_PORT), DEMO_PROVIDER_SECRET: LOCAL_DEMO_PROVIDER_SECRET },
+  },
 ];
+
+/** Env every local function gets. */
+export const LOCAL_FUNCTION_ENV: Record<string, string> = {
+  VERITY_WEBHOOK_SECRETS: JSON.stringify({ demo: LOCAL_DEMO_PROVIDER_SECRET }),
+  VERITY_DEMO_PROVIDER_URL: `http://127.0.0.1:${DEMO_PROVIDER_PORT}`,
+};

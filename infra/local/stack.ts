@@ -31,6 +31,8 @@ export interface FunctionSpec {
   portEnv?: string;
   /** Extra env for this function only. */
   env?: Record<string, string>;
+  /** A plain node script instead of a functions-framework target (e.g. the demo provider); `target` names it. */
+  script?: string;
 }
 
 export interface StackOptions {
@@ -178,7 +180,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     const ffMain = join(o.repoRoot, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js');
     const procs: { spec: FunctionSpec; proc: ManagedProcess }[] = o.functions.map((spec) => ({
       spec,
-      proc: spawnManaged(`fn-${spec.target}`, process.execPath, [
+      proc: spawnManaged(`fn-${spec.target}`, process.execPath, spec.script ? [resolveSource(o.repoRoot, spec.script)] : [
         ffMain, `--target=${spec.target}`, `--source=${resolveSource(o.repoRoot, spec.source)}`,
         `--port=${spec.port}`, `--signature-type=${spec.signature}`,
       ], {

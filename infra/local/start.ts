@@ -9,6 +9,11 @@ import { localPorts, PORT_ENV, type StackPorts } from './ports.js';
 import { LOCAL_BUCKET, LOCAL_PROJECT, StackStartError, startStack, type FunctionSpec, type Stack } from './stack.js';
 import { findRepoRoot } from './tools.js';
 
+/** Settings the user gave for the stack win over the defaults (e.g. VERITY_WEBHOOK_SECRETS). */
+function pickEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('VERITY_') && e[1] !== undefined));
+}
+
 function fail(problems: string[]): never {
   process.stderr.write(`Verity cannot start:\n${problems.map((p) => `  ✗ ${p}\n`).join('')}`);
   process.exit(1);
@@ -17,10 +22,11 @@ function fail(problems: string[]): never {
 async function main(): Promise<void> {
   const repoRoot = findRepoRoot(import.meta.url);
   let functions: readonly FunctionSpec[];
+  let extraEnv: Record<string, string>;
   let ports: StackPorts;
   try {
     ports = localPorts();
-    functions = (await import('./functions.js')).LOCAL_FUNCTIONS;
+    ({ LOCAL_FUNCTIONS: functions, LOCAL_FUNCTION_ENV: extraEnv } = await import('./functions.js'));
   } catch (err) {
     fail([err instanceof Error ? err.message : String(err)]);
   }
@@ -57,6 +63,7 @@ async function main(): Promise<void> {
       functions,
       portEnv: PORT_ENV,
       functionOutput: 'console',
+      extraEnv: { ...extraEnv, ...pickEnv(process.env) },
       signal: aborter.signal,
     });
   } catch (err) {

@@ -10,12 +10,16 @@ import { buildRegistry, type JobTypeRegistry } from './config/job-types.js';
 import { fillTemplate } from './evidence/gcs-uri.js';
 import { createExternalExecutor } from './evidence/executors/external.js';
 import { createLocalProcessExecutor } from './evidence/executors/local-process.js';
+import { createCloudRunClients, createCloudRunJobExecutor } from './evidence/executors/cloud-run-job.js';
+import { createHttpProviderExecutor, httpProvidersOf } from './evidence/executors/http-provider.js';
 import type { ExecutorSet } from './evidence/executors/types.js';
 import { createGcsOutputProbe, type OutputProbe } from './evidence/outputs.js';
 import { createStorage } from './evidence/storage.js';
 import { createLogger, type Logger } from './log.js';
 import { JobsService } from './reconcile/jobs-service.js';
 import { Reconciler } from './reconcile/reconciler.js';
+import { OutputsService } from './reconcile/outputs-service.js';
+import { WebhooksService } from './reconcile/webhooks-service.js';
 import { createFirestore } from './store/firestore.js';
 import { JobStore } from './store/job-store.js';
 
@@ -31,6 +35,8 @@ export interface Runtime {
   outbox: EventPublisher;
   reconciler: Reconciler;
   jobs: JobsService;
+  outputs: OutputsService;
+  webhooks: WebhooksService;
   auth: Authenticator;
   log: Logger;
   clock: () => number;
@@ -57,8 +63,20 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
   const registry = buildRegistry(env);
   const store = new JobStore({ db, clock, ...(o.random ? { random: o.random } : {}) });
   const probe = createGcsOutputProbe(storage);
+  const types = registry.names().map((n) => registry.get(n)!);
+  const kinds = new Set(types.map((t) => t.executor.kind));
   const executors: ExecutorSet = o.executors ?? {
     external: createExternalExecutor(),
+    ...(kinds.has('cloud-run-job') ? { 'cloud-run-job': createCloudRunJobExecutor(createCloudRunClients({ endpoint: env.cloudRunEndpoint, projectId: env.projectId })) } : {}),
+    ...(kinds.has('http')
+      ? {
+          http: createHttpProviderExecutor({
+            providers: httpProvidersOf(types),
+            callbackUrl: (provider) => `${env.webhookBaseUrl.replace(/\/$/, '')}/api/webhooks/${provider}`,
+            bucket: env.bucket,
+          }),
+        }
+      : {}),
     ...(env.profile === 'local'
       ? {
           'local-process': createLocalProcessExecutor({
@@ -70,6 +88,9 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
               VERITY_OUTPUTS: JSON.stringify(job.outputUris),
               VERITY_TEMP_PREFIX: fillTemplate(type.tempPrefix, { jobId: job.id, bucket: env.bucket }),
               VERITY_API_URL: env.apiUrl,
+              VERITY_REPORT_VIA: env.workerReports,
+              VERITY_UPDATES_TOPIC: env.updatesTopic,
+              GOOGLE_CLOUD_PROJECT: env.projectId,
               VERITY_WORKER_TOKEN: await mintLocalToken(loadLocalSecret(env.localJwtSecret, env.stateDir), job.ownerId, { workerJobId: job.id }),
             }),
           }),
@@ -81,6 +102,8 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
   const temp = createTempCleaner({ storage, bucket: env.bucket, allowedBuckets: env.allowedBuckets });
   const reconciler = new Reconciler({ store, registry, executors, probe, log, clock, outbox, temp });
   const jobs = new JobsService({ store, reconciler, registry, probe, log, clock, bucket: env.bucket, allowedBuckets: env.allowedBuckets, ...(o.newId ? { newId: o.newId } : {}) });
+  const outputs = new OutputsService({ db, reconciler, log });
+  const webhooks = new WebhooksService({ db, reconciler, log, clock, secrets: env.webhookSecrets });
   const auth = createAuthenticator(env);
-  return { env, db, storage, registry, store, probe, executors, pubsub, outbox, reconciler, jobs, auth, log, clock };
+  return { env, db, storage, registry, store, probe, executors, pubsub, outbox, reconciler, jobs, outputs, webhooks, auth, log, clock };
 }

@@ -32,6 +32,10 @@ const EnvSchema = z.object({
   VERITY_WEBHOOK_BASE_URL: z.url().optional(),
   /** host:port of a Cloud Run Admin API v2 stand-in (tests); unset in the cloud. */
   VERITY_CLOUD_RUN_ENDPOINT: z.string().optional(),
+  /** How local-process workers report: over Pub/Sub (as deployed workers do) or HTTP. */
+  VERITY_WORKER_REPORTS: z.enum(['pubsub', 'http']).default('pubsub'),
+  /** The local stack's demo third-party provider (job type `demo-provider`). */
+  VERITY_DEMO_PROVIDER_URL: z.url().default('http://127.0.0.1:8090'),
 });
 
 export interface Env {
@@ -54,6 +58,8 @@ export interface Env {
   webhookSecrets: Record<string, string>;
   webhookBaseUrl: string;
   cloudRunEndpoint: string | undefined;
+  workerReports: 'pubsub' | 'http';
+  demoProviderUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -103,5 +109,7 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
     webhookSecrets: parseSecrets(e.VERITY_WEBHOOK_SECRETS),
     webhookBaseUrl: e.VERITY_WEBHOOK_BASE_URL ?? e.VERITY_API_URL ?? `http://127.0.0.1:${e.VERITY_PORT}`,
     cloudRunEndpoint: e.VERITY_CLOUD_RUN_ENDPOINT,
+    workerReports: e.VERITY_WORKER_REPORTS,
+    demoProviderUrl: e.VERITY_DEMO_PROVIDER_URL,
   };
 }

@@ -141,6 +141,11 @@ export function localJobTypes(env: Env): Record<string, z.input<typeof JobTypeCo
       policy: { queueTimeoutSeconds: 60, runTimeoutSeconds: 600, heartbeatTimeoutSeconds: 30, outputGraceSeconds: 30 },
     },
     external: { executor: { kind: 'external' } },
+    'demo-provider': {
+      executor: { kind: 'http', provider: 'demo', baseUrl: env.demoProviderUrl, outputTemplates: ['gs://{bucket}/provider/{externalJobId}_output_0.mp4'] },
+      outputsFromRequest: false,
+      policy: { queueTimeoutSeconds: 60, runTimeoutSeconds: 300, heartbeatTimeoutSeconds: 300, outputGraceSeconds: 30 },
+    },
   };
 }
 

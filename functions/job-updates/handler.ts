@@ -1,0 +1,39 @@
+/** Deploy unit `job-updates`: worker reports from the `verity-job-updates` topic. */
+import type { CloudEvent } from '@google-cloud/functions-framework';
+import { parsePubsubEvent } from '../../shared/src/events/cloudevents.js';
+import type { Runtime } from '../../shared/src/runtime.js';
+import { WorkerUpdateSchema } from '../../shared/src/schemas.js';
+import { ackUnlessRetryable } from '../common/ack.js';
+
+export function createJobUpdatesHandler(getRuntime: () => Runtime): (ce: CloudEvent<unknown>) => Promise<void> {
+  return async (ce) => {
+    const rt = getRuntime();
+    const msg = parsePubsubEvent(ce);
+    if ('invalid' in msg) {
+      rt.log.warn({ eventId: ce.id, problem: msg.invalid }, 'malformed message acknowledged');
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(msg.text);
+    } catch {
+      rt.log.warn({ messageId: msg.messageId }, 'worker update is not JSON; acknowledged');
+      return;
+    }
+    const parsed = WorkerUpdateSchema.safeParse(json);
+    if (!parsed.success) {
+      rt.log.warn({ messageId: msg.messageId, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }, 'invalid worker update acknowledged');
+      return;
+    }
+    const update = parsed.data;
+    if (msg.attributes.jobId !== undefined && msg.attributes.jobId !== update.jobId) {
+      rt.log.warn({ messageId: msg.messageId, attribute: msg.attributes.jobId, jobId: update.jobId }, 'jobId attribute and body disagree; acknowledged');
+      return;
+    }
+    // The update's own id, when the worker gave one, survives publisher retries; else the message id.
+    const dedupeKey = update.id ? `update:${update.id}` : `pubsub:${msg.messageId}`;
+    await ackUnlessRetryable(rt.log, { messageId: msg.messageId, jobId: update.jobId }, async () => {
+      await rt.jobs.report(null, update, dedupeKey);
+    });
+  };
+}

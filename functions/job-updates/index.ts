@@ -1,0 +1,9 @@
+/** functions-framework target "jobUpdates" (CloudEvent: messagePublished on verity-job-updates). */
+import * as functions from '@google-cloud/functions-framework';
+import { parseEnv } from '../../shared/src/config/env.js';
+import { createRuntime, type Runtime } from '../../shared/src/runtime.js';
+import { createJobUpdatesHandler } from './handler.js';
+
+const env = parseEnv();
+let runtime: Runtime | undefined;
+functions.cloudEvent('jobUpdates', createJobUpdatesHandler(() => (runtime ??= createRuntime('job-updates', { env }))));

@@ -1,0 +1,309 @@
+/**
+ * A stand-in for a third-party media API (the `http` executor's protocol, shared/src/evidence/executors/
+ * http-provider.ts), for the local stack and the tests. It behaves like the real ones Verity has to live with:
+ *
+ *  - a submit "renders" for `input.durationMs ?? durationMs` ms, then writes its output to fake-gcs-server at
+ *    the predictable name `provider/{externalJobId}_output_0.mp4` and reports succeeded;
+ *  - `input.fail === true` makes the render fail instead (no output, status failed);
+ *  - the completion webhook is signed (X-Verity-Signature) but dropped with probability `dropWebhookRate`,
+ *    so the fallbacks (status polling, output probe) have something to do;
+ *  - submit is idempotent by clientRef; cancel stops a render that has not finished.
+ *
+ * As a process: `node dist/infra/local/demo-provider.js`, configured by DEMO_PROVIDER_PORT (8090),
+ * DEMO_PROVIDER_HOST (127.0.0.1), DEMO_PROVIDER_SECRET (required), VERITY_BUCKET (verity-local),
+ * VERITY_GCS_ENDPOINT (required), GOOGLE_CLOUD_PROJECT (verity-local), DEMO_PROVIDER_DROP_RATE (0.5) and
+ * DEMO_PROVIDER_DURATION_MS (3000); it prints one ready line, then one line per event.
+ */
+import { randomUUID } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { Storage } from '@google-cloud/storage';
+import { SIGNATURE_HEADER, signPayload } from '../../shared/src/webhooks/signature.js';
+
+export interface DemoProviderOptions {
+  /** 0: an ephemeral port (see `url`). */
+  port: number;
+  host?: string;
+  /** Webhook signing secret (the API's secret for this provider). */
+  secret: string;
+  bucket: string;
+  gcsEndpoint: string;
+  projectId: string;
+  /** 0..1: the probability that a completion webhook is never sent. */
+  dropWebhookRate: number;
+  /** Render time when the input names none. */
+  durationMs: number;
+  /** Uniform [0, 1); default Math.random. */
+  random?: () => number;
+  /** One line per event (submit, completion, webhook); default: silent. */
+  log?: (line: string) => void;
+}
+
+export type DemoJobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
+
+export interface DemoJob {
+  externalJobId: string;
+  clientRef: string;
+  input: Record<string, unknown>;
+  callbackUrl: string;
+  status: DemoJobStatus;
+  outputUrl?: string;
+  error?: { code: string; message: string };
+  submittedAt: number;
+  endedAt?: number;
+  /** What became of the completion webhook. */
+  webhook?: 'sent' | 'dropped' | 'undeliverable';
+}
+
+export interface DemoProvider {
+  url: string;
+  stop(): Promise<void>;
+  jobs: Map<string, DemoJob>;
+  readonly webhooksSent: number;
+  readonly webhooksDropped: number;
+}
+
+const MAX_BODY = 1 << 20;
+const MAX_DURATION_MS = 600_000;
+
+class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new HttpError(413, 'TOO_LARGE', 'body too large'));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function view(job: DemoJob): Record<string, unknown> {
+  return {
+    externalJobId: job.externalJobId,
+    status: job.status,
+    ...(job.outputUrl ? { outputUrl: job.outputUrl } : {}),
+    ...(job.error ? { error: job.error } : {}),
+  };
+}
+
+export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoProvider> {
+  if (!(o.dropWebhookRate >= 0 && o.dropWebhookRate <= 1)) throw new Error(`dropWebhookRate must be within 0..1, not ${o.dropWebhookRate}`);
+  if (!o.secret) throw new Error('the demo provider needs a webhook secret');
+  const random = o.random ?? Math.random;
+  const log = o.log ?? ((): void => undefined);
+  const storage = new Storage({ apiEndpoint: o.gcsEndpoint, projectId: o.projectId, useAuthWithCustomEndpoint: false });
+  const jobs = new Map<string, DemoJob>();
+  const byClientRef = new Map<string, string>();
+  const timers = new Map<string, NodeJS.Timeout>();
+  const stopping = new AbortController();
+  let webhooksSent = 0;
+  let webhooksDropped = 0;
+
+  async function deliver(job: DemoJob): Promise<void> {
+    const body = JSON.stringify({ eventId: `evt_${randomUUID()}`, ...view(job) });
+    try {
+      const res = await fetch(job.callbackUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signPayload(o.secret, body, Math.floor(Date.now() / 1000)) },
+        body,
+        signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(5000)]),
+      });
+      await res.text().catch(() => '');
+      log(`webhook ${job.externalJobId} ${job.status} → ${res.status}`);
+    } catch (err) {
+      job.webhook = 'undeliverable';
+      log(`webhook ${job.externalJobId} undeliverable: ${(err as Error).message}`);
+    }
+  }
+
+  /** The terminal state; the webhook's fate is decided in the same tick, so tests need not wait for it. */
+  function complete(job: DemoJob, status: 'succeeded' | 'failed', extra: Pick<DemoJob, 'outputUrl' | 'error'>): void {
+    Object.assign(job, { status, endedAt: Date.now() }, extra);
+    if (random() < o.dropWebhookRate) {
+      webhooksDropped++;
+      job.webhook = 'dropped';
+      log(`${job.externalJobId} ${status}; webhook dropped`);
+      return;
+    }
+    webhooksSent++;
+    job.webhook = 'sent';
+    log(`${job.externalJobId} ${status}; sending webhook`);
+    void deliver(job);
+  }
+
+  async function finish(job: DemoJob): Promise<void> {
+    timers.delete(job.externalJobId);
+    if (job.status !== 'running' || stopping.signal.aborted) return;
+    if (job.input.fail === true) {
+      complete(job, 'failed', { error: { code: 'RENDER_FAILED', message: 'the demo provider was told to fail' } });
+      return;
+    }
+    const name = `provider/${job.externalJobId}_output_0.mp4`;
+    try {
+      await storage.bucket(o.bucket).file(name).save(`demo provider render ${job.externalJobId} (${job.clientRef})\n`, { resumable: false, contentType: 'video/mp4' });
+    } catch (err) {
+      if (job.status === 'running' && !stopping.signal.aborted) {
+        complete(job, 'failed', { error: { code: 'OUTPUT_WRITE_FAILED', message: (err as Error).message } });
+      }
+      return;
+    }
+    if (job.status !== 'running' || stopping.signal.aborted) return; // canceled while writing
+    complete(job, 'succeeded', { outputUrl: `gs://${o.bucket}/${name}` });
+  }
+
+  function submit(raw: string): { status: number; body: unknown } {
+    let req: unknown;
+    try {
+      req = JSON.parse(raw);
+    } catch {
+      throw new HttpError(400, 'INVALID_JSON', 'the body is not JSON');
+    }
+    if (!isObject(req)) throw new HttpError(400, 'INVALID_REQUEST', 'the body must be an object');
+    const { clientRef, callbackUrl } = req;
+    const input = req.input ?? {};
+    if (typeof clientRef !== 'string' || clientRef.length === 0 || clientRef.length > 300) throw new HttpError(400, 'INVALID_REQUEST', 'clientRef must be a non-empty string');
+    if (typeof callbackUrl !== 'string' || !/^https?:\/\//.test(callbackUrl) || !URL.canParse(callbackUrl)) throw new HttpError(400, 'INVALID_REQUEST', 'callbackUrl must be an http(s) URL');
+    if (!isObject(input)) throw new HttpError(400, 'INVALID_INPUT', 'input must be an object');
+    const d = input.durationMs;
+    if (d !== undefined && !(typeof d === 'number' && Number.isInteger(d) && d >= 0 && d <= MAX_DURATION_MS)) {
+      throw new HttpError(400, 'INVALID_INPUT', `input.durationMs must be an integer within 0..${MAX_DURATION_MS}`);
+    }
+    const existing = byClientRef.get(clientRef);
+    if (existing) return { status: 200, body: { externalJobId: existing } };
+    const job: DemoJob = { externalJobId: `ext_${randomUUID()}`, clientRef, input, callbackUrl, status: 'running', submittedAt: Date.now() };
+    jobs.set(job.externalJobId, job);
+    byClientRef.set(clientRef, job.externalJobId);
+    timers.set(job.externalJobId, setTimeout(() => void finish(job), typeof d === 'number' ? d : o.durationMs));
+    log(`submitted ${clientRef} as ${job.externalJobId}`);
+    return { status: 201, body: { externalJobId: job.externalJobId } };
+  }
+
+  function cancel(job: DemoJob): { status: number; body: unknown } {
+    if (job.status === 'succeeded' || job.status === 'failed') throw new HttpError(409, 'ALREADY_FINISHED', `job ${job.externalJobId} is ${job.status}`);
+    if (job.status !== 'canceled') {
+      clearTimeout(timers.get(job.externalJobId));
+      timers.delete(job.externalJobId);
+      Object.assign(job, { status: 'canceled', endedAt: Date.now() });
+      log(`canceled ${job.externalJobId}`);
+    }
+    return { status: 200, body: view(job) };
+  }
+
+  async function route(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const raw = req.method === 'POST' ? await readBody(req) : '';
+    if (req.method === 'GET' && path === '/healthz') return { status: 200, body: { ok: true } };
+    if (req.method === 'POST' && path === '/jobs') return submit(raw);
+    const m = /^\/jobs\/([^/]+)(\/cancel)?$/.exec(path);
+    if (!m) throw new HttpError(404, 'NOT_FOUND', `no route ${req.method ?? ''} ${path}`);
+    const job = jobs.get(decodeURIComponent(m[1]!));
+    if (m[2] ? req.method !== 'POST' : req.method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method ?? ''} ${path}`);
+    if (!job) throw new HttpError(404, 'NOT_FOUND', `no job ${m[1]!}`);
+    return m[2] ? cancel(job) : { status: 200, body: view(job) };
+  }
+
+  const server = createServer((req, res) => {
+    route(req).then(
+      (r) => send(res, r.status, r.body),
+      (err: unknown) => {
+        if (err instanceof HttpError) send(res, err.status, { error: { code: err.code, message: err.message } });
+        else send(res, 500, { error: { code: 'INTERNAL', message: (err as Error).message } });
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(err.code === 'EADDRINUSE' ? `port ${o.port} is already in use — set DEMO_PROVIDER_PORT` : err.message)));
+    server.listen(o.port, o.host ?? '127.0.0.1', () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+
+  return {
+    url: `http://${host}:${addr.port}`,
+    jobs,
+    get webhooksSent() {
+      return webhooksSent;
+    },
+    get webhooksDropped() {
+      return webhooksDropped;
+    },
+    async stop() {
+      stopping.abort();
+      for (const t of timers.values()) clearTimeout(t);
+      timers.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function isMain(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const need = (name: string): string => {
+    const v = env[name];
+    if (!v) throw new Error(`${name} is required`);
+    return v;
+  };
+  const port = Number(env.DEMO_PROVIDER_PORT ?? '8090');
+  const dropWebhookRate = Number(env.DEMO_PROVIDER_DROP_RATE ?? '0.5');
+  const durationMs = Number(env.DEMO_PROVIDER_DURATION_MS ?? '3000');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`DEMO_PROVIDER_PORT is not a port: ${env.DEMO_PROVIDER_PORT}`);
+  if (!Number.isInteger(durationMs) || durationMs < 0) throw new Error(`DEMO_PROVIDER_DURATION_MS is not a duration: ${env.DEMO_PROVIDER_DURATION_MS}`);
+  const bucket = env.VERITY_BUCKET ?? 'verity-local';
+  const provider = await startDemoProvider({
+    port,
+    host: env.DEMO_PROVIDER_HOST ?? '127.0.0.1',
+    secret: need('DEMO_PROVIDER_SECRET'),
+    bucket,
+    gcsEndpoint: need('VERITY_GCS_ENDPOINT'),
+    projectId: env.GOOGLE_CLOUD_PROJECT ?? 'verity-local',
+    dropWebhookRate,
+    durationMs,
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
+  process.stdout.write(`demo provider ready at ${provider.url} (bucket ${bucket}, drops ${Math.round(dropWebhookRate * 100)}% of webhooks)\n`);
+  const shutdown = (): void => {
+    void provider.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+if (isMain()) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`demo provider: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,65 @@
+/**
+ * Third-party callbacks (seeds 003/004): a signed webhook names the provider's job; Verity maps it to its job
+ * through the execution reference `http:{provider}:{externalJobId}` and records it as evidence. The webhook
+ * is a hint like any other: outputs are still verified, and a lost webhook is made up for by status polling
+ * and the predicted output URI.
+ */
+import type { Firestore } from '@google-cloud/firestore';
+import { z } from 'zod';
+import { AuthError, ValidationError } from '../core/index.js';
+import type { Logger } from '../log.js';
+import { jobFromDoc } from '../store/codec.js';
+import { QUERIES } from '../store/queries.js';
+import { verifySignature } from '../webhooks/signature.js';
+import type { Reconciler } from './reconciler.js';
+
+export const WebhookBodySchema = z.object({
+  eventId: z.string().min(1).max(200),
+  externalJobId: z.string().min(1).max(200),
+  status: z.enum(['succeeded', 'failed']),
+  outputUrl: z.string().max(2048).optional(),
+  error: z.object({ code: z.string().max(100).optional(), message: z.string().max(2000).optional() }).optional(),
+});
+export type WebhookBody = z.infer<typeof WebhookBodySchema>;
+
+export class WebhooksService {
+  constructor(private readonly deps: { db: Firestore; reconciler: Reconciler; log: Logger; clock: () => number; secrets: Record<string, string> }) {}
+
+  /** Verifies and applies one delivery. Throws AuthError (401) before anything is read or written. */
+  async receive(provider: string, rawBody: Buffer, signature: string | undefined): Promise<{ outcome: string; jobId: string | null }> {
+    const secret = Object.hasOwn(this.deps.secrets, provider) ? this.deps.secrets[provider] : undefined;
+    if (!secret) throw new AuthError(`unknown webhook provider "${provider}"`);
+    const check = verifySignature(secret, rawBody, signature, this.deps.clock());
+    if (!check.ok) throw new AuthError(`webhook signature ${check.reason}`);
+    let json: unknown;
+    try {
+      json = JSON.parse(rawBody.toString('utf8'));
+    } catch {
+      throw new ValidationError('webhook body is not JSON');
+    }
+    const parsed = WebhookBodySchema.safeParse(json);
+    if (!parsed.success) throw new ValidationError('invalid webhook body', parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })));
+    const body = parsed.data;
+    const ref = `http:${provider}:${body.externalJobId}`;
+    const snap = await QUERIES.jobByExecutionRef(this.deps.db, ref).get();
+    const doc = snap.docs[0];
+    if (!doc) {
+      this.deps.log.warn({ provider, externalJobId: body.externalJobId, eventId: body.eventId }, 'webhook for no known job; acknowledged');
+      return { outcome: 'unknown_job', jobId: null };
+    }
+    const job = jobFromDoc(doc.data());
+    const res = await this.deps.reconciler.commit(
+      job.id,
+      {
+        kind: 'worker',
+        source: 'webhook',
+        report:
+          body.status === 'succeeded'
+            ? { kind: 'succeeded', attempt: job.executor.attempt }
+            : { kind: 'failed', attempt: job.executor.attempt, error: { code: body.error?.code ?? 'PROVIDER_FAILED', message: body.error?.message ?? 'the provider reported a failure' } },
+      },
+      { dedupeKey: `webhook:${provider}:${body.eventId}` },
+    );
+    return { outcome: res.outcome, jobId: job.id };
+  }
+}

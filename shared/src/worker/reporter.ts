@@ -1,0 +1,67 @@
+/**
+ * The worker SDK: what a render/stitch/voice-over worker calls to tell Verity where it stands. Messages go
+ * to the `verity-job-updates` topic (contract shape, attribute `jobId`), or over HTTP to
+ * `POST /api/jobs/:id/updates` where Pub/Sub is not at hand. Each report carries its own `id`, so a
+ * publisher retry that delivers it twice still applies once.
+ */
+import { randomUUID } from 'node:crypto';
+import type { PubSub } from '@google-cloud/pubsub';
+import type { WorkerUpdate } from '../schemas.js';
+
+export interface ProgressReport {
+  pct: number;
+  step?: string | null;
+  completedSteps?: string[];
+}
+
+export interface WorkerReporter {
+  reportStarted(): Promise<void>;
+  reportProgress(progress: ProgressReport): Promise<void>;
+  reportHeartbeat(): Promise<void>;
+  reportSucceeded(): Promise<void>;
+  reportFailed(error: { code: string; message: string; retryable?: boolean }): Promise<void>;
+}
+
+export type Transport = (update: WorkerUpdate) => Promise<void>;
+
+export function createReporter(jobId: string, attempt: number, send: Transport): WorkerReporter {
+  const report = (u: Omit<WorkerUpdate, 'jobId' | 'attempt' | 'id'>): Promise<void> => send({ id: randomUUID(), jobId, attempt, ...u });
+  return {
+    reportStarted: () => report({ kind: 'started' }),
+    reportProgress: (progress) => report({ kind: 'progress', progress }),
+    reportHeartbeat: () => report({ kind: 'heartbeat' }),
+    reportSucceeded: () => report({ kind: 'succeeded' }),
+    reportFailed: (error) => report({ kind: 'failed', error }),
+  };
+}
+
+export function pubsubTransport(pubsub: PubSub, topic: string): Transport {
+  const t = pubsub.topic(topic);
+  return async (update) => {
+    await t.publishMessage({ data: Buffer.from(JSON.stringify(update)), attributes: { jobId: update.jobId } });
+  };
+}
+
+export function httpTransport(apiUrl: string, token: string, fetchImpl: typeof fetch = fetch): Transport {
+  return async (update) => {
+    const res = await fetchImpl(`${apiUrl.replace(/\/$/, '')}/api/jobs/${encodeURIComponent(update.jobId)}/updates`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(update),
+    });
+    if (!res.ok) throw new Error(`update ${update.kind}: HTTP ${res.status} ${await res.text()}`);
+  };
+}
+
+/** The reporter a worker started by Verity gets from its environment (VERITY_JOB_ID, VERITY_ATTEMPT, …). */
+export async function reporterFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<WorkerReporter> {
+  const jobId = env.VERITY_JOB_ID;
+  if (!jobId) throw new Error('VERITY_JOB_ID is not set: this process was not started by Verity');
+  const attempt = Number(env.VERITY_ATTEMPT ?? '1');
+  if (env.VERITY_REPORT_VIA === 'http') {
+    return createReporter(jobId, attempt, httpTransport(env.VERITY_API_URL ?? 'http://127.0.0.1:8080', env.VERITY_WORKER_TOKEN ?? ''));
+  }
+  const { PubSub: PubSubClient } = await import('@google-cloud/pubsub');
+  const pubsub = new PubSubClient({ projectId: env.GOOGLE_CLOUD_PROJECT });
+  return createReporter(jobId, attempt, pubsubTransport(pubsub, env.VERITY_UPDATES_TOPIC ?? 'verity-job-updates'));
+}
