@@ -1,0 +1,124 @@
+/**
+ * After-commit work: events out (every transition exactly once after consumer dedupe, even when a publish
+ * was lost), effects that survive a crash between commit and effect, temp cleanup that never touches outputs.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Message } from '@google-cloud/pubsub';
+import { createJob, DEFAULT_POLICY, type Job } from '../../shared/src/core/index.js';
+import type { Principal } from '../../shared/src/auth/principal.js';
+import type { Executor } from '../../shared/src/evidence/executors/types.js';
+import { createExternalExecutor } from '../../shared/src/evidence/executors/external.js';
+import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { waitFor } from '../helpers/wait.js';
+
+const alice: Principal = { userId: 'alice', admin: false, workerJobId: null };
+
+function fakeExecutor(): Executor & { starts: number; cancels: string[]; canceled: Set<string> } {
+  const canceled = new Set<string>();
+  const ex = {
+    kind: 'local-process' as const,
+    starts: 0,
+    cancels: [] as string[],
+    canceled,
+    async start(job: Job) {
+      ex.starts++;
+      return { executionRef: `local:${job.id}:${job.attempt}` };
+    },
+    async status(executionRef: string) {
+      return { executionRef, state: canceled.has(executionRef) ? ('canceled' as const) : ('running' as const) };
+    },
+    async cancel(executionRef: string) {
+      ex.cancels.push(executionRef);
+      canceled.add(executionRef);
+    },
+  };
+  return ex;
+}
+
+let rt: TestRuntime;
+const exec = fakeExecutor();
+
+before(async () => {
+  rt = await testRuntime('effects', { executors: { external: createExternalExecutor(), 'local-process': exec } });
+});
+after(async () => {
+  await rt.db.terminate();
+});
+
+const spec = (id: string, over: Partial<Parameters<typeof createJob>[0]> = {}) => ({
+  id, type: 'demo-render', ownerId: 'alice', resourceKey: null, idempotencyKey: null, input: {}, outputUris: [] as string[],
+  reuseExistingOutputs: true, executorKind: 'local-process' as const, policy: DEFAULT_POLICY, ...over,
+});
+
+describe('events out', () => {
+  it('every applied transition appears on verity-job-events exactly once after dedupe, lost publishes included', async () => {
+    const [sub] = await rt.pubsub.topic(rt.env.eventsTopic).createSubscription(`events-${Date.now()}`);
+    const seen: { dedupeId: string; data: any }[] = [];
+    sub.on('message', (m: Message) => {
+      seen.push({ dedupeId: m.attributes.dedupeId!, data: JSON.parse(m.data.toString()) });
+      m.ack();
+    });
+    // through the normal path: published right after each commit
+    const a = (await rt.jobs.enqueue(alice, { type: 'external', outputs: [], reuseExistingOutputs: true })).job.id;
+    await rt.jobs.report(null, { jobId: a, kind: 'started' });
+    await rt.jobs.report(null, { jobId: a, kind: 'succeeded' });
+    // a function that died after its commits: nothing published
+    await rt.store.create((ctx) => createJob(spec('job_lost_pub', { executorKind: 'external', type: 'external' }), [], ctx));
+    await rt.store.apply('job_lost_pub', { kind: 'worker', source: 'worker', report: { kind: 'started' } });
+    await rt.store.apply('job_lost_pub', { kind: 'worker', source: 'worker', report: { kind: 'failed', error: { code: 'X', message: 'y' } } });
+    assert.equal(await rt.outbox.republishPending(rt.testClock.now(), 60_000), 0, 'too recent: maybe still being published');
+    rt.testClock.advance(2 * 60_000);
+    assert.equal(await rt.outbox.republishPending(rt.testClock.now(), 60_000), 3);
+    assert.equal(await rt.outbox.republishPending(rt.testClock.now(), 60_000), 0, 'published once, then marked');
+
+    const expected = [...(await rt.store.history(a)).map((t) => `${a}:${t.seq}`), ...(await rt.store.history('job_lost_pub')).map((t) => `job_lost_pub:${t.seq}`)].sort();
+    await waitFor('all events', async () => new Set(seen.map((s) => s.dedupeId)).size >= expected.length);
+    await sub.close();
+    await sub.delete();
+    assert.deepEqual([...new Set(seen.map((s) => s.dedupeId))].sort(), expected);
+    const last = seen.find((s) => s.dedupeId === `${a}:3`)!.data;
+    assert.deepEqual({ jobId: last.jobId, seq: last.seq, from: last.from, to: last.to, reason: last.reason }, { jobId: a, seq: 3, from: 'running', to: 'succeeded', reason: 'WORKER_SUCCEEDED' });
+    assert.equal(last.job.status, 'succeeded');
+  });
+});
+
+describe('effects survive a crash between commit and effect', () => {
+  it('a start that never ran is started by the next reconcile once the dispatch retry is due', async () => {
+    await rt.store.create((ctx) => createJob(spec('job_crash_start'), [], ctx)); // committed; the process died before starting it
+    const before = exec.starts;
+    await rt.reconciler.reconcile('job_crash_start', 'sweep');
+    assert.equal(exec.starts, before, 'the start may still be in flight: not yet');
+    rt.testClock.advance(31_000);
+    await rt.reconciler.reconcile('job_crash_start', 'sweep');
+    assert.equal(exec.starts, before + 1);
+    assert.equal((await rt.store.get('job_crash_start'))!.executor.executionRef, 'local:job_crash_start:1');
+  });
+
+  it('a cancel whose executor call never ran is repeated by the next reconcile, then confirmed', async () => {
+    await rt.store.create((ctx) => createJob(spec('job_crash_cancel'), [], ctx));
+    await rt.store.apply('job_crash_cancel', { kind: 'dispatched', source: 'executor', attempt: 1, executionRef: 'local:job_crash_cancel:1' });
+    await rt.store.apply('job_crash_cancel', { kind: 'cancel', source: 'api' }); // the process died before calling the executor
+    assert.equal(exec.cancels.includes('local:job_crash_cancel:1'), false);
+    await rt.reconciler.reconcile('job_crash_cancel', 'sweep');
+    assert.ok(exec.cancels.includes('local:job_crash_cancel:1'), 'cancel repeated');
+    const { job } = await rt.reconciler.reconcile('job_crash_cancel', 'sweep');
+    assert.equal(job.status, 'canceled');
+  });
+});
+
+describe('temporary artifacts', () => {
+  it("the end of a job deletes its temp objects and never a declared output", async () => {
+    const id = 'job_tmp_1';
+    const output = `gs://${rt.bucket}/tmp/${id}/final.mp4`;
+    await rt.store.create((ctx) => createJob(spec(id, { outputUris: [output] }), [], ctx));
+    await rt.store.apply(id, { kind: 'dispatched', source: 'executor', attempt: 1, executionRef: `local:${id}:1` });
+    const bucket = rt.storage.bucket(rt.bucket);
+    await Promise.all([bucket.file(`tmp/${id}/final.mp4`).save('keep'), bucket.file(`tmp/${id}/part-1.wav`).save('x'), bucket.file(`tmp/${id}/proxy/p.mp4`).save('x'), bucket.file('tmp/other-job/keep.wav').save('x')]);
+    // the declared output is already there, so the cancel ends in `succeeded` (outputs win); either way the job ended
+    await rt.jobs.cancel(alice, id);
+    await waitFor('the end', async () => ['canceled', 'succeeded'].includes((await rt.jobs.read(alice, id)).status));
+    const [left] = await bucket.getFiles({ prefix: 'tmp/' });
+    assert.deepEqual(left.map((f) => f.name).sort(), [`tmp/${id}/final.mp4`, 'tmp/other-job/keep.wav']);
+  });
+});

@@ -1,0 +1,95 @@
+/** functions/webhooks: HMAC signature, replay window, constant-time check; unknown provider or bad signature → 401, nothing written. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createJob, DEFAULT_POLICY } from '../../shared/src/core/index.js';
+import { createWebhooksHandler } from '../../functions/webhooks/handler.js';
+import { signPayload } from '../../shared/src/webhooks/signature.js';
+import { serveHttp, type Served } from '../helpers/functions.js';
+import { countDocuments, testRuntime, type TestRuntime } from '../helpers/runtime.js';
+
+const SECRET = 'provider-secret-0123456789';
+let rt: TestRuntime;
+let fn: Served;
+let n = 0;
+
+before(async () => {
+  rt = await testRuntime('webhooks', { envOverrides: { VERITY_WEBHOOK_SECRETS: JSON.stringify({ acme: SECRET }) } });
+  fn = await serveHttp(createWebhooksHandler(() => rt));
+});
+after(async () => {
+  await fn.close();
+  await rt.db.terminate();
+});
+
+/** A job as an http executor leaves it: execution ref http:acme:<ext>. */
+async function providerJob(outputs: string[] = []): Promise<{ id: string; ext: string }> {
+  const ext = `ext-${++n}`;
+  const id = `job_wh_${n}`;
+  await rt.store.create((ctx) =>
+    createJob({ id, type: 'external', ownerId: 'alice', resourceKey: null, idempotencyKey: null, input: {}, outputUris: outputs, reuseExistingOutputs: true, executorKind: 'http', policy: DEFAULT_POLICY }, [], ctx),
+  );
+  await rt.store.apply(id, { kind: 'dispatched', source: 'executor', attempt: 1, executionRef: `http:acme:${ext}` });
+  return { id, ext };
+}
+
+async function deliver(provider: string, body: unknown, opts: { secret?: string; at?: number; header?: string } = {}): Promise<number> {
+  const raw = JSON.stringify(body);
+  const t = Math.floor((opts.at ?? rt.testClock.now()) / 1000);
+  const res = await fetch(`${fn.url}/api/webhooks/${provider}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-verity-signature': opts.header ?? signPayload(opts.secret ?? SECRET, raw, t) },
+    body: raw,
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+describe('webhooks', () => {
+  it('a signed success completes a job without outputs; a replay of the same event changes nothing', async () => {
+    const { id, ext } = await providerJob();
+    const body = { eventId: 'evt-1', externalJobId: ext, status: 'succeeded' };
+    assert.equal(await deliver('acme', body), 204);
+    assert.equal(await deliver('acme', body), 204);
+    const h = await rt.store.history(id);
+    assert.deepEqual(h.map((t) => [t.to, t.reason, t.source]), [['queued', 'ENQUEUED', 'api'], ['succeeded', 'WORKER_SUCCEEDED', 'webhook']]);
+  });
+
+  it('a success for a job with outputs is verified against the bucket first', async () => {
+    const uri = `gs://${rt.bucket}/provider/out.mp4`;
+    const { id, ext } = await providerJob([uri]);
+    assert.equal(await deliver('acme', { eventId: 'evt-2', externalJobId: ext, status: 'succeeded' }), 204);
+    assert.equal((await rt.store.get(id))!.status, 'running', 'said succeeded, but the output is not there yet');
+    await rt.storage.bucket(rt.bucket).file('provider/out.mp4').save('v');
+    assert.equal(await deliver('acme', { eventId: 'evt-3', externalJobId: ext, status: 'succeeded' }), 204);
+    assert.equal((await rt.store.get(id))!.statusReason, 'OUTPUT_FOUND');
+  });
+
+  it('a failure is recorded with the provider error', async () => {
+    const { id, ext } = await providerJob();
+    assert.equal(await deliver('acme', { eventId: 'evt-4', externalJobId: ext, status: 'failed', error: { code: 'BAD_MEDIA', message: 'corrupt' } }), 204);
+    const job = (await rt.store.get(id))!;
+    assert.equal(job.statusReason, 'WORKER_FAILED');
+    assert.equal(job.error!.code, 'BAD_MEDIA');
+  });
+
+  it('forged, stale, future, unsigned, malformed and unknown-provider deliveries are 401 and write nothing', async () => {
+    const { id, ext } = await providerJob();
+    const body = { eventId: 'evt-x', externalJobId: ext, status: 'succeeded' };
+    const before = await countDocuments(rt.db);
+    assert.equal(await deliver('acme', body, { secret: 'wrong-secret-0123456789' }), 401);
+    assert.equal(await deliver('acme', body, { at: rt.testClock.now() - 6 * 60_000 }), 401);
+    assert.equal(await deliver('acme', body, { at: rt.testClock.now() + 6 * 60_000 }), 401);
+    assert.equal(await deliver('acme', body, { header: '' }), 401);
+    assert.equal(await deliver('acme', body, { header: 't=abc,v1=zz' }), 401);
+    assert.equal(await deliver('other', body), 401);
+    assert.equal(await countDocuments(rt.db), before);
+    assert.equal((await rt.store.get(id))!.status, 'queued');
+  });
+
+  it('a signed body that is not a valid webhook is 400; an unknown external job is acknowledged', async () => {
+    const before = await countDocuments(rt.db);
+    assert.equal(await deliver('acme', { eventId: 'e', status: 'maybe' }), 400);
+    assert.equal(await deliver('acme', { eventId: 'e2', externalJobId: 'nope', status: 'succeeded' }), 204);
+    assert.equal(await countDocuments(rt.db), before);
+  });
+});
