@@ -1,36 +1,36 @@
 /**
- * End to end on the local stack: the API in its own functions-framework process (as deployed), the
- * emulators of the test harness, the local-process executor running the real demo worker, which reports
- * over HTTP and writes its output to fake-gcs-server. Each fault of the demo worker ends where it should.
+ * End to end on the local stack: every deploy unit in its own functions-framework process (as deployed) on
+ * the test harness's emulators — fake-gcs-server's finalize notifications and the workers' Pub/Sub reports
+ * reach the functions through push subscriptions — with the local-process executor running the real demo
+ * worker and a demo third-party provider that drops webhooks on demand.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Firestore } from '@google-cloud/firestore';
 import { mintLocalToken } from '../../shared/src/auth/local-issuer.js';
-import { REPO_ROOT } from '../../shared/src/config/env.js';
 import { createStorage } from '../../shared/src/evidence/storage.js';
-import { spawnManaged, tcpProbe, waitUntilReady, type ManagedProcess } from '../../infra/local/emulators.js';
+import { JobStore } from '../../shared/src/store/job-store.js';
+import { startDemoProvider, type DemoProvider } from '../../infra/local/demo-provider.js';
+import { deleteSubscription, freePort, pushTo, startFunction, type FunctionProcess } from '../helpers/processes.js';
 import { requireEmulators, TEST_SECRET, uniqueName } from '../helpers/runtime.js';
 import { waitFor } from '../helpers/wait.js';
 
-let api: ManagedProcess;
+/** fake-gcs-server in the harness notifies this project's topic, so the end-to-end run uses it. */
+const PROJECT = process.env.GOOGLE_CLOUD_PROJECT ?? 'verity-test';
+const PROVIDER_SECRET = 'e2e-provider-secret-0123456789';
+
+let fns: FunctionProcess[] = [];
+let provider: DemoProvider;
+let dropWebhooks = false;
 let url: string;
 let token: string;
 let stateDir: string;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+let store: JobStore;
+let db: Firestore;
+const subs: string[] = [];
 
 async function call(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(url + p, {
@@ -49,56 +49,73 @@ const exitOf = (jobId: string, attempt = 1): { code: number | null; signal: stri
   }
 };
 
+/** Reads the ledger directly: proof that nobody's read (no reconcile-on-read) moved the job. */
+const ledger = (id: string) => store.get(id);
+
 before(async () => {
   const { firestore, gcs } = requireEmulators();
-  const port = await freePort();
-  const project = uniqueName('e2e').slice(0, 30);
+  const pubsubHost = process.env.PUBSUB_EMULATOR_HOST!;
   const bucket = uniqueName('verity-e2e');
   stateDir = mkdtempSync(path.join(os.tmpdir(), 'verity-e2e-'));
-  await createStorage(project, gcs).createBucket(bucket);
-  url = `http://127.0.0.1:${port}`;
-  api = spawnManaged('api', process.execPath, [
-    path.join(REPO_ROOT, 'node_modules/@google-cloud/functions-framework/build/src/main.js'),
-    '--target=api', `--source=${path.join(REPO_ROOT, 'dist/functions/api/index.js')}`, `--port=${port}`, '--signature-type=http',
-  ], {
-    env: {
-      ...process.env, GOOGLE_CLOUD_PROJECT: project, FIRESTORE_EMULATOR_HOST: firestore, VERITY_GCS_ENDPOINT: gcs, VERITY_BUCKET: bucket,
-      VERITY_PROFILE: 'local', VERITY_LOCAL_JWT_SECRET: TEST_SECRET, VERITY_STATE_DIR: stateDir, VERITY_API_URL: url,
-      VERITY_LOG_LEVEL: 'warn', METADATA_SERVER_DETECTION: 'none',
-    },
-    output: { kind: 'file', path: path.join(stateDir, 'api.log') },
+  await createStorage(PROJECT, gcs).createBucket(bucket);
+  const apiPort = await freePort();
+  const webhooksPort = await freePort();
+  url = `http://127.0.0.1:${apiPort}`;
+  provider = await startDemoProvider({
+    port: 0, secret: PROVIDER_SECRET, bucket, gcsEndpoint: gcs, projectId: PROJECT, dropWebhookRate: 0.5, durationMs: 300,
+    random: () => (dropWebhooks ? 0 : 0.99),
   });
-  await waitUntilReady(() => tcpProbe('127.0.0.1', port), { what: 'the API function', where: url, timeoutMs: 30_000, proc: api });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env, GOOGLE_CLOUD_PROJECT: PROJECT, FIRESTORE_EMULATOR_HOST: firestore, VERITY_GCS_ENDPOINT: gcs, VERITY_BUCKET: bucket,
+    VERITY_PROFILE: 'local', VERITY_LOCAL_JWT_SECRET: TEST_SECRET, VERITY_STATE_DIR: stateDir, VERITY_API_URL: url,
+    VERITY_WEBHOOK_BASE_URL: `http://127.0.0.1:${webhooksPort}`, VERITY_WEBHOOK_SECRETS: JSON.stringify({ demo: PROVIDER_SECRET }),
+    VERITY_DEMO_PROVIDER_URL: provider.url, VERITY_LOG_LEVEL: 'warn', METADATA_SERVER_DETECTION: 'none',
+    VERITY_JOB_TYPES: JSON.stringify({ 'provider-bare': { executor: { kind: 'http', provider: 'demo', baseUrl: provider.url } } }),
+  };
+  fns = await Promise.all([
+    startFunction('api', 'dist/functions/api/index.js', 'http', env, stateDir, apiPort),
+    startFunction('objectFinalized', 'dist/functions/object-finalized/index.js', 'cloudevent', env, stateDir),
+    startFunction('jobUpdates', 'dist/functions/job-updates/index.js', 'cloudevent', env, stateDir),
+    startFunction('webhooks', 'dist/functions/webhooks/index.js', 'http', env, stateDir, webhooksPort),
+  ]);
+  const finalize = uniqueName('e2e-finalize');
+  const updates = uniqueName('e2e-updates');
+  subs.push(finalize, updates);
+  await pushTo(pubsubHost, PROJECT, finalize, 'verity-gcs-notifications', fns[1]!);
+  await pushTo(pubsubHost, PROJECT, updates, 'verity-job-updates', fns[2]!);
+  db = new Firestore({ projectId: PROJECT });
+  store = new JobStore({ db, clock: Date.now });
   token = await mintLocalToken(TEST_SECRET, 'alice');
 });
 
 after(async () => {
-  await api?.stop();
+  for (const s of subs) await deleteSubscription(process.env.PUBSUB_EMULATOR_HOST!, PROJECT, s).catch(() => undefined);
+  await Promise.all(fns.map((f) => f.proc.stop()));
+  await provider?.stop();
+  await db?.terminate();
 });
 
-describe('local stack end to end (real demo worker processes)', () => {
-  it('a normal render reports progress, writes its output and ends succeeded (OUTPUT_FOUND from the worker)', async () => {
-    const { status, body } = await call('POST', '/api/jobs', { type: 'demo-render', input: { durationMs: 600, steps: 3 } });
+describe('local stack end to end (real processes, real events)', () => {
+  it('a normal render reports progress over Pub/Sub, writes its output and ends succeeded', async () => {
+    const { status, body } = await call('POST', '/api/jobs', { type: 'demo-render', input: { durationMs: 1500, steps: 3 } });
     assert.equal(status, 201);
     const id = body.job.id;
-    const job = await waitFor('succeeded', async () => ((await call('GET', `/api/jobs/${id}`)).body.job.status === 'succeeded' ? (await call('GET', `/api/jobs/${id}`)).body.job : null));
+    const running = await waitFor('progress while running', async () => {
+      const j = await ledger(id);
+      return j?.status === 'running' && (j.progress?.pct ?? 0) > 0 ? j : null;
+    });
+    assert.ok(running.progress!.completedSteps.length >= 1);
+    const job = await waitFor('succeeded', async () => {
+      const j = (await call('GET', `/api/jobs/${id}`)).body.job;
+      return j.status === 'succeeded' ? j : null;
+    });
     assert.equal(job.statusReason, 'OUTPUT_FOUND');
     assert.equal(job.outputs[0].present, true);
-    assert.deepEqual(job.progress.completedSteps, ['step-1', 'step-2', 'step-3']);
     const h = (await call('GET', `/api/jobs/${id}/history`)).body.transitions;
-    assert.deepEqual(h.map((t: any) => [t.to, t.reason, t.source]), [['queued', 'ENQUEUED', 'api'], ['running', 'STARTED', 'worker'], ['succeeded', 'OUTPUT_FOUND', 'worker']]);
-  });
-
-  it('fault "silent": the worker never reports, the output in the bucket makes it succeeded on reconcile', async () => {
-    const { body } = await call('POST', '/api/jobs', { type: 'demo-render', input: { durationMs: 300, fault: 'silent' } });
-    const id = body.job.id;
-    await waitFor('the silent worker to exit', async () => exitOf(id));
-    assert.equal((await call('GET', `/api/jobs/${id}`)).body.job.status, 'queued', 'nobody said anything: the ledger still says queued');
-    const r = (await call('POST', `/api/jobs/${id}/reconcile`)).body.report;
-    assert.equal(r.originalStatus, 'queued');
-    assert.equal(r.correctedStatus, 'succeeded');
-    assert.equal(r.action, 'corrected');
-    assert.equal(r.reason, 'OUTPUT_FOUND');
+    // the finalize event and the worker's "succeeded" race; either one may record the end
+    assert.deepEqual(h.map((t: any) => [t.to, t.reason]), [['queued', 'ENQUEUED'], ['running', 'STARTED'], ['succeeded', 'OUTPUT_FOUND']]);
+    assert.equal(h[1].source, 'worker');
+    assert.ok(['gcs', 'worker'].includes(h[2].source));
   });
 
   it('fault "crash": the executor reports the failed execution; with attempts left it is retried', async () => {
@@ -156,5 +173,58 @@ describe('local stack end to end (real demo worker processes)', () => {
     assert.equal(h.at(-1).evidence.executor.state, 'canceled', 'the executor confirmed the cancel');
     const next = await call('POST', '/api/jobs', { type: 'external', resourceKey: 'reel:e2e' });
     assert.equal(next.status, 201);
+  });
+  it('fault "silent": the finalize event completes the job within moments, with no read and no sweep', async () => {
+    const { body } = await call('POST', '/api/jobs', { type: 'demo-render', input: { durationMs: 200, fault: 'silent' } });
+    const id = body.job.id;
+    const job = await waitFor('succeeded in the ledger', async () => {
+      const j = await ledger(id);
+      return j?.status === 'succeeded' ? j : null;
+    });
+    assert.equal(job.statusReason, 'OUTPUT_FOUND');
+    const h = await store.history(id);
+    assert.deepEqual(h.map((t) => [t.to, t.source]), [['queued', 'api'], ['succeeded', 'gcs']]);
+  });
+
+  it('a provider job whose webhook is dropped completes from its predictable output', async () => {
+    dropWebhooks = true;
+    const { body } = await call('POST', '/api/jobs', { type: 'demo-provider', input: { durationMs: 200 } });
+    const id = body.job.id;
+    const job = await waitFor('succeeded in the ledger', async () => {
+      const j = await ledger(id);
+      return j?.status === 'succeeded' ? j : null;
+    });
+    assert.equal(job.statusReason, 'OUTPUT_FOUND');
+    assert.match(job.outputUris[0]!, /\/provider\/ext_[^/]+_output_0\.mp4$/);
+    assert.ok(provider.webhooksDropped >= 1);
+    assert.equal((await store.history(id)).at(-1)!.source, 'gcs');
+  });
+
+  it('a provider job without outputs whose webhook is dropped is recovered from the provider status on reconcile', async () => {
+    dropWebhooks = true;
+    const { body } = await call('POST', '/api/jobs', { type: 'provider-bare', input: { durationMs: 100 } });
+    const id = body.job.id;
+    const ext = await waitFor('the provider to finish', async () => {
+      const j = await ledger(id);
+      const ref = j?.executor.executionRef;
+      return ref && provider.jobs.get(ref.split(':')[2]!)?.status === 'succeeded' ? ref : null;
+    });
+    assert.ok(ext);
+    assert.equal((await ledger(id))!.status, 'queued', 'no webhook, no output: the ledger has not heard');
+    const r = (await call('POST', `/api/jobs/${id}/reconcile`)).body.report;
+    assert.equal(r.correctedStatus, 'succeeded');
+    assert.equal(r.reason, 'EXECUTOR_SUCCEEDED');
+  });
+
+  it('a provider job whose webhook arrives is completed by it (signed, through the webhooks function)', async () => {
+    dropWebhooks = false;
+    const { body } = await call('POST', '/api/jobs', { type: 'provider-bare', input: { durationMs: 100 } });
+    const id = body.job.id;
+    const job = await waitFor('succeeded in the ledger', async () => {
+      const j = await ledger(id);
+      return j?.status === 'succeeded' ? j : null;
+    });
+    assert.equal(job.statusReason, 'WORKER_SUCCEEDED');
+    assert.equal((await store.history(id)).at(-1)!.source, 'webhook');
   });
 });
