@@ -4,32 +4,49 @@
  *  (a) job lifecycle enqueue → started → progress → succeeded, transitions/s, relative to the same number of
  *      bare read-modify-write transactions on distinct documents (goal ≥ 0.5);
  *  (b) GET /api/jobs/:id of an in-deadline job, relative to a bare document read served over the same
- *      functions-framework HTTP stack (goal ≤ 1.3).
+ *      functions-framework HTTP stack (goal ≤ 1.3);
+ *  (c) finalize → job succeeded through object-finalized, relative to the bare transport floor (fake-gcs-server →
+ *      Pub/Sub emulator → push to a function that does nothing), on the same uploads (goal ≤ 1.5 at p50).
  */
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startFirestore, type RunningService } from '../infra/local/emulators.js';
+import { createTopic, startFakeGcs, startFirestore, startPubsub, type RunningService } from '../infra/local/emulators.js';
+import { ensureFakeGcs, findRepoRoot } from '../infra/local/tools.js';
+import { benchFinalize } from './finalize.js';
 import { LOCAL_HOST } from '../infra/local/ports.js';
 import { benchGet } from './get-vs-read.js';
 import { benchLifecycle } from './lifecycle.js';
 
 const port = Number(process.env.VERITY_BENCH_FIRESTORE_PORT ?? 19681);
+const pubsubPort = Number(process.env.VERITY_BENCH_PUBSUB_PORT ?? 19685);
+const gcsPort = Number(process.env.VERITY_BENCH_GCS_PORT ?? 19443);
+const PROJECT = 'verity-bench';
+const TOPIC = 'verity-gcs-notifications';
 const logDir = mkdtempSync(path.join(os.tmpdir(), 'verity-bench-'));
 
 async function main(): Promise<void> {
   process.stdout.write(`starting the Firestore emulator on ${LOCAL_HOST}:${port} (logs in ${logDir})…\n`);
-  const fs: RunningService = await startFirestore({ host: LOCAL_HOST, port, logDir });
+  const binary = await ensureFakeGcs(findRepoRoot(import.meta.url));
+  const [fs, ps, gcs]: RunningService[] = await Promise.all([
+    startFirestore({ host: LOCAL_HOST, port, logDir }),
+    startPubsub({ host: LOCAL_HOST, port: pubsubPort, project: PROJECT, logDir }),
+    startFakeGcs({ host: LOCAL_HOST, port: gcsPort, logDir, binary, project: PROJECT, pubsubHost: `${LOCAL_HOST}:${pubsubPort}`, topic: TOPIC, backend: 'memory' }),
+  ]) as [RunningService, RunningService, RunningService];
   process.env.FIRESTORE_EMULATOR_HOST = fs.hostPort;
+  process.env.PUBSUB_EMULATOR_HOST = ps.hostPort;
   process.env.METADATA_SERVER_DETECTION = 'none';
+  await createTopic(ps.hostPort, PROJECT, TOPIC);
   try {
     const a = await benchLifecycle(Number(process.env.VERITY_BENCH_JOBS ?? 150), Number(process.env.VERITY_BENCH_CONCURRENCY ?? 10));
     const b = await benchGet(Number(process.env.VERITY_BENCH_REQUESTS ?? 400));
+    const c = await benchFinalize({ objects: Number(process.env.VERITY_BENCH_OBJECTS ?? 200), project: PROJECT, pubsubHost: ps.hostPort, gcsUrl: gcs.url, topic: TOPIC });
     process.stdout.write('\nresults\n');
     process.stdout.write(`(a) lifecycle: ${a.transitionsPerSecond.toFixed(0)} transitions/s vs ${a.barePerSecond.toFixed(0)} bare RMW tx/s → ratio ${a.ratio.toFixed(2)} (goal ≥ 0.5)\n`);
     process.stdout.write(`(b) GET /api/jobs/:id: median ${b.apiMedianMs.toFixed(2)} ms vs bare read ${b.bareMedianMs.toFixed(2)} ms → ratio ${b.ratio.toFixed(2)} (goal ≤ 1.3)\n`);
+    process.stdout.write(`(c) finalize → succeeded: p50 ${c.verityP50.toFixed(1)} ms, p99 ${c.verityP99.toFixed(1)} ms vs transport floor p50 ${c.floorP50.toFixed(1)} ms, p99 ${c.floorP99.toFixed(1)} ms → ratio p50 ${c.ratioP50.toFixed(2)} (goal ≤ 1.5), p99 ${c.ratioP99.toFixed(2)}; ${c.succeeded} jobs succeeded\n`);
   } finally {
-    await fs.stop();
+    await Promise.all([fs.stop(), ps.stop(), gcs.stop()]);
   }
 }
 

@@ -27,7 +27,8 @@ export function eventMessage(job: Job, t: Transition): { data: Buffer; attribute
 }
 
 export function createOutbox(deps: { db: Firestore; pubsub: PubSub; topic: string; log: Logger; clock: () => number }): EventPublisher {
-  const topic = deps.pubsub.topic(deps.topic);
+  // one message per transition, sent at once: the default batching would hold each for up to 10 ms
+  const topic = deps.pubsub.topic(deps.topic, { batching: { maxMessages: 1, maxMilliseconds: 0 } });
   const mark = (jobId: string, seq: number) =>
     deps.db
       .collection(Collections.jobs)

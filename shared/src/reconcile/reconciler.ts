@@ -85,9 +85,9 @@ export class Reconciler {
   async afterCommit(job: Job | null, transition: ApplyResult['transition'], effects: readonly Effect[], source: Source): Promise<void> {
     if (job && transition) {
       this.deps.log.info({ jobId: job.id, seq: transition.seq, from: transition.from, to: transition.to, reason: transition.reason, source }, 'transition');
-      await this.deps.outbox.publish(job, transition);
     }
-    await this.runEffects(effects);
+    // independent of each other: the event and the effects go out together
+    await Promise.all([job && transition ? this.deps.outbox.publish(job, transition) : null, this.runEffects(effects, job ?? undefined)]);
   }
 
   /** Reconciles one job now. Throws NotFoundError for an unknown id. */
@@ -121,22 +121,22 @@ export class Reconciler {
   }
 
   /** Runs effects after commit. Failures are logged: recorded intent lets reconcile/sweep repeat them. */
-  async runEffects(effects: readonly Effect[]): Promise<void> {
+  async runEffects(effects: readonly Effect[], known?: Job): Promise<void> {
     for (const effect of effects) {
       try {
-        await this.runEffect(effect);
+        await this.runEffect(effect, known?.id === effect.jobId ? known : undefined);
       } catch (err) {
         this.deps.log.error({ err, effect }, 'effect failed; it will be retried by reconcile');
       }
     }
   }
 
-  private async runEffect(effect: Effect): Promise<void> {
+  private async runEffect(effect: Effect, known: Job | undefined): Promise<void> {
     switch (effect.kind) {
       case 'startExecution':
         return this.start(effect.jobId, effect.attempt);
       case 'cancelExecution': {
-        const job = await this.deps.store.get(effect.jobId);
+        const job = known ?? (await this.deps.store.get(effect.jobId));
         const executor = job ? this.deps.executors[job.executor.kind] : undefined;
         if (executor) await executor.cancel(effect.executionRef);
         return;
@@ -145,7 +145,7 @@ export class Reconciler {
         await this.reconcile(effect.jobId, 'worker');
         return;
       case 'cleanupTemp': {
-        const job = await this.deps.store.get(effect.jobId);
+        const job = known ?? (await this.deps.store.get(effect.jobId));
         const type = job ? this.deps.registry.get(job.type) : undefined;
         if (!job || !type) return;
         const deleted = await this.deps.temp.cleanup(job, type.tempPrefix);

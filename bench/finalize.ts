@@ -1,0 +1,88 @@
+/**
+ * (c) Finalize-to-succeeded latency: an object written to fake-gcs-server → bucket notification on the Pub/Sub
+ * emulator → push → functions/object-finalized → the job committed `succeeded`; against the bare transport
+ * floor measured on the same uploads: a second push subscription on the same topic to a function that does
+ * nothing but note the arrival. Latency is from the upload's completion to the handler's completion.
+ */
+import { Firestore } from '@google-cloud/firestore';
+import { Storage } from '@google-cloud/storage';
+import { createObjectFinalizedHandler } from '../functions/object-finalized/handler.js';
+import { createPushSubscription, createTopic } from '../infra/local/emulators.js';
+import { parseEnv } from '../shared/src/config/env.js';
+import { parseFinalizeEvent } from '../shared/src/events/cloudevents.js';
+import { silentLogger } from '../shared/src/log.js';
+import { createRuntime } from '../shared/src/runtime.js';
+import * as functions from '@google-cloud/functions-framework';
+import type { CloudEvent } from '@google-cloud/functions-framework';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
+import type { AddressInfo } from 'node:net';
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+
+async function serve(name: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = getTestServer(name);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+export async function benchFinalize(opts: { objects: number; project: string; pubsubHost: string; gcsUrl: string; topic: string }): Promise<{ floorP50: number; floorP99: number; verityP50: number; verityP99: number; ratioP50: number; ratioP99: number; succeeded: number }> {
+  const bucket = `bench-${Date.now()}`;
+  const env = parseEnv({ ...process.env, GOOGLE_CLOUD_PROJECT: opts.project, VERITY_PROFILE: 'local', VERITY_BUCKET: bucket, VERITY_GCS_ENDPOINT: opts.gcsUrl, VERITY_LOCAL_JWT_SECRET: 'bench-secret-0123456789abcdef' });
+  const db = new Firestore({ projectId: opts.project, ignoreUndefinedProperties: true });
+  const storage = new Storage({ projectId: opts.project, apiEndpoint: opts.gcsUrl, useAuthWithCustomEndpoint: false });
+  await storage.createBucket(bucket);
+  await createTopic(opts.pubsubHost, opts.project, 'verity-job-events');
+  const rt = createRuntime('bench', { env, db, storage, log: silentLogger() });
+
+  const uploadedAt = new Map<string, number>();
+  const floor: number[] = [];
+  const verity: number[] = [];
+  const note = (into: number[], name: string): void => {
+    const t0 = uploadedAt.get(name);
+    if (t0 !== undefined) into.push(performance.now() - t0);
+  };
+  functions.cloudEvent('bench-noop', (ce: CloudEvent<unknown>) => {
+    const p = parseFinalizeEvent(ce);
+    if ('object' in p) note(floor, p.object.name);
+  });
+  const verityHandler = createObjectFinalizedHandler(() => rt);
+  functions.cloudEvent('bench-verity', async (ce: CloudEvent<unknown>) => {
+    await verityHandler(ce);
+    const p = parseFinalizeEvent(ce);
+    if ('object' in p) note(verity, p.object.name);
+  });
+  const noop = await serve('bench-noop');
+  const ver = await serve('bench-verity');
+  const stamp = Date.now();
+  await createPushSubscription(opts.pubsubHost, opts.project, `bench-noop-${stamp}`, opts.topic, `${noop.url}/projects/${opts.project}/topics/${opts.topic}`);
+  await createPushSubscription(opts.pubsubHost, opts.project, `bench-verity-${stamp}`, opts.topic, `${ver.url}/projects/${opts.project}/topics/${opts.topic}`);
+
+  const who = { userId: 'bench', admin: false, workerJobId: null };
+  const ids: string[] = [];
+  for (let i = 0; i < opts.objects; i++) {
+    const { job } = await rt.jobs.enqueue(who, { type: 'external', outputs: [`gs://${bucket}/out/${i}.mp4`], reuseExistingOutputs: true });
+    ids.push(job.id);
+  }
+  process.stdout.write(`(c) ${opts.objects} objects, one every 40 ms, each observed by a no-op push function and by object-finalized…\n`);
+  const uploads: Promise<void>[] = [];
+  for (let i = 0; i < opts.objects; i++) {
+    const name = `out/${i}.mp4`;
+    uploads.push(storage.bucket(bucket).file(name).save('x', { resumable: false }).then(() => void uploadedAt.set(name, performance.now())));
+    await new Promise((r) => setTimeout(r, 40));
+  }
+  await Promise.all(uploads);
+  const deadline = Date.now() + 60_000;
+  while ((floor.length < opts.objects || verity.length < opts.objects) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  let succeeded = 0;
+  for (const id of ids) if ((await rt.store.get(id))?.status === 'succeeded') succeeded++;
+  await fetch(`http://${opts.pubsubHost}/v1/projects/${opts.project}/subscriptions/bench-noop-${stamp}`, { method: 'DELETE' });
+  await fetch(`http://${opts.pubsubHost}/v1/projects/${opts.project}/subscriptions/bench-verity-${stamp}`, { method: 'DELETE' });
+  await noop.close();
+  await ver.close();
+  await db.terminate();
+  const r = { floorP50: pct(floor, 50), floorP99: pct(floor, 99), verityP50: pct(verity, 50), verityP99: pct(verity, 99), succeeded };
+  return { ...r, ratioP50: r.verityP50 / r.floorP50, ratioP99: r.verityP99 / r.floorP99 };
+}
