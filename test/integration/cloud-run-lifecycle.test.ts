@@ -1,0 +1,82 @@
+/**
+ * A Cloud Run Job through Verity end to end: enqueue starts an execution with the real @google-cloud/run
+ * client (against the local v2 fake), reconcile observes it, cancel reaches it, a forgotten execution is
+ * EXECUTOR_LOST and retried, a failed one is EXECUTOR_FAILED. Jobs live in the Firestore emulator.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Principal } from '../../shared/src/auth/principal.js';
+import { startFakeCloudRun, type FakeCloudRun } from '../fakes/cloud-run-server.js';
+import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
+
+const JOB = 'projects/verity-test/locations/europe-west1/jobs/render';
+const alice: Principal = { userId: 'alice', admin: false, workerJobId: null };
+let fake: FakeCloudRun;
+let rt: TestRuntime;
+
+before(async () => {
+  fake = await startFakeCloudRun({ port: 0 });
+  fake.addJob(JOB);
+  rt = await testRuntime('cloudrun', {
+    envOverrides: {
+      VERITY_CLOUD_RUN_ENDPOINT: fake.endpoint,
+      VERITY_JOB_TYPES: JSON.stringify({ render: { executor: { kind: 'cloud-run-job', job: JOB }, outputTemplates: ['gs://{bucket}/renders/{jobId}.mp4'] } }),
+    },
+  });
+});
+after(async () => {
+  await rt.db.terminate();
+  await fake.stop();
+});
+
+const enqueue = async (policy?: Record<string, number>) => (await rt.jobs.enqueue(alice, { type: 'render', input: { scene: 1 }, reuseExistingOutputs: true, ...(policy ? { policy } : {}) })).job;
+
+describe('cloud-run-job through Verity', () => {
+  it('enqueue runs the job with the job id in its env and stores the execution name', async () => {
+    const job = await enqueue();
+    assert.match(job.executor.executionRef ?? '', new RegExp(`^${JOB}/executions/`));
+    const ex = fake.executions.get(job.executor.executionRef!)!;
+    const env = Object.fromEntries((ex.template?.containers?.[0]?.env ?? []).map((e) => [e.name, e.value]));
+    assert.equal(env.VERITY_JOB_ID, job.id);
+    assert.equal(env.VERITY_ATTEMPT, '1');
+    assert.deepEqual(JSON.parse(env.VERITY_INPUT!), { scene: 1 });
+  });
+
+  it('reconcile reads the execution: running, then a failure with attempts left is retried', async () => {
+    const job = await enqueue();
+    const ref = job.executor.executionRef!;
+    const { report } = await rt.reconciler.reconcile(job.id, 'reconcile');
+    assert.equal(report.correctedStatus, 'running');
+    fake.complete(ref, 'failed');
+    const after = (await rt.reconciler.reconcile(job.id, 'reconcile')).job;
+    assert.equal(after.status, 'queued');
+    assert.equal(after.error?.code, 'EXECUTOR_FAILED');
+    assert.equal(after.attempt, 2);
+  });
+
+  it('an execution Cloud Run no longer knows is EXECUTOR_LOST', async () => {
+    const job = await enqueue({ maxAttempts: 1 });
+    fake.forget(job.executor.executionRef!);
+    const after = (await rt.reconciler.reconcile(job.id, 'sweep')).job;
+    assert.equal(after.status, 'failed');
+    assert.equal(after.statusReason, 'EXECUTOR_LOST');
+  });
+
+  it('cancel reaches the execution and the job is canceled once Cloud Run confirms', async () => {
+    const job = await enqueue();
+    const canceled = await rt.jobs.cancel(alice, job.id);
+    assert.equal(canceled.status, 'canceled');
+    const h = await rt.store.history(job.id);
+    assert.equal(h.at(-1)!.reason, 'CANCELED_BY_USER');
+    assert.equal((h.at(-1)!.evidence.executor as { state: string }).state, 'canceled');
+  });
+
+  it('a succeeded execution with its output present is succeeded', async () => {
+    const job = await enqueue();
+    await rt.storage.bucket(rt.bucket).file(`renders/${job.id}.mp4`).save('video');
+    fake.complete(job.executor.executionRef!, 'succeeded');
+    const after = (await rt.reconciler.reconcile(job.id, 'reconcile')).job;
+    assert.equal(after.status, 'succeeded');
+    assert.equal(after.statusReason, 'OUTPUT_FOUND');
+  });
+});
