@@ -4,7 +4,8 @@ import type { HttpFunction, Request, Response } from '@google-cloud/functions-fr
 import { ConflictError, ErrorCode, NotFoundError, ValidationError, VerityError, type Job } from '../../shared/src/core/index.js';
 import type { Principal } from '../../shared/src/auth/principal.js';
 import type { Runtime } from '../../shared/src/runtime.js';
-import { EnqueueRequestSchema, JobIdSchema, WorkerUpdateSchema } from '../../shared/src/schemas.js';
+import { EnqueueRequestSchema, JobIdSchema, SweepRequestSchema, WorkerUpdateSchema } from '../../shared/src/schemas.js';
+import { ForbiddenError } from '../../shared/src/core/index.js';
 import { jobView, transitionView } from '../../shared/src/views.js';
 import { handleError, parseBody, sendError } from './http.js';
 import { handleWebhook } from '../webhooks/handler.js';
@@ -21,6 +22,16 @@ interface Route {
 const ID = '([^/]+)';
 
 const routes: Route[] = [
+  {
+    method: 'POST',
+    pattern: /^\/api\/sweep$/,
+    auth: true,
+    run: async ({ req, res, rt, who }) => {
+      if (!who.admin) throw new ForbiddenError('the sweep is for admins');
+      const body = parseBody(req, SweepRequestSchema, { optional: true });
+      res.status(200).json(await rt.sweeper.sweep({ dryRun: body.dryRun, budgetMs: rt.env.sweepBudgetMs, source: 'sweep' }));
+    },
+  },
   {
     method: 'POST',
     pattern: /^\/api\/jobs\/?$/,

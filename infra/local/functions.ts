@@ -12,6 +12,9 @@ const port = (name: string, fallback: number): number => Number(process.env[name
 /** The local stack's webhook secret for the demo provider (local only; the cloud reads real secrets). */
 export const LOCAL_DEMO_PROVIDER_SECRET = 'local-demo-provider-secret';
 export const DEMO_PROVIDER_PORT = port('VERITY_DEMO_PROVIDER_PORT', 8090);
+export const SWEEP_PORT = port('VERITY_SWEEP_PORT', 8084);
+/** The local stand-in for Cloud Scheduler: how often the sweep is called. */
+export const SWEEP_INTERVAL_SECONDS = port('VERITY_SWEEP_INTERVAL_SECONDS', 10);
 
 export const LOCAL_FUNCTIONS: readonly FunctionSpec[] = [
   { target: 'api', source: 'dist/functions/api/index.js', port: ports.api, portEnv: 'VERITY_PORT', signature: 'http' },
@@ -31,6 +34,7 @@ export const LOCAL_FUNCTIONS: readonly FunctionSpec[] = [
     signature: 'cloudevent',
     push: { subscription: 'verity-job-updates-push', topic: TOPIC_JOB_UPDATES },
   },
+  { target: 'sweep', source: 'dist/functions/sweep/index.js', port: SWEEP_PORT, portEnv: 'VERITY_SWEEP_PORT', signature: 'http' },
   { target: 'webhooks', source: 'dist/functions/webhooks/index.js', port: port('VERITY_WEBHOOKS_PORT', 8083), portEnv: 'VERITY_WEBHOOKS_PORT', signature: 'http' },
   {
     target: 'demoProvider',

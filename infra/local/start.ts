@@ -73,6 +73,9 @@ async function main(): Promise<void> {
   if (aborter.signal.aborted) return shutdown(0);
 
   const api = stack.env.VERITY_API_URL ?? `http://127.0.0.1:${ports.api}`;
+  const { startSweepTick } = await import('./tick.js');
+  const stopTick = await startSweepTick(repoRoot);
+  process.on('exit', stopTick);
   process.stdout.write(
     `Verity ready — API ${api} (Firestore ${stack.firestore.hostPort}, Pub/Sub ${stack.pubsub.hostPort}, GCS ${stack.gcs.url})\n`,
   );

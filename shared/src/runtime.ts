@@ -20,6 +20,7 @@ import { JobsService } from './reconcile/jobs-service.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { OutputsService } from './reconcile/outputs-service.js';
 import { WebhooksService } from './reconcile/webhooks-service.js';
+import { Sweeper } from './reconcile/sweep.js';
 import { createFirestore } from './store/firestore.js';
 import { JobStore } from './store/job-store.js';
 
@@ -37,6 +38,7 @@ export interface Runtime {
   jobs: JobsService;
   outputs: OutputsService;
   webhooks: WebhooksService;
+  sweeper: Sweeper;
   auth: Authenticator;
   log: Logger;
   clock: () => number;
@@ -104,6 +106,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
   const jobs = new JobsService({ store, reconciler, registry, probe, log, clock, bucket: env.bucket, allowedBuckets: env.allowedBuckets, ...(o.newId ? { newId: o.newId } : {}) });
   const outputs = new OutputsService({ db, reconciler, log });
   const webhooks = new WebhooksService({ db, reconciler, log, clock, secrets: env.webhookSecrets });
+  const sweeper = new Sweeper({ db, reconciler, outbox, log, clock });
   const auth = createAuthenticator(env);
-  return { env, db, storage, registry, store, probe, executors, pubsub, outbox, reconciler, jobs, outputs, webhooks, auth, log, clock };
+  return { env, db, storage, registry, store, probe, executors, pubsub, outbox, reconciler, jobs, outputs, webhooks, sweeper, auth, log, clock };
 }

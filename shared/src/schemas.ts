@@ -10,6 +10,10 @@ export const PolicyOverridesSchema = z
     heartbeatTimeoutSeconds: seconds,
     outputGraceSeconds: seconds,
     maxAttempts: z.number().int().min(1).max(20),
+    backoff: z
+      .object({ initialSeconds: z.number().min(0), multiplier: z.number().min(1).max(10), maxSeconds: z.number().min(0), jitter: z.number().min(0).max(1) })
+      .strict()
+      .partial(),
   })
   .strict()
   .partial();
@@ -51,3 +55,5 @@ export const WorkerUpdateSchema = z
 export type WorkerUpdate = z.infer<typeof WorkerUpdateSchema>;
 
 export const JobIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
+
+export const SweepRequestSchema = z.object({ dryRun: z.boolean().default(false) }).strict();

@@ -36,6 +36,11 @@ const EnvSchema = z.object({
   VERITY_WORKER_REPORTS: z.enum(['pubsub', 'http']).default('pubsub'),
   /** The local stack's demo third-party provider (job type `demo-provider`). */
   VERITY_DEMO_PROVIDER_URL: z.url().default('http://127.0.0.1:8090'),
+  /** Cloud Scheduler's service account (OIDC `email`) allowed to call the sweep; the audience is the sweep URL. */
+  VERITY_SCHEDULER_SA: z.string().optional(),
+  VERITY_SWEEP_AUDIENCE: z.string().optional(),
+  /** Sweep time budget per run, ms. */
+  VERITY_SWEEP_BUDGET_MS: z.coerce.number().int().min(1000).max(3_000_000).default(50_000),
 });
 
 export interface Env {
@@ -60,6 +65,9 @@ export interface Env {
   cloudRunEndpoint: string | undefined;
   workerReports: 'pubsub' | 'http';
   demoProviderUrl: string;
+  schedulerServiceAccount: string | undefined;
+  sweepAudience: string | undefined;
+  sweepBudgetMs: number;
 }
 
 export class ConfigError extends Error {
@@ -111,5 +119,8 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
     cloudRunEndpoint: e.VERITY_CLOUD_RUN_ENDPOINT,
     workerReports: e.VERITY_WORKER_REPORTS,
     demoProviderUrl: e.VERITY_DEMO_PROVIDER_URL,
+    schedulerServiceAccount: e.VERITY_SCHEDULER_SA,
+    sweepAudience: e.VERITY_SWEEP_AUDIENCE,
+    sweepBudgetMs: e.VERITY_SWEEP_BUDGET_MS,
   };
 }

@@ -25,6 +25,7 @@ const PolicyConfig = z
       })
       .strict(),
     retryableReasons: z.array(z.enum(FAILURE_REASONS)),
+    retryableErrorCodes: z.array(z.string().min(1).max(100)),
   })
   .strict()
   .partial();
@@ -118,6 +119,7 @@ function toJobType(name: string, cfg: z.infer<typeof JobTypeConfig>, input: z.Zo
     ...cfg.policy,
     backoff: { ...DEFAULT_POLICY.backoff, ...cfg.policy?.backoff },
     retryableReasons: cfg.policy?.retryableReasons ?? [...DEFAULT_POLICY.retryableReasons],
+    retryableErrorCodes: cfg.policy?.retryableErrorCodes ?? [...DEFAULT_POLICY.retryableErrorCodes],
   };
   const limits: PolicyLimits = { ...DEFAULT_LIMITS, ...cfg.limits };
   return {

@@ -72,7 +72,7 @@ export function failAttempt(
   ctx: DecideContext,
   opts: { stop?: boolean; code?: string } = {},
 ): Decision {
-  const retryable = isRetryable(job.policy, reason, retryableHint);
+  const retryable = isRetryable(job.policy, reason, retryableHint, opts.code);
   const error = { code: opts.code ?? reason, message, retryable };
   const stop = opts.stop === false ? { fields: {}, effects: [] } : stopExecution(job, ctx);
   const ev = { ...evidence, failure: reason, message };

@@ -21,6 +21,8 @@ export interface Policy {
   maxAttempts: number;
   backoff: Backoff;
   retryableReasons: FailureReason[];
+  /** Worker error codes that retry even when the worker did not mark them retryable. */
+  retryableErrorCodes: string[];
 }
 
 export interface OutputState {

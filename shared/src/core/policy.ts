@@ -1,4 +1,4 @@
-import type { Policy } from './model.js';
+import type { Backoff, Policy } from './model.js';
 import { Reason, type FailureReason } from './states.js';
 
 /**
@@ -20,6 +20,7 @@ export const DEFAULT_POLICY: Policy = {
   maxAttempts: 3,
   backoff: { initialSeconds: 30, multiplier: 2, maxSeconds: 600, jitter: 0.2 },
   retryableReasons: [Reason.EXECUTOR_FAILED, Reason.EXECUTOR_LOST, Reason.EXECUTOR_START_FAILED, Reason.HEARTBEAT_TIMEOUT],
+  retryableErrorCodes: [],
 };
 
 /** What a request may change, within the limits its type allows. */
@@ -29,6 +30,7 @@ export interface PolicyOverrides {
   heartbeatTimeoutSeconds?: number | undefined;
   outputGraceSeconds?: number | undefined;
   maxAttempts?: number | undefined;
+  backoff?: Partial<Backoff> | undefined;
 }
 
 export interface PolicyLimits {
@@ -52,7 +54,7 @@ export function resolvePolicy(
   limits: PolicyLimits,
   overrides: PolicyOverrides | undefined,
 ): { policy: Policy } | { problems: PolicyProblem[] } {
-  const policy: Policy = { ...base, backoff: { ...base.backoff }, retryableReasons: [...base.retryableReasons] };
+  const policy: Policy = { ...base, backoff: { ...base.backoff, ...overrides?.backoff }, retryableReasons: [...base.retryableReasons], retryableErrorCodes: [...base.retryableErrorCodes] };
   const problems: PolicyProblem[] = [];
   for (const field of TIMEOUT_FIELDS) {
     const value = overrides?.[field];
@@ -70,10 +72,15 @@ export function resolvePolicy(
       policy.maxAttempts = overrides.maxAttempts;
     }
   }
+  const b = policy.backoff;
+  if (b.initialSeconds > limits.maxTimeoutSeconds || b.maxSeconds > limits.maxTimeoutSeconds) {
+    problems.push({ field: 'policy.backoff', message: `delays must be at most ${limits.maxTimeoutSeconds} seconds` });
+  }
+  if (b.maxSeconds < b.initialSeconds) problems.push({ field: 'policy.backoff.maxSeconds', message: 'must be at least initialSeconds' });
   return problems.length > 0 ? { problems } : { policy };
 }
 
-export function isRetryable(policy: Policy, reason: FailureReason, hint: boolean | undefined): boolean {
-  if (reason === Reason.WORKER_FAILED) return hint === true;
+export function isRetryable(policy: Policy, reason: FailureReason, hint: boolean | undefined, code?: string): boolean {
+  if (reason === Reason.WORKER_FAILED) return hint === true || (hint === undefined && code !== undefined && policy.retryableErrorCodes.includes(code));
   return policy.retryableReasons.includes(reason) && hint !== false;
 }

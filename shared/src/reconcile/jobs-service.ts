@@ -94,7 +94,8 @@ export class JobsService {
 
   private outputsFor(type: JobType, req: EnqueueRequest, jobId: string): string[] {
     let uris: string[];
-    if (req.outputs && req.outputs.length > 0) {
+    if (req.outputs !== undefined) {
+      // the request's list wins, an empty one included (a job with no declared outputs)
       if (!type.outputsFromRequest) throw new ValidationError(`job type ${type.name} does not accept outputs from the request`, { field: 'outputs' });
       uris = req.outputs;
     } else {

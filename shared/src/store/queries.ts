@@ -18,6 +18,8 @@ export const QUERIES = {
   /** object-finalized: the jobs expecting this object. */
   jobsExpectingOutput: (db: Firestore, uri: string, limit = 50) =>
     db.collection(Collections.jobs).where('outputUris', 'array-contains', uri).where('status', 'in', [...OUTPUT_EVIDENCE_STATUSES]).limit(limit),
+  /** sweep: active jobs whose earliest deadline or due action has passed (terminal jobs have none). */
+  dueJobs: (db: Firestore, now: Timestamp, limit: number) => db.collection(Collections.jobs).where('nextCheckAt', '<=', now).orderBy('nextCheckAt').limit(limit),
   /** webhooks: the job an http provider's execution belongs to (single-field index). */
   jobByExecutionRef: (db: Firestore, ref: string) => db.collection(Collections.jobs).where('executor.executionRef', '==', ref).limit(2),
   /** outbox: transitions committed but not yet published. */
@@ -31,6 +33,7 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec | null> = {
     queryScope: 'COLLECTION',
     fields: [{ fieldPath: 'outputUris', arrayConfig: 'CONTAINS' }, { fieldPath: 'status', order: 'ASCENDING' }],
   },
+  dueJobs: null, // single-field index on nextCheckAt (automatic)
   jobByExecutionRef: null,
   unpublishedTransitions: {
     collectionGroup: Collections.transitions,

@@ -1,0 +1,156 @@
+/**
+ * The sweep: what events missed. Reads only the jobs whose `nextCheckAt` has passed (an indexed range query,
+ * paged — never a scan of all jobs), takes a short lease on each so overlapping sweeps never act twice, and
+ * reconciles each through the same path as everything else, with bounded parallelism and a time budget.
+ * It also starts queued retries whose backoff is due (their `nextCheckAt`) and republishes events that a
+ * crashed function left unpublished.
+ */
+import { randomUUID } from 'node:crypto';
+import { Timestamp, type Firestore } from '@google-cloud/firestore';
+import type { Source } from '../core/index.js';
+import type { EventPublisher } from '../events/outbox.js';
+import { mapLimit } from '../evidence/limits.js';
+import type { Logger } from '../log.js';
+import { jobFromDoc } from '../store/codec.js';
+import { Collections } from '../store/firestore.js';
+import { QUERIES } from '../store/queries.js';
+import type { Reconciler } from './reconciler.js';
+
+export interface SweepOptions {
+  /** Report what is due without acting. */
+  dryRun?: boolean;
+  /** Stop taking new pages after this long; the next sweep continues. */
+  budgetMs?: number;
+  pageSize?: number;
+  concurrency?: number;
+  /** Called after each job (progress bars). */
+  onProgress?: (done: number) => void;
+  source?: Source;
+}
+
+export interface SweepReport {
+  checked: number;
+  corrected: number;
+  /** Applied transitions by reason, plus `unchanged`, `leased` (another sweep had it), `error`. */
+  outcomes: Record<string, number>;
+  /**
+   * Documents this sweep read: the due jobs its query returned, and per job reconciled the transaction's
+   * re-read and the lease check on release (the output and executor probes read no documents).
+   */
+  documentsRead: number;
+  republished: number;
+  /** False when the budget ran out before every due job was seen. */
+  complete: boolean;
+  dryRun: boolean;
+  durationMs: number;
+  due?: { jobId: string; status: string; nextCheckAt: string }[];
+}
+
+export interface SweeperDeps {
+  db: Firestore;
+  reconciler: Reconciler;
+  outbox: EventPublisher;
+  log: Logger;
+  clock: () => number;
+  /** How long one sweep holds a job. */
+  leaseMs?: number;
+}
+
+export const LEASES = 'leases';
+
+export class Sweeper {
+  private readonly owner = randomUUID();
+  constructor(private readonly deps: SweeperDeps) {}
+
+  /** Takes the job's lease if free or expired: one create, or one transaction over an expired lease. */
+  async lease(jobId: string): Promise<boolean> {
+    const ref = this.deps.db.collection(LEASES).doc(jobId);
+    const now = this.deps.clock();
+    const until = Timestamp.fromMillis(now + (this.deps.leaseMs ?? 60_000));
+    try {
+      await ref.create({ owner: this.owner, until, expireAt: until });
+      return true;
+    } catch (err) {
+      if ((err as { code?: number }).code !== 6) throw err; // ALREADY_EXISTS
+    }
+    return this.deps.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      const held = snap.exists ? (snap.get('until') as Timestamp).toMillis() : 0;
+      if (held > now) return false;
+      tx.set(ref, { owner: this.owner, until, expireAt: until });
+      return true;
+    });
+  }
+
+  async release(jobId: string): Promise<void> {
+    const ref = this.deps.db.collection(LEASES).doc(jobId);
+    await this.deps.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      if (snap.exists && snap.get('owner') === this.owner) tx.delete(ref);
+    });
+  }
+
+  async sweep(opts: SweepOptions = {}): Promise<SweepReport> {
+    const started = this.deps.clock();
+    const t0 = performance.now();
+    const budgetMs = opts.budgetMs ?? 50_000;
+    const pageSize = opts.pageSize ?? 200;
+    const report: SweepReport = { checked: 0, corrected: 0, outcomes: {}, documentsRead: 0, republished: 0, complete: true, dryRun: opts.dryRun === true, durationMs: 0 };
+    const count = (key: string): void => {
+      report.outcomes[key] = (report.outcomes[key] ?? 0) + 1;
+    };
+    const now = Timestamp.fromMillis(started);
+    let cursor: FirebaseFirestore.QueryDocumentSnapshot | undefined;
+    for (;;) {
+      if (performance.now() - t0 > budgetMs) {
+        report.complete = false;
+        break;
+      }
+      let q = QUERIES.dueJobs(this.deps.db, now, pageSize);
+      if (cursor) q = q.startAfter(cursor);
+      const page = await q.get();
+      report.documentsRead += page.size;
+      if (page.empty) break;
+      cursor = page.docs[page.docs.length - 1];
+      if (opts.dryRun) {
+        report.due ??= [];
+        for (const d of page.docs) {
+          const j = jobFromDoc(d.data());
+          report.due.push({ jobId: j.id, status: j.status, nextCheckAt: new Date(j.nextCheckAt ?? 0).toISOString() });
+          report.checked++;
+        }
+      } else {
+        await mapLimit(page.docs, opts.concurrency ?? 8, async (d) => {
+          const jobId = d.id;
+          try {
+            if (!(await this.lease(jobId))) {
+              count('leased');
+              return;
+            }
+            try {
+              const { report: r } = await this.deps.reconciler.reconcile(jobId, opts.source ?? 'sweep', jobFromDoc(d.data()));
+              report.documentsRead += 2; // the transaction's re-read of the job, the lease read on release
+              report.checked++;
+              if (r.action === 'corrected') {
+                report.corrected++;
+                count(r.reason);
+              } else count('unchanged');
+            } finally {
+              await this.release(jobId);
+            }
+          } catch (err) {
+            count('error');
+            this.deps.log.error({ err, jobId }, 'sweep: reconcile failed; the next sweep retries');
+          } finally {
+            opts.onProgress?.(report.checked);
+          }
+        });
+      }
+      if (page.size < pageSize) break;
+    }
+    if (!opts.dryRun) report.republished = await this.deps.outbox.republishPending(this.deps.clock());
+    report.durationMs = Math.round(performance.now() - t0);
+    this.deps.log.info({ ...report, due: undefined }, 'sweep done');
+    return report;
+  }
+}
