@@ -12,7 +12,6 @@ import type { EventPublisher } from '../events/outbox.js';
 import { mapLimit } from '../evidence/limits.js';
 import type { Logger } from '../log.js';
 import { jobFromDoc } from '../store/codec.js';
-import { Collections } from '../store/firestore.js';
 import { QUERIES } from '../store/queries.js';
 import type { Reconciler } from './reconciler.js';
 
