@@ -14,30 +14,54 @@ export interface IndexSpec {
 /** Jobs that may still take an output as evidence (active, or failed: late output). */
 export const OUTPUT_EVIDENCE_STATUSES = ['queued', 'running', 'failed'] as const;
 
+export const JOB_FILTER_FIELDS = ['ownerId', 'status', 'type', 'resourceKey'] as const;
+export type JobFilter = Partial<Record<(typeof JOB_FILTER_FIELDS)[number], string>>;
+
+const byCreated = (...eq: string[]): IndexSpec => ({
+  collectionGroup: Collections.jobs,
+  queryScope: 'COLLECTION',
+  fields: [...eq.map((fieldPath) => ({ fieldPath, order: 'ASCENDING' as const })), { fieldPath: 'createdAt', order: 'DESCENDING' }],
+});
+
 export const QUERIES = {
   /** object-finalized: the jobs expecting this object. */
   jobsExpectingOutput: (db: Firestore, uri: string, limit = 50) =>
     db.collection(Collections.jobs).where('outputUris', 'array-contains', uri).where('status', 'in', [...OUTPUT_EVIDENCE_STATUSES]).limit(limit),
+  /** cleanup: does any job, in any state, declare this object as an output? (single-field array index) */
+  anyJobWithOutput: (db: Firestore, uri: string) => db.collection(Collections.jobs).where('outputUris', 'array-contains', uri).limit(1),
   /** sweep: active jobs whose earliest deadline or due action has passed (terminal jobs have none). */
   dueJobs: (db: Firestore, now: Timestamp, limit: number) => db.collection(Collections.jobs).where('nextCheckAt', '<=', now).orderBy('nextCheckAt').limit(limit),
   /** webhooks: the job an http provider's execution belongs to (single-field index). */
   jobByExecutionRef: (db: Firestore, ref: string) => db.collection(Collections.jobs).where('executor.executionRef', '==', ref).limit(2),
+  /** ops CLI (and later the queue API): newest first, with optional equality filters. */
+  listJobs: (db: Firestore, f: JobFilter, limit: number) => {
+    let q: FirebaseFirestore.Query = db.collection(Collections.jobs);
+    for (const field of JOB_FILTER_FIELDS) {
+      const v = f[field];
+      if (v !== undefined) q = q.where(field, '==', v);
+    }
+    return q.orderBy('createdAt', 'desc').limit(limit);
+  },
   /** outbox: transitions committed but not yet published. */
   unpublishedTransitions: (db: Firestore, before: Timestamp, limit: number) =>
     db.collectionGroup(Collections.transitions).where('published', '==', false).where('at', '<=', before).orderBy('at').limit(limit),
 } as const;
 
-export const INDEXES: Record<keyof typeof QUERIES, IndexSpec | null> = {
-  jobsExpectingOutput: {
+/** The composite indexes each query needs (none: served by automatic single-field indexes). */
+export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
+  jobsExpectingOutput: [{
     collectionGroup: Collections.jobs,
     queryScope: 'COLLECTION',
     fields: [{ fieldPath: 'outputUris', arrayConfig: 'CONTAINS' }, { fieldPath: 'status', order: 'ASCENDING' }],
-  },
-  dueJobs: null, // single-field index on nextCheckAt (automatic)
-  jobByExecutionRef: null,
-  unpublishedTransitions: {
+  }],
+  anyJobWithOutput: [],
+  dueJobs: [], // single-field index on nextCheckAt
+  jobByExecutionRef: [],
+  // one equality filter, or an owner with one more, newest first
+  listJobs: [byCreated('status'), byCreated('type'), byCreated('resourceKey'), byCreated('ownerId'), byCreated('ownerId', 'status'), byCreated('ownerId', 'type'), byCreated('ownerId', 'resourceKey')],
+  unpublishedTransitions: [{
     collectionGroup: Collections.transitions,
     queryScope: 'COLLECTION_GROUP',
     fields: [{ fieldPath: 'published', order: 'ASCENDING' }, { fieldPath: 'at', order: 'ASCENDING' }],
-  },
+  }],
 };

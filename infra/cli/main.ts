@@ -1,0 +1,163 @@
+/**
+ * `npx verity …` / `npm run verity -- …`: the operator's CLI. It uses the shared library directly, so it
+ * works against the local stack (`--local`, or the emulator env) and against a real project (Application
+ * Default Credentials, `--project`). Exit codes: 0 done, 1 failed, 2 usage, 3 not found, 4 partly done.
+ */
+import { parseArgs } from 'node:util';
+import { loadLocalSecret, mintLocalToken } from '../../shared/src/auth/local-issuer.js';
+import { parseEnv } from '../../shared/src/config/env.js';
+import { NotFoundError } from '../../shared/src/core/index.js';
+import { sweepOrphans } from '../../shared/src/evidence/orphans.js';
+import { silentLogger } from '../../shared/src/log.js';
+import { createRuntime, type Runtime } from '../../shared/src/runtime.js';
+import { jobFromDoc } from '../../shared/src/store/codec.js';
+import { QUERIES } from '../../shared/src/store/queries.js';
+import { jobView, transitionView } from '../../shared/src/views.js';
+import { parseDuration, progress, table } from './format.js';
+
+const USAGE = `usage: verity <command> [options]
+
+  jobs ls [--status S] [--type T] [--owner U] [--resource-key K] [--limit N]
+  jobs show <jobId>
+  jobs history <jobId>
+  reconcile <jobId>            reconcile one job now (probes outputs and the executor)
+  reconcile --stale            reconcile every job whose deadline or due action has passed
+  sweep [--dry-run]            what the scheduler runs: due jobs, retries, unpublished events
+  cleanup [--older-than 24h] [--dry-run]
+                               delete tmp/ and proxy/ prefixes of ended or unknown jobs past retention
+  token <userId> [--admin]     a bearer token of the local issuer
+
+options: --json (machine output), --local (the npm start stack on 127.0.0.1), --project P
+exit codes: 0 done, 1 failed, 2 usage, 3 not found, 4 partly done (budget ran out, some jobs errored)`;
+
+class UsageError extends Error {}
+
+const LOCAL = { FIRESTORE_EMULATOR_HOST: '127.0.0.1:8681', PUBSUB_EMULATOR_HOST: '127.0.0.1:8685', VERITY_GCS_ENDPOINT: 'http://127.0.0.1:4443', GOOGLE_CLOUD_PROJECT: 'verity-local', METADATA_SERVER_DETECTION: 'none' };
+
+function out(json: boolean, value: unknown, human: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : human());
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values: o, positionals: pos } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      local: { type: 'boolean', default: false },
+      project: { type: 'string' },
+      status: { type: 'string' },
+      type: { type: 'string' },
+      owner: { type: 'string' },
+      'resource-key': { type: 'string' },
+      limit: { type: 'string' },
+      stale: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      'older-than': { type: 'string' },
+      admin: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (o.help || pos.length === 0) {
+    process.stdout.write(`${USAGE}\n`);
+    return o.help ? 0 : 2;
+  }
+  if (o.local) Object.assign(process.env, LOCAL);
+  if (o.project) process.env.GOOGLE_CLOUD_PROJECT = o.project;
+  if (process.env.FIRESTORE_EMULATOR_HOST) process.env.METADATA_SERVER_DETECTION ??= 'none';
+  const env = parseEnv();
+  const [cmd, sub, arg] = pos;
+
+  if (cmd === 'token') {
+    const user = sub;
+    if (!user) throw new UsageError('token needs a userId');
+    process.stdout.write(`${await mintLocalToken(loadLocalSecret(env.localJwtSecret, env.stateDir), user, { admin: o.admin })}\n`);
+    return 0;
+  }
+
+  const rt: Runtime = createRuntime('cli', { env, log: silentLogger() });
+  try {
+    switch (cmd) {
+      case 'jobs':
+        return await jobs(rt, sub, arg, o);
+      case 'reconcile': {
+        if (o.stale) return await sweep(rt, false, o.json, 'reconcile');
+        if (!sub) throw new UsageError('reconcile needs a jobId, or --stale');
+        const { report } = await rt.reconciler.reconcile(sub, 'reconcile');
+        out(o.json, report, () => `${report.jobId}: ${report.originalStatus} → ${report.correctedStatus} (${report.action}, ${report.reason})\n` + table(report.evidence.map((e) => ({ source: e.source, observation: e.observation })), ['source', 'observation']));
+        return 0;
+      }
+      case 'sweep':
+        return await sweep(rt, o['dry-run'] === true, o.json, 'sweep');
+      case 'cleanup': {
+        const olderThan = o['older-than'] ? parseDuration(o['older-than']) : undefined;
+        const bar = progress('cleanup', !o.json);
+        const report = await sweepOrphans(
+          { storage: rt.storage, db: rt.db },
+          { buckets: env.allowedBuckets, now: Date.now(), dryRun: o['dry-run'], ...(olderThan !== undefined ? { retentionMs: { tmp: olderThan, proxy: olderThan } } : {}), onProgress: (d, t) => bar.update(d, t) },
+        );
+        bar.end();
+        out(o.json, report, () => `${report.dryRun ? 'would delete' : 'deleted'} ${report.objectsDeleted} objects (${report.bytesDeleted} bytes) in ${report.prefixesDeleted} of ${report.prefixesSeen} prefixes\n` + report.deleted.map((d) => `  ${d}\n`).join(''));
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command "${cmd}"`);
+    }
+  } finally {
+    await rt.db.terminate();
+    await rt.pubsub.close();
+  }
+}
+
+async function jobs(rt: Runtime, sub: string | undefined, id: string | undefined, o: Record<string, unknown>): Promise<number> {
+  const json = o.json === true;
+  if (sub === 'ls') {
+    const limit = Number(o.limit ?? 50);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be 1..1000');
+    const filter = { status: o.status as string | undefined, type: o.type as string | undefined, ownerId: o.owner as string | undefined, resourceKey: o['resource-key'] as string | undefined };
+    const snap = await QUERIES.listJobs(rt.db, filter, limit).get();
+    const list = snap.docs.map((d) => jobView(jobFromDoc(d.data())));
+    out(json, list, () => table(list.map((j) => ({ id: j.id, type: j.type, owner: j.ownerId, status: j.status, reason: j.statusReason, attempt: j.attempt, created: j.createdAt, next: j.nextCheckAt })), ['id', 'type', 'owner', 'status', 'reason', 'attempt', 'created', 'next']));
+    return 0;
+  }
+  if (sub !== 'show' && sub !== 'history') throw new UsageError('jobs ls | show <id> | history <id>');
+  if (!id) throw new UsageError(`jobs ${sub} needs a jobId`);
+  const job = await rt.store.get(id);
+  if (!job) throw new NotFoundError(`job ${id} not found`);
+  if (sub === 'show') {
+    const v = jobView(job);
+    out(json, v, () => Object.entries(v).map(([k, val]) => `${k.padEnd(20)} ${val === null ? '-' : typeof val === 'object' ? JSON.stringify(val) : String(val)}`).join('\n') + '\n');
+    return 0;
+  }
+  const h = (await rt.store.history(id)).map(transitionView);
+  out(json, h, () => table(h.map((t) => ({ seq: t.seq, at: t.at, from: t.from, to: t.to, reason: t.reason, source: t.source, attempt: t.attempt })), ['seq', 'at', 'from', 'to', 'reason', 'source', 'attempt']));
+  return 0;
+}
+
+async function sweep(rt: Runtime, dryRun: boolean, json: boolean, source: 'sweep' | 'reconcile'): Promise<number> {
+  const bar = progress(dryRun ? 'checking' : 'reconciling', !json);
+  const report = await rt.sweeper.sweep({ dryRun, source, budgetMs: 10 * 60_000, onProgress: (d) => bar.update(d) });
+  bar.end();
+  out(json, report, () => {
+    if (dryRun) return `${report.checked} jobs due\n` + table(report.due ?? [], ['jobId', 'status', 'nextCheckAt']);
+    const outcomes = Object.entries(report.outcomes).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+    return `checked ${report.checked}, corrected ${report.corrected} (${outcomes}); republished ${report.republished} events; ${report.durationMs} ms${report.complete ? '' : '; budget ran out, run again'}\n`;
+  });
+  return !report.complete || (report.outcomes.error ?? 0) > 0 ? 4 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith?.('ERR_PARSE_ARGS')) {
+      process.stderr.write(`verity: ${(err as Error).message}\n\n${USAGE}\n`);
+      process.exit(2);
+    }
+    if (err instanceof NotFoundError) {
+      process.stderr.write(`verity: ${err.message}\n`);
+      process.exit(3);
+    }
+    process.stderr.write(`verity: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,79 @@
+/** The ops CLI as a process, against the harness's emulators: tables, --json, exit codes. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Principal } from '../../shared/src/auth/principal.js';
+import { REPO_ROOT } from '../../shared/src/config/env.js';
+import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
+
+const alice: Principal = { userId: 'alice', admin: false, workerJobId: null };
+let rt: TestRuntime;
+
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/infra/cli/main.js'), ...args], {
+      env: { ...process.env, GOOGLE_CLOUD_PROJECT: rt.projectId, VERITY_BUCKET: rt.bucket, VERITY_LOCAL_JWT_SECRET: 'test-secret-0123456789abcdef' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+before(async () => {
+  rt = await testRuntime('cli');
+});
+after(async () => {
+  await rt.db.terminate();
+});
+
+describe('verity CLI', () => {
+  it('jobs ls / show / history, as tables and as JSON', async () => {
+    const { job } = await rt.jobs.enqueue(alice, { type: 'external', outputs: [], reuseExistingOutputs: true });
+    await rt.jobs.report(null, { jobId: job.id, kind: 'started' });
+    const ls = await cli('jobs', 'ls', '--status', 'running');
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.match(ls.stdout, /^ID\s+TYPE\s+OWNER\s+STATUS/);
+    assert.match(ls.stdout, new RegExp(`${job.id}\\s+external\\s+alice\\s+running`));
+    const json = JSON.parse((await cli('jobs', 'ls', '--json')).stdout) as { id: string }[];
+    assert.ok(json.some((j) => j.id === job.id));
+    const show = JSON.parse((await cli('jobs', 'show', job.id, '--json')).stdout);
+    assert.equal(show.status, 'running');
+    const history = await cli('jobs', 'history', job.id);
+    assert.match(history.stdout, /ENQUEUED[\s\S]*STARTED/);
+  });
+
+  it('reconcile <id> corrects a stuck job; sweep --dry-run lists due jobs and changes nothing', async () => {
+    const { job } = await rt.jobs.enqueue(alice, { type: 'external', outputs: [`gs://${rt.bucket}/cli/out.mp4`], reuseExistingOutputs: true });
+    await rt.storage.bucket(rt.bucket).file('cli/out.mp4').save('v');
+    const r = await cli('reconcile', job.id, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).correctedStatus, 'succeeded');
+    const dry = await cli('sweep', '--dry-run', '--json');
+    assert.equal(dry.code, 0);
+    assert.equal(JSON.parse(dry.stdout).dryRun, true);
+  });
+
+  it('cleanup --dry-run reports and deletes nothing; cleanup deletes ended jobs\' temp prefixes and keeps outputs', async () => {
+    const { job } = await rt.jobs.enqueue(alice, { type: 'external', outputs: [`gs://${rt.bucket}/tmp/JOBID/out.mp4`.replace('JOBID', 'x')], reuseExistingOutputs: true });
+    await rt.jobs.cancel(alice, job.id);
+    const b = rt.storage.bucket(rt.bucket);
+    await Promise.all([b.file(`tmp/${job.id}/a.wav`).save('x'), b.file('tmp/gone_job/b.wav').save('x'), b.file('proxy/gone_job/p.mp4').save('x')]);
+    const dry = JSON.parse((await cli('cleanup', '--older-than', '0s', '--dry-run', '--json')).stdout);
+    assert.equal(dry.objectsDeleted, 3);
+    assert.equal((await b.getFiles({ prefix: 'tmp/' }))[0].length >= 2, true, 'nothing deleted by a dry run');
+    const real = await cli('cleanup', '--older-than', '0s');
+    assert.equal(real.code, 0, real.stderr);
+    assert.match(real.stdout, /deleted 3 objects/);
+  });
+
+  it('exit codes: 3 for an unknown job, 2 for a usage error', async () => {
+    assert.equal((await cli('jobs', 'show', 'job_nope')).code, 3);
+    assert.equal((await cli('frobnicate')).code, 2);
+    assert.equal((await cli('jobs', 'ls', '--limit', 'lots')).code, 2);
+  });
+});
