@@ -34,7 +34,7 @@ export interface SweepReport {
   outcomes: Record<string, number>;
   /**
    * Documents this sweep read: the due jobs its query returned, and per job reconciled the transaction's
-   * re-read and the lease check on release (the output and executor probes read no documents).
+   * re-read (the lease is a create; the output and executor probes read no documents).
    */
   documentsRead: number;
   republished: number;
@@ -51,7 +51,10 @@ export interface SweeperDeps {
   outbox: EventPublisher;
   log: Logger;
   clock: () => number;
-  /** How long one sweep holds a job. */
+  /**
+   * How long one sweep holds a job. The lease is not released (one write less per job): a job still due
+   * after its reconcile (a probe failed) waits for the lease to lapse, well within one scheduler interval.
+   */
   leaseMs?: number;
 }
 
@@ -65,7 +68,7 @@ export class Sweeper {
   async lease(jobId: string): Promise<boolean> {
     const ref = this.deps.db.collection(LEASES).doc(jobId);
     const now = this.deps.clock();
-    const until = Timestamp.fromMillis(now + (this.deps.leaseMs ?? 60_000));
+    const until = Timestamp.fromMillis(now + (this.deps.leaseMs ?? 30_000));
     try {
       await ref.create({ owner: this.owner, until, expireAt: until });
       return true;
@@ -78,14 +81,6 @@ export class Sweeper {
       if (held > now) return false;
       tx.set(ref, { owner: this.owner, until, expireAt: until });
       return true;
-    });
-  }
-
-  async release(jobId: string): Promise<void> {
-    const ref = this.deps.db.collection(LEASES).doc(jobId);
-    await this.deps.db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref);
-      if (snap.exists && snap.get('owner') === this.owner) tx.delete(ref);
     });
   }
 
@@ -119,24 +114,20 @@ export class Sweeper {
           report.checked++;
         }
       } else {
-        await mapLimit(page.docs, opts.concurrency ?? 8, async (d) => {
+        await mapLimit(page.docs, opts.concurrency ?? 16, async (d) => {
           const jobId = d.id;
           try {
             if (!(await this.lease(jobId))) {
               count('leased');
               return;
             }
-            try {
-              const { report: r } = await this.deps.reconciler.reconcile(jobId, opts.source ?? 'sweep', jobFromDoc(d.data()));
-              report.documentsRead += 2; // the transaction's re-read of the job, the lease read on release
-              report.checked++;
-              if (r.action === 'corrected') {
-                report.corrected++;
-                count(r.reason);
-              } else count('unchanged');
-            } finally {
-              await this.release(jobId);
-            }
+            const { report: r } = await this.deps.reconciler.reconcile(jobId, opts.source ?? 'sweep', jobFromDoc(d.data()));
+            report.documentsRead += 1; // the transaction's re-read of the job
+            report.checked++;
+            if (r.action === 'corrected') {
+              report.corrected++;
+              count(r.reason);
+            } else count('unchanged');
           } catch (err) {
             count('error');
             this.deps.log.error({ err, jobId }, 'sweep: reconcile failed; the next sweep retries');
