@@ -121,7 +121,8 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
   let webhooksDropped = 0;
 
   async function deliver(job: DemoJob): Promise<void> {
-    const body = JSON.stringify({ eventId: `evt_${randomUUID()}`, ...view(job) });
+    // the webhook echoes the clientRef Verity sent, so it finds its job even before the submit's answer was recorded
+    const body = JSON.stringify({ eventId: `evt_${randomUUID()}`, clientRef: job.clientRef, ...view(job) });
     try {
       const res = await fetch(job.callbackUrl, {
         method: 'POST',

@@ -105,7 +105,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
   const reconciler = new Reconciler({ store, registry, executors, probe, log, clock, outbox, temp });
   const jobs = new JobsService({ store, reconciler, registry, probe, log, clock, bucket: env.bucket, allowedBuckets: env.allowedBuckets, ...(o.newId ? { newId: o.newId } : {}) });
   const outputs = new OutputsService({ db, reconciler, log });
-  const webhooks = new WebhooksService({ db, reconciler, log, clock, secrets: env.webhookSecrets });
+  const webhooks = new WebhooksService({ db, reconciler, registry, log, clock, secrets: env.webhookSecrets });
   const sweeper = new Sweeper({ db, reconciler, outbox, log, clock });
   const auth = createAuthenticator(env);
   return { env, db, storage, registry, store, probe, executors, pubsub, outbox, reconciler, jobs, outputs, webhooks, sweeper, auth, log, clock };

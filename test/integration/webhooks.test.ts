@@ -13,7 +13,12 @@ let fn: Served;
 let n = 0;
 
 before(async () => {
-  rt = await testRuntime('webhooks', { envOverrides: { VERITY_WEBHOOK_SECRETS: JSON.stringify({ acme: SECRET }) } });
+  rt = await testRuntime('webhooks', {
+    envOverrides: {
+      VERITY_WEBHOOK_SECRETS: JSON.stringify({ acme: SECRET }),
+      VERITY_JOB_TYPES: JSON.stringify({ 'acme-render': { executor: { kind: 'http', provider: 'acme', baseUrl: 'http://127.0.0.1:9' } } }),
+    },
+  });
   fn = await serveHttp(createWebhooksHandler(() => rt));
 });
 after(async () => {
@@ -84,6 +89,22 @@ describe('webhooks', () => {
     assert.equal(await deliver('other', body), 401);
     assert.equal(await countDocuments(rt.db), before);
     assert.equal((await rt.store.get(id))!.status, 'queued');
+  });
+
+  it('a webhook that beats the commit of the execution reference finds its job by the echoed clientRef', async () => {
+    const id = `job_wh_race_${++n}`;
+    await rt.store.create((ctx) =>
+      createJob({ id, type: 'acme-render', ownerId: 'alice', resourceKey: null, idempotencyKey: null, input: {}, outputUris: [], reuseExistingOutputs: true, executorKind: 'http', policy: DEFAULT_POLICY }, [], ctx),
+    );
+    assert.equal(await deliver('acme', { eventId: 'evt-race', externalJobId: 'ext-not-yet-recorded', clientRef: `${id}:1`, status: 'succeeded' }), 204);
+    assert.equal((await rt.store.get(id))!.statusReason, 'WORKER_SUCCEEDED');
+    // a clientRef naming a job of another type (not this provider's) is not trusted
+    const other = `job_wh_other_${n}`;
+    await rt.store.create((ctx) =>
+      createJob({ id: other, type: 'external', ownerId: 'alice', resourceKey: null, idempotencyKey: null, input: {}, outputUris: [], reuseExistingOutputs: true, executorKind: 'external', policy: DEFAULT_POLICY }, [], ctx),
+    );
+    assert.equal(await deliver('acme', { eventId: 'evt-other', externalJobId: 'ext-x', clientRef: `${other}:1`, status: 'succeeded' }), 204);
+    assert.equal((await rt.store.get(other))!.status, 'queued');
   });
 
   it('a signed body that is not a valid webhook is 400; an unknown external job is acknowledged', async () => {

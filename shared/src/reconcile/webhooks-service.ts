@@ -9,6 +9,9 @@ import { z } from 'zod';
 import { AuthError, ValidationError } from '../core/index.js';
 import type { Logger } from '../log.js';
 import { jobFromDoc } from '../store/codec.js';
+import { Collections } from '../store/firestore.js';
+import type { Job } from '../core/index.js';
+import type { JobTypeRegistry } from '../config/job-types.js';
 import { QUERIES } from '../store/queries.js';
 import { verifySignature } from '../webhooks/signature.js';
 import type { Reconciler } from './reconciler.js';
@@ -16,6 +19,8 @@ import type { Reconciler } from './reconciler.js';
 export const WebhookBodySchema = z.object({
   eventId: z.string().min(1).max(200),
   externalJobId: z.string().min(1).max(200),
+  /** `{jobId}:{attempt}` as Verity sent it on submit, when the provider echoes it. */
+  clientRef: z.string().regex(/^[A-Za-z0-9_-]{1,128}:\d{1,4}$/).optional(),
   status: z.enum(['succeeded', 'failed']),
   outputUrl: z.string().max(2048).optional(),
   error: z.object({ code: z.string().max(100).optional(), message: z.string().max(2000).optional() }).optional(),
@@ -23,7 +28,7 @@ export const WebhookBodySchema = z.object({
 export type WebhookBody = z.infer<typeof WebhookBodySchema>;
 
 export class WebhooksService {
-  constructor(private readonly deps: { db: Firestore; reconciler: Reconciler; log: Logger; clock: () => number; secrets: Record<string, string> }) {}
+  constructor(private readonly deps: { db: Firestore; reconciler: Reconciler; registry: JobTypeRegistry; log: Logger; clock: () => number; secrets: Record<string, string> }) {}
 
   /** Verifies and applies one delivery. Throws AuthError (401) before anything is read or written. */
   async receive(provider: string, rawBody: Buffer, signature: string | undefined): Promise<{ outcome: string; jobId: string | null }> {
@@ -41,13 +46,12 @@ export class WebhooksService {
     if (!parsed.success) throw new ValidationError('invalid webhook body', parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })));
     const body = parsed.data;
     const ref = `http:${provider}:${body.externalJobId}`;
-    const snap = await QUERIES.jobByExecutionRef(this.deps.db, ref).get();
-    const doc = snap.docs[0];
-    if (!doc) {
-      this.deps.log.warn({ provider, externalJobId: body.externalJobId, eventId: body.eventId }, 'webhook for no known job; acknowledged');
+    const job = await this.findJob(provider, ref, body.clientRef);
+    if (!job) {
+      this.deps.log.warn({ provider, externalJobId: body.externalJobId, eventId: body.eventId }, 'webhook for no known job; acknowledged (the sweep asks the provider later)');
       return { outcome: 'unknown_job', jobId: null };
     }
-    const job = jobFromDoc(doc.data());
+    const attempt = body.clientRef ? Number(body.clientRef.split(':')[1]) : job.executor.attempt;
     const res = await this.deps.reconciler.commit(
       job.id,
       {
@@ -55,11 +59,29 @@ export class WebhooksService {
         source: 'webhook',
         report:
           body.status === 'succeeded'
-            ? { kind: 'succeeded', attempt: job.executor.attempt }
-            : { kind: 'failed', attempt: job.executor.attempt, error: { code: body.error?.code ?? 'PROVIDER_FAILED', message: body.error?.message ?? 'the provider reported a failure' } },
+            ? { kind: 'succeeded', attempt }
+            : { kind: 'failed', attempt, error: { code: body.error?.code ?? 'PROVIDER_FAILED', message: body.error?.message ?? 'the provider reported a failure' } },
       },
       { dedupeKey: `webhook:${provider}:${body.eventId}` },
     );
     return { outcome: res.outcome, jobId: job.id };
+  }
+
+  /**
+   * The job by its execution reference; or, when the provider echoes the clientRef, by id — a webhook may
+   * beat the commit that records the reference. A clientRef naming a job of another provider's execution
+   * is not trusted.
+   */
+  private async findJob(provider: string, ref: string, clientRef: string | undefined): Promise<Job | null> {
+    const snap = await QUERIES.jobByExecutionRef(this.deps.db, ref).get();
+    const doc = snap.docs[0];
+    if (doc) return jobFromDoc(doc.data());
+    if (!clientRef) return null;
+    const byId = await this.deps.db.collection(Collections.jobs).doc(clientRef.split(':')[0]!).get();
+    if (!byId.exists) return null;
+    const job = jobFromDoc(byId.data()!);
+    const type = this.deps.registry.get(job.type);
+    const ofProvider = type?.executor.kind === 'http' && type.executor.provider === provider;
+    return ofProvider && (job.executor.executionRef === null || job.executor.executionRef === ref) ? job : null;
   }
 }
