@@ -4,9 +4,9 @@ import type { HttpFunction, Request, Response } from '@google-cloud/functions-fr
 import { ConflictError, ErrorCode, NotFoundError, ValidationError, VerityError, type Job } from '../../shared/src/core/index.js';
 import type { Principal } from '../../shared/src/auth/principal.js';
 import type { Runtime } from '../../shared/src/runtime.js';
-import { EnqueueRequestSchema, JobIdSchema, SweepRequestSchema, WorkerUpdateSchema } from '../../shared/src/schemas.js';
+import { CreateProjectSchema, EnqueueRequestSchema, JobIdSchema, ListQuerySchema, SweepRequestSchema, WorkerUpdateSchema } from '../../shared/src/schemas.js';
 import { ForbiddenError } from '../../shared/src/core/index.js';
-import { jobView, transitionView } from '../../shared/src/views.js';
+import { jobView, projectView, transitionView } from '../../shared/src/views.js';
 import { handleError, parseBody, sendError } from './http.js';
 import { handleWebhook } from '../webhooks/handler.js';
 
@@ -21,7 +21,69 @@ interface Route {
 
 const ID = '([^/]+)';
 
+const activeJobConflict = (res: Response, err: unknown): boolean => {
+  if (!(err instanceof ConflictError) || err.code !== ErrorCode.ACTIVE_JOB_EXISTS) return false;
+  sendError(res, new ConflictError(err.code, err.message), { activeJob: jobView((err.details as { activeJob: Job }).activeJob) });
+  return true;
+};
+
+const projectRoutes: Route[] = [
+  {
+    method: 'POST',
+    pattern: /^\/api\/projects$/,
+    auth: true,
+    run: async ({ req, res, rt, who }) => {
+      const { project, artifacts } = await rt.projects.create(who, parseBody(req, CreateProjectSchema));
+      res.status(201).json({ project: projectView(project, artifacts) });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/projects$/,
+    auth: true,
+    run: async ({ req, res, rt, who }) => {
+      const q = ListQuerySchema.safeParse(req.query);
+      if (!q.success) throw new ValidationError('invalid query', q.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })));
+      const { projects, nextCursor } = await rt.projects.list(who, q.data.limit, q.data.cursor);
+      res.status(200).json({ projects: projects.map((p) => projectView(p)), nextCursor });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/api/projects/${ID}$`),
+    auth: true,
+    run: async ({ res, rt, who, id }) => {
+      const { project, artifacts } = await rt.projects.read(who, id);
+      res.status(200).json({ project: projectView(project, artifacts) });
+    },
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/api/projects/${ID}/reconcile$`),
+    auth: true,
+    run: async ({ res, rt, who, id }) => {
+      const { report } = await rt.projects.reconcile(await rt.projects.visible(who, id));
+      res.status(200).json({ report });
+    },
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/api/projects/${ID}/generate$`),
+    auth: true,
+    run: async ({ res, rt, who, id }) => {
+      try {
+        const { created, project, job } = await rt.projects.generate(who, id);
+        const artifacts = (await rt.projects.read(who, id)).artifacts;
+        res.status(created ? 202 : 200).json({ project: projectView(project, artifacts), ...(job ? { job: jobView(job) } : {}) });
+      } catch (err) {
+        if (!activeJobConflict(res, err)) throw err;
+      }
+    },
+  },
+];
+
 const routes: Route[] = [
+  ...projectRoutes,
   {
     method: 'POST',
     pattern: /^\/api\/sweep$/,
@@ -42,12 +104,7 @@ const routes: Route[] = [
         const { created, job } = await rt.jobs.enqueue(who, body);
         res.status(created ? 201 : 200).json({ job: jobView(job) });
       } catch (err) {
-        if (err instanceof ConflictError && err.code === ErrorCode.ACTIVE_JOB_EXISTS) {
-          const holder = (err.details as { activeJob: Job }).activeJob;
-          sendError(res, new ConflictError(err.code, err.message), { activeJob: jobView(holder) });
-          return;
-        }
-        throw err;
+        if (!activeJobConflict(res, err)) throw err;
       }
     },
   },
@@ -124,7 +181,7 @@ export function createApiHandler(getRuntime: () => Runtime): HttpFunction {
       const found = match(req.method, path);
       if (found === null) throw new NotFoundError(`no route for ${req.method} ${path}`);
       if (found === 'method') throw new VerityError(ErrorCode.METHOD_NOT_ALLOWED, `${req.method} not allowed on ${path}`, 405);
-      if (found.id !== '' && !JobIdSchema.safeParse(found.id).success) throw new NotFoundError(`job ${found.id} not found`);
+      if (found.id !== '' && !JobIdSchema.safeParse(found.id).success) throw new NotFoundError(`${found.id} not found`);
       const who = await rt.auth.authenticate(req.headers.authorization);
       if (who.workerJobId !== null && !(found.route.pattern.source.endsWith('updates$') && found.id === who.workerJobId)) {
         throw new NotFoundError('not found');

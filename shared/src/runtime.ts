@@ -21,6 +21,8 @@ import { Reconciler } from './reconcile/reconciler.js';
 import { OutputsService } from './reconcile/outputs-service.js';
 import { WebhooksService } from './reconcile/webhooks-service.js';
 import { Sweeper } from './reconcile/sweep.js';
+import { ProjectStore } from './projects/project-store.js';
+import { ProjectsService } from './projects/projects-service.js';
 import { createFirestore } from './store/firestore.js';
 import { JobStore } from './store/job-store.js';
 
@@ -39,6 +41,7 @@ export interface Runtime {
   outputs: OutputsService;
   webhooks: WebhooksService;
   sweeper: Sweeper;
+  projects: ProjectsService;
   auth: Authenticator;
   log: Logger;
   clock: () => number;
@@ -107,6 +110,19 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
   const outputs = new OutputsService({ db, reconciler, log });
   const webhooks = new WebhooksService({ db, reconciler, registry, log, clock, secrets: env.webhookSecrets });
   const sweeper = new Sweeper({ db, reconciler, outbox, log, clock });
+  const projects = new ProjectsService({
+    store: new ProjectStore(db, clock),
+    jobStore: store,
+    jobs,
+    reconciler,
+    probe,
+    log,
+    allowedBuckets: env.allowedBuckets,
+    generationType: env.projectJobType,
+    clock,
+  });
+  reconciler.observe((job, t) => projects.onJobTransition(job, t));
+  outputs.listen((obj) => projects.onObjectFinalized(obj));
   const auth = createAuthenticator(env);
-  return { env, db, storage, registry, store, probe, executors, pubsub, outbox, reconciler, jobs, outputs, webhooks, sweeper, auth, log, clock };
+  return { env, db, storage, registry, store, probe, executors, pubsub, outbox, reconciler, jobs, outputs, webhooks, sweeper, projects, auth, log, clock };
 }

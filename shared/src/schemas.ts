@@ -57,3 +57,17 @@ export type WorkerUpdate = z.infer<typeof WorkerUpdateSchema>;
 export const JobIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
 
 export const SweepRequestSchema = z.object({ dryRun: z.boolean().default(false) }).strict();
+
+export const CreateProjectSchema = z
+  .object({
+    name: z.string().min(1).max(200),
+    artifacts: z
+      .array(z.object({ key: z.string().min(1).max(200), uri: z.string().min(6).max(1100) }).strict())
+      .max(499),
+  })
+  .strict();
+
+export const ListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(500).optional(),
+});

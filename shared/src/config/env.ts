@@ -41,6 +41,8 @@ const EnvSchema = z.object({
   VERITY_SWEEP_AUDIENCE: z.string().optional(),
   /** Sweep time budget per run, ms. */
   VERITY_SWEEP_BUDGET_MS: z.coerce.number().int().min(1000).max(3_000_000).default(50_000),
+  /** The job type that generates a project's missing artifacts. */
+  VERITY_PROJECT_JOB_TYPE: z.string().default('demo-render'),
 });
 
 export interface Env {
@@ -68,6 +70,7 @@ export interface Env {
   schedulerServiceAccount: string | undefined;
   sweepAudience: string | undefined;
   sweepBudgetMs: number;
+  projectJobType: string;
 }
 
 export class ConfigError extends Error {
@@ -122,5 +125,6 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
     schedulerServiceAccount: e.VERITY_SCHEDULER_SA,
     sweepAudience: e.VERITY_SWEEP_AUDIENCE,
     sweepBudgetMs: e.VERITY_SWEEP_BUDGET_MS,
+    projectJobType: e.VERITY_PROJECT_JOB_TYPE,
   };
 }

@@ -100,6 +100,9 @@ export const DemoRenderInput = z
     durationMs: z.number().int().min(0).max(600_000).default(3000),
     steps: z.number().int().min(1).max(50).default(3),
     fault: z.enum(['none', 'crash', 'hang', 'silent', 'fail']).default('none'),
+    /** Set when a project generates its missing artifacts. */
+    projectId: z.string().max(100).optional(),
+    artifacts: z.array(z.string().max(200)).max(500).optional(),
   })
   .strict();
 

@@ -7,3 +7,4 @@ export * from './deadlines.js';
 export * from './apply.js';
 export * from './decide.js';
 export * from './create.js';
+export * from './project.js';

@@ -42,6 +42,9 @@ export interface ReconcilerDeps {
   executorTimeoutMs?: number;
 }
 
+/** Called after every applied transition (e.g. a project follows its generation job). */
+export type TransitionObserver = (job: Job, t: NonNullable<ApplyResult['transition']>) => Promise<void>;
+
 interface Gathered {
   outputs: OutputObservation[] | undefined;
   executor: ExecutorObservation | undefined;
@@ -50,7 +53,12 @@ interface Gathered {
 }
 
 export class Reconciler {
+  private readonly observers: TransitionObserver[] = [];
   constructor(private readonly deps: ReconcilerDeps) {}
+
+  observe(observer: TransitionObserver): void {
+    this.observers.push(observer);
+  }
 
   async gather(job: Job): Promise<Gathered> {
     const wantOutputs = job.outputs.length > 0 && (isActive(job.status) || job.status === 'failed');
@@ -87,7 +95,11 @@ export class Reconciler {
       this.deps.log.info({ jobId: job.id, seq: transition.seq, from: transition.from, to: transition.to, reason: transition.reason, source }, 'transition');
     }
     // independent of each other: the event and the effects go out together
-    await Promise.all([job && transition ? this.deps.outbox.publish(job, transition) : null, this.runEffects(effects, job ?? undefined)]);
+    await Promise.all([
+      job && transition ? this.deps.outbox.publish(job, transition) : null,
+      this.runEffects(effects, job ?? undefined),
+      ...(job && transition ? this.observers.map((o) => o(job, transition).catch((err: unknown) => this.deps.log.error({ err, jobId: job.id }, 'transition observer failed'))) : []),
+    ]);
   }
 
   /** Reconciles one job now. Throws NotFoundError for an unknown id. */

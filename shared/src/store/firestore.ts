@@ -10,6 +10,7 @@ export const Collections = {
   jobs: 'jobs',
   transitions: 'transitions',
   dedupe: 'dedupe',
+  seenOutputs: 'seen',
   locks: 'locks',
   idempotency: 'idempotency',
   projects: 'projects',

@@ -42,6 +42,10 @@ export const QUERIES = {
     }
     return q.orderBy('createdAt', 'desc').limit(limit);
   },
+  /** projects: an owner's, newest first. */
+  projectsOf: (db: Firestore, ownerId: string, limit: number) => db.collection(Collections.projects).where('ownerId', '==', ownerId).orderBy('createdAt', 'desc').limit(limit),
+  /** object-finalized: the project artifacts this object is (collection-group single-field index on uri). */
+  artifactsByUri: (db: Firestore, uri: string) => db.collectionGroup('artifacts').where('uri', '==', uri).limit(50),
   /** outbox: transitions committed but not yet published. */
   unpublishedTransitions: (db: Firestore, before: Timestamp, limit: number) =>
     db.collectionGroup(Collections.transitions).where('published', '==', false).where('at', '<=', before).orderBy('at').limit(limit),
@@ -59,6 +63,9 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
   jobByExecutionRef: [],
   // one equality filter, or an owner with one more, newest first
   listJobs: [byCreated('status'), byCreated('type'), byCreated('resourceKey'), byCreated('ownerId'), byCreated('ownerId', 'status'), byCreated('ownerId', 'type'), byCreated('ownerId', 'resourceKey')],
+  projectsOf: [{ collectionGroup: Collections.projects, queryScope: 'COLLECTION', fields: [{ fieldPath: 'ownerId', order: 'ASCENDING' }, { fieldPath: 'createdAt', order: 'DESCENDING' }] }],
+  // a collection-group query on one field needs a COLLECTION_GROUP single-field index (a field override)
+  artifactsByUri: [{ collectionGroup: 'artifacts', queryScope: 'COLLECTION_GROUP', fields: [{ fieldPath: 'uri', order: 'ASCENDING' }] }],
   unpublishedTransitions: [{
     collectionGroup: Collections.transitions,
     queryScope: 'COLLECTION_GROUP',

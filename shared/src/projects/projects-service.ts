@@ -1,0 +1,183 @@
+/** Projects (seed 001): verify every artifact, derive the status, generate only what is missing. */
+import { randomUUID } from 'node:crypto';
+import { deriveProjectStatus, ForbiddenError, isActive, NotFoundError, ValidationError, type Job, type ProjectStatus, type Transition } from '../core/index.js';
+import type { Principal } from '../auth/principal.js';
+import type { FinalizedObject } from '../events/cloudevents.js';
+import { parseGcsUri } from '../evidence/gcs-uri.js';
+import type { OutputProbe } from '../evidence/outputs.js';
+import type { Logger } from '../log.js';
+import type { JobsService } from '../reconcile/jobs-service.js';
+import type { Reconciler } from '../reconcile/reconciler.js';
+import type { JobStore } from '../store/job-store.js';
+import { QUERIES } from '../store/queries.js';
+import { type Artifact, type Project, type ProjectStore } from './project-store.js';
+
+export interface ProjectReport {
+  projectId: string;
+  originalStatus: ProjectStatus;
+  correctedStatus: ProjectStatus;
+  claimedArtifacts: number;
+  verifiedArtifacts: number;
+  missingArtifacts: string[];
+  action: 'corrected' | 'unchanged';
+}
+
+export interface ProjectsDeps {
+  store: ProjectStore;
+  jobStore: JobStore;
+  jobs: JobsService;
+  reconciler: Reconciler;
+  probe: OutputProbe;
+  log: Logger;
+  allowedBuckets: readonly string[];
+  /** The job type that generates a project's artifacts. */
+  generationType: string;
+  clock: () => number;
+}
+
+export const MAX_ARTIFACTS = 499;
+export const projectKey = (id: string): string => `project:${id}`;
+
+export class ProjectsService {
+  constructor(private readonly d: ProjectsDeps) {}
+
+  async create(who: Principal, body: { name: string; artifacts: { key: string; uri: string }[] }): Promise<{ project: Project; artifacts: Artifact[] }> {
+    if (who.workerJobId) throw new ForbiddenError('a worker token cannot create projects');
+    const problems: { field: string; message: string }[] = [];
+    const keys = new Set<string>();
+    body.artifacts.forEach((a, i) => {
+      const loc = parseGcsUri(a.uri);
+      if (!loc) problems.push({ field: `artifacts.${i}.uri`, message: 'must be a gs://bucket/object URI' });
+      else if (!this.d.allowedBuckets.includes(loc.bucket)) problems.push({ field: `artifacts.${i}.uri`, message: `bucket ${loc.bucket} is not allowed` });
+      if (keys.has(a.key)) problems.push({ field: `artifacts.${i}.key`, message: 'duplicate key' });
+      keys.add(a.key);
+    });
+    if (problems.length > 0) throw new ValidationError('invalid artifacts', problems);
+    const id = `prj_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+    const project = await this.d.store.create({ id, ownerId: who.userId, name: body.name, artifactCount: body.artifacts.length }, body.artifacts);
+    return { project, artifacts: body.artifacts.map((a) => ({ ...a, present: false, generation: null })) };
+  }
+
+  async visible(who: Principal, id: string): Promise<Project> {
+    const p = await this.d.store.get(id);
+    if (!p || who.workerJobId !== null || (!who.admin && p.ownerId !== who.userId)) throw new NotFoundError(`project ${id} not found`);
+    return p;
+  }
+
+  /** Like seed 001's frontend on open: reconcile first when generating or claiming artifacts. */
+  async read(who: Principal, id: string): Promise<{ project: Project; artifacts: Artifact[] }> {
+    const p = await this.visible(who, id);
+    const artifacts = await this.d.store.artifacts(id);
+    if (p.status === 'generating' || artifacts.some((a) => a.present)) {
+      const r = await this.reconcile(p);
+      return { project: r.project, artifacts: r.artifacts };
+    }
+    return { project: p, artifacts };
+  }
+
+  /** Verifies every artifact (bounded parallel probes) and corrects the records; never deletes an object. */
+  async reconcile(p: Project): Promise<{ project: Project; artifacts: Artifact[]; report: ProjectReport }> {
+    const recorded = await this.d.store.artifacts(p.id);
+    const [probed, job] = await Promise.all([this.d.probe.probe(recorded.map((a) => a.uri)), this.generationJob(p)]);
+    const byUri = new Map(probed.observations.map((o) => [o.uri, o]));
+    const verified: Artifact[] = recorded.map((a) => {
+      const o = byUri.get(a.uri);
+      if (!o) return a; // the probe failed for it: keep the record
+      return { ...a, present: o.exists, generation: o.exists ? (o.generation ?? null) : null };
+    });
+    const changed = verified.filter((v, i) => v.present !== recorded[i]!.present || v.generation !== recorded[i]!.generation);
+    if (changed.length > 0) await this.d.store.recordArtifacts(p.id, changed);
+    const present = verified.filter((a) => a.present).length;
+    const status = deriveProjectStatus({ declared: verified.length, present, job });
+    const jobActive = job !== null && isActive(job.status);
+    const project = (await this.d.store.update(p.id, (cur) => ({ status, activeJobId: jobActive ? cur.activeJobId : null }))) ?? p;
+    const report: ProjectReport = {
+      projectId: p.id,
+      originalStatus: p.status,
+      correctedStatus: project.status,
+      claimedArtifacts: recorded.filter((a) => a.present).length,
+      verifiedArtifacts: present,
+      missingArtifacts: verified.filter((a) => !a.present).map((a) => a.key),
+      action: changed.length > 0 || project.status !== p.status ? 'corrected' : 'unchanged',
+    };
+    if (report.action === 'corrected') this.d.log.info({ ...report, missingArtifacts: report.missingArtifacts.length }, 'project reconciled');
+    return { project, artifacts: verified, report };
+  }
+
+  /** The project's generation job, reconciled first if it is past a deadline (a crashed job ends here). */
+  private async generationJob(p: Project): Promise<Job | null> {
+    const id = p.activeJobId ?? p.lastJobId;
+    if (!id) return null;
+    const job = await this.d.jobStore.get(id);
+    if (job && job.nextCheckAt !== null && job.nextCheckAt <= this.d.clock()) return (await this.d.reconciler.reconcile(id, 'reconcile', job)).job;
+    return job;
+  }
+
+  /** One job whose outputs are exactly the missing artifacts; nothing when all are present; 409 while one runs. */
+  async generate(who: Principal, id: string): Promise<{ created: boolean; project: Project; job: Job | null }> {
+    const p = await this.visible(who, id);
+    const { project, artifacts } = await this.reconcile(p);
+    const missing = artifacts.filter((a) => !a.present);
+    if (missing.length === 0) return { created: false, project, job: null };
+    const { job } = await this.d.jobs.enqueue(who, {
+      type: this.d.generationType,
+      input: { projectId: id, artifacts: missing.map((a) => a.key) },
+      outputs: missing.map((a) => a.uri),
+      resourceKey: projectKey(id),
+      reuseExistingOutputs: true,
+    }); // a generation job still really active: 409 ACTIVE_JOB_EXISTS with it
+    const updated = (await this.d.store.update(id, () => ({ activeJobId: isActive(job.status) ? job.id : null, lastJobId: job.id, status: isActive(job.status) ? 'generating' : project.status }))) ?? project;
+    return { created: true, project: updated, job };
+  }
+
+  async list(who: Principal, limit: number, cursor: string | undefined): Promise<{ projects: Project[]; nextCursor: string | null }> {
+    let q = QUERIES.projectsOf(this.d.store.db, who.userId, limit + 1);
+    if (cursor) {
+      const after = await this.d.store.ref(decodeCursor(cursor)).get();
+      if (!after.exists) throw new ValidationError('invalid cursor', [{ field: 'cursor', message: 'unknown position' }]);
+      q = q.startAfter(after);
+    }
+    const snap = await q.get();
+    const docs = snap.docs.slice(0, limit);
+    const projects = await Promise.all(docs.map(async (d) => (await this.d.store.get(d.id))!));
+    return { projects, nextCursor: snap.docs.length > limit ? encodeCursor(docs[docs.length - 1]!.id) : null };
+  }
+
+  /** A finalize event: mark the artifact present; the project is ready the moment the last one lands. */
+  async onObjectFinalized(obj: FinalizedObject): Promise<number> {
+    const uri = `gs://${obj.bucket}/${obj.name}`;
+    const snap = await QUERIES.artifactsByUri(this.d.store.db, uri).get();
+    for (const doc of snap.docs) {
+      const projectId = String(doc.get('projectId'));
+      if (!(await this.d.store.markPresent(doc.ref, obj.generation))) continue;
+      // Each marker counts after its own commit, so the last of many concurrent markers sees them all; only
+      // a marker that has something to change opens a transaction on the project (no hot document).
+      const [present, current] = await Promise.all([this.d.store.presentCount(projectId), this.d.store.get(projectId)]);
+      if (!current || present < current.artifactCount || current.status === 'ready') continue;
+      await this.d.store.update(projectId, (p) => (present >= p.artifactCount && p.status !== 'ready' ? { status: 'ready' } : null));
+    }
+    return snap.size;
+  }
+
+  /** The generation job moved: the project follows (its end clears activeJobId and re-derives the status). */
+  async onJobTransition(job: Job, t: Transition): Promise<void> {
+    if (!job.resourceKey?.startsWith('project:') || isActive(t.to)) return;
+    const id = job.resourceKey.slice('project:'.length);
+    const present = await this.d.store.presentCount(id);
+    await this.d.store.update(id, (p) => {
+      if (p.activeJobId !== job.id && p.lastJobId !== job.id) return null;
+      return { activeJobId: null, lastJobId: job.id, status: deriveProjectStatus({ declared: p.artifactCount, present, job }) };
+    });
+  }
+}
+
+const encodeCursor = (id: string): string => Buffer.from(JSON.stringify({ id })).toString('base64url');
+function decodeCursor(c: string): string {
+  try {
+    const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as { id?: unknown };
+    if (typeof v.id === 'string' && /^prj_[a-f0-9]{1,40}$/.test(v.id)) return v.id;
+  } catch {
+    /* fall through */
+  }
+  throw new ValidationError('invalid cursor', [{ field: 'cursor', message: 'not a cursor this API gave out' }]);
+}
