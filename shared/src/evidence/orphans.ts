@@ -1,6 +1,7 @@
 /**
  * The orphan sweep (seed 002's temp/proxy sweeps): temporary prefixes `tmp/{jobId}/` and `proxy/{jobId}/`
- * older than their retention whose job is gone or ended are deleted. Declared outputs are never deleted,
+ * older than their retention whose job is gone or ended are deleted. Declared outputs and project artifacts
+ * are never deleted,
  * nor anything of a job still active, nor anything outside those two roots of the allowed buckets.
  */
 import type { Firestore } from '@google-cloud/firestore';
@@ -77,6 +78,7 @@ export async function sweepOrphans(deps: { storage: Storage; db: Firestore }, o:
       const uri = `gs://${g.bucket}/${f.name}`;
       // a declared output is never deleted: this job's, or any other job's that put it here
       if (outputs.has(uri) || !(await QUERIES.anyJobWithOutput(deps.db, uri).get()).empty) continue;
+      if (!(await QUERIES.artifactsByUri(deps.db, uri).get()).empty) continue; // a project artifact, never deleted
       doomed.push(f);
     }
     if (doomed.length < g.files.length) report.kept.push({ prefix: `gs://${prefix}`, why: 'declared outputs kept' });
