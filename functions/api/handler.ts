@@ -4,11 +4,13 @@ import type { HttpFunction, Request, Response } from '@google-cloud/functions-fr
 import { ConflictError, ErrorCode, NotFoundError, ValidationError, VerityError, type Job } from '../../shared/src/core/index.js';
 import type { Principal } from '../../shared/src/auth/principal.js';
 import type { Runtime } from '../../shared/src/runtime.js';
-import { CreateProjectSchema, EnqueueRequestSchema, JobIdSchema, ListQuerySchema, SweepRequestSchema, WorkerUpdateSchema } from '../../shared/src/schemas.js';
+import { CreateProjectSchema, EnqueueRequestSchema, JobIdSchema, JobListQuerySchema, ListQuerySchema, SweepRequestSchema, WorkerUpdateSchema } from '../../shared/src/schemas.js';
 import { ForbiddenError } from '../../shared/src/core/index.js';
 import { jobView, projectView, transitionView } from '../../shared/src/views.js';
 import { handleError, parseBody, sendError } from './http.js';
 import { handleWebhook } from '../webhooks/handler.js';
+import { streamAll, streamJob } from './sse.js';
+import { DASHBOARD_HEADERS, serveDashboard } from './dashboard.js';
 
 type Handler = (ctx: { req: Request; res: Response; rt: Runtime; who: Principal; id: string }) => Promise<void>;
 
@@ -110,6 +112,29 @@ const routes: Route[] = [
   },
   {
     method: 'GET',
+    pattern: new RegExp(`^/api/jobs/${ID}/events$`),
+    auth: true,
+    run: ({ req, res, rt, who, id }) => streamJob(rt, req, res, who, id),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/events$/,
+    auth: true,
+    run: ({ req, res, rt, who }) => streamAll(rt, req, res, who),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/jobs$/,
+    auth: true,
+    run: async ({ req, res, rt, who }) => {
+      const q = JobListQuerySchema.safeParse(req.query);
+      if (!q.success) throw new ValidationError('invalid query', q.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })));
+      const { jobs, stats, nextCursor } = await rt.jobs.list(who, q.data);
+      res.status(200).json({ jobs: jobs.map(jobView), stats, nextCursor });
+    },
+  },
+  {
+    method: 'GET',
     pattern: new RegExp(`^/api/jobs/${ID}$`),
     auth: true,
     run: async ({ req, res, rt, who, id }) => {
@@ -176,6 +201,13 @@ export function createApiHandler(getRuntime: () => Runtime): HttpFunction {
       if (path === '/healthz') {
         res.status(200).json({ ok: true });
         return;
+      }
+      if (req.method === 'GET' || req.method === 'HEAD') {
+        const file = serveDashboard(path);
+        if (file) {
+          res.status(file.status).set({ ...DASHBOARD_HEADERS, 'Content-Type': file.contentType }).send(file.body);
+          return;
+        }
       }
       if (path.startsWith('/api/webhooks/')) return await handleWebhook(rt, req, res); // signed, no bearer token
       const found = match(req.method, path);

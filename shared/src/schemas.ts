@@ -71,3 +71,11 @@ export const ListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(500).optional(),
 });
+
+export const JobListQuerySchema = z.object({
+  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'canceled']).optional(),
+  type: z.string().max(63).optional(),
+  resourceKey: z.string().max(500).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(500).optional(),
+});

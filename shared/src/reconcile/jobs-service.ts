@@ -1,11 +1,15 @@
 /** What the API (and later the triggers) do with jobs: enqueue, read, reconcile, cancel, report. */
 import { randomUUID } from 'node:crypto';
+import { Timestamp } from '@google-cloud/firestore';
+import { jobFromDoc } from '../store/codec.js';
+import { QUERIES } from '../store/queries.js';
 import {
   ConflictError,
   createJob,
   ErrorCode,
   ForbiddenError,
   isActive,
+  JOB_STATUSES,
   NotFoundError,
   resolvePolicy,
   ValidationError,
@@ -32,6 +36,18 @@ export interface JobsServiceDeps {
   bucket: string;
   allowedBuckets: readonly string[];
   newId?: () => string;
+}
+
+const encodeJobCursor = (createdAt: number, id: string): string => Buffer.from(JSON.stringify({ c: createdAt, i: id })).toString('base64url');
+
+function decodeJobCursor(cursor: string): { createdAt: Timestamp; id: string } {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { c?: unknown; i?: unknown };
+    if (typeof v.c === 'number' && Number.isFinite(v.c) && typeof v.i === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(v.i)) return { createdAt: Timestamp.fromMillis(v.c), id: v.i };
+  } catch {
+    /* fall through */
+  }
+  throw new ValidationError('invalid cursor', [{ field: 'cursor', message: 'not a cursor this API gave out' }]);
 }
 
 export function newJobId(): string {
@@ -119,6 +135,31 @@ export class JobsService {
       throw new NotFoundError(`job ${id} not found`);
     }
     return job;
+  }
+
+  /**
+   * The queue (seed 002): own jobs (an admin's: all), newest first, with filters; an opaque cursor that stays
+   * stable while jobs change (ordered by creation time and id, both immutable); stats from count() aggregations.
+   */
+  async list(who: Principal, q: { status?: string; type?: string; resourceKey?: string; limit: number; cursor?: string }): Promise<{ jobs: Job[]; stats: Record<string, number>; nextCursor: string | null }> {
+    if (who.workerJobId) throw new ForbiddenError('a worker token cannot list jobs');
+    const scope = { ...(who.admin ? {} : { ownerId: who.userId }), ...(q.type ? { type: q.type } : {}), ...(q.resourceKey ? { resourceKey: q.resourceKey } : {}) };
+    const after = q.cursor ? decodeJobCursor(q.cursor) : undefined;
+    const db = this.deps.store.db;
+    const [page, ...counts] = await Promise.all([
+      QUERIES.listJobs(db, { ...scope, ...(q.status ? { status: q.status } : {}) }, q.limit + 1, after).get(),
+      QUERIES.countJobs(db, scope).get(),
+      ...JOB_STATUSES.map((s) => QUERIES.countJobs(db, { ...scope, status: s }).get()),
+    ]);
+    const docs = page.docs.slice(0, q.limit);
+    const last = docs[docs.length - 1];
+    const stats: Record<string, number> = { total: counts[0]!.data().count };
+    JOB_STATUSES.forEach((s, i) => (stats[s] = counts[i + 1]!.data().count));
+    return {
+      jobs: docs.map((d) => jobFromDoc(d.data())),
+      stats,
+      nextCursor: page.docs.length > q.limit && last ? encodeJobCursor((last.get('createdAt') as Timestamp).toMillis(), last.id) : null,
+    };
   }
 
   /** Reconcile-on-read: one document read and no probes while the job is inside all its deadlines. */

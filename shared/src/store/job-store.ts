@@ -53,7 +53,7 @@ export function hashKey(key: string): string {
 }
 
 export class JobStore {
-  private readonly db: Firestore;
+  readonly db: Firestore;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly dedupeTtlMs: number;
@@ -115,7 +115,7 @@ export class JobStore {
         if (holder.exists && isActive(jobFromDoc(holder.data()!).status)) return { outcome: 'locked', holderId };
       }
       tx.create(this.jobRef(job.id), jobToDoc(job));
-      tx.create(this.jobRef(job.id).collection(Collections.transitions).doc(String(decision.transition!.seq)), transitionToDoc(decision.transition!));
+      tx.create(this.jobRef(job.id).collection(Collections.transitions).doc(String(decision.transition!.seq)), { ...transitionToDoc(decision.transition!), jobId: job.id, ownerId: job.ownerId });
       if (idemRef) tx.set(idemRef, { jobId: job.id, ownerId: job.ownerId, createdAt: Timestamp.fromMillis(job.createdAt) });
       if (lockRef && isActive(job.status)) tx.set(lockRef, { resourceKey: job.resourceKey, jobId: job.id, at: Timestamp.fromMillis(job.createdAt) });
       return { outcome: 'created', job, transition: decision.transition!, effects: decision.effects };
@@ -152,7 +152,7 @@ export class JobStore {
     if (job === before) return { outcome: 'unchanged', job, before, transition: null, effects: decided.effects };
 
     tx.set(ref, jobToDoc(job));
-    if (transition) tx.create(ref.collection(Collections.transitions).doc(String(transition.seq)), transitionToDoc(transition));
+    if (transition) tx.create(ref.collection(Collections.transitions).doc(String(transition.seq)), { ...transitionToDoc(transition), jobId: job.id, ownerId: job.ownerId });
     if (lockRef && lockSnap?.exists && lockSnap.get('jobId') === job.id) tx.delete(lockRef);
     return { outcome: transition ? 'applied' : 'patched', job, before, transition, effects: decided.effects };
   }

@@ -2,7 +2,7 @@
  * Every Firestore query Verity runs, in one place, with the composite index it needs. The emulator does not
  * enforce indexes; infra/ declares these and a check compares the two.
  */
-import type { Firestore, Timestamp } from '@google-cloud/firestore';
+import { FieldPath, type Firestore, type Timestamp } from '@google-cloud/firestore';
 import { Collections } from './firestore.js';
 
 export interface IndexSpec {
@@ -23,6 +23,15 @@ const byCreated = (...eq: string[]): IndexSpec => ({
   fields: [...eq.map((fieldPath) => ({ fieldPath, order: 'ASCENDING' as const })), { fieldPath: 'createdAt', order: 'DESCENDING' }],
 });
 
+function filtered(db: Firestore, f: JobFilter): FirebaseFirestore.Query {
+  let q: FirebaseFirestore.Query = db.collection(Collections.jobs);
+  for (const field of JOB_FILTER_FIELDS) {
+    const v = f[field];
+    if (v !== undefined) q = q.where(field, '==', v);
+  }
+  return q;
+}
+
 export const QUERIES = {
   /** object-finalized: the jobs expecting this object. */
   jobsExpectingOutput: (db: Firestore, uri: string, limit = 50) =>
@@ -34,18 +43,20 @@ export const QUERIES = {
   /** webhooks: the job an http provider's execution belongs to (single-field index). */
   jobByExecutionRef: (db: Firestore, ref: string) => db.collection(Collections.jobs).where('executor.executionRef', '==', ref).limit(2),
   /** ops CLI (and later the queue API): newest first, with optional equality filters. */
-  listJobs: (db: Firestore, f: JobFilter, limit: number) => {
-    let q: FirebaseFirestore.Query = db.collection(Collections.jobs);
-    for (const field of JOB_FILTER_FIELDS) {
-      const v = f[field];
-      if (v !== undefined) q = q.where(field, '==', v);
-    }
-    return q.orderBy('createdAt', 'desc').limit(limit);
+  listJobs: (db: Firestore, f: JobFilter, limit: number, after?: { createdAt: Timestamp; id: string }) => {
+    let q = filtered(db, f).orderBy('createdAt', 'desc').orderBy(FieldPath.documentId(), 'desc');
+    if (after) q = q.startAfter(after.createdAt, after.id);
+    return q.limit(limit);
   },
+  /** queue stats: count() aggregations, no counter documents. */
+  countJobs: (db: Firestore, f: JobFilter) => filtered(db, f).count(),
   /** projects: an owner's, newest first. */
   projectsOf: (db: Firestore, ownerId: string, limit: number) => db.collection(Collections.projects).where('ownerId', '==', ownerId).orderBy('createdAt', 'desc').limit(limit),
   /** object-finalized: the project artifacts this object is (collection-group single-field index on uri). */
   artifactsByUri: (db: Firestore, uri: string) => db.collectionGroup('artifacts').where('uri', '==', uri).limit(50),
+  /** SSE of all own jobs (admin: all): transitions from a point in time on, oldest first (the stream drops repeats). */
+  transitionsSince: (db: Firestore, ownerId: string | null, since: Timestamp) =>
+    (ownerId === null ? db.collectionGroup(Collections.transitions) : db.collectionGroup(Collections.transitions).where('ownerId', '==', ownerId)).where('at', '>=', since).orderBy('at'),
   /** outbox: transitions committed but not yet published. */
   unpublishedTransitions: (db: Firestore, before: Timestamp, limit: number) =>
     db.collectionGroup(Collections.transitions).where('published', '==', false).where('at', '<=', before).orderBy('at').limit(limit),
@@ -66,6 +77,12 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
   projectsOf: [{ collectionGroup: Collections.projects, queryScope: 'COLLECTION', fields: [{ fieldPath: 'ownerId', order: 'ASCENDING' }, { fieldPath: 'createdAt', order: 'DESCENDING' }] }],
   // a collection-group query on one field needs a COLLECTION_GROUP single-field index (a field override)
   artifactsByUri: [{ collectionGroup: 'artifacts', queryScope: 'COLLECTION_GROUP', fields: [{ fieldPath: 'uri', order: 'ASCENDING' }] }],
+  // equality filters only: served by merging single-field indexes
+  countJobs: [],
+  transitionsSince: [
+    { collectionGroup: Collections.transitions, queryScope: 'COLLECTION_GROUP', fields: [{ fieldPath: 'ownerId', order: 'ASCENDING' }, { fieldPath: 'at', order: 'ASCENDING' }] },
+    { collectionGroup: Collections.transitions, queryScope: 'COLLECTION_GROUP', fields: [{ fieldPath: 'at', order: 'ASCENDING' }] },
+  ],
   unpublishedTransitions: [{
     collectionGroup: Collections.transitions,
     queryScope: 'COLLECTION_GROUP',

@@ -1,0 +1,126 @@
+/**
+ * Server-Sent Events fed from Firestore listeners, so any instance can serve any client. Ids are the stored
+ * transition seqs (`/api/events`: `{jobId}:{seq}`); a client reconnecting with `Last-Event-ID` (or
+ * `?lastEventId=`) first gets every transition after it from the stored history — the listener's first
+ * snapshot — then live ones, with no gap and no repeat. A comment line every 15 s keeps proxies from closing
+ * the stream; the per-job stream ends after a terminal transition; each owner may hold a few streams per
+ * instance.
+ */
+import type { Request, Response } from '@google-cloud/functions-framework';
+import { Timestamp } from '@google-cloud/firestore';
+import { ErrorCode, isActive, ValidationError, VerityError, type JobStatus } from '../../shared/src/core/index.js';
+import type { Principal } from '../../shared/src/auth/principal.js';
+import type { Runtime } from '../../shared/src/runtime.js';
+import { transitionFromDoc } from '../../shared/src/store/codec.js';
+import { Collections } from '../../shared/src/store/firestore.js';
+import { QUERIES } from '../../shared/src/store/queries.js';
+import { transitionView } from '../../shared/src/views.js';
+
+export const MAX_STREAMS_PER_OWNER = 10;
+export const KEEPALIVE_MS = 15_000;
+const open = new Map<string, number>();
+let listening = 0;
+
+/** Streams whose Firestore listeners are still attached (tests wait for 0 before closing the client). */
+export const activeStreams = (): number => listening;
+
+function lastEventId(req: Request): string | undefined {
+  const h = req.headers['last-event-id'];
+  const q = req.query.lastEventId;
+  return (Array.isArray(h) ? h[0] : h) ?? (typeof q === 'string' ? q : undefined);
+}
+
+/** Opens the stream and returns `write`, `end` and a promise that settles when the client goes away. */
+function begin(req: Request, res: Response, who: Principal): { write: (chunk: string) => void; closed: Promise<void>; end: () => void } {
+  const n = open.get(who.userId) ?? 0;
+  if (n >= MAX_STREAMS_PER_OWNER) throw new VerityError(ErrorCode.TOO_MANY_STREAMS, `at most ${MAX_STREAMS_PER_OWNER} open streams per user`, 429);
+  open.set(who.userId, n + 1);
+  res.status(200);
+  res.set({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  res.flushHeaders();
+  res.write(': stream open\n\n');
+  const keepalive = setInterval(() => res.write(': keep-alive\n\n'), KEEPALIVE_MS);
+  let done!: () => void;
+  const closed = new Promise<void>((r) => (done = r));
+  let finished = false;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    clearInterval(keepalive);
+    open.set(who.userId, (open.get(who.userId) ?? 1) - 1);
+    done();
+  };
+  req.on('close', finish);
+  return { write: (c) => void (finished || res.write(c)), closed, end: () => (res.end(), finish()) };
+}
+
+export async function streamJob(rt: Runtime, req: Request, res: Response, who: Principal, jobId: string): Promise<void> {
+  const job = await rt.jobs.read(who, jobId); // 404 for others' jobs, before any header is sent
+  const raw = lastEventId(req);
+  const after = raw === undefined ? 0 : Number(raw);
+  if (!Number.isInteger(after) || after < 0) throw new ValidationError('Last-Event-ID must be a transition seq');
+  const s = begin(req, res, who);
+  const ref = rt.db.collection(Collections.jobs).doc(jobId);
+  let sent = after;
+  let progress = JSON.stringify(job.progress);
+  const unsubT = ref
+    .collection(Collections.transitions)
+    .where('seq', '>', after)
+    .orderBy('seq')
+    .onSnapshot(
+      (snap) => {
+        for (const doc of snap.docs) {
+          const t = transitionFromDoc(doc.data());
+          if (t.seq <= sent) continue;
+          sent = t.seq;
+          s.write(`id: ${t.seq}\nevent: transition\ndata: ${JSON.stringify({ jobId, ...transitionView(t) })}\n\n`);
+          if (!isActive(t.to as JobStatus)) s.end();
+        }
+        if (snap.empty && !isActive(job.status) && after >= job.version) s.end(); // nothing more will come
+      },
+      (err) => (rt.log.warn({ err, jobId }, 'transition stream failed'), s.end()),
+    );
+  listening++;
+  const unsubJ = ref.onSnapshot((snap) => {
+    const p = JSON.stringify(snap.get('progress') ?? null);
+    if (p === progress) return;
+    progress = p;
+    s.write(`event: progress\ndata: ${JSON.stringify({ jobId, progress: JSON.parse(p) as unknown })}\n\n`);
+  });
+  await s.closed;
+  unsubT();
+  unsubJ();
+  listening--;
+}
+
+export async function streamAll(rt: Runtime, req: Request, res: Response, who: Principal): Promise<void> {
+  if (who.workerJobId) throw new VerityError(ErrorCode.FORBIDDEN, 'a worker token cannot stream', 403);
+  const raw = lastEventId(req);
+  let since = Timestamp.fromMillis(rt.clock());
+  if (raw !== undefined) {
+    const m = /^([A-Za-z0-9_-]{1,128}):(\d{1,9})$/.exec(raw);
+    if (!m) throw new ValidationError('Last-Event-ID must be {jobId}:{seq}');
+    const t = await rt.db.collection(Collections.jobs).doc(m[1]!).collection(Collections.transitions).doc(m[2]!).get();
+    if (!t.exists || (!who.admin && t.get('ownerId') !== who.userId)) throw new ValidationError('unknown Last-Event-ID');
+    since = t.get('at') as Timestamp;
+  }
+  const s = begin(req, res, who);
+  const seen = new Set<string>();
+  listening++;
+  const unsub = QUERIES.transitionsSince(rt.db, who.admin ? null : who.userId, since).onSnapshot(
+    (snap) => {
+      for (const change of snap.docChanges()) {
+        if (change.type !== 'added') continue;
+        const d = change.doc.data();
+        const id = `${String(d.jobId)}:${String(d.seq)}`;
+        if (seen.has(id) || id === raw) continue;
+        seen.add(id);
+        s.write(`id: ${id}\nevent: transition\ndata: ${JSON.stringify({ jobId: d.jobId, ...transitionView(transitionFromDoc(d)) })}\n\n`);
+      }
+    },
+    (err) => (rt.log.warn({ err }, 'event stream failed'), s.end()),
+  );
+  await s.closed;
+  unsub();
+  listening--;
+}

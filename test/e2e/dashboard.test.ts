@@ -1,0 +1,218 @@
+/**
+ * The dashboard in a real browser: Debian's Chromium driven by playwright-core against the API handler on
+ * the test emulators. Selectors are roles and labels, so they double as an accessibility check. Leaves a
+ * screenshot at test-results/dashboard.png.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import * as functions from '@google-cloud/functions-framework';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { mintLocalToken } from '../../shared/src/auth/local-issuer.js';
+import { REPO_ROOT } from '../../shared/src/config/env.js';
+import { createApiHandler } from '../../functions/api/handler.js';
+import { DASHBOARD_HEADERS, serveDashboard } from '../../functions/api/dashboard.js';
+import { CHROMIUM_ARGS, ensureChromium } from '../../infra/local/chromium.js';
+import { testRuntime, TEST_SECRET, type TestRuntime } from '../helpers/runtime.js';
+
+const WAIT_MS = 10_000;
+
+let rt: TestRuntime;
+let server: Server;
+let url: string;
+let browser: Browser;
+let page: Page;
+let token: string;
+const pageProblems: string[] = [];
+
+/** Until the API serves `/` itself: the dashboard's three files, everything else to the API handler. */
+function dashboardShim(): functions.HttpFunction {
+  const api = createApiHandler(() => rt);
+  return async (req, res) => {
+    const file = req.method === 'GET' ? serveDashboard(req.path) : null;
+    if (!file) return api(req, res);
+    res.status(file.status).set({ ...DASHBOARD_HEADERS, 'Content-Type': file.contentType }).send(file.body);
+  };
+}
+
+async function call(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(url + p, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+async function until(what: string, check: () => Promise<boolean>, ms = WAIT_MS): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const summaryStatus = (status: string) => page.getByRole('region', { name: 'Summary' }).getByText(status, { exact: true });
+const timeline = () => page.getByRole('region', { name: 'Timeline' });
+
+before(async () => {
+  const executablePath = await ensureChromium();
+  rt = await testRuntime('dash');
+  const name = 'dashboard-test';
+  functions.http(name, dashboardShim());
+  server = getTestServer(name);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  token = await mintLocalToken(TEST_SECRET, 'alice');
+  browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS], timeout: 20_000 });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(WAIT_MS);
+  page.on('pageerror', (err) => pageProblems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) pageProblems.push(`console: ${msg.text()}`);
+  });
+});
+
+afterEach(async (t) => {
+  if (page && (t as unknown as { passed?: boolean }).passed === false) {
+    process.stderr.write(`page at ${page.url()}:\n${await page.locator('body').innerText()}\n`);
+  }
+});
+
+after(async () => {
+  if (pageProblems.length) process.stderr.write(`dashboard page problems:\n${pageProblems.join('\n')}\n`);
+  await browser?.close();
+  server?.closeAllConnections();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await rt?.db.terminate();
+});
+
+describe('dashboard', { timeout: 60_000 }, () => {
+  it('serves the three files under a strict CSP and nothing else', async () => {
+    const res = await fetch(`${url}/`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(res.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    assert.doesNotMatch(await res.text(), /<script>|style="/);
+    assert.equal((await fetch(`${url}/app.js`)).headers.get('content-type'), 'text/javascript; charset=utf-8');
+    assert.equal(serveDashboard('/app.css')?.status, 200);
+    assert.equal(serveDashboard('/../package.json'), null);
+    assert.equal(serveDashboard('/index.html'), null);
+  });
+
+  it('signs in, lists a new job, follows it through its states and cancels it', async () => {
+    await page.goto(url);
+    await page.getByLabel('Bearer token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('banner').getByText('Signed in as alice').waitFor();
+    await page.getByRole('heading', { name: 'Job queue' }).waitFor();
+    await page.getByLabel('Status').waitFor();
+    await page.getByLabel('Type').waitFor();
+
+    // the test clock stands still; /api/events streams transitions strictly after the instant it opened
+    rt.testClock.advance(1000);
+    const created = await call('POST', '/api/jobs', { type: 'external', outputs: [`gs://${rt.bucket}/dashboard/a.mp4`] });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const jobId: string = created.body.job.id;
+
+    const listed = (await call('GET', '/api/jobs?limit=1')).status === 200;
+    if (listed) {
+      // appears live (SSE) or at the next 3 s poll
+      await page.getByRole('link', { name: jobId }).click();
+    } else {
+      await page.getByLabel('Job ID').fill(jobId);
+      await page.getByRole('button', { name: 'Open job' }).click();
+    }
+    await page.getByRole('heading', { name: `Job ${jobId}` }).waitFor();
+    await summaryStatus('queued').waitFor();
+    await timeline().getByText('ENQUEUED', { exact: true }).waitFor();
+
+    await rt.jobs.report(null, { jobId, kind: 'started' });
+    await summaryStatus('running').waitFor();
+    await timeline().getByText('STARTED', { exact: true }).waitFor();
+    await timeline().getByText('source: worker').first().waitFor();
+
+    await rt.jobs.report(null, { jobId, kind: 'progress', progress: { pct: 40, step: 'render', completedSteps: ['fetch'] } });
+    const bar = page.getByRole('progressbar', { name: 'Progress' });
+    await until('the progress bar at 40%', async () => (await bar.evaluate((el) => (el as unknown as { value: number }).value)) === 40);
+
+    // the evidence is collapsible and opens from the keyboard
+    const evidence = timeline().getByText(/^Evidence for #/).first();
+    await evidence.focus();
+    await page.keyboard.press('Enter');
+
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await summaryStatus('canceled').waitFor();
+    await timeline().getByText('CANCELED_BY_USER', { exact: true }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Cancel' }).isDisabled(), true);
+    assert.equal(await page.getByRole('button', { name: 'Retry' }).isDisabled(), false);
+    const read = await call('GET', `/api/jobs/${jobId}`);
+    await page.getByText('Finished: no more live updates.').waitFor();
+    assert.equal(read.body.job.status, 'canceled');
+    assert.equal(read.body.job.statusReason, 'CANCELED_BY_USER');
+
+    // the aria-live region said so
+    await until('the status change announced', async () => /canceled/.test((await page.locator('[aria-live]').textContent()) ?? ''));
+
+    mkdirSync(path.join(REPO_ROOT, 'test-results'), { recursive: true });
+    await page.screenshot({ path: path.join(REPO_ROOT, 'test-results', 'dashboard.png'), fullPage: true });
+
+    // back on the queue the row shows the new status
+    await page.getByRole('link', { name: '← Queue' }).click();
+    if (listed) {
+      const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: jobId }) });
+      await row.getByText('canceled', { exact: true }).waitFor();
+    }
+    assert.deepEqual(pageProblems, []);
+  });
+
+  it('falls back to polling every 3 s when the event streams are missing', async () => {
+    await page.route(/\/api\/(jobs\/[^/]+\/)?events$/, (route) =>
+      route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no route' } }) }),
+    );
+    try {
+      await page.goto(`${url}/?reload=polling#/`); // a full load, so the streams open under the route above
+      await page.getByText('Live stream unavailable: refreshing every 3 s.').waitFor();
+      rt.testClock.advance(1000);
+      const created = await call('POST', '/api/jobs', { type: 'external' });
+      const jobId: string = created.body.job.id;
+      await page.getByRole('link', { name: jobId }).click();
+      await summaryStatus('queued').waitFor();
+      await rt.jobs.report(null, { jobId, kind: 'started' });
+      await summaryStatus('running').waitFor();
+      await call('POST', `/api/jobs/${jobId}/cancel`);
+    } finally {
+      await page.unrouteAll();
+    }
+  });
+
+  it('shows a project as artifact tiles and reconciles it', async () => {
+    await rt.storage.bucket(rt.bucket).file('dashboard/intro.mp4').save('clip', { resumable: false });
+    const res = await call('POST', '/api/projects', {
+      name: 'reel',
+      artifacts: [{ key: 'intro', uri: `gs://${rt.bucket}/dashboard/intro.mp4` }, { key: 'outro', uri: `gs://${rt.bucket}/dashboard/outro.mp4` }],
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    await page.goto(`${url}/#/projects/${res.body.project.id}`);
+    const tiles = page.getByRole('list', { name: 'Artifacts' });
+    await tiles.getByRole('listitem').filter({ hasText: 'outro' }).getByText('Missing', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Reconcile' }).click();
+    await page.getByRole('region', { name: 'Reconcile report' }).getByText(/"missingArtifacts"/).waitFor();
+    // the reconcile verified the artifact that exists; the page reloads the project after the action
+    await tiles.getByRole('listitem').filter({ hasText: 'intro' }).getByText('Present', { exact: true }).waitFor();
+    await tiles.getByRole('listitem').filter({ hasText: 'outro' }).getByText('Missing', { exact: true }).waitFor();
+  });
+
+  it('shows API errors in a visible alert', async () => {
+    await page.goto(`${url}/#/jobs/nope-not-a-job`);
+    const alert = page.getByRole('alert');
+    await alert.getByText(/NOT_FOUND/).waitFor();
+    assert.equal(await alert.isVisible(), true);
+  });
+});
