@@ -11,6 +11,7 @@ import { handleError, parseBody, sendError } from './http.js';
 import { handleWebhook } from '../webhooks/handler.js';
 import { streamAll, streamJob } from './sse.js';
 import { DASHBOARD_HEADERS, serveDashboard } from './dashboard.js';
+import { openApiDocument } from './openapi.js';
 
 type Handler = (ctx: { req: Request; res: Response; rt: Runtime; who: Principal; id: string }) => Promise<void>;
 
@@ -112,6 +113,14 @@ const routes: Route[] = [
   },
   {
     method: 'GET',
+    pattern: new RegExp(`^/api/jobs/${ID}/progress$`),
+    auth: true,
+    run: async ({ res, rt, who, id }) => {
+      res.status(200).json(await rt.jobs.progress(who, id));
+    },
+  },
+  {
+    method: 'GET',
     pattern: new RegExp(`^/api/jobs/${ID}/events$`),
     auth: true,
     run: ({ req, res, rt, who, id }) => streamJob(rt, req, res, who, id),
@@ -193,6 +202,8 @@ function match(method: string, path: string): { route: Route; id: string } | 'me
   return pathMatched ? 'method' : null;
 }
 
+let openapi: Record<string, unknown> | undefined;
+
 export function createApiHandler(getRuntime: () => Runtime): HttpFunction {
   return async (req: Request, res: Response) => {
     const rt = getRuntime();
@@ -208,6 +219,10 @@ export function createApiHandler(getRuntime: () => Runtime): HttpFunction {
           res.status(file.status).set({ ...DASHBOARD_HEADERS, 'Content-Type': file.contentType }).send(file.body);
           return;
         }
+      }
+      if (path === '/api/openapi.json' && req.method === 'GET') {
+        res.status(200).json((openapi ??= openApiDocument()));
+        return;
       }
       if (path.startsWith('/api/webhooks/')) return await handleWebhook(rt, req, res); // signed, no bearer token
       const found = match(req.method, path);

@@ -162,6 +162,41 @@ export class JobsService {
     };
   }
 
+  /**
+   * Seed 002's progress view. The ETA is learned: the median run time (started → completed) of the latest
+   * 20 succeeded jobs of the same type; null while there is nothing to learn from.
+   */
+  async progress(who: Principal, id: string): Promise<Record<string, unknown>> {
+    const job = await this.read(who, id);
+    const now = this.deps.clock();
+    const snap = await QUERIES.recentSucceeded(this.deps.store.db, job.type, 20).get();
+    const runs = snap.docs
+      .map((d) => jobFromDoc(d.data()))
+      .filter((j) => j.startedAt !== null && j.completedAt !== null && j.id !== job.id)
+      .map((j) => (j.completedAt! - j.startedAt!) / 1000)
+      .sort((a, b) => a - b);
+    const estimated = runs.length > 0 ? runs[Math.floor(runs.length / 2)]! : null;
+    const start = job.startedAt;
+    const end = job.endedAt ?? now;
+    const elapsed = start === null ? 0 : Math.max(0, (end - start) / 1000);
+    const active = isActive(job.status);
+    return {
+      jobId: job.id,
+      status: job.status,
+      progressPct: job.status === 'succeeded' ? 100 : (job.progress?.pct ?? 0),
+      createdAt: new Date(job.createdAt).toISOString(),
+      startedAt: start === null ? null : new Date(start).toISOString(),
+      elapsedSeconds: Math.round(elapsed),
+      estimatedTotalSeconds: estimated === null ? null : Math.round(Math.max(estimated, elapsed)),
+      remainingSeconds: estimated === null || !active ? (active ? null : 0) : Math.round(Math.max(0, estimated - elapsed)),
+      currentStep: job.progress?.step ?? null,
+      completedSteps: job.progress?.completedSteps ?? [],
+      canResume: (job.status === 'failed' || job.status === 'canceled') && (job.progress?.completedSteps.length ?? 0) > 0,
+      hasErrors: job.error !== null,
+      hasWarnings: job.attempt > 1,
+    };
+  }
+
   /** Reconcile-on-read: one document read and no probes while the job is inside all its deadlines. */
   async read(who: Principal, id: string, opts: { verify?: boolean } = {}): Promise<Job> {
     const job = await this.visible(who, id);

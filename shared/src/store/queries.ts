@@ -48,6 +48,9 @@ export const QUERIES = {
     if (after) q = q.startAfter(after.createdAt, after.id);
     return q.limit(limit);
   },
+  /** progress ETA: the latest finished jobs of a type. */
+  recentSucceeded: (db: Firestore, type: string, limit: number) =>
+    db.collection(Collections.jobs).where('type', '==', type).where('status', '==', 'succeeded').orderBy('completedAt', 'desc').limit(limit),
   /** queue stats: count() aggregations, no counter documents. */
   countJobs: (db: Firestore, f: JobFilter) => filtered(db, f).count(),
   /** projects: an owner's, newest first. */
@@ -77,6 +80,7 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
   projectsOf: [{ collectionGroup: Collections.projects, queryScope: 'COLLECTION', fields: [{ fieldPath: 'ownerId', order: 'ASCENDING' }, { fieldPath: 'createdAt', order: 'DESCENDING' }] }],
   // a collection-group query on one field needs a COLLECTION_GROUP single-field index (a field override)
   artifactsByUri: [{ collectionGroup: 'artifacts', queryScope: 'COLLECTION_GROUP', fields: [{ fieldPath: 'uri', order: 'ASCENDING' }] }],
+  recentSucceeded: [{ collectionGroup: Collections.jobs, queryScope: 'COLLECTION', fields: [{ fieldPath: 'type', order: 'ASCENDING' }, { fieldPath: 'status', order: 'ASCENDING' }, { fieldPath: 'completedAt', order: 'DESCENDING' }] }],
   // equality filters only: served by merging single-field indexes
   countJobs: [],
   transitionsSince: [
