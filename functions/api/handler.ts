@@ -112,6 +112,18 @@ const routes: Route[] = [
     },
   },
   {
+    method: 'POST',
+    pattern: new RegExp(`^/api/jobs/${ID}/retry$`),
+    auth: true,
+    run: async ({ res, rt, who, id }) => {
+      try {
+        res.status(202).json({ job: jobView(await rt.jobs.retry(who, id)) });
+      } catch (err) {
+        if (!activeJobConflict(res, err)) throw err;
+      }
+    },
+  },
+  {
     method: 'GET',
     pattern: new RegExp(`^/api/jobs/${ID}/progress$`),
     auth: true,

@@ -113,6 +113,23 @@ describe('jobs API: enqueue and read', () => {
   });
 });
 
+describe('retry', () => {
+  it('a failed job is retried as a new job reusing the outputs that exist; an active one is 409; twice is the same retry', async () => {
+    const a = (await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [out('r1'), out('r2')], resourceKey: 'reel:retry' } })).body.job;
+    assert.equal((await api.call('POST', `/api/jobs/${a.id}/retry`)).status, 409, 'still active');
+    await rt.jobs.report(null, { jobId: a.id, kind: 'failed', error: { code: 'X', message: 'boom', retryable: false } });
+    await put('r1');
+    const r = await api.call('POST', `/api/jobs/${a.id}/retry`);
+    assert.equal(r.status, 202, r.text);
+    assert.notEqual(r.body.job.id, a.id);
+    assert.deepEqual(r.body.job.outputs.map((o: { present: boolean }) => o.present), [true, false], 'the step whose output exists is not redone');
+    assert.equal(r.body.job.resourceKey, 'reel:retry');
+    assert.equal((await rt.store.get(a.id))!.status, 'failed', 'the failed job stays as it was');
+    const again = await api.call('POST', `/api/jobs/${a.id}/retry`);
+    assert.equal(again.body.job.id, r.body.job.id, 'retrying the same failure twice gives the same job');
+  });
+});
+
 describe("seed 000's scenarios through the API", () => {
   it('a job stuck queued whose output is already in the bucket reads back succeeded; a new enqueue on its key proceeds', async () => {
     const stuck = await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [out('reel-1')], resourceKey: 'project:reel-1' } });

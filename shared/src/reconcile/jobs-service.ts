@@ -163,6 +163,33 @@ export class JobsService {
   }
 
   /**
+   * A new attempt of a failed or canceled job. Terminal jobs stay terminal (the history keeps what happened):
+   * the retry is a new job with the same type, input, outputs, resourceKey and policy, reusing outputs that
+   * already exist — so the steps whose outputs are there are not redone (all there: it is born succeeded).
+   */
+  async retry(who: Principal, id: string): Promise<Job> {
+    const old = await this.visible(who, id);
+    if (who.workerJobId) throw new ForbiddenError('a worker token cannot retry jobs');
+    if (old.status !== 'failed' && old.status !== 'canceled') throw new ConflictError(ErrorCode.CONFLICT, `only a failed or canceled job can be retried; this one is ${old.status}`, { job: old });
+    const { job } = await this.enqueue(who, {
+      type: old.type,
+      input: old.input,
+      outputs: old.outputUris,
+      ...(old.resourceKey ? { resourceKey: old.resourceKey } : {}),
+      policy: {
+        queueTimeoutSeconds: old.policy.queueTimeoutSeconds,
+        runTimeoutSeconds: old.policy.runTimeoutSeconds,
+        heartbeatTimeoutSeconds: old.policy.heartbeatTimeoutSeconds,
+        outputGraceSeconds: old.policy.outputGraceSeconds,
+        maxAttempts: old.policy.maxAttempts,
+      },
+      reuseExistingOutputs: true,
+      idempotencyKey: `retry:${old.id}:${old.version}`,
+    });
+    return job;
+  }
+
+  /**
    * Seed 002's progress view. The ETA is learned: the median run time (started → completed) of the latest
    * 20 succeeded jobs of the same type; null while there is nothing to learn from.
    */
