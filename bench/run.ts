@@ -9,7 +9,8 @@
  *      Pub/Sub emulator → push to a function that does nothing), on the same uploads (goal ≤ 1.5 at p50);
  *  (d) the sweep over 1,000 stale jobs among 10,000 and among 100,000 (goal: within 1.3× of each other), and
  *      the seeds' approach on the same 100,000 (scan every processing job, probe one by one; goal ≥ 10× slower).
- * Pick parts with VERITY_BENCH_ONLY=a,b,c,d; VERITY_BENCH_SWEEP_TOTALS=10000,100000.
+ *  (e) 200 concurrent SSE clients on one job: delivery latency relative to one client, memory per connection.
+ * Pick parts with VERITY_BENCH_ONLY=a,b,c,d,e; VERITY_BENCH_SWEEP_TOTALS=10000,100000.
  */
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +19,7 @@ import { createTopic, startFakeGcs, startFirestore, startPubsub, type RunningSer
 import { ensureFakeGcs, findRepoRoot } from '../infra/local/tools.js';
 import { benchFinalize } from './finalize.js';
 import { benchSweep } from './sweep.js';
+import { benchSse } from './sse.js';
 import { LOCAL_HOST } from '../infra/local/ports.js';
 import { benchGet } from './get-vs-read.js';
 import { benchLifecycle } from './lifecycle.js';
@@ -42,16 +44,18 @@ async function main(): Promise<void> {
   process.env.METADATA_SERVER_DETECTION = 'none';
   await createTopic(ps.hostPort, PROJECT, TOPIC);
   try {
-    const only = new Set((process.env.VERITY_BENCH_ONLY ?? 'a,b,c,d').split(','));
+    const only = new Set((process.env.VERITY_BENCH_ONLY ?? 'a,b,c,d,e').split(','));
     const a = only.has('a') ? await benchLifecycle(Number(process.env.VERITY_BENCH_JOBS ?? 150), Number(process.env.VERITY_BENCH_CONCURRENCY ?? 10)) : null;
     const b = only.has('b') ? await benchGet(Number(process.env.VERITY_BENCH_REQUESTS ?? 400)) : null;
     const c = only.has('c') ? await benchFinalize({ objects: Number(process.env.VERITY_BENCH_OBJECTS ?? 200), project: PROJECT, pubsubHost: ps.hostPort, gcsUrl: gcs.url, topic: TOPIC }) : null;
     const totals = (process.env.VERITY_BENCH_SWEEP_TOTALS ?? '10000,100000').split(',').map(Number);
+    const e = only.has('e') ? await benchSse(Number(process.env.VERITY_BENCH_SSE_CLIENTS ?? 200)) : null;
     const d = only.has('d') ? await benchSweep(gcs.url, totals) : null;
     process.stdout.write('\nresults\n');
     if (a) process.stdout.write(`(a) lifecycle: ${a.transitionsPerSecond.toFixed(0)} transitions/s vs ${a.barePerSecond.toFixed(0)} bare RMW tx/s → ratio ${a.ratio.toFixed(2)} (goal ≥ 0.5)\n`);
     if (b) process.stdout.write(`(b) GET /api/jobs/:id: median ${b.apiMedianMs.toFixed(2)} ms vs bare read ${b.bareMedianMs.toFixed(2)} ms → ratio ${b.ratio.toFixed(2)} (goal ≤ 1.3)\n`);
     if (c) process.stdout.write(`(c) finalize → succeeded: p50 ${c.verityP50.toFixed(1)} ms, p99 ${c.verityP99.toFixed(1)} ms vs transport floor p50 ${c.floorP50.toFixed(1)} ms, p99 ${c.floorP99.toFixed(1)} ms → ratio p50 ${c.ratioP50.toFixed(2)} (goal ≤ 1.5), p99 ${c.ratioP99.toFixed(2)}; ${c.succeeded} jobs succeeded\n`);
+    if (e) process.stdout.write(`(e) SSE: a transition reaches 1 client in ${e.oneP50.toFixed(1)} ms (p50); 200 clients p50 ${e.manyP50.toFixed(1)} ms, p99 ${e.manyP99.toFixed(1)} ms → ratio p50 ${e.ratioP50.toFixed(2)}, p99 ${e.ratioP99.toFixed(2)}; ~${e.rssPerConnKiB.toFixed(0)} KiB RSS, ~${e.heapPerConnKiB.toFixed(0)} KiB heap per open stream (clients included)\n`);
     if (d) {
       for (const r of d) process.stdout.write(`(d) ${r.approach} over ${r.total} jobs: ${Math.round(r.ms)} ms, ${r.documentsRead} documents read, ${r.corrected} corrected\n`);
       const v = d.filter((r) => r.approach === 'verity sweep');
