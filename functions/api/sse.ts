@@ -54,6 +54,78 @@ function begin(req: Request, res: Response, who: Principal): { write: (chunk: st
   return { write: (c) => void (finished || res.write(c)), closed, end: () => (res.end(), finish()) };
 }
 
+type TransitionDoc = FirebaseFirestore.DocumentData;
+interface Hub {
+  subscribers: Set<(d: TransitionDoc) => void>;
+  unsubscribe: () => void;
+}
+/**
+ * One Firestore listener per job and instance, shared by every stream of that job: 200 viewers of one job
+ * cost one listener, not 200.
+ */
+const hubs = new Map<string, Hub>();
+
+function subscribe(rt: Runtime, jobId: string, fn: (d: TransitionDoc) => void): () => void {
+  let hub = hubs.get(jobId);
+  if (!hub) {
+    const subscribers = new Set<(d: TransitionDoc) => void>();
+    let first = true;
+    const unsubscribe = rt.db
+      .collection(Collections.jobs)
+      .doc(jobId)
+      .collection(Collections.transitions)
+      .where('at', '>=', Timestamp.fromMillis(rt.clock() - 60_000))
+      .onSnapshot(
+        (snap) => {
+          const added = snap.docChanges().filter((c) => c.type === 'added').map((c) => c.doc.data());
+          if (first) first = false; // recent history: each stream replays from the store itself
+          for (const d of added) for (const s of subscribers) s(d);
+        },
+        (err) => rt.log.warn({ err, jobId }, 'transition listener failed'),
+      );
+    hub = { subscribers, unsubscribe };
+    hubs.set(jobId, hub);
+  }
+  hub.subscribers.add(fn);
+  return () => {
+    hub.subscribers.delete(fn);
+    if (hub.subscribers.size === 0) {
+      hub.unsubscribe();
+      hubs.delete(jobId);
+    }
+  };
+}
+
+const progressHubs = new Map<string, { subscribers: Set<(p: string) => void>; unsubscribe: () => void }>();
+
+/** The job document's progress, one listener per job and instance (as for transitions). */
+function subscribeProgress(rt: Runtime, jobId: string, fn: (progressJson: string) => void): () => void {
+  let hub = progressHubs.get(jobId);
+  if (!hub) {
+    const subscribers = new Set<(p: string) => void>();
+    const unsubscribe = rt.db
+      .collection(Collections.jobs)
+      .doc(jobId)
+      .onSnapshot(
+        (snap) => {
+          const p = JSON.stringify(snap.get('progress') ?? null);
+          for (const s of subscribers) s(p);
+        },
+        (err) => rt.log.warn({ err, jobId }, 'progress listener failed'),
+      );
+    hub = { subscribers, unsubscribe };
+    progressHubs.set(jobId, hub);
+  }
+  hub.subscribers.add(fn);
+  return () => {
+    hub.subscribers.delete(fn);
+    if (hub.subscribers.size === 0) {
+      hub.unsubscribe();
+      progressHubs.delete(jobId);
+    }
+  };
+}
+
 export async function streamJob(rt: Runtime, req: Request, res: Response, who: Principal, jobId: string): Promise<void> {
   const job = await rt.jobs.read(who, jobId); // 404 for others' jobs, before any header is sent
   const raw = lastEventId(req);
@@ -63,26 +135,29 @@ export async function streamJob(rt: Runtime, req: Request, res: Response, who: P
   const ref = rt.db.collection(Collections.jobs).doc(jobId);
   let sent = after;
   let progress = JSON.stringify(job.progress);
-  const unsubT = ref
-    .collection(Collections.transitions)
-    .where('seq', '>', after)
-    .orderBy('seq')
-    .onSnapshot(
-      (snap) => {
-        for (const doc of snap.docs) {
-          const t = transitionFromDoc(doc.data());
-          if (t.seq <= sent) continue;
-          sent = t.seq;
-          s.write(`id: ${t.seq}\nevent: transition\ndata: ${JSON.stringify({ jobId, ...transitionView(t) })}\n\n`);
-          if (!isActive(t.to as JobStatus)) s.end();
-        }
-        if (snap.empty && !isActive(job.status) && after >= job.version) s.end(); // nothing more will come
-      },
-      (err) => (rt.log.warn({ err, jobId }, 'transition stream failed'), s.end()),
-    );
+  // live transitions are buffered until the replay from the stored history is out: no gap, no repeat
+  const pending: TransitionDoc[] = [];
+  let replayed = false;
+  const emit = (d: TransitionDoc): void => {
+    const t = transitionFromDoc(d);
+    if (t.seq <= sent) return;
+    sent = t.seq;
+    s.write(`id: ${t.seq}\nevent: transition\ndata: ${JSON.stringify({ jobId, ...transitionView(t) })}\n\n`);
+    if (!isActive(t.to as JobStatus)) s.end();
+  };
+  const unsubT = subscribe(rt, jobId, (d) => (replayed ? emit(d) : pending.push(d)));
   listening++;
-  const unsubJ = ref.onSnapshot((snap) => {
-    const p = JSON.stringify(snap.get('progress') ?? null);
+  try {
+    const history = await ref.collection(Collections.transitions).where('seq', '>', after).orderBy('seq').get();
+    for (const d of history.docs) emit(d.data());
+    replayed = true;
+    for (const d of pending.sort((a, b) => Number(a.seq) - Number(b.seq))) emit(d);
+    if (history.empty && !isActive(job.status) && after >= job.version) s.end(); // nothing more will come
+  } catch (err) {
+    rt.log.warn({ err, jobId }, 'transition replay failed');
+    s.end();
+  }
+  const unsubJ = subscribeProgress(rt, jobId, (p) => {
     if (p === progress) return;
     progress = p;
     s.write(`event: progress\ndata: ${JSON.stringify({ jobId, progress: JSON.parse(p) as unknown })}\n\n`);
