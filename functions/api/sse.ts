@@ -55,76 +55,66 @@ function begin(req: Request, res: Response, who: Principal): { write: (chunk: st
 }
 
 type TransitionDoc = FirebaseFirestore.DocumentData;
-interface Hub {
-  subscribers: Set<(d: TransitionDoc) => void>;
-  unsubscribe: () => void;
-}
+
 /**
- * One Firestore listener per job and instance, shared by every stream of that job: 200 viewers of one job
- * cost one listener, not 200.
+ * One Firestore listener per key (a job's transitions, a job's progress) and instance, shared by every
+ * stream that needs it: 200 viewers of one job cost one listener, not 200. The listener is detached when
+ * its last subscriber leaves.
  */
-const hubs = new Map<string, Hub>();
+const hubs = new Map<string, { subscribers: Set<(v: never) => void>; unsubscribe: () => void }>();
 
-function subscribe(rt: Runtime, jobId: string, fn: (d: TransitionDoc) => void): () => void {
-  let hub = hubs.get(jobId);
+function share<T>(key: string, listen: (emit: (v: T) => void) => () => void, fn: (v: T) => void): () => void {
+  let hub = hubs.get(key) as { subscribers: Set<(v: T) => void>; unsubscribe: () => void } | undefined;
   if (!hub) {
-    const subscribers = new Set<(d: TransitionDoc) => void>();
-    let first = true;
-    const unsubscribe = rt.db
-      .collection(Collections.jobs)
-      .doc(jobId)
-      .collection(Collections.transitions)
-      .where('at', '>=', Timestamp.fromMillis(rt.clock() - 60_000))
-      .onSnapshot(
-        (snap) => {
-          const added = snap.docChanges().filter((c) => c.type === 'added').map((c) => c.doc.data());
-          if (first) first = false; // recent history: each stream replays from the store itself
-          for (const d of added) for (const s of subscribers) s(d);
-        },
-        (err) => rt.log.warn({ err, jobId }, 'transition listener failed'),
-      );
-    hub = { subscribers, unsubscribe };
-    hubs.set(jobId, hub);
+    const subscribers = new Set<(v: T) => void>();
+    hub = { subscribers, unsubscribe: listen((v) => subscribers.forEach((s) => s(v))) };
+    hubs.set(key, hub as never);
   }
-  hub.subscribers.add(fn);
+  const h = hub;
+  h.subscribers.add(fn);
   return () => {
-    hub.subscribers.delete(fn);
-    if (hub.subscribers.size === 0) {
-      hub.unsubscribe();
-      hubs.delete(jobId);
+    h.subscribers.delete(fn);
+    if (h.subscribers.size === 0) {
+      h.unsubscribe();
+      hubs.delete(key);
     }
   };
 }
 
-const progressHubs = new Map<string, { subscribers: Set<(p: string) => void>; unsubscribe: () => void }>();
+/**
+ * Transitions of a job as they are added (the first snapshot brings the last minute's too: a stream drops
+ * what its own replay already sent, by seq, so a transition committed while the replay ran is never lost).
+ */
+const subscribe = (rt: Runtime, jobId: string, fn: (d: TransitionDoc) => void): (() => void) =>
+  share<TransitionDoc>(
+    `transitions:${jobId}`,
+    (emit) =>
+      rt.db
+        .collection(Collections.jobs)
+        .doc(jobId)
+        .collection(Collections.transitions)
+        .where('at', '>=', Timestamp.fromMillis(rt.clock() - 60_000))
+        .onSnapshot(
+          (snap) => snap.docChanges().forEach((c) => c.type === 'added' && emit(c.doc.data())),
+          (err) => rt.log.warn({ err, jobId }, 'transition listener failed'),
+        ),
+    fn,
+  );
 
-/** The job document's progress, one listener per job and instance (as for transitions). */
-function subscribeProgress(rt: Runtime, jobId: string, fn: (progressJson: string) => void): () => void {
-  let hub = progressHubs.get(jobId);
-  if (!hub) {
-    const subscribers = new Set<(p: string) => void>();
-    const unsubscribe = rt.db
-      .collection(Collections.jobs)
-      .doc(jobId)
-      .onSnapshot(
-        (snap) => {
-          const p = JSON.stringify(snap.get('progress') ?? null);
-          for (const s of subscribers) s(p);
-        },
-        (err) => rt.log.warn({ err, jobId }, 'progress listener failed'),
-      );
-    hub = { subscribers, unsubscribe };
-    progressHubs.set(jobId, hub);
-  }
-  hub.subscribers.add(fn);
-  return () => {
-    hub.subscribers.delete(fn);
-    if (hub.subscribers.size === 0) {
-      hub.unsubscribe();
-      progressHubs.delete(jobId);
-    }
-  };
-}
+/** The job document's progress, as JSON. */
+const subscribeProgress = (rt: Runtime, jobId: string, fn: (progressJson: string) => void): (() => void) =>
+  share<string>(
+    `progress:${jobId}`,
+    (emit) =>
+      rt.db
+        .collection(Collections.jobs)
+        .doc(jobId)
+        .onSnapshot(
+          (snap) => emit(JSON.stringify(snap.get('progress') ?? null)),
+          (err) => rt.log.warn({ err, jobId }, 'progress listener failed'),
+        ),
+    fn,
+  );
 
 export async function streamJob(rt: Runtime, req: Request, res: Response, who: Principal, jobId: string): Promise<void> {
   const job = await rt.jobs.read(who, jobId); // 404 for others' jobs, before any header is sent
