@@ -47,13 +47,18 @@ export interface SweepBenchRow {
   corrected: number;
 }
 
-async function verity(total: number, gcsUrl: string): Promise<SweepBenchRow> {
-  const projectId = `bench-sweep-${total}-${Date.now()}`;
-  const bucket = `bench-sweep-${total}-${Date.now()}`;
-  const env = parseEnv({ ...process.env, GOOGLE_CLOUD_PROJECT: projectId, VERITY_PROFILE: 'local', VERITY_BUCKET: bucket, VERITY_GCS_ENDPOINT: gcsUrl, VERITY_LOCAL_JWT_SECRET: 'bench-secret-0123456789abcdef' });
+/** A runtime on a project and bucket of its own, seeded with `total` jobs. */
+async function seeded(prefix: string, total: number, gcsUrl: string, now: number): Promise<{ rt: ReturnType<typeof createRuntime>; bucket: string }> {
+  const name = `${prefix}-${total}-${Date.now()}`;
+  const env = parseEnv({ ...process.env, GOOGLE_CLOUD_PROJECT: name, VERITY_PROFILE: 'local', VERITY_BUCKET: name, VERITY_GCS_ENDPOINT: gcsUrl, VERITY_LOCAL_JWT_SECRET: 'bench-secret-0123456789abcdef' });
   const rt = createRuntime('bench', { env, log: silentLogger() });
-  await rt.storage.createBucket(bucket);
-  await seed(rt.db, rt.storage, bucket, total, Date.now());
+  await rt.storage.createBucket(name);
+  await seed(rt.db, rt.storage, name, total, now);
+  return { rt, bucket: name };
+}
+
+async function verity(total: number, gcsUrl: string): Promise<SweepBenchRow> {
+  const { rt } = await seeded('bench-sweep', total, gcsUrl, Date.now());
   const t0 = performance.now();
   const r = await rt.sweeper.sweep({ concurrency: 16, budgetMs: 600_000 });
   const ms = performance.now() - t0;
@@ -64,13 +69,8 @@ async function verity(total: number, gcsUrl: string): Promise<SweepBenchRow> {
 
 /** The seeds' approach: every "processing" job, its output checked one by one, corrected with a plain write. */
 async function seedsApproach(total: number, gcsUrl: string): Promise<SweepBenchRow> {
-  const projectId = `bench-scan-${total}-${Date.now()}`;
-  const bucket = `bench-scan-${total}-${Date.now()}`;
-  const env = parseEnv({ ...process.env, GOOGLE_CLOUD_PROJECT: projectId, VERITY_PROFILE: 'local', VERITY_BUCKET: bucket, VERITY_GCS_ENDPOINT: gcsUrl, VERITY_LOCAL_JWT_SECRET: 'bench-secret-0123456789abcdef' });
-  const rt = createRuntime('bench', { env, log: silentLogger() });
-  await rt.storage.createBucket(bucket);
   const now = Date.now();
-  await seed(rt.db, rt.storage, bucket, total, now);
+  const { rt, bucket } = await seeded('bench-scan', total, gcsUrl, now);
   const t0 = performance.now();
   const snap = await rt.db.collection(Collections.jobs).where('status', 'in', ['queued', 'running']).get();
   let corrected = 0;
