@@ -34,7 +34,15 @@ const JobSchema = {
     outputs: { type: 'array', items: { type: 'object', properties: { uri: { type: 'string' }, present: { type: 'boolean' }, generation: { type: ['string', 'null'] }, size: { type: ['integer', 'null'] }, timeCreated: iso } } },
     executor: { type: 'object', properties: { kind: { type: 'string' }, executionRef: { type: ['string', 'null'] } } },
     policy: { type: 'object' },
-    progress: { type: ['object', 'null'], properties: { pct: { type: 'number' }, step: { type: ['string', 'null'] }, completedSteps: { type: 'array', items: { type: 'string' } } } },
+    stepPlan: { type: 'array', description: 'declared steps and their weights (job type config, or the worker’s first report)', items: { type: 'object', properties: { name: { type: 'string' }, weight: { type: 'number' } } } },
+    progress: {
+      type: ['object', 'null'],
+      description: 'as reported; with a step plan `pct` is weighted from it',
+      properties: {
+        pct: { type: 'number' }, step: { type: ['string', 'null'] }, stepPct: { type: ['number', 'null'] }, completedSteps: { type: 'array', items: { type: 'string' } },
+        steps: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, startedAt: iso, completedAt: iso } } },
+      },
+    },
     createdAt: iso, updatedAt: iso, startedAt: iso, heartbeatAt: iso, completedAt: iso, canceledAt: iso, endedAt: iso, notBefore: iso, nextCheckAt: iso,
     error: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: 'string' }, retryable: { type: 'boolean' } } },
   },
@@ -42,6 +50,28 @@ const JobSchema = {
 const TransitionSchema = {
   type: 'object',
   properties: { seq: { type: 'integer' }, from: { type: ['string', 'null'] }, to: { enum: [...JOB_STATUSES] }, reason: { enum: Object.values(Reason) }, source: { enum: Object.values(Source) }, attempt: { type: 'integer' }, at: iso, evidence: { type: 'object' } },
+};
+const seconds = { type: ['integer', 'null'], description: 'seconds; null while nothing can be learned yet' };
+const StepSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' }, status: { enum: ['pending', 'running', 'completed'] }, weight: { type: ['number', 'null'] }, startedAt: iso, completedAt: iso,
+    estimatedSeconds: { ...seconds, description: 'actual duration when completed, else the median of recent successful runs of the type' },
+    remainingSeconds: seconds,
+  },
+};
+const ProgressSchema = {
+  type: 'object',
+  properties: {
+    jobId: { type: 'string' }, status: { enum: [...JOB_STATUSES] }, progressPct: { type: 'number' }, createdAt: iso, startedAt: iso, elapsedSeconds: { type: 'integer' },
+    estimatedTotalSeconds: seconds, remainingSeconds: seconds,
+    etaBasis: { enum: ['steps', 'runs', null], description: 'steps: per-step medians; runs: the whole-run median; null: no estimate' },
+    etaSamples: { type: 'integer', description: 'recent successful jobs of the type the ETA learned from (at most 20)' },
+    currentStep: { anyOf: [{ type: 'null' }, { allOf: [ref('Step'), { type: 'object', properties: { progressPct: { type: ['number', 'null'] } } }] }] },
+    completedSteps: { type: 'array', items: { type: 'string' } },
+    steps: { type: 'array', items: ref('Step') },
+    canResume: { type: 'boolean' }, hasErrors: { type: 'boolean' }, hasWarnings: { type: 'boolean' },
+  },
 };
 const ProjectSchema = {
   type: 'object',
@@ -66,7 +96,7 @@ export function openApiDocument(): Record<string, unknown> {
     servers: [{ url: 'http://127.0.0.1:8080', description: 'local stack' }],
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, webhookSignature: { type: 'apiKey', in: 'header', name: 'X-Verity-Signature', description: 't=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>, 5-minute window' } },
-      schemas: { Job: JobSchema, Transition: TransitionSchema, Project: ProjectSchema, Error: ErrorSchema },
+      schemas: { Job: JobSchema, Transition: TransitionSchema, Progress: ProgressSchema, Step: StepSchema, Project: ProjectSchema, Error: ErrorSchema },
       responses: Object.fromEntries([400, 401, 403, 404, 405, 409, 413, 415, 429].map((c) => [`E${c}`, json(ref('Error'), `error ${c}`)])),
     },
     paths: {
@@ -80,7 +110,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/api/jobs/{id}/retry': { post: { ...secured, summary: 'A new job for a failed or canceled one (reusing outputs that exist)', parameters: [idParam('job')], responses: { 202: json({ type: 'object', properties: { job: ref('Job') } }, 'accepted'), ...errors(401, 404, 409) } } },
       '/api/jobs/{id}/updates': { post: { ...secured, summary: 'A worker report', parameters: [idParam('job')], requestBody: body(WorkerUpdateSchema.partial({ jobId: true })), responses: { 202: json({ type: 'object', properties: { outcome: { type: 'string' } } }, 'accepted'), ...errors(400, 401, 404) } } },
       '/api/jobs/{id}/history': { get: { ...secured, summary: 'Transitions', parameters: [idParam('job')], responses: { 200: json({ type: 'object', properties: { transitions: { type: 'array', items: ref('Transition') } } }), ...errors(401, 404) } } },
-      '/api/jobs/{id}/progress': { get: { ...secured, summary: "Seed 002's progress view with an ETA learned from finished jobs of the type", parameters: [idParam('job')], responses: { 200: json({ type: 'object' }), ...errors(401, 404) } } },
+      '/api/jobs/{id}/progress': { get: { ...secured, summary: "Seed 002's progress view: steps with weights, and an ETA learned per step from finished jobs of the type", parameters: [idParam('job')], responses: { 200: json(ref('Progress')), ...errors(401, 404) } } },
       '/api/jobs/{id}/events': { get: { ...secured, summary: 'SSE of one job; Last-Event-ID replays from the history', parameters: [idParam('job')], responses: { 200: sse, ...errors(400, 401, 404, 429) } } },
       '/api/events': { get: { ...secured, summary: 'SSE of all own jobs; ids {jobId}:{seq}', responses: { 200: sse, ...errors(400, 401, 429) } } },
       '/api/sweep': { post: { ...secured, summary: 'Admin: run the sweep now', requestBody: { required: false, content: { 'application/json': { schema: schema(SweepRequestSchema) } } }, responses: { 200: json({ type: 'object' }), ...errors(401, 403) } } },

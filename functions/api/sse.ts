@@ -11,10 +11,10 @@ import { Timestamp } from '@google-cloud/firestore';
 import { ErrorCode, isActive, ValidationError, VerityError, type JobStatus } from '../../shared/src/core/index.js';
 import type { Principal } from '../../shared/src/auth/principal.js';
 import type { Runtime } from '../../shared/src/runtime.js';
-import { transitionFromDoc } from '../../shared/src/store/codec.js';
+import { jobFromDoc, transitionFromDoc } from '../../shared/src/store/codec.js';
 import { Collections } from '../../shared/src/store/firestore.js';
 import { QUERIES } from '../../shared/src/store/queries.js';
-import { transitionView } from '../../shared/src/views.js';
+import { progressView, transitionView } from '../../shared/src/views.js';
 
 export const MAX_STREAMS_PER_OWNER = 10;
 export const KEEPALIVE_MS = 15_000;
@@ -110,7 +110,7 @@ const subscribeProgress = (rt: Runtime, jobId: string, fn: (progressJson: string
         .collection(Collections.jobs)
         .doc(jobId)
         .onSnapshot(
-          (snap) => emit(JSON.stringify(snap.get('progress') ?? null)),
+          (snap) => emit(JSON.stringify(snap.exists ? progressView(jobFromDoc(snap.data()!)) : null)),
           (err) => rt.log.warn({ err, jobId }, 'progress listener failed'),
         ),
     fn,
@@ -124,7 +124,7 @@ export async function streamJob(rt: Runtime, req: Request, res: Response, who: P
   const s = begin(req, res, who);
   const ref = rt.db.collection(Collections.jobs).doc(jobId);
   let sent = after;
-  let progress = JSON.stringify(job.progress);
+  let progress = JSON.stringify(progressView(job));
   // live transitions are buffered until the replay from the stored history is out: no gap, no repeat
   const pending: TransitionDoc[] = [];
   let replayed = false;

@@ -45,7 +45,9 @@ async function main(): Promise<void> {
     await writeOutputs();
     return;
   }
-  await report('started', () => reporter.reportStarted());
+  // the plan, with weights: the last step (the "encode") counts double; sent with "started", one message
+  const plan = names.map((name, i) => ({ name, weight: i === names.length - 1 && names.length > 1 ? 2 : 1 }));
+  await report('started', () => reporter.reportStarted({ step: names[0] ?? null, stepPct: 0, completedSteps: [], steps: plan }));
   for (let i = 0; i < input.steps; i++) {
     if (input.fault === 'crash' && i >= Math.floor(input.steps / 2)) process.exit(1);
     if (input.fault === 'hang' && i >= 1) {
@@ -53,7 +55,7 @@ async function main(): Promise<void> {
       return new Promise<void>(() => undefined);
     }
     await sleep(stepMs);
-    await report('progress', () => reporter.reportProgress({ pct: Math.round(((i + 1) / input.steps) * 100), step: names[i] ?? null, completedSteps: names.slice(0, i + 1) }));
+    await report('progress', () => reporter.reportProgress({ step: names[i + 1] ?? null, stepPct: 0, completedSteps: names.slice(0, i + 1) }));
   }
   if (input.fault === 'fail') {
     await report('failed', () => reporter.reportFailed({ code: 'RENDER_FAILED', message: 'the demo renderer was told to fail', retryable: false }));

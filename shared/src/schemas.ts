@@ -40,11 +40,21 @@ export const WorkerUpdateSchema = z
     kind: z.enum(['started', 'progress', 'heartbeat', 'succeeded', 'failed']),
     progress: z
       .object({
-        pct: z.number().min(0).max(100),
-        step: z.string().max(200).nullable().optional(),
-        completedSteps: z.array(z.string().max(200)).max(500).optional(),
+        /** Overall percent; may be left out when the job has a step plan (computed from its weights). */
+        pct: z.number().min(0).max(100).optional(),
+        step: z.string().min(1).max(200).nullable().optional(),
+        /** Percent of the current step. */
+        stepPct: z.number().min(0).max(100).nullable().optional(),
+        completedSteps: z.array(z.string().min(1).max(200)).max(500).optional(),
+        /** A step plan with optional weights (default 1), used when the job type declares none. */
+        steps: z
+          .array(z.object({ name: z.string().min(1).max(200), weight: z.number().positive().max(1e6).optional() }).strict())
+          .min(1)
+          .max(500)
+          .optional(),
       })
       .strict()
+      .refine((p) => p.pct !== undefined || p.step !== undefined || p.completedSteps !== undefined, { message: 'progress needs pct, step or completedSteps' })
       .optional(),
     error: z
       .object({ code: z.string().min(1).max(100), message: z.string().max(2000), retryable: z.boolean().optional() })

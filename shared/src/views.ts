@@ -20,7 +20,8 @@ export function jobView(job: Job): Record<string, unknown> {
     reuseExistingOutputs: job.reuseExistingOutputs,
     executor: { kind: job.executor.kind, executionRef: job.executor.executionRef },
     policy: job.policy,
-    progress: job.progress,
+    progress: progressView(job),
+    stepPlan: job.stepPlan,
     createdAt: iso(job.createdAt),
     updatedAt: iso(job.updatedAt),
     startedAt: iso(job.startedAt),
@@ -31,6 +32,19 @@ export function jobView(job: Job): Record<string, unknown> {
     notBefore: iso(job.notBefore),
     nextCheckAt: iso(job.nextCheckAt),
     error: job.error,
+  };
+}
+
+/** The job's progress as reported (times as RFC 3339); null before the first report. */
+export function progressView(job: Job): Record<string, unknown> | null {
+  const p = job.progress;
+  if (!p) return null;
+  return {
+    pct: p.pct,
+    step: p.step,
+    stepPct: p.stepPct,
+    completedSteps: p.completedSteps,
+    steps: p.steps.map((s) => ({ name: s.name, startedAt: iso(s.startedAt), completedAt: iso(s.completedAt) })),
   };
 }
 

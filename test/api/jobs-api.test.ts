@@ -101,7 +101,10 @@ describe('jobs API: enqueue and read', () => {
     assert.equal(s.status, 202, s.text);
     const job = (await api.call('GET', `/api/jobs/${id}`)).body.job;
     assert.equal(job.status, 'running');
-    assert.deepEqual(job.progress, { pct: 40, step: 'render', completedSteps: ['fetch'] });
+    assert.deepEqual(
+      { ...job.progress, steps: job.progress.steps.map((s: { name: string; completedAt: string | null }) => [s.name, s.completedAt === null]) },
+      { pct: 40, step: 'render', stepPct: null, completedSteps: ['fetch'], steps: [['fetch', false], ['render', true]] },
+    );
     const other = await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [] } });
     const denied = await api.call('GET', `/api/jobs/${other.body.job.id}`, { token: worker });
     assert.equal(denied.status, 404);

@@ -1,13 +1,20 @@
 /** Progress with a learned ETA, and the OpenAPI document generated from the request schemas. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { renderApiReference } from '../../functions/api/api-reference.js';
+import { openApiDocument } from '../../functions/api/openapi.js';
+import { REPO_ROOT } from '../../shared/src/config/env.js';
 import { startApi, type ApiClient } from '../helpers/api.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 let rt: TestRuntime;
 let api: ApiClient;
 before(async () => {
-  rt = await testRuntime('progress');
+  rt = await testRuntime('progress', {
+    envOverrides: { VERITY_JOB_TYPES: JSON.stringify({ stepped: { executor: { kind: 'external' }, steps: [{ name: 'voice' }, { name: 'render', weight: 3 }, { name: 'mux' }] } }) },
+  });
   api = await startApi(rt);
 });
 after(async () => {
@@ -35,7 +42,7 @@ describe('GET /api/jobs/:id/progress', () => {
     const none = (await api.call('GET', `/api/jobs/${first}/progress`)).body;
     assert.deepEqual(
       { pct: none.progressPct, elapsed: none.elapsedSeconds, est: none.estimatedTotalSeconds, rem: none.remainingSeconds, step: none.currentStep, done: none.completedSteps },
-      { pct: 25, elapsed: 10, est: null, rem: null, step: 'voice', done: ['script'] },
+      { pct: 25, elapsed: 10, est: null, rem: null, step: { name: 'voice', status: 'running', weight: null, startedAt: none.currentStep.startedAt, completedAt: null, estimatedSeconds: null, remainingSeconds: null, progressPct: null }, done: ['script'] },
     );
     await run(100);
     await run(120);
@@ -45,8 +52,68 @@ describe('GET /api/jobs/:id/progress', () => {
     assert.equal(learned.estimatedTotalSeconds, 120, 'the median of 100, 120 and 290 s');
     assert.equal(learned.elapsedSeconds, 10);
     assert.equal(learned.remainingSeconds, 110);
+    assert.equal(learned.etaBasis, 'runs', 'the earlier runs reported no steps');
+    assert.equal(learned.etaSamples, 3);
     assert.equal(learned.hasErrors, false);
     assert.equal((await api.call('GET', `/api/jobs/${second}/progress`, { token: await api.token('bob') })).status, 404);
+  });
+});
+
+describe('GET /api/jobs/:id/progress with a weighted step plan', () => {
+  // a type with declared steps: voice 1, render 3, mux 1
+  const stepped = async (): Promise<string> =>
+    (await api.call('POST', '/api/jobs', { body: { type: 'stepped', outputs: [] } })).body.job.id as string;
+  const step = (id: string, progress: Record<string, unknown>) => rt.jobs.report(null, { jobId: id, kind: 'progress', progress });
+
+  it('weights the percent by the plan and learns each step’s time from finished jobs', async () => {
+    // history: voice 10/20/30 s, render 60/80/100 s, mux 5 s, then 5 s to completion
+    for (const [voice, render] of [[10, 60], [20, 80], [30, 100]] as const) {
+      const id = await stepped();
+      await step(id, { step: 'voice', stepPct: 0 });
+      rt.testClock.advance(voice * 1000);
+      await step(id, { step: 'render', completedSteps: ['voice'] });
+      rt.testClock.advance(render * 1000);
+      await step(id, { step: 'mux', completedSteps: ['voice', 'render'] });
+      rt.testClock.advance(5000);
+      await step(id, { step: null, completedSteps: ['voice', 'render', 'mux'] });
+      rt.testClock.advance(5000);
+      await rt.jobs.report(null, { jobId: id, kind: 'succeeded' });
+    }
+    const id = await stepped();
+    await step(id, { step: 'voice', stepPct: 0 });
+    rt.testClock.advance(20_000);
+    await step(id, { step: 'render', stepPct: 50, completedSteps: ['voice'] });
+    rt.testClock.advance(30_000);
+    const p = (await api.call('GET', `/api/jobs/${id}/progress`)).body;
+    assert.equal(p.progressPct, 50, '(1 + 3 × 0.5) / 5');
+    assert.equal(p.etaBasis, 'steps');
+    assert.equal(p.elapsedSeconds, 50);
+    assert.equal(p.remainingSeconds, 60, 'render 80 − 30 s so far, mux 5, tail 5');
+    assert.equal(p.estimatedTotalSeconds, 110);
+    assert.deepEqual({ name: p.currentStep.name, pct: p.currentStep.progressPct, left: p.currentStep.remainingSeconds }, { name: 'render', pct: 50, left: 50 });
+    assert.deepEqual(p.steps.map((s: any) => [s.name, s.status, s.weight, s.estimatedSeconds]), [['voice', 'completed', 1, 20], ['render', 'running', 3, 80], ['mux', 'pending', 1, 5]]);
+    // the job's own view carries the plan and the timings too
+    const job = (await api.call('GET', `/api/jobs/${id}`)).body.job;
+    assert.deepEqual(job.stepPlan, [{ name: 'voice', weight: 1 }, { name: 'render', weight: 3 }, { name: 'mux', weight: 1 }]);
+    assert.deepEqual(job.progress.steps.map((s: any) => s.name), ['voice', 'render']);
+  });
+
+  it('a progress report with nothing in it is refused and changes nothing', async () => {
+    const id = await stepped();
+    const worker = await api.token('alice', { workerJobId: id });
+    const before = (await rt.store.get(id))!;
+    const r = await api.call('POST', `/api/jobs/${id}/updates`, { token: worker, body: { kind: 'progress', progress: {} } });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.code, 'INVALID_INPUT');
+    assert.deepEqual(await rt.store.get(id), before);
+  });
+});
+
+describe('docs/api.md', () => {
+  it('is what the OpenAPI document renders to (run `npm run docs:api` after changing the API)', () => {
+    const file = readFileSync(path.join(REPO_ROOT, 'docs/api.md'), 'utf8');
+    assert.equal(file, renderApiReference(openApiDocument()));
+    for (const p of Object.keys(openApiDocument().paths as object)) assert.ok(file.includes(`\`${p}\``), p);
   });
 });
 

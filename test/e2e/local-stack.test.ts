@@ -16,6 +16,7 @@ import { JobStore } from '../../shared/src/store/job-store.js';
 import { startDemoProvider, type DemoProvider } from '../../infra/local/demo-provider.js';
 import { deleteSubscription, freePort, pushTo, startFunction, type FunctionProcess } from '../helpers/processes.js';
 import { requireEmulators, TEST_SECRET, uniqueName } from '../helpers/runtime.js';
+import { openSse } from '../helpers/sse.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** fake-gcs-server in the harness notifies this project's topic, so the end-to-end run uses it. */
@@ -116,6 +117,32 @@ describe('local stack end to end (real processes, real events)', () => {
     assert.deepEqual(h.map((t: any) => [t.to, t.reason]), [['queued', 'ENQUEUED'], ['running', 'STARTED'], ['succeeded', 'OUTPUT_FOUND']]);
     assert.equal(h[1].source, 'worker');
     assert.ok(['gcs', 'worker'].includes(h[2].source));
+    // the worker's step plan (last step weighs double) and each step's timing reached the progress view
+    const p = (await call('GET', `/api/jobs/${id}/progress`)).body;
+    assert.deepEqual(p.steps.map((s: any) => [s.name, s.status, s.weight]), [['step-1', 'completed', 1], ['step-2', 'completed', 1], ['step-3', 'completed', 2]]);
+    // the output may land before the worker's last report (then that report changes nothing): step-1 is timed
+    assert.ok(p.steps[0].startedAt !== null && p.steps[0].completedAt !== null && p.steps[0].startedAt <= p.steps[0].completedAt);
+  });
+
+  it('SSE through the API function process: a client that drops mid-run and reconnects sees every transition once', async () => {
+    const { body } = await call('POST', '/api/jobs', { type: 'demo-render', input: { durationMs: 1500, steps: 3 } });
+    const id = body.job.id as string;
+    const headers = { authorization: `Bearer ${token}` };
+    const first = openSse(`${url}/api/jobs/${id}/events`, headers);
+    assert.equal(await first.status, 200);
+    await waitFor('the first transition', async () => first.events.some((e) => e.event === 'transition') || null);
+    first.close();
+    await first.ended;
+    const seen = first.events.filter((e) => e.event === 'transition').map((e) => Number(e.id));
+    await waitFor('succeeded', async () => ((await ledger(id))?.status === 'succeeded' ? true : null));
+    // minutes away are the same as seconds: the replay comes from the stored history
+    const again = openSse(`${url}/api/jobs/${id}/events`, { ...headers, 'last-event-id': String(seen[seen.length - 1]) });
+    await again.ended; // the per-job stream ends after the terminal transition
+    const replayed = again.events.filter((e) => e.event === 'transition');
+    const all = [...seen, ...replayed.map((e) => Number(e.id))];
+    const stored = (await call('GET', `/api/jobs/${id}/history`)).body.transitions.map((t: any) => t.seq);
+    assert.deepEqual(all, stored, 'every stored transition exactly once, in order');
+    assert.equal(replayed[replayed.length - 1]!.data.to, 'succeeded');
   });
 
   it('fault "crash": the executor reports the failed execution; with attempts left it is retried', async () => {

@@ -33,9 +33,21 @@ describe('job-updates', () => {
     const id = await job();
     assert.equal(await send({ jobId: id, attempt: 1, kind: 'started' }), 204);
     await send({ jobId: id, attempt: 1, kind: 'progress', progress: { pct: 60, step: 'mix', completedSteps: ['voice'] } });
-    assert.deepEqual((await rt.store.get(id))!.progress, { pct: 60, step: 'mix', completedSteps: ['voice'] });
+    const p = (await rt.store.get(id))!.progress!;
+    assert.deepEqual([p.pct, p.step, p.completedSteps, p.steps.map((s) => s.name)], [60, 'mix', ['voice'], ['voice', 'mix']]);
     await send({ jobId: id, attempt: 1, kind: 'succeeded' });
     assert.deepEqual(await history(id), ['queued:ENQUEUED', 'running:STARTED', 'succeeded:WORKER_SUCCEEDED']);
+  });
+
+  it('a worker may declare its step plan with weights: the percent is then computed from them', async () => {
+    const id = await job();
+    const plan = [{ name: 'step-1', weight: 1 }, { name: 'step-2', weight: 1 }, { name: 'step-3', weight: 2 }];
+    assert.equal(await send({ id: 'p-0', jobId: id, attempt: 1, kind: 'progress', progress: { step: 'step-1', stepPct: 0, completedSteps: [], steps: plan } }), 204);
+    assert.equal(await send({ id: 'p-1', jobId: id, attempt: 1, kind: 'progress', progress: { step: 'step-2', stepPct: 0, completedSteps: ['step-1'] } }), 204);
+    const j = (await rt.store.get(id))!;
+    assert.deepEqual(j.stepPlan, plan);
+    assert.equal(j.progress!.pct, 25);
+    assert.equal(j.status, 'running');
   });
 
   it('the same message delivered twice applies once (message id, or the update id across messages)', async () => {

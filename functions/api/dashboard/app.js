@@ -527,6 +527,14 @@ function jobView(view, ctx, id) {
   const summary = h('dl', { class: 'facts' });
   const progress = h('progress', { id: 'job-progress', max: 100 });
   const progressText = h('p', { class: 'progress-text' });
+  const stepsBody = h('tbody');
+  const stepsTable = h(
+    'table',
+    { class: 'steps', hidden: true },
+    h('caption', {}, 'Steps'),
+    h('thead', {}, h('tr', {}, ['Step', 'Status', 'Weight', 'Took / expected', 'Left'].map((c) => h('th', { scope: 'col' }, c)))),
+    stepsBody,
+  );
   const indicator = h('p', { class: 'conn', role: 'status' });
   const timeline = h('ol', { class: 'timeline' });
   const report = h('section', { class: 'report', 'aria-labelledby': 'report-title', hidden: true });
@@ -542,7 +550,7 @@ function jobView(view, ctx, id) {
     report,
     indicator,
     h('section', { 'aria-labelledby': 'sum-title' }, h('h2', { id: 'sum-title' }, 'Summary'), summary),
-    h('section', { 'aria-labelledby': 'prog-title' }, h('h2', { id: 'prog-title' }, 'Progress'), h('label', { for: 'job-progress', class: 'visually-hidden' }, 'Progress'), progress, progressText),
+    h('section', { 'aria-labelledby': 'prog-title' }, h('h2', { id: 'prog-title' }, 'Progress'), h('label', { for: 'job-progress', class: 'visually-hidden' }, 'Progress'), progress, progressText, stepsTable),
     h('section', { 'aria-labelledby': 'tl-title' }, h('h2', { id: 'tl-title' }, 'Timeline'), timeline),
   );
 
@@ -580,8 +588,8 @@ function jobView(view, ctx, id) {
     const pct = typeof p?.progressPct === 'number' ? p.progressPct : typeof job?.progress?.pct === 'number' ? job.progress.pct : job?.status === 'succeeded' ? 100 : 0;
     progress.value = pct;
     const parts = [`${Math.round(pct)}%`];
-    const step = p?.currentStep ?? job?.progress?.step;
-    if (step) parts.push(`step: ${step}`);
+    const step = p ? p.currentStep?.name : job?.progress?.step;
+    if (step) parts.push(`step: ${step}${typeof p?.currentStep?.progressPct === 'number' ? ` (${Math.round(p.currentStep.progressPct)}%)` : ''}`);
     const done = p?.completedSteps ?? job?.progress?.completedSteps;
     if (done?.length) parts.push(`done: ${done.join(', ')}`);
     if (p) {
@@ -589,6 +597,15 @@ function jobView(view, ctx, id) {
       if (p.remainingSeconds !== null && p.remainingSeconds !== undefined) parts.push(`about ${fmtSeconds(p.remainingSeconds)} left of ${fmtSeconds(p.estimatedTotalSeconds)}`);
     }
     progressText.textContent = parts.join(' · ');
+    const steps = p?.steps ?? [];
+    stepsTable.hidden = steps.length === 0;
+    const secs = (n) => (n === null || n === undefined ? '—' : fmtSeconds(n));
+    replace(
+      stepsBody,
+      steps.map((s) =>
+        h('tr', { class: `step-${s.status}` }, h('th', { scope: 'row' }, s.name), h('td', {}, s.status), h('td', {}, s.weight ?? '—'), h('td', {}, secs(s.estimatedSeconds)), h('td', {}, secs(s.remainingSeconds))),
+      ),
+    );
   }
 
   function renderTimeline(transitions) {

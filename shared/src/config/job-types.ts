@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_LIMITS, DEFAULT_POLICY, FAILURE_REASONS, type Policy, type PolicyLimits } from '../core/index.js';
+import { DEFAULT_LIMITS, DEFAULT_POLICY, FAILURE_REASONS, type Policy, type PolicyLimits, type StepSpec } from '../core/index.js';
 import { ConfigError, type Env } from './env.js';
 
 const seconds = z.number().int().min(1).max(7 * 24 * 3600);
@@ -74,6 +74,12 @@ const JobTypeConfig = z
     outputsFromRequest: z.boolean().default(true),
     /** Where an execution may leave temporary files: deleted when the job ends, never a declared output. */
     tempPrefix: z.string().default('gs://{bucket}/tmp/{jobId}/'),
+    /** The steps of the work, with weights (default 1): overall progress is weighted, the ETA learned per step. */
+    steps: z
+      .array(z.object({ name: z.string().min(1).max(200), weight: z.number().positive().max(1e6).default(1) }).strict())
+      .max(500)
+      .refine((s) => new Set(s.map((x) => x.name)).size === s.length, { message: 'step names must be unique' })
+      .default([]),
   })
   .strict();
 
@@ -89,6 +95,7 @@ export interface JobType {
   outputTemplates: string[];
   outputsFromRequest: boolean;
   tempPrefix: string;
+  steps: StepSpec[];
   input: z.ZodType<JsonObject>;
 }
 
@@ -133,6 +140,7 @@ function toJobType(name: string, cfg: z.infer<typeof JobTypeConfig>, input: z.Zo
     outputTemplates: cfg.outputTemplates,
     outputsFromRequest: cfg.outputsFromRequest,
     tempPrefix: cfg.tempPrefix,
+    steps: cfg.steps,
     input,
   };
 }

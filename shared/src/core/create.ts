@@ -1,7 +1,7 @@
 /** The first transition of a job: `null → queued` (ENQUEUED), or `null → succeeded` (OUTPUT_ALREADY_PRESENT). */
 import { countsAsOutput } from './apply.js';
 import { computeNextCheckAt, needsExecutor } from './deadlines.js';
-import type { DecideContext, Decision, ExecutorKind, Job, OutputObservation, Policy } from './model.js';
+import type { DecideContext, Decision, ExecutorKind, Job, OutputObservation, Policy, StepSpec } from './model.js';
 import { JobStatus, Reason, Source } from './states.js';
 
 export interface NewJobSpec {
@@ -15,6 +15,8 @@ export interface NewJobSpec {
   reuseExistingOutputs: boolean;
   executorKind: ExecutorKind;
   policy: Policy;
+  /** The job type's step plan (empty: none declared). */
+  stepPlan?: StepSpec[];
 }
 
 export function createJob(spec: NewJobSpec, observations: readonly OutputObservation[], ctx: DecideContext): Decision {
@@ -36,6 +38,7 @@ export function createJob(spec: NewJobSpec, observations: readonly OutputObserva
     reuseExistingOutputs: spec.reuseExistingOutputs,
     executor: { kind: spec.executorKind, attempt: 1, executionRef: null, startRequestedAt: null, cancelRequestedAt: null },
     policy: spec.policy,
+    stepPlan: spec.stepPlan ?? [],
     progress: null,
     error: null,
     createdAt: now,

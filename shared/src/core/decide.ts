@@ -6,6 +6,7 @@ import { allOutputsPresent, failAttempt, mergeOutputs, patch, stopExecution, tra
 import { cancelRequested, dispatchDueAt, dueDeadline, needsExecutor } from './deadlines.js';
 import { ErrorCode, reject, type Rejection } from './errors.js';
 import type { DecideContext, Decision, ExecutorObservation, Job, JobEvent, WorkerReport } from './model.js';
+import { nextProgress, planFrom } from './progress.js';
 import { assertNever, isActive, JobStatus, Reason, Source } from './states.js';
 
 type Ev<K extends JobEvent['kind']> = Extract<JobEvent, { kind: K }>;
@@ -120,7 +121,7 @@ function onWorker(job: Job, ev: Ev<'worker'>, ctx: DecideContext): Decision {
     case 'started':
     case 'progress':
     case 'heartbeat': {
-      const fields: Partial<Job> = { heartbeatAt: ctx.now, ...(r.progress ? { progress: toProgress(job, r) } : {}) };
+      const fields: Partial<Job> = { heartbeatAt: ctx.now, ...progressFields(job, r, ctx.now) };
       if (job.status === JobStatus.queued) return transition(job, JobStatus.running, Reason.STARTED, ev.source, evidence, ctx, fields);
       return patch(job, fields, ctx);
     }
@@ -140,11 +141,12 @@ function onWorker(job: Job, ev: Ev<'worker'>, ctx: DecideContext): Decision {
   }
 }
 
-function toProgress(job: Job, r: WorkerReport): Job['progress'] {
-  const p = r.progress;
-  if (!p) return job.progress;
-  const pct = Math.min(100, Math.max(0, p.pct));
-  return { pct, step: p.step ?? null, completedSteps: p.completedSteps ?? job.progress?.completedSteps ?? [] };
+function progressFields(job: Job, r: WorkerReport, now: number): Partial<Job> {
+  if (!r.progress) return {};
+  // the step started when the job did: a first report on a queued job starts it now
+  const startedAt = job.startedAt ?? now;
+  const plan = planFrom(job, r.progress);
+  return { stepPlan: plan, progress: nextProgress({ ...job, startedAt }, r.progress, plan, now) };
 }
 
 /**

@@ -8,3 +8,5 @@ export * from './apply.js';
 export * from './decide.js';
 export * from './create.js';
 export * from './project.js';
+export * from './progress.js';
+export * from './eta.js';

@@ -46,10 +46,28 @@ export interface ExecutorState {
   cancelRequestedAt: EpochMs | null;
 }
 
+/** A declared step of a job type's work: its share of the whole is `weight / Σ weights`. */
+export interface StepSpec {
+  name: string;
+  weight: number;
+}
+
+/** When a step ran, as far as worker reports tell (a step starts when the previous one completed). */
+export interface StepTiming {
+  name: string;
+  startedAt: EpochMs | null;
+  completedAt: EpochMs | null;
+}
+
 export interface Progress {
+  /** Overall percent: weighted from the step plan when there is one, else as reported. */
   pct: number;
   step: string | null;
+  /** Percent of the current step, when the worker says. */
+  stepPct: number | null;
   completedSteps: string[];
+  /** Timings of the steps seen so far, in the order they started: the ETA learns from these. */
+  steps: StepTiming[];
 }
 
 export interface JobError {
@@ -77,6 +95,8 @@ export interface Job {
   reuseExistingOutputs: boolean;
   executor: ExecutorState;
   policy: Policy;
+  /** The step plan (job type config, or declared by the worker's first report); empty when none. */
+  stepPlan: StepSpec[];
   progress: Progress | null;
   error: JobError | null;
   createdAt: EpochMs;
@@ -148,8 +168,18 @@ export type WorkerReportKind = (typeof WorkerReportKind)[keyof typeof WorkerRepo
 export interface WorkerReport {
   kind: WorkerReportKind;
   attempt?: number;
-  progress?: { pct: number; step?: string | null; completedSteps?: string[] };
+  progress?: ProgressReport;
   error?: { code: string; message: string; retryable?: boolean };
+}
+
+export interface ProgressReport {
+  /** Overall percent; optional when the job has a step plan (then it is computed from the weights). */
+  pct?: number;
+  step?: string | null;
+  stepPct?: number | null;
+  completedSteps?: string[];
+  /** A plan the worker declares, used when the job type declares none. */
+  steps?: { name: string; weight?: number }[];
 }
 
 export type JobEvent =

@@ -6,6 +6,7 @@ import { QUERIES } from '../store/queries.js';
 import {
   ConflictError,
   createJob,
+  estimate,
   ErrorCode,
   ForbiddenError,
   isActive,
@@ -15,6 +16,7 @@ import {
   ValidationError,
   type Job,
   type OutputObservation,
+  type PastRun,
   type Transition,
 } from '../core/index.js';
 import type { JobType, JobTypeRegistry } from '../config/job-types.js';
@@ -91,6 +93,7 @@ export class JobsService {
       reuseExistingOutputs: req.reuseExistingOutputs,
       executorKind: type.executor.kind,
       policy: resolved.policy,
+      stepPlan: type.steps,
     };
     for (let round = 0; ; round++) {
       const res = await this.deps.store.create((ctx) => createJob(spec, observations, ctx));
@@ -190,34 +193,43 @@ export class JobsService {
   }
 
   /**
-   * Seed 002's progress view. The ETA is learned: the median run time (started → completed) of the latest
-   * 20 succeeded jobs of the same type; null while there is nothing to learn from.
+   * Seed 002's progress view, with each step's status and ETA. The ETA is learned from the latest 20
+   * succeeded jobs of the same type (per-step medians, else the whole-run median); null with nothing to learn.
    */
   async progress(who: Principal, id: string): Promise<Record<string, unknown>> {
     const job = await this.read(who, id);
-    const now = this.deps.clock();
     const snap = await QUERIES.recentSucceeded(this.deps.store.db, job.type, 20).get();
-    const runs = snap.docs
+    const history: PastRun[] = snap.docs
       .map((d) => jobFromDoc(d.data()))
       .filter((j) => j.startedAt !== null && j.completedAt !== null && j.id !== job.id)
-      .map((j) => (j.completedAt! - j.startedAt!) / 1000)
-      .sort((a, b) => a - b);
-    const estimated = runs.length > 0 ? runs[Math.floor(runs.length / 2)]! : null;
-    const start = job.startedAt;
-    const end = job.endedAt ?? now;
-    const elapsed = start === null ? 0 : Math.max(0, (end - start) / 1000);
-    const active = isActive(job.status);
+      .map((j) => ({ startedAt: j.startedAt!, completedAt: j.completedAt!, steps: j.progress?.steps ?? [] }));
+    const eta = estimate(job, history, this.deps.clock());
+    const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+    const round = (n: number | null): number | null => (n === null ? null : Math.round(n));
+    const steps = eta.steps.map((s) => ({
+      name: s.name,
+      status: s.status,
+      weight: s.weight,
+      startedAt: iso(s.startedAt),
+      completedAt: iso(s.completedAt),
+      estimatedSeconds: round(s.estimatedSeconds),
+      remainingSeconds: round(s.remainingSeconds),
+    }));
+    const current = steps.find((s) => s.status === 'running');
     return {
       jobId: job.id,
       status: job.status,
       progressPct: job.status === 'succeeded' ? 100 : (job.progress?.pct ?? 0),
-      createdAt: new Date(job.createdAt).toISOString(),
-      startedAt: start === null ? null : new Date(start).toISOString(),
-      elapsedSeconds: Math.round(elapsed),
-      estimatedTotalSeconds: estimated === null ? null : Math.round(Math.max(estimated, elapsed)),
-      remainingSeconds: estimated === null || !active ? (active ? null : 0) : Math.round(Math.max(0, estimated - elapsed)),
-      currentStep: job.progress?.step ?? null,
+      createdAt: iso(job.createdAt),
+      startedAt: iso(job.startedAt),
+      elapsedSeconds: Math.round(eta.elapsedSeconds),
+      estimatedTotalSeconds: round(eta.estimatedTotalSeconds),
+      remainingSeconds: round(eta.remainingSeconds),
+      etaBasis: eta.basis,
+      etaSamples: eta.samples,
+      currentStep: current ? { ...current, progressPct: job.progress?.stepPct ?? null } : null,
       completedSteps: job.progress?.completedSteps ?? [],
+      steps,
       canResume: (job.status === 'failed' || job.status === 'canceled') && (job.progress?.completedSteps.length ?? 0) > 0,
       hasErrors: job.error !== null,
       hasWarnings: job.attempt > 1,

@@ -8,14 +8,12 @@ import { randomUUID } from 'node:crypto';
 import type { PubSub } from '@google-cloud/pubsub';
 import type { WorkerUpdate } from '../schemas.js';
 
-export interface ProgressReport {
-  pct: number;
-  step?: string | null;
-  completedSteps?: string[];
-}
+/** `{pct?, step?, stepPct?, completedSteps?, steps?}`: with a step plan the overall percent is computed. */
+export type ProgressReport = NonNullable<WorkerUpdate['progress']>;
 
 export interface WorkerReporter {
-  reportStarted(): Promise<void>;
+  /** Started; may carry the first progress (e.g. the step plan), saving a second message. */
+  reportStarted(progress?: ProgressReport): Promise<void>;
   reportProgress(progress: ProgressReport): Promise<void>;
   reportHeartbeat(): Promise<void>;
   reportSucceeded(): Promise<void>;
@@ -27,7 +25,7 @@ export type Transport = (update: WorkerUpdate) => Promise<void>;
 export function createReporter(jobId: string, attempt: number, send: Transport): WorkerReporter {
   const report = (u: Omit<WorkerUpdate, 'jobId' | 'attempt' | 'id'>): Promise<void> => send({ id: randomUUID(), jobId, attempt, ...u });
   return {
-    reportStarted: () => report({ kind: 'started' }),
+    reportStarted: (progress) => report({ kind: 'started', ...(progress ? { progress } : {}) }),
     reportProgress: (progress) => report({ kind: 'progress', progress }),
     reportHeartbeat: () => report({ kind: 'heartbeat' }),
     reportSucceeded: () => report({ kind: 'succeeded' }),
