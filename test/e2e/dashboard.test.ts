@@ -141,6 +141,10 @@ describe('dashboard', { timeout: 60_000 }, () => {
     await rt.jobs.report(null, { jobId, kind: 'progress', progress: { pct: 40, step: 'render', completedSteps: ['fetch'] } });
     const bar = page.getByRole('progressbar', { name: 'Progress' });
     await until('the progress bar at 40%', async () => (await bar.evaluate((el) => (el as unknown as { value: number }).value)) === 40);
+    // the steps table: the completed step and the running one
+    const steps = page.getByRole('table', { name: 'Steps' });
+    await steps.getByRole('row', { name: /fetch completed/ }).waitFor();
+    await steps.getByRole('row', { name: /render running/ }).waitFor();
 
     // the evidence is collapsible and opens from the keyboard
     const evidence = timeline().getByText(/^Evidence for #/).first();
