@@ -1,10 +1,10 @@
 /** Deploy unit `api`: functions-framework target "api". Real clients are wired on first request. */
 import * as functions from '@google-cloud/functions-framework';
-import { parseEnv } from '../../shared/src/config/env.js';
+import { bootEnv } from '../common/boot.js';
 import { createRuntime, type Runtime } from '../../shared/src/runtime.js';
 import { createApiHandler } from './handler.js';
 
-const env = parseEnv(); // fail fast at boot on a bad environment
+const env = bootEnv('api'); // fail fast at boot on a bad environment
 let runtime: Runtime | undefined;
 const getRuntime = (): Runtime => (runtime ??= createRuntime('api', { env }));
 

@@ -13,8 +13,9 @@ interface BodyParserModule {
   json: ((opts?: unknown) => Middleware) & { __verityWrapped?: boolean };
 }
 
-const require = createRequire(import.meta.url);
-const bodyParser = require('body-parser') as BodyParserModule;
+// the framework's own copy (a dependency of functions-framework, wherever npm placed it)
+const fromFramework = createRequire(createRequire(import.meta.url).resolve('@google-cloud/functions-framework'));
+const bodyParser = fromFramework('body-parser') as BodyParserModule;
 
 export interface BodyError {
   type: string;

@@ -4,7 +4,8 @@
  * exactly like the push subscriptions (or Eventarc triggers) of the cloud deployment.
  */
 import { localPorts } from './ports.js';
-import { TOPIC_GCS_NOTIFICATIONS, TOPIC_JOB_UPDATES, type FunctionSpec } from './stack.js';
+import { SUBSCRIPTIONS } from '../../functions/units.js';
+import type { FunctionSpec } from './stack.js';
 
 const ports = localPorts();
 const port = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
@@ -24,7 +25,7 @@ export const LOCAL_FUNCTIONS: readonly FunctionSpec[] = [
     port: port('VERITY_FINALIZE_PORT', 8081),
     portEnv: 'VERITY_FINALIZE_PORT',
     signature: 'cloudevent',
-    push: { subscription: 'verity-object-finalized', topic: TOPIC_GCS_NOTIFICATIONS },
+    push: SUBSCRIPTIONS.objectFinalized,
   },
   {
     target: 'jobUpdates',
@@ -32,7 +33,7 @@ export const LOCAL_FUNCTIONS: readonly FunctionSpec[] = [
     port: port('VERITY_UPDATES_PORT', 8082),
     portEnv: 'VERITY_UPDATES_PORT',
     signature: 'cloudevent',
-    push: { subscription: 'verity-job-updates-push', topic: TOPIC_JOB_UPDATES },
+    push: SUBSCRIPTIONS.jobUpdates,
   },
   { target: 'sweep', source: 'dist/functions/sweep/index.js', port: SWEEP_PORT, portEnv: 'VERITY_SWEEP_PORT', signature: 'http' },
   { target: 'webhooks', source: 'dist/functions/webhooks/index.js', port: port('VERITY_WEBHOOKS_PORT', 8083), portEnv: 'VERITY_WEBHOOKS_PORT', signature: 'http' },

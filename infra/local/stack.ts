@@ -8,14 +8,15 @@ import {
   createBucket, createPushSubscription, createTopic, spawnManaged, startFakeGcs, startFirestore,
   startPubsub, tcpProbe, waitUntilReady, type ManagedProcess, type ProcessExit, type RunningService,
 } from './emulators.js';
+import { TOPICS as UNIT_TOPICS } from '../../functions/units.js';
 import { LOCAL_HOST, PORT_LABELS, PORT_NAMES, type PortName, type StackPorts } from './ports.js';
 import { checkPrerequisites, ensureFakeGcs, portProblem } from './tools.js';
 
 export const LOCAL_PROJECT = 'verity-local';
 export const LOCAL_BUCKET = 'verity-local';
-export const TOPIC_JOB_UPDATES = 'verity-job-updates';
-export const TOPIC_GCS_NOTIFICATIONS = 'verity-gcs-notifications';
-export const TOPIC_JOB_EVENTS = 'verity-job-events';
+export const TOPIC_JOB_UPDATES = UNIT_TOPICS.jobUpdates;
+export const TOPIC_GCS_NOTIFICATIONS = UNIT_TOPICS.gcsNotifications;
+export const TOPIC_JOB_EVENTS = UNIT_TOPICS.jobEvents;
 export const TOPICS = [TOPIC_JOB_UPDATES, TOPIC_GCS_NOTIFICATIONS, TOPIC_JOB_EVENTS] as const;
 
 export interface FunctionSpec {
@@ -26,7 +27,7 @@ export interface FunctionSpec {
   port: number;
   signature: 'http' | 'cloudevent';
   /** Push every message of `topic` to this function, through a push subscription named `subscription`. */
-  push?: { subscription: string; topic: string };
+  push?: { readonly name: string; readonly topic: string };
   /** The env var that overrides `port`, named in the "port in use" message. */
   portEnv?: string;
   /** Extra env for this function only. */
@@ -208,7 +209,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       if (!spec.push) continue;
       // functions-framework takes the topic from the push URL path (see gcp-notes)
       const endpoint = `http://${host}:${spec.port}/projects/${o.project}/topics/${spec.push.topic}`;
-      await createPushSubscription(pubsub.hostPort, o.project, spec.push.subscription, spec.push.topic, endpoint);
+      await createPushSubscription(pubsub.hostPort, o.project, spec.push.name, spec.push.topic, endpoint);
     }
 
     return {

@@ -136,49 +136,70 @@ async function checkGcloud(): Promise<Problem[]> {
   return problems;
 }
 
-export function fakeGcsBinary(repoRoot: string): string {
-  return join(repoRoot, '.tools', 'bin', 'fake-gcs-server');
+/** A Go tool the project installs itself, pinned, into <repo>/.tools/bin with `go install`. */
+export interface GoTool {
+  binary: string;
+  module: string;
+  version: string;
+  why: string;
 }
 
-function stampFile(repoRoot: string): string {
-  return `${fakeGcsBinary(repoRoot)}.version`;
+export const FAKE_GCS: GoTool = { binary: 'fake-gcs-server', module: FAKE_GCS_MODULE, version: FAKE_GCS_VERSION, why: 'the local Cloud Storage' };
+/**
+ * hclfmt, HCL's canonical formatter (the hclwrite rules `terraform fmt` applies): Terraform itself cannot be
+ * installed from the registries this project may use (its releases are not on the Go module proxy in an
+ * installable form), so the format check uses this.
+ */
+export const HCLFMT: GoTool = { binary: 'hclfmt', module: 'github.com/hashicorp/hcl/v2/cmd/hclfmt', version: 'v2.24.0', why: 'the Terraform format check' };
+
+export function goToolBinary(repoRoot: string, tool: GoTool): string {
+  return join(repoRoot, '.tools', 'bin', tool.binary);
+}
+
+function stampFile(repoRoot: string, tool: GoTool): string {
+  return `${goToolBinary(repoRoot, tool)}.version`;
 }
 
 /** True when the binary exists and is not stamped with another version (an unstamped one is accepted). */
-export function fakeGcsInstalled(repoRoot: string): boolean {
-  if (!existsSync(fakeGcsBinary(repoRoot))) return false;
+export function goToolInstalled(repoRoot: string, tool: GoTool): boolean {
+  if (!existsSync(goToolBinary(repoRoot, tool))) return false;
   try {
-    return readFileSync(stampFile(repoRoot), 'utf8').trim() === FAKE_GCS_VERSION;
+    return readFileSync(stampFile(repoRoot, tool), 'utf8').trim() === tool.version;
   } catch {
     return true;
   }
 }
 
-function goMissingMessage(repoRoot: string): string {
-  return `go not found on PATH — it is needed once, to install fake-gcs-server ${FAKE_GCS_VERSION} into ${join(repoRoot, '.tools', 'bin')}; ` +
+export const fakeGcsBinary = (repoRoot: string): string => goToolBinary(repoRoot, FAKE_GCS);
+export const fakeGcsInstalled = (repoRoot: string): boolean => goToolInstalled(repoRoot, FAKE_GCS);
+
+function goMissingMessage(repoRoot: string, tool: GoTool = FAKE_GCS): string {
+  return `go not found on PATH — it is needed once, to install ${tool.binary} ${tool.version} (${tool.why}) into ${join(repoRoot, '.tools', 'bin')}; ` +
     'install Go 1.25+ (https://go.dev/doc/install; Go 1.21+ fetches the needed toolchain itself) and put `go` on PATH';
 }
 
-/** Returns the fake-gcs-server binary, running `go install` into <repo>/.tools/bin first when missing. */
-export async function ensureFakeGcs(repoRoot: string): Promise<string> {
-  const binary = fakeGcsBinary(repoRoot);
-  if (fakeGcsInstalled(repoRoot)) return binary;
+/** Returns the tool's binary, running `go install` into <repo>/.tools/bin first when missing. */
+export async function ensureGoTool(repoRoot: string, tool: GoTool): Promise<string> {
+  const binary = goToolBinary(repoRoot, tool);
+  if (goToolInstalled(repoRoot, tool)) return binary;
   const go = which('go');
-  if (!go) throw new Error(goMissingMessage(repoRoot));
-  process.stderr.write(`installing fake-gcs-server ${FAKE_GCS_VERSION} (first run only)…\n`);
+  if (!go) throw new Error(goMissingMessage(repoRoot, tool));
+  process.stderr.write(`installing ${tool.binary} ${tool.version} (first run only)…\n`);
   const env: NodeJS.ProcessEnv = { ...process.env, GOBIN: dirname(binary) };
   if (!env.GOPATH && !env.HOME) env.GOPATH = join(repoRoot, '.tools', 'go');
   const code = await new Promise<number | null>((resolve) => {
-    const child = spawn(go, ['install', `${FAKE_GCS_MODULE}@${FAKE_GCS_VERSION}`], { env, stdio: ['ignore', 2, 2] });
+    const child = spawn(go, ['install', `${tool.module}@${tool.version}`], { env, stdio: ['ignore', 2, 2] });
     child.on('error', () => resolve(null));
     child.on('exit', (c) => resolve(c));
   });
   if (code !== 0 || !existsSync(binary)) {
-    throw new Error(`\`go install ${FAKE_GCS_MODULE}@${FAKE_GCS_VERSION}\` failed (exit ${String(code)}) — see the go output above`);
+    throw new Error(`\`go install ${tool.module}@${tool.version}\` failed (exit ${String(code)}) — see the go output above`);
   }
-  writeFileSync(stampFile(repoRoot), `${FAKE_GCS_VERSION}\n`);
+  writeFileSync(stampFile(repoRoot, tool), `${tool.version}\n`);
   return binary;
 }
+
+export const ensureFakeGcs = (repoRoot: string): Promise<string> => ensureGoTool(repoRoot, FAKE_GCS);
 
 /** Everything missing to run the stack, one problem per missing thing (empty when all is there). */
 export async function checkPrerequisites(opts: { repoRoot: string }): Promise<Problem[]> {

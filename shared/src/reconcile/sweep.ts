@@ -13,6 +13,7 @@ import { mapLimit } from '../evidence/limits.js';
 import type { Logger } from '../log.js';
 import { jobFromDoc } from '../store/codec.js';
 import { QUERIES } from '../store/queries.js';
+import { Collections } from '../store/firestore.js';
 import type { Reconciler } from './reconciler.js';
 
 export interface SweepOptions {
@@ -58,7 +59,7 @@ export interface SweeperDeps {
   leaseMs?: number;
 }
 
-export const LEASES = 'leases';
+export const LEASES = Collections.leases;
 
 export class Sweeper {
   private readonly owner = randomUUID();

@@ -14,4 +14,6 @@ export const Collections = {
   locks: 'locks',
   idempotency: 'idempotency',
   projects: 'projects',
+  /** Sweep leases, one per job being checked. */
+  leases: 'leases',
 } as const;

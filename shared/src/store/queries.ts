@@ -65,6 +65,12 @@ export const QUERIES = {
     db.collectionGroup(Collections.transitions).where('published', '==', false).where('at', '<=', before).orderBy('at').limit(limit),
 } as const;
 
+/** Documents Firestore deletes by itself after `field` (a timestamp) has passed: TTL policies. */
+export const TTL_POLICIES: readonly { collectionGroup: string; field: string }[] = [
+  { collectionGroup: Collections.dedupe, field: 'expireAt' }, // processed delivery keys (job-store)
+  { collectionGroup: Collections.leases, field: 'expireAt' }, // sweep leases
+];
+
 /** The composite indexes each query needs (none: served by automatic single-field indexes). */
 export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
   jobsExpectingOutput: [{

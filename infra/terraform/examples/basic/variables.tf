@@ -1,0 +1,40 @@
+variable "project_id" {
+  type = string
+}
+
+variable "region" {
+  type    = string
+  default = "europe-west1"
+}
+
+variable "firestore_location" {
+  type    = string
+  default = "eur3"
+}
+
+variable "auth_audience" {
+  description = "Audience of the Google ID tokens the API accepts."
+  type        = string
+}
+
+variable "admins" {
+  type    = list(string)
+  default = []
+}
+
+variable "worker_image" {
+  description = "Image of the example Cloud Run Job worker (null: none)."
+  type        = string
+  default     = null
+}
+
+variable "webhook_secrets" {
+  type      = map(string)
+  default   = {}
+  sensitive = true
+}
+
+variable "notification_channels" {
+  type    = list(string)
+  default = []
+}

@@ -1,0 +1,141 @@
+# One service account per deploy unit, with only the roles its code paths need (local.units[*].needs).
+resource "google_service_account" "unit" {
+  for_each     = local.units
+  project      = var.project_id
+  account_id   = "verity-${each.key}"
+  display_name = "Verity ${each.key} function"
+}
+
+# Identities that call functions: Pub/Sub push, Cloud Scheduler; the one that builds them; the workers.
+resource "google_service_account" "pubsub_push" {
+  project      = var.project_id
+  account_id   = "verity-pubsub-push"
+  display_name = "Verity: Pub/Sub push to the event functions"
+}
+
+resource "google_service_account" "scheduler" {
+  project      = var.project_id
+  account_id   = "verity-scheduler"
+  display_name = "Verity: Cloud Scheduler calling the sweep"
+}
+
+resource "google_service_account" "build" {
+  project      = var.project_id
+  account_id   = "verity-build"
+  display_name = "Verity: builds the function images"
+}
+
+resource "google_service_account" "worker" {
+  project      = var.project_id
+  account_id   = "verity-worker"
+  display_name = "Verity: Cloud Run Job workers"
+}
+
+locals {
+  unit_member = { for u in keys(local.units) : u => "serviceAccount:${google_service_account.unit[u].email}" }
+  # (unit, bucket) and (unit, job) pairs
+  unit_buckets = { for p in setproduct(local.units_needing["outputs"], var.output_buckets) : "${p[0]}/${p[1]}" => { unit = p[0], bucket = p[1] } }
+  unit_jobs    = { for p in setproduct(local.units_needing["runJobs"], local.worker_jobs) : "${p[0]}/${p[1]}" => { unit = p[0], job = p[1] } }
+}
+
+# need "firestore"
+resource "google_project_iam_member" "firestore" {
+  for_each = toset(local.units_needing["firestore"])
+  project  = var.project_id
+  role     = local.need_roles["firestore"]
+  member   = local.unit_member[each.value]
+}
+
+# need "outputs": read outputs, delete temp files
+resource "google_storage_bucket_iam_member" "outputs" {
+  for_each   = local.unit_buckets
+  bucket     = each.value.bucket
+  role       = local.need_roles["outputs"]
+  member     = local.unit_member[each.value.unit]
+  depends_on = [google_storage_bucket.outputs]
+}
+
+# need "publishEvents"
+resource "google_pubsub_topic_iam_member" "publish_events" {
+  for_each = toset(local.units_needing["publishEvents"])
+  project  = var.project_id
+  topic    = google_pubsub_topic.topic["job_events"].name
+  role     = local.need_roles["publishEvents"]
+  member   = local.unit_member[each.value]
+}
+
+# need "runJobs": start with env overrides, read and cancel executions of the worker jobs
+resource "google_cloud_run_v2_job_iam_member" "run_jobs" {
+  for_each   = local.unit_jobs
+  project    = split("/", each.value.job)[1]
+  location   = split("/", each.value.job)[3]
+  name       = split("/", each.value.job)[5]
+  role       = local.need_roles["runJobs"]
+  member     = local.unit_member[each.value.unit]
+  depends_on = [google_cloud_run_v2_job.example]
+}
+
+# need "webhookSecrets"
+resource "google_secret_manager_secret_iam_member" "webhook_secrets" {
+  for_each  = toset(local.units_needing["webhookSecrets"])
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.secret["VERITY_WEBHOOK_SECRETS"].secret_id
+  role      = local.need_roles["webhookSecrets"]
+  member    = local.unit_member[each.value]
+}
+
+# Logs from every function.
+resource "google_project_iam_member" "log_writer" {
+  for_each = local.units
+  project  = var.project_id
+  role     = "roles/logging.logWriter"
+  member   = local.unit_member[each.key]
+}
+
+# Builds: the build service account reads the sources and pushes images.
+resource "google_project_iam_member" "build" {
+  for_each = toset(["roles/cloudbuild.builds.builder", "roles/logging.logWriter", "roles/artifactregistry.writer"])
+  project  = var.project_id
+  role     = each.value
+  member   = "serviceAccount:${google_service_account.build.email}"
+}
+
+resource "google_storage_bucket_iam_member" "build_reads_sources" {
+  bucket = google_storage_bucket.sources.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.build.email}"
+}
+
+# Workers report on verity-job-updates and write outputs.
+resource "google_pubsub_topic_iam_member" "worker_reports" {
+  project = var.project_id
+  topic   = google_pubsub_topic.topic["job_updates"].name
+  role    = "roles/pubsub.publisher"
+  member  = "serviceAccount:${google_service_account.worker.email}"
+}
+
+resource "google_storage_bucket_iam_member" "worker_writes_outputs" {
+  for_each   = toset(var.output_buckets)
+  bucket     = each.value
+  role       = "roles/storage.objectUser"
+  member     = "serviceAccount:${google_service_account.worker.email}"
+  depends_on = [google_storage_bucket.outputs]
+}
+
+# Secrets (values from var.webhook_secrets; add versions with gcloud instead if you keep secrets out of state).
+resource "google_secret_manager_secret" "secret" {
+  for_each  = local.secrets
+  project   = var.project_id
+  secret_id = each.value
+  labels    = var.labels
+
+  replication {
+    auto {}
+  }
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_secret_manager_secret_version" "webhook_secrets" {
+  secret      = google_secret_manager_secret.secret["VERITY_WEBHOOK_SECRETS"].id
+  secret_data = jsonencode(var.webhook_secrets)
+}

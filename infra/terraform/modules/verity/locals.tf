@@ -1,0 +1,160 @@
+# What the code declares, mirrored here; `npm test` parses this module and compares it with
+# functions/units.ts (deploy units, needs, env), shared/src/store/queries.ts (indexes, TTL) and the topics.
+locals {
+  # One Cloud Function (gen2) per deploy unit, with the folder `npm run build` wrote for it.
+  units = {
+    api = {
+      entry_point     = "api"
+      trigger         = "http-public"
+      needs           = ["firestore", "outputs", "publishEvents", "runJobs", "webhookSecrets"]
+      secret_env      = ["VERITY_WEBHOOK_SECRETS"]
+      ingress         = "ALLOW_ALL"
+      memory          = "512Mi"
+      timeout_seconds = 300
+      max_instances   = 20
+      concurrency     = 80
+    }
+    object-finalized = {
+      entry_point     = "objectFinalized"
+      trigger         = "pubsub-push"
+      needs           = ["firestore", "outputs", "publishEvents", "runJobs"]
+      secret_env      = []
+      ingress         = "ALLOW_INTERNAL_ONLY"
+      memory          = "256Mi"
+      timeout_seconds = 60
+      max_instances   = 10
+      concurrency     = 20
+    }
+    job-updates = {
+      entry_point     = "jobUpdates"
+      trigger         = "pubsub-push"
+      needs           = ["firestore", "outputs", "publishEvents", "runJobs"]
+      secret_env      = []
+      ingress         = "ALLOW_INTERNAL_ONLY"
+      memory          = "256Mi"
+      timeout_seconds = 60
+      max_instances   = 10
+      concurrency     = 20
+    }
+    webhooks = {
+      entry_point     = "webhooks"
+      trigger         = "http-public"
+      needs           = ["firestore", "outputs", "publishEvents", "runJobs", "webhookSecrets"]
+      secret_env      = ["VERITY_WEBHOOK_SECRETS"]
+      ingress         = "ALLOW_ALL"
+      memory          = "256Mi"
+      timeout_seconds = 60
+      max_instances   = 10
+      concurrency     = 20
+    }
+    sweep = {
+      entry_point     = "sweep"
+      trigger         = "scheduler"
+      needs           = ["firestore", "outputs", "publishEvents", "runJobs"]
+      secret_env      = []
+      ingress         = "ALLOW_ALL" # IAM still requires the scheduler's OIDC token, and the code verifies it
+      memory          = "512Mi"
+      timeout_seconds = 300
+      max_instances   = 1
+      concurrency     = 1
+    }
+  }
+
+  # The role each need grants, and on what (see iam.tf).
+  need_roles = {
+    firestore      = "roles/datastore.user"                # project
+    outputs        = "roles/storage.objectUser"            # each output bucket
+    publishEvents  = "roles/pubsub.publisher"              # topic verity-job-events
+    runJobs        = "roles/run.jobsExecutorWithOverrides" # each worker Cloud Run Job
+    webhookSecrets = "roles/secretmanager.secretAccessor"  # secret verity-webhook-secrets
+  }
+
+  # need → the units that have it
+  units_needing = { for n in keys(local.need_roles) : n => [for u, c in local.units : u if contains(c.needs, n)] }
+
+  topics = {
+    job_updates       = "verity-job-updates"
+    job_events        = "verity-job-events"
+    gcs_notifications = "verity-gcs-notifications"
+  }
+
+  # Push subscriptions: topic → deploy unit, each with a retry policy and a dead-letter topic <topic>-dlq.
+  push_subscriptions = {
+    verity-object-finalized = { topic = "verity-gcs-notifications", unit = "object-finalized" }
+    verity-job-updates-push = { topic = "verity-job-updates", unit = "job-updates" }
+  }
+
+  function_url = { for u in keys(local.units) : u => "https://${var.region}-${var.project_id}.cloudfunctions.net/verity-${u}" }
+
+  example_job_name = "verity-example-render"
+  example_job_id   = "projects/${var.project_id}/locations/${var.region}/jobs/${local.example_job_name}"
+  example_job_types = var.example_worker_image == null ? {} : {
+    example-render = {
+      executor        = { kind = "cloud-run-job", job = local.example_job_id, container = "worker", timeoutSeconds = 3600 }
+      outputTemplates = ["gs://{bucket}/renders/{jobId}.mp4"]
+      policy          = { runTimeoutSeconds = 3600, heartbeatTimeoutSeconds = 300 }
+    }
+  }
+  job_types   = merge(local.example_job_types, var.job_types)
+  worker_jobs = distinct(concat(var.worker_jobs, var.example_worker_image == null ? [] : [local.example_job_id]))
+
+  # Every unit: the cloud profile refuses to boot without these (functions/common/boot.ts).
+  common_env = {
+    GOOGLE_CLOUD_PROJECT    = var.project_id
+    VERITY_PROFILE          = "cloud"
+    VERITY_BUCKET           = var.output_buckets[0]
+    VERITY_ALLOWED_BUCKETS  = join(",", var.output_buckets)
+    VERITY_JOB_TYPES        = jsonencode(local.job_types)
+    VERITY_EVENTS_TOPIC     = local.topics.job_events
+    VERITY_UPDATES_TOPIC    = local.topics.job_updates
+    VERITY_WEBHOOK_BASE_URL = local.function_url["webhooks"]
+    VERITY_LOG_LEVEL        = "info"
+  }
+
+  # Each unit's own variables.
+  unit_env = {
+    api = {
+      VERITY_AUTH_AUDIENCE = var.auth_audience
+      VERITY_ADMINS        = join(",", var.admins)
+      VERITY_API_URL       = local.function_url["api"]
+    }
+    object-finalized = {}
+    job-updates      = {}
+    webhooks         = {}
+    sweep = {
+      VERITY_SCHEDULER_SA   = google_service_account.scheduler.email
+      VERITY_SWEEP_AUDIENCE = local.function_url["sweep"]
+    }
+  }
+
+  # Secret env var → Secret Manager secret id.
+  secrets = {
+    VERITY_WEBHOOK_SECRETS = "verity-webhook-secrets"
+  }
+
+  # Composite indexes and collection-group single-field indexes of every query (shared/src/store/queries.ts).
+  firestore_indexes = [
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "outputUris", array_config = "CONTAINS" }, { field = "status", order = "ASCENDING" }] },
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "status", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "type", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "resourceKey", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "type", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "resourceKey", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "type", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "completedAt", order = "DESCENDING" }] },
+    { collection = "projects", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
+    { collection = "artifacts", scope = "COLLECTION_GROUP", fields = [{ field = "uri", order = "ASCENDING" }] },
+    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
+    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "at", order = "ASCENDING" }] },
+    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "published", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
+  ]
+  composite_indexes      = { for i in local.firestore_indexes : join("-", concat([i.collection], [for f in i.fields : f.field])) => i if length(i.fields) > 1 }
+  single_field_overrides = { for i in local.firestore_indexes : "${i.collection}-${i.fields[0].field}" => i if length(i.fields) == 1 }
+
+  # TTL policies: Firestore deletes these documents once the field's time has passed.
+  ttl_fields = {
+    dedupe = "expireAt"
+    leases = "expireAt"
+  }
+}

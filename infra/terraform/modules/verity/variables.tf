@@ -1,0 +1,114 @@
+variable "project_id" {
+  description = "The Google Cloud project to deploy into."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of the functions, Cloud Scheduler and the example worker job."
+  type        = string
+  default     = "europe-west1"
+}
+
+variable "firestore_location" {
+  description = "Location of the (default) Firestore database, e.g. eur3, nam5 or a region. Cannot change later."
+  type        = string
+  default     = "eur3"
+}
+
+variable "create_firestore_database" {
+  description = "Create the (default) Firestore database (false: the project already has one in Native mode)."
+  type        = bool
+  default     = true
+}
+
+variable "output_buckets" {
+  description = "Buckets where outputs land. The first is VERITY_BUCKET (templates' {bucket}); all are allowed in requests and notify the finalize function."
+  type        = list(string)
+  validation {
+    condition     = length(var.output_buckets) > 0
+    error_message = "At least one output bucket is needed."
+  }
+}
+
+variable "create_output_buckets" {
+  description = "Create the output buckets (false: they exist; only notifications and IAM are added)."
+  type        = bool
+  default     = true
+}
+
+variable "temp_retention_days" {
+  description = "Objects under tmp/ and proxy/ in created buckets are deleted after this many days (orphans of crashed runs)."
+  type        = number
+  default     = 7
+}
+
+variable "build_dir" {
+  description = "Where `npm run build` wrote the deploy folders (build/functions), one per deploy unit."
+  type        = string
+}
+
+variable "job_types" {
+  description = "The job-type registry (VERITY_JOB_TYPES): type name → {executor, policy?, limits?, outputTemplates?, steps?}. See README, Job types."
+  type        = any
+  default     = {}
+}
+
+variable "worker_jobs" {
+  description = "Full names (projects/P/locations/L/jobs/J) of existing Cloud Run Jobs that job types start; the functions get permission to run and cancel them."
+  type        = list(string)
+  default     = []
+}
+
+variable "example_worker_image" {
+  description = "Container image of an example Cloud Run Job worker (type `example-render`); null: no example job."
+  type        = string
+  default     = null
+}
+
+variable "auth_audience" {
+  description = "Audience of the Google ID tokens the API accepts (VERITY_AUTH_AUDIENCE), e.g. an OAuth client id or the API URL."
+  type        = string
+}
+
+variable "admins" {
+  description = "Principals (token email or sub) with admin rights in the API: see every job, run the sweep."
+  type        = list(string)
+  default     = []
+}
+
+variable "webhook_secrets" {
+  description = "HMAC secret (16+ chars) per third-party provider, stored in Secret Manager as VERITY_WEBHOOK_SECRETS."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
+}
+
+variable "sweep_schedule" {
+  description = "Cron schedule of the sweep (Cloud Scheduler, UTC)."
+  type        = string
+  default     = "* * * * *"
+}
+
+variable "notification_channels" {
+  description = "Monitoring notification channel ids the alert policies notify."
+  type        = list(string)
+  default     = []
+}
+
+variable "stuck_jobs_alert_threshold" {
+  description = "Alert when more jobs than this were found stuck (timeouts, lost executions, missing outputs) in 10 minutes."
+  type        = number
+  default     = 5
+}
+
+variable "sweep_recoveries_alert_threshold" {
+  description = "Alert when the sweep corrected more jobs than this in 30 minutes: events are being missed."
+  type        = number
+  default     = 20
+}
+
+variable "labels" {
+  description = "Labels on every resource that takes them."
+  type        = map(string)
+  default     = { app = "verity" }
+}

@@ -1,0 +1,130 @@
+/**
+ * Deployable: the build's deploy folders run as deployed, and the Terraform agrees with the code — and the
+ * check would notice if a function, index, topic, variable or permission went missing.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import { DEPLOY_UNITS, SUBSCRIPTIONS } from '../../functions/units.js';
+import { checkTerraform, parseTerraformDir, type Terraform } from '../../infra/deploy/check.js';
+import { walkImports } from '../../infra/deploy/package.js';
+import { ensureGoTool, HCLFMT } from '../../infra/local/tools.js';
+import { REPO_ROOT } from '../../shared/src/config/env.js';
+import { pushMessage } from '../helpers/functions.js';
+import { startFunction, type FunctionProcess } from '../helpers/processes.js';
+
+const MODULE = path.join(REPO_ROOT, 'infra/terraform/modules/verity');
+const EXAMPLE = path.join(REPO_ROOT, 'infra/terraform/examples/basic');
+const BUILD = path.join(REPO_ROOT, 'build/functions');
+
+let tf: Terraform;
+before(async () => {
+  tf = await parseTerraformDir(MODULE);
+});
+
+const clone = (): Terraform => structuredClone(tf);
+
+describe('Terraform ↔ code', () => {
+  it('agree: units, entry points, env, roles, indexes, TTL, topics, subscriptions', () => {
+    assert.deepEqual(checkTerraform(tf), []);
+  });
+
+  const mutations: [string, (t: Terraform) => void, RegExp][] = [
+    ['a function goes missing', (t) => delete t.locals.units.sweep, /deploy unit sweep has no entry/],
+    ['an entry point is wrong', (t) => (t.locals.units['job-updates'].entry_point = 'jobUpdate'), /entry_point jobUpdate ≠ target jobUpdates/],
+    ['an index goes missing', (t) => t.locals.firestore_indexes.splice(0, 1), /Firestore index missing: jobs\/COLLECTION: outputUris CONTAINS, status ASCENDING/],
+    ['a TTL policy goes missing', (t) => delete t.locals.ttl_fields.leases, /TTL policy missing: leases.expireAt/],
+    ['a topic goes missing', (t) => delete t.locals.topics.job_events, /topic verity-job-events is not created/],
+    ['a push subscription goes missing', (t) => delete t.locals.push_subscriptions['verity-job-updates-push'], /push subscription verity-job-updates-push/],
+    ['a dead-letter policy goes missing', (t) => delete t.resources.google_pubsub_subscription!.push!.dead_letter_policy, /no dead-letter topic/],
+    ['a variable goes missing', (t) => delete t.locals.unit_env.sweep.VERITY_SWEEP_AUDIENCE, /unit sweep: environment variables not set by Terraform: VERITY_SWEEP_AUDIENCE/],
+    ['a common variable goes missing', (t) => delete t.locals.common_env.VERITY_JOB_TYPES, /unit api: environment variables not set by Terraform: VERITY_JOB_TYPES/],
+    ['a permission goes missing from a unit', (t) => (t.locals.units.webhooks.needs = ['firestore', 'outputs', 'publishEvents', 'runJobs']), /unit webhooks: needs/],
+    ['a role grant goes missing', (t) => delete t.resources.google_pubsub_topic_iam_member!.publish_events, /need publishEvents: no IAM resource/],
+    ['a role is changed', (t) => (t.locals.need_roles.firestore = 'roles/datastore.viewer'), /need firestore/],
+    ['an invoker grant goes missing', (t) => delete t.resources.google_cloud_run_service_iam_member!.scheduler, /no run.invoker grant for the scheduler units/],
+  ];
+  for (const [what, mutate, expected] of mutations) {
+    it(`notices when ${what}`, () => {
+      const t = clone();
+      mutate(t);
+      const problems = checkTerraform(t);
+      assert.ok(problems.some((p) => expected.test(p)), `expected ${String(expected)} in:\n${problems.join('\n')}`);
+    });
+  }
+
+  it('the example root uses the module and its build folders', async () => {
+    const text = readFileSync(path.join(EXAMPLE, 'main.tf'), 'utf8');
+    assert.match(text, /source\s+=\s+"\.\.\/\.\.\/modules\/verity"/);
+    assert.match(text, /build_dir\s+=\s+"\$\{path\.root\}\/\.\.\/\.\.\/\.\.\/\.\.\/build\/functions"/);
+    assert.equal(path.resolve(EXAMPLE, '../../../../build/functions'), BUILD);
+    await parseTerraformDir(EXAMPLE); // parses
+  });
+
+  it('is formatted canonically (hclfmt, the hclwrite rules of terraform fmt)', async () => {
+    const hclfmt = await ensureGoTool(REPO_ROOT, HCLFMT);
+    const files = [MODULE, EXAMPLE].flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.tf')).map((f) => path.join(d, f)));
+    assert.ok(files.length >= 10);
+    for (const f of files) {
+      const formatted = execFileSync(hclfmt, [f], { encoding: 'utf8' });
+      assert.equal(formatted, readFileSync(f, 'utf8'), `${path.relative(REPO_ROOT, f)} is not formatted: run .tools/bin/hclfmt -w ${path.relative(REPO_ROOT, f)}`);
+    }
+  });
+});
+
+describe('npm run build: one self-contained deploy folder per unit', () => {
+  it('holds the entry point, only the files it reaches, and a package.json naming exactly its dependencies', () => {
+    const root = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+    assert.deepEqual(readdirSync(BUILD).sort(), DEPLOY_UNITS.map((u) => u.name).sort());
+    for (const u of DEPLOY_UNITS) {
+      const dir = path.join(BUILD, u.name);
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+      assert.ok(existsSync(path.join(dir, pkg.main)), `${u.name}: main ${pkg.main} exists`);
+      assert.equal(pkg.main, `dist/functions/${u.name}/index.js`);
+      assert.match(readFileSync(path.join(dir, pkg.main), 'utf8'), new RegExp(`functions\\.(http|cloudEvent)\\('${u.target}'`), `${u.name}: registers target ${u.target}`);
+      // self-contained: every relative import resolves inside the folder, every package is declared
+      const { files, packages } = walkImports(dir, pkg.main);
+      for (const p of packages) assert.ok(p in pkg.dependencies, `${u.name}: imports ${p}, not in its package.json`);
+      for (const [name, version] of Object.entries(pkg.dependencies)) {
+        assert.ok(name in root.dependencies, `${u.name}: ${name} is a runtime dependency`);
+        assert.match(String(version), /^\d+\.\d+\.\d+/, `${u.name}: ${name} pinned`);
+      }
+      // no dev files
+      const all = execFileSync('find', [dir, '-type', 'f'], { encoding: 'utf8' }).trim().split('\n').map((f) => path.relative(dir, f));
+      assert.ok(!all.some((f) => /(^|\/)(test|bench)\/|\.map$|\.ts$/.test(f)), `${u.name}: no tests, benchmarks, sources or maps`);
+      assert.ok(files.length > 0 && all.length >= files.length);
+    }
+    assert.ok(existsSync(path.join(BUILD, 'api/functions/api/dashboard/index.html')), 'the dashboard ships with the api');
+  });
+
+  describe('each folder starts under functions-framework as deployed', () => {
+    const procs: FunctionProcess[] = [];
+    after(async () => {
+      await Promise.all(procs.map((p) => p.proc.stop()));
+    });
+    for (const u of DEPLOY_UNITS) {
+      it(`${u.name}: --source=build/functions/${u.name} --target=${u.target}`, async () => {
+        const logDir = mkdtempSync(path.join(os.tmpdir(), 'verity-deploy-'));
+        const env = { ...process.env, VERITY_PROFILE: 'local', VERITY_LOCAL_JWT_SECRET: 'deploy-test-secret-0123456789', VERITY_LOG_LEVEL: 'warn' };
+        const fn = await startFunction(u.target, `build/functions/${u.name}`, u.signature, env, logDir);
+        procs.push(fn);
+        if (u.signature === 'cloudevent') {
+          // a malformed message through the Pub/Sub push path: the unit's handler acknowledges it (2xx)
+          const topic = u.trigger.kind === 'pubsub-push' ? SUBSCRIPTIONS[u.trigger.subscription].topic : 'none';
+          const status = await pushMessage(fn.url, 'verity-test', topic, { messageId: 'deploy-check', data: 'not json' });
+          assert.ok(status >= 200 && status < 300, `${u.name}: HTTP ${status}`);
+        } else {
+          const res = await fetch(`${fn.url}/healthz`);
+          // the unit's own code answered (the framework alone would not know this target)
+          assert.ok(res.status < 500, `${u.name}: HTTP ${res.status}`);
+          if (u.name === 'api') assert.equal(res.status, 200);
+        }
+        const dash = u.name === 'api' ? await fetch(`${fn.url}/`) : null;
+        if (dash) assert.match(await dash.text(), /<html/i, 'the dashboard is served from the deploy folder');
+      });
+    }
+  });
+});
