@@ -146,11 +146,11 @@ export interface GoTool {
 
 export const FAKE_GCS: GoTool = { binary: 'fake-gcs-server', module: FAKE_GCS_MODULE, version: FAKE_GCS_VERSION, why: 'the local Cloud Storage' };
 /**
- * hclfmt, HCL's canonical formatter (the hclwrite rules `terraform fmt` applies): Terraform itself cannot be
- * installed from the registries this project may use (its releases are not on the Go module proxy in an
- * installable form), so the format check uses this.
+ * Terraform, for `terraform fmt -check`. Its release downloads are out of reach here, and from 1.6 on its
+ * go.mod has replace directives that `go install` refuses; 1.5.7 (the last MPL release) installs from the Go
+ * module proxy, and its formatter is the one later releases use.
  */
-export const HCLFMT: GoTool = { binary: 'hclfmt', module: 'github.com/hashicorp/hcl/v2/cmd/hclfmt', version: 'v2.24.0', why: 'the Terraform format check' };
+export const TERRAFORM: GoTool = { binary: 'terraform', module: 'github.com/hashicorp/terraform', version: 'v1.5.7', why: 'terraform fmt -check on infra/terraform' };
 
 export function goToolBinary(repoRoot: string, tool: GoTool): string {
   return join(repoRoot, '.tools', 'bin', tool.binary);
