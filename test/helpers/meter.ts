@@ -52,7 +52,7 @@ export interface Meter {
   pubsub(pubsub: PubSub): void;
 }
 
-type Proto = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Proto = Record<string, any>;
 interface StreamLike {
   emit(event: string | symbol, ...args: unknown[]): boolean;
 }
