@@ -17,25 +17,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import type { Storage } from '@google-cloud/storage';
+import { emptyUsage, type Usage } from '../../infra/deploy/cost.js';
 
-export interface Usage {
-  invocations: number;
-  reads: number;
-  writes: number;
-  deletes: number;
-  gcsClassA: number;
-  gcsClassB: number;
-  messages: number;
-  messageBytes: number;
-}
-
-export const emptyUsage = (): Usage => ({ invocations: 0, reads: 0, writes: 0, deletes: 0, gcsClassA: 0, gcsClassB: 0, messages: 0, messageBytes: 0 });
-
-export function addUsage(a: Usage, b: Usage, times = 1): Usage {
-  const out = { ...a };
-  for (const k of Object.keys(out) as (keyof Usage)[]) out[k] += b[k] * times;
-  return out;
-}
+export type { Usage };
 
 export interface Meter {
   /** Runs `fn` as one invocation of `unit`: everything it causes is charged to the unit. */

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
+import type { Storage } from '@google-cloud/storage';
 import { parseEnv } from '../../shared/src/config/env.js';
 import { createStorage } from '../../shared/src/evidence/storage.js';
 import { silentLogger } from '../../shared/src/log.js';
@@ -32,7 +33,14 @@ export function uniqueName(prefix: string): string {
 }
 
 /** A fresh runtime: own Firestore project id (isolated data) and own bucket (created). */
-export async function testRuntime(name: string, o: RuntimeOverrides & { envOverrides?: Record<string, string> } = {}): Promise<TestRuntime> {
+export async function testRuntime(
+  name: string,
+  o: RuntimeOverrides & {
+    envOverrides?: Record<string, string>;
+    /** Sees the clients before the runtime is built on them (test/helpers/meter.ts wraps them here). */
+    instrument?: (clients: { db: Firestore; storage: Storage; pubsub: PubSub }) => void;
+  } = {},
+): Promise<TestRuntime> {
   const { gcs } = requireEmulators();
   const projectId = uniqueName(`t-${name}`).slice(0, 30);
   const bucket = uniqueName('verity-t');
@@ -59,7 +67,9 @@ export async function testRuntime(name: string, o: RuntimeOverrides & { envOverr
       if (err.code !== 6) throw err; // ALREADY_EXISTS
     });
   }
-  const rt = createRuntime(name, { env, db, storage, pubsub, clock: testClock.now, log: silentLogger(), random: () => 0.5, ...o });
+  const { envOverrides: _, instrument, ...overrides } = o;
+  instrument?.({ db, storage, pubsub });
+  const rt = createRuntime(name, { env, db, storage, pubsub, clock: testClock.now, log: silentLogger(), random: () => 0.5, ...overrides });
   return { ...rt, testClock, projectId, bucket };
 }
 

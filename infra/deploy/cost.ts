@@ -1,0 +1,255 @@
+/**
+ * The cost section of docs/deploy.md, rendered from measured operations (test/infra/cost.test.ts runs the
+ * lifecycles through every deploy unit on the emulators and counts what each unit did with
+ * test/helpers/meter.ts). Pure: measurements and list prices in, markdown out.
+ */
+import { DEPLOY_UNITS } from '../../functions/units.js';
+
+/** Billed operations of one deploy unit. */
+export interface Usage {
+  invocations: number;
+  /** Firestore document reads, writes and deletes, by Firestore's billing rules. */
+  reads: number;
+  writes: number;
+  deletes: number;
+  /** Cloud Storage operations: class A (list, insert), class B (get, metadata). */
+  gcsClassA: number;
+  gcsClassB: number;
+  /** Pub/Sub messages published by Verity (events out), and their bytes (data + attributes). */
+  messages: number;
+  messageBytes: number;
+}
+
+export const emptyUsage = (): Usage => ({ invocations: 0, reads: 0, writes: 0, deletes: 0, gcsClassA: 0, gcsClassB: 0, messages: 0, messageBytes: 0 });
+
+export function addUsage(a: Usage, b: Usage, times = 1): Usage {
+  const out = { ...a };
+  for (const k of Object.keys(out) as (keyof Usage)[]) out[k] += b[k] * times;
+  return out;
+}
+
+export interface Measurement {
+  byUnit: Record<string, Usage>;
+  /** Documents written to TTL collections (dedupe keys, sweep leases): deleted by Firestore later, billed as deletes. */
+  ttlDocuments: number;
+  /** Cloud Run Admin API calls by method (no charge; quota). */
+  cloudRunCalls: Record<string, number>;
+  /** Pub/Sub messages delivered to Verity's push subscriptions (worker reports, bucket notifications), and their bytes. */
+  delivered: number;
+  deliveredBytes: number;
+}
+
+/** What test/infra/cost.test.ts measures. */
+export interface Measured {
+  render: Measurement;
+  provider: Measurement;
+  recovered: Measurement;
+  retried: Measurement;
+  strayObject: Measurement;
+  get: Measurement;
+  getVerified: Measurement;
+  /** GET /api/jobs?limit=LIST_LIMIT_MEASURED. */
+  list: Measurement;
+  idleSweep: Measurement;
+}
+
+export const LIST_LIMIT_MEASURED = 4;
+/** Units invoked per job; the sweep runs on its schedule whatever the jobs do. */
+const JOB_UNITS = DEPLOY_UNITS.filter((u) => u.trigger.kind !== 'scheduler').map((u) => u.name);
+
+/**
+ * List prices in USD (Tier 1 regions; Firestore in a multi-region such as eur3 — the module's default — or
+ * nam5). Check https://cloud.google.com/pricing for yours and change them here; the test re-renders.
+ */
+export const PRICES = {
+  firestoreRead: 0.06 / 100_000,
+  firestoreWrite: 0.18 / 100_000,
+  firestoreDelete: 0.02 / 100_000,
+  /** Free per day: 50k reads, 20k writes, 20k deletes (TTL deletes are not free). */
+  firestoreFreeReadsPerDay: 50_000,
+  firestoreFreeWritesPerDay: 20_000,
+  /** Cloud Run functions (request-based billing): per request, vCPU-second, GiB-second; free per month. */
+  request: 0.4 / 1_000_000,
+  vcpuSecond: 0.000024,
+  gibSecond: 0.0000025,
+  freeRequestsPerMonth: 2_000_000,
+  freeVcpuSecondsPerMonth: 180_000,
+  freeGibSecondsPerMonth: 360_000,
+  /** Pub/Sub throughput (publish and delivery), at least 1,000 bytes per message; 10 GiB a month free. */
+  pubsubTib: 40,
+  pubsubFreeGibPerMonth: 10,
+  /** Cloud Storage Standard operations. */
+  gcsClassA: 0.005 / 1000,
+  gcsClassB: 0.0004 / 1000,
+  /** Cloud Scheduler: per job a month (3 free per billing account). */
+  schedulerJob: 0.1,
+} as const;
+
+/** Assumptions of the daily model: stated in the rendered section, none of them measured. */
+export const DAY = {
+  jobs: 10_000,
+  /** Share of jobs by path. */
+  render: 0.7,
+  provider: 0.25,
+  recovered: 0.05,
+  /** Jobs with one failed attempt retried (on top of the mix). */
+  retriedShare: 0.05,
+  /** Objects per job that no job declares (temp files, proxies) in a notified bucket. */
+  strayObjectsPerJob: 2,
+  /** Status reads per job (GET /api/jobs/:id), and list pages of 20 viewed a day. */
+  getsPerJob: 5,
+  listPagesPerDay: 1_000,
+  listPageSize: 20,
+  /** The sweep runs every minute. */
+  sweepsPerDay: 1_440,
+  /** Billed instance time per invocation, seconds (Cloud Run rounds up to 100 ms); memory per unit as in locals.tf. */
+  secondsPerInvocation: 0.3,
+  gibPerInvocation: 0.25,
+  daysPerMonth: 30,
+} as const;
+
+const total = (m: Measurement): Usage => Object.values(m.byUnit).reduce((acc, u) => addUsage(acc, u), emptyUsage());
+
+const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const usd = (n: number): string => `$${fmt(n, 2)}`;
+
+/** The per-job table: invocations by unit, Firestore and Storage operations, messages, Cloud Run calls. */
+function scenarioRow(name: string, m: Measurement, opts: { sweepRuns?: Measurement } = {}): string {
+  // the sweep runs every minute anyway: a job it corrects costs what the run does beyond an idle one
+  const base = opts.sweepRuns ? total(opts.sweepRuns) : emptyUsage();
+  const sweeps = m.byUnit.sweep?.invocations ?? 0;
+  const t = addUsage(total(m), base, -sweeps);
+  const inv = JOB_UNITS.map((u) => m.byUnit[u]?.invocations ?? 0);
+  const run = Object.entries(m.cloudRunCalls).map(([k, v]) => `${v} ${k}`).join(', ') || '—';
+  return `| ${name} | ${inv.map((i) => (i ? String(i) : '·')).join(' / ')} | ${t.reads} | ${t.writes} | ${m.ttlDocuments} | ${t.gcsClassB} / ${t.gcsClassA} | ${t.messages} | ${m.delivered} | ${run} |`;
+}
+
+export interface Line {
+  item: string;
+  perDay: string;
+  monthly: number;
+}
+
+/** A day of DAY.jobs jobs, priced: one line per billed item. */
+export function dailyModel(m: Measured): { lines: Line[]; perDay: Usage; ttl: number } {
+  const idle = total(m.idleSweep);
+  const marginal = (s: Measurement): Usage => addUsage(total(s), idle, -(s.byUnit.sweep?.invocations ?? 0));
+  const retryExtra = addUsage(marginal(m.retried), total(m.render), -1);
+  const listCounts = total(m.list).reads - LIST_LIMIT_MEASURED; // count() aggregations of a page
+  const listPage = { ...emptyUsage(), invocations: 1, reads: listCounts + DAY.listPageSize };
+  const J = DAY.jobs;
+  let day = emptyUsage();
+  day = addUsage(day, total(m.render), J * DAY.render);
+  day = addUsage(day, total(m.provider), J * DAY.provider);
+  day = addUsage(day, marginal(m.recovered), J * DAY.recovered);
+  day = addUsage(day, retryExtra, J * DAY.retriedShare);
+  day = addUsage(day, total(m.strayObject), J * DAY.strayObjectsPerJob);
+  day = addUsage(day, total(m.get), J * DAY.getsPerJob);
+  day = addUsage(day, listPage, DAY.listPagesPerDay);
+  day = addUsage(day, idle, DAY.sweepsPerDay);
+  // the same mix over what the usage does not hold
+  const mix = (f: (x: Measurement) => number): number =>
+    J * (DAY.render * f(m.render) + DAY.provider * f(m.provider) + DAY.recovered * f(m.recovered) + DAY.retriedShare * (f(m.retried) - f(m.render)) + DAY.strayObjectsPerJob * f(m.strayObject));
+  const ttl = mix((x) => x.ttlDocuments);
+  const delivered = mix((x) => x.delivered);
+  const deliveredBytes = mix((x) => x.deliveredBytes);
+
+  const month = DAY.daysPerMonth;
+  const over = (perDay: number, freePerDay: number): number => Math.max(0, perDay - freePerDay) * month;
+  const seconds = day.invocations * DAY.secondsPerInvocation * month;
+  // each message is billed at least 1,000 bytes, once published and once delivered (events out: when
+  // someone subscribes; reports and notifications: published by the worker or Cloud Storage, pushed to Verity)
+  const billed = (count: number, bytes: number): number => count * Math.max(1000, count > 0 ? bytes / count : 0) * 2;
+  const pubsubGib = ((billed(day.messages, day.messageBytes) + billed(delivered, deliveredBytes)) * month) / 2 ** 30;
+  const lines: Line[] = [
+    { item: 'Firestore document reads', perDay: fmt(day.reads), monthly: over(day.reads, PRICES.firestoreFreeReadsPerDay) * PRICES.firestoreRead },
+    { item: 'Firestore document writes', perDay: fmt(day.writes), monthly: over(day.writes, PRICES.firestoreFreeWritesPerDay) * PRICES.firestoreWrite },
+    { item: 'Firestore TTL deletes (dedupe keys, leases)', perDay: fmt(ttl), monthly: ttl * month * PRICES.firestoreDelete },
+    { item: 'Function requests', perDay: fmt(day.invocations), monthly: Math.max(0, day.invocations * month - PRICES.freeRequestsPerMonth) * PRICES.request },
+    {
+      item: `Function CPU and memory (assumed ${DAY.secondsPerInvocation} s billed per request, 1 vCPU, ${DAY.gibPerInvocation} GiB)`,
+      perDay: `${fmt(day.invocations * DAY.secondsPerInvocation)} vCPU-s`,
+      monthly: Math.max(0, seconds - PRICES.freeVcpuSecondsPerMonth) * PRICES.vcpuSecond + Math.max(0, seconds * DAY.gibPerInvocation - PRICES.freeGibSecondsPerMonth) * PRICES.gibSecond,
+    },
+    { item: `Pub/Sub throughput (${fmt(day.messages)} events out, ${fmt(delivered)} messages in)`, perDay: `${fmt(pubsubGib / month, 2)} GiB`, monthly: (Math.max(0, pubsubGib - PRICES.pubsubFreeGibPerMonth) / 1024) * PRICES.pubsubTib },
+    { item: 'Cloud Storage class B (output probes)', perDay: fmt(day.gcsClassB), monthly: day.gcsClassB * month * PRICES.gcsClassB },
+    { item: 'Cloud Storage class A (temp-prefix lists)', perDay: fmt(day.gcsClassA), monthly: day.gcsClassA * month * PRICES.gcsClassA },
+    { item: 'Cloud Scheduler (one job)', perDay: '1,440 runs', monthly: PRICES.schedulerJob },
+  ];
+  return { lines, perDay: day, ttl };
+}
+
+export function renderCostSection(m: Measured): string {
+  const idle = total(m.idleSweep);
+  const list = total(m.list);
+  const model = dailyModel(m);
+  const sum = model.lines.reduce((s, l) => s + l.monthly, 0);
+  const top = [...model.lines].sort((a, b) => b.monthly - a.monthly).slice(0, 2);
+  const pct = (x: number): string => `${Math.round(x * 100)}%`;
+  return [
+    'Measured, not estimated: `test/infra/cost.test.ts` runs each lifecycle through the five deploy units as',
+    'they are deployed (HTTP and Pub/Sub push bodies into functions-framework) on the emulators, and counts',
+    "what Google bills at the clients' own request funnels (`test/helpers/meter.ts`, itself pinned by",
+    '`test/integration/meter.test.ts`): Firestore reads, writes and deletes by its billing rules, Cloud',
+    'Storage operations by class, Pub/Sub messages. The test renders this section and fails when the code',
+    'no longer does what it says (`VERITY_WRITE_DOCS=1 npm test -- cost` rewrites it).',
+    '',
+    `**Per job**, all of Verity (invocations: ${JOB_UNITS.join(' / ')}; a sweep run`,
+    'that corrects a job is counted as what it does beyond an idle run, since the sweep runs anyway):',
+    '',
+    '| lifecycle | invocations | reads | writes | TTL docs | GCS B / A | events out | messages in | Cloud Run API calls |',
+    '|---|---|---|---|---|---|---|---|---|',
+    scenarioRow('render on a Cloud Run Job: enqueue, started, 3 steps, output notification, succeeded report', m.render),
+    scenarioRow('narration on a third-party API: enqueue (submit), output notification, signed webhook', m.provider),
+    scenarioRow('render whose reports and notification are all lost: corrected by the sweep at its deadline', m.recovered, { sweepRuns: m.idleSweep }),
+    scenarioRow('render whose first attempt fails (retryable), restarted by the sweep after its backoff', m.retried, { sweepRuns: m.idleSweep }),
+    scenarioRow('an object no job declares (temp file, proxy) in a notified bucket', m.strayObject),
+    '',
+    'Where they go: a worker report is one transaction reading the job and its dedupe key in one `getAll`',
+    '(2 reads) and writing the job and the key (2 writes); a report that changes the status also writes',
+    '`transitions/{seq}` and, once the event is published, its `published` flag (2 more). An enqueue writes',
+    'the job and its first transition, probes the declared outputs (a video that exists is not made twice),',
+    'and records the execution. The end of a job lists its temp prefix (class A) to clean it. A bucket',
+    'notification queries the jobs and the project artifacts expecting the object (at least one read each,',
+    'even when nothing matches — which is what every temp file costs).',
+    '',
+    '**Per request and per run:**',
+    '',
+    '| operation | reads | writes |',
+    '|---|---|---|',
+    `| \`GET /api/jobs/:id\` inside the job's deadlines | ${total(m.get).reads} | ${total(m.get).writes} |`,
+    `| \`GET /api/jobs/:id?verify=true\` (probes outputs and executor) | ${total(m.getVerified).reads} | ${total(m.getVerified).writes} |`,
+    `| \`GET /api/jobs\`, a page of N | N + ${list.reads - LIST_LIMIT_MEASURED} (\`count()\` stats) | ${list.writes} |`,
+    `| a sweep run with nothing due | ${idle.reads} | ${idle.writes} |`,
+    '| an SSE stream (`/api/jobs/:id/events`) | the replayed transitions, then 1 per change (Firestore listener) | 0 |',
+    '',
+    `**A day of ${fmt(DAY.jobs)} jobs**, priced at list prices (\`PRICES\` in \`infra/deploy/cost.ts\`: Tier 1`,
+    `region, Firestore in a multi-region such as eur3/nam5, free tiers deducted). The mix is an assumption:`,
+    `${pct(DAY.render)} renders, ${pct(DAY.provider)} third-party narrations, ${pct(DAY.recovered)} recovered by the sweep; ${pct(DAY.retriedShare)} retried once; ${DAY.strayObjectsPerJob} temp`,
+    `objects per job; ${DAY.getsPerJob} status reads per job; ${fmt(DAY.listPagesPerDay)} list pages of ${DAY.listPageSize} a day; a sweep every minute.`,
+    '',
+    '| item | per day | per month (30 days) |',
+    '|---|---|---|',
+    ...model.lines.map((l) => `| ${l.item} | ${l.perDay} | ${usd(l.monthly)} |`),
+    `| **total** | | **${usd(sum)}** |`,
+    '',
+    `That is ${usd((sum / (DAY.jobs * DAY.daysPerMonth)) * 1000)} per 1,000 jobs. The largest items: ${top.map((l) => `${l.item.replace(/ \(.*$/, '')} (${usd(l.monthly)})`).join(', ')}; the compute`,
+    'line rests on the assumed billed time, an upper bound since concurrent requests share an instance',
+    `(\`concurrency\` in \`locals.tf\`). Firestore scales with jobs: ${fmt(model.perDay.reads / DAY.jobs, 1)} reads and ${fmt(model.perDay.writes / DAY.jobs, 1)} writes per job in this mix.`,
+    `Idle, Verity costs the sweep: ${idle.reads} reads a minute, inside the free tier. Not included: the workers`,
+    "themselves (Cloud Run Job executions, the provider's bill), storing the outputs, Firestore storage (each",
+    'job keeps its document, its transitions and their index entries until you delete them), Cloud Logging beyond its',
+    'free 50 GiB, and Cloud Build minutes at deploy time.',
+  ].join('\n');
+}
+
+const BEGIN = '<!-- cost:begin (rendered by test/infra/cost.test.ts from measured operations; do not edit by hand) -->';
+const END = '<!-- cost:end -->';
+
+/** The document with its cost section replaced; throws when the markers are missing. */
+export function replaceCostSection(doc: string, section: string): string {
+  const a = doc.indexOf(BEGIN);
+  const b = doc.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`docs/deploy.md has no cost section markers (${BEGIN} … ${END})`);
+  return `${doc.slice(0, a + BEGIN.length)}\n${section}\n${doc.slice(b)}`;
+}
