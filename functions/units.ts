@@ -31,8 +31,13 @@ export const NEEDS = {
   outputs: 'outputs',
   /** Publish transitions: roles/pubsub.publisher on verity-job-events. */
   publishEvents: 'publishEvents',
-  /** Start, read and cancel Cloud Run Job executions: roles/run.jobsExecutorWithOverrides on each worker job. */
+  /** Start Cloud Run Job executions with overrides, and cancel them: roles/run.jobsExecutorWithOverrides on each worker job. */
   runJobs: 'runJobs',
+  /**
+   * Read the worker jobs and their executions (getJob, getExecution, listExecutions — the executor role has
+   * no get or list permission): roles/run.viewer on each worker job.
+   */
+  readJobs: 'readJobs',
   /** The webhook providers' HMAC secrets: roles/secretmanager.secretAccessor on the secret. */
   webhookSecrets: 'webhookSecrets',
 } as const;
@@ -44,6 +49,7 @@ export const NEED_ROLES: Record<Need, string> = {
   outputs: 'roles/storage.objectUser',
   publishEvents: 'roles/pubsub.publisher',
   runJobs: 'roles/run.jobsExecutorWithOverrides',
+  readJobs: 'roles/run.viewer',
   webhookSecrets: 'roles/secretmanager.secretAccessor',
 };
 
@@ -75,7 +81,7 @@ export interface DeployUnit {
 /** Every unit needs these (the cloud profile refuses to boot without them). */
 export const COMMON_ENV = ['GOOGLE_CLOUD_PROJECT', 'VERITY_PROFILE', 'VERITY_BUCKET', 'VERITY_ALLOWED_BUCKETS', 'VERITY_JOB_TYPES', 'VERITY_EVENTS_TOPIC', 'VERITY_UPDATES_TOPIC', 'VERITY_WEBHOOK_BASE_URL'] as const;
 
-const EFFECTS: readonly Need[] = [NEEDS.firestore, NEEDS.outputs, NEEDS.publishEvents, NEEDS.runJobs];
+const EFFECTS: readonly Need[] = [NEEDS.firestore, NEEDS.outputs, NEEDS.publishEvents, NEEDS.runJobs, NEEDS.readJobs];
 
 export const DEPLOY_UNITS: readonly DeployUnit[] = [
   { name: 'api', target: 'api', signature: 'http', trigger: { kind: 'http-public' }, env: ['VERITY_AUTH_AUDIENCE', 'VERITY_ADMINS'], secretEnv: ['VERITY_WEBHOOK_SECRETS'], needs: [...EFFECTS, NEEDS.webhookSecrets], assets: ['functions/api/dashboard'] },

@@ -44,6 +44,7 @@ describe('Terraform ↔ code', () => {
     ['a common variable goes missing', (t) => delete t.locals.common_env.VERITY_JOB_TYPES, /unit api: environment variables not set by Terraform: VERITY_JOB_TYPES/],
     ['a permission goes missing from a unit', (t) => (t.locals.units.webhooks.needs = ['firestore', 'outputs', 'publishEvents', 'runJobs']), /unit webhooks: needs/],
     ['a role grant goes missing', (t) => delete t.resources.google_pubsub_topic_iam_member!.publish_events, /need publishEvents: no IAM resource/],
+    ['the read grant on worker jobs goes missing', (t) => delete t.resources.google_cloud_run_v2_job_iam_member!.read_jobs, /need readJobs: no IAM resource/],
     ['a role is changed', (t) => (t.locals.need_roles.firestore = 'roles/datastore.viewer'), /need firestore/],
     ['an invoker grant goes missing', (t) => delete t.resources.google_cloud_run_service_iam_member!.scheduler, /no run.invoker grant for the scheduler units/],
   ];

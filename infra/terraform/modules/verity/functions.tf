@@ -23,7 +23,7 @@ resource "google_cloudfunctions2_function" "unit" {
   labels      = var.labels
 
   build_config {
-    runtime         = "nodejs20"
+    runtime         = "nodejs22"
     entry_point     = each.value.entry_point
     service_account = google_service_account.build.id
     source {

@@ -4,6 +4,7 @@ resource "google_service_account" "unit" {
   project      = var.project_id
   account_id   = "verity-${each.key}"
   display_name = "Verity ${each.key} function"
+  depends_on   = [google_project_service.apis]
 }
 
 # Identities that call functions: Pub/Sub push, Cloud Scheduler; the one that builds them; the workers.
@@ -11,24 +12,28 @@ resource "google_service_account" "pubsub_push" {
   project      = var.project_id
   account_id   = "verity-pubsub-push"
   display_name = "Verity: Pub/Sub push to the event functions"
+  depends_on   = [google_project_service.apis]
 }
 
 resource "google_service_account" "scheduler" {
   project      = var.project_id
   account_id   = "verity-scheduler"
   display_name = "Verity: Cloud Scheduler calling the sweep"
+  depends_on   = [google_project_service.apis]
 }
 
 resource "google_service_account" "build" {
   project      = var.project_id
   account_id   = "verity-build"
   display_name = "Verity: builds the function images"
+  depends_on   = [google_project_service.apis]
 }
 
 resource "google_service_account" "worker" {
   project      = var.project_id
   account_id   = "verity-worker"
   display_name = "Verity: Cloud Run Job workers"
+  depends_on   = [google_project_service.apis]
 }
 
 locals {
@@ -36,6 +41,7 @@ locals {
   # (unit, bucket) and (unit, job) pairs
   unit_buckets = { for p in setproduct(local.units_needing["outputs"], var.output_buckets) : "${p[0]}/${p[1]}" => { unit = p[0], bucket = p[1] } }
   unit_jobs    = { for p in setproduct(local.units_needing["runJobs"], local.worker_jobs) : "${p[0]}/${p[1]}" => { unit = p[0], job = p[1] } }
+  unit_readers = { for p in setproduct(local.units_needing["readJobs"], local.worker_jobs) : "${p[0]}/${p[1]}" => { unit = p[0], job = p[1] } }
 }
 
 # need "firestore"
@@ -64,13 +70,24 @@ resource "google_pubsub_topic_iam_member" "publish_events" {
   member   = local.unit_member[each.value]
 }
 
-# need "runJobs": start with env overrides, read and cancel executions of the worker jobs
+# need "runJobs": start executions of the worker jobs with env overrides, and cancel them
 resource "google_cloud_run_v2_job_iam_member" "run_jobs" {
   for_each   = local.unit_jobs
   project    = split("/", each.value.job)[1]
   location   = split("/", each.value.job)[3]
   name       = split("/", each.value.job)[5]
   role       = local.need_roles["runJobs"]
+  member     = local.unit_member[each.value.unit]
+  depends_on = [google_cloud_run_v2_job.example]
+}
+
+# need "readJobs": read the worker jobs and their executions (the executor role can neither get nor list)
+resource "google_cloud_run_v2_job_iam_member" "read_jobs" {
+  for_each   = local.unit_readers
+  project    = split("/", each.value.job)[1]
+  location   = split("/", each.value.job)[3]
+  name       = split("/", each.value.job)[5]
+  role       = local.need_roles["readJobs"]
   member     = local.unit_member[each.value.unit]
   depends_on = [google_cloud_run_v2_job.example]
 }

@@ -6,7 +6,7 @@ locals {
     api = {
       entry_point     = "api"
       trigger         = "http-public"
-      needs           = ["firestore", "outputs", "publishEvents", "runJobs", "webhookSecrets"]
+      needs           = ["firestore", "outputs", "publishEvents", "runJobs", "readJobs", "webhookSecrets"]
       secret_env      = ["VERITY_WEBHOOK_SECRETS"]
       ingress         = "ALLOW_ALL"
       memory          = "512Mi"
@@ -17,7 +17,7 @@ locals {
     object-finalized = {
       entry_point     = "objectFinalized"
       trigger         = "pubsub-push"
-      needs           = ["firestore", "outputs", "publishEvents", "runJobs"]
+      needs           = ["firestore", "outputs", "publishEvents", "runJobs", "readJobs"]
       secret_env      = []
       ingress         = "ALLOW_INTERNAL_ONLY"
       memory          = "256Mi"
@@ -28,7 +28,7 @@ locals {
     job-updates = {
       entry_point     = "jobUpdates"
       trigger         = "pubsub-push"
-      needs           = ["firestore", "outputs", "publishEvents", "runJobs"]
+      needs           = ["firestore", "outputs", "publishEvents", "runJobs", "readJobs"]
       secret_env      = []
       ingress         = "ALLOW_INTERNAL_ONLY"
       memory          = "256Mi"
@@ -39,7 +39,7 @@ locals {
     webhooks = {
       entry_point     = "webhooks"
       trigger         = "http-public"
-      needs           = ["firestore", "outputs", "publishEvents", "runJobs", "webhookSecrets"]
+      needs           = ["firestore", "outputs", "publishEvents", "runJobs", "readJobs", "webhookSecrets"]
       secret_env      = ["VERITY_WEBHOOK_SECRETS"]
       ingress         = "ALLOW_ALL"
       memory          = "256Mi"
@@ -50,7 +50,7 @@ locals {
     sweep = {
       entry_point     = "sweep"
       trigger         = "scheduler"
-      needs           = ["firestore", "outputs", "publishEvents", "runJobs"]
+      needs           = ["firestore", "outputs", "publishEvents", "runJobs", "readJobs"]
       secret_env      = []
       ingress         = "ALLOW_ALL" # IAM still requires the scheduler's OIDC token, and the code verifies it
       memory          = "512Mi"
@@ -66,6 +66,7 @@ locals {
     outputs        = "roles/storage.objectUser"            # each output bucket
     publishEvents  = "roles/pubsub.publisher"              # topic verity-job-events
     runJobs        = "roles/run.jobsExecutorWithOverrides" # each worker Cloud Run Job
+    readJobs       = "roles/run.viewer"                    # each worker Cloud Run Job
     webhookSecrets = "roles/secretmanager.secretAccessor"  # secret verity-webhook-secrets
   }
 

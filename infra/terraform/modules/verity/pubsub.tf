@@ -12,6 +12,8 @@ resource "google_pubsub_topic" "dead_letter" {
   project  = var.project_id
   name     = "${each.value.topic}-dlq"
   labels   = var.labels
+
+  depends_on = [google_project_service.apis]
 }
 
 resource "google_pubsub_subscription" "dead_letter_hold" {

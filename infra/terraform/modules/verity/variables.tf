@@ -90,9 +90,14 @@ variable "sweep_schedule" {
 }
 
 variable "notification_channels" {
-  description = "Monitoring notification channel ids the alert policies notify."
+  description = "Monitoring notification channels the alert policies notify, as full names: projects/P/notificationChannels/ID."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for c in var.notification_channels : startswith(c, "projects/")])
+    error_message = "Give notification channels as full names: projects/P/notificationChannels/ID."
+  }
 }
 
 variable "stuck_jobs_alert_threshold" {
