@@ -35,6 +35,7 @@ variable "webhook_secrets" {
 }
 
 variable "notification_channels" {
-  type    = list(string)
-  default = []
+  description = "Alert notification channels, as full names: projects/P/notificationChannels/ID (gcloud beta monitoring channels list)."
+  type        = list(string)
+  default     = []
 }
