@@ -88,7 +88,7 @@ export const DEPLOY_UNITS: readonly DeployUnit[] = [
   { name: 'object-finalized', target: 'objectFinalized', signature: 'cloudevent', trigger: { kind: 'pubsub-push', subscription: 'objectFinalized' }, env: [], secretEnv: [], needs: EFFECTS },
   { name: 'job-updates', target: 'jobUpdates', signature: 'cloudevent', trigger: { kind: 'pubsub-push', subscription: 'jobUpdates' }, env: [], secretEnv: [], needs: EFFECTS },
   { name: 'webhooks', target: 'webhooks', signature: 'http', trigger: { kind: 'http-public' }, env: [], secretEnv: ['VERITY_WEBHOOK_SECRETS'], needs: [...EFFECTS, NEEDS.webhookSecrets] },
-  { name: 'sweep', target: 'sweep', signature: 'http', trigger: { kind: 'scheduler', schedule: '* * * * *' }, env: ['VERITY_SCHEDULER_SA', 'VERITY_SWEEP_AUDIENCE'], secretEnv: [], needs: EFFECTS },
+  { name: 'sweep', target: 'sweep', signature: 'http', trigger: { kind: 'scheduler', schedule: '* * * * *' }, env: ['VERITY_SCHEDULER_SA', 'VERITY_SWEEP_AUDIENCE', 'VERITY_AUTH_AUDIENCE', 'VERITY_ADMINS'], secretEnv: [], needs: EFFECTS },
 ];
 
 /** Every variable a unit's code requires in the cloud: common, its own, and its secrets. */

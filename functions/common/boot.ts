@@ -1,9 +1,11 @@
 /**
  * A deploy unit's environment at boot: parsed and validated (zod) for every profile, and in the cloud
  * profile every variable the unit requires (functions/units.ts) must be set — a missing one stops the
- * instance at start with the list, rather than failing the first request that needs it.
+ * instance at start with the list, rather than failing the first request that needs it. The job-type registry
+ * (VERITY_JOB_TYPES) is built once at boot too: an invalid one stops the instance with the reason.
  */
 import { ConfigError, parseEnv, type Env } from '../../shared/src/config/env.js';
+import { buildRegistry } from '../../shared/src/config/job-types.js';
 import { DEPLOY_UNITS, requiredEnv } from '../units.js';
 
 /** Variables that may be set to an empty value (an empty list). */
@@ -20,6 +22,11 @@ export function bootEnv(unitName: string, source: NodeJS.ProcessEnv = process.en
   if (env.profile === 'cloud') {
     const missing = missingCloudEnv(unitName, source);
     if (missing.length > 0) throw new ConfigError(`deploy unit ${unitName}: missing environment variables ${missing.join(', ')} (see infra/terraform)`);
+  }
+  // a bad job-type registry stops the instance at start, so a rollout fails before it takes traffic
+  const registry = buildRegistry(env);
+  if (env.projectJobType !== null && !registry.get(env.projectJobType)) {
+    throw new ConfigError(`VERITY_PROJECT_JOB_TYPE names "${env.projectJobType}", which is not a configured job type (${registry.names().join(', ') || 'none'})`);
   }
   return env;
 }

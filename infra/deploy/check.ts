@@ -49,6 +49,7 @@ function sampleValue(name: string, value: unknown): string {
   if (typeof value === 'string' && !value.includes('${')) return value;
   if (/_URL$|AUDIENCE$/.test(name)) return 'https://example.test/verity';
   if (name === 'VERITY_JOB_TYPES' || name === 'VERITY_WEBHOOK_SECRETS') return '{}';
+  if (name === 'VERITY_PROJECT_JOB_TYPE') return ''; // the module's default: none
   return 'sample-value';
 }
 

@@ -123,6 +123,12 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
   });
   reconciler.observe((job, t) => projects.onJobTransition(job, t));
   outputs.listen((obj) => projects.onObjectFinalized(obj));
-  const auth = createAuthenticator(env);
-  return { env, db, storage, registry, store, probe, executors, pubsub, outbox, reconciler, jobs, outputs, webhooks, sweeper, projects, auth, log, clock };
+  // built on first use: only the units that authenticate callers (api, sweep) are given VERITY_AUTH_AUDIENCE
+  let auth: Authenticator | undefined;
+  return {
+    env, db, storage, registry, store, probe, executors, pubsub, outbox, reconciler, jobs, outputs, webhooks, sweeper, projects, log, clock,
+    get auth() {
+      return (auth ??= createAuthenticator(env));
+    },
+  };
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { DEPLOY_UNITS, SUBSCRIPTIONS } from '../../functions/units.js';
-import { checkTerraform, parseTerraformDir, type Terraform } from '../../infra/deploy/check.js';
+import { checkTerraform, parseTerraformDir, terraformEnv, type Terraform } from '../../infra/deploy/check.js';
 import { walkImports } from '../../infra/deploy/package.js';
 import { ensureGoTool, TERRAFORM } from '../../infra/local/tools.js';
 import { REPO_ROOT } from '../../shared/src/config/env.js';
@@ -127,6 +127,38 @@ describe('npm run build: one self-contained deploy folder per unit', () => {
         }
         const dash = u.name === 'api' ? await fetch(`${fn.url}/`) : null;
         if (dash) assert.match(await dash.text(), /<html/i, 'the dashboard is served from the deploy folder');
+      });
+    }
+  });
+
+  describe('each folder serves with exactly the environment Terraform gives it (cloud profile)', () => {
+    const procs: FunctionProcess[] = [];
+    after(async () => {
+      await Promise.all(procs.map((p) => p.proc.stop()));
+    });
+    // what each unit must answer by itself to a request that can never succeed: its code ran, its runtime built
+    const badRequest: Record<string, (url: string) => Promise<number>> = {
+      api: async (url) => (await fetch(`${url}/api/jobs`)).status,
+      webhooks: async (url) => (await fetch(`${url}/api/webhooks/voicecorp`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-verity-signature': 't=1,v1=00' }, body: '{}' })).status,
+      sweep: async (url) => (await fetch(url, { method: 'POST' })).status,
+    };
+    const expected: Record<string, number> = { api: 401, webhooks: 401, sweep: 401 };
+    for (const u of DEPLOY_UNITS) {
+      it(`${u.name}: boots and answers with local.common_env + local.unit_env["${u.name}"] + its secrets`, async () => {
+        const logDir = mkdtempSync(path.join(os.tmpdir(), 'verity-cloud-env-'));
+        // the emulators' hosts stay (nothing here may reach Google); everything Verity reads comes from Terraform
+        const verity = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VERITY_')));
+        const env: NodeJS.ProcessEnv = { ...verity, ...terraformEnv(tf, u.name), VERITY_LOG_LEVEL: 'warn', METADATA_SERVER_DETECTION: 'none' };
+        assert.equal(env.VERITY_PROFILE, 'cloud');
+        const fn = await startFunction(u.target, `build/functions/${u.name}`, u.signature, env, logDir);
+        procs.push(fn);
+        if (u.signature === 'cloudevent') {
+          const topic = u.trigger.kind === 'pubsub-push' ? SUBSCRIPTIONS[u.trigger.subscription].topic : 'none';
+          const status = await pushMessage(fn.url, 'verity-test', topic, { messageId: 'cloud-env-check', data: 'not json' });
+          assert.ok(status >= 200 && status < 300, `${u.name}: a malformed message is acknowledged, not HTTP ${status} (log: ${logDir})`);
+        } else {
+          assert.equal(await badRequest[u.name]!(fn.url), expected[u.name], `${u.name} (log: ${logDir})`);
+        }
       });
     }
   });

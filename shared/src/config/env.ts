@@ -41,8 +41,8 @@ const EnvSchema = z.object({
   VERITY_SWEEP_AUDIENCE: z.string().optional(),
   /** Sweep time budget per run, ms. */
   VERITY_SWEEP_BUDGET_MS: z.coerce.number().int().min(1000).max(3_000_000).default(50_000),
-  /** The job type that generates a project's missing artifacts. */
-  VERITY_PROJECT_JOB_TYPE: z.string().default('demo-render'),
+  /** The job type that generates a project's missing artifacts (empty: none; local profile: demo-render). */
+  VERITY_PROJECT_JOB_TYPE: z.string().optional(),
 });
 
 export interface Env {
@@ -70,7 +70,8 @@ export interface Env {
   schedulerServiceAccount: string | undefined;
   sweepAudience: string | undefined;
   sweepBudgetMs: number;
-  projectJobType: string;
+  /** null: projects cannot generate their missing artifacts here (503 UNAVAILABLE). */
+  projectJobType: string | null;
 }
 
 export class ConfigError extends Error {
@@ -125,6 +126,6 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
     schedulerServiceAccount: e.VERITY_SCHEDULER_SA,
     sweepAudience: e.VERITY_SWEEP_AUDIENCE,
     sweepBudgetMs: e.VERITY_SWEEP_BUDGET_MS,
-    projectJobType: e.VERITY_PROJECT_JOB_TYPE,
+    projectJobType: e.VERITY_PROJECT_JOB_TYPE || (e.VERITY_PROFILE === 'local' ? 'demo-render' : null),
   };
 }

@@ -1,6 +1,6 @@
 /** Projects (seed 001): verify every artifact, derive the status, generate only what is missing. */
 import { randomUUID } from 'node:crypto';
-import { deriveProjectStatus, ForbiddenError, isActive, NotFoundError, ValidationError, type Job, type ProjectStatus, type Transition } from '../core/index.js';
+import { deriveProjectStatus, ErrorCode, ForbiddenError, isActive, NotFoundError, ValidationError, VerityError, type Job, type ProjectStatus, type Transition } from '../core/index.js';
 import type { Principal } from '../auth/principal.js';
 import type { FinalizedObject } from '../events/cloudevents.js';
 import { parseGcsUri } from '../evidence/gcs-uri.js';
@@ -31,7 +31,7 @@ export interface ProjectsDeps {
   log: Logger;
   allowedBuckets: readonly string[];
   /** The job type that generates a project's artifacts. */
-  generationType: string;
+  generationType: string | null;
   clock: () => number;
 }
 
@@ -119,6 +119,9 @@ export class ProjectsService {
     const { project, artifacts } = await this.reconcile(p);
     const missing = artifacts.filter((a) => !a.present);
     if (missing.length === 0) return { created: false, project, job: null };
+    if (this.d.generationType === null) {
+      throw new VerityError(ErrorCode.UNAVAILABLE, 'no job type generates project artifacts here: set VERITY_PROJECT_JOB_TYPE (Terraform: project_job_type)', 503);
+    }
     const { job } = await this.d.jobs.enqueue(who, {
       type: this.d.generationType,
       input: { projectId: id, artifacts: missing.map((a) => a.key) },

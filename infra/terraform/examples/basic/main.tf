@@ -27,6 +27,8 @@ module "verity" {
   auth_audience = var.auth_audience
   admins        = var.admins
 
+  worker_jobs          = var.worker_jobs
+  project_job_type     = var.project_job_type
   example_worker_image = var.worker_image
   webhook_secrets      = var.webhook_secrets
 

@@ -22,6 +22,18 @@ variable "admins" {
   default = []
 }
 
+variable "worker_jobs" {
+  description = "Full names (projects/P/locations/L/jobs/J) of existing Cloud Run Jobs your job types start."
+  type        = list(string)
+  default     = []
+}
+
+variable "project_job_type" {
+  description = "The job type that generates a project's missing artifacts (empty: none)."
+  type        = string
+  default     = ""
+}
+
 variable "worker_image" {
   description = "Image of the example Cloud Run Job worker (null: none)."
   type        = string

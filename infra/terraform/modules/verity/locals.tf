@@ -118,6 +118,8 @@ locals {
       VERITY_AUTH_AUDIENCE = var.auth_audience
       VERITY_ADMINS        = join(",", var.admins)
       VERITY_API_URL       = local.function_url["api"]
+      # checked against the job types at boot
+      VERITY_PROJECT_JOB_TYPE = var.project_job_type
     }
     object-finalized = {}
     job-updates      = {}
@@ -125,6 +127,9 @@ locals {
     sweep = {
       VERITY_SCHEDULER_SA   = google_service_account.scheduler.email
       VERITY_SWEEP_AUDIENCE = local.function_url["sweep"]
+      # an admin with run.invoker on the sweep may call it directly (any admin: POST /api/sweep on the API)
+      VERITY_AUTH_AUDIENCE = var.auth_audience
+      VERITY_ADMINS        = join(",", var.admins)
     }
   }
 

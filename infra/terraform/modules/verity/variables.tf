@@ -53,8 +53,18 @@ variable "job_types" {
   default     = {}
 }
 
+variable "project_job_type" {
+  description = "The job type that generates a project's missing artifacts (POST /api/projects/:id/generate); empty: projects cannot generate (503)."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.project_job_type == "" || can(regex("^[a-z][a-z0-9-]{0,62}$", var.project_job_type))
+    error_message = "project_job_type must be empty or a job type name."
+  }
+}
+
 variable "worker_jobs" {
-  description = "Full names (projects/P/locations/L/jobs/J) of existing Cloud Run Jobs that job types start; the functions get permission to run and cancel them."
+  description = "Full names (projects/P/locations/L/jobs/J) of existing Cloud Run Jobs that job types start; the functions get permission to run, read and cancel them."
   type        = list(string)
   default     = []
 }
