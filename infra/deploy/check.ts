@@ -48,7 +48,7 @@ function indexKey(collection: string, scope: string, fields: { field: string; or
 function sampleValue(name: string, value: unknown): string {
   if (typeof value === 'string' && !value.includes('${')) return value;
   if (/_URL$|AUDIENCE$/.test(name)) return 'https://example.test/verity';
-  if (name === 'VERITY_JOB_TYPES' || name === 'VERITY_WEBHOOK_SECRETS') return '{}';
+  if (name === 'VERITY_JOB_TYPES' || name === 'VERITY_WEBHOOK_SECRETS' || name === 'VERITY_PROVIDER_KEYS') return '{}';
   if (name === 'VERITY_PROJECT_JOB_TYPE') return ''; // the module's default: none
   return 'sample-value';
 }

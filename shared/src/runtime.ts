@@ -76,7 +76,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     ...(kinds.has('http')
       ? {
           http: createHttpProviderExecutor({
-            providers: httpProvidersOf(types),
+            providers: httpProvidersOf(types, env.providerKeys),
             callbackUrl: (provider) => `${env.webhookBaseUrl.replace(/\/$/, '')}/api/webhooks/${provider}`,
             bucket: env.bucket,
           }),

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { createJob, type Job } from '../../shared/src/core/index.js';
 import { parseEnv } from '../../shared/src/config/env.js';
 import { buildRegistry, type JobType } from '../../shared/src/config/job-types.js';
-import { createHttpProviderExecutor, parseHttpRef } from '../../shared/src/evidence/executors/http-provider.js';
+import { createHttpProviderExecutor, httpProvidersOf, parseHttpRef } from '../../shared/src/evidence/executors/http-provider.js';
 import { ExecutorStartError, type Executor } from '../../shared/src/evidence/executors/types.js';
 import { parseGcsUri } from '../../shared/src/evidence/gcs-uri.js';
 import { createStorage } from '../../shared/src/evidence/storage.js';
@@ -259,7 +259,7 @@ describe('http executor answers (stubbed provider)', () => {
   it('a 5xx status read throws (no evidence), a 5xx or a timeout on submit is retryable', async () => {
     await assert.rejects(stub(() => json(503, {})).status('http:demo:x1'), /503/);
     await assert.rejects(stub(() => json(500, {})).cancel('http:demo:x1'), /500/);
-    const t = { ...type('render'), executor: { kind: 'http' as const, provider: 'demo', baseUrl: 'http://provider.invalid/v1', outputTemplates: [OUTPUT] } };
+    const t = { ...type('render'), executor: { kind: 'http' as const, provider: 'demo', baseUrl: 'http://provider.invalid/v1', outputTemplates: [OUTPUT], apiKeyHeader: 'authorization' } };
     const retryable = (err: unknown): boolean => err instanceof ExecutorStartError && err.retryable;
     await assert.rejects(stub(() => json(502, {})).start(job('render'), t), retryable);
     await assert.rejects(stub(() => json(429, {})).start(job('render'), t), retryable);
@@ -271,5 +271,34 @@ describe('http executor answers (stubbed provider)', () => {
     await assert.rejects(hanging.start(job('render'), t), (err: unknown) => retryable(err) && /timed out/.test((err as Error).message));
     const s = await stub(() => json(201, { externalJobId: 'x9' })).start(job('render'), t);
     assert.deepEqual(s, { executionRef: 'http:demo:x9', outputUris: ['gs://b-1/provider/x9_output_0.mp4'] });
+  });
+
+  it("the provider's API key goes with submit, status and cancel, in the header its type names; none without a key", async () => {
+    const seen: { url: string; auth: string | null; key: string | null }[] = [];
+    const executor = (providers: Parameters<typeof createHttpProviderExecutor>[0]['providers']): Executor =>
+      createHttpProviderExecutor({
+        providers, callbackUrl: () => 'http://x.invalid', bucket: 'b-1', timeoutMs: 100,
+        fetchImpl: (input, init) => {
+          const h = new Headers(init?.headers);
+          seen.push({ url: String(input), auth: h.get('authorization'), key: h.get('x-api-key') });
+          return Promise.resolve(json(200, { externalJobId: 'k1', status: 'running' }));
+        },
+      });
+    const base = { ...type('render'), executor: { kind: 'http' as const, provider: 'demo', baseUrl: 'http://provider.invalid/v1', outputTemplates: [], apiKeyHeader: 'authorization' } };
+    const bearer = executor(httpProvidersOf([base], { demo: 'sk-live-123' }));
+    await bearer.start(job('render'), base);
+    await bearer.status('http:demo:k1');
+    await bearer.cancel('http:demo:k1');
+    assert.deepEqual(seen.map((s) => s.auth), ['Bearer sk-live-123', 'Bearer sk-live-123', 'Bearer sk-live-123']);
+
+    seen.length = 0;
+    const custom = { ...base, executor: { ...base.executor, apiKeyHeader: 'x-api-key' } };
+    await executor(httpProvidersOf([custom], { demo: 'k-2' })).status('http:demo:k1');
+    assert.deepEqual(seen, [{ url: 'http://provider.invalid/v1/jobs/k1', auth: null, key: 'k-2' }]);
+
+    seen.length = 0;
+    await executor(httpProvidersOf([base])).status('http:demo:k1');
+    assert.deepEqual(seen.map((s) => [s.auth, s.key]), [[null, null]], 'no key configured: no credentials sent');
+    assert.throws(() => httpProvidersOf([base, { ...custom, name: 'other' }]), /two API key headers/);
   });
 });

@@ -28,6 +28,8 @@ const EnvSchema = z.object({
   VERITY_UPDATES_TOPIC: z.string().min(3).default('verity-job-updates'),
   /** JSON {"provider": "secret"}: the HMAC secret of each webhook provider. */
   VERITY_WEBHOOK_SECRETS: z.string().optional(),
+  /** Third-party API keys: {"provider": "key"}, sent on every call to that provider's API. */
+  VERITY_PROVIDER_KEYS: z.string().optional(),
   /** Where providers call back: {base}/api/webhooks/{provider}. Default: the API URL. */
   VERITY_WEBHOOK_BASE_URL: z.url().optional(),
   /** host:port of a Cloud Run Admin API v2 stand-in (tests); unset in the cloud. */
@@ -63,6 +65,8 @@ export interface Env {
   eventsTopic: string;
   updatesTopic: string;
   webhookSecrets: Record<string, string>;
+  /** Provider name → the API key Verity sends to its API (http executor). */
+  providerKeys: Record<string, string>;
   webhookBaseUrl: string;
   cloudRunEndpoint: string | undefined;
   workerReports: 'pubsub' | 'http';
@@ -78,18 +82,19 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const SecretsSchema = z.record(z.string().regex(/^[a-z][a-z0-9-]{0,62}$/), z.string().min(16));
+const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
-function parseSecrets(raw: string | undefined): Record<string, string> {
+/** A JSON map provider → secret: webhook HMAC secrets (16+ chars), API keys (no whitespace). */
+function parseSecrets(name: string, raw: string | undefined, value: z.ZodString, expected: string): Record<string, string> {
   if (!raw) return {};
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch {
-    throw new ConfigError('VERITY_WEBHOOK_SECRETS is not JSON: expected {"provider": "secret (16+ chars)"}');
+    throw new ConfigError(`${name} is not JSON: expected {"provider": "${expected}"}`);
   }
-  const parsed = SecretsSchema.safeParse(json);
-  if (!parsed.success) throw new ConfigError(`VERITY_WEBHOOK_SECRETS: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const parsed = z.record(z.string().regex(PROVIDER_NAME), value).safeParse(json);
+  if (!parsed.success) throw new ConfigError(`${name}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }
 
@@ -118,7 +123,8 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
     repoRoot,
     eventsTopic: e.VERITY_EVENTS_TOPIC,
     updatesTopic: e.VERITY_UPDATES_TOPIC,
-    webhookSecrets: parseSecrets(e.VERITY_WEBHOOK_SECRETS),
+    webhookSecrets: parseSecrets('VERITY_WEBHOOK_SECRETS', e.VERITY_WEBHOOK_SECRETS, z.string().min(16), 'secret (16+ chars)'),
+    providerKeys: parseSecrets('VERITY_PROVIDER_KEYS', e.VERITY_PROVIDER_KEYS, z.string().min(1).max(4096).regex(/^\S+$/, 'no whitespace'), 'API key'),
     webhookBaseUrl: e.VERITY_WEBHOOK_BASE_URL ?? e.VERITY_API_URL ?? `http://127.0.0.1:${e.VERITY_PORT}`,
     cloudRunEndpoint: e.VERITY_CLOUD_RUN_ENDPOINT,
     workerReports: e.VERITY_WORKER_REPORTS,

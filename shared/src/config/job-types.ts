@@ -58,6 +58,11 @@ export const ExecutorConfig = z.discriminatedUnion('kind', [
       baseUrl: z.url(),
       /** Predictable output URIs, e.g. gs://{bucket}/provider/{externalJobId}_output_0.mp4 */
       outputTemplates: z.array(z.string()).default([]),
+      /**
+       * The header that carries the provider's API key (VERITY_PROVIDER_KEYS[provider]) on every call:
+       * `authorization` sends `Bearer <key>`, any other header the key itself (e.g. x-api-key).
+       */
+      apiKeyHeader: z.string().regex(/^[A-Za-z0-9-]{1,64}$/).transform((h) => h.toLowerCase()).default('authorization'),
     })
     .strict(),
 ]);

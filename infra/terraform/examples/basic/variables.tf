@@ -40,6 +40,12 @@ variable "worker_image" {
   default     = null
 }
 
+variable "provider_keys" {
+  type      = map(string)
+  default   = {}
+  sensitive = true
+}
+
 variable "webhook_secrets" {
   type      = map(string)
   default   = {}

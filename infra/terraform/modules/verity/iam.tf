@@ -101,6 +101,15 @@ resource "google_secret_manager_secret_iam_member" "webhook_secrets" {
   member    = local.unit_member[each.value]
 }
 
+# need "providerKeys"
+resource "google_secret_manager_secret_iam_member" "provider_keys" {
+  for_each  = toset(local.units_needing["providerKeys"])
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.secret["VERITY_PROVIDER_KEYS"].secret_id
+  role      = local.need_roles["providerKeys"]
+  member    = local.unit_member[each.value]
+}
+
 # Logs from every function.
 resource "google_project_iam_member" "log_writer" {
   for_each = local.units
@@ -139,7 +148,8 @@ resource "google_storage_bucket_iam_member" "worker_writes_outputs" {
   depends_on = [google_storage_bucket.outputs]
 }
 
-# Secrets (values from var.webhook_secrets; add versions with gcloud instead if you keep secrets out of state).
+# Secrets (values from var.webhook_secrets and var.provider_keys; add versions with gcloud instead if you keep
+# secrets out of state).
 resource "google_secret_manager_secret" "secret" {
   for_each  = local.secrets
   project   = var.project_id
@@ -155,4 +165,9 @@ resource "google_secret_manager_secret" "secret" {
 resource "google_secret_manager_secret_version" "webhook_secrets" {
   secret      = google_secret_manager_secret.secret["VERITY_WEBHOOK_SECRETS"].id
   secret_data = jsonencode(var.webhook_secrets)
+}
+
+resource "google_secret_manager_secret_version" "provider_keys" {
+  secret      = google_secret_manager_secret.secret["VERITY_PROVIDER_KEYS"].id
+  secret_data = jsonencode(var.provider_keys)
 }

@@ -6,8 +6,8 @@ locals {
     api = {
       entry_point     = "api"
       trigger         = "http-public"
-      needs           = ["firestore", "outputs", "publishEvents", "runJobs", "readJobs", "webhookSecrets"]
-      secret_env      = ["VERITY_WEBHOOK_SECRETS"]
+      needs           = ["firestore", "outputs", "publishEvents", "runJobs", "readJobs", "providerKeys", "webhookSecrets"]
+      secret_env      = ["VERITY_WEBHOOK_SECRETS", "VERITY_PROVIDER_KEYS"]
       ingress         = "ALLOW_ALL"
       memory          = "512Mi"
       timeout_seconds = 300
@@ -17,8 +17,8 @@ locals {
     object-finalized = {
       entry_point     = "objectFinalized"
       trigger         = "pubsub-push"
-      needs           = ["firestore", "outputs", "publishEvents", "runJobs", "readJobs"]
-      secret_env      = []
+      needs           = ["firestore", "outputs", "publishEvents", "runJobs", "readJobs", "providerKeys"]
+      secret_env      = ["VERITY_PROVIDER_KEYS"]
       ingress         = "ALLOW_INTERNAL_ONLY"
       memory          = "256Mi"
       timeout_seconds = 60
@@ -28,8 +28,8 @@ locals {
     job-updates = {
       entry_point     = "jobUpdates"
       trigger         = "pubsub-push"
-      needs           = ["firestore", "outputs", "publishEvents", "runJobs", "readJobs"]
-      secret_env      = []
+      needs           = ["firestore", "outputs", "publishEvents", "runJobs", "readJobs", "providerKeys"]
+      secret_env      = ["VERITY_PROVIDER_KEYS"]
       ingress         = "ALLOW_INTERNAL_ONLY"
       memory          = "256Mi"
       timeout_seconds = 60
@@ -39,8 +39,8 @@ locals {
     webhooks = {
       entry_point     = "webhooks"
       trigger         = "http-public"
-      needs           = ["firestore", "outputs", "publishEvents", "runJobs", "readJobs", "webhookSecrets"]
-      secret_env      = ["VERITY_WEBHOOK_SECRETS"]
+      needs           = ["firestore", "outputs", "publishEvents", "runJobs", "readJobs", "providerKeys", "webhookSecrets"]
+      secret_env      = ["VERITY_WEBHOOK_SECRETS", "VERITY_PROVIDER_KEYS"]
       ingress         = "ALLOW_ALL"
       memory          = "256Mi"
       timeout_seconds = 60
@@ -50,8 +50,8 @@ locals {
     sweep = {
       entry_point     = "sweep"
       trigger         = "scheduler"
-      needs           = ["firestore", "outputs", "publishEvents", "runJobs", "readJobs"]
-      secret_env      = []
+      needs           = ["firestore", "outputs", "publishEvents", "runJobs", "readJobs", "providerKeys"]
+      secret_env      = ["VERITY_PROVIDER_KEYS"]
       ingress         = "ALLOW_ALL" # IAM still requires the scheduler's OIDC token, and the code verifies it
       memory          = "512Mi"
       timeout_seconds = 300
@@ -68,6 +68,7 @@ locals {
     runJobs        = "roles/run.jobsExecutorWithOverrides" # each worker Cloud Run Job
     readJobs       = "roles/run.viewer"                    # each worker Cloud Run Job
     webhookSecrets = "roles/secretmanager.secretAccessor"  # secret verity-webhook-secrets
+    providerKeys   = "roles/secretmanager.secretAccessor"  # secret verity-provider-keys
   }
 
   # need → the units that have it
@@ -136,6 +137,7 @@ locals {
   # Secret env var → Secret Manager secret id.
   secrets = {
     VERITY_WEBHOOK_SECRETS = "verity-webhook-secrets"
+    VERITY_PROVIDER_KEYS   = "verity-provider-keys"
   }
 
   # Composite indexes and collection-group single-field indexes of every query (shared/src/store/queries.ts).

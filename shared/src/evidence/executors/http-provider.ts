@@ -26,6 +26,9 @@ import { ExecutorStartError, type Executor } from './types.js';
 
 export interface HttpProvider {
   baseUrl: string;
+  /** Sent on every call (VERITY_PROVIDER_KEYS): `authorization: Bearer <key>`, or `<apiKeyHeader>: <key>`. */
+  apiKey?: string;
+  apiKeyHeader?: string;
 }
 
 export interface HttpProviderOptions {
@@ -51,17 +54,25 @@ export function parseHttpRef(ref: string): { provider: string; externalJobId: st
 }
 
 /** The providers map for `createHttpProviderExecutor`, from every http job type (a provider has one base URL). */
-export function httpProvidersOf(types: Iterable<JobType>): Record<string, HttpProvider> {
+/** The providers the job types name, with their API keys (provider → key). */
+export function httpProvidersOf(types: Iterable<JobType>, apiKeys: Readonly<Record<string, string>> = {}): Record<string, HttpProvider> {
   const out: Record<string, HttpProvider> = {};
   for (const t of types) {
     if (t.executor.kind !== 'http') continue;
-    const known = out[t.executor.provider];
-    if (known && known.baseUrl !== t.executor.baseUrl) {
-      throw new Error(`provider ${t.executor.provider} has two base URLs: ${known.baseUrl} and ${t.executor.baseUrl} (type ${t.name})`);
-    }
-    out[t.executor.provider] = { baseUrl: t.executor.baseUrl };
+    const { provider, baseUrl, apiKeyHeader } = t.executor;
+    const known = out[provider];
+    if (known && known.baseUrl !== baseUrl) throw new Error(`provider ${provider} has two base URLs: ${known.baseUrl} and ${baseUrl} (type ${t.name})`);
+    if (known && known.apiKeyHeader !== apiKeyHeader) throw new Error(`provider ${provider} has two API key headers: ${known.apiKeyHeader} and ${apiKeyHeader} (type ${t.name})`);
+    const apiKey = apiKeys[provider];
+    out[provider] = { baseUrl, apiKeyHeader, ...(apiKey ? { apiKey } : {}) };
   }
   return out;
+}
+
+function authHeaders(p: HttpProvider | undefined): Record<string, string> {
+  if (!p?.apiKey) return {};
+  const header = p.apiKeyHeader ?? 'authorization';
+  return { [header]: header === 'authorization' ? `Bearer ${p.apiKey}` : p.apiKey };
 }
 
 const STATES: Record<string, ExecutionState> = {
@@ -102,10 +113,14 @@ export function createHttpProviderExecutor(opts: HttpProviderOptions): Executor 
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const fetchImpl = opts.fetchImpl ?? fetch;
 
-  const request = (url: string, method: 'GET' | 'POST', body?: unknown): Promise<Response> =>
+  const request = (provider: string, url: string, method: 'GET' | 'POST', body?: unknown): Promise<Response> =>
     fetchImpl(url, {
       method,
-      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      headers: {
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...authHeaders(opts.providers[provider]),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -132,7 +147,7 @@ export function createHttpProviderExecutor(opts: HttpProviderOptions): Executor 
       const url = joinUrl(cfg.baseUrl, '/jobs');
       let res: Response;
       try {
-        res = await request(url, 'POST', { clientRef, input: job.input, callbackUrl: opts.callbackUrl(cfg.provider) });
+        res = await request(cfg.provider, url, 'POST', { clientRef, input: job.input, callbackUrl: opts.callbackUrl(cfg.provider) });
       } catch (err) {
         throw new ExecutorStartError(`submit to ${cfg.provider} failed: ${errorText(err)}`, true);
       }
@@ -165,7 +180,7 @@ export function createHttpProviderExecutor(opts: HttpProviderOptions): Executor 
       const url = joinUrl(baseUrlOf(p.provider), `/jobs/${encodeURIComponent(p.externalJobId)}`);
       let res: Response;
       try {
-        res = await request(url, 'GET');
+        res = await request(p.provider, url, 'GET');
       } catch (err) {
         throw new Error(`status of ${ref}: ${errorText(err)}`);
       }
@@ -189,7 +204,7 @@ export function createHttpProviderExecutor(opts: HttpProviderOptions): Executor 
       const url = joinUrl(baseUrlOf(p.provider), `/jobs/${encodeURIComponent(p.externalJobId)}/cancel`);
       let res: Response;
       try {
-        res = await request(url, 'POST', {});
+        res = await request(p.provider, url, 'POST', {});
       } catch (err) {
         throw new Error(`cancel of ${ref}: ${errorText(err)}`);
       }
