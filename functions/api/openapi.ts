@@ -97,7 +97,7 @@ export function openApiDocument(): Record<string, unknown> {
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, webhookSignature: { type: 'apiKey', in: 'header', name: 'X-Verity-Signature', description: 't=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>, 5-minute window' } },
       schemas: { Job: JobSchema, Transition: TransitionSchema, Progress: ProgressSchema, Step: StepSchema, Project: ProjectSchema, Error: ErrorSchema },
-      responses: Object.fromEntries([400, 401, 403, 404, 405, 409, 413, 415, 429].map((c) => [`E${c}`, json(ref('Error'), `error ${c}`)])),
+      responses: Object.fromEntries([400, 401, 403, 404, 405, 409, 413, 415, 429, 503].map((c) => [`E${c}`, json(ref('Error'), `error ${c}`)])),
     },
     paths: {
       '/api/jobs': {
@@ -121,7 +121,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/api/projects/{id}': { get: { ...secured, summary: 'Read a project (verified first when generating or claiming artifacts)', parameters: [idParam('project')], responses: { 200: json({ type: 'object', properties: { project: ref('Project') } }), ...errors(401, 404) } } },
       '/api/projects/{id}/reconcile': { post: { ...secured, summary: 'Verify every artifact', parameters: [idParam('project')], responses: { 200: json({ type: 'object', properties: { report: { type: 'object' } } }), ...errors(401, 404) } } },
-      '/api/projects/{id}/generate': { post: { ...secured, summary: 'One job for the missing artifacts', parameters: [idParam('project')], responses: { 202: json({ type: 'object', properties: { project: ref('Project'), job: ref('Job') } }, 'a job was enqueued'), 200: json({ type: 'object', properties: { project: ref('Project') } }, 'nothing is missing'), ...errors(401, 404, 409) } } },
+      '/api/projects/{id}/generate': { post: { ...secured, summary: 'One job for the missing artifacts', parameters: [idParam('project')], responses: { 202: json({ type: 'object', properties: { project: ref('Project'), job: ref('Job') } }, 'a job was enqueued'), 200: json({ type: 'object', properties: { project: ref('Project') } }, 'nothing is missing'), ...errors(401, 404, 409, 503) } } },
       '/api/openapi.json': { get: { summary: 'This document', responses: { 200: json({ type: 'object' }) } } },
       '/healthz': { get: { summary: 'Liveness', responses: { 200: json({ type: 'object' }) } } },
     },

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import type { Storage } from '@google-cloud/storage';
-import { parseEnv } from '../../shared/src/config/env.js';
+import { parseEnv, type Env } from '../../shared/src/config/env.js';
 import { createStorage } from '../../shared/src/evidence/storage.js';
 import { silentLogger } from '../../shared/src/log.js';
 import { createRuntime, type Runtime, type RuntimeOverrides } from '../../shared/src/runtime.js';
@@ -37,6 +37,8 @@ export async function testRuntime(
   name: string,
   o: RuntimeOverrides & {
     envOverrides?: Record<string, string>;
+    /** Applied to the parsed environment (for values no variable of the local profile gives). */
+    envPatch?: Partial<Env>;
     /** Sees the clients before the runtime is built on them (test/helpers/meter.ts wraps them here). */
     instrument?: (clients: { db: Firestore; storage: Storage; pubsub: PubSub }) => void;
   } = {},
@@ -45,16 +47,19 @@ export async function testRuntime(
   const projectId = uniqueName(`t-${name}`).slice(0, 30);
   const bucket = uniqueName('verity-t');
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'verity-state-'));
-  const env = parseEnv({
-    ...process.env,
-    GOOGLE_CLOUD_PROJECT: projectId,
-    VERITY_PROFILE: 'local',
-    VERITY_BUCKET: bucket,
-    VERITY_GCS_ENDPOINT: gcs,
-    VERITY_LOCAL_JWT_SECRET: TEST_SECRET,
-    VERITY_STATE_DIR: stateDir,
-    ...o.envOverrides,
-  });
+  const env: Env = {
+    ...parseEnv({
+      ...process.env,
+      GOOGLE_CLOUD_PROJECT: projectId,
+      VERITY_PROFILE: 'local',
+      VERITY_BUCKET: bucket,
+      VERITY_GCS_ENDPOINT: gcs,
+      VERITY_LOCAL_JWT_SECRET: TEST_SECRET,
+      VERITY_STATE_DIR: stateDir,
+      ...o.envOverrides,
+    }),
+    ...o.envPatch,
+  };
   const testClock = new TestClock();
   const db = new Firestore({ projectId, ignoreUndefinedProperties: true });
   const storage = createStorage(projectId, gcs);
@@ -67,7 +72,7 @@ export async function testRuntime(
       if (err.code !== 6) throw err; // ALREADY_EXISTS
     });
   }
-  const { envOverrides: _, instrument, ...overrides } = o;
+  const { envOverrides: _, envPatch: __, instrument, ...overrides } = o;
   instrument?.({ db, storage, pubsub });
   const rt = createRuntime(name, { env, db, storage, pubsub, clock: testClock.now, log: silentLogger(), random: () => 0.5, ...overrides });
   return { ...rt, testClock, projectId, bucket };

@@ -153,4 +153,22 @@ describe('projects: isolation, listing, bad input', () => {
     for (const body of bad) assert.equal((await api.call('POST', '/api/projects', { body })).status, 400);
     assert.equal(await countDocuments(rt.db), before);
   });
+
+  it('with no job type configured for generation, generate answers 503 UNAVAILABLE and enqueues nothing', async () => {
+    const bare = await testRuntime('projects-none', { envPatch: { projectJobType: null } });
+    const bareApi = await startApi(bare);
+    try {
+      const created = await bareApi.call('POST', '/api/projects', { body: { name: 'reel', artifacts: [{ key: 'clip-0', uri: `gs://${bare.bucket}/reels/none/clip-0.mp4` }] } });
+      assert.equal(created.status, 201, created.text);
+      const before = await countDocuments(bare.db);
+      const gen = await bareApi.call('POST', `/api/projects/${created.body.project.id}/generate`);
+      assert.equal(gen.status, 503);
+      assert.equal(gen.body.error.code, 'UNAVAILABLE');
+      assert.equal((await bare.db.collection('jobs').count().get()).data().count, 0, 'no job');
+      assert.equal(await countDocuments(bare.db), before, 'nothing written');
+    } finally {
+      await bareApi.close();
+      await bare.db.terminate();
+    }
+  });
 });
