@@ -53,8 +53,10 @@ export function parseHttpRef(ref: string): { provider: string; externalJobId: st
   return { provider: m[1]!, externalJobId: m[2]! };
 }
 
-/** The providers map for `createHttpProviderExecutor`, from every http job type (a provider has one base URL). */
-/** The providers the job types name, with their API keys (provider → key). */
+/**
+ * The providers map for `createHttpProviderExecutor`, from every http job type (a provider has one base URL
+ * and one API key header), with the API keys of VERITY_PROVIDER_KEYS (provider → key).
+ */
 export function httpProvidersOf(types: Iterable<JobType>, apiKeys: Readonly<Record<string, string>> = {}): Record<string, HttpProvider> {
   const out: Record<string, HttpProvider> = {};
   for (const t of types) {
