@@ -12,6 +12,8 @@
  *            → 200 {externalJobId, status: queued|running|succeeded|failed|canceled, outputUrl?, error?: {code, message}}
  *            → 404 the provider does not know the job (lost).
  *   Cancel   POST {baseUrl}/jobs/{externalJobId}/cancel → 200/202; 404 and 409 (already finished) are fine.
+ *   Auth     every call carries the provider's API key, when VERITY_PROVIDER_KEYS has one: `authorization:
+ *            Bearer <key>`, or `<apiKeyHeader>: <key>` when the type names another header.
  *   Webhook  POST callbackUrl on completion: {eventId, externalJobId, status: succeeded|failed, outputUrl?, error?}
  *            signed with X-Verity-Signature (shared/src/webhooks/signature.ts). Received by the API, not here.
  *
