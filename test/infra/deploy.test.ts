@@ -34,6 +34,9 @@ describe('Terraform ↔ code', () => {
 
   const mutations: [string, (t: Terraform) => void, RegExp][] = [
     ['a function goes missing', (t) => delete t.locals.units.sweep, /deploy unit sweep has no entry/],
+    ['the module has a function the code does not', (t) => (t.locals.units.extra = structuredClone(t.locals.units.sweep)), /local.units has extra, which no deploy unit in code is/],
+    ['an index no query needs is declared', (t) => t.locals.firestore_indexes.push({ collection: 'jobs', scope: 'COLLECTION', fields: [{ field: 'colour', order: 'ASCENDING' }, { field: 'createdAt', order: 'DESCENDING' }] }), /Firestore index no query needs: jobs\/COLLECTION: colour ASCENDING, createdAt DESCENDING/],
+    ['a retry policy goes missing', (t) => delete t.resources.google_pubsub_subscription!.push!.retry_policy, /push subscriptions have no retry policy/],
     ['an entry point is wrong', (t) => (t.locals.units['job-updates'].entry_point = 'jobUpdate'), /entry_point jobUpdate ≠ target jobUpdates/],
     ['an index goes missing', (t) => t.locals.firestore_indexes.splice(0, 1), /Firestore index missing: jobs\/COLLECTION: outputUris CONTAINS, status ASCENDING/],
     ['a TTL policy goes missing', (t) => delete t.locals.ttl_fields.leases, /TTL policy missing: leases.expireAt/],

@@ -21,4 +21,5 @@ resource "google_project_service" "apis" {
 
 data "google_project" "this" {
   project_id = var.project_id
+  depends_on = [google_project_service.apis] # read once Cloud Resource Manager is on
 }
