@@ -167,7 +167,16 @@ export function localJobTypes(env: Env): Record<string, z.input<typeof JobTypeCo
   };
 }
 
+const built = new WeakMap<Env, JobTypeRegistry>();
+
+/** The registry of an environment, built once: the boot check and the runtime share it (one parse at cold start). */
 export function buildRegistry(env: Env): JobTypeRegistry {
+  let registry = built.get(env);
+  if (!registry) built.set(env, (registry = parseRegistry(env)));
+  return registry;
+}
+
+function parseRegistry(env: Env): JobTypeRegistry {
   const raw: Record<string, unknown> = env.profile === 'local' ? { ...localJobTypes(env) } : {};
   if (env.jobTypesJson) {
     let extra: unknown;
