@@ -63,7 +63,7 @@ export async function benchFinalize(opts: { objects: number; project: string; pu
   const who = { userId: 'bench', admin: false, workerJobId: null };
   const ids: string[] = [];
   for (let i = 0; i < opts.objects; i++) {
-    const { job } = await rt.jobs.enqueue(who, { type: 'external', outputs: [`gs://${bucket}/out/${i}.mp4`], reuseExistingOutputs: true });
+    const { job } = await rt.jobs.enqueue(who, { type: 'external', outputs: [`gs://${bucket}/u/bench/out/${i}.mp4`], reuseExistingOutputs: true });
     ids.push(job.id);
   }
   process.stdout.write(`(c) ${opts.objects} objects, one every 40 ms, each observed by a no-op push function and by object-finalized…\n`);

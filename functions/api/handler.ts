@@ -7,7 +7,7 @@ import type { Runtime } from '../../shared/src/runtime.js';
 import { CreateProjectSchema, EnqueueRequestSchema, JobIdSchema, JobListQuerySchema, ListQuerySchema, SweepRequestSchema, WorkerUpdateSchema } from '../../shared/src/schemas.js';
 import { ForbiddenError } from '../../shared/src/core/index.js';
 import { jobView, projectView, transitionView } from '../../shared/src/views.js';
-import { handleError, parseBody, sendError } from './http.js';
+import { handleError, parseBody, refuseOversizedBody, sendError } from './http.js';
 import { handleWebhook } from '../webhooks/handler.js';
 import { streamAll, streamJob } from './sse.js';
 import { DASHBOARD_HEADERS, serveDashboard } from './dashboard.js';
@@ -24,9 +24,11 @@ interface Route {
 
 const ID = '([^/]+)';
 
-const activeJobConflict = (res: Response, err: unknown): boolean => {
+/** A 409 names the active job only to its owner (keys are per owner, so the holder is the caller's own). */
+const activeJobConflict = (res: Response, err: unknown, who: Principal): boolean => {
   if (!(err instanceof ConflictError) || err.code !== ErrorCode.ACTIVE_JOB_EXISTS) return false;
-  sendError(res, new ConflictError(err.code, err.message), { activeJob: jobView((err.details as { activeJob: Job }).activeJob) });
+  const holder = (err.details as { activeJob?: Job } | undefined)?.activeJob;
+  sendError(res, new ConflictError(err.code, err.message), holder && holder.ownerId === who.userId ? { activeJob: jobView(holder) } : {});
   return true;
 };
 
@@ -65,7 +67,7 @@ const projectRoutes: Route[] = [
     pattern: new RegExp(`^/api/projects/${ID}/reconcile$`),
     auth: true,
     run: async ({ res, rt, who, id }) => {
-      const { report } = await rt.projects.reconcile(await rt.projects.visible(who, id));
+      const { report } = await rt.projects.requestReconcile(who, id);
       res.status(200).json({ report });
     },
   },
@@ -79,7 +81,7 @@ const projectRoutes: Route[] = [
         const artifacts = (await rt.projects.read(who, id)).artifacts;
         res.status(created ? 202 : 200).json({ project: projectView(project, artifacts), ...(job ? { job: jobView(job) } : {}) });
       } catch (err) {
-        if (!activeJobConflict(res, err)) throw err;
+        if (!activeJobConflict(res, err, who)) throw err;
       }
     },
   },
@@ -107,7 +109,7 @@ const routes: Route[] = [
         const { created, job } = await rt.jobs.enqueue(who, body);
         res.status(created ? 201 : 200).json({ job: jobView(job) });
       } catch (err) {
-        if (!activeJobConflict(res, err)) throw err;
+        if (!activeJobConflict(res, err, who)) throw err;
       }
     },
   },
@@ -119,7 +121,7 @@ const routes: Route[] = [
       try {
         res.status(202).json({ job: jobView(await rt.jobs.retry(who, id)) });
       } catch (err) {
-        if (!activeJobConflict(res, err)) throw err;
+        if (!activeJobConflict(res, err, who)) throw err;
       }
     },
   },
@@ -220,6 +222,7 @@ export function createApiHandler(getRuntime: () => Runtime): HttpFunction {
   return async (req: Request, res: Response) => {
     const rt = getRuntime();
     try {
+      refuseOversizedBody(req); // 413 before auth, before any work
       const path = req.path.replace(/\/+$/, '') || '/';
       if (path === '/healthz') {
         res.status(200).json({ ok: true });

@@ -3,6 +3,7 @@ import type { CloudEvent } from '@google-cloud/functions-framework';
 import { parsePubsubEvent } from '../../shared/src/events/cloudevents.js';
 import type { Runtime } from '../../shared/src/runtime.js';
 import { WorkerUpdateSchema } from '../../shared/src/schemas.js';
+import { jsonShapeProblem } from '../../shared/src/json-limits.js';
 import { ackUnlessRetryable } from '../common/ack.js';
 
 export function createJobUpdatesHandler(getRuntime: () => Runtime): (ce: CloudEvent<unknown>) => Promise<void> {
@@ -18,6 +19,11 @@ export function createJobUpdatesHandler(getRuntime: () => Runtime): (ce: CloudEv
       json = JSON.parse(msg.text);
     } catch {
       rt.log.warn({ messageId: msg.messageId }, 'worker update is not JSON; acknowledged');
+      return;
+    }
+    const shape = jsonShapeProblem(json);
+    if (shape) {
+      rt.log.warn({ messageId: msg.messageId, problem: `${shape.field}: ${shape.message}` }, 'invalid worker update acknowledged');
       return;
     }
     const parsed = WorkerUpdateSchema.safeParse(json);

@@ -8,7 +8,7 @@ import { OAuth2Client } from 'google-auth-library';
 import { AuthError, ErrorCode, ForbiddenError, VerityError } from '../../shared/src/core/index.js';
 import { bearer } from '../../shared/src/auth/local-issuer.js';
 import type { Runtime } from '../../shared/src/runtime.js';
-import { handleError, parseBody } from '../api/http.js';
+import { handleError, parseBody, refuseOversizedBody } from '../api/http.js';
 import { SweepRequestSchema } from '../../shared/src/schemas.js';
 
 /** True when the bearer token is a Google-signed OIDC token of the configured scheduler service account. */
@@ -29,6 +29,7 @@ export function createSweepHandler(getRuntime: () => Runtime): HttpFunction {
   return async (req, res) => {
     const rt = getRuntime();
     try {
+      refuseOversizedBody(req); // 413 before auth, before any work
       if (req.method !== 'POST') throw new VerityError(ErrorCode.METHOD_NOT_ALLOWED, 'POST only', 405);
       if (!(await isScheduler(rt, req.headers.authorization, oidc))) {
         const who = await rt.auth.authenticate(req.headers.authorization).catch((err: unknown) => {

@@ -4,7 +4,7 @@ import type { HttpFunction, Request, Response } from '@google-cloud/functions-fr
 import { ErrorCode, NotFoundError, VerityError } from '../../shared/src/core/index.js';
 import type { Runtime } from '../../shared/src/runtime.js';
 import { SIGNATURE_HEADER } from '../../shared/src/webhooks/signature.js';
-import { handleError, MAX_BODY_BYTES } from '../api/http.js';
+import { handleError, refuseOversizedBody } from '../api/http.js';
 
 const PATH = /^\/api\/webhooks\/([a-z][a-z0-9-]{0,62})\/?$/;
 
@@ -14,8 +14,8 @@ export async function handleWebhook(rt: Runtime, req: Request, res: Response): P
     const m = PATH.exec(req.path);
     if (!m) throw new NotFoundError(`no route for ${req.method} ${req.path}`);
     if (req.method !== 'POST') throw new VerityError(ErrorCode.METHOD_NOT_ALLOWED, 'POST only', 405);
+    refuseOversizedBody(req);
     const raw = (req as Request & { rawBody?: Buffer }).rawBody ?? Buffer.alloc(0);
-    if (raw.length > MAX_BODY_BYTES) throw new VerityError(ErrorCode.PAYLOAD_TOO_LARGE, `body over ${MAX_BODY_BYTES} bytes`, 413);
     const header = req.headers[SIGNATURE_HEADER];
     const result = await rt.webhooks.receive(m[1]!, raw, Array.isArray(header) ? header[0] : header);
     rt.log.info({ provider: m[1], ...result }, 'webhook received');

@@ -25,6 +25,7 @@ import { ProjectStore } from './projects/project-store.js';
 import { ProjectsService } from './projects/projects-service.js';
 import { createFirestore } from './store/firestore.js';
 import { JobStore } from './store/job-store.js';
+import { Quotas } from './store/quotas.js';
 
 export interface Runtime {
   env: Env;
@@ -106,7 +107,10 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
   const outbox = createOutbox({ db, pubsub, topic: env.eventsTopic, log, clock });
   const temp = createTempCleaner({ storage, bucket: env.bucket, allowedBuckets: env.allowedBuckets });
   const reconciler = new Reconciler({ store, registry, executors, probe, log, clock, outbox, temp });
-  const jobs = new JobsService({ store, reconciler, registry, probe, log, clock, bucket: env.bucket, allowedBuckets: env.allowedBuckets, ...(o.newId ? { newId: o.newId } : {}) });
+  const quotas = new Quotas({ db, clock });
+  const jobs = new JobsService({
+    store, reconciler, registry, probe, log, clock, quotas, bucket: env.bucket, allowedBuckets: env.allowedBuckets, ...(o.newId ? { newId: o.newId } : {}),
+  });
   const outputs = new OutputsService({ db, reconciler, log });
   const webhooks = new WebhooksService({ db, reconciler, registry, log, clock, secrets: env.webhookSecrets });
   const sweeper = new Sweeper({ db, reconciler, outbox, log, clock });
@@ -117,7 +121,8 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     reconciler,
     probe,
     log,
-    allowedBuckets: env.allowedBuckets,
+    quotas,
+    probesPerMinute: env.probesPerMinute,
     generationType: env.projectJobType,
     clock,
   });

@@ -1,5 +1,15 @@
 /** zod schemas for every request body and message Verity accepts: validation and (later) OpenAPI. */
 import { z } from 'zod';
+import { GCS_URI_PATTERN } from './evidence/gcs-uri.js';
+
+/** Job and project ids: they name Firestore documents, so nothing else may reach a document path. */
+export const JobIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
+/** A job type's name as the registry spells it. */
+export const JobTypeNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/);
+/** A gs://bucket/object URI (bucket naming rules; the object part is checked again where it is used). */
+export const GcsUriSchema = z.string().min(6).max(1100).regex(GCS_URI_PATTERN);
+/** The opaque cursors this API gives out (base64url). */
+export const CursorSchema = z.string().regex(/^[A-Za-z0-9_-]{1,500}$/);
 
 const seconds = z.number().int().min(1).max(7 * 24 * 3600);
 
@@ -20,9 +30,9 @@ export const PolicyOverridesSchema = z
 
 export const EnqueueRequestSchema = z
   .object({
-    type: z.string().min(1).max(63),
+    type: JobTypeNameSchema,
     input: z.record(z.string(), z.unknown()).optional(),
-    outputs: z.array(z.string().min(6).max(1100)).max(100).optional(),
+    outputs: z.array(GcsUriSchema).max(100).optional(),
     resourceKey: z.string().min(1).max(500).optional(),
     idempotencyKey: z.string().min(1).max(200).optional(),
     policy: PolicyOverridesSchema.optional(),
@@ -35,7 +45,7 @@ export const WorkerUpdateSchema = z
   .object({
     /** The update's own id, used as its dedupe key when present. */
     id: z.string().min(1).max(200).optional(),
-    jobId: z.string().min(1).max(128),
+    jobId: JobIdSchema,
     attempt: z.number().int().min(1).max(1000).optional(),
     kind: z.enum(['started', 'progress', 'heartbeat', 'succeeded', 'failed']),
     progress: z
@@ -64,28 +74,26 @@ export const WorkerUpdateSchema = z
   .strict();
 export type WorkerUpdate = z.infer<typeof WorkerUpdateSchema>;
 
-export const JobIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
-
 export const SweepRequestSchema = z.object({ dryRun: z.boolean().default(false) }).strict();
 
 export const CreateProjectSchema = z
   .object({
     name: z.string().min(1).max(200),
     artifacts: z
-      .array(z.object({ key: z.string().min(1).max(200), uri: z.string().min(6).max(1100) }).strict())
+      .array(z.object({ key: z.string().min(1).max(200), uri: GcsUriSchema }).strict())
       .max(499),
   })
   .strict();
 
 export const ListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(500).optional(),
+  cursor: CursorSchema.optional(),
 });
 
 export const JobListQuerySchema = z.object({
   status: z.enum(['queued', 'running', 'succeeded', 'failed', 'canceled']).optional(),
-  type: z.string().max(63).optional(),
+  type: JobTypeNameSchema.optional(),
   resourceKey: z.string().max(500).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(500).optional(),
+  cursor: CursorSchema.optional(),
 });

@@ -10,7 +10,7 @@ let jobId: string;
 before(async () => {
   rt = await testRuntime('bad');
   api = await startApi(rt);
-  const res = await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [`gs://${rt.bucket}/a.mp4`] } });
+  const res = await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [`gs://${rt.bucket}/u/alice/a.mp4`] } });
   jobId = res.body.job.id;
 });
 after(async () => {

@@ -38,7 +38,7 @@ after(async () => {
   await rt.db.terminate();
 });
 
-const out = (name: string) => `gs://${rt.bucket}/renders/${name}.mp4`;
+const out = (name: string) => `gs://${rt.bucket}/u/alice/renders/${name}.mp4`;
 const put = (name: string) => rt.storage.bucket(rt.bucket).file(`renders/${name}.mp4`).save('video');
 
 describe('jobs API: enqueue and read', () => {

@@ -48,7 +48,7 @@ describe('verity CLI', () => {
   });
 
   it('reconcile <id> corrects a stuck job; sweep --dry-run lists due jobs and changes nothing', async () => {
-    const { job } = await rt.jobs.enqueue(alice, { type: 'external', outputs: [`gs://${rt.bucket}/cli/out.mp4`], reuseExistingOutputs: true });
+    const { job } = await rt.jobs.enqueue(alice, { type: 'external', outputs: [`gs://${rt.bucket}/u/alice/cli/out.mp4`], reuseExistingOutputs: true });
     await rt.storage.bucket(rt.bucket).file('cli/out.mp4').save('v');
     const r = await cli('reconcile', job.id, '--json');
     assert.equal(r.code, 0, r.stderr);
@@ -59,7 +59,7 @@ describe('verity CLI', () => {
   });
 
   it('cleanup --dry-run reports and deletes nothing; cleanup deletes ended jobs\' temp prefixes and keeps outputs', async () => {
-    const { job } = await rt.jobs.enqueue(alice, { type: 'external', outputs: [`gs://${rt.bucket}/tmp/JOBID/out.mp4`.replace('JOBID', 'x')], reuseExistingOutputs: true });
+    const { job } = await rt.jobs.enqueue(alice, { type: 'external', outputs: [`gs://${rt.bucket}/u/alice/cli/kept.mp4`], reuseExistingOutputs: true });
     await rt.jobs.cancel(alice, job.id);
     const b = rt.storage.bucket(rt.bucket);
     await Promise.all([b.file(`tmp/${job.id}/a.wav`).save('x'), b.file('tmp/gone_job/b.wav').save('x'), b.file('proxy/gone_job/p.mp4').save('x')]);

@@ -117,7 +117,7 @@ describe('dashboard', { timeout: 60_000 }, () => {
 
     // the test clock stands still; /api/events streams transitions strictly after the instant it opened
     rt.testClock.advance(1000);
-    const created = await call('POST', '/api/jobs', { type: 'external', outputs: [`gs://${rt.bucket}/dashboard/a.mp4`] });
+    const created = await call('POST', '/api/jobs', { type: 'external', outputs: [`gs://${rt.bucket}/u/alice/dashboard/a.mp4`] });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const jobId: string = created.body.job.id;
 
@@ -200,7 +200,7 @@ describe('dashboard', { timeout: 60_000 }, () => {
     await rt.storage.bucket(rt.bucket).file('dashboard/intro.mp4').save('clip', { resumable: false });
     const res = await call('POST', '/api/projects', {
       name: 'reel',
-      artifacts: [{ key: 'intro', uri: `gs://${rt.bucket}/dashboard/intro.mp4` }, { key: 'outro', uri: `gs://${rt.bucket}/dashboard/outro.mp4` }],
+      artifacts: [{ key: 'intro', uri: `gs://${rt.bucket}/u/alice/dashboard/intro.mp4` }, { key: 'outro', uri: `gs://${rt.bucket}/u/alice/dashboard/outro.mp4` }],
     });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     await page.goto(`${url}/#/projects/${res.body.project.id}`);

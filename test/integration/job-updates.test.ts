@@ -80,7 +80,7 @@ describe('job-updates', () => {
   });
 
   it('a worker succeeded for a job with outputs waits for the outputs, then fails OUTPUT_MISSING after the grace', async () => {
-    const id = await job([`gs://${rt.bucket}/never.mp4`]);
+    const id = await job([`gs://${rt.bucket}/u/alice/never.mp4`]);
     await send({ jobId: id, attempt: 1, kind: 'succeeded' });
     const waiting = (await rt.store.get(id))!;
     assert.equal(waiting.status, 'running');

@@ -32,7 +32,7 @@ async function enqueue(outputs: string[]): Promise<string> {
 
 describe('object-finalized', () => {
   it('a bucket notification through Pub/Sub completes the job expecting the object; the same generation twice is one transition', async () => {
-    const uri = `gs://${rt.bucket}/renders/a.mp4`;
+    const uri = `gs://${rt.bucket}/u/alice/renders/a.mp4`;
     const id = await enqueue([uri]);
     const msg = notification(rt.bucket, 'renders/a.mp4', '101');
     assert.equal(await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', msg), 204);
@@ -46,7 +46,7 @@ describe('object-finalized', () => {
   });
 
   it('a direct storage CloudEvent (Eventarc) works the same', async () => {
-    const uri = `gs://${rt.bucket}/renders/b.mp4`;
+    const uri = `gs://${rt.bucket}/u/alice/renders/b.mp4`;
     const id = await enqueue([uri]);
     const status = await postCloudEvent(fn.url, 'google.cloud.storage.object.v1.finalized', { bucket: rt.bucket, name: 'renders/b.mp4', generation: '7', size: '3', timeCreated: new Date().toISOString() });
     assert.equal(status, 204);
@@ -54,7 +54,7 @@ describe('object-finalized', () => {
   });
 
   it('a job with two outputs completes only when the second lands', async () => {
-    const id = await enqueue([`gs://${rt.bucket}/r/1.mp4`, `gs://${rt.bucket}/r/2.mp4`]);
+    const id = await enqueue([`gs://${rt.bucket}/u/alice/r/1.mp4`, `gs://${rt.bucket}/u/alice/r/2.mp4`]);
     await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', notification(rt.bucket, 'r/1.mp4', '1'));
     const half = (await rt.store.get(id))!;
     assert.equal(half.status, 'queued');
@@ -65,7 +65,7 @@ describe('object-finalized', () => {
   });
 
   it('a failed job whose output appears late is corrected to succeeded (LATE_OUTPUT)', async () => {
-    const id = await enqueue([`gs://${rt.bucket}/late.mp4`]);
+    const id = await enqueue([`gs://${rt.bucket}/u/alice/late.mp4`]);
     rt.testClock.advance(16 * 60_000);
     await rt.reconciler.reconcile(id, 'sweep');
     assert.equal((await rt.store.get(id))!.statusReason, 'QUEUE_TIMEOUT');

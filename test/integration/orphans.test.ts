@@ -18,7 +18,11 @@ after(async () => {
 describe('orphan sweep', () => {
   it('deletes temp/proxy of ended and unknown jobs past retention; keeps outputs, active jobs and recent files', async () => {
     const b = rt.storage.bucket(rt.bucket);
-    const ended = (await rt.jobs.enqueue(alice, { type: 'external', outputs: [`gs://${rt.bucket}/tmp/keep-output/final.mp4`], reuseExistingOutputs: true })).job;
+    // a job from before outputs under tmp/ were refused (the API now answers OUTPUT_NOT_ALLOWED): its output stays
+    const legacy = { id: 'job_legacy_tmp_output', type: 'external', ownerId: 'alice', resourceKey: null, idempotencyKey: null, input: {} };
+    const spec = { ...legacy, outputUris: [`gs://${rt.bucket}/tmp/keep-output/final.mp4`], reuseExistingOutputs: true, executorKind: 'external' as const, policy: DEFAULT_POLICY };
+    await rt.store.create((ctx) => createJob(spec, [], ctx));
+    const ended = (await rt.jobs.read(alice, legacy.id));
     await rt.jobs.cancel(alice, ended.id);
     const active = (await rt.jobs.enqueue(alice, { type: 'external', outputs: [], reuseExistingOutputs: true })).job;
     const names = [

@@ -25,9 +25,9 @@ after(async () => {
 async function project(count: number): Promise<{ id: string; uris: string[]; names: string[] }> {
   const p = ++n;
   const names = Array.from({ length: count }, (_, i) => `reels/p${p}/clip-${String(i).padStart(2, '0')}.mp4`);
-  const res = await api.call('POST', '/api/projects', { body: { name: `reel ${p}`, artifacts: names.map((name, i) => ({ key: `clip-${i}`, uri: `gs://${rt.bucket}/${name}` })) } });
+  const res = await api.call('POST', '/api/projects', { body: { name: `reel ${p}`, artifacts: names.map((name, i) => ({ key: `clip-${i}`, uri: `gs://${rt.bucket}/u/alice/${name}` })) } });
   assert.equal(res.status, 201, res.text);
-  return { id: res.body.project.id, uris: names.map((x) => `gs://${rt.bucket}/${x}`), names };
+  return { id: res.body.project.id, uris: names.map((x) => `gs://${rt.bucket}/u/alice/${x}`), names };
 }
 const write = (names: string[]) => Promise.all(names.map((name) => rt.storage.bucket(rt.bucket).file(name).save('clip', { resumable: false })));
 const get = async (id: string) => (await api.call('GET', `/api/projects/${id}`)).body.project;
@@ -146,8 +146,8 @@ describe('projects: isolation, listing, bad input', () => {
     const before = await countDocuments(rt.db);
     const bad = [
       { name: 'x', artifacts: [{ key: 'a', uri: 'gs://elsewhere/a.mp4' }] },
-      { name: 'x', artifacts: [{ key: 'a', uri: `gs://${rt.bucket}/a.mp4` }, { key: 'a', uri: `gs://${rt.bucket}/b.mp4` }] },
-      { name: 'x', artifacts: Array.from({ length: 500 }, (_, i) => ({ key: `k${i}`, uri: `gs://${rt.bucket}/${i}.mp4` })) },
+      { name: 'x', artifacts: [{ key: 'a', uri: `gs://${rt.bucket}/u/alice/a.mp4` }, { key: 'a', uri: `gs://${rt.bucket}/u/alice/b.mp4` }] },
+      { name: 'x', artifacts: Array.from({ length: 500 }, (_, i) => ({ key: `k${i}`, uri: `gs://${rt.bucket}/u/alice/${i}.mp4` })) },
       { name: '', artifacts: [] },
     ];
     for (const body of bad) assert.equal((await api.call('POST', '/api/projects', { body })).status, 400);
@@ -158,7 +158,7 @@ describe('projects: isolation, listing, bad input', () => {
     const bare = await testRuntime('projects-none', { envPatch: { projectJobType: null } });
     const bareApi = await startApi(bare);
     try {
-      const created = await bareApi.call('POST', '/api/projects', { body: { name: 'reel', artifacts: [{ key: 'clip-0', uri: `gs://${bare.bucket}/reels/none/clip-0.mp4` }] } });
+      const created = await bareApi.call('POST', '/api/projects', { body: { name: 'reel', artifacts: [{ key: 'clip-0', uri: `gs://${bare.bucket}/u/alice/reels/none/clip-0.mp4` }] } });
       assert.equal(created.status, 201, created.text);
       const before = await countDocuments(bare.db);
       const gen = await bareApi.call('POST', `/api/projects/${created.body.project.id}/generate`);

@@ -18,7 +18,7 @@ function spec(over: Partial<Parameters<typeof createJob>[0]> = {}) {
     resourceKey: null,
     idempotencyKey: null,
     input: {},
-    outputUris: [`gs://${rt.bucket}/out/${n}.mp4`],
+    outputUris: [`gs://${rt.bucket}/u/alice/out/${n}.mp4`],
     reuseExistingOutputs: true,
     executorKind: 'external' as const,
     policy: policy(),

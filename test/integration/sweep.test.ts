@@ -61,7 +61,7 @@ beforeEach(async () => {
 });
 
 const enqueue = async (body: Record<string, unknown>) => (await rt.jobs.enqueue(alice, { reuseExistingOutputs: true, ...body } as never)).job;
-const out = (name: string) => `gs://${rt.bucket}/sweep/${name}.mp4`;
+const out = (name: string) => `gs://${rt.bucket}/u/alice/sweep/${name}.mp4`;
 const put = (name: string) => rt.storage.bucket(rt.bucket).file(`sweep/${name}.mp4`).save('v');
 const get = async (id: string) => (await rt.store.get(id))!;
 

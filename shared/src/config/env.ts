@@ -43,6 +43,9 @@ const EnvSchema = z.object({
   VERITY_SWEEP_AUDIENCE: z.string().optional(),
   /** Sweep time budget per run, ms. */
   VERITY_SWEEP_BUDGET_MS: z.coerce.number().int().min(1000).max(3_000_000).default(50_000),
+  /** Per-owner quotas, defaults for every job type (a type may set its own): active jobs of a type, probes a minute. */
+  VERITY_MAX_ACTIVE_JOBS: z.coerce.number().int().min(1).max(100_000).default(100),
+  VERITY_PROBES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
   /** The job type that generates a project's missing artifacts (empty: none; local profile: demo-render). */
   VERITY_PROJECT_JOB_TYPE: z.string().optional(),
 });
@@ -74,6 +77,9 @@ export interface Env {
   schedulerServiceAccount: string | undefined;
   sweepAudience: string | undefined;
   sweepBudgetMs: number;
+  /** Per-owner quotas (defaults; job types may override). */
+  maxActiveJobs: number;
+  probesPerMinute: number;
   /** null: projects cannot generate their missing artifacts here (503 UNAVAILABLE). */
   projectJobType: string | null;
 }
@@ -132,6 +138,8 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
     schedulerServiceAccount: e.VERITY_SCHEDULER_SA,
     sweepAudience: e.VERITY_SWEEP_AUDIENCE,
     sweepBudgetMs: e.VERITY_SWEEP_BUDGET_MS,
+    maxActiveJobs: e.VERITY_MAX_ACTIVE_JOBS,
+    probesPerMinute: e.VERITY_PROBES_PER_MINUTE,
     projectJobType: e.VERITY_PROJECT_JOB_TYPE || (e.VERITY_PROFILE === 'local' ? 'demo-render' : null),
   };
 }

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_LIMITS, DEFAULT_POLICY, FAILURE_REASONS, type Policy, type PolicyLimits, type StepSpec } from '../core/index.js';
 import { ConfigError, type Env } from './env.js';
+import { DEFAULT_REQUEST_PREFIXES } from '../evidence/prefixes.js';
+import { fillTemplate, parseGcsUri } from '../evidence/gcs-uri.js';
 
 const seconds = z.number().int().min(1).max(7 * 24 * 3600);
 
@@ -75,8 +77,24 @@ const JobTypeConfig = z
     limits: LimitsConfig.optional(),
     /** URI templates with {bucket} and {jobId}; used when the request names no outputs. */
     outputTemplates: z.array(z.string()).default([]),
-    /** May a request name its own outputs (within the allowed buckets)? */
+    /** May a request name its own outputs (within `requestPrefixes`)? */
     outputsFromRequest: z.boolean().default(true),
+    /**
+     * Where outputs (and project artifacts) named by a request may lie: gs:// prefixes ending in '/', with
+     * `{bucket}` and `{ownerId}` (the caller, URI-encoded so it never contains '/'). Default: the caller's own
+     * folder of the main bucket, gs://{bucket}/u/{ownerId}/. Derived outputs (outputTemplates) are the type's.
+     */
+    requestPrefixes: z
+      .array(z.string().regex(/^gs:\/\/[^/]+\/(.*\/)?$/, 'a gs://bucket/prefix/ ending in /'))
+      .min(1)
+      .max(20)
+      .default([...DEFAULT_REQUEST_PREFIXES]),
+    /** Per-owner quotas for this type (defaults: VERITY_MAX_ACTIVE_JOBS, VERITY_PROBES_PER_MINUTE). */
+    quotas: z
+      .object({ maxActiveJobs: z.number().int().min(1).max(100_000), probesPerMinute: z.number().int().min(1).max(100_000) })
+      .strict()
+      .partial()
+      .default({}),
     /** Where an execution may leave temporary files: deleted when the job ends, never a declared output. */
     tempPrefix: z.string().default('gs://{bucket}/tmp/{jobId}/'),
     /** The steps of the work, with weights (default 1): overall progress is weighted, the ETA learned per step. */
@@ -99,6 +117,8 @@ export interface JobType {
   limits: PolicyLimits;
   outputTemplates: string[];
   outputsFromRequest: boolean;
+  requestPrefixes: string[];
+  quotas: { maxActiveJobs: number; probesPerMinute: number };
   tempPrefix: string;
   steps: StepSpec[];
   input: z.ZodType<JsonObject>;
@@ -128,7 +148,7 @@ export class JobTypeRegistry {
   }
 }
 
-function toJobType(name: string, cfg: z.infer<typeof JobTypeConfig>, input: z.ZodType<JsonObject>): JobType {
+function toJobType(name: string, cfg: z.infer<typeof JobTypeConfig>, input: z.ZodType<JsonObject>, env: Env): JobType {
   const policy: Policy = {
     ...DEFAULT_POLICY,
     ...cfg.policy,
@@ -144,6 +164,8 @@ function toJobType(name: string, cfg: z.infer<typeof JobTypeConfig>, input: z.Zo
     limits,
     outputTemplates: cfg.outputTemplates,
     outputsFromRequest: cfg.outputsFromRequest,
+    requestPrefixes: cfg.requestPrefixes,
+    quotas: { maxActiveJobs: cfg.quotas.maxActiveJobs ?? env.maxActiveJobs, probesPerMinute: cfg.quotas.probesPerMinute ?? env.probesPerMinute },
     tempPrefix: cfg.tempPrefix,
     steps: cfg.steps,
     input,
@@ -193,7 +215,9 @@ function parseRegistry(env: Env): JobTypeRegistry {
   }
   const map = new Map<string, JobType>();
   for (const [name, cfg] of Object.entries(parsed.data)) {
-    map.set(name, toJobType(name, cfg, name === 'demo-render' ? (DemoRenderInput as z.ZodType<JsonObject>) : AnyInput));
+    const outside = cfg.requestPrefixes.map((p) => parseGcsUri(fillTemplate(p, { bucket: env.bucket, ownerId: 'x' }))?.bucket).filter((b) => !b || !env.allowedBuckets.includes(b));
+    if (outside.length > 0) throw new ConfigError(`job type ${name}: requestPrefixes name buckets outside VERITY_ALLOWED_BUCKETS (${outside.join(', ')})`);
+    map.set(name, toJobType(name, cfg, name === 'demo-render' ? (DemoRenderInput as z.ZodType<JsonObject>) : AnyInput, env));
   }
   return new JobTypeRegistry(map);
 }

@@ -11,6 +11,12 @@ export const ErrorCode = {
   JOB_TERMINAL: 'JOB_TERMINAL',
   CONFLICT: 'CONFLICT',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** The job would not fit its stored-size budget (under Firestore's 1 MiB document limit). */
+  JOB_TOO_LARGE: 'JOB_TOO_LARGE',
+  /** An output or artifact URI outside the prefixes the job type allows the caller. */
+  OUTPUT_NOT_ALLOWED: 'OUTPUT_NOT_ALLOWED',
+  /** A per-owner quota (active jobs, probes): 429 with Retry-After. */
+  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
   TOO_MANY_STREAMS: 'TOO_MANY_STREAMS',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   UNAVAILABLE: 'UNAVAILABLE',
@@ -59,6 +65,17 @@ export class NotFoundError extends VerityError {
 export class ConflictError extends VerityError {
   constructor(code: ErrorCode, message: string, details?: unknown) {
     super(code, message, 409, details);
+  }
+}
+
+/** A per-owner quota is spent: 429, with the seconds after which a retry may pass (Retry-After). */
+export class QuotaError extends VerityError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    details?: unknown,
+  ) {
+    super(ErrorCode.QUOTA_EXCEEDED, message, 429, details);
   }
 }
 

@@ -4,6 +4,8 @@ export interface GcsLocation {
   name: string;
 }
 
+/** gs://bucket/object: bucket naming rules, a non-empty object name on one line. */
+export const GCS_URI_PATTERN = /^gs:\/\/[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]\/[^\r\n]+$/;
 const GS = /^gs:\/\/([a-z0-9][a-z0-9._-]{1,220}[a-z0-9])\/(.+)$/;
 
 export function parseGcsUri(uri: string): GcsLocation | null {

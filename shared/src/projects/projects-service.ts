@@ -3,13 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { deriveProjectStatus, ErrorCode, ForbiddenError, isActive, NotFoundError, ValidationError, VerityError, type Job, type ProjectStatus, type Transition } from '../core/index.js';
 import type { Principal } from '../auth/principal.js';
 import type { FinalizedObject } from '../events/cloudevents.js';
-import { parseGcsUri } from '../evidence/gcs-uri.js';
+import { requestUriProblem } from '../evidence/prefixes.js';
 import type { OutputProbe } from '../evidence/outputs.js';
 import type { Logger } from '../log.js';
 import type { JobsService } from '../reconcile/jobs-service.js';
 import type { Reconciler } from '../reconcile/reconciler.js';
 import type { JobStore } from '../store/job-store.js';
 import { QUERIES } from '../store/queries.js';
+import type { Quotas } from '../store/quotas.js';
 import { type Artifact, type Project, type ProjectStore } from './project-store.js';
 
 export interface ProjectReport {
@@ -29,7 +30,9 @@ export interface ProjectsDeps {
   reconciler: Reconciler;
   probe: OutputProbe;
   log: Logger;
-  allowedBuckets: readonly string[];
+  quotas: Quotas;
+  /** The owner's probe budget a minute (a project reconcile probes every artifact). */
+  probesPerMinute: number;
   /** The job type that generates a project's artifacts. */
   generationType: string | null;
   clock: () => number;
@@ -43,15 +46,18 @@ export class ProjectsService {
 
   async create(who: Principal, body: { name: string; artifacts: { key: string; uri: string }[] }): Promise<{ project: Project; artifacts: Artifact[] }> {
     if (who.workerJobId) throw new ForbiddenError('a worker token cannot create projects');
+    // artifacts lie where the generation type lets this owner name outputs (OUTPUT_NOT_ALLOWED, before any probe)
+    const prefixes = this.d.jobs.requestPrefixesOf(this.d.generationType, who.userId);
+    const notAllowed: { field: string; message: string }[] = [];
     const problems: { field: string; message: string }[] = [];
     const keys = new Set<string>();
     body.artifacts.forEach((a, i) => {
-      const loc = parseGcsUri(a.uri);
-      if (!loc) problems.push({ field: `artifacts.${i}.uri`, message: 'must be a gs://bucket/object URI' });
-      else if (!this.d.allowedBuckets.includes(loc.bucket)) problems.push({ field: `artifacts.${i}.uri`, message: `bucket ${loc.bucket} is not allowed` });
+      const problem = requestUriProblem(a.uri, prefixes);
+      if (problem) notAllowed.push({ field: `artifacts.${i}.uri`, message: problem });
       if (keys.has(a.key)) problems.push({ field: `artifacts.${i}.key`, message: 'duplicate key' });
       keys.add(a.key);
     });
+    if (notAllowed.length > 0) throw new ValidationError('artifacts not allowed', notAllowed, ErrorCode.OUTPUT_NOT_ALLOWED);
     if (problems.length > 0) throw new ValidationError('invalid artifacts', problems);
     const id = `prj_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
     const project = await this.d.store.create({ id, ownerId: who.userId, name: body.name, artifactCount: body.artifacts.length }, body.artifacts);
@@ -73,6 +79,13 @@ export class ProjectsService {
       return { project: r.project, artifacts: r.artifacts };
     }
     return { project: p, artifacts };
+  }
+
+  /** POST /api/projects/:id/reconcile: a probe the caller asks for, charged to its per-owner quota (429). */
+  async requestReconcile(who: Principal, id: string): Promise<{ project: Project; artifacts: Artifact[]; report: ProjectReport }> {
+    const p = await this.visible(who, id);
+    await this.d.quotas.takeProbe(who.userId, this.d.probesPerMinute);
+    return this.reconcile(p);
   }
 
   /** Verifies every artifact (bounded parallel probes) and corrects the records; never deletes an object. */

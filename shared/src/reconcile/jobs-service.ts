@@ -10,6 +10,7 @@ import {
   ErrorCode,
   ForbiddenError,
   isActive,
+  VerityError,
   JOB_STATUSES,
   NotFoundError,
   resolvePolicy,
@@ -22,6 +23,9 @@ import {
 import type { JobType, JobTypeRegistry } from '../config/job-types.js';
 import type { Principal } from '../auth/principal.js';
 import { fillTemplate, parseGcsUri } from '../evidence/gcs-uri.js';
+import { DEFAULT_REQUEST_PREFIXES, ownerPrefixes, requestUriProblem } from '../evidence/prefixes.js';
+import { storedBytes } from '../json-limits.js';
+import type { Quotas } from '../store/quotas.js';
 import type { OutputProbe } from '../evidence/outputs.js';
 import type { Logger } from '../log.js';
 import type { EnqueueRequest, WorkerUpdate } from '../schemas.js';
@@ -37,7 +41,20 @@ export interface JobsServiceDeps {
   clock: () => number;
   bucket: string;
   allowedBuckets: readonly string[];
+  quotas: Quotas;
   newId?: () => string;
+}
+
+/**
+ * A new job's stored-size budget. What a job may gain later is bounded by the update schemas (completed
+ * steps, step timings and plan ≤ 500 × 200 characters each, an error ≤ 2 KB: under 350 KB in all), so a job
+ * created within this budget stays under Firestore's 1 MiB document limit for life.
+ */
+export const MAX_NEW_JOB_BYTES = 512 * 1024;
+
+/** Outputs carried over from the job a retry repeats: checked when that job was enqueued, not again. */
+export interface EnqueueOptions {
+  inheritedOutputs?: string[];
 }
 
 const encodeJobCursor = (createdAt: number, id: string): string => Buffer.from(JSON.stringify({ c: createdAt, i: id })).toString('base64url');
@@ -63,7 +80,7 @@ export class JobsService {
   }
 
   /** Enqueue (seed 000's flow): a held resourceKey first reconciles its holder; only a really active one is a 409. */
-  async enqueue(who: Principal, req: EnqueueRequest): Promise<{ created: boolean; job: Job }> {
+  async enqueue(who: Principal, req: EnqueueRequest, opts: EnqueueOptions = {}): Promise<{ created: boolean; job: Job }> {
     if (who.workerJobId) throw new ForbiddenError('a worker token cannot enqueue jobs');
     const type = this.deps.registry.get(req.type);
     if (!type) throw new ValidationError(`unknown job type "${req.type}"`, { field: 'type', known: this.deps.registry.names() });
@@ -74,12 +91,17 @@ export class JobsService {
     const resolved = resolvePolicy(type.policy, type.limits, req.policy);
     if ('problems' in resolved) throw new ValidationError('policy out of bounds for this job type', resolved.problems);
     const id = this.newId();
-    const outputUris = this.outputsFor(type, req, id);
+    const outputUris = opts.inheritedOutputs ?? this.outputsFor(type, req, id, who.userId);
+    const inputBytes = storedBytes(input.data);
+    if (inputBytes > MAX_NEW_JOB_BYTES / 2) {
+      throw new VerityError(ErrorCode.JOB_TOO_LARGE, `input is ${inputBytes} bytes stored; at most ${MAX_NEW_JOB_BYTES / 2}`, 413, { field: 'input' });
+    }
 
     if (req.idempotencyKey) {
       const existing = await this.deps.store.findIdempotent(who.userId, req.idempotencyKey);
       if (existing) return { created: false, job: existing };
     }
+    await this.deps.quotas.checkActiveJobs(who.userId, type.name, type.quotas.maxActiveJobs);
     const observations: OutputObservation[] =
       req.reuseExistingOutputs && outputUris.length > 0 ? (await this.deps.probe.probe(outputUris)).observations : [];
     const spec = {
@@ -96,7 +118,12 @@ export class JobsService {
       stepPlan: type.steps,
     };
     for (let round = 0; ; round++) {
-      const res = await this.deps.store.create((ctx) => createJob(spec, observations, ctx));
+      const res = await this.deps.store.create((ctx) => {
+        const decision = createJob(spec, observations, ctx);
+        const bytes = storedBytes(decision.job);
+        if (bytes > MAX_NEW_JOB_BYTES) throw new VerityError(ErrorCode.JOB_TOO_LARGE, `the job would take ${bytes} bytes stored; at most ${MAX_NEW_JOB_BYTES}`, 413);
+        return decision;
+      });
       if (res.outcome === 'idempotent') return { created: false, job: res.job };
       if (res.outcome === 'created') {
         this.deps.log.info({ jobId: id, type: type.name, ownerId: who.userId, to: res.job.status, reason: res.job.statusReason }, 'job enqueued');
@@ -111,24 +138,38 @@ export class JobsService {
     }
   }
 
-  private outputsFor(type: JobType, req: EnqueueRequest, jobId: string): string[] {
-    let uris: string[];
-    if (req.outputs !== undefined) {
-      // the request's list wins, an empty one included (a job with no declared outputs)
-      if (!type.outputsFromRequest) throw new ValidationError(`job type ${type.name} does not accept outputs from the request`, { field: 'outputs' });
-      uris = req.outputs;
-    } else {
-      uris = type.outputTemplates.map((t) => fillTemplate(t, { bucket: this.deps.bucket, jobId }));
+  private prefixesFor(type: JobType, ownerId: string): string[] {
+    return ownerPrefixes(type.requestPrefixes, this.deps.bucket, ownerId);
+  }
+
+  /** The caller's prefixes for request-named objects of a type (a project's artifacts: its generation type's). */
+  requestPrefixesOf(typeName: string | null, ownerId: string): string[] {
+    const type = typeName === null ? undefined : this.deps.registry.get(typeName);
+    return ownerPrefixes(type?.requestPrefixes ?? DEFAULT_REQUEST_PREFIXES, this.deps.bucket, ownerId);
+  }
+
+  /**
+   * The outputs a request names (each under a prefix the type allows the caller, none under a temporary
+   * prefix: 400 OUTPUT_NOT_ALLOWED before any probe), else the type's derived outputs.
+   */
+  private outputsFor(type: JobType, req: EnqueueRequest, jobId: string, ownerId: string): string[] {
+    if (req.outputs === undefined) {
+      const uris = type.outputTemplates.map((t) => fillTemplate(t, { bucket: this.deps.bucket, jobId }));
+      const bad = uris.filter((u) => !parseGcsUri(u) || !this.deps.allowedBuckets.includes(parseGcsUri(u)!.bucket));
+      if (bad.length > 0) throw new VerityError(ErrorCode.UNAVAILABLE, `job type ${type.name} derives outputs outside the allowed buckets`, 503);
+      return uris;
     }
+    // the request's list wins, an empty one included (a job with no declared outputs)
+    if (!type.outputsFromRequest) throw new ValidationError(`job type ${type.name} does not accept outputs from the request`, { field: 'outputs' });
+    const prefixes = this.prefixesFor(type, ownerId);
     const problems: { field: string; message: string }[] = [];
-    uris.forEach((uri, i) => {
-      const loc = parseGcsUri(uri);
-      if (!loc) problems.push({ field: `outputs.${i}`, message: 'must be a gs://bucket/object URI' });
-      else if (!this.deps.allowedBuckets.includes(loc.bucket)) problems.push({ field: `outputs.${i}`, message: `bucket ${loc.bucket} is not allowed` });
+    req.outputs.forEach((uri, i) => {
+      const problem = requestUriProblem(uri, prefixes);
+      if (problem) problems.push({ field: `outputs.${i}`, message: problem });
     });
-    if (new Set(uris).size !== uris.length) problems.push({ field: 'outputs', message: 'duplicate output URIs' });
-    if (problems.length > 0) throw new ValidationError('invalid outputs', problems);
-    return uris;
+    if (problems.length > 0) throw new ValidationError('outputs not allowed', problems, ErrorCode.OUTPUT_NOT_ALLOWED);
+    if (new Set(req.outputs).size !== req.outputs.length) throw new ValidationError('invalid outputs', [{ field: 'outputs', message: 'duplicate output URIs' }]);
+    return req.outputs;
   }
 
   /** A job the caller may see: its own, or any for an admin. Others' jobs are "not found". */
@@ -174,10 +215,13 @@ export class JobsService {
     const old = await this.visible(who, id);
     if (who.workerJobId) throw new ForbiddenError('a worker token cannot retry jobs');
     if (old.status !== 'failed' && old.status !== 'canceled') throw new ConflictError(ErrorCode.CONFLICT, `only a failed or canceled job can be retried; this one is ${old.status}`, { job: old });
+    // The retry names the same objects as the job it repeats (checked, or derived by the type, back then);
+    // for a type whose outputs are derived from the execution (http providers) it derives its own.
+    const type = this.deps.registry.get(old.type);
+    const derivedLater = type !== undefined && type.executor.kind === 'http' && !type.outputsFromRequest;
     const { job } = await this.enqueue(who, {
       type: old.type,
       input: old.input,
-      outputs: old.outputUris,
       ...(old.resourceKey ? { resourceKey: old.resourceKey } : {}),
       policy: {
         queueTimeoutSeconds: old.policy.queueTimeoutSeconds,
@@ -188,7 +232,7 @@ export class JobsService {
       },
       reuseExistingOutputs: true,
       idempotencyKey: `retry:${old.id}:${old.version}`,
-    });
+    }, derivedLater ? {} : { inheritedOutputs: old.outputUris });
     return job;
   }
 
@@ -198,7 +242,7 @@ export class JobsService {
    */
   async progress(who: Principal, id: string): Promise<Record<string, unknown>> {
     const job = await this.read(who, id);
-    const snap = await QUERIES.recentSucceeded(this.deps.store.db, job.type, 20).get();
+    const snap = await QUERIES.recentSucceeded(this.deps.store.db, job.ownerId, job.type, 20).get();
     const history: PastRun[] = snap.docs
       .map((d) => jobFromDoc(d.data()))
       .filter((j) => j.startedAt !== null && j.completedAt !== null && j.id !== job.id)
@@ -236,18 +280,29 @@ export class JobsService {
     };
   }
 
-  /** Reconcile-on-read: one document read and no probes while the job is inside all its deadlines. */
+  /**
+   * Reconcile-on-read: one document read and no probes while the job is inside all its deadlines. A verify
+   * the caller asks for is a probe: it counts against the owner's probe quota (429); a due check does not.
+   */
   async read(who: Principal, id: string, opts: { verify?: boolean } = {}): Promise<Job> {
     const job = await this.visible(who, id);
     const due = job.nextCheckAt !== null && job.nextCheckAt <= this.deps.clock();
     if (!opts.verify && !due) return job;
     if (!opts.verify && !isActive(job.status)) return job;
+    if (opts.verify) await this.takeProbe(who, job);
     return (await this.deps.reconciler.reconcile(id, 'read', job)).job;
   }
 
   async reconcile(who: Principal, id: string): Promise<ReconcileReport> {
     const job = await this.visible(who, id);
+    await this.takeProbe(who, job);
     return (await this.deps.reconciler.reconcile(id, 'reconcile', job)).report;
+  }
+
+  /** Probes are charged to the caller (an admin looking at another's job spends the admin's budget). */
+  private async takeProbe(who: Principal, job: Job): Promise<void> {
+    const perMinute = this.deps.registry.get(job.type)?.quotas.probesPerMinute ?? Number.POSITIVE_INFINITY;
+    if (Number.isFinite(perMinute)) await this.deps.quotas.takeProbe(who.userId, perMinute);
   }
 
   async history(who: Principal, id: string): Promise<Transition[]> {

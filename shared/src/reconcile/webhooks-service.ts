@@ -14,6 +14,7 @@ import type { Job } from '../core/index.js';
 import type { JobTypeRegistry } from '../config/job-types.js';
 import { QUERIES } from '../store/queries.js';
 import { verifySignature } from '../webhooks/signature.js';
+import { jsonShapeProblem } from '../json-limits.js';
 import type { Reconciler } from './reconciler.js';
 
 export const WebhookBodySchema = z.object({
@@ -42,6 +43,8 @@ export class WebhooksService {
     } catch {
       throw new ValidationError('webhook body is not JSON');
     }
+    const shape = jsonShapeProblem(json);
+    if (shape) throw new ValidationError('invalid webhook body', [shape]);
     const parsed = WebhookBodySchema.safeParse(json);
     if (!parsed.success) throw new ValidationError('invalid webhook body', parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })));
     const body = parsed.data;

@@ -28,7 +28,10 @@ function fromTs(v: unknown): number | null {
 }
 
 export function jobToDoc(job: Job): DocumentData {
-  const doc: DocumentData = { ...job, executor: { ...job.executor } };
+  // The input is stored as JSON text: any JSON object survives (Firestore refuses arrays in arrays, empty
+  // and `__reserved__` field names), and nothing in it is indexed.
+  const { input, ...rest } = job;
+  const doc: DocumentData = { ...rest, inputJson: JSON.stringify(input), executor: { ...job.executor } };
   for (const f of JOB_TIME_FIELDS) doc[f] = toTs(job[f]);
   doc.executor.startRequestedAt = toTs(job.executor.startRequestedAt);
   doc.executor.cancelRequestedAt = toTs(job.executor.cancelRequestedAt);
@@ -38,7 +41,9 @@ export function jobToDoc(job: Job): DocumentData {
 }
 
 export function jobFromDoc(doc: DocumentData): Job {
-  const job = { ...doc, executor: { ...doc.executor } } as Record<string, unknown> & Job;
+  const { inputJson, ...fields } = doc;
+  const job = { ...fields, executor: { ...doc.executor } } as Record<string, unknown> & Job;
+  job.input = typeof inputJson === 'string' ? (JSON.parse(inputJson) as Job['input']) : ((doc.input as Job['input'] | undefined) ?? {});
   for (const f of JOB_TIME_FIELDS) (job as Record<string, unknown>)[f] = fromTs(doc[f]);
   job.executor.startRequestedAt = fromTs(doc.executor?.startRequestedAt);
   job.executor.cancelRequestedAt = fromTs(doc.executor?.cancelRequestedAt);

@@ -16,4 +16,6 @@ export const Collections = {
   projects: 'projects',
   /** Sweep leases, one per job being checked. */
   leases: 'leases',
+  /** One small record per probe (verify, reconcile) with a TTL: the per-owner probe quota counts them. */
+  probes: 'probes',
 } as const;

@@ -52,6 +52,13 @@ export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 40);
 }
 
+/**
+ * resourceKey locks and idempotency keys are scoped to their owner: another owner's key is another key. The
+ * pair is JSON-encoded before hashing, so no owner id and key can spell another pair.
+ */
+export const lockDocId = (ownerId: string, resourceKey: string): string => hashKey(JSON.stringify(['lock', ownerId, resourceKey]));
+export const idempotencyDocId = (ownerId: string, key: string): string => hashKey(JSON.stringify(['idempotency', ownerId, key]));
+
 export class JobStore {
   readonly db: Firestore;
   private readonly clock: Clock;
@@ -86,7 +93,7 @@ export class JobStore {
 
   /** Finds the job an idempotency key of an owner created, if any. */
   async findIdempotent(ownerId: string, key: string): Promise<Job | null> {
-    const snap = await this.db.collection(Collections.idempotency).doc(hashKey(`${ownerId}\n${key}`)).get();
+    const snap = await this.db.collection(Collections.idempotency).doc(idempotencyDocId(ownerId, key)).get();
     if (!snap.exists) return null;
     return this.get(String(snap.get('jobId')));
   }
@@ -99,8 +106,8 @@ export class JobStore {
     return this.db.runTransaction(async (tx) => {
       const decision = build(this.ctx());
       const job = decision.job;
-      const idemRef = job.idempotencyKey ? this.db.collection(Collections.idempotency).doc(hashKey(`${job.ownerId}\n${job.idempotencyKey}`)) : null;
-      const lockRef = job.resourceKey ? this.db.collection(Collections.locks).doc(hashKey(job.resourceKey)) : null;
+      const idemRef = job.idempotencyKey ? this.db.collection(Collections.idempotency).doc(idempotencyDocId(job.ownerId, job.idempotencyKey)) : null;
+      const lockRef = job.resourceKey ? this.db.collection(Collections.locks).doc(lockDocId(job.ownerId, job.resourceKey)) : null;
       const refs = [idemRef, lockRef].filter((r) => r !== null);
       const snaps = refs.length > 0 ? await tx.getAll(...refs) : [];
       const idemSnap = idemRef ? snaps[0] : undefined;
@@ -117,7 +124,7 @@ export class JobStore {
       tx.create(this.jobRef(job.id), jobToDoc(job));
       tx.create(this.jobRef(job.id).collection(Collections.transitions).doc(String(decision.transition!.seq)), { ...transitionToDoc(decision.transition!), jobId: job.id, ownerId: job.ownerId });
       if (idemRef) tx.set(idemRef, { jobId: job.id, ownerId: job.ownerId, createdAt: Timestamp.fromMillis(job.createdAt) });
-      if (lockRef && isActive(job.status)) tx.set(lockRef, { resourceKey: job.resourceKey, jobId: job.id, at: Timestamp.fromMillis(job.createdAt) });
+      if (lockRef && isActive(job.status)) tx.set(lockRef, { resourceKey: job.resourceKey, ownerId: job.ownerId, jobId: job.id, at: Timestamp.fromMillis(job.createdAt) });
       return { outcome: 'created', job, transition: decision.transition!, effects: decision.effects };
     });
   }
@@ -143,7 +150,7 @@ export class JobStore {
 
     const { job, transition } = decided;
     const releaseLock = transition !== null && job.resourceKey !== null && isActive(before.status) && !isActive(job.status);
-    const lockRef = releaseLock ? this.db.collection(Collections.locks).doc(hashKey(job.resourceKey!)) : null;
+    const lockRef = releaseLock ? this.db.collection(Collections.locks).doc(lockDocId(job.ownerId, job.resourceKey!)) : null;
     const lockSnap = lockRef ? await tx.get(lockRef) : null;
 
     if (dedupeRef) {

@@ -48,9 +48,16 @@ export const QUERIES = {
     if (after) q = q.startAfter(after.createdAt, after.id);
     return q.limit(limit);
   },
-  /** progress ETA: the latest finished jobs of a type. */
-  recentSucceeded: (db: Firestore, type: string, limit: number) =>
-    db.collection(Collections.jobs).where('type', '==', type).where('status', '==', 'succeeded').orderBy('completedAt', 'desc').limit(limit),
+  /** progress ETA: the owner's latest finished jobs of a type (learning never crosses owners). */
+  recentSucceeded: (db: Firestore, ownerId: string, type: string, limit: number) =>
+    db.collection(Collections.jobs).where('ownerId', '==', ownerId).where('type', '==', type).where('status', '==', 'succeeded')
+      .orderBy('completedAt', 'desc').limit(limit),
+  /** quota: the owner's active jobs of a type (count(); equality and `in` filters only). */
+  countActiveJobs: (db: Firestore, ownerId: string, type: string) =>
+    db.collection(Collections.jobs).where('ownerId', '==', ownerId).where('type', '==', type).where('status', 'in', ['queued', 'running']).count(),
+  /** quota: the owner's probes since a time (count()), and the oldest of them (when to try again). */
+  probesSince: (db: Firestore, ownerId: string, since: Timestamp) =>
+    db.collection(Collections.probes).where('ownerId', '==', ownerId).where('at', '>', since).orderBy('at'),
   /** queue stats: count() aggregations, no counter documents. */
   countJobs: (db: Firestore, f: JobFilter) => filtered(db, f).count(),
   /** projects: an owner's, newest first. */
@@ -69,6 +76,7 @@ export const QUERIES = {
 export const TTL_POLICIES: readonly { collectionGroup: string; field: string }[] = [
   { collectionGroup: Collections.dedupe, field: 'expireAt' }, // processed delivery keys (job-store)
   { collectionGroup: Collections.leases, field: 'expireAt' }, // sweep leases
+  { collectionGroup: Collections.probes, field: 'expireAt' }, // probe quota records
 ];
 
 /** The composite indexes each query needs (none: served by automatic single-field indexes). */
@@ -86,7 +94,18 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
   projectsOf: [{ collectionGroup: Collections.projects, queryScope: 'COLLECTION', fields: [{ fieldPath: 'ownerId', order: 'ASCENDING' }, { fieldPath: 'createdAt', order: 'DESCENDING' }] }],
   // a collection-group query on one field needs a COLLECTION_GROUP single-field index (a field override)
   artifactsByUri: [{ collectionGroup: 'artifacts', queryScope: 'COLLECTION_GROUP', fields: [{ fieldPath: 'uri', order: 'ASCENDING' }] }],
-  recentSucceeded: [{ collectionGroup: Collections.jobs, queryScope: 'COLLECTION', fields: [{ fieldPath: 'type', order: 'ASCENDING' }, { fieldPath: 'status', order: 'ASCENDING' }, { fieldPath: 'completedAt', order: 'DESCENDING' }] }],
+  recentSucceeded: [{
+    collectionGroup: Collections.jobs,
+    queryScope: 'COLLECTION',
+    fields: [
+      { fieldPath: 'ownerId', order: 'ASCENDING' },
+      { fieldPath: 'type', order: 'ASCENDING' },
+      { fieldPath: 'status', order: 'ASCENDING' },
+      { fieldPath: 'completedAt', order: 'DESCENDING' },
+    ],
+  }],
+  countActiveJobs: [], // equality and `in` only: merged single-field indexes
+  probesSince: [{ collectionGroup: Collections.probes, queryScope: 'COLLECTION', fields: [{ fieldPath: 'ownerId', order: 'ASCENDING' }, { fieldPath: 'at', order: 'ASCENDING' }] }],
   // equality filters only: served by merging single-field indexes
   countJobs: [],
   transitionsSince: [
