@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { jwtVerify, SignJWT } from 'jose';
 import { AuthError } from '../core/index.js';
+import { checkOwnerId } from './claims.js';
 import type { Authenticator, Principal } from './principal.js';
 
 export const LOCAL_ISSUER = 'verity-local';
@@ -62,6 +63,7 @@ export function createLocalAuthenticator(secret: string, admins: readonly string
         throw new AuthError(`invalid token: ${(err as Error).message}`);
       }
       if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw new AuthError('token has no subject');
+      checkOwnerId(payload.sub);
       const worker = payload.role === 'worker' && typeof payload.jobId === 'string' ? payload.jobId : null;
       return { userId: payload.sub, admin: worker === null && (payload.admin === true || admins.includes(payload.sub)), workerJobId: worker };
     },
