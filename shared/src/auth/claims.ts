@@ -46,8 +46,8 @@ export type IdentityClaims = z.infer<typeof IdentityClaims>;
 
 export function parseClaims(payload: unknown): IdentityClaims {
   const parsed = IdentityClaims.safeParse(payload);
-  if (!parsed.success) throw new TokenRejected(TokenReason.CLAIMS, parsed.error.issues.map((i) => i.path.join('.') || i.message).join(', '));
-  return parsed.data;
+  if (parsed.success) return parsed.data;
+  throw new TokenRejected(TokenReason.CLAIMS, parsed.error.issues.map((i) => i.path.join('.') || i.message).join(', '));
 }
 
 export function checkOwnerId(ownerId: string): string {
