@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { jwtVerify, SignJWT } from 'jose';
 import { AuthError } from '../core/index.js';
+import { checkOwnerId } from './claims.js';
 import type { Authenticator, Principal } from './principal.js';
 
 export const LOCAL_ISSUER = 'verity-local';
@@ -34,7 +35,8 @@ export interface MintOptions {
 }
 
 export async function mintLocalToken(secret: string, userId: string, opts: MintOptions = {}): Promise<string> {
-  const jwt = new SignJWT({ ...(opts.admin ? { admin: true } : {}), ...(opts.workerJobId ? { jobId: opts.workerJobId, role: 'worker' } : {}) })
+  const claims = { ...(opts.admin ? { admin: true } : {}), ...(opts.workerJobId ? { jobId: opts.workerJobId, role: 'worker' } : {}) };
+  const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(userId)
     .setIssuer(LOCAL_ISSUER)
@@ -62,8 +64,10 @@ export function createLocalAuthenticator(secret: string, admins: readonly string
         throw new AuthError(`invalid token: ${(err as Error).message}`);
       }
       if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw new AuthError('token has no subject');
+      checkOwnerId(payload.sub);
       const worker = payload.role === 'worker' && typeof payload.jobId === 'string' ? payload.jobId : null;
-      return { userId: payload.sub, admin: worker === null && (payload.admin === true || admins.includes(payload.sub)), workerJobId: worker };
+      const admin = worker === null && (payload.admin === true || admins.includes(payload.sub));
+      return { userId: payload.sub, admin, workerJobId: worker };
     },
   };
 }

@@ -18,6 +18,8 @@ const EnvSchema = z.object({
   VERITY_AUTH_MODE: z.enum(['local', 'google']).optional(),
   VERITY_LOCAL_JWT_SECRET: z.string().min(16).optional(),
   VERITY_AUTH_AUDIENCE: z.string().optional(),
+  /** The Firebase project whose Auth ID tokens the API accepts (issuer https://securetoken.google.com/<it>). */
+  VERITY_FIREBASE_PROJECT: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'a project id').optional(),
   VERITY_ADMINS: csv.optional(),
   VERITY_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   VERITY_API_URL: z.url().optional(),
@@ -59,6 +61,8 @@ export interface Env {
   authMode: 'local' | 'google';
   localJwtSecret: string | undefined;
   authAudience: string | undefined;
+  /** Firebase Auth ID tokens of this project are accepted (cloud); default GOOGLE_CLOUD_PROJECT. */
+  firebaseProject: string;
   admins: string[];
   port: number;
   apiUrl: string;
@@ -121,6 +125,7 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
     authMode: e.VERITY_AUTH_MODE ?? (e.VERITY_PROFILE === 'local' ? 'local' : 'google'),
     localJwtSecret: e.VERITY_LOCAL_JWT_SECRET,
     authAudience: e.VERITY_AUTH_AUDIENCE,
+    firebaseProject: e.VERITY_FIREBASE_PROJECT ?? e.GOOGLE_CLOUD_PROJECT,
     admins: e.VERITY_ADMINS ?? [],
     port: e.VERITY_PORT,
     apiUrl: e.VERITY_API_URL ?? `http://127.0.0.1:${e.VERITY_PORT}`,
