@@ -11,7 +11,7 @@ import { handleError, parseBody, refuseOversizedBody, sendError } from './http.j
 import { handleWebhook } from '../webhooks/handler.js';
 import { streamAll, streamJob } from './sse.js';
 import { DASHBOARD_HEADERS, serveDashboard } from './dashboard.js';
-import { openApiDocument } from './openapi.js';
+import { openApiDocument, vocabularyOf } from './openapi.js';
 
 type Handler = (ctx: { req: Request; res: Response; rt: Runtime; who: Principal; id: string }) => Promise<void>;
 
@@ -19,6 +19,8 @@ interface Route {
   method: string;
   pattern: RegExp;
   auth: boolean;
+  /** An event stream: it never ends on its own, so HEAD (which wants only the headers) is refused there. */
+  stream?: true;
   run: Handler;
 }
 
@@ -137,12 +139,14 @@ const routes: Route[] = [
     method: 'GET',
     pattern: new RegExp(`^/api/jobs/${ID}/events$`),
     auth: true,
+    stream: true,
     run: ({ req, res, rt, who, id }) => streamJob(rt, req, res, who, id),
   },
   {
     method: 'GET',
     pattern: /^\/api\/events$/,
     auth: true,
+    stream: true,
     run: ({ req, res, rt, who }) => streamAll(rt, req, res, who),
   },
   {
@@ -205,18 +209,41 @@ const routes: Route[] = [
   },
 ];
 
-function match(method: string, path: string): { route: Route; id: string } | 'method' | null {
-  let pathMatched = false;
-  for (const route of routes) {
+/** Served without a bearer token: liveness, the document, and the webhooks (signed). */
+const publicRoutes: Route[] = [
+  { method: 'GET', pattern: /^\/healthz$/, auth: false, run: async ({ res }) => void res.status(200).json({ ok: true }) },
+  { method: 'GET', pattern: /^\/api\/openapi\.json$/, auth: false, run: async ({ res, rt }) => void res.status(200).json(documentOf(rt)) },
+  { method: 'POST', pattern: /^\/api\/webhooks\/[^/]+$/, auth: false, run: ({ req, res, rt }) => handleWebhook(rt, req, res) },
+];
+const allRoutes: Route[] = [...publicRoutes, ...routes];
+const ANONYMOUS: Principal = { userId: '', admin: false, workerJobId: null };
+
+/** HEAD is answered like GET (Node sends no body) on every GET route but the streams. */
+const answers = (route: Route, method: string): boolean =>
+  route.method === method || (method === 'HEAD' && route.method === 'GET' && !route.stream);
+
+type Match = { route: Route; id: string } | { allow: string[] } | null;
+
+/** The route for a method and path; else the methods the path declares (→ 405 with `Allow`); else null (→ 404). */
+export function match(method: string, path: string): Match {
+  const allow = new Set<string>();
+  for (const route of allRoutes) {
     const m = route.pattern.exec(path);
     if (!m) continue;
-    pathMatched = true;
-    if (route.method === method) return { route, id: m[1] ?? '' };
+    if (answers(route, method)) return { route, id: m[1] ?? '' };
+    allow.add(route.method);
+    if (answers(route, 'HEAD')) allow.add('HEAD');
   }
-  return pathMatched ? 'method' : null;
+  return allow.size > 0 ? { allow: [...allow].sort() } : null;
 }
 
-let openapi: Record<string, unknown> | undefined;
+const documents = new WeakMap<object, Record<string, unknown>>();
+/** The document of a runtime's configuration (its job types and buckets), built once. */
+function documentOf(rt: Runtime): Record<string, unknown> {
+  let doc = documents.get(rt.registry);
+  if (!doc) documents.set(rt.registry, (doc = openApiDocument(vocabularyOf(rt.registry, rt.env))));
+  return doc;
+}
 
 export function createApiHandler(getRuntime: () => Runtime): HttpFunction {
   return async (req: Request, res: Response) => {
@@ -224,10 +251,6 @@ export function createApiHandler(getRuntime: () => Runtime): HttpFunction {
     try {
       refuseOversizedBody(req); // 413 before auth, before any work
       const path = req.path.replace(/\/+$/, '') || '/';
-      if (path === '/healthz') {
-        res.status(200).json({ ok: true });
-        return;
-      }
       if (req.method === 'GET' || req.method === 'HEAD') {
         const file = serveDashboard(path);
         if (file) {
@@ -235,14 +258,13 @@ export function createApiHandler(getRuntime: () => Runtime): HttpFunction {
           return;
         }
       }
-      if (path === '/api/openapi.json' && req.method === 'GET') {
-        res.status(200).json((openapi ??= openApiDocument()));
-        return;
-      }
-      if (path.startsWith('/api/webhooks/')) return await handleWebhook(rt, req, res); // signed, no bearer token
       const found = match(req.method, path);
       if (found === null) throw new NotFoundError(`no route for ${req.method} ${path}`);
-      if (found === 'method') throw new VerityError(ErrorCode.METHOD_NOT_ALLOWED, `${req.method} not allowed on ${path}`, 405);
+      if ('allow' in found) {
+        res.set('Allow', found.allow.join(', '));
+        throw new VerityError(ErrorCode.METHOD_NOT_ALLOWED, `${req.method} not allowed on ${path}; allowed: ${found.allow.join(', ')}`, 405);
+      }
+      if (!found.route.auth) return await found.route.run({ req, res, rt, who: ANONYMOUS, id: found.id });
       if (found.id !== '' && !JobIdSchema.safeParse(found.id).success) throw new NotFoundError(`${found.id} not found`);
       const who = await rt.auth.authenticate(req.headers.authorization);
       if (who.workerJobId !== null && !(found.route.pattern.source.endsWith('updates$') && found.id === who.workerJobId)) {

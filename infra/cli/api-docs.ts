@@ -3,9 +3,9 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderApiReference } from '../../functions/api/api-reference.js';
-import { openApiDocument } from '../../functions/api/openapi.js';
+import { localApiDocument } from '../../functions/api/openapi.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const target = path.join(root, 'docs/api.md');
-writeFileSync(target, renderApiReference(openApiDocument()));
+writeFileSync(target, renderApiReference(localApiDocument()));
 process.stdout.write(`wrote ${path.relative(root, target)}\n`);
