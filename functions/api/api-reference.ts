@@ -83,13 +83,16 @@ export function renderApiReference(doc: Json): string {
     if (body) {
       out.push(`Request body (JSON${body.additionalProperties === false ? ', no other fields' : ''}):`, '');
       out.push(...table(fields(body, doc)));
+      if (Array.isArray(body.anyOf)) out.push('Per job type:', '', ...body.anyOf.map(typeRule), '');
     }
     out.push('Responses:', '');
     for (const [code, r] of Object.entries(op.responses as Record<string, Json>)) {
       const res = r.$ref ? doc.components.responses[String(r.$ref).split('/').pop()!] : r;
       const content = res.content ? Object.entries(res.content as Record<string, Json>)[0] : undefined;
       const shape = content ? ` — \`${content[0]}\`${content[1].schema ? ` ${describeShape(content[1].schema, doc)}` : ''}` : '';
-      out.push(`- **${code}** ${cell(res.description)}${shape}`);
+      const headers = Object.keys((res.headers ?? {}) as Json).map((h) => `\`${h}\``).join(', ');
+      const links = Object.keys((r.links ?? {}) as Json);
+      out.push(`- **${code}** ${cell(res.description)}${shape}${headers ? `; header ${headers}` : ''}${links.length > 0 ? `; links to ${links.map((l) => `\`${l}\``).join(', ')}` : ''}`);
     }
     out.push('');
   }
@@ -98,6 +101,17 @@ export function renderApiReference(doc: Json): string {
     out.push(`### Schema ${name}`, '', ...table(fields(s, doc)));
   }
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}
+
+/** One branch of the enqueue body's anyOf: what a request of that type may carry. */
+function typeRule(branch: Json): string {
+  const p = (branch.properties ?? {}) as Json;
+  const pol = (p.policy?.properties ?? {}) as Json;
+  const input = p.input?.properties ? Object.keys(p.input.properties as Json).map((k) => `\`${k}\``).join(', ') : 'any object';
+  const timeouts = pol.queueTimeoutSeconds ? `timeouts ${pol.queueTimeoutSeconds.minimum}–${pol.queueTimeoutSeconds.maximum} s` : '';
+  const attempts = pol.maxAttempts ? `maxAttempts ≤ ${pol.maxAttempts.maximum}` : '';
+  const outputs = p.outputs === false ? 'no `outputs` (the type derives them)' : 'outputs from the request';
+  return `- \`${String(p.type?.const)}\`: input ${input}; ${[timeouts, attempts].filter(Boolean).join(', ')}; ${outputs}`;
 }
 
 function describeShape(s: Json, doc: Json): string {

@@ -15,17 +15,6 @@ import {
 } from '../../shared/src/schemas.js';
 import { ref, SCHEMAS, stats } from './openapi-schemas.js';
 
-/** What the document says that only the configuration knows. */
-export interface ApiVocabulary {
-  /** Registered job types: the enum of `type`. */
-  jobTypes: readonly string[];
-  /** Buckets that outputs and artifacts named by a request may lie in. */
-  buckets: readonly string[];
-}
-
-export const vocabularyOf = (registry: JobTypeRegistry, env: { allowedBuckets: readonly string[] }): ApiVocabulary =>
-  ({ jobTypes: registry.names(), buckets: [...env.allowedBuckets] });
-
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const schema = (s: z.ZodType): Json => {
@@ -34,13 +23,42 @@ const schema = (s: z.ZodType): Json => {
   return j;
 };
 
+/** What the document says of one registered job type: what a request for it may carry. */
+export interface TypeVocabulary {
+  name: string;
+  /** May the request name its outputs? (Else `outputs` must be left out.) */
+  outputsFromRequest: boolean;
+  /** JSON Schema of the type's `input`. */
+  input: Record<string, unknown>;
+  limits: { minTimeoutSeconds: number; maxTimeoutSeconds: number; maxAttempts: number };
+}
+
+/** What the document says that only the configuration knows. */
+export interface ApiVocabulary {
+  /** Registered job types: the enum of `type`, and per type its input and policy bounds. */
+  jobTypes: readonly TypeVocabulary[];
+  /** Buckets that outputs and artifacts named by a request may lie in. */
+  buckets: readonly string[];
+}
+
+export const vocabularyOf = (registry: JobTypeRegistry, env: { allowedBuckets: readonly string[] }): ApiVocabulary => ({
+  jobTypes: registry.names().map((name) => {
+    const t = registry.get(name)!;
+    return { name, outputsFromRequest: t.outputsFromRequest, input: schema(t.input), limits: { ...t.limits } };
+  }),
+  buckets: [...env.allowedBuckets],
+});
+
 const queryParams = (s: z.ZodObject): Json[] =>
   Object.entries((schema(s).properties ?? {}) as Json).map(([name, sch]) => ({ name, in: 'query', required: false, schema: sch }));
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-/** gs://<one of the buckets>/<object name>: what a request may name as an output or an artifact. */
+/**
+ * gs://<one of the buckets>/<object name> as shared/src/evidence/gcs-uri.ts parses it: a name of 1–1024
+ * characters on one line, no `.` or `..` segment.
+ */
 const gsUri = (v: ApiVocabulary): Json => ({
-  pattern: `^gs://(${v.buckets.map(escapeRe).join('|')})/[^\\s#?]+$`,
+  pattern: `^gs://(${v.buckets.map(escapeRe).join('|')})/(?!(?:[^\\r\\n]*/)?\\.\\.?(?:/|$))[^\\r\\n\\u2028\\u2029]{1,1024}$`,
   description: `gs://BUCKET/OBJECT in ${v.buckets.map((b) => `\`${b}\``).join(', ')}, under a prefix the job type allows`,
 });
 
@@ -48,16 +66,46 @@ const withUri = (field: Json | undefined, v: ApiVocabulary): void => {
   if (field) Object.assign(field, gsUri(v));
 };
 
+const TIMEOUTS = ['queueTimeoutSeconds', 'runTimeoutSeconds', 'heartbeatTimeoutSeconds', 'outputGraceSeconds'] as const;
+
+/** What one type accepts beyond the common schema: its input, its policy bounds, and whether it takes outputs. */
+function typeBranch(t: TypeVocabulary): Json {
+  const { minTimeoutSeconds: min, maxTimeoutSeconds: max, maxAttempts } = t.limits;
+  const policy = {
+    type: 'object',
+    properties: {
+      ...Object.fromEntries(TIMEOUTS.map((f) => [f, { minimum: min, maximum: max }])),
+      maxAttempts: { maximum: maxAttempts },
+      backoff: { type: 'object', properties: { initialSeconds: { maximum: max }, maxSeconds: { maximum: max } } },
+    },
+  };
+  return { properties: { type: { const: t.name }, input: t.input, policy, ...(t.outputsFromRequest ? {} : { outputs: false }) } };
+}
+
 function enqueueSchema(v: ApiVocabulary): Json {
   const s = schema(EnqueueRequestSchema);
-  s.properties.type = { ...s.properties.type, enum: [...v.jobTypes], description: 'a registered job type' };
+  s.properties.type = { ...s.properties.type, enum: v.jobTypes.map((t) => t.name), description: 'a registered job type' };
   withUri(s.properties.outputs?.items, v);
+  if (s.properties.outputs) s.properties.outputs.uniqueItems = true;
+  s.anyOf = v.jobTypes.map(typeBranch);
   return s;
 }
 
 function projectSchema(v: ApiVocabulary): Json {
   const s = schema(CreateProjectSchema);
   withUri(s.properties.artifacts?.items?.properties?.uri, v);
+  if (s.properties.artifacts) Object.assign(s.properties.artifacts, { uniqueItems: true, description: 'each `key` at most once' });
+  return s;
+}
+
+/**
+ * The worker update; zod's refinement (progress names pct, step or completedSteps) said in JSON Schema. The
+ * body's `jobId` is left out: the path names the job (a body may repeat it, equal to the path, or get 400).
+ */
+function updateSchema(): Json {
+  const s = schema(WorkerUpdateSchema.omit({ jobId: true }));
+  const progress = s.properties.progress as Json | undefined;
+  if (progress) progress.anyOf = [{ required: ['pct'] }, { required: ['step'] }, { required: ['completedSteps'] }];
   return s;
 }
 
@@ -161,7 +209,7 @@ export function openApiDocument(v: ApiVocabulary): Record<string, unknown> {
       },
       '/api/jobs/{id}/updates': {
         post: jobOp('updates', {
-          summary: 'A worker report', requestBody: body(schema(WorkerUpdateSchema.partial({ jobId: true }))),
+          summary: 'A worker report', requestBody: body(updateSchema()),
           responses: { 202: json({ type: 'object', properties: { outcome: { type: 'string' } } }, 'accepted'), ...errors(...AUTH, ...BODY, 404, 409) },
         }),
       },
@@ -177,9 +225,9 @@ export function openApiDocument(v: ApiVocabulary): Record<string, unknown> {
       '/api/webhooks/{provider}': {
         post: {
           security: [{ webhookSignature: [] }], operationId: 'webhook', summary: 'Third-party callback (a provider without a secret here: 401)',
-          parameters: [{ name: 'provider', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' } }],
+          parameters: [{ name: 'provider', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' }, description: 'another shape: 404' }],
           requestBody: body(schema(WebhookBodySchema)),
-          responses: { 204: { description: 'recorded (or a duplicate)' }, ...errors(400, 401, 413) },
+          responses: { 204: { description: 'recorded (or a duplicate)' }, ...errors(400, 401, 404, 413) },
         },
       },
       '/api/projects': {

@@ -1,6 +1,7 @@
 /**
  * External tools the local stack needs: prerequisite checks with one clear message per missing thing,
- * the pinned fake-gcs-server binary (installed into <repo>/.tools/bin on first use), and port checks.
+ * the pinned fake-gcs-server binary (installed into <repo>/.tools/bin on first use), the pinned schemathesis venv
+ * (<repo>/.tools/venv-schemathesis, from PyPI on first use), and port checks.
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';

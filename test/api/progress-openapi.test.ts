@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import path from 'node:path';
 import { renderApiReference } from '../../functions/api/api-reference.js';
 import { localApiDocument } from '../../functions/api/openapi.js';
@@ -142,5 +143,68 @@ describe('GET /api/openapi.json', () => {
         assert.notEqual(r.status, 404, `${method} ${path}`);
       }
     }
+  });
+});
+
+/** A raw request (fetch refuses TRACE): status, headers and body text. */
+function raw(method: string, url: string, token: string): Promise<{ status: number; allow: string | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      let body = '';
+      res.on('data', (b: Buffer) => (body += b.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, allow: res.headers.allow, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('undeclared methods and HEAD', () => {
+  it('every documented path answers an undeclared method with 405, the error body, and `Allow` listing its methods', async () => {
+    const doc = localApiDocument() as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const job = (await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [] } })).body.job.id as string;
+    const project = (await api.call('POST', '/api/projects', { body: { name: 'p', artifacts: [] } })).body.project.id as string;
+    const token = await api.token('alice');
+    for (const [template, ops] of Object.entries(doc.paths)) {
+      const url = api.url + template.replace('{id}', template.startsWith('/api/projects') ? project : job).replace('{provider}', 'demo');
+      const declared = Object.keys(ops).map((m) => m.toUpperCase());
+      const streams = template.endsWith('/events');
+      const allow = [...declared, ...(declared.includes('GET') && !streams ? ['HEAD'] : [])].sort().join(', ');
+      for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', ...(streams ? ['HEAD'] : [])].filter((m) => !declared.includes(m))) {
+        const r = await raw(method, url, token);
+        assert.equal(r.status, 405, `${method} ${template}`);
+        assert.equal(r.allow, allow, `${method} ${template}`);
+        if (method !== 'HEAD') assert.equal(JSON.parse(r.body).error.code, 'METHOD_NOT_ALLOWED');
+      }
+      for (const op of Object.values(ops)) assert.ok(op.responses['405'], `${template} documents 405`);
+    }
+  });
+
+  it('HEAD is answered like GET without a body', async () => {
+    const token = await api.token('alice');
+    const health = await raw('HEAD', `${api.url}/healthz`, token);
+    assert.deepEqual([health.status, health.body], [200, '']);
+    const jobs = await raw('HEAD', `${api.url}/api/jobs`, token);
+    assert.deepEqual([jobs.status, jobs.body], [200, '']);
+    assert.equal((await raw('HEAD', `${api.url}/api/jobs`, 'not-a-token')).status, 401);
+  });
+});
+
+describe('links of the document', () => {
+  it('lead from a new job and a new project to every operation on its id', () => {
+    const doc = localApiDocument() as any;
+    const byId = new Map<string, string>();
+    for (const [p, ops] of Object.entries(doc.paths as Record<string, Record<string, { operationId: string }>>)) {
+      for (const [m, op] of Object.entries(ops)) byId.set(op.operationId, `${m} ${p}`);
+    }
+    const targets = (links: Record<string, { operationId: string; parameters: Record<string, string> }>, param: string) =>
+      Object.values(links).map((l) => (assert.deepEqual(l.parameters, { id: param }), byId.get(l.operationId)!)).sort();
+    const on = (prefix: string) => [...byId.values()].filter((x) => x.split(' ')[1]!.startsWith(prefix)).sort();
+    for (const status of ['201', '200']) {
+      assert.deepEqual(targets(doc.paths['/api/jobs'].post.responses[status].links, '$response.body#/job/id'), on('/api/jobs/{id}'));
+    }
+    assert.deepEqual(targets(doc.paths['/api/projects'].post.responses['201'].links, '$response.body#/project/id'), on('/api/projects/{id}'));
+    assert.ok(doc.components.responses.E429.headers['Retry-After']);
+    assert.ok(doc.components.responses.E405.headers.Allow);
   });
 });
