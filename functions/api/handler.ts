@@ -261,8 +261,9 @@ export function createApiHandler(getRuntime: () => Runtime): HttpFunction {
       const found = match(req.method, path);
       if (found === null) throw new NotFoundError(`no route for ${req.method} ${path}`);
       if ('allow' in found) {
-        res.set('Allow', found.allow.join(', '));
-        throw new VerityError(ErrorCode.METHOD_NOT_ALLOWED, `${req.method} not allowed on ${path}; allowed: ${found.allow.join(', ')}`, 405);
+        const allow = found.allow.join(', ');
+        res.set('Allow', allow);
+        throw new VerityError(ErrorCode.METHOD_NOT_ALLOWED, `${req.method} not allowed on ${path} (allowed: ${allow})`, 405);
       }
       if (!found.route.auth) return await found.route.run({ req, res, rt, who: ANONYMOUS, id: found.id });
       if (found.id !== '' && !JobIdSchema.safeParse(found.id).success) throw new NotFoundError(`${found.id} not found`);

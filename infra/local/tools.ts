@@ -4,7 +4,9 @@
  * (<repo>/.tools/venv-schemathesis, from PyPI on first use), and port checks.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync, constants, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -269,9 +271,13 @@ export async function ensurePythonTool(repoRoot: string, tool: PythonTool): Prom
       child.on('exit', (c) => resolve(c));
     });
   try {
-    if ((await step(python, ['-m', 'venv', tmp])) !== 0) throw new Error(`\`python3 -m venv ${tmp}\` failed — is the venv module installed (python3-venv)?`);
-    const pip = [join(tmp, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', `${tool.dist}==${tool.version}`]] as const;
-    if ((await step(pip[0], [...pip[1]])) !== 0) throw new Error(`\`pip install ${tool.dist}==${tool.version}\` failed — see the pip output above`);
+    if ((await step(python, ['-m', 'venv', tmp])) !== 0) {
+      throw new Error(`\`python3 -m venv ${tmp}\` failed — is the venv module installed (python3-venv)?`);
+    }
+    const spec = `${tool.dist}==${tool.version}`;
+    if ((await step(join(tmp, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', spec])) !== 0) {
+      throw new Error(`\`pip install ${spec}\` failed — see the pip output above`);
+    }
     writeFileSync(venvStamp(tmp), `${tool.dist}==${tool.version}\n`);
     if (!pythonToolInstalled(repoRoot, tool)) {
       rmSync(dir, { recursive: true, force: true });

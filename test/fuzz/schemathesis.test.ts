@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT } from '../../shared/src/config/env.js';
@@ -39,7 +40,11 @@ export function schemathesisArgs(url: string, token: string): string[] {
 function run(tool: ToolCommand, args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     let output = '';
-    const child = spawn(tool.command, [...tool.args, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', COLUMNS: '140' } });
+    const env = { ...process.env, NO_COLOR: '1', COLUMNS: '140' };
+    // a fresh working directory: schemathesis keeps a crash database in ./.schemathesis and replays it on the next
+    // run, which would make a run depend on the ones before it
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'verity-schemathesis-'));
+    const child = spawn(tool.command, [...tool.args, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env });
     child.stdout.on('data', (b: Buffer) => (output += b.toString()));
     child.stderr.on('data', (b: Buffer) => (output += b.toString()));
     child.on('error', (err) => resolve({ code: null, output: `${output}\n${String(err)}` }));
