@@ -24,6 +24,9 @@ import { LOCAL_HOST } from '../infra/local/ports.js';
 import { benchGet } from './get-vs-read.js';
 import { benchLifecycle } from './lifecycle.js';
 
+// one owner holds every bench job: quotas are not what the bench measures
+process.env.VERITY_MAX_ACTIVE_JOBS ??= '100000';
+
 const port = Number(process.env.VERITY_BENCH_FIRESTORE_PORT ?? 19681);
 const pubsubPort = Number(process.env.VERITY_BENCH_PUBSUB_PORT ?? 19685);
 const gcsPort = Number(process.env.VERITY_BENCH_GCS_PORT ?? 19443);

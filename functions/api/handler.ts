@@ -212,7 +212,7 @@ const routes: Route[] = [
 /** Served without a bearer token: liveness, the document, and the webhooks (signed). */
 const publicRoutes: Route[] = [
   { method: 'GET', pattern: /^\/healthz$/, auth: false, run: async ({ res }) => void res.status(200).json({ ok: true }) },
-  { method: 'GET', pattern: /^\/api\/openapi\.json$/, auth: false, run: async ({ res, rt }) => void res.status(200).json(documentOf(rt)) },
+  { method: 'GET', pattern: /^\/api\/openapi\.json$/, auth: false, run: async ({ req, res, rt }) => void res.status(200).json(await documentOf(rt, req.headers.authorization)) },
   { method: 'POST', pattern: /^\/api\/webhooks\/[^/]+$/, auth: false, run: ({ req, res, rt }) => handleWebhook(rt, req, res) },
 ];
 const allRoutes: Route[] = [...publicRoutes, ...routes];
@@ -237,11 +237,24 @@ export function match(method: string, path: string): Match {
   return allow.size > 0 ? { allow: [...allow].sort() } : null;
 }
 
-const documents = new WeakMap<object, Record<string, unknown>>();
-/** The document of a runtime's configuration (its job types and buckets), built once. */
-function documentOf(rt: Runtime): Record<string, unknown> {
-  let doc = documents.get(rt.registry);
-  if (!doc) documents.set(rt.registry, (doc = openApiDocument(vocabularyOf(rt.registry, rt.env))));
+const documents = new WeakMap<object, Map<string, Record<string, unknown>>>();
+const MAX_CACHED_DOCUMENTS = 64;
+/**
+ * The document of a runtime's configuration (its job types and buckets), built once; fetched with a valid
+ * token, the caller's own prefixes are in it (a few callers' documents are cached).
+ */
+async function documentOf(rt: Runtime, authorization: string | undefined): Promise<Record<string, unknown>> {
+  const who = authorization ? await rt.auth.authenticate(authorization).catch(() => null) : null;
+  const key = who ? `owner:${who.userId}` : '';
+  let cache = documents.get(rt.registry);
+  if (!cache) documents.set(rt.registry, (cache = new Map()));
+  let doc = cache.get(key);
+  if (!doc) {
+    const vocabulary = vocabularyOf(rt.registry, rt.env);
+    const prefixes = who ? [...new Set(rt.registry.names().flatMap((n) => rt.jobs.requestPrefixesOf(n, who.userId)))] : undefined;
+    if (cache.size >= MAX_CACHED_DOCUMENTS) cache.clear();
+    cache.set(key, (doc = openApiDocument({ ...vocabulary, ...(prefixes ? { prefixes } : {}) })));
+  }
   return doc;
 }
 

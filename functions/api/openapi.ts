@@ -39,6 +39,11 @@ export interface ApiVocabulary {
   jobTypes: readonly TypeVocabulary[];
   /** Buckets that outputs and artifacts named by a request may lie in. */
   buckets: readonly string[];
+  /**
+   * The caller's prefixes (gs://bucket/u/<owner>/), when the document is fetched with a valid token: outputs
+   * and artifacts must lie under them, so the document says so exactly; without a token it names the buckets.
+   */
+  prefixes?: readonly string[];
 }
 
 export const vocabularyOf = (registry: JobTypeRegistry, env: { allowedBuckets: readonly string[] }): ApiVocabulary => ({
@@ -57,10 +62,17 @@ const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'
  * gs://<one of the buckets>/<object name> as shared/src/evidence/gcs-uri.ts parses it: a name of 1–1024
  * characters on one line, no `.` or `..` segment.
  */
-const gsUri = (v: ApiVocabulary): Json => ({
-  pattern: `^gs://(${v.buckets.map(escapeRe).join('|')})/(?!(?:[^\\r\\n]*/)?\\.\\.?(?:/|$))[^\\r\\n\\u2028\\u2029]{1,1024}$`,
-  description: `gs://BUCKET/OBJECT in ${v.buckets.map((b) => `\`${b}\``).join(', ')}, under a prefix the job type allows`,
-});
+const gsUri = (v: ApiVocabulary): Json =>
+  v.prefixes
+    ? {
+        pattern: `^(${v.prefixes.map(escapeRe).join('|')})(?!(?:[^\\r\\n]*/)?\\.\\.?(?:/|$))[^\\r\\n\\u2028\\u2029]{1,900}$`,
+        description: `gs:// URI under your prefixes: ${v.prefixes.map((p) => `\`${p}\``).join(', ')}`,
+      }
+    : {
+        pattern: `^gs://(${v.buckets.map(escapeRe).join('|')})/(?!(?:[^\\r\\n]*/)?\\.\\.?(?:/|$))[^\\r\\n\\u2028\\u2029]{1,1024}$`,
+        description: `gs://BUCKET/OBJECT in ${v.buckets.map((b) => `\`${b}\``).join(', ')}, under a prefix the job type allows the caller `
+          + '(default gs://BUCKET/u/OWNER/; fetch this document with your token to see yours)',
+      };
 
 const withUri = (field: Json | undefined, v: ApiVocabulary): void => {
   if (field) Object.assign(field, gsUri(v));

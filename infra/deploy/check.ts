@@ -50,6 +50,7 @@ function sampleValue(name: string, value: unknown): string {
   if (/_URL$|AUDIENCE$/.test(name)) return 'https://example.test/verity';
   if (name === 'VERITY_JOB_TYPES' || name === 'VERITY_WEBHOOK_SECRETS' || name === 'VERITY_PROVIDER_KEYS') return '{}';
   if (name === 'VERITY_PROJECT_JOB_TYPE') return ''; // the module's default: none
+  if (typeof value === 'string' && value.startsWith('${tostring(var.')) return '7'; // a number variable (quotas)
   return 'sample-value';
 }
 

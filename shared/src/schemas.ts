@@ -1,6 +1,7 @@
 /** zod schemas for every request body and message Verity accepts: validation and (later) OpenAPI. */
 import { z } from 'zod';
 import { GCS_URI_PATTERN } from './evidence/gcs-uri.js';
+import { CURSOR_PATTERN } from './store/cursor.js';
 
 /** Job and project ids: they name Firestore documents, so nothing else may reach a document path. */
 export const JobIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
@@ -8,8 +9,8 @@ export const JobIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
 export const JobTypeNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/);
 /** A gs://bucket/object URI (bucket naming rules; the object part is checked again where it is used). */
 export const GcsUriSchema = z.string().min(6).max(1100).regex(GCS_URI_PATTERN);
-/** The opaque cursors this API gives out (base64url). */
-export const CursorSchema = z.string().regex(/^[A-Za-z0-9_-]{1,500}$/);
+/** The cursors this API gives out: `<epoch ms>.<id>` of the last item (shared/src/store/cursor.ts). */
+export const CursorSchema = z.string().regex(CURSOR_PATTERN);
 
 const seconds = z.number().int().min(1).max(7 * 24 * 3600);
 

@@ -28,7 +28,7 @@ const cases: Case[] = [
   { name: 'type is not a string', body: { type: 7 }, status: 400, code: 'INVALID_INPUT' },
   { name: 'bad input for the type', body: { type: 'demo-render', input: { fault: 'meltdown' } }, status: 400, code: 'INVALID_INPUT' },
   { name: 'input names a command', body: { type: 'demo-render', input: { command: ['sh'] } }, status: 400, code: 'INVALID_INPUT' },
-  { name: 'output in a bucket outside configuration', body: { type: 'external', outputs: ['gs://someone-elses-bucket/x.mp4'] }, status: 400, code: 'INVALID_INPUT' },
+  { name: 'output in a bucket outside configuration', body: { type: 'external', outputs: ['gs://someone-elses-bucket/x.mp4'] }, status: 400, code: 'OUTPUT_NOT_ALLOWED' },
   { name: 'output not a gs:// URI', body: { type: 'external', outputs: ['https://example.com/x.mp4'] }, status: 400, code: 'INVALID_INPUT' },
   { name: 'output path traversal', body: { type: 'external', outputs: ['gs://verity-local/../x'] }, status: 400, code: 'INVALID_INPUT' },
   { name: 'policy below the type limit', body: { type: 'external', policy: { queueTimeoutSeconds: 0 } }, status: 400, code: 'INVALID_INPUT' },

@@ -39,7 +39,7 @@ after(async () => {
 });
 
 const out = (name: string) => `gs://${rt.bucket}/u/alice/renders/${name}.mp4`;
-const put = (name: string) => rt.storage.bucket(rt.bucket).file(`renders/${name}.mp4`).save('video');
+const put = (name: string) => rt.storage.bucket(rt.bucket).file(`u/alice/renders/${name}.mp4`).save('video');
 
 describe('jobs API: enqueue and read', () => {
   it('enqueues, reads back, and lists the history', async () => {

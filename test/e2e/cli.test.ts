@@ -49,7 +49,7 @@ describe('verity CLI', () => {
 
   it('reconcile <id> corrects a stuck job; sweep --dry-run lists due jobs and changes nothing', async () => {
     const { job } = await rt.jobs.enqueue(alice, { type: 'external', outputs: [`gs://${rt.bucket}/u/alice/cli/out.mp4`], reuseExistingOutputs: true });
-    await rt.storage.bucket(rt.bucket).file('cli/out.mp4').save('v');
+    await rt.storage.bucket(rt.bucket).file('u/alice/cli/out.mp4').save('v');
     const r = await cli('reconcile', job.id, '--json');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).correctedStatus, 'succeeded');

@@ -197,7 +197,7 @@ describe('dashboard', { timeout: 60_000 }, () => {
   });
 
   it('shows a project as artifact tiles and reconciles it', async () => {
-    await rt.storage.bucket(rt.bucket).file('dashboard/intro.mp4').save('clip', { resumable: false });
+    await rt.storage.bucket(rt.bucket).file('u/alice/dashboard/intro.mp4').save('clip', { resumable: false });
     const res = await call('POST', '/api/projects', {
       name: 'reel',
       artifacts: [{ key: 'intro', uri: `gs://${rt.bucket}/u/alice/dashboard/intro.mp4` }, { key: 'outro', uri: `gs://${rt.bucket}/u/alice/dashboard/outro.mp4` }],

@@ -98,7 +98,8 @@ after(async () => {
 
 describe('local stack end to end (real processes, real events)', () => {
   it('a normal render reports progress over Pub/Sub, writes its output and ends succeeded', async () => {
-    const { status, body } = await call('POST', '/api/jobs', { type: 'demo-render', input: { durationMs: 1500, steps: 3 } });
+    // long enough to be seen running on a loaded machine: the first Pub/Sub push to a cold function can take seconds
+    const { status, body } = await call('POST', '/api/jobs', { type: 'demo-render', input: { durationMs: 6000, steps: 3 } });
     assert.equal(status, 201);
     const id = body.job.id;
     const running = await waitFor('progress while running', async () => {

@@ -106,8 +106,8 @@ describe('hostile: two owners', () => {
     // outside any owner folder, under a temporary prefix, or an owner id crafted to reach into Alice's folder
     await refused('POST', '/api/jobs', { token: bob, body: { type: 'external', outputs: [`gs://${rt.bucket}/renders/x.mp4`] } }, 400, 'OUTPUT_NOT_ALLOWED');
     await refused('POST', '/api/jobs', { token: bob, body: { type: 'external', outputs: [`gs://${rt.bucket}/tmp/u/bob/x.mp4`] } }, 400, 'OUTPUT_NOT_ALLOWED');
-    const crafted = await api.token('alice/x');
-    await refused('POST', '/api/jobs', { token: crafted, body: { type: 'external', outputs: [`gs://${rt.bucket}/u/alice/x/y.mp4`] } }, 400, 'OUTPUT_NOT_ALLOWED');
+    const crafted = await api.token('alice/x'); // an owner id that would name a folder inside Alice's: refused at the door
+    await refused('POST', '/api/jobs', { token: crafted, body: { type: 'external', outputs: [`gs://${rt.bucket}/u/alice/x/y.mp4`] } }, 401, 'UNAUTHENTICATED');
     // a project naming Alice's object is refused the same way
     await refused('POST', '/api/projects', { token: bob, body: { name: 'mine', artifacts: [{ key: 'a', uri: aliceOutput }] } }, 400, 'OUTPUT_NOT_ALLOWED');
     // Bob's own folder works, and the object of Alice's is untouched

@@ -34,7 +34,7 @@ describe('object-finalized', () => {
   it('a bucket notification through Pub/Sub completes the job expecting the object; the same generation twice is one transition', async () => {
     const uri = `gs://${rt.bucket}/u/alice/renders/a.mp4`;
     const id = await enqueue([uri]);
-    const msg = notification(rt.bucket, 'renders/a.mp4', '101');
+    const msg = notification(rt.bucket, 'u/alice/renders/a.mp4', '101');
     assert.equal(await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', msg), 204);
     assert.equal(await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', { ...msg, messageId: 'redelivered' }), 204);
     const job = (await rt.store.get(id))!;
@@ -48,19 +48,19 @@ describe('object-finalized', () => {
   it('a direct storage CloudEvent (Eventarc) works the same', async () => {
     const uri = `gs://${rt.bucket}/u/alice/renders/b.mp4`;
     const id = await enqueue([uri]);
-    const status = await postCloudEvent(fn.url, 'google.cloud.storage.object.v1.finalized', { bucket: rt.bucket, name: 'renders/b.mp4', generation: '7', size: '3', timeCreated: new Date().toISOString() });
+    const status = await postCloudEvent(fn.url, 'google.cloud.storage.object.v1.finalized', { bucket: rt.bucket, name: 'u/alice/renders/b.mp4', generation: '7', size: '3', timeCreated: new Date().toISOString() });
     assert.equal(status, 204);
     assert.equal((await rt.store.get(id))!.status, 'succeeded');
   });
 
   it('a job with two outputs completes only when the second lands', async () => {
     const id = await enqueue([`gs://${rt.bucket}/u/alice/r/1.mp4`, `gs://${rt.bucket}/u/alice/r/2.mp4`]);
-    await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', notification(rt.bucket, 'r/1.mp4', '1'));
+    await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', notification(rt.bucket, 'u/alice/r/1.mp4', '1'));
     const half = (await rt.store.get(id))!;
     assert.equal(half.status, 'queued');
     assert.equal(half.version, 1, 'a job of several outputs is not written per object (no hot document)');
     assert.equal((await rt.db.collection('jobs').doc(id).collection('seen').count().get()).data().count, 1);
-    await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', notification(rt.bucket, 'r/2.mp4', '1'));
+    await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', notification(rt.bucket, 'u/alice/r/2.mp4', '1'));
     assert.equal((await rt.store.get(id))!.status, 'succeeded');
   });
 
@@ -69,7 +69,7 @@ describe('object-finalized', () => {
     rt.testClock.advance(16 * 60_000);
     await rt.reconciler.reconcile(id, 'sweep');
     assert.equal((await rt.store.get(id))!.statusReason, 'QUEUE_TIMEOUT');
-    await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', notification(rt.bucket, 'late.mp4', '5'));
+    await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', notification(rt.bucket, 'u/alice/late.mp4', '5'));
     const job = (await rt.store.get(id))!;
     assert.equal(job.status, 'succeeded');
     assert.equal(job.statusReason, 'LATE_OUTPUT');

@@ -24,10 +24,10 @@ after(async () => {
 
 async function project(count: number): Promise<{ id: string; uris: string[]; names: string[] }> {
   const p = ++n;
-  const names = Array.from({ length: count }, (_, i) => `reels/p${p}/clip-${String(i).padStart(2, '0')}.mp4`);
-  const res = await api.call('POST', '/api/projects', { body: { name: `reel ${p}`, artifacts: names.map((name, i) => ({ key: `clip-${i}`, uri: `gs://${rt.bucket}/u/alice/${name}` })) } });
+  const names = Array.from({ length: count }, (_, i) => `u/alice/reels/p${p}/clip-${String(i).padStart(2, '0')}.mp4`);
+  const res = await api.call('POST', '/api/projects', { body: { name: `reel ${p}`, artifacts: names.map((name, i) => ({ key: `clip-${i}`, uri: `gs://${rt.bucket}/${name}` })) } });
   assert.equal(res.status, 201, res.text);
-  return { id: res.body.project.id, uris: names.map((x) => `gs://${rt.bucket}/u/alice/${x}`), names };
+  return { id: res.body.project.id, uris: names.map((x) => `gs://${rt.bucket}/${x}`), names };
 }
 const write = (names: string[]) => Promise.all(names.map((name) => rt.storage.bucket(rt.bucket).file(name).save('clip', { resumable: false })));
 const get = async (id: string) => (await api.call('GET', `/api/projects/${id}`)).body.project;

@@ -47,7 +47,10 @@ const S = 1000;
 before(async () => {
   rt = await testRuntime('sweep', {
     executors: { external: createExternalExecutor(), 'local-process': exec },
-    envOverrides: { VERITY_JOB_TYPES: JSON.stringify({ flaky: { executor: { kind: 'external' }, policy: { retryableErrorCodes: ['TRANSIENT_UPSTREAM'], maxAttempts: 3 } } }) },
+    envOverrides: {
+      VERITY_JOB_TYPES: JSON.stringify({ flaky: { executor: { kind: 'external' }, policy: { retryableErrorCodes: ['TRANSIENT_UPSTREAM'], maxAttempts: 3 } } }),
+      VERITY_MAX_ACTIVE_JOBS: '1000', // one owner holds 150+ active jobs here
+    },
   });
 });
 after(async () => {
@@ -62,7 +65,7 @@ beforeEach(async () => {
 
 const enqueue = async (body: Record<string, unknown>) => (await rt.jobs.enqueue(alice, { reuseExistingOutputs: true, ...body } as never)).job;
 const out = (name: string) => `gs://${rt.bucket}/u/alice/sweep/${name}.mp4`;
-const put = (name: string) => rt.storage.bucket(rt.bucket).file(`sweep/${name}.mp4`).save('v');
+const put = (name: string) => rt.storage.bucket(rt.bucket).file(`u/alice/sweep/${name}.mp4`).save('v');
 const get = async (id: string) => (await rt.store.get(id))!;
 
 describe('sweep: each deadline kind', () => {

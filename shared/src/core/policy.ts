@@ -76,7 +76,8 @@ export function resolvePolicy(
   if (b.initialSeconds > limits.maxTimeoutSeconds || b.maxSeconds > limits.maxTimeoutSeconds) {
     problems.push({ field: 'policy.backoff', message: `delays must be at most ${limits.maxTimeoutSeconds} seconds` });
   }
-  if (b.maxSeconds < b.initialSeconds) problems.push({ field: 'policy.backoff.maxSeconds', message: 'must be at least initialSeconds' });
+  // maxSeconds caps every delay, the first included (backoffDelayMs): a cap below initialSeconds is coherent,
+  // and a rule between two fields is one no API schema can state, so it is not refused.
   return problems.length > 0 ? { problems } : { policy };
 }
 

@@ -5,6 +5,7 @@
  */
 import { EPHEMERAL_PREFIXES, isEphemeralName } from './ephemeral.js';
 import { fillTemplate, parseGcsUri } from './gcs-uri.js';
+import { ErrorCode, ValidationError } from '../core/index.js';
 
 /** Every type's default: the caller's own folder of the main bucket. */
 export const DEFAULT_REQUEST_PREFIXES = ['gs://{bucket}/u/{ownerId}/'] as const;
@@ -17,11 +18,31 @@ export function ownerPrefixes(templates: readonly string[], bucket: string, owne
   return templates.map((t) => fillTemplate(t, { bucket, ownerId: encodeURIComponent(ownerId) }));
 }
 
+export interface UriProblem {
+  /** INVALID_INPUT: not a usable gs:// URI at all; OUTPUT_NOT_ALLOWED: a URI this caller may not name. */
+  code: 'INVALID_INPUT' | 'OUTPUT_NOT_ALLOWED';
+  message: string;
+}
+
 /** Why a URI named by a request may not be used by this caller, or null when it may. */
-export function requestUriProblem(uri: string, prefixes: readonly string[]): string | null {
+export function requestUriProblem(uri: string, prefixes: readonly string[]): UriProblem | null {
   const loc = parseGcsUri(uri);
-  if (!loc) return 'must be a gs://bucket/object URI';
-  if (isEphemeralName(loc.name)) return `objects under ${EPHEMERAL_PREFIXES.join(' or ')} are temporary (a lifecycle rule deletes them)`;
-  if (!prefixes.some((p) => uri.startsWith(p) && uri.length > p.length)) return `must lie under ${prefixes.join(' or ')}`;
+  if (!loc) return { code: 'INVALID_INPUT', message: 'must be a gs://bucket/object URI (no . or .. segments)' };
+  if (isEphemeralName(loc.name)) {
+    return { code: 'OUTPUT_NOT_ALLOWED', message: `objects under ${EPHEMERAL_PREFIXES.join(' or ')} are temporary (a lifecycle rule deletes them)` };
+  }
+  if (!prefixes.some((p) => uri.startsWith(p) && uri.length > p.length)) return { code: 'OUTPUT_NOT_ALLOWED', message: `must lie under ${prefixes.join(' or ')}` };
   return null;
+}
+
+/** Throws for the URIs a request may not name: 400 INVALID_INPUT for malformed ones, else OUTPUT_NOT_ALLOWED. */
+export function assertRequestUris(field: string, uris: readonly string[], prefixes: readonly string[]): void {
+  const problems = uris.flatMap((uri, i) => {
+    const p = requestUriProblem(uri, prefixes);
+    return p ? [{ field: `${field}.${i}`, ...p }] : [];
+  });
+  if (problems.length === 0) return;
+  const code = problems.some((p) => p.code === 'INVALID_INPUT') ? ErrorCode.INVALID_INPUT : ErrorCode.OUTPUT_NOT_ALLOWED;
+  const details = problems.filter((p) => p.code === code).map(({ field: f, message }) => ({ field: f, message }));
+  throw new ValidationError(code === ErrorCode.INVALID_INPUT ? 'invalid URIs' : 'not allowed for you: outside your prefixes', details, code);
 }

@@ -3,13 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { deriveProjectStatus, ErrorCode, ForbiddenError, isActive, NotFoundError, ValidationError, VerityError, type Job, type ProjectStatus, type Transition } from '../core/index.js';
 import type { Principal } from '../auth/principal.js';
 import type { FinalizedObject } from '../events/cloudevents.js';
-import { requestUriProblem } from '../evidence/prefixes.js';
+import { assertRequestUris } from '../evidence/prefixes.js';
 import type { OutputProbe } from '../evidence/outputs.js';
 import type { Logger } from '../log.js';
 import type { JobsService } from '../reconcile/jobs-service.js';
 import type { Reconciler } from '../reconcile/reconciler.js';
 import type { JobStore } from '../store/job-store.js';
 import { QUERIES } from '../store/queries.js';
+import { decodeCursor, encodeCursor } from '../store/cursor.js';
 import type { Quotas } from '../store/quotas.js';
 import { type Artifact, type Project, type ProjectStore } from './project-store.js';
 
@@ -47,17 +48,13 @@ export class ProjectsService {
   async create(who: Principal, body: { name: string; artifacts: { key: string; uri: string }[] }): Promise<{ project: Project; artifacts: Artifact[] }> {
     if (who.workerJobId) throw new ForbiddenError('a worker token cannot create projects');
     // artifacts lie where the generation type lets this owner name outputs (OUTPUT_NOT_ALLOWED, before any probe)
-    const prefixes = this.d.jobs.requestPrefixesOf(this.d.generationType, who.userId);
-    const notAllowed: { field: string; message: string }[] = [];
+    assertRequestUris('artifacts', body.artifacts.map((a) => a.uri), this.d.jobs.requestPrefixesOf(this.d.generationType, who.userId));
     const problems: { field: string; message: string }[] = [];
     const keys = new Set<string>();
     body.artifacts.forEach((a, i) => {
-      const problem = requestUriProblem(a.uri, prefixes);
-      if (problem) notAllowed.push({ field: `artifacts.${i}.uri`, message: problem });
       if (keys.has(a.key)) problems.push({ field: `artifacts.${i}.key`, message: 'duplicate key' });
       keys.add(a.key);
     });
-    if (notAllowed.length > 0) throw new ValidationError('artifacts not allowed', notAllowed, ErrorCode.OUTPUT_NOT_ALLOWED);
     if (problems.length > 0) throw new ValidationError('invalid artifacts', problems);
     const id = `prj_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
     const project = await this.d.store.create({ id, ownerId: who.userId, name: body.name, artifactCount: body.artifacts.length }, body.artifacts);
@@ -147,16 +144,12 @@ export class ProjectsService {
   }
 
   async list(who: Principal, limit: number, cursor: string | undefined): Promise<{ projects: Project[]; nextCursor: string | null }> {
-    let q = QUERIES.projectsOf(this.d.store.db, who.userId, limit + 1);
-    if (cursor) {
-      const after = await this.d.store.ref(decodeCursor(cursor)).get();
-      if (!after.exists) throw new ValidationError('invalid cursor', [{ field: 'cursor', message: 'unknown position' }]);
-      q = q.startAfter(after);
-    }
+    const q = QUERIES.projectsOf(this.d.store.db, who.userId, limit + 1, cursor ? decodeCursor(cursor) : undefined);
     const snap = await q.get();
     const docs = snap.docs.slice(0, limit);
     const projects = await Promise.all(docs.map(async (d) => (await this.d.store.get(d.id))!));
-    return { projects, nextCursor: snap.docs.length > limit ? encodeCursor(docs[docs.length - 1]!.id) : null };
+    const last = projects[projects.length - 1];
+    return { projects, nextCursor: snap.docs.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
   }
 
   /** A finalize event: mark the artifact present; the project is ready the moment the last one lands. */
@@ -185,15 +178,4 @@ export class ProjectsService {
       return { activeJobId: null, lastJobId: job.id, status: deriveProjectStatus({ declared: p.artifactCount, present, job }) };
     });
   }
-}
-
-const encodeCursor = (id: string): string => Buffer.from(JSON.stringify({ id })).toString('base64url');
-function decodeCursor(c: string): string {
-  try {
-    const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as { id?: unknown };
-    if (typeof v.id === 'string' && /^prj_[a-f0-9]{1,40}$/.test(v.id)) return v.id;
-  } catch {
-    /* fall through */
-  }
-  throw new ValidationError('invalid cursor', [{ field: 'cursor', message: 'not a cursor this API gave out' }]);
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Timestamp } from '@google-cloud/firestore';
 import { jobFromDoc } from '../store/codec.js';
 import { QUERIES } from '../store/queries.js';
+import { decodeCursor, encodeCursor } from '../store/cursor.js';
 import {
   ConflictError,
   createJob,
@@ -23,7 +24,7 @@ import {
 import type { JobType, JobTypeRegistry } from '../config/job-types.js';
 import type { Principal } from '../auth/principal.js';
 import { fillTemplate, parseGcsUri } from '../evidence/gcs-uri.js';
-import { DEFAULT_REQUEST_PREFIXES, ownerPrefixes, requestUriProblem } from '../evidence/prefixes.js';
+import { assertRequestUris, DEFAULT_REQUEST_PREFIXES, ownerPrefixes } from '../evidence/prefixes.js';
 import { storedBytes } from '../json-limits.js';
 import type { Quotas } from '../store/quotas.js';
 import type { OutputProbe } from '../evidence/outputs.js';
@@ -55,18 +56,6 @@ export const MAX_NEW_JOB_BYTES = 512 * 1024;
 /** Outputs carried over from the job a retry repeats: checked when that job was enqueued, not again. */
 export interface EnqueueOptions {
   inheritedOutputs?: string[];
-}
-
-const encodeJobCursor = (createdAt: number, id: string): string => Buffer.from(JSON.stringify({ c: createdAt, i: id })).toString('base64url');
-
-function decodeJobCursor(cursor: string): { createdAt: Timestamp; id: string } {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { c?: unknown; i?: unknown };
-    if (typeof v.c === 'number' && Number.isFinite(v.c) && typeof v.i === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(v.i)) return { createdAt: Timestamp.fromMillis(v.c), id: v.i };
-  } catch {
-    /* fall through */
-  }
-  throw new ValidationError('invalid cursor', [{ field: 'cursor', message: 'not a cursor this API gave out' }]);
 }
 
 export function newJobId(): string {
@@ -161,13 +150,7 @@ export class JobsService {
     }
     // the request's list wins, an empty one included (a job with no declared outputs)
     if (!type.outputsFromRequest) throw new ValidationError(`job type ${type.name} does not accept outputs from the request`, { field: 'outputs' });
-    const prefixes = this.prefixesFor(type, ownerId);
-    const problems: { field: string; message: string }[] = [];
-    req.outputs.forEach((uri, i) => {
-      const problem = requestUriProblem(uri, prefixes);
-      if (problem) problems.push({ field: `outputs.${i}`, message: problem });
-    });
-    if (problems.length > 0) throw new ValidationError('outputs not allowed', problems, ErrorCode.OUTPUT_NOT_ALLOWED);
+    assertRequestUris('outputs', req.outputs, this.prefixesFor(type, ownerId));
     if (new Set(req.outputs).size !== req.outputs.length) throw new ValidationError('invalid outputs', [{ field: 'outputs', message: 'duplicate output URIs' }]);
     return req.outputs;
   }
@@ -188,7 +171,7 @@ export class JobsService {
   async list(who: Principal, q: { status?: string; type?: string; resourceKey?: string; limit: number; cursor?: string }): Promise<{ jobs: Job[]; stats: Record<string, number>; nextCursor: string | null }> {
     if (who.workerJobId) throw new ForbiddenError('a worker token cannot list jobs');
     const scope = { ...(who.admin ? {} : { ownerId: who.userId }), ...(q.type ? { type: q.type } : {}), ...(q.resourceKey ? { resourceKey: q.resourceKey } : {}) };
-    const after = q.cursor ? decodeJobCursor(q.cursor) : undefined;
+    const after = q.cursor ? decodeCursor(q.cursor) : undefined;
     const db = this.deps.store.db;
     const [page, ...counts] = await Promise.all([
       QUERIES.listJobs(db, { ...scope, ...(q.status ? { status: q.status } : {}) }, q.limit + 1, after).get(),
@@ -202,7 +185,7 @@ export class JobsService {
     return {
       jobs: docs.map((d) => jobFromDoc(d.data())),
       stats,
-      nextCursor: page.docs.length > q.limit && last ? encodeJobCursor((last.get('createdAt') as Timestamp).toMillis(), last.id) : null,
+      nextCursor: page.docs.length > q.limit && last ? encodeCursor((last.get('createdAt') as Timestamp).toMillis(), last.id) : null,
     };
   }
 

@@ -61,7 +61,11 @@ export const QUERIES = {
   /** queue stats: count() aggregations, no counter documents. */
   countJobs: (db: Firestore, f: JobFilter) => filtered(db, f).count(),
   /** projects: an owner's, newest first. */
-  projectsOf: (db: Firestore, ownerId: string, limit: number) => db.collection(Collections.projects).where('ownerId', '==', ownerId).orderBy('createdAt', 'desc').limit(limit),
+  projectsOf: (db: Firestore, ownerId: string, limit: number, after?: { createdAt: Timestamp; id: string }) => {
+    let q = db.collection(Collections.projects).where('ownerId', '==', ownerId).orderBy('createdAt', 'desc').orderBy(FieldPath.documentId(), 'desc');
+    if (after) q = q.startAfter(after.createdAt, after.id);
+    return q.limit(limit);
+  },
   /** object-finalized: the project artifacts this object is (collection-group single-field index on uri). */
   artifactsByUri: (db: Firestore, uri: string) => db.collectionGroup('artifacts').where('uri', '==', uri).limit(50),
   /** SSE of all own jobs (admin: all): transitions from a point in time on, oldest first (the stream drops repeats). */

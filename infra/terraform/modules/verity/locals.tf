@@ -121,6 +121,9 @@ locals {
       VERITY_API_URL       = local.function_url["api"]
       # checked against the job types at boot
       VERITY_PROJECT_JOB_TYPE = var.project_job_type
+      # per-owner quotas (job types may override them)
+      VERITY_MAX_ACTIVE_JOBS   = tostring(var.max_active_jobs)
+      VERITY_PROBES_PER_MINUTE = tostring(var.probes_per_minute)
     }
     object-finalized = {}
     job-updates      = {}
@@ -150,7 +153,8 @@ locals {
     { collection = "jobs", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
     { collection = "jobs", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "type", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
     { collection = "jobs", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "resourceKey", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
-    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "type", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "completedAt", order = "DESCENDING" }] },
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "type", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "completedAt", order = "DESCENDING" }] },
+    { collection = "probes", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
     { collection = "projects", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
     { collection = "artifacts", scope = "COLLECTION_GROUP", fields = [{ field = "uri", order = "ASCENDING" }] },
     { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
@@ -164,5 +168,6 @@ locals {
   ttl_fields = {
     dedupe = "expireAt"
     leases = "expireAt"
+    probes = "expireAt"
   }
 }

@@ -53,6 +53,26 @@ variable "job_types" {
   default     = {}
 }
 
+variable "max_active_jobs" {
+  description = "Per-owner quota: active (queued or running) jobs of one type; a job type's quotas.maxActiveJobs overrides it. Over it: 429 with Retry-After."
+  type        = number
+  default     = 100
+  validation {
+    condition     = var.max_active_jobs >= 1 && var.max_active_jobs <= 100000 && floor(var.max_active_jobs) == var.max_active_jobs
+    error_message = "max_active_jobs must be an integer within 1..100000."
+  }
+}
+
+variable "probes_per_minute" {
+  description = "Per-owner quota: verify (?verify=true) and reconcile calls a minute; a job type's quotas.probesPerMinute overrides it. Over it: 429 with Retry-After."
+  type        = number
+  default     = 60
+  validation {
+    condition     = var.probes_per_minute >= 1 && var.probes_per_minute <= 100000 && floor(var.probes_per_minute) == var.probes_per_minute
+    error_message = "probes_per_minute must be an integer within 1..100000."
+  }
+}
+
 variable "project_job_type" {
   description = "The job type that generates a project's missing artifacts (POST /api/projects/:id/generate); empty: projects cannot generate (503)."
   type        = string

@@ -1,0 +1,19 @@
+/**
+ * The position in a newest-first list (jobs, projects): the creation time and id of the last item given out,
+ * as `<epoch ms>.<id>`. Every well-formed value is a position (a client or fuzzer cannot send a "valid but
+ * unknown" cursor), and it stays stable while items change: both fields are immutable.
+ */
+import { Timestamp } from '@google-cloud/firestore';
+import { ValidationError } from '../core/index.js';
+
+export const CURSOR_PATTERN = /^\d{1,15}\.[A-Za-z0-9_-]{1,128}$/;
+
+export const encodeCursor = (createdAtMs: number, id: string): string => `${Math.trunc(createdAtMs)}.${id}`;
+
+export function decodeCursor(cursor: string): { createdAt: Timestamp; id: string } {
+  if (!CURSOR_PATTERN.test(cursor)) throw new ValidationError('invalid cursor', [{ field: 'cursor', message: 'expected <epoch ms>.<id>, as nextCursor gives' }]);
+  const dot = cursor.indexOf('.');
+  const ms = Number(cursor.slice(0, dot));
+  if (!Number.isSafeInteger(ms) || ms > 253402300799999) throw new ValidationError('invalid cursor', [{ field: 'cursor', message: 'time out of range' }]);
+  return { createdAt: Timestamp.fromMillis(ms), id: cursor.slice(dot + 1) };
+}
