@@ -25,7 +25,7 @@ const SECRETS = {
   SOME_OTHER_THING: 'x',
 };
 
-describe('local-process worker environment', () => {
+describe('local-process executor', () => {
   it('is the allow-list plus the worker variables: no secret of the starter reaches the worker', async () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'verity-env-'));
     const dump = path.join(stateDir, 'env.json');
@@ -55,5 +55,21 @@ describe('local-process worker environment', () => {
     // node itself may add a few variables of its own (none of them from the parent)
     const extra = Object.keys(env).filter((k) => !allowed.has(k) && !['PWD', 'SHLVL', '_'].includes(k));
     assert.deepEqual(extra, []);
+  });
+
+  it('two starts of one attempt at once run one process and name one execution', async () => {
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'verity-dup-'));
+    const runs = path.join(stateDir, 'runs');
+    const exec = createLocalProcessExecutor({ stateDir, workerEnv: () => ({ RUNS: runs }) });
+    const script = 'require("fs").appendFileSync(process.env.RUNS, "run\\n")';
+    const type = {
+      name: 'dup', executor: { kind: 'local-process', command: [process.execPath, '-e', script] }, policy: DEFAULT_POLICY, limits: DEFAULT_LIMITS,
+      outputTemplates: [], outputsFromRequest: false, tempPrefix: 'tmp/{jobId}/', steps: [],
+    } as unknown as JobType;
+    const job = newJob({ outputs: [] });
+    const [a, b] = await Promise.all([exec.start(job, type), exec.start(job, type)]);
+    assert.equal(a.executionRef, b.executionRef);
+    await waitFor('the worker to exit', async () => (await exec.status(a.executionRef)).state === 'succeeded');
+    assert.equal(readFileSync(runs, 'utf8'), 'run\n', 'the command ran once');
   });
 });
