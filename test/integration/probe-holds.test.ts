@@ -67,7 +67,7 @@ after(async () => {
 });
 
 const enqueue = async (body: Record<string, unknown>) => (await rt.jobs.enqueue(alice, { reuseExistingOutputs: true, ...body } as never)).job;
-const uri = (dir: 'ok' | 'broken', name: string) => `gs://${rt.bucket}/${dir}/${name}.mp4`;
+const uri = (dir: 'ok' | 'broken', name: string) => `gs://${rt.bucket}/u/alice/${dir}/${name}.mp4`;
 const get = async (id: string) => (await rt.store.get(id))!;
 const dueIds = async () => ((await sweeper.sweep({ dryRun: true })).due ?? []).map((d) => d.jobId);
 
@@ -111,7 +111,7 @@ describe('deadline holds while a probe fails', () => {
     const j = await enqueue({ type: 'external', outputs: [uri('broken', 'h2')], policy: { queueTimeoutSeconds: 30 } });
     rt.testClock.advance(31 * S);
     await sweeper.sweep();
-    await rt.storage.bucket(rt.bucket).file('broken/h2.mp4').save('v');
+    await rt.storage.bucket(rt.bucket).file('u/alice/broken/h2.mp4').save('v');
     let job = await get(j.id);
     rt.testClock.advance(job.nextCheckAt! - rt.testClock.now());
     await sweeper.sweep(); // still down: held again
