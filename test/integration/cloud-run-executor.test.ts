@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { createJob, type Job } from '../../shared/src/core/index.js';
 import { parseEnv } from '../../shared/src/config/env.js';
 import { buildRegistry, type JobType } from '../../shared/src/config/job-types.js';
-import { createCloudRunClients, createCloudRunJobExecutor } from '../../shared/src/evidence/executors/cloud-run-job.js';
+import { createCloudRunClients, createCloudRunJobExecutor, isExecutionOf } from '../../shared/src/evidence/executors/cloud-run-job.js';
 import { ExecutorStartError, type Executor } from '../../shared/src/evidence/executors/types.js';
 import { ctx, policy, T0 } from '../helpers/jobs.js';
 import { startFakeCloudRun, type FakeCloudRun } from '../fakes/cloud-run-server.js';
@@ -65,7 +65,7 @@ describe('cloud-run-job executor (real client, fake Cloud Run)', () => {
   it('starts an execution: the ref is its full name, and it is running', async () => {
     const lists = fake.calls.ListExecutions;
     const { executionRef } = await exec.start(newJob(), render);
-    assert.equal(fake.calls.ListExecutions, lists + 1, 'the name came from the operation metadata, no fallback');
+    assert.equal(fake.calls.ListExecutions, lists + 2, 'listed before RunJob and once after it (a racing start), no fallback');
     assert.match(executionRef, /^projects\/p\/locations\/l\/jobs\/render\/executions\/render-[0-9a-f]{5}$/);
     assert.ok(fake.executions.has(executionRef));
     assert.deepEqual(await exec.status(executionRef), { executionRef, state: 'running' });
@@ -142,13 +142,32 @@ describe('cloud-run-job executor (real client, fake Cloud Run)', () => {
     assert.equal(fake.runJobCalls, calls + 2);
   });
 
+  it('two starts of one attempt at once: both name the same execution, every other one is cancelled', async () => {
+    const job = newJob();
+    const refs = await Promise.all([exec.start(job, render), exec.start(job, render), exec.start(job, render)]);
+    assert.equal(new Set(refs.map((r) => r.executionRef)).size, 1, `one ref: ${refs.map((r) => r.executionRef).join(', ')}`);
+    const mine = [...fake.executions.values()].filter((ex) => isExecutionOf(ex, job.id, job.attempt));
+    const live = mine.filter((ex) => !ex.completionTime);
+    assert.deepEqual(live.map((ex) => ex.name), [refs[0]!.executionRef], 'exactly one execution runs: the one named');
+    for (const ex of mine.filter((e) => e.name !== refs[0]!.executionRef)) assert.equal((await exec.status(ex.name!)).state, 'canceled');
+  });
+
+  it('a start that finds the attempt run twice adopts the oldest execution, not a cancelled duplicate', async () => {
+    const job = newJob();
+    const [a, b] = await Promise.all([exec.start(job, render), exec.start(job, render)]);
+    const again = await exec.start(job, render);
+    assert.equal(again.executionRef, a.executionRef);
+    assert.equal(again.executionRef, b.executionRef);
+    assert.equal((await exec.status(again.executionRef)).state, 'running');
+  });
+
   it('finds the execution by its env when the operation metadata lacks a name', async () => {
     fake.omitOperationMetadata = true;
     try {
       const job = newJob();
       const lists = fake.calls.ListExecutions;
       const { executionRef } = await exec.start(job, render);
-      assert.equal(fake.calls.ListExecutions, lists + 2, 'listed again after RunJob');
+      assert.equal(fake.calls.ListExecutions, lists + 3, 'listed again after RunJob to find it, then to settle a race');
       const env = fake.executions.get(executionRef)?.template?.containers?.[0]?.env ?? [];
       assert.ok(env.some((e) => e.name === 'VERITY_JOB_ID' && e.value === job.id));
     } finally {

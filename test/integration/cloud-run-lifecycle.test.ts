@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Principal } from '../../shared/src/auth/principal.js';
+import { createJob, DEFAULT_POLICY } from '../../shared/src/core/index.js';
+import { createCloudRunClients, isExecutionOf } from '../../shared/src/evidence/executors/cloud-run-job.js';
 import { startFakeCloudRun, type FakeCloudRun } from '../fakes/cloud-run-server.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 
@@ -78,5 +80,38 @@ describe('cloud-run-job through Verity', () => {
     const after = (await rt.reconciler.reconcile(job.id, 'reconcile')).job;
     assert.equal(after.status, 'succeeded');
     assert.equal(after.statusReason, 'OUTPUT_FOUND');
+  });
+
+  it('the start effect run twice at once (two processes) for one attempt: one execution runs, and the job names it', async () => {
+    let n = 0;
+    const created = await rt.store.create((c) =>
+      createJob({ id: `crdup${++n}${Date.now()}`, type: 'render', ownerId: 'alice', resourceKey: null, idempotencyKey: null, input: {}, outputUris: [],
+        reuseExistingOutputs: true, executorKind: 'cloud-run-job', policy: DEFAULT_POLICY }, [], c));
+    assert.equal(created.outcome, 'created');
+    if (created.outcome !== 'created') return;
+    await Promise.all([rt.reconciler.runEffects(created.effects), rt.reconciler.runEffects(created.effects)]);
+    const job = (await rt.store.get(created.job.id))!;
+    const mine = [...fake.executions.values()].filter((ex) => isExecutionOf(ex, job.id, 1));
+    const live = mine.filter((ex) => !ex.completionTime).map((ex) => ex.name);
+    assert.deepEqual(live, [job.executor.executionRef], `one live execution, the recorded one (of ${mine.length} started)`);
+  });
+
+  it('a second execution of a recorded attempt (started by a process that did not see the first) is cancelled', async () => {
+    const job = await enqueue();
+    const recorded = job.executor.executionRef!;
+    const clients = createCloudRunClients({ endpoint: fake.endpoint, projectId: 'verity-test' });
+    try {
+      const env = [{ name: 'VERITY_JOB_ID', value: job.id }, { name: 'VERITY_ATTEMPT', value: '1' }];
+      const [op] = await clients.jobsClient.runJob({ name: JOB, overrides: { containerOverrides: [{ env }] } });
+      const second = (op.metadata as { name?: string }).name!;
+      await rt.reconciler.commit(job.id, { kind: 'dispatched', source: 'executor', attempt: 1, executionRef: second });
+      assert.equal((await rt.store.get(job.id))!.executor.executionRef, recorded, 'the recorded execution stays');
+      assert.ok(fake.executions.get(second)!.completionTime, 'the second execution was stopped');
+      assert.equal(fake.executions.get(second)!.cancelledCount, 1);
+      assert.equal(fake.executions.get(recorded)!.completionTime, undefined, 'the recorded one still runs');
+    } finally {
+      await clients.jobsClient.close();
+      await clients.executionsClient.close();
+    }
   });
 });

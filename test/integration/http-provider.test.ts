@@ -169,6 +169,15 @@ describe('http executor against the demo provider', () => {
     await exec.cancel(c.executionRef);
   });
 
+  it('two submits of one attempt at once (two processes running the start effect) are one provider job', async () => {
+    const j = job('render', { durationMs: 5000 });
+    const before = demo.jobs.size;
+    const [a, b] = await Promise.all([exec.start(j, type('render')), exec.start(j, type('render'))]);
+    assert.deepEqual(b, a);
+    assert.equal(demo.jobs.size, before + 1, 'submitted once');
+    await exec.cancel(a.executionRef);
+  });
+
   it('a failed render is failed (with the provider error), and its webhook says so', async () => {
     const { executionRef } = await exec.start(job('render', { fail: true, durationMs: 50 }), type('render'));
     await until(executionRef, 'failed');

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_LIMITS, DEFAULT_POLICY, FAILURE_REASONS, type Policy, type PolicyLimits, type StepSpec } from '../core/index.js';
+import { DEFAULT_LIMITS, DEFAULT_POLICY, FAILURE_REASONS, PROBE_FAILURE_GRACE_BOUNDS, type Policy, type PolicyLimits, type StepSpec } from '../core/index.js';
 import { ConfigError, type Env } from './env.js';
 import { DEFAULT_REQUEST_PREFIXES } from '../evidence/prefixes.js';
 import { fillTemplate, parseGcsUri } from '../evidence/gcs-uri.js';
@@ -18,6 +18,7 @@ const PolicyConfig = z
     heartbeatTimeoutSeconds: seconds,
     outputGraceSeconds: seconds,
     maxAttempts: z.number().int().min(1).max(20),
+    probeFailureGraceSeconds: z.number().int().min(PROBE_FAILURE_GRACE_BOUNDS.minSeconds).max(PROBE_FAILURE_GRACE_BOUNDS.maxSeconds),
     backoff: z
       .object({
         initialSeconds: z.number().min(0),

@@ -30,6 +30,8 @@ export function transition(
   const now = ctx.now;
   const next: Job = { ...job, ...fields, status: to, statusReason: reason, version: job.version + 1, updatedAt: now };
   if (to === JobStatus.running && next.startedAt === null) next.startedAt = now;
+  // a held deadline belongs to the state being left
+  if (next.probeHold) next.probeHold = null;
   if (to === JobStatus.succeeded) {
     next.completedAt = now;
     next.endedAt = now;

@@ -62,14 +62,19 @@ export function dispatchDueAt(job: Job): EpochMs | null {
   return Math.max(job.attemptQueuedAt, job.notBefore ?? 0);
 }
 
-/** The job's earliest pending deadline or due action; null when terminal. */
+/**
+ * The job's earliest pending deadline or due action; null when terminal. While a due deadline is held back by
+ * failing probes (`probeHold`), nothing is due before the hold's next check: the job leaves the sweep's query
+ * (ordered by nextCheckAt) until then instead of heading it on every sweep.
+ */
 export function computeNextCheckAt(job: Job): EpochMs | null {
   if (job.status !== JobStatus.queued && job.status !== JobStatus.running) return null;
+  const held = (at: EpochMs): EpochMs => (job.probeHold && at < job.probeHold.retryAt ? job.probeHold.retryAt : at);
   // A pending cancel is due at once: every look (read, sweep) checks whether the executor confirmed.
-  if (cancelRequested(job)) return job.executor.cancelRequestedAt;
+  if (cancelRequested(job)) return held(job.executor.cancelRequestedAt!);
   let next: EpochMs | null = dispatchDueAt(job);
   for (const d of pendingDeadlines(job)) {
     if (next === null || d.at < next) next = d.at;
   }
-  return next;
+  return next === null ? null : held(next);
 }

@@ -3,7 +3,8 @@
  * or a Rejection for a command that can never apply. Pure: no I/O, no clock, no randomness of its own.
  */
 import { allOutputsPresent, failAttempt, mergeOutputs, patch, stopExecution, transition, unchanged } from './apply.js';
-import { cancelRequested, dispatchDueAt, dueDeadline, needsExecutor } from './deadlines.js';
+import { cancelRequested, dispatchDueAt, dueDeadline, needsExecutor, type Deadline } from './deadlines.js';
+import { nextProbeHold, probeFailureGraceMs, type ProbeOutcome } from './holds.js';
 import { ErrorCode, reject, type Rejection } from './errors.js';
 import type { DecideContext, Decision, ExecutorObservation, Job, JobEvent, WorkerReport } from './model.js';
 import { nextProgress, planFrom } from './progress.js';
@@ -51,21 +52,42 @@ function onObserved(job: Job, ev: Ev<'observed'>, ctx: DecideContext): Decision 
     if (decided) return decided;
   }
 
-  if (ev.probed) {
-    const due = dueDeadline(withOutputs, ctx.now);
-    if (due && due.reason !== Reason.CANCELED_BY_USER) {
-      const evidence = { deadline: due.reason, deadlineAt: due.at, ...(ev.executor ? { executor: ev.executor } : {}), ...outputsEvidence(withOutputs) };
-      return failAttempt(withOutputs, due.reason, `${due.reason.toLowerCase().replace(/_/g, ' ')} passed`, undefined, ev.source, evidence, ctx);
-    }
+  const due = dueDeadline(withOutputs, ctx.now);
+  if (ev.probed && due && due.reason !== Reason.CANCELED_BY_USER) {
+    const evidence = { deadline: due.reason, deadlineAt: due.at, ...(ev.executor ? { executor: ev.executor } : {}), ...outputsEvidence(withOutputs) };
+    return failAttempt(withOutputs, due.reason, `${due.reason.toLowerCase().replace(/_/g, ' ')} passed`, undefined, ev.source, evidence, ctx);
   }
+  const hold = nextProbeHold(withOutputs, due, probesOf(ev), ctx.now);
+  if (hold === 'expired') return evidenceUnavailable(withOutputs, due!, ev, ctx);
+  const held: Job = hold === (job.probeHold ?? null) ? withOutputs : { ...withOutputs, probeHold: hold };
 
-  const dispatchAt = dispatchDueAt(withOutputs);
+  const dispatchAt = dispatchDueAt(held);
   if (dispatchAt !== null && dispatchAt <= ctx.now) {
-    return patch(withOutputs, { executor: { ...withOutputs.executor, attempt: job.attempt, startRequestedAt: ctx.now } }, ctx, [
+    return patch(held, { executor: { ...held.executor, attempt: job.attempt, startRequestedAt: ctx.now } }, ctx, [
       { kind: 'startExecution', jobId: job.id, attempt: job.attempt },
     ]);
   }
-  return outputs === job.outputs ? unchanged(job) : patch(job, { outputs }, ctx);
+  return held === job ? unchanged(job) : patch(held, {}, ctx);
+}
+
+function probesOf(ev: Ev<'observed'>): ProbeOutcome {
+  return { probed: ev.probed, errors: ev.probed ? [] : (ev.probeErrors ?? []) };
+}
+
+/** A deadline passed and the probes kept failing for the whole probe-failure grace: the attempt fails. */
+function evidenceUnavailable(job: Job, due: Deadline, ev: Ev<'observed'>, ctx: DecideContext): Decision {
+  const hold = job.probeHold;
+  const evidence = {
+    deadline: due.reason,
+    deadlineAt: due.at,
+    heldSince: hold?.since ?? ctx.now,
+    heldChecks: hold?.count ?? 0,
+    probeErrors: ev.probeErrors ?? [],
+    ...outputsEvidence(job),
+  };
+  const seconds = Math.round(probeFailureGraceMs(job.policy) / 1000);
+  const message = `${due.reason.toLowerCase().replace(/_/g, ' ')} passed and the probes failed for ${seconds} s: ${(ev.probeErrors ?? []).join('; ')}`;
+  return failAttempt(job, Reason.EVIDENCE_UNAVAILABLE, message.slice(0, 1000), undefined, ev.source, evidence, ctx);
 }
 
 /**
@@ -75,13 +97,19 @@ function onObserved(job: Job, ev: Ev<'observed'>, ctx: DecideContext): Decision 
  */
 function onCancelPending(job: Job, outputsChanged: boolean, exec: ExecutorObservation | undefined, ev: Ev<'observed'>, ctx: DecideContext): Decision {
   const ended = exec !== undefined && exec.state !== 'running' && exec.state !== 'pending';
-  const due = ev.probed ? dueDeadline(job, ctx.now) : null;
-  if (ended || (due && due.reason === Reason.CANCELED_BY_USER)) {
-    const evidence = ended ? { executor: exec } : { cancelGraceExpired: true, requestedAt: job.executor.cancelRequestedAt };
+  const due = dueDeadline(job, ctx.now);
+  // While the executor cannot be asked, the grace is held like any deadline, then the cancel completes anyway.
+  const hold = ended ? null : nextProbeHold(job, due, probesOf(ev), ctx.now);
+  if (ended || (ev.probed && due) || hold === 'expired') {
+    const evidence = ended
+      ? { executor: exec }
+      : { cancelGraceExpired: true, requestedAt: job.executor.cancelRequestedAt, ...(hold === 'expired' ? { probeErrors: ev.probeErrors ?? [] } : {}) };
     return transition(job, JobStatus.canceled, Reason.CANCELED_BY_USER, ev.source, evidence, ctx, { outputs: job.outputs });
   }
   const again = exec ? [{ kind: 'cancelExecution' as const, jobId: job.id, attempt: job.attempt, executionRef: job.executor.executionRef! }] : [];
-  return outputsChanged ? patch(job, { outputs: job.outputs }, ctx, again) : unchanged(job, again);
+  const holdChanged = hold !== (job.probeHold ?? null);
+  if (!outputsChanged && !holdChanged) return unchanged(job, again);
+  return patch(job, holdChanged ? { probeHold: hold } : {}, ctx, again);
 }
 
 /** The executor speaks for its execution (rule 2). Null: nothing it says changes the job. */
@@ -170,6 +198,11 @@ function onDispatched(job: Job, ev: Ev<'dispatched'>, ctx: DecideContext): Decis
     return unchanged(job, [{ kind: 'cancelExecution', jobId: job.id, attempt: ev.attempt, executionRef: ev.executionRef }]);
   }
   if (job.executor.executionRef === ev.executionRef) return unchanged(job);
+  if (job.executor.executionRef !== null && job.executor.attempt === job.attempt) {
+    // A second start of this attempt (a repeated start effect, two processes running it) made a second
+    // execution: the recorded one stays the attempt's execution, the other is stopped before it does any work.
+    return unchanged(job, [{ kind: 'cancelExecution', jobId: job.id, attempt: ev.attempt, executionRef: ev.executionRef }]);
+  }
   // Outputs only known once started (an http provider's {externalJobId} URIs) are declared now, if none were.
   const declare = job.outputs.length === 0 && ev.outputUris && ev.outputUris.length > 0;
   return patch(

@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './policy.js';
 export * from './backoff.js';
 export * from './deadlines.js';
+export * from './holds.js';
 export * from './apply.js';
 export * from './decide.js';
 export * from './create.js';

@@ -19,6 +19,11 @@ export interface Policy {
   /** After a cancel request, how long the executor has to confirm before the job is canceled anyway. */
   cancelGraceSeconds: number;
   maxAttempts: number;
+  /**
+   * How long a due deadline may be held back while a probe (output, executor status) keeps failing; then the
+   * attempt fails with EVIDENCE_UNAVAILABLE. Jobs stored before this field existed use the default.
+   */
+  probeFailureGraceSeconds: number;
   backoff: Backoff;
   retryableReasons: FailureReason[];
   /** Worker error codes that retry even when the worker did not mark them retryable. */
@@ -70,6 +75,20 @@ export interface Progress {
   steps: StepTiming[];
 }
 
+/**
+ * A due deadline held back because a probe failed (rule 3: a deadline fails an attempt only after the probes
+ * show nothing better). Each held check pushes the next one further out; the hold ends with the probes' return,
+ * with the deadline no longer due, with any transition, or after the policy's probe-failure grace.
+ */
+export interface ProbeHold {
+  /** The first held check. */
+  since: EpochMs;
+  /** Held checks so far (the next delay doubles with each). */
+  count: number;
+  /** The deadline is not looked at again before this: the job's nextCheckAt while held. */
+  retryAt: EpochMs;
+}
+
 export interface JobError {
   code: string;
   message: string;
@@ -114,6 +133,8 @@ export interface Job {
   endedAt: EpochMs | null;
   /** Earliest pending deadline or due action; null when terminal. */
   nextCheckAt: EpochMs | null;
+  /** Set while a due deadline is held back by failing probes; absent or null otherwise. */
+  probeHold?: ProbeHold | null;
 }
 
 export interface Transition {
@@ -183,8 +204,11 @@ export interface ProgressReport {
 }
 
 export type JobEvent =
-  /** Evidence gathered by a reconcile. `probed` says every available probe ran (deadlines may fire). */
-  | { kind: 'observed'; source: Source; probed: boolean; outputs?: OutputObservation[]; executor?: ExecutorObservation }
+  /**
+   * Evidence gathered by a reconcile. `probed` says every available probe ran (deadlines may fire);
+   * `probeErrors` names the probes that were tried and failed (a due deadline is then held, with backoff).
+   */
+  | { kind: 'observed'; source: Source; probed: boolean; outputs?: OutputObservation[]; executor?: ExecutorObservation; probeErrors?: string[] }
   | { kind: 'worker'; source: Source; report: WorkerReport }
   | { kind: 'cancel'; source: Source }
   /** The start effect ran and the executor named its execution. */

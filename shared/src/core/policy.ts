@@ -10,6 +10,8 @@ import { Reason, type FailureReason } from './states.js';
  *   reports before its upload finishes.
  * - cancel grace 1 min: a Cloud Run execution or provider job normally confirms a cancel within seconds.
  * - 3 attempts, 30 s × 2 up to 10 min, ±20 % jitter: transient executor trouble clears, load spreads.
+ * - probe-failure grace 15 min: a GCS or Cloud Run hiccup clears within minutes; an outage longer than that
+ *   should not keep jobs open (and hold their resource keys) forever.
  */
 export const DEFAULT_POLICY: Policy = {
   queueTimeoutSeconds: 15 * 60,
@@ -18,6 +20,7 @@ export const DEFAULT_POLICY: Policy = {
   outputGraceSeconds: 2 * 60,
   cancelGraceSeconds: 60,
   maxAttempts: 3,
+  probeFailureGraceSeconds: 15 * 60,
   backoff: { initialSeconds: 30, multiplier: 2, maxSeconds: 600, jitter: 0.2 },
   retryableReasons: [Reason.EXECUTOR_FAILED, Reason.EXECUTOR_LOST, Reason.EXECUTOR_START_FAILED, Reason.HEARTBEAT_TIMEOUT],
   retryableErrorCodes: [],
@@ -38,6 +41,9 @@ export interface PolicyLimits {
   maxTimeoutSeconds: number;
   maxAttempts: number;
 }
+
+/** Bounds of `probeFailureGraceSeconds` (the job-type configuration is checked against them too). */
+export const PROBE_FAILURE_GRACE_BOUNDS = { minSeconds: 60, maxSeconds: 24 * 3600 } as const;
 
 export const DEFAULT_LIMITS: PolicyLimits = { minTimeoutSeconds: 1, maxTimeoutSeconds: 24 * 3600, maxAttempts: 10 };
 

@@ -38,6 +38,8 @@ export const Reason = {
   RUN_TIMEOUT: 'RUN_TIMEOUT',
   HEARTBEAT_TIMEOUT: 'HEARTBEAT_TIMEOUT',
   OUTPUT_MISSING: 'OUTPUT_MISSING',
+  /** A deadline passed while the probes kept failing for longer than the policy's probe-failure grace. */
+  EVIDENCE_UNAVAILABLE: 'EVIDENCE_UNAVAILABLE',
   CANCELED_BY_USER: 'CANCELED_BY_USER',
   RETRY_SCHEDULED: 'RETRY_SCHEDULED',
 } as const;
@@ -54,6 +56,7 @@ export const FAILURE_REASONS = [
   Reason.RUN_TIMEOUT,
   Reason.HEARTBEAT_TIMEOUT,
   Reason.OUTPUT_MISSING,
+  Reason.EVIDENCE_UNAVAILABLE,
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
@@ -64,6 +67,7 @@ export const INFERRED_FAILURES: readonly FailureReason[] = [
   Reason.HEARTBEAT_TIMEOUT,
   Reason.EXECUTOR_LOST,
   Reason.OUTPUT_MISSING,
+  Reason.EVIDENCE_UNAVAILABLE,
 ];
 
 export const Source = {

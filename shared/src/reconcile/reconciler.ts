@@ -107,8 +107,15 @@ export class Reconciler {
     const job = known ?? (await this.deps.store.get(jobId));
     if (!job) throw new NotFoundError(`job ${jobId} not found`);
     const g = await this.gather(job);
-    if (g.errors.length > 0) this.deps.log.warn({ jobId, errors: g.errors }, 'reconcile: some probes failed; deadlines held back');
-    const res = await this.commit(jobId, { kind: 'observed', source, probed: g.complete, outputs: g.outputs, executor: g.executor });
+    if (g.errors.length > 0) this.deps.log.warn({ jobId, errors: g.errors }, 'reconcile: some probes failed; a due deadline is held back, with backoff');
+    const res = await this.commit(jobId, {
+      kind: 'observed',
+      source,
+      probed: g.complete,
+      outputs: g.outputs,
+      executor: g.executor,
+      ...(g.errors.length > 0 ? { probeErrors: g.errors.map((e) => e.slice(0, 300)).slice(0, 10) } : {}),
+    });
     if (!res.job) throw new NotFoundError(`job ${jobId} not found`);
     const at = new Date(this.deps.clock()).toISOString();
     const evidence: EvidenceItem[] = [

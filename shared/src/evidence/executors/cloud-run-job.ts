@@ -5,6 +5,11 @@
  *   (by the VERITY_JOB_ID / VERITY_ATTEMPT env overrides it was started with), so a crash between runJob and
  *   recording the ref never starts a second one; otherwise runJob with container overrides and takes the
  *   execution name from the operation's metadata, without waiting for the operation (that is the whole run).
+ *   Two starts of one attempt at once (two processes running the same start effect) may both find nothing and
+ *   both run: so after runJob the attempt's executions are listed again, the oldest is the attempt's execution
+ *   (every racer sees it: it was created before their own), and the others are cancelled. What still slips
+ *   through (an execution not yet listed) is caught when the ref is recorded: decide keeps the recorded one and
+ *   cancels the other.
  * - status: getExecution. Before completionTime: `pending` while no task has started (runningCount 0, no
  *   startTime, nothing finished), else `running`. After: the `Completed` condition decides; NOT_FOUND is `lost`
  *   (Cloud Run keeps only recent executions).
@@ -93,6 +98,13 @@ export function observeExecution(ref: string, ex: IExecution): ExecutorObservati
   return { executionRef: ref, state: 'failed', detail: completed?.message ? `${completed.message} (${counts})` : counts };
 }
 
+/** Oldest first by createTime, then by name: every process orders one attempt's executions the same way. */
+function byCreation(a: IExecution, b: IExecution): number {
+  const secs = Number(a.createTime?.seconds ?? 0) - Number(b.createTime?.seconds ?? 0);
+  const nanos = Number(a.createTime?.nanos ?? 0) - Number(b.createTime?.nanos ?? 0);
+  return secs || nanos || (a.name ?? '').localeCompare(b.name ?? '');
+}
+
 function startError(err: unknown, what: string): unknown {
   const code = grpcCode(err);
   if (code !== undefined && PERMANENT.has(code)) return new ExecutorStartError(`${what}: ${errMessage(err)}`, false);
@@ -104,11 +116,48 @@ export function createCloudRunJobExecutor(opts: CloudRunJobOptions): Executor {
   const { jobsClient, executionsClient } = opts;
   const call = { timeout: opts.timeoutMs ?? 30_000 };
 
-  /** This attempt's execution among the job's most recent ones (newest first), if any. */
-  async function findExisting(jobName: string, job: Job): Promise<string | null> {
+  /** This attempt's executions among the job's most recent ones, oldest first: the first is the attempt's. */
+  async function executionsOf(jobName: string, job: Job): Promise<string[]> {
     const [executions] = await executionsClient.listExecutions({ parent: jobName, pageSize: 50 }, { ...call, autoPaginate: false });
-    const found = executions.find((ex) => isExecutionOf(ex, job.id, job.attempt));
-    return found?.name || null;
+    return executions
+      .filter((ex) => isExecutionOf(ex, job.id, job.attempt) && ex.name)
+      .sort(byCreation)
+      .map((ex) => ex.name!);
+  }
+
+  async function findExisting(jobName: string, job: Job): Promise<string | null> {
+    return (await executionsOf(jobName, job))[0] ?? null;
+  }
+
+  /**
+   * After our runJob: when another start of this attempt ran too, keep the oldest execution and cancel the rest
+   * (ours included). A listing that fails, or does not show ours yet, settles nothing: ours is returned, and
+   * recording it settles the race (decide keeps the recorded execution and cancels the other).
+   */
+  async function settle(jobName: string, job: Job, ours: string): Promise<string> {
+    let all: string[];
+    try {
+      all = await executionsOf(jobName, job);
+    } catch {
+      return ours;
+    }
+    if (!all.includes(ours) || all.length < 2) return ours;
+    const [keep, ...others] = all as [string, ...string[]];
+    const results = await Promise.allSettled(others.map((name) => cancelExecution(name)));
+    // our own duplicate could not be stopped: report it, so the recorded one's owner cancels it later
+    if (results.some((r, i) => r.status === 'rejected' && others[i] === ours)) return ours;
+    return keep;
+  }
+
+  async function cancelExecution(ref: string): Promise<void> {
+    try {
+      // Not awaiting the operation: it completes when the execution has stopped.
+      await executionsClient.cancelExecution({ name: ref }, call);
+    } catch (err) {
+      const code = grpcCode(err);
+      if (code === Code.NOT_FOUND || code === Code.FAILED_PRECONDITION) return; // gone, or already finished
+      throw err;
+    }
   }
 
   /** The just-started execution's name when the operation's metadata did not carry it. */
@@ -154,15 +203,16 @@ export function createCloudRunJobExecutor(opts: CloudRunJobOptions): Executor {
       } catch (err) {
         throw startError(err, `running ${cfg.job}`);
       }
-      if (name) return { executionRef: name };
-      try {
-        name = await nameAfterRun(cfg.job, job);
-      } catch (err) {
-        throw startError(err, `finding the execution started for ${cfg.job}`);
+      if (!name) {
+        try {
+          name = await nameAfterRun(cfg.job, job);
+        } catch (err) {
+          throw startError(err, `finding the execution started for ${cfg.job}`);
+        }
       }
       // Retrying is safe: the next start finds this execution by its env overrides.
       if (!name) throw new ExecutorStartError(`${cfg.job} was run but its execution is not visible yet`, true);
-      return { executionRef: name };
+      return { executionRef: await settle(cfg.job, job, name) };
     },
 
     async status(ref) {
@@ -175,16 +225,7 @@ export function createCloudRunJobExecutor(opts: CloudRunJobOptions): Executor {
       }
     },
 
-    async cancel(ref) {
-      try {
-        // Not awaiting the operation: it completes when the execution has stopped.
-        await executionsClient.cancelExecution({ name: ref }, call);
-      } catch (err) {
-        const code = grpcCode(err);
-        if (code === Code.NOT_FOUND || code === Code.FAILED_PRECONDITION) return; // gone, or already finished
-        throw err;
-      }
-    },
+    cancel: cancelExecution,
   };
 }
 

@@ -18,9 +18,40 @@ export interface LocalProcessOptions {
   workerEnv: (job: Job, type: JobType) => Promise<Record<string, string>> | Record<string, string>;
   /** A started execution whose runner has not written its pid after this long is lost. */
   startGraceMs?: number;
+  /** The environment the allow-listed variables are taken from; default process.env. */
+  inheritFrom?: NodeJS.ProcessEnv;
 }
 
 const RUNNER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'local-runner.js');
+
+/**
+ * The only variables a worker inherits from the process that starts it (the API, a trigger, the sweep): what a
+ * program needs to run at all, and where the local emulators are. Everything else a worker needs comes from
+ * `workerEnv` (job id, attempt, input, outputs, its own scoped token). Never the starter's secrets: the webhook
+ * secrets, provider keys, the local JWT secret, the admin list, credentials.
+ */
+export const WORKER_ENV_ALLOWLIST = [
+  'PATH',
+  'HOME',
+  'TZ',
+  'LANG',
+  'LC_ALL',
+  'TMPDIR',
+  'PUBSUB_EMULATOR_HOST',
+  'VERITY_GCS_ENDPOINT',
+  'METADATA_SERVER_DETECTION',
+  'GOOGLE_CLOUD_PROJECT',
+] as const;
+
+/** The worker's environment: the allow-listed part of `parent`, then the worker's own variables. */
+export function workerProcessEnv(parent: NodeJS.ProcessEnv, own: Readonly<Record<string, string>>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of WORKER_ENV_ALLOWLIST) {
+    const value = parent[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return { ...env, ...own };
+}
 
 interface RunnerInfo {
   runnerPid: number;
@@ -74,7 +105,7 @@ export function createLocalProcessExecutor(opts: LocalProcessOptions): Executor 
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { executionRef: ref }; // started before: same execution
         throw err;
       }
-      const env = { ...process.env, ...(await opts.workerEnv(job, type)), VERITY_RUNNER_COMMAND: JSON.stringify(type.executor.command) };
+      const env = { ...workerProcessEnv(opts.inheritFrom ?? process.env, await opts.workerEnv(job, type)), VERITY_RUNNER_COMMAND: JSON.stringify(type.executor.command) };
       const out = openSync(path.join(dir, 'output.log'), 'a');
       try {
         const child = spawn(process.execPath, [RUNNER, dir], { detached: true, stdio: ['ignore', out, out], env });
