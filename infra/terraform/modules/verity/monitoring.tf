@@ -3,7 +3,7 @@
 resource "google_logging_metric" "stuck_jobs" {
   project = var.project_id
   name    = "verity/stuck_jobs"
-  filter  = "resource.type=\"cloud_run_revision\" AND jsonPayload.message=\"transition\" AND jsonPayload.reason=(\"QUEUE_TIMEOUT\" OR \"RUN_TIMEOUT\" OR \"HEARTBEAT_TIMEOUT\" OR \"EXECUTOR_LOST\" OR \"OUTPUT_MISSING\")"
+  filter  = "resource.type=\"cloud_run_revision\" AND jsonPayload.message=\"transition\" AND jsonPayload.reason=(\"QUEUE_TIMEOUT\" OR \"RUN_TIMEOUT\" OR \"HEARTBEAT_TIMEOUT\" OR \"EXECUTOR_LOST\" OR \"OUTPUT_MISSING\" OR \"EVIDENCE_UNAVAILABLE\")"
 
   metric_descriptor {
     metric_kind  = "DELTA"
