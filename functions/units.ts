@@ -24,6 +24,12 @@ export const SUBSCRIPTIONS = {
 
 export const deadLetterTopic = (topic: string): string => `${topic}-dlq`;
 
+/**
+ * Deliveries of one message to a push subscription before it goes to the dead-letter topic: the Terraform's
+ * max_delivery_attempts and the local stack's deadLetterPolicy (a test compares them).
+ */
+export const MAX_DELIVERY_ATTEMPTS = 10;
+
 export const NEEDS = {
   /** Read and write the job ledger: roles/datastore.user on the project. */
   firestore: 'firestore',

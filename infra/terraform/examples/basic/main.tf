@@ -30,8 +30,6 @@ module "verity" {
   worker_jobs          = var.worker_jobs
   project_job_type     = var.project_job_type
   example_worker_image = var.worker_image
-  webhook_secrets      = var.webhook_secrets
-  provider_keys        = var.provider_keys
 
   job_types = {
     # a third-party render API calling back at {webhook_base_url}/api/webhooks/voicecorp

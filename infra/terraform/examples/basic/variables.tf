@@ -40,18 +40,6 @@ variable "worker_image" {
   default     = null
 }
 
-variable "provider_keys" {
-  type      = map(string)
-  default   = {}
-  sensitive = true
-}
-
-variable "webhook_secrets" {
-  type      = map(string)
-  default   = {}
-  sensitive = true
-}
-
 variable "notification_channels" {
   description = "Alert notification channels, as full names: projects/P/notificationChannels/ID (gcloud beta monitoring channels list)."
   type        = list(string)

@@ -61,9 +61,7 @@ resource "google_cloudfunctions2_function" "unit" {
     google_project_iam_member.build,
     google_storage_bucket_iam_member.build_reads_sources,
     google_secret_manager_secret_iam_member.webhook_secrets,
-    google_secret_manager_secret_version.webhook_secrets,
     google_secret_manager_secret_iam_member.provider_keys,
-    google_secret_manager_secret_version.provider_keys,
   ]
 }
 

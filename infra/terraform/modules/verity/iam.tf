@@ -148,8 +148,11 @@ resource "google_storage_bucket_iam_member" "worker_writes_outputs" {
   depends_on = [google_storage_bucket.outputs]
 }
 
-# Secrets (values from var.webhook_secrets and var.provider_keys; add versions with gcloud instead if you keep
-# secrets out of state).
+# Secrets: declared here with their IAM, never their values. A value passed to
+# google_secret_manager_secret_version.secret_data would be written to the Terraform state in clear text,
+# `sensitive` or not, so versions are added outside Terraform:
+#   gcloud secrets versions add verity-webhook-secrets --data-file=-
+# and the functions read version `latest` (docs/deploy.md, step 3).
 resource "google_secret_manager_secret" "secret" {
   for_each  = local.secrets
   project   = var.project_id
@@ -160,14 +163,4 @@ resource "google_secret_manager_secret" "secret" {
     auto {}
   }
   depends_on = [google_project_service.apis]
-}
-
-resource "google_secret_manager_secret_version" "webhook_secrets" {
-  secret      = google_secret_manager_secret.secret["VERITY_WEBHOOK_SECRETS"].id
-  secret_data = jsonencode(var.webhook_secrets)
-}
-
-resource "google_secret_manager_secret_version" "provider_keys" {
-  secret      = google_secret_manager_secret.secret["VERITY_PROVIDER_KEYS"].id
-  secret_data = jsonencode(var.provider_keys)
 }

@@ -106,20 +106,6 @@ variable "admins" {
   default     = []
 }
 
-variable "provider_keys" {
-  description = "API key per third-party provider (http executor), stored in Secret Manager as VERITY_PROVIDER_KEYS; sent as Bearer, or in the type's apiKeyHeader."
-  type        = map(string)
-  default     = {}
-  sensitive   = true
-}
-
-variable "webhook_secrets" {
-  description = "HMAC secret (16+ chars) per third-party provider, stored in Secret Manager as VERITY_WEBHOOK_SECRETS."
-  type        = map(string)
-  default     = {}
-  sensitive   = true
-}
-
 variable "sweep_schedule" {
   description = "Cron schedule of the sweep (Cloud Scheduler, UTC)."
   type        = string
