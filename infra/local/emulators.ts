@@ -377,13 +377,25 @@ export async function createTopic(pubsubHostPort: string, project: string, topic
   await call(`create topic ${topic}`, 'PUT', `http://${pubsubHostPort}/v1/projects/${project}/topics/${topic}`, undefined, [200, 409]);
 }
 
-/** A push subscription delivering raw Pub/Sub push bodies ({message, subscription}) to pushEndpoint. */
+/** After `maxDeliveryAttempts` failed deliveries the emulator publishes the message to `topic` and drops it. */
+export interface DeadLetter {
+  topic: string;
+  maxDeliveryAttempts: number;
+}
+
+/**
+ * A push subscription delivering raw Pub/Sub push bodies ({message, subscription}) to pushEndpoint; with
+ * `deadLetter`, a dead-letter policy (the emulator honours it: checked by test/integration/local-push.test.ts).
+ */
 export async function createPushSubscription(
-  pubsubHostPort: string, project: string, subscription: string, topic: string, pushEndpoint: string,
+  pubsubHostPort: string, project: string, subscription: string, topic: string, pushEndpoint: string, deadLetter?: DeadLetter,
 ): Promise<void> {
+  const deadLetterPolicy = deadLetter
+    ? { deadLetterPolicy: { deadLetterTopic: `projects/${project}/topics/${deadLetter.topic}`, maxDeliveryAttempts: deadLetter.maxDeliveryAttempts } }
+    : {};
   await call(`create push subscription ${subscription}`, 'PUT',
     `http://${pubsubHostPort}/v1/projects/${project}/subscriptions/${subscription}`,
-    { topic: `projects/${project}/topics/${topic}`, pushConfig: { pushEndpoint }, ackDeadlineSeconds: 30 }, [200, 409]);
+    { topic: `projects/${project}/topics/${topic}`, pushConfig: { pushEndpoint }, ackDeadlineSeconds: 30, ...deadLetterPolicy }, [200, 409]);
 }
 
 export async function createPullSubscription(pubsubHostPort: string, project: string, subscription: string, topic: string): Promise<void> {

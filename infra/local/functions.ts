@@ -1,9 +1,10 @@
 /**
- * The functions `npm start` runs, one functions-framework process each, as deployed. Add new ones here.
+ * The functions `npm start` runs, one functions-framework process each, as deployed, each listening on
+ * 127.0.0.1 only (infra/local/serve.ts). Add new ones here.
  * `push` wires a topic to a cloudevent function through a push subscription on the Pub/Sub emulator,
  * exactly like the push subscriptions (or Eventarc triggers) of the cloud deployment.
  */
-import { localPorts } from './ports.js';
+import { LOCAL_HOST, localPorts } from './ports.js';
 import { SUBSCRIPTIONS } from '../../functions/units.js';
 import type { FunctionSpec } from './stack.js';
 
@@ -44,7 +45,9 @@ export const LOCAL_FUNCTIONS: readonly FunctionSpec[] = [
     port: DEMO_PROVIDER_PORT,
     portEnv: 'VERITY_DEMO_PROVIDER_PORT',
     signature: 'http',
-    env: { DEMO_PROVIDER_PORT: String(DEMO_PROVIDER_PORT), DEMO_PROVIDER_SECRET: LOCAL_DEMO_PROVIDER_SECRET },
+    env: {
+      DEMO_PROVIDER_PORT: String(DEMO_PROVIDER_PORT), DEMO_PROVIDER_HOST: LOCAL_HOST, DEMO_PROVIDER_SECRET: LOCAL_DEMO_PROVIDER_SECRET,
+    },
   },
 ];
 

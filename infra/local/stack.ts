@@ -3,14 +3,15 @@
  * function under functions-framework (one process per function), wired together by env.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
-  createBucket, createPushSubscription, createTopic, spawnManaged, startFakeGcs, startFirestore,
+  createBucket, createTopic, spawnManaged, startFakeGcs, startFirestore,
   startPubsub, tcpProbe, waitUntilReady, type ManagedProcess, type ProcessExit, type RunningService,
 } from './emulators.js';
 import { TOPICS as UNIT_TOPICS } from '../../functions/units.js';
 import { LOCAL_HOST, PORT_LABELS, PORT_NAMES, type PortName, type StackPorts } from './ports.js';
 import { checkPrerequisites, ensureFakeGcs, portProblem } from './tools.js';
+import { functionArgs, resolveSource, wirePush } from './push.js';
 
 export const LOCAL_PROJECT = 'verity-local';
 export const LOCAL_BUCKET = 'verity-local';
@@ -72,10 +73,6 @@ export class StackStartError extends Error {
   constructor(readonly problems: string[]) {
     super(problems.join('\n'));
   }
-}
-
-function resolveSource(repoRoot: string, source: string): string {
-  return isAbsolute(source) ? source : resolve(repoRoot, source);
 }
 
 async function preflight(o: StackOptions): Promise<string[]> {
@@ -178,13 +175,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     const api = o.functions.find((f) => f.target === 'api');
     if (api) env.VERITY_API_URL = `http://${host}:${api.port}`;
 
-    const ffMain = join(o.repoRoot, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js');
+    // every function listens on the loopback host only (functions-framework's own main binds every interface)
     const procs: { spec: FunctionSpec; proc: ManagedProcess }[] = o.functions.map((spec) => ({
       spec,
-      proc: spawnManaged(`fn-${spec.target}`, process.execPath, spec.script ? [resolveSource(o.repoRoot, spec.script)] : [
-        ffMain, `--target=${spec.target}`, `--source=${resolveSource(o.repoRoot, spec.source)}`,
-        `--port=${spec.port}`, `--signature-type=${spec.signature}`,
-      ], {
+      proc: spawnManaged(`fn-${spec.target}`, process.execPath, functionArgs(o.repoRoot, spec, host), {
         cwd: o.repoRoot,
         env: { ...process.env, ...env, ...spec.env, ...o.extraEnv },
         output: o.functionOutput === 'console'
@@ -205,12 +199,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     if (fnFailures.length > 0) throw new StackStartError(fnFailures);
     abortIfAsked();
 
-    for (const { spec } of procs) {
-      if (!spec.push) continue;
-      // functions-framework takes the topic from the push URL path (see gcp-notes)
-      const endpoint = `http://${host}:${spec.port}/projects/${o.project}/topics/${spec.push.topic}`;
-      await createPushSubscription(pubsub.hostPort, o.project, spec.push.name, spec.push.topic, endpoint);
-    }
+    // push subscriptions with the cloud's dead-letter topics and delivery limit
+    for (const { spec } of procs) await wirePush(pubsub.hostPort, o.project, host, spec);
 
     return {
       env,
