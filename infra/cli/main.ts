@@ -1,7 +1,8 @@
 /**
  * `npx verity …` / `npm run verity -- …`: the operator's CLI. It uses the shared library directly, so it
  * works against the local stack (`--local`, or the emulator env) and against a real project (Application
- * Default Credentials, `--project`). Exit codes: 0 done, 1 failed, 2 usage, 3 not found, 4 partly done.
+ * Default Credentials, `--project`). Exit codes: 0 done, 1 failed, 2 usage or no credentials, 3 not found,
+ * 4 partly done.
  */
 import { parseArgs } from 'node:util';
 import { loadLocalSecret, mintLocalToken } from '../../shared/src/auth/local-issuer.js';
@@ -13,6 +14,7 @@ import { createRuntime, type Runtime } from '../../shared/src/runtime.js';
 import { jobFromDoc } from '../../shared/src/store/codec.js';
 import { QUERIES } from '../../shared/src/store/queries.js';
 import { jobView, transitionView } from '../../shared/src/views.js';
+import { checkCredentials, credentialsLine, isCredentialsError } from './credentials.js';
 import { parseDuration, progress, table } from './format.js';
 
 const USAGE = `usage: verity <command> [options]
@@ -28,9 +30,11 @@ const USAGE = `usage: verity <command> [options]
   token <userId> [--admin]     a bearer token of the local issuer
 
 options: --json (machine output), --local (the npm start stack on 127.0.0.1), --project P
-exit codes: 0 done, 1 failed, 2 usage, 3 not found, 4 partly done (budget ran out, some jobs errored)`;
+exit codes: 0 done, 1 failed, 2 usage or no Google credentials, 3 not found, 4 partly done (budget ran out, some jobs errored)`;
 
 class UsageError extends Error {}
+
+const COMMANDS = new Set(['jobs', 'reconcile', 'sweep', 'cleanup']);
 
 const LOCAL = { FIRESTORE_EMULATOR_HOST: '127.0.0.1:8681', PUBSUB_EMULATOR_HOST: '127.0.0.1:8685', VERITY_GCS_ENDPOINT: 'http://127.0.0.1:4443', GOOGLE_CLOUD_PROJECT: 'verity-local', METADATA_SERVER_DETECTION: 'none' };
 
@@ -75,6 +79,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
+  if (!cmd || !COMMANDS.has(cmd)) throw new UsageError(`unknown command "${cmd ?? ''}"`);
+  await checkCredentials();
   const rt: Runtime = createRuntime('cli', { env, log: silentLogger() });
   try {
     switch (cmd) {
@@ -146,9 +152,19 @@ async function sweep(rt: Runtime, dryRun: boolean, json: boolean, source: 'sweep
   return !report.complete || (report.outcomes.error ?? 0) > 0 ? 4 : 0;
 }
 
+/** Credentials trouble may also surface inside a client, outside any awaited call: still one line. */
+process.on('unhandledRejection', (err: unknown) => {
+  process.stderr.write(isCredentialsError(err) ? `${credentialsLine(err)}\n` : `verity: ${(err as Error)?.message ?? String(err)}\n`);
+  process.exit(isCredentialsError(err) ? 2 : 1);
+});
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
+    if (isCredentialsError(err)) {
+      process.stderr.write(`${credentialsLine(err)}\n`);
+      process.exit(2);
+    }
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith?.('ERR_PARSE_ARGS')) {
       process.stderr.write(`verity: ${(err as Error).message}\n\n${USAGE}\n`);
       process.exit(2);

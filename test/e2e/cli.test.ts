@@ -1,6 +1,8 @@
 /** The ops CLI as a process, against the harness's emulators: tables, --json, exit codes. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Principal } from '../../shared/src/auth/principal.js';
@@ -10,10 +12,23 @@ import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 const alice: Principal = { userId: 'alice', admin: false, workerJobId: null };
 let rt: TestRuntime;
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+type Run = { code: number; stdout: string; stderr: string };
+
+function cli(...args: string[]): Promise<Run> {
+  return run(args, { ...process.env, GOOGLE_CLOUD_PROJECT: rt.projectId, VERITY_BUCKET: rt.bucket, VERITY_LOCAL_JWT_SECRET: 'test-secret-0123456789abcdef' });
+}
+
+/** The environment of a machine with no Google credentials at all: no emulators, no key file, an empty HOME. */
+function noCredentials(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const drop = /^(FIRESTORE_EMULATOR_HOST|PUBSUB_EMULATOR_HOST|VERITY_.*|GOOGLE_APPLICATION_CREDENTIALS|CLOUDSDK_CONFIG|GCE_METADATA_.*)$/;
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !drop.test(k)));
+  return { ...env, HOME: mkdtempSync(path.join(os.tmpdir(), 'verity-cli-home-')), METADATA_SERVER_DETECTION: 'none', ...extra };
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/infra/cli/main.js'), ...args], {
-      env: { ...process.env, GOOGLE_CLOUD_PROJECT: rt.projectId, VERITY_BUCKET: rt.bucket, VERITY_LOCAL_JWT_SECRET: 'test-secret-0123456789abcdef' },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -75,5 +90,25 @@ describe('verity CLI', () => {
     assert.equal((await cli('jobs', 'show', 'job_nope')).code, 3);
     assert.equal((await cli('frobnicate')).code, 2);
     assert.equal((await cli('jobs', 'ls', '--limit', 'lots')).code, 2);
+  });
+
+  describe('without --local and without Google credentials: one clear line on stderr, exit code 2', () => {
+    const cases: [string, NodeJS.ProcessEnv][] = [
+      ['no credentials anywhere', {}],
+      ['GOOGLE_APPLICATION_CREDENTIALS pointing nowhere', { GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/verity-key.json' }],
+      ['a project but no credentials', { GOOGLE_CLOUD_PROJECT: 'some-project' }],
+    ];
+    for (const [what, extra] of cases) {
+      it(what, async () => {
+        for (const args of [['jobs', 'ls'], ['sweep', '--dry-run', '--project', 'p']]) {
+          const r = await run(args, noCredentials(extra));
+          assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+          assert.equal(r.stdout, '');
+          const lines = r.stderr.trimEnd().split('\n');
+          assert.equal(lines.length, 1, `one line, not a stack trace:\n${r.stderr}`);
+          assert.match(lines[0]!, /^verity: no Google credentials \(.+\) — .*gcloud auth application-default login.*--local/);
+        }
+      });
+    }
   });
 });
