@@ -93,21 +93,19 @@ describe('verity CLI', () => {
   });
 
   describe('without --local and without Google credentials: one clear line on stderr, exit code 2', () => {
-    const cases: [string, NodeJS.ProcessEnv][] = [
-      ['no credentials anywhere', {}],
-      ['GOOGLE_APPLICATION_CREDENTIALS pointing nowhere', { GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/verity-key.json' }],
-      ['a project but no credentials', { GOOGLE_CLOUD_PROJECT: 'some-project' }],
+    const cases: [string, string[], NodeJS.ProcessEnv][] = [
+      ['no credentials anywhere', ['jobs', 'ls'], {}],
+      ['GOOGLE_APPLICATION_CREDENTIALS pointing nowhere', ['reconcile', 'job_x'], { GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/verity-key.json' }],
+      ['a project but no credentials', ['sweep', '--dry-run', '--project', 'some-project'], {}],
     ];
-    for (const [what, extra] of cases) {
-      it(what, async () => {
-        for (const args of [['jobs', 'ls'], ['sweep', '--dry-run', '--project', 'p']]) {
-          const r = await run(args, noCredentials(extra));
-          assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
-          assert.equal(r.stdout, '');
-          const lines = r.stderr.trimEnd().split('\n');
-          assert.equal(lines.length, 1, `one line, not a stack trace:\n${r.stderr}`);
-          assert.match(lines[0]!, /^verity: no Google credentials \(.+\) — .*gcloud auth application-default login.*--local/);
-        }
+    for (const [what, args, extra] of cases) {
+      it(`${what}: verity ${args.join(' ')}`, async () => {
+        const r = await run(args, noCredentials(extra));
+        assert.equal(r.code, 2, r.stderr);
+        assert.equal(r.stdout, '');
+        const lines = r.stderr.trimEnd().split('\n');
+        assert.equal(lines.length, 1, `one line, not a stack trace:\n${r.stderr}`);
+        assert.match(lines[0]!, /^verity: no Google credentials \(.+\) — .*gcloud auth application-default login.*--local/);
       });
     }
   });
