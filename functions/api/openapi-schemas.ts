@@ -3,6 +3,9 @@
  * shared/src/views.ts and the services: what the API answers, not what it accepts (that comes from zod).
  */
 import { ErrorCode, JOB_STATUSES, Reason, Source } from '../../shared/src/core/index.js';
+import { MAX_JSON_DEPTH, MAX_KEY_LENGTH } from '../../shared/src/json-limits.js';
+
+type Json = Record<string, unknown>;
 
 export const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
 
@@ -71,4 +74,24 @@ const ErrorSchema = {
 };
 export const stats = { type: 'object', properties: Object.fromEntries(['total', ...JOB_STATUSES].map((k) => [k, { type: 'integer' }])) };
 
-export const SCHEMAS = { Job: JobSchema, Transition: TransitionSchema, Progress: ProgressSchema, Step: StepSchema, Project: ProjectSchema, Error: ErrorSchema };
+/**
+ * Free-form JSON as the API accepts it (shared/src/json-limits.ts): object keys of 1–256 characters, at most
+ * 16 levels deep counted from the request body. JSON Schema has no depth limit (spelling the levels out made
+ * generators crawl), so the depth is said in words; the keys are in the schema.
+ */
+const key = { type: 'string', minLength: 1, maxLength: MAX_KEY_LENGTH };
+const JsonValue: Json = {
+  anyOf: [
+    { type: ['string', 'number', 'boolean', 'null'] },
+    { type: 'array', items: { $ref: '#/components/schemas/JsonValue' } },
+    { type: 'object', propertyNames: key, additionalProperties: { $ref: '#/components/schemas/JsonValue' } },
+  ],
+};
+export const JSON_INPUT: Json = {
+  type: 'object',
+  propertyNames: key,
+  additionalProperties: { $ref: '#/components/schemas/JsonValue' },
+  description: `any JSON object: keys of 1–${MAX_KEY_LENGTH} characters, at most ${MAX_JSON_DEPTH} levels deep counted from the body, well-formed Unicode`,
+};
+
+export const SCHEMAS = { Job: JobSchema, Transition: TransitionSchema, Progress: ProgressSchema, Step: StepSchema, Project: ProjectSchema, Error: ErrorSchema, JsonValue };

@@ -13,7 +13,7 @@ import { WebhookBodySchema } from '../../shared/src/reconcile/webhooks-service.j
 import {
   CreateProjectSchema, EnqueueRequestSchema, JobIdSchema, JobListQuerySchema, ListQuerySchema, SweepRequestSchema, WorkerUpdateSchema,
 } from '../../shared/src/schemas.js';
-import { ref, SCHEMAS, stats } from './openapi-schemas.js';
+import { JSON_INPUT, ref, SCHEMAS, stats } from './openapi-schemas.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -49,7 +49,7 @@ export interface ApiVocabulary {
 export const vocabularyOf = (registry: JobTypeRegistry, env: { allowedBuckets: readonly string[] }): ApiVocabulary => ({
   jobTypes: registry.names().map((name) => {
     const t = registry.get(name)!;
-    return { name, outputsFromRequest: t.outputsFromRequest, input: schema(t.input), limits: { ...t.limits } };
+    return { name, outputsFromRequest: t.outputsFromRequest, input: boundedJson(schema(t.input)), limits: { ...t.limits } };
   }),
   buckets: [...env.allowedBuckets],
 });
@@ -94,8 +94,15 @@ function typeBranch(t: TypeVocabulary): Json {
   return { properties: { type: { const: t.name }, input: t.input, policy, ...(t.outputsFromRequest ? {} : { outputs: false }) } };
 }
 
+/** A free-form object (zod's record of unknown) becomes JSON as the API accepts it: bounded keys and depth. */
+function boundedJson(s: Json): Json {
+  const free = s.type === 'object' && s.additionalProperties !== undefined && Object.keys(s.additionalProperties as Json).length === 0 && !s.properties;
+  return free ? { ...JSON_INPUT } : s;
+}
+
 function enqueueSchema(v: ApiVocabulary): Json {
   const s = schema(EnqueueRequestSchema);
+  s.properties.input = boundedJson(s.properties.input);
   s.properties.type = { ...s.properties.type, enum: v.jobTypes.map((t) => t.name), description: 'a registered job type' };
   withUri(s.properties.outputs?.items, v);
   if (s.properties.outputs) s.properties.outputs.uniqueItems = true;

@@ -37,6 +37,19 @@ export function schemathesisArgs(url: string, token: string): string[] {
   ];
 }
 
+/**
+ * The one check turned off for one operation, because no schema can state the rule it trips on: a project's
+ * artifacts must have distinct `key`s (JSON Schema's uniqueItems compares whole items, not one property), so
+ * a generator that only knows the schema sends repeated keys and gets the 400 they deserve. Every other check
+ * stays on for POST /api/projects; test/integration/projects.test.ts covers the repeated keys.
+ */
+const CONFIG = `
+[[operations]]
+include-path = "/api/projects"
+include-method = "POST"
+checks.positive_data_acceptance.enabled = false
+`;
+
 function run(tool: ToolCommand, args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     let output = '';
@@ -44,6 +57,7 @@ function run(tool: ToolCommand, args: string[]): Promise<{ code: number | null; 
     // a fresh working directory: schemathesis keeps a crash database in ./.schemathesis and replays it on the next
     // run, which would make a run depend on the ones before it
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'verity-schemathesis-'));
+    writeFileSync(path.join(cwd, 'schemathesis.toml'), CONFIG);
     const child = spawn(tool.command, [...tool.args, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env });
     child.stdout.on('data', (b: Buffer) => (output += b.toString()));
     child.stderr.on('data', (b: Buffer) => (output += b.toString()));
