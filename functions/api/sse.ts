@@ -91,13 +91,13 @@ const subscribe = (rt: Runtime, jobId: string, sub: Subscriber<TransitionDoc>): 
     sub,
   );
 
-/** The job document's progress, as JSON (`null` once the document is gone). */
-const subscribeProgress = (rt: Runtime, jobId: string, sub: Subscriber<string>): (() => void) =>
-  share<string>(
+/** The job document's progress, as JSON; `null` once the document is gone. */
+const subscribeProgress = (rt: Runtime, jobId: string, sub: Subscriber<string | null>): (() => void) =>
+  share<string | null>(
     `progress:${jobId}`,
     (emit, fail) =>
       jobRef(rt, jobId).onSnapshot(
-        (snap) => emit(JSON.stringify(snap.exists ? progressView(jobFromDoc(snap.data()!)) : null)),
+        (snap) => emit(snap.exists ? JSON.stringify(progressView(jobFromDoc(snap.data()!))) : null),
         (err) => (rt.log.warn({ err, jobId }, 'progress listener failed'), fail()),
       ),
     sub,
@@ -134,8 +134,8 @@ export async function streamJob(rt: Runtime, req: Request, res: Response, who: P
     rt.log.warn({ err, jobId }, 'transition replay failed');
     s.end();
   }
-  const onProgress = (p: string): void => {
-    if (p === 'null') return s.end(); // the job is gone: nothing more will come
+  const onProgress = (p: string | null): void => {
+    if (p === null) return s.end(); // the job document is gone: nothing more will come
     if (p === progress || s.ended) return;
     progress = p;
     s.write(`event: progress\ndata: ${JSON.stringify({ jobId, progress: JSON.parse(p) as unknown })}\n\n`);
