@@ -113,9 +113,10 @@ export function rawJson(text: string): any {
 }
 
 /**
- * Makes every Firestore listener of `db` fail the way a real permanent error does: the client's own `listen`
- * streams (Firestore#requestStream, as test/helpers/meter.ts wraps it) are destroyed with PERMISSION_DENIED,
- * which the client's watch treats as permanent and hands to each onSnapshot error callback.
+ * Makes every Firestore listener of `db` fail the way a real permanent error does: on the client's own `listen`
+ * streams (Firestore#requestStream, as test/helpers/meter.ts wraps it) a PERMISSION_DENIED error is emitted
+ * where the client forwards a backend's, which its watch treats as permanent and hands to each onSnapshot
+ * error callback; then the call is ended.
  */
 export function listenFaults(db: Firestore): { live(): number; fail(): number } {
   const client = db as unknown as { requestStream(method: string, ...rest: unknown[]): Promise<Duplex> };
@@ -132,7 +133,10 @@ export function listenFaults(db: Firestore): { live(): number; fail(): number } 
     fail() {
       const live = [...open].filter(attached);
       open.clear();
-      for (const s of live) s.destroy(Object.assign(new Error('injected: permission denied'), { code: 7 }));
+      for (const s of live) {
+        s.emit('error', Object.assign(new Error('injected: permission denied'), { code: 7 })); // as the client forwards a backend error
+        s.end(); // and the call ends, so the client's pool lets its channel go (terminate() waits for it)
+      }
       return live.length;
     },
   };
