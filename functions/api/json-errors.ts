@@ -28,7 +28,8 @@ export interface BodyError {
   message: string;
 }
 
-const KEPT = new Set<string>(['entity.too.large', 'entity.parse.failed', 'charset.unsupported', 'encoding.unsupported', 'request.size.invalid']);
+// request.aborted: the client left while its body streamed in (kept, so Express's handler does not print it)
+const KEPT = new Set<string>(['entity.too.large', 'entity.parse.failed', 'charset.unsupported', 'encoding.unsupported', 'request.size.invalid', 'request.aborted']);
 
 export function bodyErrorOf(req: unknown): BodyError | undefined {
   return (req as { verityBodyError?: BodyError }).verityBodyError;

@@ -133,7 +133,9 @@ const json = (s: unknown, description = 'OK'): Json => ({ description, content: 
 const body = (s: Json, required = true): Json => ({ required, content: { 'application/json': { schema: s } } });
 const idParam = (what: string): Json => ({ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: ID_PATTERN }, description: `${what} id` });
 const sse = {
-  description: 'Server-Sent Events: `id:` transition seq, `event: transition|progress`, `data:` JSON; `: keep-alive` every 15 s',
+  description: 'Server-Sent Events: `id:` transition seq, `event: transition|progress`, `data:` JSON; `: keep-alive` every 15 s. '
+    + 'At most 10 open streams per user and instance (a per-instance limit, not a global quota): the 11th gets 429 '
+    + 'TOO_MANY_STREAMS with Retry-After. A stream request that carries a body gets 400. Reconnect with Last-Event-ID.',
   content: { 'text/event-stream': { schema: { type: 'string' } } },
 };
 
