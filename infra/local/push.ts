@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { isAbsolute, resolve } from 'node:path';
 import { deadLetterTopic, MAX_DELIVERY_ATTEMPTS } from '../../functions/units.js';
 import { createPullSubscription, createPushSubscription, createTopic } from './emulators.js';
-import type { FunctionSpec } from './stack.js';
+import type { FunctionSpec } from './function-spec.js';
 
 /** functions-framework's main, bound to one host (infra/local/serve.ts). */
 export const SERVE_SCRIPT = fileURLToPath(new URL('./serve.js', import.meta.url));

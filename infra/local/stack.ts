@@ -12,6 +12,7 @@ import { TOPICS as UNIT_TOPICS } from '../../functions/units.js';
 import { LOCAL_HOST, PORT_LABELS, PORT_NAMES, type PortName, type StackPorts } from './ports.js';
 import { checkPrerequisites, ensureFakeGcs, portProblem } from './tools.js';
 import { functionArgs, resolveSource, wirePush } from './push.js';
+import type { FunctionSpec } from './function-spec.js';
 
 export const LOCAL_PROJECT = 'verity-local';
 export const LOCAL_BUCKET = 'verity-local';
@@ -20,22 +21,7 @@ export const TOPIC_GCS_NOTIFICATIONS = UNIT_TOPICS.gcsNotifications;
 export const TOPIC_JOB_EVENTS = UNIT_TOPICS.jobEvents;
 export const TOPICS = [TOPIC_JOB_UPDATES, TOPIC_GCS_NOTIFICATIONS, TOPIC_JOB_EVENTS] as const;
 
-export interface FunctionSpec {
-  /** The functions-framework target (the name given to functions.http / functions.cloudEvent). */
-  target: string;
-  /** The compiled module, relative to the repo root (e.g. 'dist/functions/api/index.js') or absolute. */
-  source: string;
-  port: number;
-  signature: 'http' | 'cloudevent';
-  /** Push every message of `topic` to this function, through a push subscription named `subscription`. */
-  push?: { readonly name: string; readonly topic: string };
-  /** The env var that overrides `port`, named in the "port in use" message. */
-  portEnv?: string;
-  /** Extra env for this function only. */
-  env?: Record<string, string>;
-  /** A plain node script instead of a functions-framework target (e.g. the demo provider); `target` names it. */
-  script?: string;
-}
+export type { FunctionSpec } from './function-spec.js';
 
 export interface StackOptions {
   repoRoot: string;

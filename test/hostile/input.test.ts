@@ -78,9 +78,13 @@ describe('hostile: bodies are limited before they are decoded', () => {
       assert.ok(bomb.length < 200 * 1024, `the bomb is small as sent (${bomb.length} bytes)`);
       const url = unit === 'api' ? api.url : unit === 'sweep' ? sweep.url : webhooks.url;
       const path = unit === 'webhooks' ? '/api/webhooks/demo' : unit === 'sweep' ? '/' : '/api/jobs';
+      const rssBefore = process.memoryUsage().rss;
       const res = await nothingWritten(() => send(url, path, { 'content-encoding': 'gzip' }, bomb));
+      const grewMiB = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
       assert.equal(res.status, 413, res.text);
       assert.equal(res.body?.error?.code, 'PAYLOAD_TOO_LARGE');
+      // inflated in full, the body alone would take 100 MiB (and its string twice that): the cap stops at 1 MiB
+      assert.ok(grewMiB < 64, `the process grew by ${grewMiB.toFixed(1)} MiB`);
     });
   }
 
