@@ -93,7 +93,8 @@ export function queueView(view, signal) {
   function renderStats() {
     const jobs = [...rows.values()];
     const c = counts ?? { total: rows.size, ...Object.fromEntries(STATUSES.map((s) => [s, jobs.filter((j) => j.status === s).length])) };
-    const stat = (k) => h('li', { class: `stat stat-${k}` }, h('span', { class: 'stat-n' }, String(c[k] ?? 0)), h('span', { class: 'stat-l' }, k));
+    const stat = (k) =>
+      h('li', { class: `stat stat-${k}` }, h('span', { class: 'stat-n' }, String(c[k] ?? 0)), h('span', { class: 'stat-l' }, k));
     replace(stats, ['total', ...STATUSES].map(stat));
   }
 
@@ -145,7 +146,12 @@ export function queueView(view, signal) {
   function onTransition(data) {
     const prev = rows.get(data.jobId);
     // the event may carry the whole job; otherwise patch the row from the transition until the refresh
-    const patched = prev && { ...prev, status: data.to, statusReason: data.reason ?? prev.statusReason, updatedAt: data.at ?? prev.updatedAt };
+    const patched = prev && {
+      ...prev,
+      status: data.to,
+      statusReason: data.reason ?? prev.statusReason,
+      updatedAt: data.at ?? prev.updatedAt,
+    };
     const next = data.job ?? patched ?? null;
     if (next && matches(next)) rows.set(data.jobId, next);
     else if (next) rows.delete(data.jobId);
