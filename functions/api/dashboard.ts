@@ -1,7 +1,9 @@
 /**
- * The operator dashboard: three static files (no build step) served by the API at `/`, `/app.js` and
- * `/app.css`. tsc does not copy non-TS files, so they are read from the source folder
- * (`functions/api/dashboard/…` under REPO_ROOT), once, on first use.
+ * The operator dashboard: static files (no build step) served by the API: `index.html` at `/`, the stylesheet
+ * and the ES modules each at `/<name>` (`app.js` is the entry; it imports the others by same-origin URL, which
+ * `script-src 'self'` allows). Only the files named in DASHBOARD_MODULES are served. tsc does not copy non-TS
+ * files, so they are read from the source folder (`functions/api/dashboard/…` under REPO_ROOT; the api's
+ * deploy folder ships the whole folder), once, on first use.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -37,15 +39,31 @@ export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
 
 export const DASHBOARD_DIR = path.join(REPO_ROOT, 'functions', 'api', 'dashboard');
 
+/** Every script of the dashboard: the entry, then the modules it imports (see app.js for what each does). */
+export const DASHBOARD_MODULES = [
+  'app.js',
+  'api-client.js',
+  'dom.js',
+  'format.js',
+  'router.js',
+  'session.js',
+  'sse.js',
+  'view-job.js',
+  'view-project.js',
+  'view-queue.js',
+] as const;
+
+const JAVASCRIPT = 'text/javascript; charset=utf-8';
+
 const FILES: Record<string, { file: string; contentType: string }> = {
   '/': { file: 'index.html', contentType: 'text/html; charset=utf-8' },
-  '/app.js': { file: 'app.js', contentType: 'text/javascript; charset=utf-8' },
   '/app.css': { file: 'app.css', contentType: 'text/css; charset=utf-8' },
+  ...Object.fromEntries(DASHBOARD_MODULES.map((file) => [`/${file}`, { file, contentType: JAVASCRIPT }])),
 };
 
 const cache = new Map<string, Buffer>();
 
-/** The dashboard file for a request path, or null when the path is not one of the three. */
+/** The dashboard file for a request path, or null when the path is not one of the files above (exact match). */
 export function serveDashboard(requestPath: string): DashboardFile | null {
   const entry = Object.prototype.hasOwnProperty.call(FILES, requestPath) ? FILES[requestPath] : undefined;
   if (!entry) return null;

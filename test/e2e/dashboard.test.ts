@@ -4,7 +4,7 @@
  * screenshot at test-results/dashboard.png.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -15,7 +15,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { mintLocalToken } from '../../shared/src/auth/local-issuer.js';
 import { REPO_ROOT } from '../../shared/src/config/env.js';
 import { createApiHandler } from '../../functions/api/handler.js';
-import { DASHBOARD_HEADERS, serveDashboard } from '../../functions/api/dashboard.js';
+import { DASHBOARD_DIR, DASHBOARD_HEADERS, DASHBOARD_MODULES, serveDashboard } from '../../functions/api/dashboard.js';
 import { CHROMIUM_ARGS, ensureChromium } from '../../infra/local/chromium.js';
 import { testRuntime, TEST_SECRET, type TestRuntime } from '../helpers/runtime.js';
 
@@ -29,7 +29,7 @@ let page: Page;
 let token: string;
 const pageProblems: string[] = [];
 
-/** Until the API serves `/` itself: the dashboard's three files, everything else to the API handler. */
+/** Until the API serves `/` itself: the dashboard's files, everything else to the API handler. */
 function dashboardShim(): functions.HttpFunction {
   const api = createApiHandler(() => rt);
   return async (req, res) => {
@@ -94,15 +94,28 @@ after(async () => {
 });
 
 describe('dashboard', { timeout: 60_000 }, () => {
-  it('serves the three files under a strict CSP and nothing else', async () => {
+  it('serves its files under a strict CSP and nothing else', async () => {
     const res = await fetch(`${url}/`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/html/);
     assert.match(res.headers.get('content-security-policy') ?? '', /script-src 'self'/);
     assert.doesNotMatch(await res.text(), /<script>|style="/);
-    assert.equal((await fetch(`${url}/app.js`)).headers.get('content-type'), 'text/javascript; charset=utf-8');
+    // every module in the folder is listed, and served as JavaScript (module scripts need it under nosniff)
+    const scripts = readdirSync(DASHBOARD_DIR).filter((f) => f.endsWith('.js'));
+    assert.deepEqual([...DASHBOARD_MODULES].sort(), scripts.sort());
+    for (const file of scripts) {
+      const js = await fetch(`${url}/${file}`);
+      assert.equal(js.status, 200, file);
+      assert.equal(js.headers.get('content-type'), 'text/javascript; charset=utf-8', file);
+      assert.match(js.headers.get('content-security-policy') ?? '', /script-src 'self'/, file);
+      for (const [, imported] of (await js.text()).matchAll(/^(?:import|} from) .*'\.\/([^']+)';$/gm)) {
+        assert.ok(scripts.includes(imported ?? ''), `${file} imports ${imported}`);
+      }
+    }
     assert.equal(serveDashboard('/app.css')?.status, 200);
     assert.equal(serveDashboard('/../package.json'), null);
+    assert.equal(serveDashboard('/../dashboard.ts'), null);
+    assert.equal(serveDashboard('/./app.js'), null);
     assert.equal(serveDashboard('/index.html'), null);
   });
 
@@ -121,14 +134,8 @@ describe('dashboard', { timeout: 60_000 }, () => {
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const jobId: string = created.body.job.id;
 
-    const listed = (await call('GET', '/api/jobs?limit=1')).status === 200;
-    if (listed) {
-      // appears live (SSE) or at the next 3 s poll
-      await page.getByRole('link', { name: jobId }).click();
-    } else {
-      await page.getByLabel('Job ID').fill(jobId);
-      await page.getByRole('button', { name: 'Open job' }).click();
-    }
+    // appears live (SSE) or at the next 3 s poll
+    await page.getByRole('link', { name: jobId }).click();
     await page.getByRole('heading', { name: `Job ${jobId}` }).waitFor();
     await summaryStatus('queued').waitFor();
     await timeline().getByText('ENQUEUED', { exact: true }).waitFor();
@@ -146,10 +153,18 @@ describe('dashboard', { timeout: 60_000 }, () => {
     await steps.getByRole('row', { name: /fetch completed/ }).waitFor();
     await steps.getByRole('row', { name: /render running/ }).waitFor();
 
-    // the evidence is collapsible and opens from the keyboard
-    const evidence = timeline().getByText(/^Evidence for #/).first();
-    await evidence.focus();
+    // the evidence is collapsible and opens from the keyboard, showing the transition's evidence as recorded
+    const history = await call('GET', `/api/jobs/${jobId}/history`);
+    const started = history.body.transitions.find((t: { reason?: string }) => t.reason === 'STARTED');
+    assert.ok(started?.evidence, 'the STARTED transition has evidence');
+    const details = timeline().locator('details').filter({ has: page.getByText(`Evidence for #${started.seq}`, { exact: true }) });
+    const shown = details.locator('pre');
+    assert.equal(await shown.isVisible(), false, 'the evidence starts collapsed');
+    await details.locator('summary').focus();
     await page.keyboard.press('Enter');
+    await shown.waitFor();
+    assert.equal(await details.evaluate((el) => (el as unknown as { open: boolean }).open), true);
+    assert.deepEqual(JSON.parse(await shown.innerText()), started.evidence);
 
     await page.getByRole('button', { name: 'Cancel' }).click();
     await summaryStatus('canceled').waitFor();
@@ -169,10 +184,8 @@ describe('dashboard', { timeout: 60_000 }, () => {
 
     // back on the queue the row shows the new status
     await page.getByRole('link', { name: '← Queue' }).click();
-    if (listed) {
-      const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: jobId }) });
-      await row.getByText('canceled', { exact: true }).waitFor();
-    }
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: jobId }) });
+    await row.getByText('canceled', { exact: true }).waitFor();
     assert.deepEqual(pageProblems, []);
   });
 
@@ -213,8 +226,11 @@ describe('dashboard', { timeout: 60_000 }, () => {
     await tiles.getByRole('listitem').filter({ hasText: 'outro' }).getByText('Missing', { exact: true }).waitFor();
   });
 
-  it('shows API errors in a visible alert', async () => {
-    await page.goto(`${url}/#/jobs/nope-not-a-job`);
+  it('opens a job by its ID and shows API errors in a visible alert', async () => {
+    await page.goto(`${url}/#/`);
+    await page.getByLabel('Job ID').fill('nope-not-a-job');
+    await page.getByRole('button', { name: 'Open job' }).click();
+    await page.getByRole('heading', { name: 'Job nope-not-a-job' }).waitFor();
     const alert = page.getByRole('alert');
     await alert.getByText(/NOT_FOUND/).waitFor();
     assert.equal(await alert.isVisible(), true);

@@ -103,7 +103,10 @@ describe('npm run build: one self-contained deploy folder per unit', () => {
       assert.ok(!all.some((f) => /(^|\/)(test|bench)\/|\.map$|\.ts$/.test(f)), `${u.name}: no tests, benchmarks, sources or maps`);
       assert.ok(files.length > 0 && all.length >= files.length);
     }
-    assert.ok(existsSync(path.join(BUILD, 'api/functions/api/dashboard/index.html')), 'the dashboard ships with the api');
+    // the whole dashboard folder ships with the api: the page, the stylesheet and every ES module it imports
+    const dashboard = readdirSync(path.join(REPO_ROOT, 'functions/api/dashboard'));
+    assert.ok(dashboard.includes('index.html') && dashboard.includes('app.js'));
+    for (const f of dashboard) assert.ok(existsSync(path.join(BUILD, 'api/functions/api/dashboard', f)), `the dashboard's ${f} ships with the api`);
   });
 
   describe('each folder starts under functions-framework as deployed', () => {
