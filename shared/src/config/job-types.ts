@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DEFAULT_LIMITS, DEFAULT_POLICY, type Policy, type PolicyLimits, type StepSpec } from '../core/index.js';
 import { MaxAttemptsSchema, PolicyConfigSchema, PolicySecondsSchema } from '../policy-schema.js';
 import { ConfigError, type Env } from './env.js';
+import { issueLines } from '../api-kit.js';
 import { DEFAULT_REQUEST_PREFIXES } from '../evidence/prefixes.js';
 import { fillTemplate, parseGcsUri } from '../evidence/gcs-uri.js';
 
@@ -189,7 +190,7 @@ function parseRegistry(env: Env): JobTypeRegistry {
   }
   const parsed = RegistryConfig.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigError(`invalid job types: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new ConfigError(`invalid job types: ${issueLines(parsed.error.issues).join('; ')}`);
   }
   const map = new Map<string, JobType>();
   for (const [name, cfg] of Object.entries(parsed.data)) {
