@@ -7,6 +7,7 @@ import type { Runtime } from '../../shared/src/runtime.js';
 import { CreateProjectSchema, EnqueueRequestSchema, JobIdSchema, JobListQuerySchema, ListQuerySchema, SweepRequestSchema, WorkerUpdateSchema } from '../../shared/src/schemas.js';
 import { ForbiddenError } from '../../shared/src/core/index.js';
 import { jobView, projectView, transitionView } from '../../shared/src/views.js';
+import { validationProblems } from '../../shared/src/api-kit.js';
 import { handleError, parseBody, refuseOversizedBody, sendError } from './http.js';
 import { handleWebhook } from '../webhooks/handler.js';
 import { streamAll, streamJob } from './sse.js';
@@ -50,7 +51,7 @@ const projectRoutes: Route[] = [
     auth: true,
     run: async ({ req, res, rt, who }) => {
       const q = ListQuerySchema.safeParse(req.query);
-      if (!q.success) throw new ValidationError('invalid query', q.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })));
+      if (!q.success) throw new ValidationError('invalid query', validationProblems(q.error.issues));
       const { projects, nextCursor } = await rt.projects.list(who, q.data.limit, q.data.cursor);
       res.status(200).json({ projects: projects.map((p) => projectView(p)), nextCursor });
     },
@@ -155,7 +156,7 @@ const routes: Route[] = [
     auth: true,
     run: async ({ req, res, rt, who }) => {
       const q = JobListQuerySchema.safeParse(req.query);
-      if (!q.success) throw new ValidationError('invalid query', q.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })));
+      if (!q.success) throw new ValidationError('invalid query', validationProblems(q.error.issues));
       const { jobs, stats, nextCursor } = await rt.jobs.list(who, q.data);
       res.status(200).json({ jobs: jobs.map(jobView), stats, nextCursor });
     },

@@ -4,6 +4,7 @@ import { parsePubsubEvent } from '../../shared/src/events/cloudevents.js';
 import type { Runtime } from '../../shared/src/runtime.js';
 import { WorkerUpdateSchema } from '../../shared/src/schemas.js';
 import { jsonShapeProblem } from '../../shared/src/json-limits.js';
+import { issueLines } from '../../shared/src/api-kit.js';
 import { ackUnlessRetryable } from '../common/ack.js';
 
 export function createJobUpdatesHandler(getRuntime: () => Runtime): (ce: CloudEvent<unknown>) => Promise<void> {
@@ -28,7 +29,7 @@ export function createJobUpdatesHandler(getRuntime: () => Runtime): (ce: CloudEv
     }
     const parsed = WorkerUpdateSchema.safeParse(json);
     if (!parsed.success) {
-      rt.log.warn({ messageId: msg.messageId, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }, 'invalid worker update acknowledged');
+      rt.log.warn({ messageId: msg.messageId, issues: issueLines(parsed.error.issues) }, 'invalid worker update acknowledged');
       return;
     }
     const update = parsed.data;

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { GCS_URI_PATTERN } from './evidence/gcs-uri.js';
 import { CURSOR_PATTERN } from './store/cursor.js';
+import { PolicyOverridesSchema } from './policy-schema.js';
 
 /** Job and project ids: they name Firestore documents, so nothing else may reach a document path. */
 export const JobIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
@@ -12,22 +13,7 @@ export const GcsUriSchema = z.string().min(6).max(1100).regex(GCS_URI_PATTERN);
 /** The cursors this API gives out: `<epoch ms>.<id>` of the last item (shared/src/store/cursor.ts). */
 export const CursorSchema = z.string().regex(CURSOR_PATTERN);
 
-const seconds = z.number().int().min(1).max(7 * 24 * 3600);
-
-export const PolicyOverridesSchema = z
-  .object({
-    queueTimeoutSeconds: seconds,
-    runTimeoutSeconds: seconds,
-    heartbeatTimeoutSeconds: seconds,
-    outputGraceSeconds: seconds,
-    maxAttempts: z.number().int().min(1).max(20),
-    backoff: z
-      .object({ initialSeconds: z.number().min(0), multiplier: z.number().min(1).max(10), maxSeconds: z.number().min(0), jitter: z.number().min(0).max(1) })
-      .strict()
-      .partial(),
-  })
-  .strict()
-  .partial();
+export { PolicyOverridesSchema };
 
 export const EnqueueRequestSchema = z
   .object({

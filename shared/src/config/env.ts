@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { issueLines } from '../api-kit.js';
 
 const csv = z
   .string()
@@ -104,14 +105,14 @@ function parseSecrets(name: string, raw: string | undefined, value: z.ZodString,
     throw new ConfigError(`${name} is not JSON: expected {"provider": "${expected}"}`);
   }
   const parsed = z.record(z.string().regex(PROVIDER_NAME), value).safeParse(json);
-  if (!parsed.success) throw new ConfigError(`${name}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new ConfigError(`${name}: ${issueLines(parsed.error.issues).join('; ')}`);
   return parsed.data;
 }
 
 export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const parsed = EnvSchema.safeParse(source);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    const lines = issueLines(parsed.error.issues).map((l) => `  ${l}`);
     throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
   }
   const e = parsed.data;

@@ -4,37 +4,15 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_LIMITS, DEFAULT_POLICY, FAILURE_REASONS, PROBE_FAILURE_GRACE_BOUNDS, type Policy, type PolicyLimits, type StepSpec } from '../core/index.js';
+import { DEFAULT_LIMITS, DEFAULT_POLICY, type Policy, type PolicyLimits, type StepSpec } from '../core/index.js';
+import { MaxAttemptsSchema, PolicyConfigSchema, PolicySecondsSchema } from '../policy-schema.js';
 import { ConfigError, type Env } from './env.js';
+import { issueLines } from '../api-kit.js';
 import { DEFAULT_REQUEST_PREFIXES } from '../evidence/prefixes.js';
 import { fillTemplate, parseGcsUri } from '../evidence/gcs-uri.js';
 
-const seconds = z.number().int().min(1).max(7 * 24 * 3600);
-
-const PolicyConfig = z
-  .object({
-    queueTimeoutSeconds: seconds,
-    runTimeoutSeconds: seconds,
-    heartbeatTimeoutSeconds: seconds,
-    outputGraceSeconds: seconds,
-    maxAttempts: z.number().int().min(1).max(20),
-    probeFailureGraceSeconds: z.number().int().min(PROBE_FAILURE_GRACE_BOUNDS.minSeconds).max(PROBE_FAILURE_GRACE_BOUNDS.maxSeconds),
-    backoff: z
-      .object({
-        initialSeconds: z.number().min(0),
-        multiplier: z.number().min(1),
-        maxSeconds: z.number().min(0),
-        jitter: z.number().min(0).max(1),
-      })
-      .strict(),
-    retryableReasons: z.array(z.enum(FAILURE_REASONS)),
-    retryableErrorCodes: z.array(z.string().min(1).max(100)),
-  })
-  .strict()
-  .partial();
-
 const LimitsConfig = z
-  .object({ minTimeoutSeconds: seconds, maxTimeoutSeconds: seconds, maxAttempts: z.number().int().min(1).max(20) })
+  .object({ minTimeoutSeconds: PolicySecondsSchema, maxTimeoutSeconds: PolicySecondsSchema, maxAttempts: MaxAttemptsSchema })
   .strict()
   .partial();
 
@@ -74,7 +52,7 @@ export type ExecutorConfig = z.infer<typeof ExecutorConfig>;
 const JobTypeConfig = z
   .object({
     executor: ExecutorConfig,
-    policy: PolicyConfig.optional(),
+    policy: PolicyConfigSchema.optional(),
     limits: LimitsConfig.optional(),
     /** URI templates with {bucket} and {jobId}; used when the request names no outputs. */
     outputTemplates: z.array(z.string()).default([]),
@@ -212,7 +190,7 @@ function parseRegistry(env: Env): JobTypeRegistry {
   }
   const parsed = RegistryConfig.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigError(`invalid job types: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new ConfigError(`invalid job types: ${issueLines(parsed.error.issues).join('; ')}`);
   }
   const map = new Map<string, JobType>();
   for (const [name, cfg] of Object.entries(parsed.data)) {

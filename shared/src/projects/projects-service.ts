@@ -1,7 +1,7 @@
 /** Projects (seed 001): verify every artifact, derive the status, generate only what is missing. */
-import { randomUUID } from 'node:crypto';
 import { deriveProjectStatus, ErrorCode, ForbiddenError, isActive, NotFoundError, ValidationError, VerityError, type Job, type ProjectStatus, type Transition } from '../core/index.js';
 import type { Principal } from '../auth/principal.js';
+import { canSee, newProjectId } from '../api-kit.js';
 import type { FinalizedObject } from '../events/cloudevents.js';
 import { assertRequestUris } from '../evidence/prefixes.js';
 import type { OutputProbe } from '../evidence/outputs.js';
@@ -56,14 +56,14 @@ export class ProjectsService {
       keys.add(a.key);
     });
     if (problems.length > 0) throw new ValidationError('invalid artifacts', problems);
-    const id = `prj_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+    const id = newProjectId();
     const project = await this.d.store.create({ id, ownerId: who.userId, name: body.name, artifactCount: body.artifacts.length }, body.artifacts);
     return { project, artifacts: body.artifacts.map((a) => ({ ...a, present: false, generation: null })) };
   }
 
   async visible(who: Principal, id: string): Promise<Project> {
     const p = await this.d.store.get(id);
-    if (!p || who.workerJobId !== null || (!who.admin && p.ownerId !== who.userId)) throw new NotFoundError(`project ${id} not found`);
+    if (!p || !canSee(who, { ownerId: p.ownerId })) throw new NotFoundError(`project ${id} not found`);
     return p;
   }
 

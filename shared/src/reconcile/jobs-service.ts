@@ -1,5 +1,4 @@
 /** What the API (and later the triggers) do with jobs: enqueue, read, reconcile, cancel, report. */
-import { randomUUID } from 'node:crypto';
 import { Timestamp } from '@google-cloud/firestore';
 import { jobFromDoc } from '../store/codec.js';
 import { QUERIES } from '../store/queries.js';
@@ -26,6 +25,7 @@ import type { Principal } from '../auth/principal.js';
 import { fillTemplate, parseGcsUri } from '../evidence/gcs-uri.js';
 import { assertRequestUris, DEFAULT_REQUEST_PREFIXES, ownerPrefixes } from '../evidence/prefixes.js';
 import { storedBytes } from '../json-limits.js';
+import { canSee, newJobId, validationProblems } from '../api-kit.js';
 import type { Quotas } from '../store/quotas.js';
 import type { OutputProbe } from '../evidence/outputs.js';
 import type { Logger } from '../log.js';
@@ -58,10 +58,6 @@ export interface EnqueueOptions {
   inheritedOutputs?: string[];
 }
 
-export function newJobId(): string {
-  return `job_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
-}
-
 export class JobsService {
   private readonly newId: () => string;
   constructor(private readonly deps: JobsServiceDeps) {
@@ -75,7 +71,7 @@ export class JobsService {
     if (!type) throw new ValidationError(`unknown job type "${req.type}"`, { field: 'type', known: this.deps.registry.names() });
     const input = type.input.safeParse(req.input ?? {});
     if (!input.success) {
-      throw new ValidationError('invalid input for this job type', input.error.issues.map((i) => ({ field: ['input', ...i.path].join('.'), message: i.message })));
+      throw new ValidationError('invalid input for this job type', validationProblems(input.error.issues, ['input']));
     }
     const resolved = resolvePolicy(type.policy, type.limits, req.policy);
     if ('problems' in resolved) throw new ValidationError('policy out of bounds for this job type', resolved.problems);
@@ -158,7 +154,7 @@ export class JobsService {
   /** A job the caller may see: its own, or any for an admin. Others' jobs are "not found". */
   private async visible(who: Principal, id: string): Promise<Job> {
     const job = await this.deps.store.get(id);
-    if (!job || (!who.admin && job.ownerId !== who.userId) || (who.workerJobId !== null && who.workerJobId !== id)) {
+    if (!job || !canSee(who, { ownerId: job.ownerId, jobId: id })) {
       throw new NotFoundError(`job ${id} not found`);
     }
     return job;

@@ -15,6 +15,7 @@ import type { JobTypeRegistry } from '../config/job-types.js';
 import { QUERIES } from '../store/queries.js';
 import { verifySignature } from '../webhooks/signature.js';
 import { jsonShapeProblem } from '../json-limits.js';
+import { validationProblems } from '../api-kit.js';
 import type { Reconciler } from './reconciler.js';
 
 export const WebhookBodySchema = z.object({
@@ -46,7 +47,7 @@ export class WebhooksService {
     const shape = jsonShapeProblem(json);
     if (shape) throw new ValidationError('invalid webhook body', [shape]);
     const parsed = WebhookBodySchema.safeParse(json);
-    if (!parsed.success) throw new ValidationError('invalid webhook body', parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })));
+    if (!parsed.success) throw new ValidationError('invalid webhook body', validationProblems(parsed.error.issues));
     const body = parsed.data;
     const ref = `http:${provider}:${body.externalJobId}`;
     const job = await this.findJob(provider, ref, body.clientRef);
