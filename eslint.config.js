@@ -1,7 +1,34 @@
-// Lint: typescript-eslint (type-aware: no floating promises) and a pure core.
+// Lint: typescript-eslint (type-aware: no floating promises), a pure core, and deploy units that stand alone.
 // Import cycles are checked by test/unit/architecture.test.ts (eslint-plugin-import-x's native resolver
 // ships per-platform binaries this project's registry cannot serve, which breaks `npm ci`).
+import { readdirSync } from 'node:fs';
 import tseslint from 'typescript-eslint';
+
+// The deploy units: every folder under functions/ but common/ (the plumbing they share).
+const UNITS = readdirSync(new URL('./functions/', import.meta.url), { withFileTypes: true })
+  .filter((d) => d.isDirectory() && d.name !== 'common')
+  .map((d) => d.name);
+
+/**
+ * Deploy units stand alone: a file under functions/<unit>/ imports no other unit's folder, and
+ * functions/common/ (what they share) imports no unit. Unit names are plain words ([a-z-]).
+ */
+const standAlone = (unit) => ({
+  files: [`functions/${unit}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: `^(\\.\\./)+(functions/)?(${UNITS.filter((u) => u !== unit).join('|')})(/|$)`,
+            message: `deploy units stand alone: functions/${unit}/ imports no ${unit === 'common' ? '' : 'other '}unit folder; shared code goes in functions/common/.`,
+          },
+        ],
+      },
+    ],
+  },
+});
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.verity/**', 'infra/terraform/**', 'infra/cli/verity.js', 'eslint.config.js'] },
@@ -22,6 +49,7 @@ export default tseslint.config(
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
+  ...[...UNITS, 'common'].map(standAlone),
   {
     // The decision core is pure: no I/O modules, no clock, no randomness of its own.
     files: ['shared/src/core/**/*.ts'],

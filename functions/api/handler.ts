@@ -1,5 +1,5 @@
 /** The HTTP API: a small route table over the shared JobsService. Built by a factory with injected deps. */
-import './json-errors.js';
+import '../common/body-limits.js';
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import { ConflictError, ErrorCode, NotFoundError, ValidationError, VerityError, type Job } from '../../shared/src/core/index.js';
 import type { Principal } from '../../shared/src/auth/principal.js';
@@ -8,8 +8,8 @@ import { CreateProjectSchema, EnqueueRequestSchema, JobIdSchema, JobListQuerySch
 import { ForbiddenError } from '../../shared/src/core/index.js';
 import { jobView, projectView, transitionView } from '../../shared/src/views.js';
 import { validationProblems } from '../../shared/src/api-kit.js';
-import { handleError, parseBody, refuseOversizedBody, sendError } from './http.js';
-import { handleWebhook } from '../webhooks/handler.js';
+import { handleError, parseBody, refuseOversizedBody, sendError } from '../common/http.js';
+import { handleWebhook } from '../common/webhook.js';
 import { streamAll, streamJob } from './sse.js';
 import { DASHBOARD_HEADERS, serveDashboard } from './dashboard.js';
 import { openApiDocument, vocabularyOf } from './openapi.js';
@@ -210,7 +210,11 @@ const routes: Route[] = [
   },
 ];
 
-/** Served without a bearer token: liveness, the document, and the webhooks (signed). */
+/**
+ * Served without a bearer token: liveness, the document, and the webhooks (signed). The api serves
+ * POST /api/webhooks/:provider too because the contract puts that path on the API host; it goes through the
+ * same shared handler as the `webhooks` unit (functions/common/webhook.ts), so both answer alike.
+ */
 const publicRoutes: Route[] = [
   { method: 'GET', pattern: /^\/healthz$/, auth: false, run: async ({ res }) => void res.status(200).json({ ok: true }) },
   { method: 'GET', pattern: /^\/api\/openapi\.json$/, auth: false, run: async ({ req, res, rt }) => void res.status(200).json(await documentOf(rt, req.headers.authorization)) },

@@ -2,13 +2,13 @@
  * Deploy unit `sweep`: Cloud Scheduler calls it over HTTP with an OIDC token of its service account (cloud);
  * the local stack's tick and admins call it with an admin bearer token. POST only; answers the sweep report.
  */
-import '../api/json-errors.js';
+import '../common/body-limits.js';
 import type { HttpFunction } from '@google-cloud/functions-framework';
 import { OAuth2Client } from 'google-auth-library';
 import { AuthError, ErrorCode, ForbiddenError, VerityError } from '../../shared/src/core/index.js';
 import { bearer } from '../../shared/src/auth/local-issuer.js';
 import type { Runtime } from '../../shared/src/runtime.js';
-import { handleError, parseBody, refuseOversizedBody } from '../api/http.js';
+import { handleError, parseBody, refuseOversizedBody } from '../common/http.js';
 import { SweepRequestSchema } from '../../shared/src/schemas.js';
 
 /** True when the bearer token is a Google-signed OIDC token of the configured scheduler service account. */

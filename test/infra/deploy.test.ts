@@ -102,6 +102,9 @@ describe('npm run build: one self-contained deploy folder per unit', () => {
       const all = execFileSync('find', [dir, '-type', 'f'], { encoding: 'utf8' }).trim().split('\n').map((f) => path.relative(dir, f));
       assert.ok(!all.some((f) => /(^|\/)(test|bench)\/|\.map$|\.ts$/.test(f)), `${u.name}: no tests, benchmarks, sources or maps`);
       assert.ok(files.length > 0 && all.length >= files.length);
+      // stand-alone: no other unit's code comes along (only its own folder, functions/common/ and units.js)
+      const others = files.filter((f) => f.startsWith('dist/functions/') && !/^dist\/functions\/(common\/|units\.js$)/.test(f) && !f.startsWith(`dist/functions/${u.name}/`));
+      assert.deepEqual(others, [], `${u.name}: carries no other unit's files`);
     }
     // the whole dashboard folder ships with the api: the page, the stylesheet and every ES module it imports
     const dashboard = readdirSync(path.join(REPO_ROOT, 'functions/api/dashboard'));

@@ -1,4 +1,7 @@
-/** The shape of the code: no import cycles anywhere; the decision core imports nothing but itself. */
+/**
+ * The shape of the code: no import cycles anywhere; the decision core imports nothing but itself; deploy units
+ * import no other unit (the ESLint rule in eslint.config.js says the same on the specifiers; this checks resolved paths).
+ */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -62,6 +65,26 @@ describe('architecture', () => {
       const text = readFileSync(file, 'utf8');
       if (/Date\.now\(|Math\.random\(|new Date\(\)/.test(text)) offenders.push(`${path.relative(REPO_ROOT, file)} reads a clock or randomness`);
     }
+    assert.deepEqual(offenders, []);
+  });
+
+  it('keeps deploy units apart: functions/<unit>/ imports no other unit, functions/common/ imports none', () => {
+    const functionsDir = path.join(REPO_ROOT, 'functions') + path.sep;
+    const folderOf = (f: string): string | null => {
+      if (!f.startsWith(functionsDir)) return null;
+      const parts = path.relative(functionsDir, f).split(path.sep);
+      return parts.length > 1 ? parts[0]! : null; // functions/units.ts belongs to no unit
+    };
+    const offenders: string[] = [];
+    for (const [file, deps] of graph) {
+      const from = folderOf(file);
+      if (from === null) continue;
+      for (const d of deps) {
+        const to = d.resolved ? folderOf(d.resolved) : null;
+        if (to !== null && to !== from && to !== 'common') offenders.push(`${path.relative(REPO_ROOT, file)} imports ${d.spec}`);
+      }
+    }
+    assert.ok([...graph.keys()].some((f) => folderOf(f) === 'common'), 'finds functions/common/');
     assert.deepEqual(offenders, []);
   });
 

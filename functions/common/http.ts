@@ -1,10 +1,10 @@
-/** HTTP plumbing shared by the HTTP deploy units: error bodies, body checks, auth. */
+/** HTTP plumbing shared by the HTTP deploy units (api, webhooks, sweep): error bodies, body checks. */
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { z } from 'zod';
 import { ErrorCode, QuotaError, ValidationError, VerityError } from '../../shared/src/core/index.js';
 import type { Logger } from '../../shared/src/log.js';
 import { jsonShapeProblem } from '../../shared/src/json-limits.js';
-import { bodyErrorOf, MAX_BODY_BYTES } from './json-errors.js';
+import { bodyErrorOf, MAX_BODY_BYTES } from './body-limits.js';
 
 export { MAX_BODY_BYTES };
 

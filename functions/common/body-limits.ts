@@ -8,7 +8,7 @@
  * - a body error (too large, not JSON, unsupported charset or encoding) is kept on the request
  *   (`verityBodyError`) and the request goes on to our handler, which answers with the contract's JSON
  *   error body (413, 400 INVALID_JSON, 415) — never Express's HTML page.
- * Imported by the HTTP entry points before the framework builds its server.
+ * Imported (for its side effect) by the HTTP units' handlers, and so before the framework builds its server.
  */
 import { createRequire } from 'node:module';
 import type { NextFunction, Request, Response } from 'express';

@@ -1,0 +1,28 @@
+/**
+ * POST /api/webhooks/:provider, authenticated by HMAC signature (no bearer token). One handler, served by
+ * two deploy units: `webhooks` (its own function) and `api` (the contract puts the path on the API host).
+ */
+import './body-limits.js';
+import type { Request, Response } from '@google-cloud/functions-framework';
+import { ErrorCode, NotFoundError, VerityError } from '../../shared/src/core/index.js';
+import type { Runtime } from '../../shared/src/runtime.js';
+import { SIGNATURE_HEADER } from '../../shared/src/webhooks/signature.js';
+import { handleError, refuseOversizedBody } from './http.js';
+
+const PATH = /^\/api\/webhooks\/([a-z][a-z0-9-]{0,62})\/?$/;
+
+export async function handleWebhook(rt: Runtime, req: Request, res: Response): Promise<void> {
+  try {
+    const m = PATH.exec(req.path);
+    if (!m) throw new NotFoundError(`no route for ${req.method} ${req.path}`);
+    if (req.method !== 'POST') throw new VerityError(ErrorCode.METHOD_NOT_ALLOWED, 'POST only', 405);
+    refuseOversizedBody(req);
+    const raw = (req as Request & { rawBody?: Buffer }).rawBody ?? Buffer.alloc(0);
+    const header = req.headers[SIGNATURE_HEADER];
+    const result = await rt.webhooks.receive(m[1]!, raw, Array.isArray(header) ? header[0] : header);
+    rt.log.info({ provider: m[1], ...result }, 'webhook received');
+    res.status(204).end();
+  } catch (err) {
+    handleError(res, err, rt.log);
+  }
+}
