@@ -7,6 +7,7 @@
  *   npm test                      every test file
  *   npm test -- decide stack      only files whose path contains "decide" or "stack"
  *   npm test -- --test-name-pattern=foo   arguments starting with "-" go to node before the files
+ *   npm test -- unit              only pure tests (every file under dist/test/unit/): no emulators started
  *
  * The child gets FIRESTORE_EMULATOR_HOST, PUBSUB_EMULATOR_HOST, VERITY_GCS_ENDPOINT (= VERITY_TEST_GCS_URL),
  * GOOGLE_CLOUD_PROJECT=verity-test, METADATA_SERVER_DETECTION=none and VERITY_TEST_PORTS (JSON StackPorts).
@@ -16,7 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { constants } from 'node:os';
 import { testPorts, TEST_PORT_ENV, type StackPorts } from '../infra/local/ports.js';
 import { StackStartError, startStack, type Stack } from '../infra/local/stack.js';
@@ -57,6 +58,26 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  const running: { child?: ChildProcess } = {};
+  const runFiles = async (env: NodeJS.ProcessEnv): Promise<number> => {
+    const spawned = spawn(process.execPath,
+      ['--test', '--test-concurrency=1', '--enable-source-maps', ...nodeArgs, ...files],
+      { cwd: repoRoot, env, stdio: 'inherit' });
+    running.child = spawned;
+    return new Promise<number>((resolve) => {
+      spawned.once('error', () => resolve(1));
+      spawned.once('exit', (c, signal) => resolve(c ?? (signal ? 128 + constants.signals[signal] : 1)));
+    });
+  };
+
+  // pure tests (test/unit/) need no emulator: run them as they are
+  const unitDir = join(repoRoot, 'dist', 'test', 'unit') + sep;
+  if (files.every((f) => f.startsWith(unitDir))) {
+    process.stderr.write(`${files.length} test file(s), all under test/unit/: no emulators started\n`);
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => running.child?.kill(s));
+    process.exit(await runFiles(process.env));
+  }
+
   let ports: StackPorts;
   try {
     ports = testPorts();
@@ -66,7 +87,6 @@ async function main(): Promise<void> {
 
   const aborter = new AbortController();
   let interrupted: NodeJS.Signals | undefined;
-  const running: { child?: ChildProcess } = {};
   const onSignal = (signal: NodeJS.Signals): void => {
     if (interrupted) process.exit(1); // second signal: the exit hook SIGKILLs the emulators
     interrupted = signal;
@@ -107,14 +127,7 @@ async function main(): Promise<void> {
     METADATA_SERVER_DETECTION: 'none',
     VERITY_TEST_PORTS: JSON.stringify(ports),
   };
-  const spawned = spawn(process.execPath,
-    ['--test', '--test-concurrency=1', '--enable-source-maps', ...nodeArgs, ...files],
-    { cwd: repoRoot, env, stdio: 'inherit' });
-  running.child = spawned;
-  const code = await new Promise<number>((resolve) => {
-    spawned.once('error', () => resolve(1));
-    spawned.once('exit', (c, signal) => resolve(c ?? (signal ? 128 + constants.signals[signal] : 1)));
-  });
+  const code = await runFiles(env);
   await stack.stop().catch(() => undefined);
   process.exit(code);
 }
