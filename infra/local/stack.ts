@@ -4,10 +4,8 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  createBucket, createTopic, spawnManaged, startFakeGcs, startFirestore,
-  startPubsub, tcpProbe, waitUntilReady, type ManagedProcess, type ProcessExit, type RunningService,
-} from './emulators.js';
+import { createBucket, createTopic, startFakeGcs, startFirestore, startPubsub, type RunningService } from './emulators.js';
+import { spawnManaged, tcpProbe, waitUntilReady, type ManagedProcess, type ProcessExit } from './supervisor.js';
 import { TOPICS as UNIT_TOPICS } from '../../functions/units.js';
 import { LOCAL_HOST, PORT_LABELS, PORT_NAMES, type PortName, type StackPorts } from './ports.js';
 import { checkPrerequisites, ensureFakeGcs, portProblem } from './tools.js';

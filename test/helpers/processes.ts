@@ -2,7 +2,8 @@
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { REPO_ROOT } from '../../shared/src/config/env.js';
-import { createPushSubscription, spawnManaged, tcpProbe, waitUntilReady, type ManagedProcess } from '../../infra/local/emulators.js';
+import { createPushSubscription } from '../../infra/local/emulators.js';
+import { spawnManaged, tcpProbe, waitUntilReady, type ManagedProcess } from '../../infra/local/supervisor.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
