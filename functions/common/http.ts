@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ErrorCode, QuotaError, ValidationError, VerityError } from '../../shared/src/core/index.js';
 import type { Logger } from '../../shared/src/log.js';
 import { jsonShapeProblem } from '../../shared/src/json-limits.js';
+import { validationProblems } from '../../shared/src/api-kit.js';
 import { bodyErrorOf, MAX_BODY_BYTES } from './body-limits.js';
 
 export { MAX_BODY_BYTES };
@@ -39,7 +40,7 @@ export function parseBody<T extends z.ZodType>(req: Request, schema: T, opts: { 
   if (!parsed.success) {
     throw new ValidationError(
       'invalid request body',
-      parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
+      validationProblems(parsed.error.issues),
     );
   }
   return parsed.data;
