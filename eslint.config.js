@@ -31,7 +31,17 @@ const standAlone = (unit) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.verity/**', 'infra/terraform/**', 'infra/cli/verity.js', 'eslint.config.js'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.tools/**',
+      '.verity/**',
+      'infra/terraform/**',
+      'infra/cli/verity.js',
+      'eslint.config.js',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -39,7 +49,15 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }] },
+        {
+          allowForKnownSafeCalls: [
+            {
+              from: 'package',
+              package: 'node:test',
+              name: ['describe', 'it', 'test', 'suite', 'before', 'after', 'beforeEach', 'afterEach'],
+            },
+          ],
+        },
       ],
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -58,9 +76,18 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'fs/*', 'http', 'https', 'net', 'child_process', 'crypto', 'os', 'path'], message: 'shared/src/core is pure: no Node I/O modules.' },
-            { group: ['@google-cloud/*', 'google-auth-library', 'pino', 'jose'], message: 'shared/src/core is pure: no clients.' },
-            { group: ['../store/*', '../evidence/*', '../reconcile/*', '../config/*', '../auth/*', '../*.js'], message: 'shared/src/core imports nothing outside core.' },
+            {
+              group: ['node:*', 'fs', 'fs/*', 'http', 'https', 'net', 'child_process', 'crypto', 'os', 'path'],
+              message: 'shared/src/core is pure: no Node I/O modules.',
+            },
+            {
+              group: ['@google-cloud/*', 'google-auth-library', 'pino', 'jose'],
+              message: 'shared/src/core is pure: no clients.',
+            },
+            {
+              group: ['../store/*', '../evidence/*', '../reconcile/*', '../config/*', '../auth/*', '../*.js'],
+              message: 'shared/src/core imports nothing outside core.',
+            },
           ],
         },
       ],
@@ -69,7 +96,10 @@ export default tseslint.config(
         { object: 'Date', property: 'now', message: 'time is an input: take `now` from the context.' },
         { object: 'Math', property: 'random', message: 'randomness is an input: take `random` from the context.' },
       ],
-      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'time is an input.' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'time is an input.' },
+      ],
     },
   },
 );

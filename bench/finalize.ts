@@ -25,12 +25,36 @@ const pct = (xs: number[], p: number): number => {
 async function serve(name: string): Promise<{ url: string; close: () => Promise<void> }> {
   const server = getTestServer(name);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
-export async function benchFinalize(opts: { objects: number; project: string; pubsubHost: string; gcsUrl: string; topic: string }): Promise<{ floorP50: number; floorP99: number; verityP50: number; verityP99: number; ratioP50: number; ratioP99: number; succeeded: number }> {
+export async function benchFinalize(opts: {
+  objects: number;
+  project: string;
+  pubsubHost: string;
+  gcsUrl: string;
+  topic: string;
+}): Promise<{
+  floorP50: number;
+  floorP99: number;
+  verityP50: number;
+  verityP99: number;
+  ratioP50: number;
+  ratioP99: number;
+  succeeded: number;
+}> {
   const bucket = `bench-${Date.now()}`;
-  const env = parseEnv({ ...process.env, GOOGLE_CLOUD_PROJECT: opts.project, VERITY_PROFILE: 'local', VERITY_BUCKET: bucket, VERITY_GCS_ENDPOINT: opts.gcsUrl, VERITY_LOCAL_JWT_SECRET: 'bench-secret-0123456789abcdef' });
+  const env = parseEnv({
+    ...process.env,
+    GOOGLE_CLOUD_PROJECT: opts.project,
+    VERITY_PROFILE: 'local',
+    VERITY_BUCKET: bucket,
+    VERITY_GCS_ENDPOINT: opts.gcsUrl,
+    VERITY_LOCAL_JWT_SECRET: 'bench-secret-0123456789abcdef',
+  });
   const db = new Firestore({ projectId: opts.project, ignoreUndefinedProperties: true });
   const storage = new Storage({ projectId: opts.project, apiEndpoint: opts.gcsUrl, useAuthWithCustomEndpoint: false });
   await storage.createBucket(bucket);
@@ -57,32 +81,67 @@ export async function benchFinalize(opts: { objects: number; project: string; pu
   const noop = await serve('bench-noop');
   const ver = await serve('bench-verity');
   const stamp = Date.now();
-  await createPushSubscription(opts.pubsubHost, opts.project, `bench-noop-${stamp}`, opts.topic, `${noop.url}/projects/${opts.project}/topics/${opts.topic}`);
-  await createPushSubscription(opts.pubsubHost, opts.project, `bench-verity-${stamp}`, opts.topic, `${ver.url}/projects/${opts.project}/topics/${opts.topic}`);
+  await createPushSubscription(
+    opts.pubsubHost,
+    opts.project,
+    `bench-noop-${stamp}`,
+    opts.topic,
+    `${noop.url}/projects/${opts.project}/topics/${opts.topic}`,
+  );
+  await createPushSubscription(
+    opts.pubsubHost,
+    opts.project,
+    `bench-verity-${stamp}`,
+    opts.topic,
+    `${ver.url}/projects/${opts.project}/topics/${opts.topic}`,
+  );
 
   const who = { userId: 'bench', admin: false, workerJobId: null };
   const ids: string[] = [];
   for (let i = 0; i < opts.objects; i++) {
-    const { job } = await rt.jobs.enqueue(who, { type: 'external', outputs: [`gs://${bucket}/u/bench/out/${i}.mp4`], reuseExistingOutputs: true });
+    const { job } = await rt.jobs.enqueue(who, {
+      type: 'external',
+      outputs: [`gs://${bucket}/u/bench/out/${i}.mp4`],
+      reuseExistingOutputs: true,
+    });
     ids.push(job.id);
   }
-  process.stdout.write(`(c) ${opts.objects} objects, one every 40 ms, each observed by a no-op push function and by object-finalized…\n`);
+  process.stdout.write(
+    `(c) ${opts.objects} objects, one every 40 ms, each observed by a no-op push function and by object-finalized…\n`,
+  );
   const uploads: Promise<void>[] = [];
   for (let i = 0; i < opts.objects; i++) {
     const name = `out/${i}.mp4`;
-    uploads.push(storage.bucket(bucket).file(name).save('x', { resumable: false }).then(() => void uploadedAt.set(name, performance.now())));
+    uploads.push(
+      storage
+        .bucket(bucket)
+        .file(name)
+        .save('x', { resumable: false })
+        .then(() => void uploadedAt.set(name, performance.now())),
+    );
     await new Promise((r) => setTimeout(r, 40));
   }
   await Promise.all(uploads);
   const deadline = Date.now() + 60_000;
-  while ((floor.length < opts.objects || verity.length < opts.objects) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while ((floor.length < opts.objects || verity.length < opts.objects) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
   let succeeded = 0;
   for (const id of ids) if ((await rt.store.get(id))?.status === 'succeeded') succeeded++;
-  await fetch(`http://${opts.pubsubHost}/v1/projects/${opts.project}/subscriptions/bench-noop-${stamp}`, { method: 'DELETE' });
-  await fetch(`http://${opts.pubsubHost}/v1/projects/${opts.project}/subscriptions/bench-verity-${stamp}`, { method: 'DELETE' });
+  await fetch(`http://${opts.pubsubHost}/v1/projects/${opts.project}/subscriptions/bench-noop-${stamp}`, {
+    method: 'DELETE',
+  });
+  await fetch(`http://${opts.pubsubHost}/v1/projects/${opts.project}/subscriptions/bench-verity-${stamp}`, {
+    method: 'DELETE',
+  });
   await noop.close();
   await ver.close();
   await db.terminate();
-  const r = { floorP50: pct(floor, 50), floorP99: pct(floor, 99), verityP50: pct(verity, 50), verityP99: pct(verity, 99), succeeded };
+  const r = {
+    floorP50: pct(floor, 50),
+    floorP99: pct(floor, 99),
+    verityP50: pct(verity, 50),
+    verityP99: pct(verity, 99),
+    succeeded,
+  };
   return { ...r, ratioP50: r.verityP50 / r.floorP50, ratioP99: r.verityP99 / r.floorP99 };
 }

@@ -14,18 +14,35 @@ const SECRET = 'bench-secret-0123456789abcdef';
 async function serve(name: string): Promise<{ url: string; close: () => Promise<void> }> {
   const server = getTestServer(name);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
-export async function benchGet(requests: number): Promise<{ apiMedianMs: number; bareMedianMs: number; ratio: number }> {
+export async function benchGet(
+  requests: number,
+): Promise<{ apiMedianMs: number; bareMedianMs: number; ratio: number }> {
   const projectId = `bench-get-${Date.now()}`;
-  const env = parseEnv({ ...process.env, GOOGLE_CLOUD_PROJECT: projectId, VERITY_PROFILE: 'local', VERITY_LOCAL_JWT_SECRET: SECRET, VERITY_GCS_ENDPOINT: 'http://127.0.0.1:1' });
+  const env = parseEnv({
+    ...process.env,
+    GOOGLE_CLOUD_PROJECT: projectId,
+    VERITY_PROFILE: 'local',
+    VERITY_LOCAL_JWT_SECRET: SECRET,
+    VERITY_GCS_ENDPOINT: 'http://127.0.0.1:1',
+  });
   const db = new Firestore({ projectId, ignoreUndefinedProperties: true });
   const rt = createRuntime('bench', { env, db, log: silentLogger() });
   const token = await mintLocalToken(SECRET, 'bench');
-  const { job } = await rt.jobs.enqueue({ userId: 'bench', admin: false, workerJobId: null }, { type: 'external', outputs: [], reuseExistingOutputs: true, policy: { queueTimeoutSeconds: 3600 } });
+  const { job } = await rt.jobs.enqueue(
+    { userId: 'bench', admin: false, workerJobId: null },
+    { type: 'external', outputs: [], reuseExistingOutputs: true, policy: { queueTimeoutSeconds: 3600 } },
+  );
 
-  functions.http('bench-api', createApiHandler(() => rt));
+  functions.http(
+    'bench-api',
+    createApiHandler(() => rt),
+  );
   functions.http('bench-bare', async (_req, res) => {
     const snap = await db.collection('jobs').doc(job.id).get();
     res.status(200).json({ job: snap.data() });

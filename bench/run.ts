@@ -15,7 +15,13 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createTopic, startFakeGcs, startFirestore, startPubsub, type RunningService } from '../infra/local/emulators.js';
+import {
+  createTopic,
+  startFakeGcs,
+  startFirestore,
+  startPubsub,
+  type RunningService,
+} from '../infra/local/emulators.js';
 import { ensureFakeGcs, findRepoRoot } from '../infra/local/tools.js';
 import { benchFinalize } from './finalize.js';
 import { benchSweep } from './sweep.js';
@@ -37,35 +43,78 @@ const logDir = mkdtempSync(path.join(os.tmpdir(), 'verity-bench-'));
 async function main(): Promise<void> {
   process.stdout.write(`starting the Firestore emulator on ${LOCAL_HOST}:${port} (logs in ${logDir})…\n`);
   const binary = await ensureFakeGcs(findRepoRoot(import.meta.url));
-  const [fs, ps, gcs]: RunningService[] = await Promise.all([
+  const [fs, ps, gcs]: RunningService[] = (await Promise.all([
     startFirestore({ host: LOCAL_HOST, port, logDir }),
     startPubsub({ host: LOCAL_HOST, port: pubsubPort, project: PROJECT, logDir }),
-    startFakeGcs({ host: LOCAL_HOST, port: gcsPort, logDir, binary, project: PROJECT, pubsubHost: `${LOCAL_HOST}:${pubsubPort}`, topic: TOPIC, backend: 'memory' }),
-  ]) as [RunningService, RunningService, RunningService];
+    startFakeGcs({
+      host: LOCAL_HOST,
+      port: gcsPort,
+      logDir,
+      binary,
+      project: PROJECT,
+      pubsubHost: `${LOCAL_HOST}:${pubsubPort}`,
+      topic: TOPIC,
+      backend: 'memory',
+    }),
+  ])) as [RunningService, RunningService, RunningService];
   process.env.FIRESTORE_EMULATOR_HOST = fs.hostPort;
   process.env.PUBSUB_EMULATOR_HOST = ps.hostPort;
   process.env.METADATA_SERVER_DETECTION = 'none';
   await createTopic(ps.hostPort, PROJECT, TOPIC);
   try {
     const only = new Set((process.env.VERITY_BENCH_ONLY ?? 'a,b,c,d,e').split(','));
-    const a = only.has('a') ? await benchLifecycle(Number(process.env.VERITY_BENCH_JOBS ?? 150), Number(process.env.VERITY_BENCH_CONCURRENCY ?? 10)) : null;
+    const a = only.has('a')
+      ? await benchLifecycle(
+          Number(process.env.VERITY_BENCH_JOBS ?? 150),
+          Number(process.env.VERITY_BENCH_CONCURRENCY ?? 10),
+        )
+      : null;
     const b = only.has('b') ? await benchGet(Number(process.env.VERITY_BENCH_REQUESTS ?? 400)) : null;
-    const c = only.has('c') ? await benchFinalize({ objects: Number(process.env.VERITY_BENCH_OBJECTS ?? 200), project: PROJECT, pubsubHost: ps.hostPort, gcsUrl: gcs.url, topic: TOPIC }) : null;
+    const c = only.has('c')
+      ? await benchFinalize({
+          objects: Number(process.env.VERITY_BENCH_OBJECTS ?? 200),
+          project: PROJECT,
+          pubsubHost: ps.hostPort,
+          gcsUrl: gcs.url,
+          topic: TOPIC,
+        })
+      : null;
     const totals = (process.env.VERITY_BENCH_SWEEP_TOTALS ?? '10000,100000').split(',').map(Number);
     const e = only.has('e') ? await benchSse(Number(process.env.VERITY_BENCH_SSE_CLIENTS ?? 200)) : null;
     const d = only.has('d') ? await benchSweep(gcs.url, totals) : null;
     process.stdout.write('\nresults\n');
-    if (a) process.stdout.write(`(a) lifecycle: ${a.transitionsPerSecond.toFixed(0)} transitions/s vs ${a.barePerSecond.toFixed(0)} bare RMW tx/s → ratio ${a.ratio.toFixed(2)} (goal ≥ 0.5)\n`);
-    if (b) process.stdout.write(`(b) GET /api/jobs/:id: median ${b.apiMedianMs.toFixed(2)} ms vs bare read ${b.bareMedianMs.toFixed(2)} ms → ratio ${b.ratio.toFixed(2)} (goal ≤ 1.3)\n`);
-    if (c) process.stdout.write(`(c) finalize → succeeded: p50 ${c.verityP50.toFixed(1)} ms, p99 ${c.verityP99.toFixed(1)} ms vs transport floor p50 ${c.floorP50.toFixed(1)} ms, p99 ${c.floorP99.toFixed(1)} ms → ratio p50 ${c.ratioP50.toFixed(2)} (goal ≤ 1.5), p99 ${c.ratioP99.toFixed(2)}; ${c.succeeded} jobs succeeded\n`);
-    if (e) process.stdout.write(`(e) SSE: a transition reaches 1 client in ${e.oneP50.toFixed(1)} ms (p50); 200 clients p50 ${e.manyP50.toFixed(1)} ms, p99 ${e.manyP99.toFixed(1)} ms → ratio p50 ${e.ratioP50.toFixed(2)}, p99 ${e.ratioP99.toFixed(2)}; ~${e.rssPerConnKiB.toFixed(0)} KiB RSS, ~${e.heapPerConnKiB.toFixed(0)} KiB heap per open stream (clients included)\n`);
+    if (a)
+      process.stdout.write(
+        `(a) lifecycle: ${a.transitionsPerSecond.toFixed(0)} transitions/s vs ${a.barePerSecond.toFixed(0)} bare RMW tx/s → ratio ${a.ratio.toFixed(2)} (goal ≥ 0.5)\n`,
+      );
+    if (b)
+      process.stdout.write(
+        `(b) GET /api/jobs/:id: median ${b.apiMedianMs.toFixed(2)} ms vs bare read ${b.bareMedianMs.toFixed(2)} ms → ratio ${b.ratio.toFixed(2)} (goal ≤ 1.3)\n`,
+      );
+    if (c)
+      process.stdout.write(
+        `(c) finalize → succeeded: p50 ${c.verityP50.toFixed(1)} ms, p99 ${c.verityP99.toFixed(1)} ms vs transport floor p50 ${c.floorP50.toFixed(1)} ms, p99 ${c.floorP99.toFixed(1)} ms → ratio p50 ${c.ratioP50.toFixed(2)} (goal ≤ 1.5), p99 ${c.ratioP99.toFixed(2)}; ${c.succeeded} jobs succeeded\n`,
+      );
+    if (e)
+      process.stdout.write(
+        `(e) SSE: a transition reaches 1 client in ${e.oneP50.toFixed(1)} ms (p50); 200 clients p50 ${e.manyP50.toFixed(1)} ms, p99 ${e.manyP99.toFixed(1)} ms → ratio p50 ${e.ratioP50.toFixed(2)}, p99 ${e.ratioP99.toFixed(2)}; ~${e.rssPerConnKiB.toFixed(0)} KiB RSS, ~${e.heapPerConnKiB.toFixed(0)} KiB heap per open stream (clients included)\n`,
+      );
     if (d) {
-      for (const r of d) process.stdout.write(`(d) ${r.approach} over ${r.total} jobs: ${Math.round(r.ms)} ms, ${r.documentsRead} documents read, ${r.corrected} corrected\n`);
+      for (const r of d)
+        process.stdout.write(
+          `(d) ${r.approach} over ${r.total} jobs: ${Math.round(r.ms)} ms, ${r.documentsRead} documents read, ${r.corrected} corrected\n`,
+        );
       const v = d.filter((r) => r.approach === 'verity sweep');
       const scan = d.find((r) => r.approach !== 'verity sweep');
       const big = v.find((r) => r.total === scan?.total);
-      if (v.length >= 2) process.stdout.write(`(d) sweep time ${v.at(-1)!.total} vs ${v[0]!.total} jobs → ratio ${(v.at(-1)!.ms / v[0]!.ms).toFixed(2)} (goal ≤ 1.3)\n`);
-      if (scan && big) process.stdout.write(`(d) seeds' scan vs Verity at ${scan.total} → ${(scan.ms / big.ms).toFixed(1)}× slower (goal ≥ 10)\n`);
+      if (v.length >= 2)
+        process.stdout.write(
+          `(d) sweep time ${v.at(-1)!.total} vs ${v[0]!.total} jobs → ratio ${(v.at(-1)!.ms / v[0]!.ms).toFixed(2)} (goal ≤ 1.3)\n`,
+        );
+      if (scan && big)
+        process.stdout.write(
+          `(d) seeds' scan vs Verity at ${scan.total} → ${(scan.ms / big.ms).toFixed(1)}× slower (goal ≥ 10)\n`,
+        );
     }
   } finally {
     await Promise.all([fs.stop(), ps.stop(), gcs.stop()]);

@@ -14,7 +14,8 @@ import { silentLogger } from '../shared/src/log.js';
 import { createRuntime } from '../shared/src/runtime.js';
 
 const SECRET = 'bench-secret-0123456789abcdef';
-const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const pct = (xs: number[], p: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 interface Client {
   opened: Promise<void>;
@@ -48,20 +49,42 @@ function connect(url: string, token: string, wantId: string): Client {
   return { opened: o, got: g, close: () => ac.abort() };
 }
 
-export async function benchSse(clients: number): Promise<{ oneP50: number; manyP50: number; manyP99: number; ratioP50: number; ratioP99: number; rssPerConnKiB: number; heapPerConnKiB: number }> {
+export async function benchSse(clients: number): Promise<{
+  oneP50: number;
+  manyP50: number;
+  manyP99: number;
+  ratioP50: number;
+  ratioP99: number;
+  rssPerConnKiB: number;
+  heapPerConnKiB: number;
+}> {
   const projectId = `bench-sse-${Date.now()}`;
-  const env = parseEnv({ ...process.env, GOOGLE_CLOUD_PROJECT: projectId, VERITY_PROFILE: 'local', VERITY_LOCAL_JWT_SECRET: SECRET, VERITY_GCS_ENDPOINT: 'http://127.0.0.1:1' });
+  const env = parseEnv({
+    ...process.env,
+    GOOGLE_CLOUD_PROJECT: projectId,
+    VERITY_PROFILE: 'local',
+    VERITY_LOCAL_JWT_SECRET: SECRET,
+    VERITY_GCS_ENDPOINT: 'http://127.0.0.1:1',
+  });
   const db = new Firestore({ projectId, ignoreUndefinedProperties: true });
   const rt = createRuntime('bench', { env, db, log: silentLogger() });
-  functions.http('bench-sse', createApiHandler(() => rt));
+  functions.http(
+    'bench-sse',
+    createApiHandler(() => rt),
+  );
   const server = getTestServer('bench-sse');
   server.maxConnections = clients + 50;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const tokens = await Promise.all(Array.from({ length: clients }, (_, i) => mintLocalToken(SECRET, `viewer-${i}`, { admin: true })));
+  const tokens = await Promise.all(
+    Array.from({ length: clients }, (_, i) => mintLocalToken(SECRET, `viewer-${i}`, { admin: true })),
+  );
 
   const round = async (n: number): Promise<{ lat: number[]; rss: number; heap: number }> => {
-    const { job } = await rt.jobs.enqueue({ userId: 'bench', admin: false, workerJobId: null }, { type: 'external', outputs: [], reuseExistingOutputs: true });
+    const { job } = await rt.jobs.enqueue(
+      { userId: 'bench', admin: false, workerJobId: null },
+      { type: 'external', outputs: [], reuseExistingOutputs: true },
+    );
     const before = process.memoryUsage();
     const cs = tokens.slice(0, n).map((t) => connect(`${base}/api/jobs/${job.id}/events`, t, '2'));
     await Promise.all(cs.map((c) => c.opened));
@@ -89,6 +112,14 @@ export async function benchSse(clients: number): Promise<{ oneP50: number; manyP
   await new Promise<void>((r) => server.close(() => r()));
   server.closeAllConnections?.();
   const oneP50 = pct(one, 50);
-  const res = { oneP50, manyP50: pct(many, 50), manyP99: pct(many, 99), ratioP50: pct(many, 50) / oneP50, ratioP99: pct(many, 99) / pct(one, 99), rssPerConnKiB: rss / clients / 1024, heapPerConnKiB: heap / clients / 1024 };
+  const res = {
+    oneP50,
+    manyP50: pct(many, 50),
+    manyP99: pct(many, 99),
+    ratioP50: pct(many, 50) / oneP50,
+    ratioP99: pct(many, 99) / pct(one, 99),
+    rssPerConnKiB: rss / clients / 1024,
+    heapPerConnKiB: heap / clients / 1024,
+  };
   return res;
 }

@@ -18,11 +18,31 @@ function makeJob(i: number, kind: 'stale' | 'healthy' | 'done', bucket: string, 
   const id = `job_${kind}_${i}`;
   const created = kind === 'stale' ? now - 3600_000 : now - 60_000;
   const { job } = createJob(
-    { id, type: 'external', ownerId: 'bench', resourceKey: null, idempotencyKey: null, input: {}, outputUris: [`gs://${bucket}/out/${id}.mp4`], reuseExistingOutputs: true, executorKind: 'external', policy: DEFAULT_POLICY },
+    {
+      id,
+      type: 'external',
+      ownerId: 'bench',
+      resourceKey: null,
+      idempotencyKey: null,
+      input: {},
+      outputUris: [`gs://${bucket}/out/${id}.mp4`],
+      reuseExistingOutputs: true,
+      executorKind: 'external',
+      policy: DEFAULT_POLICY,
+    },
     [],
     { now: created, random: () => 0.5 },
   );
-  if (kind === 'done') return { ...job, status: 'succeeded', statusReason: 'OUTPUT_FOUND', version: 2, endedAt: now, completedAt: now, nextCheckAt: null };
+  if (kind === 'done')
+    return {
+      ...job,
+      status: 'succeeded',
+      statusReason: 'OUTPUT_FOUND',
+      version: 2,
+      endedAt: now,
+      completedAt: now,
+      nextCheckAt: null,
+    };
   return job; // stale: its queue deadline (15 min) passed long ago; healthy: an hour to go
 }
 
@@ -48,9 +68,21 @@ export interface SweepBenchRow {
 }
 
 /** A runtime on a project and bucket of its own, seeded with `total` jobs. */
-async function seeded(prefix: string, total: number, gcsUrl: string, now: number): Promise<{ rt: ReturnType<typeof createRuntime>; bucket: string }> {
+async function seeded(
+  prefix: string,
+  total: number,
+  gcsUrl: string,
+  now: number,
+): Promise<{ rt: ReturnType<typeof createRuntime>; bucket: string }> {
   const name = `${prefix}-${total}-${Date.now()}`;
-  const env = parseEnv({ ...process.env, GOOGLE_CLOUD_PROJECT: name, VERITY_PROFILE: 'local', VERITY_BUCKET: name, VERITY_GCS_ENDPOINT: gcsUrl, VERITY_LOCAL_JWT_SECRET: 'bench-secret-0123456789abcdef' });
+  const env = parseEnv({
+    ...process.env,
+    GOOGLE_CLOUD_PROJECT: name,
+    VERITY_PROFILE: 'local',
+    VERITY_BUCKET: name,
+    VERITY_GCS_ENDPOINT: gcsUrl,
+    VERITY_LOCAL_JWT_SECRET: 'bench-secret-0123456789abcdef',
+  });
   const rt = createRuntime('bench', { env, log: silentLogger() });
   await rt.storage.createBucket(name);
   await seed(rt.db, rt.storage, name, total, now);

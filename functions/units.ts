@@ -88,18 +88,75 @@ export interface DeployUnit {
 }
 
 /** Every unit needs these (the cloud profile refuses to boot without them). */
-export const COMMON_ENV = ['GOOGLE_CLOUD_PROJECT', 'VERITY_PROFILE', 'VERITY_BUCKET', 'VERITY_ALLOWED_BUCKETS', 'VERITY_JOB_TYPES', 'VERITY_EVENTS_TOPIC', 'VERITY_UPDATES_TOPIC', 'VERITY_WEBHOOK_BASE_URL'] as const;
+export const COMMON_ENV = [
+  'GOOGLE_CLOUD_PROJECT',
+  'VERITY_PROFILE',
+  'VERITY_BUCKET',
+  'VERITY_ALLOWED_BUCKETS',
+  'VERITY_JOB_TYPES',
+  'VERITY_EVENTS_TOPIC',
+  'VERITY_UPDATES_TOPIC',
+  'VERITY_WEBHOOK_BASE_URL',
+] as const;
 
-const EFFECTS: readonly Need[] = [NEEDS.firestore, NEEDS.outputs, NEEDS.publishEvents, NEEDS.runJobs, NEEDS.readJobs, NEEDS.providerKeys];
+const EFFECTS: readonly Need[] = [
+  NEEDS.firestore,
+  NEEDS.outputs,
+  NEEDS.publishEvents,
+  NEEDS.runJobs,
+  NEEDS.readJobs,
+  NEEDS.providerKeys,
+];
 /** Every unit may submit to, read or cancel at a third-party API (effects and reconcile). */
 const PROVIDER_KEYS = 'VERITY_PROVIDER_KEYS';
 
 export const DEPLOY_UNITS: readonly DeployUnit[] = [
-  { name: 'api', target: 'api', signature: 'http', trigger: { kind: 'http-public' }, env: ['VERITY_AUTH_AUDIENCE', 'VERITY_ADMINS'], secretEnv: ['VERITY_WEBHOOK_SECRETS', PROVIDER_KEYS], needs: [...EFFECTS, NEEDS.webhookSecrets], assets: ['functions/api/dashboard'] },
-  { name: 'object-finalized', target: 'objectFinalized', signature: 'cloudevent', trigger: { kind: 'pubsub-push', subscription: 'objectFinalized' }, env: [], secretEnv: [PROVIDER_KEYS], needs: EFFECTS },
-  { name: 'job-updates', target: 'jobUpdates', signature: 'cloudevent', trigger: { kind: 'pubsub-push', subscription: 'jobUpdates' }, env: [], secretEnv: [PROVIDER_KEYS], needs: EFFECTS },
-  { name: 'webhooks', target: 'webhooks', signature: 'http', trigger: { kind: 'http-public' }, env: [], secretEnv: ['VERITY_WEBHOOK_SECRETS', PROVIDER_KEYS], needs: [...EFFECTS, NEEDS.webhookSecrets] },
-  { name: 'sweep', target: 'sweep', signature: 'http', trigger: { kind: 'scheduler', schedule: '* * * * *' }, env: ['VERITY_SCHEDULER_SA', 'VERITY_SWEEP_AUDIENCE', 'VERITY_AUTH_AUDIENCE', 'VERITY_ADMINS'], secretEnv: [PROVIDER_KEYS], needs: EFFECTS },
+  {
+    name: 'api',
+    target: 'api',
+    signature: 'http',
+    trigger: { kind: 'http-public' },
+    env: ['VERITY_AUTH_AUDIENCE', 'VERITY_ADMINS'],
+    secretEnv: ['VERITY_WEBHOOK_SECRETS', PROVIDER_KEYS],
+    needs: [...EFFECTS, NEEDS.webhookSecrets],
+    assets: ['functions/api/dashboard'],
+  },
+  {
+    name: 'object-finalized',
+    target: 'objectFinalized',
+    signature: 'cloudevent',
+    trigger: { kind: 'pubsub-push', subscription: 'objectFinalized' },
+    env: [],
+    secretEnv: [PROVIDER_KEYS],
+    needs: EFFECTS,
+  },
+  {
+    name: 'job-updates',
+    target: 'jobUpdates',
+    signature: 'cloudevent',
+    trigger: { kind: 'pubsub-push', subscription: 'jobUpdates' },
+    env: [],
+    secretEnv: [PROVIDER_KEYS],
+    needs: EFFECTS,
+  },
+  {
+    name: 'webhooks',
+    target: 'webhooks',
+    signature: 'http',
+    trigger: { kind: 'http-public' },
+    env: [],
+    secretEnv: ['VERITY_WEBHOOK_SECRETS', PROVIDER_KEYS],
+    needs: [...EFFECTS, NEEDS.webhookSecrets],
+  },
+  {
+    name: 'sweep',
+    target: 'sweep',
+    signature: 'http',
+    trigger: { kind: 'scheduler', schedule: '* * * * *' },
+    env: ['VERITY_SCHEDULER_SA', 'VERITY_SWEEP_AUDIENCE', 'VERITY_AUTH_AUDIENCE', 'VERITY_ADMINS'],
+    secretEnv: [PROVIDER_KEYS],
+    needs: EFFECTS,
+  },
 ];
 
 /** Every variable a unit's code requires in the cloud: common, its own, and its secrets. */

@@ -51,8 +51,9 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const filters = args.filter((a) => !a.startsWith('-'));
   const nodeArgs = args.filter((a) => a.startsWith('-'));
-  const files = findTestFiles(join(repoRoot, 'dist', 'test'))
-    .filter((f) => filters.length === 0 || filters.some((s) => relative(repoRoot, f).includes(s)));
+  const files = findTestFiles(join(repoRoot, 'dist', 'test')).filter(
+    (f) => filters.length === 0 || filters.some((s) => relative(repoRoot, f).includes(s)),
+  );
   if (files.length === 0) {
     process.stderr.write(`no test file under dist/test${filters.length ? ` matches ${filters.join(' or ')}` : ''}\n`);
     process.exit(1);
@@ -60,9 +61,11 @@ async function main(): Promise<void> {
 
   const running: { child?: ChildProcess } = {};
   const runFiles = async (env: NodeJS.ProcessEnv): Promise<number> => {
-    const spawned = spawn(process.execPath,
+    const spawned = spawn(
+      process.execPath,
       ['--test', '--test-concurrency=1', '--enable-source-maps', ...nodeArgs, ...files],
-      { cwd: repoRoot, env, stdio: 'inherit' });
+      { cwd: repoRoot, env, stdio: 'inherit' },
+    );
     running.child = spawned;
     return new Promise<number>((resolve) => {
       spawned.once('error', () => resolve(1));

@@ -4,7 +4,10 @@
  */
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const cell = (s: unknown): string => String(s ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const cell = (s: unknown): string =>
+  String(s ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ');
 
 function typeOf(s: Json | undefined, doc: Json): string {
   if (!s) return '';
@@ -12,9 +15,14 @@ function typeOf(s: Json | undefined, doc: Json): string {
   if (s.enum) return s.enum.map((v: unknown) => (v === null ? 'null' : `\`${String(v)}\``)).join(' \\| ');
   if (s.const !== undefined) return `\`${String(s.const)}\``;
   if (s.anyOf || s.oneOf) return (s.anyOf ?? s.oneOf).map((x: Json) => typeOf(x, doc)).join(' \\| ');
-  if (s.allOf) return s.allOf.map((x: Json) => typeOf(x, doc)).filter(Boolean).join(' + ');
+  if (s.allOf)
+    return s.allOf
+      .map((x: Json) => typeOf(x, doc))
+      .filter(Boolean)
+      .join(' + ');
   const t = Array.isArray(s.type) ? s.type.join(' \\| ') : (s.type ?? 'any');
-  if (s.type === 'array' || (Array.isArray(s.type) && s.type.includes('array'))) return `${typeOf(s.items, doc) || 'any'}[]`;
+  if (s.type === 'array' || (Array.isArray(s.type) && s.type.includes('array')))
+    return `${typeOf(s.items, doc) || 'any'}[]`;
   return s.format ? `${t} (${s.format})` : t;
 }
 
@@ -37,15 +45,24 @@ function fields(s: Json, doc: Json, prefix = ''): string[] {
   const required = new Set<string>(s.required ?? []);
   const rows: string[] = [];
   for (const [name, p] of Object.entries(props)) {
-    rows.push(`| \`${prefix}${name}\` | ${typeOf(p, doc)} | ${required.has(name) ? 'yes' : ''} | ${cell(constraints(p))} |`);
-    if (p.type === 'object' && p.properties && prefix.split('.').length < 3) rows.push(...fields(p, doc, `${prefix}${name}.`));
-    if (p.type === 'array' && p.items?.properties && prefix.split('.').length < 3) rows.push(...fields(p.items, doc, `${prefix}${name}[].`));
+    rows.push(
+      `| \`${prefix}${name}\` | ${typeOf(p, doc)} | ${required.has(name) ? 'yes' : ''} | ${cell(constraints(p))} |`,
+    );
+    if (p.type === 'object' && p.properties && prefix.split('.').length < 3)
+      rows.push(...fields(p, doc, `${prefix}${name}.`));
+    if (p.type === 'array' && p.items?.properties && prefix.split('.').length < 3)
+      rows.push(...fields(p.items, doc, `${prefix}${name}[].`));
   }
   return rows;
 }
 
-const table = (rows: string[]): string[] => (rows.length === 0 ? [] : ['| field | type | required | notes |', '|---|---|---|---|', ...rows, '']);
-const anchor = (s: string): string => s.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-');
+const table = (rows: string[]): string[] =>
+  rows.length === 0 ? [] : ['| field | type | required | notes |', '|---|---|---|---|', ...rows, ''];
+const anchor = (s: string): string =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, '')
+    .replace(/ /g, '-');
 
 export function renderApiReference(doc: Json): string {
   const out: string[] = [
@@ -61,11 +78,14 @@ export function renderApiReference(doc: Json): string {
     '',
   ];
   for (const [name, sch] of Object.entries(doc.components.securitySchemes as Record<string, Json>)) {
-    out.push(`- \`${name}\`: ${sch.type}${sch.scheme ? ` ${sch.scheme}` : ''}${sch.bearerFormat ? ` (${sch.bearerFormat})` : ''}${sch.in ? `, header \`${sch.name}\`` : ''}${sch.description ? ` — ${sch.description}` : ''}`);
+    out.push(
+      `- \`${name}\`: ${sch.type}${sch.scheme ? ` ${sch.scheme}` : ''}${sch.bearerFormat ? ` (${sch.bearerFormat})` : ''}${sch.in ? `, header \`${sch.name}\`` : ''}${sch.description ? ` — ${sch.description}` : ''}`,
+    );
   }
   out.push('', '## Endpoints', '');
   const ops: [string, string, Json][] = [];
-  for (const [p, methods] of Object.entries(doc.paths as Record<string, Record<string, Json>>)) for (const [m, op] of Object.entries(methods)) ops.push([m.toUpperCase(), p, op]);
+  for (const [p, methods] of Object.entries(doc.paths as Record<string, Record<string, Json>>))
+    for (const [m, op] of Object.entries(methods)) ops.push([m.toUpperCase(), p, op]);
   out.push('| method | path | summary |', '|---|---|---|');
   for (const [m, p, op] of ops) out.push(`| ${m} | [\`${p}\`](#${anchor(`${m} ${p}`)}) | ${cell(op.summary)} |`);
   out.push('');
@@ -76,7 +96,10 @@ export function renderApiReference(doc: Json): string {
     const params = (op.parameters ?? []) as Json[];
     if (params.length > 0) {
       out.push('| parameter | in | type | required | notes |', '|---|---|---|---|---|');
-      for (const x of params) out.push(`| \`${x.name}\` | ${x.in} | ${typeOf(x.schema, doc)} | ${x.required ? 'yes' : ''} | ${cell([constraints(x.schema ?? {}), x.description].filter(Boolean).join('; '))} |`);
+      for (const x of params)
+        out.push(
+          `| \`${x.name}\` | ${x.in} | ${typeOf(x.schema, doc)} | ${x.required ? 'yes' : ''} | ${cell([constraints(x.schema ?? {}), x.description].filter(Boolean).join('; '))} |`,
+        );
       out.push('');
     }
     const body = op.requestBody?.content?.['application/json']?.schema as Json | undefined;
@@ -89,10 +112,16 @@ export function renderApiReference(doc: Json): string {
     for (const [code, r] of Object.entries(op.responses as Record<string, Json>)) {
       const res = r.$ref ? doc.components.responses[String(r.$ref).split('/').pop()!] : r;
       const content = res.content ? Object.entries(res.content as Record<string, Json>)[0] : undefined;
-      const shape = content ? ` — \`${content[0]}\`${content[1].schema ? ` ${describeShape(content[1].schema, doc)}` : ''}` : '';
-      const headers = Object.keys((res.headers ?? {}) as Json).map((h) => `\`${h}\``).join(', ');
+      const shape = content
+        ? ` — \`${content[0]}\`${content[1].schema ? ` ${describeShape(content[1].schema, doc)}` : ''}`
+        : '';
+      const headers = Object.keys((res.headers ?? {}) as Json)
+        .map((h) => `\`${h}\``)
+        .join(', ');
       const links = Object.keys((r.links ?? {}) as Json);
-      out.push(`- **${code}** ${cell(res.description)}${shape}${headers ? `; header ${headers}` : ''}${links.length > 0 ? `; links to ${links.map((l) => `\`${l}\``).join(', ')}` : ''}`);
+      out.push(
+        `- **${code}** ${cell(res.description)}${shape}${headers ? `; header ${headers}` : ''}${links.length > 0 ? `; links to ${links.map((l) => `\`${l}\``).join(', ')}` : ''}`,
+      );
     }
     out.push('');
   }
@@ -100,15 +129,24 @@ export function renderApiReference(doc: Json): string {
   for (const [name, s] of Object.entries(doc.components.schemas as Record<string, Json>)) {
     out.push(`### Schema ${name}`, '', ...table(fields(s, doc)));
   }
-  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }
 
 /** One branch of the enqueue body's anyOf: what a request of that type may carry. */
 function typeRule(branch: Json): string {
   const p = (branch.properties ?? {}) as Json;
   const pol = (p.policy?.properties ?? {}) as Json;
-  const input = p.input?.properties ? Object.keys(p.input.properties as Json).map((k) => `\`${k}\``).join(', ') : 'any object';
-  const timeouts = pol.queueTimeoutSeconds ? `timeouts ${pol.queueTimeoutSeconds.minimum}–${pol.queueTimeoutSeconds.maximum} s` : '';
+  const input = p.input?.properties
+    ? Object.keys(p.input.properties as Json)
+        .map((k) => `\`${k}\``)
+        .join(', ')
+    : 'any object';
+  const timeouts = pol.queueTimeoutSeconds
+    ? `timeouts ${pol.queueTimeoutSeconds.minimum}–${pol.queueTimeoutSeconds.maximum} s`
+    : '';
   const attempts = pol.maxAttempts ? `maxAttempts ≤ ${pol.maxAttempts.maximum}` : '';
   const outputs = p.outputs === false ? 'no `outputs` (the type derives them)' : 'outputs from the request';
   return `- \`${String(p.type?.const)}\`: input ${input}; ${[timeouts, attempts].filter(Boolean).join(', ')}; ${outputs}`;
@@ -116,6 +154,9 @@ function typeRule(branch: Json): string {
 
 function describeShape(s: Json, doc: Json): string {
   if (s.$ref) return typeOf(s, doc);
-  if (s.type === 'object' && s.properties) return `{${Object.entries(s.properties as Record<string, Json>).map(([k, v]) => `${k}: ${typeOf(v, doc)}`).join(', ')}}`;
+  if (s.type === 'object' && s.properties)
+    return `{${Object.entries(s.properties as Record<string, Json>)
+      .map(([k, v]) => `${k}: ${typeOf(v, doc)}`)
+      .join(', ')}}`;
   return typeOf(s, doc);
 }

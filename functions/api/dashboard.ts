@@ -73,7 +73,11 @@ export function serveDashboard(requestPath: string): DashboardFile | null {
       body = readFileSync(path.join(DASHBOARD_DIR, entry.file));
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      return { status: 500, contentType: 'text/plain; charset=utf-8', body: Buffer.from(`dashboard file ${entry.file} is missing under ${DASHBOARD_DIR}: ${reason}\n`) };
+      return {
+        status: 500,
+        contentType: 'text/plain; charset=utf-8',
+        body: Buffer.from(`dashboard file ${entry.file} is missing under ${DASHBOARD_DIR}: ${reason}\n`),
+      };
     }
     cache.set(entry.file, body);
   }

@@ -1,10 +1,25 @@
 /** The HTTP API: a small route table over the shared JobsService. Built by a factory with injected deps. */
 import '../common/body-limits.js';
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
-import { ConflictError, ErrorCode, NotFoundError, ValidationError, VerityError, type Job } from '../../shared/src/core/index.js';
+import {
+  ConflictError,
+  ErrorCode,
+  NotFoundError,
+  ValidationError,
+  VerityError,
+  type Job,
+} from '../../shared/src/core/index.js';
 import type { Principal } from '../../shared/src/auth/principal.js';
 import type { Runtime } from '../../shared/src/runtime.js';
-import { CreateProjectSchema, EnqueueRequestSchema, JobIdSchema, JobListQuerySchema, ListQuerySchema, SweepRequestSchema, WorkerUpdateSchema } from '../../shared/src/schemas.js';
+import {
+  CreateProjectSchema,
+  EnqueueRequestSchema,
+  JobIdSchema,
+  JobListQuerySchema,
+  ListQuerySchema,
+  SweepRequestSchema,
+  WorkerUpdateSchema,
+} from '../../shared/src/schemas.js';
 import { ForbiddenError } from '../../shared/src/core/index.js';
 import { jobView, projectView, transitionView } from '../../shared/src/views.js';
 import { validationProblems } from '../../shared/src/api-kit.js';
@@ -31,7 +46,11 @@ const ID = '([^/]+)';
 const activeJobConflict = (res: Response, err: unknown, who: Principal): boolean => {
   if (!(err instanceof ConflictError) || err.code !== ErrorCode.ACTIVE_JOB_EXISTS) return false;
   const holder = (err.details as { activeJob?: Job } | undefined)?.activeJob;
-  sendError(res, new ConflictError(err.code, err.message), holder && holder.ownerId === who.userId ? { activeJob: jobView(holder) } : {});
+  sendError(
+    res,
+    new ConflictError(err.code, err.message),
+    holder && holder.ownerId === who.userId ? { activeJob: jobView(holder) } : {},
+  );
   return true;
 };
 
@@ -82,7 +101,9 @@ const projectRoutes: Route[] = [
       try {
         const { created, project, job } = await rt.projects.generate(who, id);
         const artifacts = (await rt.projects.read(who, id)).artifacts;
-        res.status(created ? 202 : 200).json({ project: projectView(project, artifacts), ...(job ? { job: jobView(job) } : {}) });
+        res
+          .status(created ? 202 : 200)
+          .json({ project: projectView(project, artifacts), ...(job ? { job: jobView(job) } : {}) });
       } catch (err) {
         if (!activeJobConflict(res, err, who)) throw err;
       }
@@ -99,7 +120,9 @@ const routes: Route[] = [
     run: async ({ req, res, rt, who }) => {
       if (!who.admin) throw new ForbiddenError('the sweep is for admins');
       const body = parseBody(req, SweepRequestSchema, { optional: true });
-      res.status(200).json(await rt.sweeper.sweep({ dryRun: body.dryRun, budgetMs: rt.env.sweepBudgetMs, source: 'sweep' }));
+      res
+        .status(200)
+        .json(await rt.sweeper.sweep({ dryRun: body.dryRun, budgetMs: rt.env.sweepBudgetMs, source: 'sweep' }));
     },
   },
   {
@@ -201,7 +224,9 @@ const routes: Route[] = [
     run: async ({ req, res, rt, who, id }) => {
       const raw = (req.body ?? {}) as Record<string, unknown>;
       if (typeof raw === 'object' && raw !== null && raw.jobId !== undefined && raw.jobId !== id) {
-        throw new ValidationError('jobId in the body does not match the path', [{ field: 'jobId', message: 'must match the path' }]);
+        throw new ValidationError('jobId in the body does not match the path', [
+          { field: 'jobId', message: 'must match the path' },
+        ]);
       }
       const update = parseBody(req, WorkerUpdateSchema.omit({ jobId: true }).extend({ jobId: JobIdSchema.optional() }));
       const result = await rt.jobs.report(who, { ...update, jobId: id }, update.id ? `update:${update.id}` : undefined);
@@ -216,9 +241,24 @@ const routes: Route[] = [
  * same shared handler as the `webhooks` unit (functions/common/webhook.ts), so both answer alike.
  */
 const publicRoutes: Route[] = [
-  { method: 'GET', pattern: /^\/healthz$/, auth: false, run: async ({ res }) => void res.status(200).json({ ok: true }) },
-  { method: 'GET', pattern: /^\/api\/openapi\.json$/, auth: false, run: async ({ req, res, rt }) => void res.status(200).json(await documentOf(rt, req.headers.authorization)) },
-  { method: 'POST', pattern: /^\/api\/webhooks\/[^/]+$/, auth: false, run: ({ req, res, rt }) => handleWebhook(rt, req, res) },
+  {
+    method: 'GET',
+    pattern: /^\/healthz$/,
+    auth: false,
+    run: async ({ res }) => void res.status(200).json({ ok: true }),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/openapi\.json$/,
+    auth: false,
+    run: async ({ req, res, rt }) => void res.status(200).json(await documentOf(rt, req.headers.authorization)),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/api\/webhooks\/[^/]+$/,
+    auth: false,
+    run: ({ req, res, rt }) => handleWebhook(rt, req, res),
+  },
 ];
 const allRoutes: Route[] = [...publicRoutes, ...routes];
 const ANONYMOUS: Principal = { userId: '', admin: false, workerJobId: null };
@@ -256,7 +296,9 @@ async function documentOf(rt: Runtime, authorization: string | undefined): Promi
   let doc = cache.get(key);
   if (!doc) {
     const vocabulary = vocabularyOf(rt.registry, rt.env);
-    const prefixes = who ? [...new Set(rt.registry.names().flatMap((n) => rt.jobs.requestPrefixesOf(n, who.userId)))] : undefined;
+    const prefixes = who
+      ? [...new Set(rt.registry.names().flatMap((n) => rt.jobs.requestPrefixesOf(n, who.userId)))]
+      : undefined;
     if (cache.size >= MAX_CACHED_DOCUMENTS) cache.clear();
     cache.set(key, (doc = openApiDocument({ ...vocabulary, ...(prefixes ? { prefixes } : {}) })));
   }
@@ -272,7 +314,10 @@ export function createApiHandler(getRuntime: () => Runtime): HttpFunction {
       if (req.method === 'GET' || req.method === 'HEAD') {
         const file = serveDashboard(path);
         if (file) {
-          res.status(file.status).set({ ...DASHBOARD_HEADERS, 'Content-Type': file.contentType }).send(file.body);
+          res
+            .status(file.status)
+            .set({ ...DASHBOARD_HEADERS, 'Content-Type': file.contentType })
+            .send(file.body);
           return;
         }
       }
@@ -281,12 +326,19 @@ export function createApiHandler(getRuntime: () => Runtime): HttpFunction {
       if ('allow' in found) {
         const allow = found.allow.join(', ');
         res.set('Allow', allow);
-        throw new VerityError(ErrorCode.METHOD_NOT_ALLOWED, `${req.method} not allowed on ${path} (allowed: ${allow})`, 405);
+        throw new VerityError(
+          ErrorCode.METHOD_NOT_ALLOWED,
+          `${req.method} not allowed on ${path} (allowed: ${allow})`,
+          405,
+        );
       }
       if (!found.route.auth) return await found.route.run({ req, res, rt, who: ANONYMOUS, id: found.id });
       if (found.id !== '' && !JobIdSchema.safeParse(found.id).success) throw new NotFoundError(`${found.id} not found`);
       const who = await rt.auth.authenticate(req.headers.authorization);
-      if (who.workerJobId !== null && !(found.route.pattern.source.endsWith('updates$') && found.id === who.workerJobId)) {
+      if (
+        who.workerJobId !== null &&
+        !(found.route.pattern.source.endsWith('updates$') && found.id === who.workerJobId)
+      ) {
         throw new NotFoundError('not found');
       }
       await found.route.run({ req, res, rt, who, id: found.id });

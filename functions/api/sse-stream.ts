@@ -90,7 +90,12 @@ export function openStream(req: Request, res: Response, who: Principal): Stream 
   if (held >= MAX_STREAMS_PER_OWNER) {
     res.set('Retry-After', String(STREAM_RETRY_AFTER_SECONDS));
     const details = { limit: MAX_STREAMS_PER_OWNER, scope: 'owner and instance' };
-    throw new VerityError(ErrorCode.TOO_MANY_STREAMS, `at most ${MAX_STREAMS_PER_OWNER} open streams per user and instance`, 429, details);
+    throw new VerityError(
+      ErrorCode.TOO_MANY_STREAMS,
+      `at most ${MAX_STREAMS_PER_OWNER} open streams per user and instance`,
+      429,
+      details,
+    );
   }
   slots.set(who.userId, held + 1);
   const keepalive = setInterval(() => write(': keep-alive\n\n'), KEEPALIVE_MS);
@@ -115,7 +120,12 @@ export function openStream(req: Request, res: Response, who: Principal): Stream 
   res.on('close', release);
   res.on('error', release);
   res.status(200);
-  res.set({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  res.set({
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
   res.flushHeaders();
   write(': stream open\n\n');
   return {

@@ -47,7 +47,11 @@ interface Hub<T> {
  */
 const hubs = new Map<string, Hub<never>>();
 
-function share<T>(key: string, listen: (emit: (v: T) => void, fail: () => void) => () => void, sub: Subscriber<T>): () => void {
+function share<T>(
+  key: string,
+  listen: (emit: (v: T) => void, fail: () => void) => () => void,
+  sub: Subscriber<T>,
+): () => void {
   let hub = hubs.get(key) as Hub<T> | undefined;
   if (!hub) {
     const subscribers = new Set<Subscriber<T>>();
@@ -71,7 +75,8 @@ function share<T>(key: string, listen: (emit: (v: T) => void, fail: () => void) 
   };
 }
 
-const jobRef = (rt: Runtime, jobId: string): FirebaseFirestore.DocumentReference => rt.db.collection(Collections.jobs).doc(jobId);
+const jobRef = (rt: Runtime, jobId: string): FirebaseFirestore.DocumentReference =>
+  rt.db.collection(Collections.jobs).doc(jobId);
 
 /**
  * Transitions of a job as they are added (the first snapshot brings the last minute's too: a stream drops
@@ -103,7 +108,13 @@ const subscribeProgress = (rt: Runtime, jobId: string, sub: Subscriber<string | 
     sub,
   );
 
-export async function streamJob(rt: Runtime, req: Request, res: Response, who: Principal, jobId: string): Promise<void> {
+export async function streamJob(
+  rt: Runtime,
+  req: Request,
+  res: Response,
+  who: Principal,
+  jobId: string,
+): Promise<void> {
   refuseBody(req);
   const raw = lastEventId(req);
   const after = raw === undefined ? 0 : Number(raw);
@@ -125,7 +136,11 @@ export async function streamJob(rt: Runtime, req: Request, res: Response, who: P
   };
   s.own(subscribe(rt, jobId, { next: (d) => (replayed ? emit(d) : pending.push(d)), fail: s.end }));
   try {
-    const history = await jobRef(rt, jobId).collection(Collections.transitions).where('seq', '>', after).orderBy('seq').get();
+    const history = await jobRef(rt, jobId)
+      .collection(Collections.transitions)
+      .where('seq', '>', after)
+      .orderBy('seq')
+      .get();
     for (const d of history.docs) emit(d.data());
     replayed = true;
     for (const d of pending.sort((a, b) => Number(a.seq) - Number(b.seq))) emit(d);
@@ -153,7 +168,8 @@ export async function streamAll(rt: Runtime, req: Request, res: Response, who: P
     const m = /^([A-Za-z0-9_-]{1,128}):(\d{1,9})$/.exec(raw);
     if (!m) throw new ValidationError('Last-Event-ID must be {jobId}:{seq}');
     const t = await jobRef(rt, m[1]!).collection(Collections.transitions).doc(m[2]!).get();
-    if (!t.exists || (!who.admin && t.get('ownerId') !== who.userId)) throw new ValidationError('unknown Last-Event-ID');
+    if (!t.exists || (!who.admin && t.get('ownerId') !== who.userId))
+      throw new ValidationError('unknown Last-Event-ID');
     since = t.get('at') as Timestamp;
   }
   const s = openStream(req, res, who);
@@ -166,7 +182,9 @@ export async function streamAll(rt: Runtime, req: Request, res: Response, who: P
       const id = `${String(d.jobId)}:${String(d.seq)}`;
       if (seen.has(id) || id === raw) continue;
       seen.add(id);
-      s.write(`id: ${id}\nevent: transition\ndata: ${JSON.stringify({ jobId: d.jobId, ...transitionView(transitionFromDoc(d)) })}\n\n`);
+      s.write(
+        `id: ${id}\nevent: transition\ndata: ${JSON.stringify({ jobId: d.jobId, ...transitionView(transitionFromDoc(d)) })}\n\n`,
+      );
     }
   };
   const query = QUERIES.transitionsSince(rt.db, who.admin ? null : who.userId, since);

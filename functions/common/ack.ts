@@ -18,7 +18,11 @@ export function isPermanent(err: unknown): boolean {
   return typeof code === 'number' && PERMANENT_GRPC_CODES.has(code);
 }
 
-export async function ackUnlessRetryable(log: Logger, what: Record<string, unknown>, work: () => Promise<void>): Promise<void> {
+export async function ackUnlessRetryable(
+  log: Logger,
+  what: Record<string, unknown>,
+  work: () => Promise<void>,
+): Promise<void> {
   try {
     await work();
   } catch (err) {

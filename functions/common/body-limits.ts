@@ -29,7 +29,14 @@ export interface BodyError {
 }
 
 // request.aborted: the client left while its body streamed in (kept, so Express's handler does not print it)
-const KEPT = new Set<string>(['entity.too.large', 'entity.parse.failed', 'charset.unsupported', 'encoding.unsupported', 'request.size.invalid', 'request.aborted']);
+const KEPT = new Set<string>([
+  'entity.too.large',
+  'entity.parse.failed',
+  'charset.unsupported',
+  'encoding.unsupported',
+  'request.size.invalid',
+  'request.aborted',
+]);
 
 export function bodyErrorOf(req: unknown): BodyError | undefined {
   return (req as { verityBodyError?: BodyError }).verityBodyError;
@@ -54,7 +61,13 @@ function wrap(original: Factory): Factory {
       mw(req, res, (err?: unknown) => {
         const e = err as { type?: string; message?: string } | undefined;
         if (e?.type && KEPT.has(e.type)) {
-          keep(req, e.type, e.type === 'entity.too.large' ? `body over ${MAX_BODY_BYTES} bytes (as sent or decoded)` : (e.message ?? 'bad body'));
+          keep(
+            req,
+            e.type,
+            e.type === 'entity.too.large'
+              ? `body over ${MAX_BODY_BYTES} bytes (as sent or decoded)`
+              : (e.message ?? 'bad body'),
+          );
           return next();
         }
         next(err as Error | undefined);

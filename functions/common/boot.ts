@@ -21,12 +21,17 @@ export function bootEnv(unitName: string, source: NodeJS.ProcessEnv = process.en
   const env = parseEnv(source);
   if (env.profile === 'cloud') {
     const missing = missingCloudEnv(unitName, source);
-    if (missing.length > 0) throw new ConfigError(`deploy unit ${unitName}: missing environment variables ${missing.join(', ')} (see infra/terraform)`);
+    if (missing.length > 0)
+      throw new ConfigError(
+        `deploy unit ${unitName}: missing environment variables ${missing.join(', ')} (see infra/terraform)`,
+      );
   }
   // a bad job-type registry stops the instance at start, so a rollout fails before it takes traffic
   const registry = buildRegistry(env);
   if (env.projectJobType !== null && !registry.get(env.projectJobType)) {
-    throw new ConfigError(`VERITY_PROJECT_JOB_TYPE names "${env.projectJobType}", which is not a configured job type (${registry.names().join(', ') || 'none'})`);
+    throw new ConfigError(
+      `VERITY_PROJECT_JOB_TYPE names "${env.projectJobType}", which is not a configured job type (${registry.names().join(', ') || 'none'})`,
+    );
   }
   return env;
 }

@@ -11,12 +11,16 @@ export { MAX_BODY_BYTES };
 
 /** 413 for a body refused while it streamed in (over 1 MiB as sent or decoded): before auth, before any work. */
 export function refuseOversizedBody(req: Request): void {
-  if (bodyErrorOf(req)?.type === 'entity.too.large') throw new VerityError(ErrorCode.PAYLOAD_TOO_LARGE, `body over ${MAX_BODY_BYTES} bytes (as sent or decoded)`, 413);
+  if (bodyErrorOf(req)?.type === 'entity.too.large')
+    throw new VerityError(ErrorCode.PAYLOAD_TOO_LARGE, `body over ${MAX_BODY_BYTES} bytes (as sent or decoded)`, 413);
 }
 
 export function sendError(res: Response, err: VerityError, extra: Record<string, unknown> = {}): void {
   if (err instanceof QuotaError) res.set('Retry-After', String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
-  res.status(err.httpStatus).json({ error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) }, ...extra });
+  res.status(err.httpStatus).json({
+    error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) },
+    ...extra,
+  });
 }
 
 /** Checks size and media type and validates the JSON body against a schema. */
@@ -24,9 +28,16 @@ export function parseBody<T extends z.ZodType>(req: Request, schema: T, opts: { 
   const raw = (req as Request & { rawBody?: Buffer }).rawBody;
   refuseOversizedBody(req);
   const bodyError = bodyErrorOf(req);
-  if (bodyError?.type === 'entity.parse.failed') throw new ValidationError(`body is not valid JSON: ${bodyError.message}`, undefined, ErrorCode.INVALID_JSON);
+  if (bodyError?.type === 'entity.parse.failed')
+    throw new ValidationError(`body is not valid JSON: ${bodyError.message}`, undefined, ErrorCode.INVALID_JSON);
   if (bodyError) throw new VerityError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, bodyError.message, 415);
-  const empty = (raw?.length ?? 0) === 0 && (req.body === undefined || (typeof req.body === 'object' && req.body !== null && Object.keys(req.body).length === 0 && !req.is('application/json')));
+  const empty =
+    (raw?.length ?? 0) === 0 &&
+    (req.body === undefined ||
+      (typeof req.body === 'object' &&
+        req.body !== null &&
+        Object.keys(req.body).length === 0 &&
+        !req.is('application/json')));
   if (empty) {
     if (opts.optional) return schema.parse({});
     throw new ValidationError('a JSON body is required');
@@ -38,10 +49,7 @@ export function parseBody<T extends z.ZodType>(req: Request, schema: T, opts: { 
   if (shape) throw new ValidationError('invalid request body', [shape]);
   const parsed = schema.safeParse(req.body);
   if (!parsed.success) {
-    throw new ValidationError(
-      'invalid request body',
-      validationProblems(parsed.error.issues),
-    );
+    throw new ValidationError('invalid request body', validationProblems(parsed.error.issues));
   }
   return parsed.data;
 }
@@ -49,12 +57,16 @@ export function parseBody<T extends z.ZodType>(req: Request, schema: T, opts: { 
 export function handleError(res: Response, err: unknown, log: Logger): void {
   if (err instanceof VerityError) {
     // an active-job conflict that no route shaped (activeJobConflict): never the raw job
-    sendError(res, err.code === ErrorCode.ACTIVE_JOB_EXISTS ? new VerityError(err.code, err.message, err.httpStatus) : err);
+    sendError(
+      res,
+      err.code === ErrorCode.ACTIVE_JOB_EXISTS ? new VerityError(err.code, err.message, err.httpStatus) : err,
+    );
     return;
   }
   // body-parser errors (malformed JSON) carry a status and a type
   const e = err as { status?: number; type?: string; message?: string };
-  if (e?.type === 'entity.parse.failed') return sendError(res, new ValidationError('body is not valid JSON', undefined, ErrorCode.INVALID_JSON));
+  if (e?.type === 'entity.parse.failed')
+    return sendError(res, new ValidationError('body is not valid JSON', undefined, ErrorCode.INVALID_JSON));
   log.error({ err }, 'unhandled error');
   sendError(res, new VerityError(ErrorCode.INTERNAL, 'internal error', 500));
 }

@@ -24,17 +24,26 @@ export function createJobUpdatesHandler(getRuntime: () => Runtime): (ce: CloudEv
     }
     const shape = jsonShapeProblem(json);
     if (shape) {
-      rt.log.warn({ messageId: msg.messageId, problem: `${shape.field}: ${shape.message}` }, 'invalid worker update acknowledged');
+      rt.log.warn(
+        { messageId: msg.messageId, problem: `${shape.field}: ${shape.message}` },
+        'invalid worker update acknowledged',
+      );
       return;
     }
     const parsed = WorkerUpdateSchema.safeParse(json);
     if (!parsed.success) {
-      rt.log.warn({ messageId: msg.messageId, issues: issueLines(parsed.error.issues) }, 'invalid worker update acknowledged');
+      rt.log.warn(
+        { messageId: msg.messageId, issues: issueLines(parsed.error.issues) },
+        'invalid worker update acknowledged',
+      );
       return;
     }
     const update = parsed.data;
     if (msg.attributes.jobId !== undefined && msg.attributes.jobId !== update.jobId) {
-      rt.log.warn({ messageId: msg.messageId, attribute: msg.attributes.jobId, jobId: update.jobId }, 'jobId attribute and body disagree; acknowledged');
+      rt.log.warn(
+        { messageId: msg.messageId, attribute: msg.attributes.jobId, jobId: update.jobId },
+        'jobId attribute and body disagree; acknowledged',
+      );
       return;
     }
     // The update's own id, when the worker gave one, survives publisher retries; else the message id.

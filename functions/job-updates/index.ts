@@ -6,4 +6,7 @@ import { createJobUpdatesHandler } from './handler.js';
 
 const env = bootEnv('job-updates');
 let runtime: Runtime | undefined;
-functions.cloudEvent('jobUpdates', createJobUpdatesHandler(() => (runtime ??= createRuntime('job-updates', { env }))));
+functions.cloudEvent(
+  'jobUpdates',
+  createJobUpdatesHandler(() => (runtime ??= createRuntime('job-updates', { env }))),
+);

@@ -16,8 +16,12 @@ export function createObjectFinalizedHandler(getRuntime: () => Runtime): (ce: Cl
       rt.log.debug({ eventId: ce.id, why: parsed.ignored }, 'event ignored');
       return;
     }
-    await ackUnlessRetryable(rt.log, { eventId: ce.id, object: `${parsed.object.bucket}/${parsed.object.name}` }, async () => {
-      await rt.outputs.onObjectFinalized(parsed.object);
-    });
+    await ackUnlessRetryable(
+      rt.log,
+      { eventId: ce.id, object: `${parsed.object.bucket}/${parsed.object.name}` },
+      async () => {
+        await rt.outputs.onObjectFinalized(parsed.object);
+      },
+    );
   };
 }

@@ -6,4 +6,7 @@ import { createObjectFinalizedHandler } from './handler.js';
 
 const env = bootEnv('object-finalized');
 let runtime: Runtime | undefined;
-functions.cloudEvent('objectFinalized', createObjectFinalizedHandler(() => (runtime ??= createRuntime('object-finalized', { env }))));
+functions.cloudEvent(
+  'objectFinalized',
+  createObjectFinalizedHandler(() => (runtime ??= createRuntime('object-finalized', { env }))),
+);

@@ -6,4 +6,7 @@ import { createSweepHandler } from './handler.js';
 
 const env = bootEnv('sweep');
 let runtime: Runtime | undefined;
-functions.http('sweep', createSweepHandler(() => (runtime ??= createRuntime('sweep', { env }))));
+functions.http(
+  'sweep',
+  createSweepHandler(() => (runtime ??= createRuntime('sweep', { env }))),
+);

@@ -6,4 +6,7 @@ import { createWebhooksHandler } from './handler.js';
 
 const env = bootEnv('webhooks');
 let runtime: Runtime | undefined;
-functions.http('webhooks', createWebhooksHandler(() => (runtime ??= createRuntime('webhooks', { env }))));
+functions.http(
+  'webhooks',
+  createWebhooksHandler(() => (runtime ??= createRuntime('webhooks', { env }))),
+);

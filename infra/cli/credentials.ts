@@ -8,8 +8,9 @@ export class CredentialsError extends Error {
   override name = 'CredentialsError';
 }
 
-const HOW = 'run "gcloud auth application-default login", set GOOGLE_APPLICATION_CREDENTIALS to a key file, '
-  + 'or pass --local for the npm start stack';
+const HOW =
+  'run "gcloud auth application-default login", set GOOGLE_APPLICATION_CREDENTIALS to a key file, ' +
+  'or pass --local for the npm start stack';
 
 /** The first sentence of an auth library message, on one line. */
 function reason(err: unknown): string {

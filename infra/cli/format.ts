@@ -1,9 +1,17 @@
 /** Human output for the CLI: aligned tables, a progress bar on a terminal. */
 export function table(rows: Record<string, unknown>[], columns: string[]): string {
-  const cell = (v: unknown): string => (v === null || v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const cell = (v: unknown): string =>
+    v === null || v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v);
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (vals: string[]): string => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(columns.map((c) => c.toUpperCase())), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n') + '\n';
+  const line = (vals: string[]): string =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return (
+    [line(columns.map((c) => c.toUpperCase())), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n') +
+    '\n'
+  );
 }
 
 /** A progress line on stderr when it is a terminal (never in --json or piped output). */
@@ -14,7 +22,9 @@ export function progress(label: string, enabled: boolean): { update(done: number
     update(done, total) {
       if (!tty || Date.now() - last < 80) return;
       last = Date.now();
-      const bar = total ? `[${'#'.repeat(Math.round((20 * done) / Math.max(total, 1))).padEnd(20)}] ${done}/${total}` : `${done}`;
+      const bar = total
+        ? `[${'#'.repeat(Math.round((20 * done) / Math.max(total, 1))).padEnd(20)}] ${done}/${total}`
+        : `${done}`;
       process.stderr.write(`\r${label} ${bar}`);
     },
     end() {

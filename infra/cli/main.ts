@@ -36,7 +36,13 @@ class UsageError extends Error {}
 
 const COMMANDS = new Set(['jobs', 'reconcile', 'sweep', 'cleanup']);
 
-const LOCAL = { FIRESTORE_EMULATOR_HOST: '127.0.0.1:8681', PUBSUB_EMULATOR_HOST: '127.0.0.1:8685', VERITY_GCS_ENDPOINT: 'http://127.0.0.1:4443', GOOGLE_CLOUD_PROJECT: 'verity-local', METADATA_SERVER_DETECTION: 'none' };
+const LOCAL = {
+  FIRESTORE_EMULATOR_HOST: '127.0.0.1:8681',
+  PUBSUB_EMULATOR_HOST: '127.0.0.1:8685',
+  VERITY_GCS_ENDPOINT: 'http://127.0.0.1:4443',
+  GOOGLE_CLOUD_PROJECT: 'verity-local',
+  METADATA_SERVER_DETECTION: 'none',
+};
 
 function out(json: boolean, value: unknown, human: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : human());
@@ -75,7 +81,9 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'token') {
     const user = sub;
     if (!user) throw new UsageError('token needs a userId');
-    process.stdout.write(`${await mintLocalToken(loadLocalSecret(env.localJwtSecret, env.stateDir), user, { admin: o.admin })}\n`);
+    process.stdout.write(
+      `${await mintLocalToken(loadLocalSecret(env.localJwtSecret, env.stateDir), user, { admin: o.admin })}\n`,
+    );
     return 0;
   }
 
@@ -90,7 +98,16 @@ async function main(argv: string[]): Promise<number> {
         if (o.stale) return await sweep(rt, false, o.json, 'reconcile');
         if (!sub) throw new UsageError('reconcile needs a jobId, or --stale');
         const { report } = await rt.reconciler.reconcile(sub, 'reconcile');
-        out(o.json, report, () => `${report.jobId}: ${report.originalStatus} → ${report.correctedStatus} (${report.action}, ${report.reason})\n` + table(report.evidence.map((e) => ({ source: e.source, observation: e.observation })), ['source', 'observation']));
+        out(
+          o.json,
+          report,
+          () =>
+            `${report.jobId}: ${report.originalStatus} → ${report.correctedStatus} (${report.action}, ${report.reason})\n` +
+            table(
+              report.evidence.map((e) => ({ source: e.source, observation: e.observation })),
+              ['source', 'observation'],
+            ),
+        );
         return 0;
       }
       case 'sweep':
@@ -100,10 +117,22 @@ async function main(argv: string[]): Promise<number> {
         const bar = progress('cleanup', !o.json);
         const report = await sweepOrphans(
           { storage: rt.storage, db: rt.db },
-          { buckets: env.allowedBuckets, now: Date.now(), dryRun: o['dry-run'], ...(olderThan !== undefined ? { retentionMs: { tmp: olderThan, proxy: olderThan } } : {}), onProgress: (d, t) => bar.update(d, t) },
+          {
+            buckets: env.allowedBuckets,
+            now: Date.now(),
+            dryRun: o['dry-run'],
+            ...(olderThan !== undefined ? { retentionMs: { tmp: olderThan, proxy: olderThan } } : {}),
+            onProgress: (d, t) => bar.update(d, t),
+          },
         );
         bar.end();
-        out(o.json, report, () => `${report.dryRun ? 'would delete' : 'deleted'} ${report.objectsDeleted} objects (${report.bytesDeleted} bytes) in ${report.prefixesDeleted} of ${report.prefixesSeen} prefixes\n` + report.deleted.map((d) => `  ${d}\n`).join(''));
+        out(
+          o.json,
+          report,
+          () =>
+            `${report.dryRun ? 'would delete' : 'deleted'} ${report.objectsDeleted} objects (${report.bytesDeleted} bytes) in ${report.prefixesDeleted} of ${report.prefixesSeen} prefixes\n` +
+            report.deleted.map((d) => `  ${d}\n`).join(''),
+        );
         return 0;
       }
       default:
@@ -115,15 +144,39 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function jobs(rt: Runtime, sub: string | undefined, id: string | undefined, o: Record<string, unknown>): Promise<number> {
+async function jobs(
+  rt: Runtime,
+  sub: string | undefined,
+  id: string | undefined,
+  o: Record<string, unknown>,
+): Promise<number> {
   const json = o.json === true;
   if (sub === 'ls') {
     const limit = Number(o.limit ?? 50);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be 1..1000');
-    const filter = { status: o.status as string | undefined, type: o.type as string | undefined, ownerId: o.owner as string | undefined, resourceKey: o['resource-key'] as string | undefined };
+    const filter = {
+      status: o.status as string | undefined,
+      type: o.type as string | undefined,
+      ownerId: o.owner as string | undefined,
+      resourceKey: o['resource-key'] as string | undefined,
+    };
     const snap = await QUERIES.listJobs(rt.db, filter, limit).get();
     const list = snap.docs.map((d) => jobView(jobFromDoc(d.data())));
-    out(json, list, () => table(list.map((j) => ({ id: j.id, type: j.type, owner: j.ownerId, status: j.status, reason: j.statusReason, attempt: j.attempt, created: j.createdAt, next: j.nextCheckAt })), ['id', 'type', 'owner', 'status', 'reason', 'attempt', 'created', 'next']));
+    out(json, list, () =>
+      table(
+        list.map((j) => ({
+          id: j.id,
+          type: j.type,
+          owner: j.ownerId,
+          status: j.status,
+          reason: j.statusReason,
+          attempt: j.attempt,
+          created: j.createdAt,
+          next: j.nextCheckAt,
+        })),
+        ['id', 'type', 'owner', 'status', 'reason', 'attempt', 'created', 'next'],
+      ),
+    );
     return 0;
   }
   if (sub !== 'show' && sub !== 'history') throw new UsageError('jobs ls | show <id> | history <id>');
@@ -132,11 +185,34 @@ async function jobs(rt: Runtime, sub: string | undefined, id: string | undefined
   if (!job) throw new NotFoundError(`job ${id} not found`);
   if (sub === 'show') {
     const v = jobView(job);
-    out(json, v, () => Object.entries(v).map(([k, val]) => `${k.padEnd(20)} ${val === null ? '-' : typeof val === 'object' ? JSON.stringify(val) : String(val)}`).join('\n') + '\n');
+    out(
+      json,
+      v,
+      () =>
+        Object.entries(v)
+          .map(
+            ([k, val]) =>
+              `${k.padEnd(20)} ${val === null ? '-' : typeof val === 'object' ? JSON.stringify(val) : String(val)}`,
+          )
+          .join('\n') + '\n',
+    );
     return 0;
   }
   const h = (await rt.store.history(id)).map(transitionView);
-  out(json, h, () => table(h.map((t) => ({ seq: t.seq, at: t.at, from: t.from, to: t.to, reason: t.reason, source: t.source, attempt: t.attempt })), ['seq', 'at', 'from', 'to', 'reason', 'source', 'attempt']));
+  out(json, h, () =>
+    table(
+      h.map((t) => ({
+        seq: t.seq,
+        at: t.at,
+        from: t.from,
+        to: t.to,
+        reason: t.reason,
+        source: t.source,
+        attempt: t.attempt,
+      })),
+      ['seq', 'at', 'from', 'to', 'reason', 'source', 'attempt'],
+    ),
+  );
   return 0;
 }
 
@@ -146,7 +222,10 @@ async function sweep(rt: Runtime, dryRun: boolean, json: boolean, source: 'sweep
   bar.end();
   out(json, report, () => {
     if (dryRun) return `${report.checked} jobs due\n` + table(report.due ?? [], ['jobId', 'status', 'nextCheckAt']);
-    const outcomes = Object.entries(report.outcomes).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+    const outcomes =
+      Object.entries(report.outcomes)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none';
     return `checked ${report.checked}, corrected ${report.corrected} (${outcomes}); republished ${report.republished} events; ${report.durationMs} ms${report.complete ? '' : '; budget ran out, run again'}\n`;
   });
   return !report.complete || (report.outcomes.error ?? 0) > 0 ? 4 : 0;
@@ -154,7 +233,9 @@ async function sweep(rt: Runtime, dryRun: boolean, json: boolean, source: 'sweep
 
 /** Credentials trouble may also surface inside a client, outside any awaited call: still one line. */
 process.on('unhandledRejection', (err: unknown) => {
-  process.stderr.write(isCredentialsError(err) ? `${credentialsLine(err)}\n` : `verity: ${(err as Error)?.message ?? String(err)}\n`);
+  process.stderr.write(
+    isCredentialsError(err) ? `${credentialsLine(err)}\n` : `verity: ${(err as Error)?.message ?? String(err)}\n`,
+  );
   process.exit(isCredentialsError(err) ? 2 : 1);
 });
 

@@ -20,7 +20,16 @@ export interface Usage {
   messageBytes: number;
 }
 
-export const emptyUsage = (): Usage => ({ invocations: 0, reads: 0, writes: 0, deletes: 0, gcsClassA: 0, gcsClassB: 0, messages: 0, messageBytes: 0 });
+export const emptyUsage = (): Usage => ({
+  invocations: 0,
+  reads: 0,
+  writes: 0,
+  deletes: 0,
+  gcsClassA: 0,
+  gcsClassB: 0,
+  messages: 0,
+  messageBytes: 0,
+});
 
 export function addUsage(a: Usage, b: Usage, times = 1): Usage {
   const out = { ...a };
@@ -110,7 +119,8 @@ export const DAY = {
 
 const total = (m: Measurement): Usage => Object.values(m.byUnit).reduce((acc, u) => addUsage(acc, u), emptyUsage());
 
-const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const fmt = (n: number, digits = 0): string =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const usd = (n: number): string => `$${fmt(n, 2)}`;
 
 /** The per-job table: invocations by unit, Firestore and Storage operations, messages, Cloud Run calls. */
@@ -120,7 +130,10 @@ function scenarioRow(name: string, m: Measurement, opts: { sweepRuns?: Measureme
   const sweeps = m.byUnit.sweep?.invocations ?? 0;
   const t = addUsage(total(m), base, -sweeps);
   const inv = JOB_UNITS.map((u) => m.byUnit[u]?.invocations ?? 0);
-  const run = Object.entries(m.cloudRunCalls).map(([k, v]) => `${v} ${k}`).join(', ') || '—';
+  const run =
+    Object.entries(m.cloudRunCalls)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ') || '—';
   return `| ${name} | ${inv.map((i) => (i ? String(i) : '·')).join(' / ')} | ${t.reads} | ${t.writes} | ${m.ttlDocuments} | ${t.gcsClassB} / ${t.gcsClassA} | ${t.messages} | ${m.delivered} | ${run} |`;
 }
 
@@ -149,7 +162,12 @@ export function dailyModel(m: Measured): { lines: Line[]; perDay: Usage; ttl: nu
   day = addUsage(day, idle, DAY.sweepsPerDay);
   // the same mix over what the usage does not hold
   const mix = (f: (x: Measurement) => number): number =>
-    J * (DAY.render * f(m.render) + DAY.provider * f(m.provider) + DAY.recovered * f(m.recovered) + DAY.retriedShare * (f(m.retried) - f(m.render)) + DAY.strayObjectsPerJob * f(m.strayObject));
+    J *
+    (DAY.render * f(m.render) +
+      DAY.provider * f(m.provider) +
+      DAY.recovered * f(m.recovered) +
+      DAY.retriedShare * (f(m.retried) - f(m.render)) +
+      DAY.strayObjectsPerJob * f(m.strayObject));
   const ttl = mix((x) => x.ttlDocuments);
   const delivered = mix((x) => x.delivered);
   const deliveredBytes = mix((x) => x.deliveredBytes);
@@ -162,18 +180,48 @@ export function dailyModel(m: Measured): { lines: Line[]; perDay: Usage; ttl: nu
   const billed = (count: number, bytes: number): number => count * Math.max(1000, count > 0 ? bytes / count : 0) * 2;
   const pubsubGib = ((billed(day.messages, day.messageBytes) + billed(delivered, deliveredBytes)) * month) / 2 ** 30;
   const lines: Line[] = [
-    { item: 'Firestore document reads', perDay: fmt(day.reads), monthly: over(day.reads, PRICES.firestoreFreeReadsPerDay) * PRICES.firestoreRead },
-    { item: 'Firestore document writes', perDay: fmt(day.writes), monthly: over(day.writes, PRICES.firestoreFreeWritesPerDay) * PRICES.firestoreWrite },
-    { item: 'Firestore TTL deletes (dedupe keys, leases)', perDay: fmt(ttl), monthly: ttl * month * PRICES.firestoreDelete },
-    { item: 'Function requests', perDay: fmt(day.invocations), monthly: Math.max(0, day.invocations * month - PRICES.freeRequestsPerMonth) * PRICES.request },
+    {
+      item: 'Firestore document reads',
+      perDay: fmt(day.reads),
+      monthly: over(day.reads, PRICES.firestoreFreeReadsPerDay) * PRICES.firestoreRead,
+    },
+    {
+      item: 'Firestore document writes',
+      perDay: fmt(day.writes),
+      monthly: over(day.writes, PRICES.firestoreFreeWritesPerDay) * PRICES.firestoreWrite,
+    },
+    {
+      item: 'Firestore TTL deletes (dedupe keys, leases)',
+      perDay: fmt(ttl),
+      monthly: ttl * month * PRICES.firestoreDelete,
+    },
+    {
+      item: 'Function requests',
+      perDay: fmt(day.invocations),
+      monthly: Math.max(0, day.invocations * month - PRICES.freeRequestsPerMonth) * PRICES.request,
+    },
     {
       item: `Function CPU and memory (assumed ${DAY.secondsPerInvocation} s billed per request, 1 vCPU, ${DAY.gibPerInvocation} GiB)`,
       perDay: `${fmt(day.invocations * DAY.secondsPerInvocation)} vCPU-s`,
-      monthly: Math.max(0, seconds - PRICES.freeVcpuSecondsPerMonth) * PRICES.vcpuSecond + Math.max(0, seconds * DAY.gibPerInvocation - PRICES.freeGibSecondsPerMonth) * PRICES.gibSecond,
+      monthly:
+        Math.max(0, seconds - PRICES.freeVcpuSecondsPerMonth) * PRICES.vcpuSecond +
+        Math.max(0, seconds * DAY.gibPerInvocation - PRICES.freeGibSecondsPerMonth) * PRICES.gibSecond,
     },
-    { item: `Pub/Sub throughput (${fmt(day.messages)} events out, ${fmt(delivered)} messages in)`, perDay: `${fmt(pubsubGib / month, 2)} GiB`, monthly: (Math.max(0, pubsubGib - PRICES.pubsubFreeGibPerMonth) / 1024) * PRICES.pubsubTib },
-    { item: 'Cloud Storage class B (output probes)', perDay: fmt(day.gcsClassB), monthly: day.gcsClassB * month * PRICES.gcsClassB },
-    { item: 'Cloud Storage class A (temp-prefix lists)', perDay: fmt(day.gcsClassA), monthly: day.gcsClassA * month * PRICES.gcsClassA },
+    {
+      item: `Pub/Sub throughput (${fmt(day.messages)} events out, ${fmt(delivered)} messages in)`,
+      perDay: `${fmt(pubsubGib / month, 2)} GiB`,
+      monthly: (Math.max(0, pubsubGib - PRICES.pubsubFreeGibPerMonth) / 1024) * PRICES.pubsubTib,
+    },
+    {
+      item: 'Cloud Storage class B (output probes)',
+      perDay: fmt(day.gcsClassB),
+      monthly: day.gcsClassB * month * PRICES.gcsClassB,
+    },
+    {
+      item: 'Cloud Storage class A (temp-prefix lists)',
+      perDay: fmt(day.gcsClassA),
+      monthly: day.gcsClassA * month * PRICES.gcsClassA,
+    },
     { item: 'Cloud Scheduler (one job)', perDay: '1,440 runs', monthly: PRICES.schedulerJob },
   ];
   return { lines, perDay: day, ttl };
@@ -199,10 +247,19 @@ export function renderCostSection(m: Measured): string {
     '',
     '| lifecycle | invocations | reads | writes | TTL docs | GCS B / A | events out | messages in | Cloud Run API calls |',
     '|---|---|---|---|---|---|---|---|---|',
-    scenarioRow('render on a Cloud Run Job: enqueue, started, 3 steps, output notification, succeeded report', m.render),
+    scenarioRow(
+      'render on a Cloud Run Job: enqueue, started, 3 steps, output notification, succeeded report',
+      m.render,
+    ),
     scenarioRow('narration on a third-party API: enqueue (submit), output notification, signed webhook', m.provider),
-    scenarioRow('render whose reports and notification are all lost: corrected by the sweep at its deadline', m.recovered, { sweepRuns: m.idleSweep }),
-    scenarioRow('render whose first attempt fails (retryable), restarted by the sweep after its backoff', m.retried, { sweepRuns: m.idleSweep }),
+    scenarioRow(
+      'render whose reports and notification are all lost: corrected by the sweep at its deadline',
+      m.recovered,
+      { sweepRuns: m.idleSweep },
+    ),
+    scenarioRow('render whose first attempt fails (retryable), restarted by the sweep after its backoff', m.retried, {
+      sweepRuns: m.idleSweep,
+    }),
     scenarioRow('an object no job declares (temp file, proxy) in a notified bucket', m.strayObject),
     '',
     'Where they go: a worker report is one transaction reading the job and its dedupe key in one `getAll`',

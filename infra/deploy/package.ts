@@ -28,7 +28,8 @@ export class PackageError extends Error {
   override name = 'PackageError';
 }
 
-const packageName = (spec: string): string => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+const packageName = (spec: string): string =>
+  spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
 
 /** The compiled files reachable from `entry` (repo-relative), and the npm packages they import. */
 export function walkImports(repoRoot: string, entry: string): { files: string[]; packages: Set<string> } {
@@ -53,15 +54,23 @@ export function walkImports(repoRoot: string, entry: string): { files: string[];
 }
 
 export function packageUnit(repoRoot: string, unit: DeployUnit, outRoot: string): PackagedUnit {
-  const root = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string>; engines?: Record<string, string> };
+  const root = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+    version: string;
+    dependencies: Record<string, string>;
+    engines?: Record<string, string>;
+  };
   const main = `dist/functions/${unit.name}/index.js`;
   const { files, packages } = walkImports(repoRoot, main);
   const dependencies: Record<string, string> = {};
   for (const name of [...packages].sort()) {
     if (!(name in root.dependencies)) {
-      throw new PackageError(`deploy unit ${unit.name} imports "${name}", which is not in package.json "dependencies" (a dev dependency is not deployed)`);
+      throw new PackageError(
+        `deploy unit ${unit.name} imports "${name}", which is not in package.json "dependencies" (a dev dependency is not deployed)`,
+      );
     }
-    const installed = JSON.parse(readFileSync(path.join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string };
+    const installed = JSON.parse(readFileSync(path.join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')) as {
+      version: string;
+    };
     dependencies[name] = installed.version;
   }
   const dir = path.join(outRoot, unit.name);
@@ -98,7 +107,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
   try {
     for (const p of packageAll(repoRoot)) {
-      process.stdout.write(`build/functions/${p.unit.name}: ${p.files.length} files, ${(size(p.dir, p.files) / 1024).toFixed(0)} KiB, ${Object.keys(p.dependencies).length} dependencies\n`);
+      process.stdout.write(
+        `build/functions/${p.unit.name}: ${p.files.length} files, ${(size(p.dir, p.files) / 1024).toFixed(0)} KiB, ${Object.keys(p.dependencies).length} dependencies\n`,
+      );
     }
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);

@@ -40,13 +40,18 @@ let installing: Promise<string> | null = null;
 
 async function install(): Promise<string> {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  process.stderr.write(`chromium: ${CHROMIUM_PATH} is missing, installing it with apt-get (debian package "chromium")\n`);
+  process.stderr.write(
+    `chromium: ${CHROMIUM_PATH} is missing, installing it with apt-get (debian package "chromium")\n`,
+  );
   try {
     if (!updated) {
       await run('apt-get', ['update'], { env, maxBuffer: 64 * 1024 * 1024 });
       updated = true;
     }
-    await run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { env, maxBuffer: 64 * 1024 * 1024 });
+    await run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], {
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+    });
   } catch (err) {
     const e = err as { stderr?: string; message?: string };
     const tail = (e.stderr ?? e.message ?? String(err)).trim().split('\n').slice(-3).join(' | ');

@@ -69,7 +69,11 @@ const MAX_BODY = 1 << 20;
 const MAX_DURATION_MS = 600_000;
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -108,7 +112,8 @@ function view(job: DemoJob): Record<string, unknown> {
 }
 
 export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoProvider> {
-  if (!(o.dropWebhookRate >= 0 && o.dropWebhookRate <= 1)) throw new Error(`dropWebhookRate must be within 0..1, not ${o.dropWebhookRate}`);
+  if (!(o.dropWebhookRate >= 0 && o.dropWebhookRate <= 1))
+    throw new Error(`dropWebhookRate must be within 0..1, not ${o.dropWebhookRate}`);
   if (!o.secret) throw new Error('the demo provider needs a webhook secret');
   const random = o.random ?? Math.random;
   const log = o.log ?? ((): void => undefined);
@@ -126,7 +131,10 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
     try {
       const res = await fetch(job.callbackUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signPayload(o.secret, body, Math.floor(Date.now() / 1000)) },
+        headers: {
+          'content-type': 'application/json',
+          [SIGNATURE_HEADER]: signPayload(o.secret, body, Math.floor(Date.now() / 1000)),
+        },
         body,
         signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(5000)]),
       });
@@ -162,7 +170,10 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
     }
     const name = `provider/${job.externalJobId}_output_0.mp4`;
     try {
-      await storage.bucket(o.bucket).file(name).save(`demo provider render ${job.externalJobId} (${job.clientRef})\n`, { resumable: false, contentType: 'video/mp4' });
+      await storage.bucket(o.bucket).file(name).save(`demo provider render ${job.externalJobId} (${job.clientRef})\n`, {
+        resumable: false,
+        contentType: 'video/mp4',
+      });
     } catch (err) {
       if (job.status === 'running' && !stopping.signal.aborted) {
         complete(job, 'failed', { error: { code: 'OUTPUT_WRITE_FAILED', message: (err as Error).message } });
@@ -183,8 +194,10 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
     if (!isObject(req)) throw new HttpError(400, 'INVALID_REQUEST', 'the body must be an object');
     const { clientRef, callbackUrl } = req;
     const input = req.input ?? {};
-    if (typeof clientRef !== 'string' || clientRef.length === 0 || clientRef.length > 300) throw new HttpError(400, 'INVALID_REQUEST', 'clientRef must be a non-empty string');
-    if (typeof callbackUrl !== 'string' || !/^https?:\/\//.test(callbackUrl) || !URL.canParse(callbackUrl)) throw new HttpError(400, 'INVALID_REQUEST', 'callbackUrl must be an http(s) URL');
+    if (typeof clientRef !== 'string' || clientRef.length === 0 || clientRef.length > 300)
+      throw new HttpError(400, 'INVALID_REQUEST', 'clientRef must be a non-empty string');
+    if (typeof callbackUrl !== 'string' || !/^https?:\/\//.test(callbackUrl) || !URL.canParse(callbackUrl))
+      throw new HttpError(400, 'INVALID_REQUEST', 'callbackUrl must be an http(s) URL');
     if (!isObject(input)) throw new HttpError(400, 'INVALID_INPUT', 'input must be an object');
     const d = input.durationMs;
     if (d !== undefined && !(typeof d === 'number' && Number.isInteger(d) && d >= 0 && d <= MAX_DURATION_MS)) {
@@ -192,16 +205,27 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
     }
     const existing = byClientRef.get(clientRef);
     if (existing) return { status: 200, body: { externalJobId: existing } };
-    const job: DemoJob = { externalJobId: `ext_${randomUUID()}`, clientRef, input, callbackUrl, status: 'running', submittedAt: Date.now() };
+    const job: DemoJob = {
+      externalJobId: `ext_${randomUUID()}`,
+      clientRef,
+      input,
+      callbackUrl,
+      status: 'running',
+      submittedAt: Date.now(),
+    };
     jobs.set(job.externalJobId, job);
     byClientRef.set(clientRef, job.externalJobId);
-    timers.set(job.externalJobId, setTimeout(() => void finish(job), typeof d === 'number' ? d : o.durationMs));
+    timers.set(
+      job.externalJobId,
+      setTimeout(() => void finish(job), typeof d === 'number' ? d : o.durationMs),
+    );
     log(`submitted ${clientRef} as ${job.externalJobId}`);
     return { status: 201, body: { externalJobId: job.externalJobId } };
   }
 
   function cancel(job: DemoJob): { status: number; body: unknown } {
-    if (job.status === 'succeeded' || job.status === 'failed') throw new HttpError(409, 'ALREADY_FINISHED', `job ${job.externalJobId} is ${job.status}`);
+    if (job.status === 'succeeded' || job.status === 'failed')
+      throw new HttpError(409, 'ALREADY_FINISHED', `job ${job.externalJobId} is ${job.status}`);
     if (job.status !== 'canceled') {
       clearTimeout(timers.get(job.externalJobId));
       timers.delete(job.externalJobId);
@@ -219,7 +243,8 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
     const m = /^\/jobs\/([^/]+)(\/cancel)?$/.exec(path);
     if (!m) throw new HttpError(404, 'NOT_FOUND', `no route ${req.method ?? ''} ${path}`);
     const job = jobs.get(decodeURIComponent(m[1]!));
-    if (m[2] ? req.method !== 'POST' : req.method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method ?? ''} ${path}`);
+    if (m[2] ? req.method !== 'POST' : req.method !== 'GET')
+      throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method ?? ''} ${path}`);
     if (!job) throw new HttpError(404, 'NOT_FOUND', `no job ${m[1]!}`);
     return m[2] ? cancel(job) : { status: 200, body: view(job) };
   }
@@ -235,7 +260,12 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(err.code === 'EADDRINUSE' ? `port ${o.port} is already in use — set DEMO_PROVIDER_PORT` : err.message)));
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE' ? `port ${o.port} is already in use — set DEMO_PROVIDER_PORT` : err.message,
+        ),
+      ),
+    );
     server.listen(o.port, o.host ?? '127.0.0.1', () => resolve());
   });
   const addr = server.address() as AddressInfo;
@@ -280,8 +310,10 @@ async function main(): Promise<void> {
   const port = Number(env.DEMO_PROVIDER_PORT ?? '8090');
   const dropWebhookRate = Number(env.DEMO_PROVIDER_DROP_RATE ?? '0.5');
   const durationMs = Number(env.DEMO_PROVIDER_DURATION_MS ?? '3000');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`DEMO_PROVIDER_PORT is not a port: ${env.DEMO_PROVIDER_PORT}`);
-  if (!Number.isInteger(durationMs) || durationMs < 0) throw new Error(`DEMO_PROVIDER_DURATION_MS is not a duration: ${env.DEMO_PROVIDER_DURATION_MS}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`DEMO_PROVIDER_PORT is not a port: ${env.DEMO_PROVIDER_PORT}`);
+  if (!Number.isInteger(durationMs) || durationMs < 0)
+    throw new Error(`DEMO_PROVIDER_DURATION_MS is not a duration: ${env.DEMO_PROVIDER_DURATION_MS}`);
   const bucket = env.VERITY_BUCKET ?? 'verity-local';
   const provider = await startDemoProvider({
     port,
@@ -294,7 +326,9 @@ async function main(): Promise<void> {
     durationMs,
     log: (line) => process.stdout.write(`${line}\n`),
   });
-  process.stdout.write(`demo provider ready at ${provider.url} (bucket ${bucket}, drops ${Math.round(dropWebhookRate * 100)}% of webhooks)\n`);
+  process.stdout.write(
+    `demo provider ready at ${provider.url} (bucket ${bucket}, drops ${Math.round(dropWebhookRate * 100)}% of webhooks)\n`,
+  );
   const shutdown = (): void => {
     void provider.stop().then(() => process.exit(0));
   };

@@ -15,7 +15,9 @@ const input = DemoRenderInput.parse(JSON.parse(process.env.VERITY_INPUT ?? '{}')
 const outputs = JSON.parse(process.env.VERITY_OUTPUTS ?? '[]') as string[];
 const storage = new Storage({
   projectId: process.env.GOOGLE_CLOUD_PROJECT ?? 'verity-local',
-  ...(process.env.VERITY_GCS_ENDPOINT ? { apiEndpoint: process.env.VERITY_GCS_ENDPOINT, useAuthWithCustomEndpoint: false } : {}),
+  ...(process.env.VERITY_GCS_ENDPOINT
+    ? { apiEndpoint: process.env.VERITY_GCS_ENDPOINT, useAuthWithCustomEndpoint: false }
+    : {}),
 });
 
 const reporter = await reporterFromEnv();
@@ -33,7 +35,10 @@ async function writeOutputs(): Promise<void> {
   for (const uri of outputs) {
     const loc = parseGcsUri(uri);
     if (!loc) continue;
-    await storage.bucket(loc.bucket).file(loc.name).save(`demo render of ${jobId}, attempt ${attempt}\n`, { resumable: false, contentType: 'video/mp4' });
+    await storage
+      .bucket(loc.bucket)
+      .file(loc.name)
+      .save(`demo render of ${jobId}, attempt ${attempt}\n`, { resumable: false, contentType: 'video/mp4' });
   }
 }
 
@@ -47,7 +52,9 @@ async function main(): Promise<void> {
   }
   // the plan, with weights: the last step (the "encode") counts double; sent with "started", one message
   const plan = names.map((name, i) => ({ name, weight: i === names.length - 1 && names.length > 1 ? 2 : 1 }));
-  await report('started', () => reporter.reportStarted({ step: names[0] ?? null, stepPct: 0, completedSteps: [], steps: plan }));
+  await report('started', () =>
+    reporter.reportStarted({ step: names[0] ?? null, stepPct: 0, completedSteps: [], steps: plan }),
+  );
   for (let i = 0; i < input.steps; i++) {
     if (input.fault === 'crash' && i >= Math.floor(input.steps / 2)) process.exit(1);
     if (input.fault === 'hang' && i >= 1) {
@@ -55,10 +62,14 @@ async function main(): Promise<void> {
       return new Promise<void>(() => undefined);
     }
     await sleep(stepMs);
-    await report('progress', () => reporter.reportProgress({ step: names[i + 1] ?? null, stepPct: 0, completedSteps: names.slice(0, i + 1) }));
+    await report('progress', () =>
+      reporter.reportProgress({ step: names[i + 1] ?? null, stepPct: 0, completedSteps: names.slice(0, i + 1) }),
+    );
   }
   if (input.fault === 'fail') {
-    await report('failed', () => reporter.reportFailed({ code: 'RENDER_FAILED', message: 'the demo renderer was told to fail', retryable: false }));
+    await report('failed', () =>
+      reporter.reportFailed({ code: 'RENDER_FAILED', message: 'the demo renderer was told to fail', retryable: false }),
+    );
     process.exit(1);
   }
   await writeOutputs();

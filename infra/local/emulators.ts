@@ -35,8 +35,13 @@ export interface ServiceOptions {
 const DEFAULT_READY_TIMEOUT_MS = 120_000;
 
 async function startService(
-  name: string, what: string, o: ServiceOptions, command: string, args: string[],
-  probe: (url: string) => Promise<boolean>, env?: NodeJS.ProcessEnv,
+  name: string,
+  what: string,
+  o: ServiceOptions,
+  command: string,
+  args: string[],
+  probe: (url: string) => Promise<boolean>,
+  env?: NodeJS.ProcessEnv,
 ): Promise<RunningService> {
   mkdirSync(o.logDir, { recursive: true });
   const logFile = join(o.logDir, `${name}.log`);
@@ -48,7 +53,13 @@ async function startService(
     stopLeavesFirst: command === 'gcloud',
   });
   try {
-    await waitUntilReady(() => probe(url), { what, where: hostPort, timeoutMs: o.timeoutMs ?? DEFAULT_READY_TIMEOUT_MS, proc, signal: o.signal });
+    await waitUntilReady(() => probe(url), {
+      what,
+      where: hostPort,
+      timeoutMs: o.timeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+      proc,
+      signal: o.signal,
+    });
   } catch (err) {
     await proc.stop();
     throw err;
@@ -58,9 +69,14 @@ async function startService(
 
 /** `gcloud emulators firestore start --host-port=H:P`; ready when GET / answers "Ok". */
 export function startFirestore(o: ServiceOptions): Promise<RunningService> {
-  return startService('firestore', 'Firestore emulator', o, 'gcloud',
+  return startService(
+    'firestore',
+    'Firestore emulator',
+    o,
+    'gcloud',
     ['emulators', 'firestore', 'start', `--host-port=${o.host}:${o.port}`, '--quiet'],
-    (url) => httpProbe(`${url}/`, (s, body) => s === 200 && body.trim() === 'Ok'));
+    (url) => httpProbe(`${url}/`, (s, body) => s === 200 && body.trim() === 'Ok'),
+  );
 }
 
 /** `gcloud beta emulators pubsub start --host-port=H:P --project=P`; ready when listing topics answers 200. */
@@ -68,10 +84,23 @@ export function startPubsub(o: ServiceOptions & { project: string }): Promise<Ru
   // our own data dir (gcloud writes env.yaml there) keeps concurrent runs from sharing ~/.config/gcloud
   const dataDir = join(o.logDir, 'pubsub-data');
   mkdirSync(dataDir, { recursive: true });
-  return startService('pubsub', 'Pub/Sub emulator', o, 'gcloud',
-    ['beta', 'emulators', 'pubsub', 'start', `--host-port=${o.host}:${o.port}`, `--project=${o.project}`,
-      `--data-dir=${dataDir}`, '--quiet'],
-    (url) => httpProbe(`${url}/v1/projects/${o.project}/topics`, (s) => s === 200));
+  return startService(
+    'pubsub',
+    'Pub/Sub emulator',
+    o,
+    'gcloud',
+    [
+      'beta',
+      'emulators',
+      'pubsub',
+      'start',
+      `--host-port=${o.host}:${o.port}`,
+      `--project=${o.project}`,
+      `--data-dir=${dataDir}`,
+      '--quiet',
+    ],
+    (url) => httpProbe(`${url}/v1/projects/${o.project}/topics`, (s) => s === 200),
+  );
 }
 
 export interface FakeGcsOptions extends ServiceOptions {
@@ -88,18 +117,46 @@ export interface FakeGcsOptions extends ServiceOptions {
 /** fake-gcs-server over plain http, publishing object notifications to the Pub/Sub emulator. */
 export function startFakeGcs(o: FakeGcsOptions): Promise<RunningService> {
   const hostPort = `${o.host}:${o.port}`;
-  return startService('fake-gcs', 'fake-gcs-server', o, o.binary, [
-    '-scheme', 'http', '-host', o.host, '-port', String(o.port), '-backend', o.backend,
-    '-external-url', `http://${hostPort}`, '-public-host', hostPort,
-    '-event.pubsub-project-id', o.project, '-event.pubsub-topic', o.topic,
-    '-event.list', (o.events ?? ['finalize']).join(','),
-  ], (url) => httpProbe(`${url}/_internal/healthcheck`, (s) => s === 200), { PUBSUB_EMULATOR_HOST: o.pubsubHost });
+  return startService(
+    'fake-gcs',
+    'fake-gcs-server',
+    o,
+    o.binary,
+    [
+      '-scheme',
+      'http',
+      '-host',
+      o.host,
+      '-port',
+      String(o.port),
+      '-backend',
+      o.backend,
+      '-external-url',
+      `http://${hostPort}`,
+      '-public-host',
+      hostPort,
+      '-event.pubsub-project-id',
+      o.project,
+      '-event.pubsub-topic',
+      o.topic,
+      '-event.list',
+      (o.events ?? ['finalize']).join(','),
+    ],
+    (url) => httpProbe(`${url}/_internal/healthcheck`, (s) => s === 200),
+    { PUBSUB_EMULATOR_HOST: o.pubsubHost },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------
 // REST helpers (idempotent: "already exists" is success)
 
-async function call(what: string, method: string, url: string, body?: unknown, okStatuses: number[] = [200]): Promise<number> {
+async function call(
+  what: string,
+  method: string,
+  url: string,
+  body?: unknown,
+  okStatuses: number[] = [200],
+): Promise<number> {
   let res: Response;
   try {
     res = await fetch(url, {
@@ -112,13 +169,20 @@ async function call(what: string, method: string, url: string, body?: unknown, o
     throw new Error(`${what}: ${method} ${url} failed: ${(err as Error).message}`);
   }
   const text = await res.text();
-  if (!okStatuses.includes(res.status)) throw new Error(`${what}: ${method} ${url} answered ${res.status}: ${text.slice(0, 500)}`);
+  if (!okStatuses.includes(res.status))
+    throw new Error(`${what}: ${method} ${url} answered ${res.status}: ${text.slice(0, 500)}`);
   return res.status;
 }
 
 /** PUT /v1/projects/P/topics/T. Names must be 3–255 chars starting with a letter, or the emulator answers 400. */
 export async function createTopic(pubsubHostPort: string, project: string, topic: string): Promise<void> {
-  await call(`create topic ${topic}`, 'PUT', `http://${pubsubHostPort}/v1/projects/${project}/topics/${topic}`, undefined, [200, 409]);
+  await call(
+    `create topic ${topic}`,
+    'PUT',
+    `http://${pubsubHostPort}/v1/projects/${project}/topics/${topic}`,
+    undefined,
+    [200, 409],
+  );
 }
 
 /** After `maxDeliveryAttempts` failed deliveries the emulator publishes the message to `topic` and drops it. */
@@ -132,28 +196,66 @@ export interface DeadLetter {
  * `deadLetter`, a dead-letter policy (the emulator honours it: checked by test/integration/local-push.test.ts).
  */
 export async function createPushSubscription(
-  pubsubHostPort: string, project: string, subscription: string, topic: string, pushEndpoint: string, deadLetter?: DeadLetter,
+  pubsubHostPort: string,
+  project: string,
+  subscription: string,
+  topic: string,
+  pushEndpoint: string,
+  deadLetter?: DeadLetter,
 ): Promise<void> {
   const deadLetterPolicy = deadLetter
-    ? { deadLetterPolicy: { deadLetterTopic: `projects/${project}/topics/${deadLetter.topic}`, maxDeliveryAttempts: deadLetter.maxDeliveryAttempts } }
+    ? {
+        deadLetterPolicy: {
+          deadLetterTopic: `projects/${project}/topics/${deadLetter.topic}`,
+          maxDeliveryAttempts: deadLetter.maxDeliveryAttempts,
+        },
+      }
     : {};
-  await call(`create push subscription ${subscription}`, 'PUT',
+  await call(
+    `create push subscription ${subscription}`,
+    'PUT',
     `http://${pubsubHostPort}/v1/projects/${project}/subscriptions/${subscription}`,
-    { topic: `projects/${project}/topics/${topic}`, pushConfig: { pushEndpoint }, ackDeadlineSeconds: 30, ...deadLetterPolicy }, [200, 409]);
+    {
+      topic: `projects/${project}/topics/${topic}`,
+      pushConfig: { pushEndpoint },
+      ackDeadlineSeconds: 30,
+      ...deadLetterPolicy,
+    },
+    [200, 409],
+  );
 }
 
-export async function createPullSubscription(pubsubHostPort: string, project: string, subscription: string, topic: string): Promise<void> {
-  await call(`create subscription ${subscription}`, 'PUT',
+export async function createPullSubscription(
+  pubsubHostPort: string,
+  project: string,
+  subscription: string,
+  topic: string,
+): Promise<void> {
+  await call(
+    `create subscription ${subscription}`,
+    'PUT',
     `http://${pubsubHostPort}/v1/projects/${project}/subscriptions/${subscription}`,
-    { topic: `projects/${project}/topics/${topic}` }, [200, 409]);
+    { topic: `projects/${project}/topics/${topic}` },
+    [200, 409],
+  );
 }
 
 /** POST /storage/v1/b?project=P with {name}; 409 (exists) is fine. */
 export async function createBucket(gcsUrl: string, bucket: string, project = 'verity-local'): Promise<void> {
-  await call(`create bucket ${bucket}`, 'POST', `${gcsUrl}/storage/v1/b?project=${encodeURIComponent(project)}`, { name: bucket }, [200, 409]);
+  await call(
+    `create bucket ${bucket}`,
+    'POST',
+    `${gcsUrl}/storage/v1/b?project=${encodeURIComponent(project)}`,
+    { name: bucket },
+    [200, 409],
+  );
 }
 
 /** Deletes every document of the project's (default) database. */
 export async function wipeFirestore(hostPort: string, project: string): Promise<void> {
-  await call(`wipe Firestore ${project}`, 'DELETE', `http://${hostPort}/emulator/v1/projects/${project}/databases/(default)/documents`);
+  await call(
+    `wipe Firestore ${project}`,
+    'DELETE',
+    `http://${hostPort}/emulator/v1/projects/${project}/databases/(default)/documents`,
+  );
 }

@@ -36,8 +36,20 @@ export const LOCAL_FUNCTIONS: readonly FunctionSpec[] = [
     signature: 'cloudevent',
     push: SUBSCRIPTIONS.jobUpdates,
   },
-  { target: 'sweep', source: 'dist/functions/sweep/index.js', port: SWEEP_PORT, portEnv: 'VERITY_SWEEP_PORT', signature: 'http' },
-  { target: 'webhooks', source: 'dist/functions/webhooks/index.js', port: port('VERITY_WEBHOOKS_PORT', 8083), portEnv: 'VERITY_WEBHOOKS_PORT', signature: 'http' },
+  {
+    target: 'sweep',
+    source: 'dist/functions/sweep/index.js',
+    port: SWEEP_PORT,
+    portEnv: 'VERITY_SWEEP_PORT',
+    signature: 'http',
+  },
+  {
+    target: 'webhooks',
+    source: 'dist/functions/webhooks/index.js',
+    port: port('VERITY_WEBHOOKS_PORT', 8083),
+    portEnv: 'VERITY_WEBHOOKS_PORT',
+    signature: 'http',
+  },
   {
     target: 'demoProvider',
     source: 'dist/infra/local/demo-provider.js',
@@ -46,7 +58,9 @@ export const LOCAL_FUNCTIONS: readonly FunctionSpec[] = [
     portEnv: 'VERITY_DEMO_PROVIDER_PORT',
     signature: 'http',
     env: {
-      DEMO_PROVIDER_PORT: String(DEMO_PROVIDER_PORT), DEMO_PROVIDER_HOST: LOCAL_HOST, DEMO_PROVIDER_SECRET: LOCAL_DEMO_PROVIDER_SECRET,
+      DEMO_PROVIDER_PORT: String(DEMO_PROVIDER_PORT),
+      DEMO_PROVIDER_HOST: LOCAL_HOST,
+      DEMO_PROVIDER_SECRET: LOCAL_DEMO_PROVIDER_SECRET,
     },
   },
 ];

@@ -20,8 +20,12 @@ export function resolveSource(repoRoot: string, source: string): string {
 export function functionArgs(repoRoot: string, spec: FunctionSpec, host: string): string[] {
   if (spec.script) return [resolveSource(repoRoot, spec.script)];
   return [
-    SERVE_SCRIPT, `--target=${spec.target}`, `--source=${resolveSource(repoRoot, spec.source)}`,
-    `--port=${spec.port}`, `--signature-type=${spec.signature}`, `--host=${host}`,
+    SERVE_SCRIPT,
+    `--target=${spec.target}`,
+    `--source=${resolveSource(repoRoot, spec.source)}`,
+    `--port=${spec.port}`,
+    `--signature-type=${spec.signature}`,
+    `--host=${host}`,
   ];
 }
 
@@ -32,7 +36,12 @@ export const deadLetterHold = (topic: string): string => `${deadLetterTopic(topi
  * Creates `spec.push`'s push subscription to the function at host:port, after its dead-letter topic and the
  * subscription holding the dead letters (the emulator keeps a topic's messages only for existing subscriptions).
  */
-export async function wirePush(pubsubHostPort: string, project: string, host: string, spec: FunctionSpec): Promise<void> {
+export async function wirePush(
+  pubsubHostPort: string,
+  project: string,
+  host: string,
+  spec: FunctionSpec,
+): Promise<void> {
   if (!spec.push) return;
   const { name, topic } = spec.push;
   const dlq = deadLetterTopic(topic);
@@ -40,5 +49,8 @@ export async function wirePush(pubsubHostPort: string, project: string, host: st
   await createPullSubscription(pubsubHostPort, project, deadLetterHold(topic), dlq);
   // functions-framework takes the topic from the push URL path (see gcp-notes)
   const endpoint = `http://${host}:${spec.port}/projects/${project}/topics/${topic}`;
-  await createPushSubscription(pubsubHostPort, project, name, topic, endpoint, { topic: dlq, maxDeliveryAttempts: MAX_DELIVERY_ATTEMPTS });
+  await createPushSubscription(pubsubHostPort, project, name, topic, endpoint, {
+    topic: dlq,
+    maxDeliveryAttempts: MAX_DELIVERY_ATTEMPTS,
+  });
 }

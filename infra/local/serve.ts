@@ -16,12 +16,24 @@ import type { AddressInfo } from 'node:net';
 const DEFAULT_LISTEN_HOST = '127.0.0.1';
 
 interface Framework {
-  parseOptions(argv: string[], env: NodeJS.ProcessEnv): {
-    port: string; target: string; sourceLocation: string; signatureType: string; printHelp: boolean; enableExecutionId: boolean;
+  parseOptions(
+    argv: string[],
+    env: NodeJS.ProcessEnv,
+  ): {
+    port: string;
+    target: string;
+    sourceLocation: string;
+    signatureType: string;
+    printHelp: boolean;
+    enableExecutionId: boolean;
   };
   OptionsError: new (...args: unknown[]) => Error;
   helpText: string;
-  getUserFunction(source: string, target: string, signature: string): Promise<{ userFunction: unknown; signatureType: string } | null>;
+  getUserFunction(
+    source: string,
+    target: string,
+    signature: string,
+  ): Promise<{ userFunction: unknown; signatureType: string } | null>;
   getServer(fn: unknown, options: object): Server;
   ErrorHandler: new (server: Server) => { register(): void };
   loggingHandlerAddExecutionContext(): void;
@@ -32,9 +44,22 @@ function loadFramework(): Framework {
   const require = createRequire(import.meta.url);
   const dir = dirname(require.resolve('@google-cloud/functions-framework'));
   const load = (file: string): Record<string, unknown> => require(join(dir, file)) as Record<string, unknown>;
-  const fw = { ...load('options.js'), ...load('loader.js'), ...load('server.js'), ...load('invoker.js'), ...load('logger.js') };
-  for (const name of ['parseOptions', 'getUserFunction', 'getServer', 'ErrorHandler', 'loggingHandlerAddExecutionContext']) {
-    if (typeof fw[name] !== 'function') throw new Error(`functions-framework at ${dir} has no ${name}: update infra/local/serve.ts`);
+  const fw = {
+    ...load('options.js'),
+    ...load('loader.js'),
+    ...load('server.js'),
+    ...load('invoker.js'),
+    ...load('logger.js'),
+  };
+  for (const name of [
+    'parseOptions',
+    'getUserFunction',
+    'getServer',
+    'ErrorHandler',
+    'loggingHandlerAddExecutionContext',
+  ]) {
+    if (typeof fw[name] !== 'function')
+      throw new Error(`functions-framework at ${dir} has no ${name}: update infra/local/serve.ts`);
   }
   return fw as unknown as Framework;
 }
@@ -75,14 +100,20 @@ async function main(): Promise<void> {
   const server = fw.getServer(loaded.userFunction, options);
   const host = hostArg(process.argv);
   server.once('error', (err: NodeJS.ErrnoException) => {
-    process.stderr.write(`function ${options.target}: cannot listen on ${host}:${options.port}: ${err.code ?? err.message}\n`);
+    process.stderr.write(
+      `function ${options.target}: cannot listen on ${host}:${options.port}: ${err.code ?? err.message}\n`,
+    );
     process.exit(1);
   });
-  server.listen(Number(options.port), host, () => {
-    new fw.ErrorHandler(server).register();
-    const { address, port } = server.address() as AddressInfo;
-    process.stdout.write(`Serving function ${options.target} (${loaded.signatureType}) at http://${address}:${port}/\n`);
-  }).setTimeout(0);
+  server
+    .listen(Number(options.port), host, () => {
+      new fw.ErrorHandler(server).register();
+      const { address, port } = server.address() as AddressInfo;
+      process.stdout.write(
+        `Serving function ${options.target} (${loaded.signatureType}) at http://${address}:${port}/\n`,
+      );
+    })
+    .setTimeout(0);
 }
 
 main().catch((err: unknown) => {

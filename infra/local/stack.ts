@@ -4,7 +4,14 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createBucket, createTopic, startFakeGcs, startFirestore, startPubsub, type RunningService } from './emulators.js';
+import {
+  createBucket,
+  createTopic,
+  startFakeGcs,
+  startFirestore,
+  startPubsub,
+  type RunningService,
+} from './emulators.js';
 import { spawnManaged, tcpProbe, waitUntilReady, type ManagedProcess, type ProcessExit } from './supervisor.js';
 import { TOPICS as UNIT_TOPICS } from '../../functions/units.js';
 import { LOCAL_HOST, PORT_LABELS, PORT_NAMES, type PortName, type StackPorts } from './ports.js';
@@ -61,8 +68,11 @@ export class StackStartError extends Error {
 
 async function preflight(o: StackOptions): Promise<string[]> {
   const host = LOCAL_HOST;
-  const ports: { port: number; what: string; env?: string }[] = PORT_NAMES.filter((n) => n !== 'api')
-    .map((n) => ({ port: o.ports[n], what: PORT_LABELS[n], env: o.portEnv?.[n] }));
+  const ports: { port: number; what: string; env?: string }[] = PORT_NAMES.filter((n) => n !== 'api').map((n) => ({
+    port: o.ports[n],
+    what: PORT_LABELS[n],
+    env: o.portEnv?.[n],
+  }));
   for (const f of o.functions) ports.push({ port: f.port, what: `function ${f.target}`, env: f.portEnv });
   const seen = new Map<number, string>();
   const problems: string[] = [];
@@ -79,7 +89,8 @@ async function preflight(o: StackOptions): Promise<string[]> {
   for (const p of portProblems) if (p) problems.push(p);
   for (const f of o.functions) {
     const src = resolveSource(o.repoRoot, f.source);
-    if (!existsSync(src)) problems.push(`function ${f.target}: ${src} does not exist — build first (npx tsc -p tsconfig.json)`);
+    if (!existsSync(src))
+      problems.push(`function ${f.target}: ${src} does not exist — build first (npx tsc -p tsconfig.json)`);
   }
   return [...new Set(problems)];
 }
@@ -126,7 +137,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       startFirestore({ ...base, port: o.ports.firestore }),
       startPubsub({ ...base, port: o.ports.pubsub, project: o.project }),
       startFakeGcs({
-        ...base, port: o.ports.gcs, binary, project: o.project, pubsubHost, topic: TOPIC_GCS_NOTIFICATIONS, backend: 'memory',
+        ...base,
+        port: o.ports.gcs,
+        binary,
+        project: o.project,
+        pubsubHost,
+        topic: TOPIC_GCS_NOTIFICATIONS,
+        backend: 'memory',
       }),
     ]);
     const services: RunningService[] = [];
@@ -165,19 +182,27 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       proc: spawnManaged(`fn-${spec.target}`, process.execPath, functionArgs(o.repoRoot, spec, host), {
         cwd: o.repoRoot,
         env: { ...process.env, ...env, ...spec.env, ...o.extraEnv },
-        output: o.functionOutput === 'console'
-          ? { kind: 'prefix', prefix: spec.target }
-          : { kind: 'file', path: join(o.logDir, `fn-${spec.target}.log`) },
+        output:
+          o.functionOutput === 'console'
+            ? { kind: 'prefix', prefix: spec.target }
+            : { kind: 'file', path: join(o.logDir, `fn-${spec.target}.log`) },
       }),
     }));
     const stopFunctions = async (): Promise<void> => {
       await Promise.all(procs.map((p) => p.proc.stop()));
     };
     stoppers.push(stopFunctions);
-    const ready = await Promise.allSettled(procs.map(({ spec, proc }) => waitUntilReady(
-      () => tcpProbe(host, spec.port),
-      { what: `function ${spec.target}`, where: `${host}:${spec.port}`, timeoutMs: o.readyTimeoutMs ?? 60_000, proc, signal: o.signal },
-    )));
+    const ready = await Promise.allSettled(
+      procs.map(({ spec, proc }) =>
+        waitUntilReady(() => tcpProbe(host, spec.port), {
+          what: `function ${spec.target}`,
+          where: `${host}:${spec.port}`,
+          timeoutMs: o.readyTimeoutMs ?? 60_000,
+          proc,
+          signal: o.signal,
+        }),
+      ),
+    );
     for (const { spec, proc } of procs) watch(`function ${spec.target}`, proc.exited, proc.logFile);
     const fnFailures = ready.flatMap((r) => (r.status === 'rejected' ? [errorMessage(r.reason)] : []));
     if (fnFailures.length > 0) throw new StackStartError(fnFailures);

@@ -11,7 +11,9 @@ import { findRepoRoot } from './tools.js';
 
 /** Settings the user gave for the stack win over the defaults (e.g. VERITY_WEBHOOK_SECRETS). */
 function pickEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('VERITY_') && e[1] !== undefined));
+  return Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('VERITY_') && e[1] !== undefined),
+  );
 }
 
 function fail(problems: string[]): never {

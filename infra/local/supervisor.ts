@@ -203,7 +203,14 @@ export function logTail(path: string | undefined, lines = 15): string {
   try {
     const text = readFileSync(path, 'utf8').trimEnd();
     if (!text) return '';
-    return '\n' + text.split('\n').slice(-lines).map((l) => `    ${l}`).join('\n');
+    return (
+      '\n' +
+      text
+        .split('\n')
+        .slice(-lines)
+        .map((l) => `    ${l}`)
+        .join('\n')
+    );
   } catch {
     return '';
   }
@@ -227,12 +234,20 @@ export async function waitUntilReady(probe: () => Promise<boolean>, o: WaitReady
     if (o.signal?.aborted) throw new Error(`interrupted while waiting for ${o.what}`);
     if (o.proc?.hasExited()) {
       const exit = await o.proc.exited;
-      const how = exit.signal ? `signal ${exit.signal}` : exit.code === null ? 'could not start' : `exit code ${exit.code}`;
-      throw new Error(`${o.what} stopped before it was ready at ${o.where} (${how})${seeLog}${logTail(o.proc.logFile)}`);
+      const how = exit.signal
+        ? `signal ${exit.signal}`
+        : exit.code === null
+          ? 'could not start'
+          : `exit code ${exit.code}`;
+      throw new Error(
+        `${o.what} stopped before it was ready at ${o.where} (${how})${seeLog}${logTail(o.proc.logFile)}`,
+      );
     }
     if (await probe().catch(() => false)) return;
     if (Date.now() >= deadline) {
-      throw new Error(`${o.what} did not become ready at ${o.where} within ${Math.round(o.timeoutMs / 1000)} s${seeLog}${logTail(o.proc?.logFile)}`);
+      throw new Error(
+        `${o.what} did not become ready at ${o.where} within ${Math.round(o.timeoutMs / 1000)} s${seeLog}${logTail(o.proc?.logFile)}`,
+      );
     }
     await sleep(o.intervalMs ?? 200);
   }

@@ -5,7 +5,16 @@
  */
 import { spawn } from 'node:child_process';
 import {
-  accessSync, constants, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync,
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
@@ -78,12 +87,18 @@ export function parseJavaMajor(versionOutput: string): number | null {
 async function checkJava(): Promise<Problem | null> {
   const install = 'install a Java 17+ runtime (e.g. `apt-get install openjdk-17-jre-headless`) and put `java` on PATH';
   if (!which('java')) {
-    return { what: 'java', message: `java not found on PATH (the Firestore and Pub/Sub emulators need Java ${MIN_JAVA_VERSION}+) — ${install}` };
+    return {
+      what: 'java',
+      message: `java not found on PATH (the Firestore and Pub/Sub emulators need Java ${MIN_JAVA_VERSION}+) — ${install}`,
+    };
   }
   const res = await run('java', ['-version']);
   const major = parseJavaMajor(res.output);
   if (major === null) {
-    return { what: 'java', message: `could not read the version of \`java\` (\`java -version\` said: ${res.output.trim().split('\n')[0] ?? ''}) — ${install}` };
+    return {
+      what: 'java',
+      message: `could not read the version of \`java\` (\`java -version\` said: ${res.output.trim().split('\n')[0] ?? ''}) — ${install}`,
+    };
   }
   if (major < MIN_JAVA_VERSION) {
     return { what: 'java', message: `java ${major} found, the emulators need Java ${MIN_JAVA_VERSION}+ — ${install}` };
@@ -119,20 +134,30 @@ const APT_PACKAGES: Readonly<Record<string, string>> = {
 async function checkGcloud(): Promise<Problem[]> {
   const gcloud = which('gcloud');
   if (!gcloud) {
-    return [{
-      what: 'gcloud',
-      message: 'gcloud (Google Cloud SDK) not found on PATH — install it (https://cloud.google.com/sdk/docs/install) with the components cloud-firestore-emulator and pubsub-emulator',
-    }];
+    return [
+      {
+        what: 'gcloud',
+        message:
+          'gcloud (Google Cloud SDK) not found on PATH — install it (https://cloud.google.com/sdk/docs/install) with the components cloud-firestore-emulator and pubsub-emulator',
+      },
+    ];
   }
   const root = await gcloudSdkRoot(gcloud);
-  if (!root) return [{ what: 'gcloud', message: `could not find the Google Cloud SDK root of ${gcloud} (\`gcloud info\` failed) — reinstall the Google Cloud SDK` }];
+  if (!root)
+    return [
+      {
+        what: 'gcloud',
+        message: `could not find the Google Cloud SDK root of ${gcloud} (\`gcloud info\` failed) — reinstall the Google Cloud SDK`,
+      },
+    ];
   const problems: Problem[] = [];
   for (const id of [...GCLOUD_COMPONENTS, 'beta']) {
     if (componentInstalled(root, id)) continue;
     const apt = APT_PACKAGES[id];
     problems.push({
       what: `gcloud component ${id}`,
-      message: `gcloud component ${id} is not installed (SDK at ${root}) — run \`gcloud components install ${id}\`` +
+      message:
+        `gcloud component ${id} is not installed (SDK at ${root}) — run \`gcloud components install ${id}\`` +
         (apt ? ` (for an apt-installed SDK: \`apt-get install ${apt}\`)` : ''),
     });
   }
@@ -147,13 +172,23 @@ export interface GoTool {
   why: string;
 }
 
-export const FAKE_GCS: GoTool = { binary: 'fake-gcs-server', module: FAKE_GCS_MODULE, version: FAKE_GCS_VERSION, why: 'the local Cloud Storage' };
+export const FAKE_GCS: GoTool = {
+  binary: 'fake-gcs-server',
+  module: FAKE_GCS_MODULE,
+  version: FAKE_GCS_VERSION,
+  why: 'the local Cloud Storage',
+};
 /**
  * Terraform, for `terraform fmt -check`. Its release downloads are out of reach here, and from 1.6 on its
  * go.mod has replace directives that `go install` refuses; 1.5.7 (the last MPL release) installs from the Go
  * module proxy, and its formatter is the one later releases use.
  */
-export const TERRAFORM: GoTool = { binary: 'terraform', module: 'github.com/hashicorp/terraform', version: 'v1.5.7', why: 'terraform fmt -check on infra/terraform' };
+export const TERRAFORM: GoTool = {
+  binary: 'terraform',
+  module: 'github.com/hashicorp/terraform',
+  version: 'v1.5.7',
+  why: 'terraform fmt -check on infra/terraform',
+};
 
 export function goToolBinary(repoRoot: string, tool: GoTool): string {
   return join(repoRoot, '.tools', 'bin', tool.binary);
@@ -177,8 +212,10 @@ export const fakeGcsBinary = (repoRoot: string): string => goToolBinary(repoRoot
 export const fakeGcsInstalled = (repoRoot: string): boolean => goToolInstalled(repoRoot, FAKE_GCS);
 
 function goMissingMessage(repoRoot: string, tool: GoTool = FAKE_GCS): string {
-  return `go not found on PATH — it is needed once, to install ${tool.binary} ${tool.version} (${tool.why}) into ${join(repoRoot, '.tools', 'bin')}; ` +
-    'install Go 1.25+ (https://go.dev/doc/install; Go 1.21+ fetches the needed toolchain itself) and put `go` on PATH';
+  return (
+    `go not found on PATH — it is needed once, to install ${tool.binary} ${tool.version} (${tool.why}) into ${join(repoRoot, '.tools', 'bin')}; ` +
+    'install Go 1.25+ (https://go.dev/doc/install; Go 1.21+ fetches the needed toolchain itself) and put `go` on PATH'
+  );
 }
 
 /** Returns the tool's binary, running `go install` into <repo>/.tools/bin first when missing. */
@@ -196,7 +233,9 @@ export async function ensureGoTool(repoRoot: string, tool: GoTool): Promise<stri
     child.on('exit', (c) => resolve(c));
   });
   if (code !== 0 || !existsSync(binary)) {
-    throw new Error(`\`go install ${tool.module}@${tool.version}\` failed (exit ${String(code)}) — see the go output above`);
+    throw new Error(
+      `\`go install ${tool.module}@${tool.version}\` failed (exit ${String(code)}) — see the go output above`,
+    );
   }
   writeFileSync(stampFile(repoRoot, tool), `${tool.version}\n`);
   return binary;
@@ -221,7 +260,8 @@ export const SCHEMATHESIS: PythonTool = {
   venv: 'venv-schemathesis',
   dist: 'schemathesis',
   version: '4.32.5',
-  entry: 'import sys; from schemathesis.cli import schemathesis; sys.argv[0] = "schemathesis"; sys.exit(schemathesis())',
+  entry:
+    'import sys; from schemathesis.cli import schemathesis; sys.argv[0] = "schemathesis"; sys.exit(schemathesis())',
   why: 'the OpenAPI fuzzing test (test/fuzz)',
 };
 
@@ -241,7 +281,10 @@ function pythonToolCommand(dir: string, tool: PythonTool): ToolCommand {
 export function pythonToolInstalled(repoRoot: string, tool: PythonTool): boolean {
   const dir = venvDir(repoRoot, tool);
   try {
-    return existsSync(join(dir, 'bin', 'python')) && readFileSync(venvStamp(dir), 'utf8').trim() === `${tool.dist}==${tool.version}`;
+    return (
+      existsSync(join(dir, 'bin', 'python')) &&
+      readFileSync(venvStamp(dir), 'utf8').trim() === `${tool.dist}==${tool.version}`
+    );
   } catch {
     return false;
   }
@@ -257,8 +300,10 @@ export async function ensurePythonTool(repoRoot: string, tool: PythonTool): Prom
   if (pythonToolInstalled(repoRoot, tool)) return pythonToolCommand(dir, tool);
   const python = which('python3');
   if (!python) {
-    throw new Error(`python3 not found on PATH — it is needed once, to install ${tool.dist} ${tool.version} (${tool.why}) into ${dir}; ` +
-      'install Python 3.10+ with its venv module (e.g. `apt-get install python3-venv`)');
+    throw new Error(
+      `python3 not found on PATH — it is needed once, to install ${tool.dist} ${tool.version} (${tool.why}) into ${dir}; ` +
+        'install Python 3.10+ with its venv module (e.g. `apt-get install python3-venv`)',
+    );
   }
   process.stderr.write(`installing ${tool.dist} ${tool.version} into ${dir} (first run only)…\n`);
   mkdirSync(dirname(dir), { recursive: true });
@@ -266,7 +311,10 @@ export async function ensurePythonTool(repoRoot: string, tool: PythonTool): Prom
   rmSync(tmp, { recursive: true, force: true });
   const step = (cmd: string, args: string[]): Promise<number | null> =>
     new Promise((resolve) => {
-      const child = spawn(cmd, args, { stdio: ['ignore', 2, 2], env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } });
+      const child = spawn(cmd, args, {
+        stdio: ['ignore', 2, 2],
+        env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' },
+      });
       child.on('error', () => resolve(null));
       child.on('exit', (c) => resolve(c));
     });
@@ -301,12 +349,16 @@ export async function checkPrerequisites(opts: { repoRoot: string }): Promise<Pr
   const problems: Problem[] = [];
   if (java) problems.push(java);
   problems.push(...gcloud);
-  if (!fakeGcsInstalled(opts.repoRoot) && !which('go')) problems.push({ what: 'go', message: goMissingMessage(opts.repoRoot) });
+  if (!fakeGcsInstalled(opts.repoRoot) && !which('go'))
+    problems.push({ what: 'go', message: goMissingMessage(opts.repoRoot) });
   return problems;
 }
 
 function portInUseMessage(port: number, what: string, envVar?: string): string {
-  return `port ${port} (${what}) is in use — stop whatever uses it` + (envVar ? ` or set ${envVar}` : ' or choose another port');
+  return (
+    `port ${port} (${what}) is in use — stop whatever uses it` +
+    (envVar ? ` or set ${envVar}` : ' or choose another port')
+  );
 }
 
 /** null when host:port can be listened on; otherwise the clear message why not. */
@@ -314,9 +366,12 @@ export function portProblem(host: string, port: number, what: string, envVar?: s
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', (err: NodeJS.ErrnoException) => {
-      resolve(err.code === 'EADDRINUSE'
-        ? portInUseMessage(port, what, envVar)
-        : `port ${port} (${what}) cannot be used on ${host}: ${err.code ?? err.message}` + (envVar ? ` — set ${envVar}` : ''));
+      resolve(
+        err.code === 'EADDRINUSE'
+          ? portInUseMessage(port, what, envVar)
+          : `port ${port} (${what}) cannot be used on ${host}: ${err.code ?? err.message}` +
+              (envVar ? ` — set ${envVar}` : ''),
+      );
     });
     server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(null)));
   });

@@ -33,8 +33,10 @@ export function jsonShapeProblem(value: unknown): ShapeProblem | null {
       continue;
     }
     for (const [k, item] of Object.entries(v)) {
-      if (k.length === 0 || k.length > MAX_KEY_LENGTH) return { field: path([...at, k]), message: `object keys must be 1–${MAX_KEY_LENGTH} characters` };
-      if (!isWellFormed(k)) return { field: path(at), message: 'object key is not well-formed Unicode (lone surrogate)' };
+      if (k.length === 0 || k.length > MAX_KEY_LENGTH)
+        return { field: path([...at, k]), message: `object keys must be 1–${MAX_KEY_LENGTH} characters` };
+      if (!isWellFormed(k))
+        return { field: path(at), message: 'object key is not well-formed Unicode (lone surrogate)' };
       stack.push({ v: item, depth: depth + 1, at: [...at, k] });
     }
   }

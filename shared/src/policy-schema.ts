@@ -5,10 +5,20 @@
  * one and not the other fails `tsc`. Lives outside shared/src/core: the core stays free of zod.
  */
 import { z } from 'zod';
-import { FAILURE_REASONS, PROBE_FAILURE_GRACE_BOUNDS, type Backoff, type Policy, type PolicyOverrides } from './core/index.js';
+import {
+  FAILURE_REASONS,
+  PROBE_FAILURE_GRACE_BOUNDS,
+  type Backoff,
+  type Policy,
+  type PolicyOverrides,
+} from './core/index.js';
 
 /** A timeout or grace in whole seconds: one second to one week. */
-export const PolicySecondsSchema = z.number().int().min(1).max(7 * 24 * 3600);
+export const PolicySecondsSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(7 * 24 * 3600);
 /** How many attempts a job may make (the type's `limits.maxAttempts` narrows it per type). */
 export const MaxAttemptsSchema = z.number().int().min(1).max(20);
 
@@ -30,7 +40,11 @@ export const PolicySchema = z
     outputGraceSeconds: PolicySecondsSchema,
     cancelGraceSeconds: PolicySecondsSchema,
     maxAttempts: MaxAttemptsSchema,
-    probeFailureGraceSeconds: z.number().int().min(PROBE_FAILURE_GRACE_BOUNDS.minSeconds).max(PROBE_FAILURE_GRACE_BOUNDS.maxSeconds),
+    probeFailureGraceSeconds: z
+      .number()
+      .int()
+      .min(PROBE_FAILURE_GRACE_BOUNDS.minSeconds)
+      .max(PROBE_FAILURE_GRACE_BOUNDS.maxSeconds),
     backoff: BackoffSchema,
     retryableReasons: z.array(z.enum(FAILURE_REASONS)),
     retryableErrorCodes: z.array(z.string().min(1).max(100)),
@@ -44,7 +58,10 @@ const PartialBackoffSchema = BackoffSchema.partial();
  * A job type's `policy`: every field but `cancelGraceSeconds` (a fixed minute, not configurable today),
  * each optional; the rest from DEFAULT_POLICY.
  */
-export const PolicyConfigSchema = PolicySchema.omit({ cancelGraceSeconds: true }).partial().extend({ backoff: PartialBackoffSchema.optional() }).strict();
+export const PolicyConfigSchema = PolicySchema.omit({ cancelGraceSeconds: true })
+  .partial()
+  .extend({ backoff: PartialBackoffSchema.optional() })
+  .strict();
 
 /** What a request may override, within the limits of its type (resolvePolicy). */
 export const PolicyOverridesSchema = PolicySchema.pick({

@@ -73,7 +73,13 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
   const kinds = new Set(types.map((t) => t.executor.kind));
   const executors: ExecutorSet = o.executors ?? {
     external: createExternalExecutor(),
-    ...(kinds.has('cloud-run-job') ? { 'cloud-run-job': createCloudRunJobExecutor(createCloudRunClients({ endpoint: env.cloudRunEndpoint, projectId: env.projectId })) } : {}),
+    ...(kinds.has('cloud-run-job')
+      ? {
+          'cloud-run-job': createCloudRunJobExecutor(
+            createCloudRunClients({ endpoint: env.cloudRunEndpoint, projectId: env.projectId }),
+          ),
+        }
+      : {}),
     ...(kinds.has('http')
       ? {
           http: createHttpProviderExecutor({
@@ -97,7 +103,11 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
               VERITY_REPORT_VIA: env.workerReports,
               VERITY_UPDATES_TOPIC: env.updatesTopic,
               GOOGLE_CLOUD_PROJECT: env.projectId,
-              VERITY_WORKER_TOKEN: await mintLocalToken(loadLocalSecret(env.localJwtSecret, env.stateDir), job.ownerId, { workerJobId: job.id }),
+              VERITY_WORKER_TOKEN: await mintLocalToken(
+                loadLocalSecret(env.localJwtSecret, env.stateDir),
+                job.ownerId,
+                { workerJobId: job.id },
+              ),
             }),
           }),
         }
@@ -109,7 +119,16 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
   const reconciler = new Reconciler({ store, registry, executors, probe, log, clock, outbox, temp });
   const quotas = new Quotas({ db, clock });
   const jobs = new JobsService({
-    store, reconciler, registry, probe, log, clock, quotas, bucket: env.bucket, allowedBuckets: env.allowedBuckets, ...(o.newId ? { newId: o.newId } : {}),
+    store,
+    reconciler,
+    registry,
+    probe,
+    log,
+    clock,
+    quotas,
+    bucket: env.bucket,
+    allowedBuckets: env.allowedBuckets,
+    ...(o.newId ? { newId: o.newId } : {}),
   });
   const outputs = new OutputsService({ db, reconciler, log });
   const webhooks = new WebhooksService({ db, reconciler, registry, log, clock, secrets: env.webhookSecrets });
@@ -131,7 +150,23 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
   // built on first use: only the units that authenticate callers (api, sweep) are given VERITY_AUTH_AUDIENCE
   let auth: Authenticator | undefined;
   return {
-    env, db, storage, registry, store, probe, executors, pubsub, outbox, reconciler, jobs, outputs, webhooks, sweeper, projects, log, clock,
+    env,
+    db,
+    storage,
+    registry,
+    store,
+    probe,
+    executors,
+    pubsub,
+    outbox,
+    reconciler,
+    jobs,
+    outputs,
+    webhooks,
+    sweeper,
+    projects,
+    log,
+    clock,
     get auth() {
       return (auth ??= createAuthenticator(env));
     },

@@ -45,13 +45,17 @@ export const WorkerUpdateSchema = z
         completedSteps: z.array(z.string().min(1).max(200)).max(500).optional(),
         /** A step plan with optional weights (default 1), used when the job type declares none. */
         steps: z
-          .array(z.object({ name: z.string().min(1).max(200), weight: z.number().positive().max(1e6).optional() }).strict())
+          .array(
+            z.object({ name: z.string().min(1).max(200), weight: z.number().positive().max(1e6).optional() }).strict(),
+          )
           .min(1)
           .max(500)
           .optional(),
       })
       .strict()
-      .refine((p) => p.pct !== undefined || p.step !== undefined || p.completedSteps !== undefined, { message: 'progress needs pct, step or completedSteps' })
+      .refine((p) => p.pct !== undefined || p.step !== undefined || p.completedSteps !== undefined, {
+        message: 'progress needs pct, step or completedSteps',
+      })
       .optional(),
     error: z
       .object({ code: z.string().min(1).max(100), message: z.string().max(2000), retryable: z.boolean().optional() })
@@ -66,9 +70,7 @@ export const SweepRequestSchema = z.object({ dryRun: z.boolean().default(false) 
 export const CreateProjectSchema = z
   .object({
     name: z.string().min(1).max(200),
-    artifacts: z
-      .array(z.object({ key: z.string().min(1).max(200), uri: GcsUriSchema }).strict())
-      .max(499),
+    artifacts: z.array(z.object({ key: z.string().min(1).max(200), uri: GcsUriSchema }).strict()).max(499),
   })
   .strict();
 

@@ -16,7 +16,13 @@ export function jobView(job: Job): Record<string, unknown> {
     maxAttempts: job.maxAttempts,
     version: job.version,
     input: job.input,
-    outputs: job.outputs.map((o) => ({ uri: o.uri, present: o.present, generation: o.generation, size: o.size, timeCreated: iso(o.timeCreated) })),
+    outputs: job.outputs.map((o) => ({
+      uri: o.uri,
+      present: o.present,
+      generation: o.generation,
+      size: o.size,
+      timeCreated: iso(o.timeCreated),
+    })),
     reuseExistingOutputs: job.reuseExistingOutputs,
     executor: { kind: job.executor.kind, executionRef: job.executor.executionRef },
     policy: job.policy,
@@ -49,16 +55,39 @@ export function progressView(job: Job): Record<string, unknown> | null {
 }
 
 export function transitionView(t: Transition): Record<string, unknown> {
-  return { seq: t.seq, from: t.from, to: t.to, reason: t.reason, source: t.source, attempt: t.attempt, at: new Date(t.at).toISOString(), evidence: t.evidence };
+  return {
+    seq: t.seq,
+    from: t.from,
+    to: t.to,
+    reason: t.reason,
+    source: t.source,
+    attempt: t.attempt,
+    at: new Date(t.at).toISOString(),
+    evidence: t.evidence,
+  };
 }
 
-export function projectView(p: { id: string; ownerId: string; name: string; status: string; activeJobId: string | null; version: number; createdAt: number; updatedAt: number }, artifacts?: { key: string; uri: string; present: boolean; generation: string | null }[]): Record<string, unknown> {
+export function projectView(
+  p: {
+    id: string;
+    ownerId: string;
+    name: string;
+    status: string;
+    activeJobId: string | null;
+    version: number;
+    createdAt: number;
+    updatedAt: number;
+  },
+  artifacts?: { key: string; uri: string; present: boolean; generation: string | null }[],
+): Record<string, unknown> {
   return {
     id: p.id,
     ownerId: p.ownerId,
     name: p.name,
     status: p.status,
-    ...(artifacts ? { artifacts: artifacts.map((a) => ({ key: a.key, uri: a.uri, present: a.present, generation: a.generation })) } : {}),
+    ...(artifacts
+      ? { artifacts: artifacts.map((a) => ({ key: a.key, uri: a.uri, present: a.present, generation: a.generation })) }
+      : {}),
     activeJobId: p.activeJobId,
     version: p.version,
     createdAt: new Date(p.createdAt).toISOString(),

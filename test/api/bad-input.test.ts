@@ -10,7 +10,9 @@ let jobId: string;
 before(async () => {
   rt = await testRuntime('bad');
   api = await startApi(rt);
-  const res = await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [`gs://${rt.bucket}/u/alice/a.mp4`] } });
+  const res = await api.call('POST', '/api/jobs', {
+    body: { type: 'external', outputs: [`gs://${rt.bucket}/u/alice/a.mp4`] },
+  });
   jobId = res.body.job.id;
 });
 after(async () => {
@@ -18,7 +20,17 @@ after(async () => {
   await rt.db.terminate();
 });
 
-type Case = { name: string; method?: string; path?: () => string; body?: unknown; raw?: string | Buffer; contentType?: string; token?: 'none' | 'bad' | 'expired-ish'; status: number; code: string };
+type Case = {
+  name: string;
+  method?: string;
+  path?: () => string;
+  body?: unknown;
+  raw?: string | Buffer;
+  contentType?: string;
+  token?: 'none' | 'bad' | 'expired-ish';
+  status: number;
+  code: string;
+};
 
 const cases: Case[] = [
   { name: 'no token', token: 'none', body: { type: 'external' }, status: 401, code: 'UNAUTHENTICATED' },
@@ -26,24 +38,97 @@ const cases: Case[] = [
   { name: 'unknown field', body: { type: 'external', command: 'rm -rf /' }, status: 400, code: 'INVALID_INPUT' },
   { name: 'unknown job type', body: { type: 'nope' }, status: 400, code: 'INVALID_INPUT' },
   { name: 'type is not a string', body: { type: 7 }, status: 400, code: 'INVALID_INPUT' },
-  { name: 'bad input for the type', body: { type: 'demo-render', input: { fault: 'meltdown' } }, status: 400, code: 'INVALID_INPUT' },
-  { name: 'input names a command', body: { type: 'demo-render', input: { command: ['sh'] } }, status: 400, code: 'INVALID_INPUT' },
-  { name: 'output in a bucket outside configuration', body: { type: 'external', outputs: ['gs://someone-elses-bucket/x.mp4'] }, status: 400, code: 'OUTPUT_NOT_ALLOWED' },
-  { name: 'output not a gs:// URI', body: { type: 'external', outputs: ['https://example.com/x.mp4'] }, status: 400, code: 'INVALID_INPUT' },
-  { name: 'output path traversal', body: { type: 'external', outputs: ['gs://verity-local/../x'] }, status: 400, code: 'INVALID_INPUT' },
-  { name: 'policy below the type limit', body: { type: 'external', policy: { queueTimeoutSeconds: 0 } }, status: 400, code: 'INVALID_INPUT' },
-  { name: 'policy above the type limit', body: { type: 'external', policy: { runTimeoutSeconds: 100000 } }, status: 400, code: 'INVALID_INPUT' },
-  { name: 'not JSON media type', raw: 'type=external', contentType: 'text/plain', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-  { name: 'body over 1 MiB', raw: JSON.stringify({ type: 'external', input: { pad: 'x'.repeat(1024 * 1024) } }), status: 413, code: 'PAYLOAD_TOO_LARGE' },
+  {
+    name: 'bad input for the type',
+    body: { type: 'demo-render', input: { fault: 'meltdown' } },
+    status: 400,
+    code: 'INVALID_INPUT',
+  },
+  {
+    name: 'input names a command',
+    body: { type: 'demo-render', input: { command: ['sh'] } },
+    status: 400,
+    code: 'INVALID_INPUT',
+  },
+  {
+    name: 'output in a bucket outside configuration',
+    body: { type: 'external', outputs: ['gs://someone-elses-bucket/x.mp4'] },
+    status: 400,
+    code: 'OUTPUT_NOT_ALLOWED',
+  },
+  {
+    name: 'output not a gs:// URI',
+    body: { type: 'external', outputs: ['https://example.com/x.mp4'] },
+    status: 400,
+    code: 'INVALID_INPUT',
+  },
+  {
+    name: 'output path traversal',
+    body: { type: 'external', outputs: ['gs://verity-local/../x'] },
+    status: 400,
+    code: 'INVALID_INPUT',
+  },
+  {
+    name: 'policy below the type limit',
+    body: { type: 'external', policy: { queueTimeoutSeconds: 0 } },
+    status: 400,
+    code: 'INVALID_INPUT',
+  },
+  {
+    name: 'policy above the type limit',
+    body: { type: 'external', policy: { runTimeoutSeconds: 100000 } },
+    status: 400,
+    code: 'INVALID_INPUT',
+  },
+  {
+    name: 'not JSON media type',
+    raw: 'type=external',
+    contentType: 'text/plain',
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  },
+  {
+    name: 'body over 1 MiB',
+    raw: JSON.stringify({ type: 'external', input: { pad: 'x'.repeat(1024 * 1024) } }),
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+  },
   { name: 'empty body', raw: '', status: 400, code: 'INVALID_INPUT' },
   { name: 'JSON array body', raw: '[]', status: 400, code: 'INVALID_INPUT' },
   { name: 'unknown route', method: 'GET', path: () => '/api/nothing', status: 404, code: 'NOT_FOUND' },
   { name: 'wrong method', method: 'DELETE', path: () => `/api/jobs/${jobId}`, status: 405, code: 'METHOD_NOT_ALLOWED' },
   { name: 'unknown job', method: 'GET', path: () => '/api/jobs/job_doesnotexist', status: 404, code: 'NOT_FOUND' },
-  { name: 'job id with odd characters', method: 'GET', path: () => '/api/jobs/..%2F..%2Fetc', status: 404, code: 'NOT_FOUND' },
-  { name: 'update with a bad kind', method: 'POST', path: () => `/api/jobs/${jobId}/updates`, body: { kind: 'exploded' }, status: 400, code: 'INVALID_INPUT' },
-  { name: 'update for another job id', method: 'POST', path: () => `/api/jobs/${jobId}/updates`, body: { kind: 'started', jobId: 'job_other' }, status: 400, code: 'INVALID_INPUT' },
-  { name: 'update with pct over 100', method: 'POST', path: () => `/api/jobs/${jobId}/updates`, body: { kind: 'progress', progress: { pct: 101 } }, status: 400, code: 'INVALID_INPUT' },
+  {
+    name: 'job id with odd characters',
+    method: 'GET',
+    path: () => '/api/jobs/..%2F..%2Fetc',
+    status: 404,
+    code: 'NOT_FOUND',
+  },
+  {
+    name: 'update with a bad kind',
+    method: 'POST',
+    path: () => `/api/jobs/${jobId}/updates`,
+    body: { kind: 'exploded' },
+    status: 400,
+    code: 'INVALID_INPUT',
+  },
+  {
+    name: 'update for another job id',
+    method: 'POST',
+    path: () => `/api/jobs/${jobId}/updates`,
+    body: { kind: 'started', jobId: 'job_other' },
+    status: 400,
+    code: 'INVALID_INPUT',
+  },
+  {
+    name: 'update with pct over 100',
+    method: 'POST',
+    path: () => `/api/jobs/${jobId}/updates`,
+    body: { kind: 'progress', progress: { pct: 101 } },
+    status: 400,
+    code: 'INVALID_INPUT',
+  },
 ];
 
 describe('bad input is refused with the contract error body and writes nothing', () => {

@@ -56,12 +56,19 @@ describe('jobs API: enqueue and read', () => {
     assert.equal(read.body.job.executor.executionRef, `local:${job.id}:1`);
     assert.match(read.body.job.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     const h = await api.call('GET', `/api/jobs/${job.id}/history`);
-    assert.deepEqual(h.body.transitions.map((t: { seq: number; to: string; reason: string }) => [t.seq, t.to, t.reason]), [[1, 'queued', 'ENQUEUED']]);
+    assert.deepEqual(
+      h.body.transitions.map((t: { seq: number; to: string; reason: string }) => [t.seq, t.to, t.reason]),
+      [[1, 'queued', 'ENQUEUED']],
+    );
   });
 
   it('a repeated idempotencyKey answers 200 with the same job', async () => {
-    const a = await api.call('POST', '/api/jobs', { body: { type: 'external', idempotencyKey: 'same', outputs: [out('idem')] } });
-    const b = await api.call('POST', '/api/jobs', { body: { type: 'external', idempotencyKey: 'same', outputs: [out('idem')] } });
+    const a = await api.call('POST', '/api/jobs', {
+      body: { type: 'external', idempotencyKey: 'same', outputs: [out('idem')] },
+    });
+    const b = await api.call('POST', '/api/jobs', {
+      body: { type: 'external', idempotencyKey: 'same', outputs: [out('idem')] },
+    });
     assert.equal(a.status, 201);
     assert.equal(b.status, 200);
     assert.equal(b.body.job.id, a.body.job.id);
@@ -90,27 +97,54 @@ describe('jobs API: enqueue and read', () => {
     const again = await api.call('POST', `/api/jobs/${id}/cancel`);
     assert.equal(again.status, 409);
     assert.equal(again.body.error.code, 'JOB_TERMINAL');
-    assert.deepEqual((await rt.store.history(id)).map((t) => t.to), ['queued', 'canceled']);
+    assert.deepEqual(
+      (await rt.store.history(id)).map((t) => t.to),
+      ['queued', 'canceled'],
+    );
   });
 
   it('worker updates move the job; a worker token reaches only its own job', async () => {
     const a = await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [] } });
     const id = a.body.job.id;
     const worker = await api.token('alice', { workerJobId: id });
-    const s = await api.call('POST', `/api/jobs/${id}/updates`, { token: worker, body: { kind: 'progress', progress: { pct: 40, step: 'render', completedSteps: ['fetch'] } } });
+    const s = await api.call('POST', `/api/jobs/${id}/updates`, {
+      token: worker,
+      body: { kind: 'progress', progress: { pct: 40, step: 'render', completedSteps: ['fetch'] } },
+    });
     assert.equal(s.status, 202, s.text);
     const job = (await api.call('GET', `/api/jobs/${id}`)).body.job;
     assert.equal(job.status, 'running');
     assert.deepEqual(
-      { ...job.progress, steps: job.progress.steps.map((s: { name: string; completedAt: string | null }) => [s.name, s.completedAt === null]) },
-      { pct: 40, step: 'render', stepPct: null, completedSteps: ['fetch'], steps: [['fetch', false], ['render', true]] },
+      {
+        ...job.progress,
+        steps: job.progress.steps.map((s: { name: string; completedAt: string | null }) => [
+          s.name,
+          s.completedAt === null,
+        ]),
+      },
+      {
+        pct: 40,
+        step: 'render',
+        stepPct: null,
+        completedSteps: ['fetch'],
+        steps: [
+          ['fetch', false],
+          ['render', true],
+        ],
+      },
     );
     const other = await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [] } });
     const denied = await api.call('GET', `/api/jobs/${other.body.job.id}`, { token: worker });
     assert.equal(denied.status, 404);
-    const done = await api.call('POST', `/api/jobs/${id}/updates`, { token: worker, body: { id: 'u-9', kind: 'succeeded' } });
+    const done = await api.call('POST', `/api/jobs/${id}/updates`, {
+      token: worker,
+      body: { id: 'u-9', kind: 'succeeded' },
+    });
     assert.equal(done.status, 202);
-    const dup = await api.call('POST', `/api/jobs/${id}/updates`, { token: worker, body: { id: 'u-9', kind: 'succeeded' } });
+    const dup = await api.call('POST', `/api/jobs/${id}/updates`, {
+      token: worker,
+      body: { id: 'u-9', kind: 'succeeded' },
+    });
     assert.equal(dup.body.outcome, 'duplicate');
     assert.equal((await rt.store.get(id))!.statusReason, 'WORKER_SUCCEEDED');
   });
@@ -118,14 +152,26 @@ describe('jobs API: enqueue and read', () => {
 
 describe('retry', () => {
   it('a failed job is retried as a new job reusing the outputs that exist; an active one is 409; twice is the same retry', async () => {
-    const a = (await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [out('r1'), out('r2')], resourceKey: 'reel:retry' } })).body.job;
+    const a = (
+      await api.call('POST', '/api/jobs', {
+        body: { type: 'external', outputs: [out('r1'), out('r2')], resourceKey: 'reel:retry' },
+      })
+    ).body.job;
     assert.equal((await api.call('POST', `/api/jobs/${a.id}/retry`)).status, 409, 'still active');
-    await rt.jobs.report(null, { jobId: a.id, kind: 'failed', error: { code: 'X', message: 'boom', retryable: false } });
+    await rt.jobs.report(null, {
+      jobId: a.id,
+      kind: 'failed',
+      error: { code: 'X', message: 'boom', retryable: false },
+    });
     await put('r1');
     const r = await api.call('POST', `/api/jobs/${a.id}/retry`);
     assert.equal(r.status, 202, r.text);
     assert.notEqual(r.body.job.id, a.id);
-    assert.deepEqual(r.body.job.outputs.map((o: { present: boolean }) => o.present), [true, false], 'the step whose output exists is not redone');
+    assert.deepEqual(
+      r.body.job.outputs.map((o: { present: boolean }) => o.present),
+      [true, false],
+      'the step whose output exists is not redone',
+    );
     assert.equal(r.body.job.resourceKey, 'reel:retry');
     assert.equal((await rt.store.get(a.id))!.status, 'failed', 'the failed job stays as it was');
     const again = await api.call('POST', `/api/jobs/${a.id}/retry`);
@@ -135,31 +181,48 @@ describe('retry', () => {
 
 describe("seed 000's scenarios through the API", () => {
   it('a job stuck queued whose output is already in the bucket reads back succeeded; a new enqueue on its key proceeds', async () => {
-    const stuck = await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [out('reel-1')], resourceKey: 'project:reel-1' } });
+    const stuck = await api.call('POST', '/api/jobs', {
+      body: { type: 'external', outputs: [out('reel-1')], resourceKey: 'project:reel-1' },
+    });
     assert.equal(stuck.status, 201);
     await put('reel-1'); // the worker wrote it; the completion message was lost
     const read = await api.call('GET', `/api/jobs/${stuck.body.job.id}?verify=true`);
     assert.equal(read.body.job.status, 'succeeded');
     assert.equal(read.body.job.statusReason, 'OUTPUT_FOUND');
-    const next = await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [out('reel-1-v2')], resourceKey: 'project:reel-1' } });
+    const next = await api.call('POST', '/api/jobs', {
+      body: { type: 'external', outputs: [out('reel-1-v2')], resourceKey: 'project:reel-1' },
+    });
     assert.equal(next.status, 201, next.text);
   });
 
   it('a stale job reads back failed with its reason, and releases its key', async () => {
-    const stale = await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [out('stale')], resourceKey: 'project:stale', policy: { queueTimeoutSeconds: 900 } } });
+    const stale = await api.call('POST', '/api/jobs', {
+      body: {
+        type: 'external',
+        outputs: [out('stale')],
+        resourceKey: 'project:stale',
+        policy: { queueTimeoutSeconds: 900 },
+      },
+    });
     rt.testClock.advance(901_000);
     const read = await api.call('GET', `/api/jobs/${stale.body.job.id}`);
     assert.equal(read.body.job.status, 'failed');
     assert.equal(read.body.job.statusReason, 'QUEUE_TIMEOUT');
     assert.equal(read.body.job.error.code, 'QUEUE_TIMEOUT');
-    const next = await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [out('stale-2')], resourceKey: 'project:stale' } });
+    const next = await api.call('POST', '/api/jobs', {
+      body: { type: 'external', outputs: [out('stale-2')], resourceKey: 'project:stale' },
+    });
     assert.equal(next.status, 201);
   });
 
   it('enqueue on a key whose stuck holder is stale reconciles the holder first, then proceeds', async () => {
-    const holder = await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [out('h')], resourceKey: 'project:h', policy: { queueTimeoutSeconds: 60 } } });
+    const holder = await api.call('POST', '/api/jobs', {
+      body: { type: 'external', outputs: [out('h')], resourceKey: 'project:h', policy: { queueTimeoutSeconds: 60 } },
+    });
     rt.testClock.advance(61_000);
-    const next = await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [out('h2')], resourceKey: 'project:h' } });
+    const next = await api.call('POST', '/api/jobs', {
+      body: { type: 'external', outputs: [out('h2')], resourceKey: 'project:h' },
+    });
     assert.equal(next.status, 201, next.text);
     const h = (await rt.store.get(holder.body.job.id))!;
     assert.equal(h.status, 'failed');
@@ -168,7 +231,10 @@ describe("seed 000's scenarios through the API", () => {
 
   it('a really active holder yields 409 with activeJob, and nothing is written', async () => {
     const holder = await api.call('POST', '/api/jobs', { body: { type: 'demo-render', resourceKey: 'project:busy' } });
-    await api.call('POST', `/api/jobs/${holder.body.job.id}/updates`, { token: await api.token('alice', { workerJobId: holder.body.job.id }), body: { kind: 'started' } });
+    await api.call('POST', `/api/jobs/${holder.body.job.id}/updates`, {
+      token: await api.token('alice', { workerJobId: holder.body.job.id }),
+      body: { kind: 'started' },
+    });
     const before = await countDocuments(rt.db);
     const res = await api.call('POST', '/api/jobs', { body: { type: 'demo-render', resourceKey: 'project:busy' } });
     assert.equal(res.status, 409);
@@ -192,7 +258,9 @@ describe("seed 000's scenarios through the API", () => {
   it('concurrent reconciles of one job over HTTP produce one transition', async () => {
     const job = await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [out('conc')] } });
     await put('conc');
-    const results = await Promise.all(Array.from({ length: 4 }, () => api.call('POST', `/api/jobs/${job.body.job.id}/reconcile`)));
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => api.call('POST', `/api/jobs/${job.body.job.id}/reconcile`)),
+    );
     assert.ok(results.every((r) => r.status === 200));
     const actions = results.map((r) => r.body.report.action).sort();
     assert.deepEqual(actions, ['corrected', 'unchanged', 'unchanged', 'unchanged']);

@@ -22,7 +22,9 @@ after(async () => {
   await rt.db.terminate();
 });
 
-const enqueue = async (token?: string, type = 'external') => (rt.testClock.advance(1000), await api.call('POST', '/api/jobs', { body: { type, outputs: [] }, ...(token ? { token } : {}) })).body.job;
+const enqueue = async (token?: string, type = 'external') =>
+  (rt.testClock.advance(1000),
+  await api.call('POST', '/api/jobs', { body: { type, outputs: [] }, ...(token ? { token } : {}) })).body.job;
 
 describe('GET /api/jobs', () => {
   it('lists own jobs newest first with stats from count(); pages stay stable while jobs are added', async () => {
@@ -33,8 +35,18 @@ describe('GET /api/jobs', () => {
     await rt.jobs.report(null, { jobId: mine[1].id, kind: 'succeeded' });
     const all = await api.call('GET', '/api/jobs?limit=200');
     assert.equal(all.status, 200);
-    assert.deepEqual(all.body.jobs.map((j: { id: string }) => j.id), mine.map((j) => j.id).reverse());
-    const recount: Record<string, number> = { total: all.body.jobs.length, queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 };
+    assert.deepEqual(
+      all.body.jobs.map((j: { id: string }) => j.id),
+      mine.map((j) => j.id).reverse(),
+    );
+    const recount: Record<string, number> = {
+      total: all.body.jobs.length,
+      queued: 0,
+      running: 0,
+      succeeded: 0,
+      failed: 0,
+      canceled: 0,
+    };
     for (const j of all.body.jobs) recount[j.status]!++;
     assert.deepEqual(all.body.stats, recount, 'the stats match a recount');
 
@@ -49,7 +61,10 @@ describe('GET /api/jobs', () => {
     }
     assert.deepEqual(seen, mine.map((j) => j.id).reverse(), 'every job exactly once, in order');
     const filtered = await api.call('GET', '/api/jobs?status=running');
-    assert.deepEqual(filtered.body.jobs.map((j: { id: string }) => j.id), [mine[0].id]);
+    assert.deepEqual(
+      filtered.body.jobs.map((j: { id: string }) => j.id),
+      [mine[0].id],
+    );
     assert.equal((await api.call('GET', '/api/jobs?cursor=bm9wZQ')).status, 400);
     assert.equal((await api.call('GET', '/api/jobs?limit=500')).status, 400);
   });
@@ -66,7 +81,10 @@ describe('Server-Sent Events', () => {
     first.close(); // away…
     await rt.jobs.report(null, { jobId: job.id, kind: 'progress', progress: { pct: 50 } });
     await rt.jobs.report(null, { jobId: job.id, kind: 'succeeded' });
-    const second = openSse(`${api.url}/api/jobs/${job.id}/events`, { authorization: `Bearer ${aliceToken}`, 'last-event-id': '2' });
+    const second = openSse(`${api.url}/api/jobs/${job.id}/events`, {
+      authorization: `Bearer ${aliceToken}`,
+      'last-event-id': '2',
+    });
     await second.ended; // the terminal transition closes the stream
     const ids = [...first.events, ...second.events].filter((e) => e.event === 'transition').map((e) => e.id);
     assert.deepEqual(ids, ['1', '2', '3']);
@@ -85,23 +103,37 @@ describe('Server-Sent Events', () => {
     const bobJob = await enqueue(await api.token('bob'));
     await waitFor('three events', async () => stream.events.length >= 3);
     stream.close();
-    assert.deepEqual(stream.events.map((e) => e.id), [`${a.id}:1`, `${b.id}:1`, `${a.id}:2`]);
+    assert.deepEqual(
+      stream.events.map((e) => e.id),
+      [`${a.id}:1`, `${b.id}:1`, `${a.id}:2`],
+    );
     assert.ok(!stream.events.some((e) => e.data.jobId === bobJob.id), "another owner's jobs never appear");
     rt.testClock.advance(1000);
     await rt.jobs.report(null, { jobId: b.id, kind: 'started' });
-    const again = openSse(`${api.url}/api/events`, { authorization: `Bearer ${aliceToken}`, 'last-event-id': `${a.id}:2` });
+    const again = openSse(`${api.url}/api/events`, {
+      authorization: `Bearer ${aliceToken}`,
+      'last-event-id': `${a.id}:2`,
+    });
     await waitFor('the missed event', async () => again.events.length >= 1);
     again.close();
-    assert.deepEqual(again.events.map((e) => e.id), [`${b.id}:2`]);
+    assert.deepEqual(
+      again.events.map((e) => e.id),
+      [`${b.id}:2`],
+    );
   });
 
   it("another owner's job stream is 404; a bad Last-Event-ID is 400; streams per owner are limited", async () => {
     const job = await enqueue();
     const bob = openSse(`${api.url}/api/jobs/${job.id}/events`, { authorization: `Bearer ${await api.token('bob')}` });
     assert.equal(await bob.status, 404);
-    const bad = openSse(`${api.url}/api/jobs/${job.id}/events`, { authorization: `Bearer ${aliceToken}`, 'last-event-id': 'x' });
+    const bad = openSse(`${api.url}/api/jobs/${job.id}/events`, {
+      authorization: `Bearer ${aliceToken}`,
+      'last-event-id': 'x',
+    });
     assert.equal(await bad.status, 400);
-    const streams = Array.from({ length: 11 }, () => openSse(`${api.url}/api/jobs/${job.id}/events`, { authorization: `Bearer ${aliceToken}` }));
+    const streams = Array.from({ length: 11 }, () =>
+      openSse(`${api.url}/api/jobs/${job.id}/events`, { authorization: `Bearer ${aliceToken}` }),
+    );
     const statuses = await Promise.all(streams.map((s) => s.status));
     streams.forEach((s) => s.close());
     assert.ok(statuses.filter((s) => s === 200).length <= 10, 'at most 10 open streams per owner');

@@ -34,10 +34,15 @@ const drained = (): Promise<unknown> =>
     throw new Error(`still held: ${JSON.stringify(c)}`);
   });
 
-const auth = async (user: string): Promise<Record<string, string>> => ({ authorization: `Bearer ${await api.token(user)}` });
+const auth = async (user: string): Promise<Record<string, string>> => ({
+  authorization: `Bearer ${await api.token(user)}`,
+});
 
 async function enqueue(user: string): Promise<string> {
-  const res = await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [] }, token: await api.token(user) });
+  const res = await api.call('POST', '/api/jobs', {
+    body: { type: 'external', outputs: [] },
+    token: await api.token(user),
+  });
   assert.equal(res.status, 201);
   return res.body.job.id as string;
 }
@@ -151,7 +156,10 @@ describe('SSE close paths', () => {
       const s = openSse(`${api.url}/api/jobs/${job}/events`, await auth('terminal'));
       assert.equal(await s.status, 200);
       await waitFor('the replayed first transition', async () => s.events.some((e) => e.id === '1'));
-      assert.equal((await api.call('POST', `/api/jobs/${job}/cancel`, { token: await api.token('terminal') })).status, 202);
+      assert.equal(
+        (await api.call('POST', `/api/jobs/${job}/cancel`, { token: await api.token('terminal') })).status,
+        202,
+      );
       await s.ended; // the server ended it
       assert.ok(s.events.some((e) => e.event === 'transition' && e.data.to === 'canceled'));
     }
@@ -170,7 +178,10 @@ describe('SSE close paths', () => {
         streams.push(s);
       }
       const expected = 2 + MAX_STREAMS_PER_OWNER / 2; // the job's shared pair, one per /api/events stream
-      await waitFor('every listener attached', async () => streamCounts().listeners === expected && faults.live() >= expected);
+      await waitFor(
+        'every listener attached',
+        async () => streamCounts().listeners === expected && faults.live() >= expected,
+      );
       assert.ok(faults.fail() >= expected);
       await Promise.all(streams.map((s) => s.ended)); // the server ended each one
       await drained();

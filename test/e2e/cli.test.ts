@@ -15,14 +15,25 @@ let rt: TestRuntime;
 type Run = { code: number; stdout: string; stderr: string };
 
 function cli(...args: string[]): Promise<Run> {
-  return run(args, { ...process.env, GOOGLE_CLOUD_PROJECT: rt.projectId, VERITY_BUCKET: rt.bucket, VERITY_LOCAL_JWT_SECRET: 'test-secret-0123456789abcdef' });
+  return run(args, {
+    ...process.env,
+    GOOGLE_CLOUD_PROJECT: rt.projectId,
+    VERITY_BUCKET: rt.bucket,
+    VERITY_LOCAL_JWT_SECRET: 'test-secret-0123456789abcdef',
+  });
 }
 
 /** The environment of a machine with no Google credentials at all: no emulators, no key file, an empty HOME. */
 function noCredentials(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const drop = /^(FIRESTORE_EMULATOR_HOST|PUBSUB_EMULATOR_HOST|VERITY_.*|GOOGLE_APPLICATION_CREDENTIALS|CLOUDSDK_CONFIG|GCE_METADATA_.*)$/;
+  const drop =
+    /^(FIRESTORE_EMULATOR_HOST|PUBSUB_EMULATOR_HOST|VERITY_.*|GOOGLE_APPLICATION_CREDENTIALS|CLOUDSDK_CONFIG|GCE_METADATA_.*)$/;
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !drop.test(k)));
-  return { ...env, HOME: mkdtempSync(path.join(os.tmpdir(), 'verity-cli-home-')), METADATA_SERVER_DETECTION: 'none', ...extra };
+  return {
+    ...env,
+    HOME: mkdtempSync(path.join(os.tmpdir(), 'verity-cli-home-')),
+    METADATA_SERVER_DETECTION: 'none',
+    ...extra,
+  };
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
@@ -63,7 +74,11 @@ describe('verity CLI', () => {
   });
 
   it('reconcile <id> corrects a stuck job; sweep --dry-run lists due jobs and changes nothing', async () => {
-    const { job } = await rt.jobs.enqueue(alice, { type: 'external', outputs: [`gs://${rt.bucket}/u/alice/cli/out.mp4`], reuseExistingOutputs: true });
+    const { job } = await rt.jobs.enqueue(alice, {
+      type: 'external',
+      outputs: [`gs://${rt.bucket}/u/alice/cli/out.mp4`],
+      reuseExistingOutputs: true,
+    });
     await rt.storage.bucket(rt.bucket).file('u/alice/cli/out.mp4').save('v');
     const r = await cli('reconcile', job.id, '--json');
     assert.equal(r.code, 0, r.stderr);
@@ -73,11 +88,19 @@ describe('verity CLI', () => {
     assert.equal(JSON.parse(dry.stdout).dryRun, true);
   });
 
-  it('cleanup --dry-run reports and deletes nothing; cleanup deletes ended jobs\' temp prefixes and keeps outputs', async () => {
-    const { job } = await rt.jobs.enqueue(alice, { type: 'external', outputs: [`gs://${rt.bucket}/u/alice/cli/kept.mp4`], reuseExistingOutputs: true });
+  it("cleanup --dry-run reports and deletes nothing; cleanup deletes ended jobs' temp prefixes and keeps outputs", async () => {
+    const { job } = await rt.jobs.enqueue(alice, {
+      type: 'external',
+      outputs: [`gs://${rt.bucket}/u/alice/cli/kept.mp4`],
+      reuseExistingOutputs: true,
+    });
     await rt.jobs.cancel(alice, job.id);
     const b = rt.storage.bucket(rt.bucket);
-    await Promise.all([b.file(`tmp/${job.id}/a.wav`).save('x'), b.file('tmp/gone_job/b.wav').save('x'), b.file('proxy/gone_job/p.mp4').save('x')]);
+    await Promise.all([
+      b.file(`tmp/${job.id}/a.wav`).save('x'),
+      b.file('tmp/gone_job/b.wav').save('x'),
+      b.file('proxy/gone_job/p.mp4').save('x'),
+    ]);
     const dry = JSON.parse((await cli('cleanup', '--older-than', '0s', '--dry-run', '--json')).stdout);
     assert.equal(dry.objectsDeleted, 3);
     assert.equal((await b.getFiles({ prefix: 'tmp/' }))[0].length >= 2, true, 'nothing deleted by a dry run');
@@ -95,7 +118,11 @@ describe('verity CLI', () => {
   describe('without --local and without Google credentials: one clear line on stderr, exit code 2', () => {
     const cases: [string, string[], NodeJS.ProcessEnv][] = [
       ['no credentials anywhere', ['jobs', 'ls'], {}],
-      ['GOOGLE_APPLICATION_CREDENTIALS pointing nowhere', ['reconcile', 'job_x'], { GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/verity-key.json' }],
+      [
+        'GOOGLE_APPLICATION_CREDENTIALS pointing nowhere',
+        ['reconcile', 'job_x'],
+        { GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/verity-key.json' },
+      ],
       ['a project but no credentials', ['sweep', '--dry-run', '--project', 'some-project'], {}],
     ];
     for (const [what, args, extra] of cases) {
@@ -105,7 +132,10 @@ describe('verity CLI', () => {
         assert.equal(r.stdout, '');
         const lines = r.stderr.trimEnd().split('\n');
         assert.equal(lines.length, 1, `one line, not a stack trace:\n${r.stderr}`);
-        assert.match(lines[0]!, /^verity: no Google credentials \(.+\) — .*gcloud auth application-default login.*--local/);
+        assert.match(
+          lines[0]!,
+          /^verity: no Google credentials \(.+\) — .*gcloud auth application-default login.*--local/,
+        );
       });
     }
   });

@@ -35,7 +35,10 @@ function dashboardShim(): functions.HttpFunction {
   return async (req, res) => {
     const file = req.method === 'GET' ? serveDashboard(req.path) : null;
     if (!file) return api(req, res);
-    res.status(file.status).set({ ...DASHBOARD_HEADERS, 'Content-Type': file.contentType }).send(file.body);
+    res
+      .status(file.status)
+      .set({ ...DASHBOARD_HEADERS, 'Content-Type': file.contentType })
+      .send(file.body);
   };
 }
 
@@ -58,7 +61,8 @@ async function until(what: string, check: () => Promise<boolean>, ms = WAIT_MS):
   }
 }
 
-const summaryStatus = (status: string) => page.getByRole('region', { name: 'Summary' }).getByText(status, { exact: true });
+const summaryStatus = (status: string) =>
+  page.getByRole('region', { name: 'Summary' }).getByText(status, { exact: true });
 const timeline = () => page.getByRole('region', { name: 'Timeline' });
 
 before(async () => {
@@ -75,7 +79,8 @@ before(async () => {
   page.setDefaultTimeout(WAIT_MS);
   page.on('pageerror', (err) => pageProblems.push(`page error: ${err.message}`));
   page.on('console', (msg) => {
-    if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) pageProblems.push(`console: ${msg.text()}`);
+    if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text()))
+      pageProblems.push(`console: ${msg.text()}`);
   });
 });
 
@@ -130,7 +135,10 @@ describe('dashboard', { timeout: 60_000 }, () => {
 
     // the test clock stands still; /api/events streams transitions strictly after the instant it opened
     rt.testClock.advance(1000);
-    const created = await call('POST', '/api/jobs', { type: 'external', outputs: [`gs://${rt.bucket}/u/alice/dashboard/a.mp4`] });
+    const created = await call('POST', '/api/jobs', {
+      type: 'external',
+      outputs: [`gs://${rt.bucket}/u/alice/dashboard/a.mp4`],
+    });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const jobId: string = created.body.job.id;
 
@@ -145,9 +153,16 @@ describe('dashboard', { timeout: 60_000 }, () => {
     await timeline().getByText('STARTED', { exact: true }).waitFor();
     await timeline().getByText('source: worker').first().waitFor();
 
-    await rt.jobs.report(null, { jobId, kind: 'progress', progress: { pct: 40, step: 'render', completedSteps: ['fetch'] } });
+    await rt.jobs.report(null, {
+      jobId,
+      kind: 'progress',
+      progress: { pct: 40, step: 'render', completedSteps: ['fetch'] },
+    });
     const bar = page.getByRole('progressbar', { name: 'Progress' });
-    await until('the progress bar at 40%', async () => (await bar.evaluate((el) => (el as unknown as { value: number }).value)) === 40);
+    await until(
+      'the progress bar at 40%',
+      async () => (await bar.evaluate((el) => (el as unknown as { value: number }).value)) === 40,
+    );
     // the steps table: the completed step and the running one
     const steps = page.getByRole('table', { name: 'Steps' });
     await steps.getByRole('row', { name: /fetch completed/ }).waitFor();
@@ -157,7 +172,9 @@ describe('dashboard', { timeout: 60_000 }, () => {
     const history = await call('GET', `/api/jobs/${jobId}/history`);
     const started = history.body.transitions.find((t: { reason?: string }) => t.reason === 'STARTED');
     assert.ok(started?.evidence, 'the STARTED transition has evidence');
-    const details = timeline().locator('details').filter({ has: page.getByText(`Evidence for #${started.seq}`, { exact: true }) });
+    const details = timeline()
+      .locator('details')
+      .filter({ has: page.getByText(`Evidence for #${started.seq}`, { exact: true }) });
     const shown = details.locator('pre');
     assert.equal(await shown.isVisible(), false, 'the evidence starts collapsed');
     await details.locator('summary').focus();
@@ -177,7 +194,9 @@ describe('dashboard', { timeout: 60_000 }, () => {
     assert.equal(read.body.job.statusReason, 'CANCELED_BY_USER');
 
     // the aria-live region said so
-    await until('the status change announced', async () => /canceled/.test((await page.locator('[aria-live]').textContent()) ?? ''));
+    await until('the status change announced', async () =>
+      /canceled/.test((await page.locator('[aria-live]').textContent()) ?? ''),
+    );
 
     mkdirSync(path.join(REPO_ROOT, 'test-results'), { recursive: true });
     await page.screenshot({ path: path.join(REPO_ROOT, 'test-results', 'dashboard.png'), fullPage: true });
@@ -191,7 +210,11 @@ describe('dashboard', { timeout: 60_000 }, () => {
 
   it('falls back to polling every 3 s when the event streams are missing', async () => {
     await page.route(/\/api\/(jobs\/[^/]+\/)?events$/, (route) =>
-      route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no route' } }) }),
+      route.fulfill({
+        status: 404,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no route' } }),
+      }),
     );
     try {
       await page.goto(`${url}/?reload=polling#/`); // a full load, so the streams open under the route above
@@ -213,14 +236,20 @@ describe('dashboard', { timeout: 60_000 }, () => {
     await rt.storage.bucket(rt.bucket).file('u/alice/dashboard/intro.mp4').save('clip', { resumable: false });
     const res = await call('POST', '/api/projects', {
       name: 'reel',
-      artifacts: [{ key: 'intro', uri: `gs://${rt.bucket}/u/alice/dashboard/intro.mp4` }, { key: 'outro', uri: `gs://${rt.bucket}/u/alice/dashboard/outro.mp4` }],
+      artifacts: [
+        { key: 'intro', uri: `gs://${rt.bucket}/u/alice/dashboard/intro.mp4` },
+        { key: 'outro', uri: `gs://${rt.bucket}/u/alice/dashboard/outro.mp4` },
+      ],
     });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     await page.goto(`${url}/#/projects/${res.body.project.id}`);
     const tiles = page.getByRole('list', { name: 'Artifacts' });
     await tiles.getByRole('listitem').filter({ hasText: 'outro' }).getByText('Missing', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Reconcile' }).click();
-    await page.getByRole('region', { name: 'Reconcile report' }).getByText(/"missingArtifacts"/).waitFor();
+    await page
+      .getByRole('region', { name: 'Reconcile report' })
+      .getByText(/"missingArtifacts"/)
+      .waitFor();
     // the reconcile verified the artifact that exists; the page reloads the project after the action
     await tiles.getByRole('listitem').filter({ hasText: 'intro' }).getByText('Present', { exact: true }).waitFor();
     await tiles.getByRole('listitem').filter({ hasText: 'outro' }).getByText('Missing', { exact: true }).waitFor();

@@ -63,15 +63,33 @@ before(async () => {
   const webhooksPort = await freePort();
   url = `http://127.0.0.1:${apiPort}`;
   provider = await startDemoProvider({
-    port: 0, secret: PROVIDER_SECRET, bucket, gcsEndpoint: gcs, projectId: PROJECT, dropWebhookRate: 0.5, durationMs: 300,
+    port: 0,
+    secret: PROVIDER_SECRET,
+    bucket,
+    gcsEndpoint: gcs,
+    projectId: PROJECT,
+    dropWebhookRate: 0.5,
+    durationMs: 300,
     random: () => (dropWebhooks ? 0 : 0.99),
   });
   const env: NodeJS.ProcessEnv = {
-    ...process.env, GOOGLE_CLOUD_PROJECT: PROJECT, FIRESTORE_EMULATOR_HOST: firestore, VERITY_GCS_ENDPOINT: gcs, VERITY_BUCKET: bucket,
-    VERITY_PROFILE: 'local', VERITY_LOCAL_JWT_SECRET: TEST_SECRET, VERITY_STATE_DIR: stateDir, VERITY_API_URL: url,
-    VERITY_WEBHOOK_BASE_URL: `http://127.0.0.1:${webhooksPort}`, VERITY_WEBHOOK_SECRETS: JSON.stringify({ demo: PROVIDER_SECRET }),
-    VERITY_DEMO_PROVIDER_URL: provider.url, VERITY_LOG_LEVEL: 'warn', METADATA_SERVER_DETECTION: 'none',
-    VERITY_JOB_TYPES: JSON.stringify({ 'provider-bare': { executor: { kind: 'http', provider: 'demo', baseUrl: provider.url } } }),
+    ...process.env,
+    GOOGLE_CLOUD_PROJECT: PROJECT,
+    FIRESTORE_EMULATOR_HOST: firestore,
+    VERITY_GCS_ENDPOINT: gcs,
+    VERITY_BUCKET: bucket,
+    VERITY_PROFILE: 'local',
+    VERITY_LOCAL_JWT_SECRET: TEST_SECRET,
+    VERITY_STATE_DIR: stateDir,
+    VERITY_API_URL: url,
+    VERITY_WEBHOOK_BASE_URL: `http://127.0.0.1:${webhooksPort}`,
+    VERITY_WEBHOOK_SECRETS: JSON.stringify({ demo: PROVIDER_SECRET }),
+    VERITY_DEMO_PROVIDER_URL: provider.url,
+    VERITY_LOG_LEVEL: 'warn',
+    METADATA_SERVER_DETECTION: 'none',
+    VERITY_JOB_TYPES: JSON.stringify({
+      'provider-bare': { executor: { kind: 'http', provider: 'demo', baseUrl: provider.url } },
+    }),
   };
   fns = await Promise.all([
     startFunction('api', 'dist/functions/api/index.js', 'http', env, stateDir, apiPort),
@@ -99,7 +117,10 @@ after(async () => {
 describe('local stack end to end (real processes, real events)', () => {
   it('a normal render reports progress over Pub/Sub, writes its output and ends succeeded', async () => {
     // long enough to be seen running on a loaded machine: the first Pub/Sub push to a cold function can take seconds
-    const { status, body } = await call('POST', '/api/jobs', { type: 'demo-render', input: { durationMs: 6000, steps: 3 } });
+    const { status, body } = await call('POST', '/api/jobs', {
+      type: 'demo-render',
+      input: { durationMs: 6000, steps: 3 },
+    });
     assert.equal(status, 201);
     const id = body.job.id;
     const running = await waitFor('progress while running', async () => {
@@ -115,14 +136,32 @@ describe('local stack end to end (real processes, real events)', () => {
     assert.equal(job.outputs[0].present, true);
     const h = (await call('GET', `/api/jobs/${id}/history`)).body.transitions;
     // the finalize event and the worker's "succeeded" race; either one may record the end
-    assert.deepEqual(h.map((t: any) => [t.to, t.reason]), [['queued', 'ENQUEUED'], ['running', 'STARTED'], ['succeeded', 'OUTPUT_FOUND']]);
+    assert.deepEqual(
+      h.map((t: any) => [t.to, t.reason]),
+      [
+        ['queued', 'ENQUEUED'],
+        ['running', 'STARTED'],
+        ['succeeded', 'OUTPUT_FOUND'],
+      ],
+    );
     assert.equal(h[1].source, 'worker');
     assert.ok(['gcs', 'worker'].includes(h[2].source));
     // the worker's step plan (last step weighs double) and each step's timing reached the progress view
     const p = (await call('GET', `/api/jobs/${id}/progress`)).body;
-    assert.deepEqual(p.steps.map((s: any) => [s.name, s.status, s.weight]), [['step-1', 'completed', 1], ['step-2', 'completed', 1], ['step-3', 'completed', 2]]);
+    assert.deepEqual(
+      p.steps.map((s: any) => [s.name, s.status, s.weight]),
+      [
+        ['step-1', 'completed', 1],
+        ['step-2', 'completed', 1],
+        ['step-3', 'completed', 2],
+      ],
+    );
     // the output may land before the worker's last report (then that report changes nothing): step-1 is timed
-    assert.ok(p.steps[0].startedAt !== null && p.steps[0].completedAt !== null && p.steps[0].startedAt <= p.steps[0].completedAt);
+    assert.ok(
+      p.steps[0].startedAt !== null &&
+        p.steps[0].completedAt !== null &&
+        p.steps[0].startedAt <= p.steps[0].completedAt,
+    );
   });
 
   it('SSE through the API function process: a client that drops mid-run and reconnects sees every transition once', async () => {
@@ -137,7 +176,10 @@ describe('local stack end to end (real processes, real events)', () => {
     const seen = first.events.filter((e) => e.event === 'transition').map((e) => Number(e.id));
     await waitFor('succeeded', async () => ((await ledger(id))?.status === 'succeeded' ? true : null));
     // minutes away are the same as seconds: the replay comes from the stored history
-    const again = openSse(`${url}/api/jobs/${id}/events`, { ...headers, 'last-event-id': String(seen[seen.length - 1]) });
+    const again = openSse(`${url}/api/jobs/${id}/events`, {
+      ...headers,
+      'last-event-id': String(seen[seen.length - 1]),
+    });
     await again.ended; // the per-job stream ends after the terminal transition
     const replayed = again.events.filter((e) => e.event === 'transition');
     const all = [...seen, ...replayed.map((e) => Number(e.id))];
@@ -147,7 +189,11 @@ describe('local stack end to end (real processes, real events)', () => {
   });
 
   it('fault "crash": the executor reports the failed execution; with attempts left it is retried', async () => {
-    const { body } = await call('POST', '/api/jobs', { type: 'demo-render', input: { durationMs: 400, steps: 2, fault: 'crash' }, policy: { maxAttempts: 2 } });
+    const { body } = await call('POST', '/api/jobs', {
+      type: 'demo-render',
+      input: { durationMs: 400, steps: 2, fault: 'crash' },
+      policy: { maxAttempts: 2 },
+    });
     const id = body.job.id;
     await waitFor('the crash', async () => exitOf(id));
     const job = (await call('GET', `/api/jobs/${id}?verify=true`)).body.job;
@@ -159,7 +205,11 @@ describe('local stack end to end (real processes, real events)', () => {
   });
 
   it('fault "hang": the heartbeat deadline fails it and the hung process is killed', async () => {
-    const { body } = await call('POST', '/api/jobs', { type: 'demo-render', input: { durationMs: 600, steps: 3, fault: 'hang' }, policy: { heartbeatTimeoutSeconds: 1, maxAttempts: 1 } });
+    const { body } = await call('POST', '/api/jobs', {
+      type: 'demo-render',
+      input: { durationMs: 600, steps: 3, fault: 'hang' },
+      policy: { heartbeatTimeoutSeconds: 1, maxAttempts: 1 },
+    });
     const id = body.job.id;
     const job = await waitFor('heartbeat timeout', async () => {
       const j = (await call('GET', `/api/jobs/${id}`)).body.job;
@@ -171,18 +221,29 @@ describe('local stack end to end (real processes, real events)', () => {
   });
 
   it('fault "fail": the worker reports a non-retryable failure', async () => {
-    const { body } = await call('POST', '/api/jobs', { type: 'demo-render', input: { durationMs: 200, steps: 1, fault: 'fail' } });
+    const { body } = await call('POST', '/api/jobs', {
+      type: 'demo-render',
+      input: { durationMs: 200, steps: 1, fault: 'fail' },
+    });
     const id = body.job.id;
     const job = await waitFor('failed', async () => {
       const j = (await call('GET', `/api/jobs/${id}`)).body.job;
       return j.status === 'failed' ? j : null;
     });
     assert.equal(job.statusReason, 'WORKER_FAILED');
-    assert.deepEqual(job.error, { code: 'RENDER_FAILED', message: 'the demo renderer was told to fail', retryable: false });
+    assert.deepEqual(job.error, {
+      code: 'RENDER_FAILED',
+      message: 'the demo renderer was told to fail',
+      retryable: false,
+    });
   });
 
   it('cancel stops a running execution and frees its resourceKey', async () => {
-    const { body } = await call('POST', '/api/jobs', { type: 'demo-render', resourceKey: 'reel:e2e', input: { durationMs: 30_000, steps: 30 } });
+    const { body } = await call('POST', '/api/jobs', {
+      type: 'demo-render',
+      resourceKey: 'reel:e2e',
+      input: { durationMs: 30_000, steps: 30 },
+    });
     const id = body.job.id;
     await waitFor('running', async () => (await call('GET', `/api/jobs/${id}`)).body.job.status === 'running');
     const busy = await call('POST', '/api/jobs', { type: 'demo-render', resourceKey: 'reel:e2e' });
@@ -203,7 +264,10 @@ describe('local stack end to end (real processes, real events)', () => {
     assert.equal(next.status, 201);
   });
   it('fault "silent": the finalize event completes the job within moments, with no read and no sweep', async () => {
-    const { body } = await call('POST', '/api/jobs', { type: 'demo-render', input: { durationMs: 200, fault: 'silent' } });
+    const { body } = await call('POST', '/api/jobs', {
+      type: 'demo-render',
+      input: { durationMs: 200, fault: 'silent' },
+    });
     const id = body.job.id;
     const job = await waitFor('succeeded in the ledger', async () => {
       const j = await ledger(id);
@@ -211,7 +275,13 @@ describe('local stack end to end (real processes, real events)', () => {
     });
     assert.equal(job.statusReason, 'OUTPUT_FOUND');
     const h = await store.history(id);
-    assert.deepEqual(h.map((t) => [t.to, t.source]), [['queued', 'api'], ['succeeded', 'gcs']]);
+    assert.deepEqual(
+      h.map((t) => [t.to, t.source]),
+      [
+        ['queued', 'api'],
+        ['succeeded', 'gcs'],
+      ],
+    );
   });
 
   it('a provider job whose webhook is dropped completes from its predictable output', async () => {

@@ -58,7 +58,10 @@ interface IOperation {
 }
 
 class RpcError extends Error {
-  constructor(readonly code: grpc.status, message: string) {
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -108,13 +111,21 @@ function unary<Req, Res>(fn: (req: Req) => Res): grpc.handleUnaryCall<Req, Res> 
   };
 }
 
-export async function startFakeCloudRun(opts: { port?: number; startImmediately?: boolean } = {}): Promise<FakeCloudRun> {
+export async function startFakeCloudRun(
+  opts: { port?: number; startImmediately?: boolean } = {},
+): Promise<FakeCloudRun> {
   const jobs = new Map<string, FakeJob>();
   const executions = new Map<string, IExecution>();
   const injected = new Map<FakeMethod, RpcError>();
   const startImmediately = opts.startImmediately ?? true;
 
-  const calls: Record<FakeMethod, number> = { RunJob: 0, GetJob: 0, GetExecution: 0, ListExecutions: 0, CancelExecution: 0 };
+  const calls: Record<FakeMethod, number> = {
+    RunJob: 0,
+    GetJob: 0,
+    GetExecution: 0,
+    ListExecutions: 0,
+    CancelExecution: 0,
+  };
   const maybeFail = (method: FakeMethod): void => {
     calls[method]++;
     const err = injected.get(method);
@@ -186,11 +197,21 @@ export async function startFakeCloudRun(opts: { port?: number; startImmediately?
     return {
       name: job.name,
       template: { taskCount: 1, template: { containers: job.containers } },
-      ...(latest ? { latestCreatedExecution: { name: latest.name, createTime: latest.createTime, completionTime: latest.completionTime } } : {}),
+      ...(latest
+        ? {
+            latestCreatedExecution: {
+              name: latest.name,
+              createTime: latest.createTime,
+              completionTime: latest.completionTime,
+            },
+          }
+        : {}),
     };
   };
 
-  const listExecutions = (req: protos.google.cloud.run.v2.IListExecutionsRequest): protos.google.cloud.run.v2.IListExecutionsResponse => {
+  const listExecutions = (
+    req: protos.google.cloud.run.v2.IListExecutionsRequest,
+  ): protos.google.cloud.run.v2.IListExecutionsResponse => {
     maybeFail('ListExecutions');
     // An unknown job lists nothing (rather than NOT_FOUND), so a RunJob on it is what reports the bad name.
     const all = [...executions.values()].filter((ex) => ex.name?.startsWith(`${req.parent}/executions/`)).reverse(); // newest first
@@ -203,7 +224,8 @@ export async function startFakeCloudRun(opts: { port?: number; startImmediately?
   const cancelExecution = (req: protos.google.cloud.run.v2.ICancelExecutionRequest): IOperation => {
     maybeFail('CancelExecution');
     const ex = execution(req.name);
-    if (ex.completionTime) throw new RpcError(grpc.status.FAILED_PRECONDITION, `Execution '${ex.name}' has already completed.`);
+    if (ex.completionTime)
+      throw new RpcError(grpc.status.FAILED_PRECONDITION, `Execution '${ex.name}' has already completed.`);
     ex.cancelledCount = Math.max(1, (ex.taskCount ?? 1) - (ex.succeededCount ?? 0) - (ex.failedCount ?? 0));
     finish(ex, { state: 'CONDITION_FAILED', executionReason: 'CANCELLED', message: 'The execution was cancelled.' });
     return operation(locationOf(ex.name ?? ''), ex);
@@ -223,7 +245,9 @@ export async function startFakeCloudRun(opts: { port?: number; startImmediately?
     CancelExecution: unary(cancelExecution),
   });
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`127.0.0.1:${opts.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(`127.0.0.1:${opts.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    );
   });
 
   const fake: FakeCloudRun = {
@@ -236,7 +260,15 @@ export async function startFakeCloudRun(opts: { port?: number; startImmediately?
     calls,
     omitOperationMetadata: false,
     addJob(fullName, containers = ['main']) {
-      jobs.set(fullName, { name: fullName, containers: containers.map((name) => ({ name, image: 'us-docker.pkg.dev/cloudrun/container/job:latest', env: [] })), latestCreatedExecution: null });
+      jobs.set(fullName, {
+        name: fullName,
+        containers: containers.map((name) => ({
+          name,
+          image: 'us-docker.pkg.dev/cloudrun/container/job:latest',
+          env: [],
+        })),
+        latestCreatedExecution: null,
+      });
     },
     begin(name) {
       const ex = execution(name);
@@ -254,7 +286,11 @@ export async function startFakeCloudRun(opts: { port?: number; startImmediately?
       } else {
         ex.failedCount = tasks;
         const task = `${name.split('/').pop()}-task0`;
-        finish(ex, { state: 'CONDITION_FAILED', executionReason: 'NON_ZERO_EXIT_CODE', message: `Task ${task} failed with message: The container exited with an error.` });
+        finish(ex, {
+          state: 'CONDITION_FAILED',
+          executionReason: 'NON_ZERO_EXIT_CODE',
+          message: `Task ${task} failed with message: The container exited with an error.`,
+        });
       }
     },
     forget(name) {

@@ -21,18 +21,27 @@ export const FUZZ_MAX_EXAMPLES = 10;
 
 export function schemathesisArgs(url: string, token: string): string[] {
   return [
-    'run', `${url}/api/openapi.json`,
-    '--url', url, // the document's `servers` names the local stack's port, not this test server's
-    '-H', `Authorization: Bearer ${token}`,
+    'run',
+    `${url}/api/openapi.json`,
+    '--url',
+    url, // the document's `servers` names the local stack's port, not this test server's
+    '-H',
+    `Authorization: Bearer ${token}`,
     // every check: CONFIG turns them all on (a --checks flag would override its per-operation line)
-    '--phases', 'examples,coverage,fuzzing,stateful',
-    '--seed', String(FUZZ_SEED),
-    '--max-examples', String(FUZZ_MAX_EXAMPLES),
-    '--workers', '1',
-    '--request-timeout', '20',
+    '--phases',
+    'examples,coverage,fuzzing,stateful',
+    '--seed',
+    String(FUZZ_SEED),
+    '--max-examples',
+    String(FUZZ_MAX_EXAMPLES),
+    '--workers',
+    '1',
+    '--request-timeout',
+    '20',
     // The two event streams stay open until their job ends (and hold a stream slot while they do): a
     // request/response fuzzer would wait on them forever. test/api/queue-sse.test.ts covers them.
-    '--exclude-path-regex', '/events$',
+    '--exclude-path-regex',
+    '/events$',
     '--no-color',
   ];
 }
@@ -73,7 +82,10 @@ const LOG_DIR = path.join(REPO_ROOT, '.verity', 'test-logs');
 /** The report from its FAILURES section on, each line cut short (a generated body can run to megabytes). */
 function failures(output: string): string {
   const from = output.search(/=+ FAILURES =+/);
-  return (from < 0 ? output : output.slice(from)).split('\n').map((l) => (l.length > 600 ? `${l.slice(0, 600)}…` : l)).join('\n');
+  return (from < 0 ? output : output.slice(from))
+    .split('\n')
+    .map((l) => (l.length > 600 ? `${l.slice(0, 600)}…` : l))
+    .join('\n');
 }
 
 let rt: TestRuntime;
@@ -94,7 +106,11 @@ describe('schemathesis against /api/openapi.json', () => {
     const { code, output } = await run(tool, schemathesisArgs(api.url, await api.token('fuzzer')));
     mkdirSync(LOG_DIR, { recursive: true });
     writeFileSync(path.join(LOG_DIR, 'schemathesis.log'), output);
-    assert.equal(code, 0, `schemathesis exited ${String(code)} (whole output: .verity/test-logs/schemathesis.log):\n${failures(output)}`);
+    assert.equal(
+      code,
+      0,
+      `schemathesis exited ${String(code)} (whole output: .verity/test-logs/schemathesis.log):\n${failures(output)}`,
+    );
     assert.match(output, /stateful/i, 'the stateful phase ran');
   });
 });

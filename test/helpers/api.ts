@@ -11,7 +11,17 @@ import { TEST_SECRET } from './runtime.js';
 export interface ApiClient {
   url: string;
   server: Server;
-  call(method: string, path: string, opts?: { token?: string | null; body?: unknown; raw?: string | Buffer; contentType?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; text: string }>;
+  call(
+    method: string,
+    path: string,
+    opts?: {
+      token?: string | null;
+      body?: unknown;
+      raw?: string | Buffer;
+      contentType?: string;
+      headers?: Record<string, string>;
+    },
+  ): Promise<{ status: number; body: any; text: string }>;
   token(user: string, opts?: { admin?: boolean; workerJobId?: string }): Promise<string>;
   close(): Promise<void>;
 }
@@ -20,7 +30,10 @@ let counter = 0;
 
 export async function startApi(rt: Runtime, defaultUser = 'alice'): Promise<ApiClient> {
   const name = `api-test-${++counter}`;
-  functions.http(name, createApiHandler(() => rt));
+  functions.http(
+    name,
+    createApiHandler(() => rt),
+  );
   const server = getTestServer(name);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

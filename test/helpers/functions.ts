@@ -13,7 +13,10 @@ export interface Served {
 async function serve(name: string): Promise<Served> {
   const server = getTestServer(name);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 export function serveCloudEvent(handler: Parameters<typeof functions.cloudEvent>[1]): Promise<Served> {
@@ -40,7 +43,12 @@ export async function pushMessage(
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
-      message: { ...(data !== undefined ? { data } : {}), attributes: msg.attributes ?? {}, messageId: msg.messageId, publishTime: new Date().toISOString() },
+      message: {
+        ...(data !== undefined ? { data } : {}),
+        attributes: msg.attributes ?? {},
+        messageId: msg.messageId,
+        publishTime: new Date().toISOString(),
+      },
       subscription: `projects/${project}/subscriptions/test`,
     }),
   });
@@ -49,11 +57,23 @@ export async function pushMessage(
 }
 
 /** POSTs a structured-mode CloudEvent (what Eventarc's storage trigger sends, in JSON form). */
-export async function postCloudEvent(url: string, type: string, data: unknown, id = `ce-${Date.now()}-${Math.random()}`): Promise<number> {
+export async function postCloudEvent(
+  url: string,
+  type: string,
+  data: unknown,
+  id = `ce-${Date.now()}-${Math.random()}`,
+): Promise<number> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/cloudevents+json' },
-    body: JSON.stringify({ specversion: '1.0', id, source: '//storage.googleapis.com/projects/_/buckets/b', type, datacontenttype: 'application/json', data }),
+    body: JSON.stringify({
+      specversion: '1.0',
+      id,
+      source: '//storage.googleapis.com/projects/_/buckets/b',
+      type,
+      datacontenttype: 'application/json',
+      data,
+    }),
   });
   await res.arrayBuffer();
   return res.status;

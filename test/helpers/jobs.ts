@@ -8,10 +8,25 @@ export function ctx(now: number, random = 0.5): DecideContext {
 }
 
 export function policy(over: Partial<Policy> = {}): Policy {
-  return { ...DEFAULT_POLICY, queueTimeoutSeconds: 60, runTimeoutSeconds: 600, heartbeatTimeoutSeconds: 30, outputGraceSeconds: 20, ...over };
+  return {
+    ...DEFAULT_POLICY,
+    queueTimeoutSeconds: 60,
+    runTimeoutSeconds: 600,
+    heartbeatTimeoutSeconds: 30,
+    outputGraceSeconds: 20,
+    ...over,
+  };
 }
 
-export function newJob(over: { outputs?: string[]; kind?: 'local-process' | 'external'; policy?: Partial<Policy>; reuse?: boolean; resourceKey?: string } = {}): Job {
+export function newJob(
+  over: {
+    outputs?: string[];
+    kind?: 'local-process' | 'external';
+    policy?: Partial<Policy>;
+    reuse?: boolean;
+    resourceKey?: string;
+  } = {},
+): Job {
   const d = createJob(
     {
       id: 'job_1',

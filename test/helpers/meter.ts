@@ -128,7 +128,9 @@ export function createMeter(): Meter {
 
     storage(storage) {
       storage.interceptors.push({
-        request: (reqOpts: Parameters<Storage['interceptors'][number]['request']>[0] & { uri: string; method?: string }) => {
+        request: (
+          reqOpts: Parameters<Storage['interceptors'][number]['request']>[0] & { uri: string; method?: string },
+        ) => {
           const u = of();
           const method = (reqOpts.method ?? 'GET').toUpperCase();
           const uri = reqOpts.uri;
@@ -147,9 +149,15 @@ export function createMeter(): Meter {
       client.request = (config, cb) => {
         if (config.method === 'publish') {
           const u = of();
-          for (const m of (config.reqOpts?.messages ?? []) as { data?: Uint8Array; attributes?: Record<string, string> }[]) {
+          for (const m of (config.reqOpts?.messages ?? []) as {
+            data?: Uint8Array;
+            attributes?: Record<string, string>;
+          }[]) {
             u.messages++;
-            const attrs = Object.entries(m.attributes ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+            const attrs = Object.entries(m.attributes ?? {}).reduce(
+              (n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v),
+              0,
+            );
             u.messageBytes += (m.data?.length ?? 0) + attrs;
           }
         }

@@ -22,22 +22,56 @@ export interface FunctionProcess {
   proc: ManagedProcess;
 }
 
-export async function startFunction(target: string, source: string, signature: 'http' | 'cloudevent', env: NodeJS.ProcessEnv, logDir: string, port?: number): Promise<FunctionProcess> {
+export async function startFunction(
+  target: string,
+  source: string,
+  signature: 'http' | 'cloudevent',
+  env: NodeJS.ProcessEnv,
+  logDir: string,
+  port?: number,
+): Promise<FunctionProcess> {
   const p = port ?? (await freePort());
-  const proc = spawnManaged(target, process.execPath, [
-    path.join(REPO_ROOT, 'node_modules/@google-cloud/functions-framework/build/src/main.js'),
-    `--target=${target}`, `--source=${path.join(REPO_ROOT, source)}`, `--port=${p}`, `--signature-type=${signature}`,
-  ], { env, output: { kind: 'file', path: path.join(logDir, `${target}.log`) } });
+  const proc = spawnManaged(
+    target,
+    process.execPath,
+    [
+      path.join(REPO_ROOT, 'node_modules/@google-cloud/functions-framework/build/src/main.js'),
+      `--target=${target}`,
+      `--source=${path.join(REPO_ROOT, source)}`,
+      `--port=${p}`,
+      `--signature-type=${signature}`,
+    ],
+    { env, output: { kind: 'file', path: path.join(logDir, `${target}.log`) } },
+  );
   const url = `http://127.0.0.1:${p}`;
-  await waitUntilReady(() => tcpProbe('127.0.0.1', p), { what: `function ${target}`, where: url, timeoutMs: 30_000, proc });
+  await waitUntilReady(() => tcpProbe('127.0.0.1', p), {
+    what: `function ${target}`,
+    where: url,
+    timeoutMs: 30_000,
+    proc,
+  });
   return { target, url, proc };
 }
 
 /** A push subscription from `topic` to a CloudEvent function, as deployed (the URL path names the topic). */
-export async function pushTo(pubsubHost: string, project: string, subscription: string, topic: string, fn: FunctionProcess): Promise<void> {
-  await createPushSubscription(pubsubHost, project, subscription, topic, `${fn.url}/projects/${project}/topics/${topic}`);
+export async function pushTo(
+  pubsubHost: string,
+  project: string,
+  subscription: string,
+  topic: string,
+  fn: FunctionProcess,
+): Promise<void> {
+  await createPushSubscription(
+    pubsubHost,
+    project,
+    subscription,
+    topic,
+    `${fn.url}/projects/${project}/topics/${topic}`,
+  );
 }
 
 export async function deleteSubscription(pubsubHost: string, project: string, subscription: string): Promise<void> {
-  await fetch(`http://${pubsubHost}/v1/projects/${project}/subscriptions/${subscription}`, { method: 'DELETE' }).then((r) => r.arrayBuffer());
+  await fetch(`http://${pubsubHost}/v1/projects/${project}/subscriptions/${subscription}`, { method: 'DELETE' }).then(
+    (r) => r.arrayBuffer(),
+  );
 }

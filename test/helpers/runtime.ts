@@ -17,7 +17,8 @@ export const TEST_SECRET = 'test-secret-0123456789abcdef';
 export function requireEmulators(): { firestore: string; gcs: string } {
   const firestore = process.env.FIRESTORE_EMULATOR_HOST;
   const gcs = process.env.VERITY_GCS_ENDPOINT;
-  if (!firestore || !gcs) throw new Error('integration tests need the emulators: run them through `npm test` (test/run.ts)');
+  if (!firestore || !gcs)
+    throw new Error('integration tests need the emulators: run them through `npm test` (test/run.ts)');
   return { firestore, gcs };
 }
 
@@ -74,7 +75,16 @@ export async function testRuntime(
   }
   const { envOverrides: _, envPatch: __, instrument, ...overrides } = o;
   instrument?.({ db, storage, pubsub });
-  const rt = createRuntime(name, { env, db, storage, pubsub, clock: testClock.now, log: silentLogger(), random: () => 0.5, ...overrides });
+  const rt = createRuntime(name, {
+    env,
+    db,
+    storage,
+    pubsub,
+    clock: testClock.now,
+    log: silentLogger(),
+    random: () => 0.5,
+    ...overrides,
+  });
   return { ...rt, testClock, projectId, bucket };
 }
 

@@ -9,7 +9,10 @@ export interface SseEvent {
   data: any;
 }
 
-export function openSse(url: string, headers: Record<string, string>): { events: SseEvent[]; comments: number; ended: Promise<void>; close(): void; status: Promise<number> } {
+export function openSse(
+  url: string,
+  headers: Record<string, string>,
+): { events: SseEvent[]; comments: number; ended: Promise<void>; close(): void; status: Promise<number> } {
   const ac = new AbortController();
   const events: SseEvent[] = [];
   const state = { comments: 0 };
@@ -72,7 +75,11 @@ export interface RawExchange {
 }
 
 export function requestText(method: string, path: string, headers: Record<string, string>, body = ''): string {
-  const lines = [`${method} ${path} HTTP/1.1`, 'host: 127.0.0.1', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  const lines = [
+    `${method} ${path} HTTP/1.1`,
+    'host: 127.0.0.1',
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
   return `${lines.join('\r\n')}\r\n\r\n${body}`;
 }
 

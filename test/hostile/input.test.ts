@@ -24,7 +24,9 @@ let updates: Served;
 let finalized: Served;
 
 before(async () => {
-  rt = await testRuntime('hostile-in', { envOverrides: { VERITY_WEBHOOK_SECRETS: JSON.stringify({ demo: 'hostile-webhook-secret-0123' }) } });
+  rt = await testRuntime('hostile-in', {
+    envOverrides: { VERITY_WEBHOOK_SECRETS: JSON.stringify({ demo: 'hostile-webhook-secret-0123' }) },
+  });
   api = await startApi(rt);
   jobId = (await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [] } })).body.job.id;
   sweep = await serveHttp(createSweepHandler(() => rt));
@@ -42,22 +44,31 @@ after(async () => {
 });
 
 /** A raw HTTP request (headers as given: Content-Encoding, a lying Content-Length). */
-function send(url: string, path: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; body: any; text: string }> {
+function send(
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+  body: Buffer,
+): Promise<{ status: number; body: any; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        let parsed: unknown = null;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          /* not JSON */
-        }
-        resolve({ status: res.statusCode ?? 0, body: parsed, text });
-      });
-    });
+    const req = request(
+      url + path,
+      { method: 'POST', headers: { 'content-type': 'application/json', ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let parsed: unknown = null;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            /* not JSON */
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed, text });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -93,16 +104,25 @@ describe('hostile: bodies are limited before they are decoded', () => {
     const authorization = `Bearer ${await api.token('alice')}`;
     const res = await nothingWritten(() => send(api.url, '/api/jobs', { authorization }, big));
     assert.equal(res.status, 413, res.text);
-    const deflated = await nothingWritten(() => send(api.url, '/api/jobs', { 'content-encoding': 'deflate' }, deflateSync(big)));
+    const deflated = await nothingWritten(() =>
+      send(api.url, '/api/jobs', { 'content-encoding': 'deflate' }, deflateSync(big)),
+    );
     assert.equal(deflated.status, 413, deflated.text);
-    const unknown = await nothingWritten(() => send(api.url, '/api/jobs', { 'content-encoding': 'compress', authorization }, Buffer.from('{}')));
+    const unknown = await nothingWritten(() =>
+      send(api.url, '/api/jobs', { 'content-encoding': 'compress', authorization }, Buffer.from('{}')),
+    );
     assert.equal(unknown.status, 415, unknown.text);
     assert.equal(unknown.body?.error?.code, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
   it('a gzip body within the limits is accepted', async () => {
     const ok = gzipSync(Buffer.from(JSON.stringify({ type: 'external', outputs: [] })));
-    const res = await send(api.url, '/api/jobs', { 'content-encoding': 'gzip', authorization: `Bearer ${await api.token('alice')}` }, ok);
+    const res = await send(
+      api.url,
+      '/api/jobs',
+      { 'content-encoding': 'gzip', authorization: `Bearer ${await api.token('alice')}` },
+      ok,
+    );
     assert.equal(res.status, 201, res.text);
   });
 });
@@ -111,13 +131,48 @@ const nest = (depth: number): unknown => (depth === 0 ? 1 : { n: nest(depth - 1)
 
 describe('hostile: JSON shapes and ids are refused with 4xx, never a 500', () => {
   const cases: { name: string; raw: string; status: number; code: string }[] = [
-    { name: 'an empty key in input', raw: JSON.stringify({ type: 'external', input: { '': 1 } }), status: 400, code: 'INVALID_INPUT' },
-    { name: 'input nested 25 deep', raw: JSON.stringify({ type: 'external', input: nest(25) }), status: 400, code: 'INVALID_INPUT' },
-    { name: 'a key of 257 characters', raw: JSON.stringify({ type: 'external', input: { ['k'.repeat(257)]: 1 } }), status: 400, code: 'INVALID_INPUT' },
-    { name: 'a lone surrogate in idempotencyKey', raw: '{"type":"external","idempotencyKey":"\\ud800"}', status: 400, code: 'INVALID_INPUT' },
-    { name: 'a lone surrogate in a key', raw: '{"type":"external","input":{"\\udc00":1}}', status: 400, code: 'INVALID_INPUT' },
-    { name: 'an input too large to store', raw: JSON.stringify({ type: 'external', input: { pad: 'c'.repeat(600 * 1024) } }), status: 413, code: 'JOB_TOO_LARGE' },
-    { name: 'an output with a newline', raw: JSON.stringify({ type: 'external', outputs: ['gs://verity-local/u/alice/a\nb'] }), status: 400, code: 'INVALID_INPUT' },
+    {
+      name: 'an empty key in input',
+      raw: JSON.stringify({ type: 'external', input: { '': 1 } }),
+      status: 400,
+      code: 'INVALID_INPUT',
+    },
+    {
+      name: 'input nested 25 deep',
+      raw: JSON.stringify({ type: 'external', input: nest(25) }),
+      status: 400,
+      code: 'INVALID_INPUT',
+    },
+    {
+      name: 'a key of 257 characters',
+      raw: JSON.stringify({ type: 'external', input: { ['k'.repeat(257)]: 1 } }),
+      status: 400,
+      code: 'INVALID_INPUT',
+    },
+    {
+      name: 'a lone surrogate in idempotencyKey',
+      raw: '{"type":"external","idempotencyKey":"\\ud800"}',
+      status: 400,
+      code: 'INVALID_INPUT',
+    },
+    {
+      name: 'a lone surrogate in a key',
+      raw: '{"type":"external","input":{"\\udc00":1}}',
+      status: 400,
+      code: 'INVALID_INPUT',
+    },
+    {
+      name: 'an input too large to store',
+      raw: JSON.stringify({ type: 'external', input: { pad: 'c'.repeat(600 * 1024) } }),
+      status: 413,
+      code: 'JOB_TOO_LARGE',
+    },
+    {
+      name: 'an output with a newline',
+      raw: JSON.stringify({ type: 'external', outputs: ['gs://verity-local/u/alice/a\nb'] }),
+      status: 400,
+      code: 'INVALID_INPUT',
+    },
   ];
   for (const c of cases) {
     it(`${c.name} → ${c.status} ${c.code}`, async () => {
@@ -129,7 +184,9 @@ describe('hostile: JSON shapes and ids are refused with 4xx, never a 500', () =>
 
   it('a lone-surrogate key cannot collide with another: both are refused, a well-formed one works once', async () => {
     for (const key of ['\\ud800', '\\ud801']) {
-      const res = await api.call('POST', '/api/jobs', { raw: `{"type":"external","outputs":[],"idempotencyKey":"${key}"}` });
+      const res = await api.call('POST', '/api/jobs', {
+        raw: `{"type":"external","outputs":[],"idempotencyKey":"${key}"}`,
+      });
       assert.equal(res.status, 400, res.text);
     }
     const a = await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [], idempotencyKey: '😀' } });
@@ -148,7 +205,11 @@ describe('hostile: JSON shapes and ids are refused with 4xx, never a 500', () =>
 
   it('ids that would reach a document path are 404 on every route', async () => {
     for (const id of ['a%2Fb', '..', '%2E%2E', 'x'.repeat(129), '__x__%2Fjobs']) {
-      for (const [method, path] of [['GET', `/api/jobs/${id}`], ['POST', `/api/jobs/${id}/cancel`], ['GET', `/api/projects/${id}`]] as const) {
+      for (const [method, path] of [
+        ['GET', `/api/jobs/${id}`],
+        ['POST', `/api/jobs/${id}/cancel`],
+        ['GET', `/api/projects/${id}`],
+      ] as const) {
         const res = await nothingWritten(() => api.call(method, path));
         assert.ok(res.status === 404 || res.status === 400, `${method} ${path}: ${res.status} ${res.text}`);
         assert.ok(res.body?.error?.code, res.text);
@@ -160,7 +221,11 @@ describe('hostile: JSON shapes and ids are refused with 4xx, never a 500', () =>
 describe('hostile: malformed and impossible messages are acknowledged once, never redelivered', () => {
   let n = 0;
   const push = (url: string, topic: string, data: string, attributes: Record<string, string> = {}) =>
-    pushMessage(url, rt.projectId, topic, { data: data.replace('"JOB"', JSON.stringify(jobId)), attributes, messageId: `hostile-${++n}` });
+    pushMessage(url, rt.projectId, topic, {
+      data: data.replace('"JOB"', JSON.stringify(jobId)),
+      attributes,
+      messageId: `hostile-${++n}`,
+    });
   const cases: [string, string, Record<string, string>?][] = [
     ['jobId with a slash', JSON.stringify({ jobId: 'a/b', kind: 'started' })],
     ['jobId of dots', JSON.stringify({ jobId: '..', kind: 'started' })],
@@ -181,16 +246,30 @@ describe('hostile: malformed and impossible messages are acknowledged once, neve
     const bad = { eventType: 'OBJECT_FINALIZE', bucketId: rt.bucket, objectId: 'x', objectGeneration: 'nope' };
     assert.ok((await nothingWritten(() => push(finalized.url, 'verity-gcs-notifications', '{}', bad))) < 300);
     const stray = { eventType: 'OBJECT_FINALIZE', bucketId: rt.bucket, objectId: 'u/bob/../x', objectGeneration: '1' };
-    assert.ok((await nothingWritten(() => push(finalized.url, 'verity-gcs-notifications', JSON.stringify({ name: 'u/bob/../x' }), stray))) < 300);
+    assert.ok(
+      (await nothingWritten(() =>
+        push(finalized.url, 'verity-gcs-notifications', JSON.stringify({ name: 'u/bob/../x' }), stray),
+      )) < 300,
+    );
   });
 
   it('webhooks: a body with a lone surrogate or too deep, signed or not, is 4xx and writes nothing', async () => {
-    const res = await nothingWritten(() => send(webhooks.url, '/api/webhooks/demo', {}, Buffer.from('{"eventId":"\\ud800"}')));
+    const res = await nothingWritten(() =>
+      send(webhooks.url, '/api/webhooks/demo', {}, Buffer.from('{"eventId":"\\ud800"}')),
+    );
     assert.equal(res.status, 401, res.text);
     const { signPayload } = await import('../../shared/src/webhooks/signature.js');
-    const raw = Buffer.from(`{"eventId":"e1","externalJobId":"x","status":"succeeded","error":${JSON.stringify(nest(20))}}`);
+    const raw = Buffer.from(
+      `{"eventId":"e1","externalJobId":"x","status":"succeeded","error":${JSON.stringify(nest(20))}}`,
+    );
     const signed = await nothingWritten(() =>
-      send(webhooks.url, '/api/webhooks/demo', { 'x-verity-signature': signPayload('hostile-webhook-secret-0123', raw, Math.floor(rt.clock() / 1000)) }, raw));
+      send(
+        webhooks.url,
+        '/api/webhooks/demo',
+        { 'x-verity-signature': signPayload('hostile-webhook-secret-0123', raw, Math.floor(rt.clock() / 1000)) },
+        raw,
+      ),
+    );
     assert.equal(signed.status, 400, signed.text);
   });
 });

@@ -18,7 +18,13 @@ import { createObjectFinalizedHandler } from '../../functions/object-finalized/h
 import { createSweepHandler } from '../../functions/sweep/handler.js';
 import { createWebhooksHandler } from '../../functions/webhooks/handler.js';
 import { DEPLOY_UNITS, TOPICS } from '../../functions/units.js';
-import { LIST_LIMIT_MEASURED, replaceCostSection, renderCostSection, type Measured, type Measurement } from '../../infra/deploy/cost.js';
+import {
+  LIST_LIMIT_MEASURED,
+  replaceCostSection,
+  renderCostSection,
+  type Measured,
+  type Measurement,
+} from '../../infra/deploy/cost.js';
 import { mintLocalToken } from '../../shared/src/auth/local-issuer.js';
 import { REPO_ROOT } from '../../shared/src/config/env.js';
 import { createStorage } from '../../shared/src/evidence/storage.js';
@@ -44,9 +50,15 @@ let n = 0;
 /** Messages pushed to Verity's subscriptions during the current measurement, and their bytes. */
 let delivered = { count: 0, bytes: 0 };
 
-async function push(unit: 'job-updates' | 'object-finalized', topic: string, msg: { messageId: string; data: string; attributes: Record<string, string> }): Promise<void> {
+async function push(
+  unit: 'job-updates' | 'object-finalized',
+  topic: string,
+  msg: { messageId: string; data: string; attributes: Record<string, string> },
+): Promise<void> {
   delivered.count++;
-  delivered.bytes += Buffer.byteLength(msg.data) + Object.entries(msg.attributes).reduce((b, [k, v]) => b + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  delivered.bytes +=
+    Buffer.byteLength(msg.data) +
+    Object.entries(msg.attributes).reduce((b, [k, v]) => b + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
   assert.equal(await pushMessage(fns[unit]!.url, rt.projectId, topic, msg), 204);
 }
 
@@ -90,13 +102,21 @@ before(async () => {
           steps: [{ name: 'voice' }, { name: 'render', weight: 3 }, { name: 'mux' }],
         },
         narration: {
-          executor: { kind: 'http', provider: 'voicecorp', baseUrl: provider.url, outputTemplates: ['gs://{bucket}/provider/{externalJobId}_output_0.mp4'] },
+          executor: {
+            kind: 'http',
+            provider: 'voicecorp',
+            baseUrl: provider.url,
+            outputTemplates: ['gs://{bucket}/provider/{externalJobId}_output_0.mp4'],
+          },
           outputsFromRequest: false,
         },
       }),
     },
     instrument: ({ db, storage, pubsub }) => {
-      meter.firestore(db, TTL_POLICIES.map((p) => p.collectionGroup));
+      meter.firestore(
+        db,
+        TTL_POLICIES.map((p) => p.collectionGroup),
+      );
       meter.storage(storage);
       meter.pubsub(pubsub);
     },
@@ -118,10 +138,19 @@ after(async () => {
   await fake.stop();
 });
 
-async function call(unit: 'api' | 'sweep', method: string, route: string, body?: unknown, bearer = token): Promise<any> {
+async function call(
+  unit: 'api' | 'sweep',
+  method: string,
+  route: string,
+  body?: unknown,
+  bearer = token,
+): Promise<any> {
   const res = await fetch(fns[unit]!.url + route, {
     method,
-    headers: { authorization: `Bearer ${bearer}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${bearer}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const json = (await res.json()) as unknown;
@@ -129,10 +158,15 @@ async function call(unit: 'api' | 'sweep', method: string, route: string, body?:
   return json;
 }
 
-const enqueue = async (type: string, input: Record<string, unknown>): Promise<string> => (await call('api', 'POST', '/api/jobs', { type, input })).job.id as string;
+const enqueue = async (type: string, input: Record<string, unknown>): Promise<string> =>
+  (await call('api', 'POST', '/api/jobs', { type, input })).job.id as string;
 
 async function report(jobId: string, update: Record<string, unknown>): Promise<void> {
-  await push('job-updates', TOPICS.jobUpdates, { messageId: `m-${++n}`, data: JSON.stringify({ jobId, ...update }), attributes: { jobId } });
+  await push('job-updates', TOPICS.jobUpdates, {
+    messageId: `m-${++n}`,
+    data: JSON.stringify({ jobId, ...update }),
+    attributes: { jobId },
+  });
 }
 
 /** The worker (or provider) writes an object; the bucket notification reaches object-finalized. */
@@ -143,8 +177,21 @@ async function writeObject(name: string, notify = true): Promise<void> {
   const [meta] = await file.getMetadata();
   await push('object-finalized', TOPICS.gcsNotifications, {
     messageId: `n-${++n}`,
-    attributes: { eventType: 'OBJECT_FINALIZE', bucketId: rt.bucket, objectId: name, objectGeneration: String(meta.generation), payloadFormat: 'JSON_API_V1' },
-    data: JSON.stringify({ kind: 'storage#object', name, bucket: rt.bucket, generation: String(meta.generation), size: String(meta.size), timeCreated: meta.timeCreated }),
+    attributes: {
+      eventType: 'OBJECT_FINALIZE',
+      bucketId: rt.bucket,
+      objectId: name,
+      objectGeneration: String(meta.generation),
+      payloadFormat: 'JSON_API_V1',
+    },
+    data: JSON.stringify({
+      kind: 'storage#object',
+      name,
+      bucket: rt.bucket,
+      generation: String(meta.generation),
+      size: String(meta.size),
+      timeCreated: meta.timeCreated,
+    }),
   });
 }
 
@@ -152,7 +199,10 @@ async function webhook(body: Record<string, unknown>): Promise<void> {
   const raw = JSON.stringify(body);
   const res = await fetch(`${fns.webhooks!.url}/api/webhooks/voicecorp`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-verity-signature': signPayload(PROVIDER_SECRET, raw, Math.floor(rt.testClock.now() / 1000)) },
+    headers: {
+      'content-type': 'application/json',
+      'x-verity-signature': signPayload(PROVIDER_SECRET, raw, Math.floor(rt.testClock.now() / 1000)),
+    },
     body: raw,
   });
   await res.arrayBuffer();
@@ -160,7 +210,10 @@ async function webhook(body: Record<string, unknown>): Promise<void> {
 }
 
 async function sweep(): Promise<{ checked: number; corrected: number }> {
-  return call('sweep', 'POST', '/', {}, await mintLocalToken(TEST_SECRET, 'ops', { admin: true })) as Promise<{ checked: number; corrected: number }>;
+  return call('sweep', 'POST', '/', {}, await mintLocalToken(TEST_SECRET, 'ops', { admin: true })) as Promise<{
+    checked: number;
+    corrected: number;
+  }>;
 }
 
 const statusOf = async (id: string): Promise<string> => (await rt.store.get(id))!.status;
@@ -180,8 +233,18 @@ async function measure(scenario: () => Promise<void>): Promise<Measurement> {
   delivered = { count: 0, bytes: 0 };
   await scenario();
   const { other: _, ...byUnit } = meter.byUnit();
-  const cloudRunCalls = Object.fromEntries(Object.entries(fake.calls).map(([m, c]) => [m, c - calls0[m as FakeMethod]]).filter(([, c]) => (c as number) > 0)) as Record<string, number>;
-  return { byUnit, ttlDocuments: meter.ttlDocuments(), cloudRunCalls, delivered: delivered.count, deliveredBytes: delivered.bytes };
+  const cloudRunCalls = Object.fromEntries(
+    Object.entries(fake.calls)
+      .map(([m, c]) => [m, c - calls0[m as FakeMethod]])
+      .filter(([, c]) => (c as number) > 0),
+  ) as Record<string, number>;
+  return {
+    byUnit,
+    ttlDocuments: meter.ttlDocuments(),
+    cloudRunCalls,
+    delivered: delivered.count,
+    deliveredBytes: delivered.bytes,
+  };
 }
 
 const STEPS = ['voice', 'render', 'mux'];
@@ -191,7 +254,12 @@ async function renderJob(opts: { silent?: boolean } = {}): Promise<string> {
   const id = await enqueue('render', { scene: 1 });
   if (!opts.silent) {
     await report(id, { attempt: 1, kind: 'started' });
-    for (const [i, step] of STEPS.entries()) await report(id, { attempt: 1, kind: 'progress', progress: { step, stepPct: 0, completedSteps: STEPS.slice(0, i) } });
+    for (const [i, step] of STEPS.entries())
+      await report(id, {
+        attempt: 1,
+        kind: 'progress',
+        progress: { step, stepPct: 0, completedSteps: STEPS.slice(0, i) },
+      });
   }
   await writeObject(`renders/${id}.mp4`, !opts.silent);
   if (!opts.silent) await report(id, { attempt: 1, kind: 'succeeded' });
@@ -243,12 +311,21 @@ describe('cost per job, measured', () => {
     measured.retried = await measure(async () => {
       id = await enqueue('render', { scene: 2 });
       await report(id, { attempt: 1, kind: 'started' });
-      await report(id, { attempt: 1, kind: 'failed', error: { code: 'TRANSIENT', message: 'node lost', retryable: true } });
+      await report(id, {
+        attempt: 1,
+        kind: 'failed',
+        error: { code: 'TRANSIENT', message: 'node lost', retryable: true },
+      });
       assert.equal((await rt.store.get(id))!.attempt, 2);
       await passDeadline(id);
       await sweep();
       await report(id, { attempt: 2, kind: 'started' });
-      for (const [i, step] of STEPS.entries()) await report(id, { attempt: 2, kind: 'progress', progress: { step, stepPct: 0, completedSteps: STEPS.slice(0, i) } });
+      for (const [i, step] of STEPS.entries())
+        await report(id, {
+          attempt: 2,
+          kind: 'progress',
+          progress: { step, stepPct: 0, completedSteps: STEPS.slice(0, i) },
+        });
       await writeObject(`renders/${id}.mp4`);
       await report(id, { attempt: 2, kind: 'succeeded' });
     });
@@ -270,13 +347,22 @@ describe('cost per job, measured', () => {
   });
 
   it('docs/deploy.md states what was measured', () => {
-    for (const m of Object.values(measured)) for (const unit of Object.keys(m.byUnit)) assert.ok(DEPLOY_UNITS.some((u) => u.name === unit), unit);
+    for (const m of Object.values(measured))
+      for (const unit of Object.keys(m.byUnit))
+        assert.ok(
+          DEPLOY_UNITS.some((u) => u.name === unit),
+          unit,
+        );
     const doc = readFileSync(DOC, 'utf8');
     const updated = replaceCostSection(doc, renderCostSection(measured));
     if (process.env.VERITY_WRITE_DOCS === '1') writeFileSync(DOC, updated);
     else if (doc !== updated) {
       process.stdout.write(`measured:\n${JSON.stringify(measured, null, 1)}\n`);
-      assert.equal(doc, updated, 'docs/deploy.md cost section is out of date: run VERITY_WRITE_DOCS=1 npm test -- cost');
+      assert.equal(
+        doc,
+        updated,
+        'docs/deploy.md cost section is out of date: run VERITY_WRITE_DOCS=1 npm test -- cost',
+      );
     }
   });
 });

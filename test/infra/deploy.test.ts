@@ -34,29 +34,92 @@ describe('Terraform ↔ code', () => {
 
   const mutations: [string, (t: Terraform) => void, RegExp][] = [
     ['a function goes missing', (t) => delete t.locals.units.sweep, /deploy unit sweep has no entry/],
-    ['the module has a function the code does not', (t) => (t.locals.units.extra = structuredClone(t.locals.units.sweep)), /local.units has extra, which no deploy unit in code is/],
-    ['an index no query needs is declared', (t) => t.locals.firestore_indexes.push({ collection: 'jobs', scope: 'COLLECTION', fields: [{ field: 'colour', order: 'ASCENDING' }, { field: 'createdAt', order: 'DESCENDING' }] }), /Firestore index no query needs: jobs\/COLLECTION: colour ASCENDING, createdAt DESCENDING/],
-    ['a retry policy goes missing', (t) => delete t.resources.google_pubsub_subscription!.push!.retry_policy, /push subscriptions have no retry policy/],
-    ['an entry point is wrong', (t) => (t.locals.units['job-updates'].entry_point = 'jobUpdate'), /entry_point jobUpdate ≠ target jobUpdates/],
-    ['an index goes missing', (t) => t.locals.firestore_indexes.splice(0, 1), /Firestore index missing: jobs\/COLLECTION: outputUris CONTAINS, status ASCENDING/],
+    [
+      'the module has a function the code does not',
+      (t) => (t.locals.units.extra = structuredClone(t.locals.units.sweep)),
+      /local.units has extra, which no deploy unit in code is/,
+    ],
+    [
+      'an index no query needs is declared',
+      (t) =>
+        t.locals.firestore_indexes.push({
+          collection: 'jobs',
+          scope: 'COLLECTION',
+          fields: [
+            { field: 'colour', order: 'ASCENDING' },
+            { field: 'createdAt', order: 'DESCENDING' },
+          ],
+        }),
+      /Firestore index no query needs: jobs\/COLLECTION: colour ASCENDING, createdAt DESCENDING/,
+    ],
+    [
+      'a retry policy goes missing',
+      (t) => delete t.resources.google_pubsub_subscription!.push!.retry_policy,
+      /push subscriptions have no retry policy/,
+    ],
+    [
+      'an entry point is wrong',
+      (t) => (t.locals.units['job-updates'].entry_point = 'jobUpdate'),
+      /entry_point jobUpdate ≠ target jobUpdates/,
+    ],
+    [
+      'an index goes missing',
+      (t) => t.locals.firestore_indexes.splice(0, 1),
+      /Firestore index missing: jobs\/COLLECTION: outputUris CONTAINS, status ASCENDING/,
+    ],
     ['a TTL policy goes missing', (t) => delete t.locals.ttl_fields.leases, /TTL policy missing: leases.expireAt/],
     ['a topic goes missing', (t) => delete t.locals.topics.job_events, /topic verity-job-events is not created/],
-    ['a push subscription goes missing', (t) => delete t.locals.push_subscriptions['verity-job-updates-push'], /push subscription verity-job-updates-push/],
-    ['a dead-letter policy goes missing', (t) => delete t.resources.google_pubsub_subscription!.push!.dead_letter_policy, /no dead-letter topic/],
-    ['a variable goes missing', (t) => delete t.locals.unit_env.sweep.VERITY_SWEEP_AUDIENCE, /unit sweep: environment variables not set by Terraform: VERITY_SWEEP_AUDIENCE/],
-    ['a common variable goes missing', (t) => delete t.locals.common_env.VERITY_JOB_TYPES, /unit api: environment variables not set by Terraform: VERITY_JOB_TYPES/],
-    ['a permission goes missing from a unit', (t) => (t.locals.units.webhooks.needs = ['firestore', 'outputs', 'publishEvents', 'runJobs']), /unit webhooks: needs/],
-    ['a role grant goes missing', (t) => delete t.resources.google_pubsub_topic_iam_member!.publish_events, /need publishEvents: no IAM resource/],
-    ['the read grant on worker jobs goes missing', (t) => delete t.resources.google_cloud_run_v2_job_iam_member!.read_jobs, /need readJobs: no IAM resource/],
+    [
+      'a push subscription goes missing',
+      (t) => delete t.locals.push_subscriptions['verity-job-updates-push'],
+      /push subscription verity-job-updates-push/,
+    ],
+    [
+      'a dead-letter policy goes missing',
+      (t) => delete t.resources.google_pubsub_subscription!.push!.dead_letter_policy,
+      /no dead-letter topic/,
+    ],
+    [
+      'a variable goes missing',
+      (t) => delete t.locals.unit_env.sweep.VERITY_SWEEP_AUDIENCE,
+      /unit sweep: environment variables not set by Terraform: VERITY_SWEEP_AUDIENCE/,
+    ],
+    [
+      'a common variable goes missing',
+      (t) => delete t.locals.common_env.VERITY_JOB_TYPES,
+      /unit api: environment variables not set by Terraform: VERITY_JOB_TYPES/,
+    ],
+    [
+      'a permission goes missing from a unit',
+      (t) => (t.locals.units.webhooks.needs = ['firestore', 'outputs', 'publishEvents', 'runJobs']),
+      /unit webhooks: needs/,
+    ],
+    [
+      'a role grant goes missing',
+      (t) => delete t.resources.google_pubsub_topic_iam_member!.publish_events,
+      /need publishEvents: no IAM resource/,
+    ],
+    [
+      'the read grant on worker jobs goes missing',
+      (t) => delete t.resources.google_cloud_run_v2_job_iam_member!.read_jobs,
+      /need readJobs: no IAM resource/,
+    ],
     ['a role is changed', (t) => (t.locals.need_roles.firestore = 'roles/datastore.viewer'), /need firestore/],
-    ['an invoker grant goes missing', (t) => delete t.resources.google_cloud_run_service_iam_member!.scheduler, /no run.invoker grant for the scheduler units/],
+    [
+      'an invoker grant goes missing',
+      (t) => delete t.resources.google_cloud_run_service_iam_member!.scheduler,
+      /no run.invoker grant for the scheduler units/,
+    ],
   ];
   for (const [what, mutate, expected] of mutations) {
     it(`notices when ${what}`, () => {
       const t = clone();
       mutate(t);
       const problems = checkTerraform(t);
-      assert.ok(problems.some((p) => expected.test(p)), `expected ${String(expected)} in:\n${problems.join('\n')}`);
+      assert.ok(
+        problems.some((p) => expected.test(p)),
+        `expected ${String(expected)} in:\n${problems.join('\n')}`,
+      );
     });
   }
 
@@ -71,9 +134,14 @@ describe('Terraform ↔ code', () => {
   it('passes terraform fmt -check', async () => {
     const terraform = await ensureGoTool(REPO_ROOT, TERRAFORM);
     const env = { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null', CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1' };
-    const run = (dir: string) => spawnSync(terraform, ['fmt', '-check', '-recursive', '-diff', dir], { encoding: 'utf8', env });
+    const run = (dir: string) =>
+      spawnSync(terraform, ['fmt', '-check', '-recursive', '-diff', dir], { encoding: 'utf8', env });
     const res = run(path.join(REPO_ROOT, 'infra/terraform'));
-    assert.equal(res.status, 0, `terraform fmt -check failed (run .tools/bin/terraform fmt -recursive infra/terraform):\n${res.stdout}${res.stderr}`);
+    assert.equal(
+      res.status,
+      0,
+      `terraform fmt -check failed (run .tools/bin/terraform fmt -recursive infra/terraform):\n${res.stdout}${res.stderr}`,
+    );
     // and it would notice: a badly aligned copy fails
     const bad = mkdtempSync(path.join(os.tmpdir(), 'verity-tf-'));
     writeFileSync(path.join(bad, 'main.tf'), 'locals {\n  a = 1\n  bbb   = 2\n}\n');
@@ -90,7 +158,11 @@ describe('npm run build: one self-contained deploy folder per unit', () => {
       const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
       assert.ok(existsSync(path.join(dir, pkg.main)), `${u.name}: main ${pkg.main} exists`);
       assert.equal(pkg.main, `dist/functions/${u.name}/index.js`);
-      assert.match(readFileSync(path.join(dir, pkg.main), 'utf8'), new RegExp(`functions\\.(http|cloudEvent)\\('${u.target}'`), `${u.name}: registers target ${u.target}`);
+      assert.match(
+        readFileSync(path.join(dir, pkg.main), 'utf8'),
+        new RegExp(`functions\\.(http|cloudEvent)\\('${u.target}'`),
+        `${u.name}: registers target ${u.target}`,
+      );
       // self-contained: every relative import resolves inside the folder, every package is declared
       const { files, packages } = walkImports(dir, pkg.main);
       for (const p of packages) assert.ok(p in pkg.dependencies, `${u.name}: imports ${p}, not in its package.json`);
@@ -99,17 +171,32 @@ describe('npm run build: one self-contained deploy folder per unit', () => {
         assert.match(String(version), /^\d+\.\d+\.\d+/, `${u.name}: ${name} pinned`);
       }
       // no dev files
-      const all = execFileSync('find', [dir, '-type', 'f'], { encoding: 'utf8' }).trim().split('\n').map((f) => path.relative(dir, f));
-      assert.ok(!all.some((f) => /(^|\/)(test|bench)\/|\.map$|\.ts$/.test(f)), `${u.name}: no tests, benchmarks, sources or maps`);
+      const all = execFileSync('find', [dir, '-type', 'f'], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .map((f) => path.relative(dir, f));
+      assert.ok(
+        !all.some((f) => /(^|\/)(test|bench)\/|\.map$|\.ts$/.test(f)),
+        `${u.name}: no tests, benchmarks, sources or maps`,
+      );
       assert.ok(files.length > 0 && all.length >= files.length);
       // stand-alone: no other unit's code comes along (only its own folder, functions/common/ and units.js)
-      const others = files.filter((f) => f.startsWith('dist/functions/') && !/^dist\/functions\/(common\/|units\.js$)/.test(f) && !f.startsWith(`dist/functions/${u.name}/`));
+      const others = files.filter(
+        (f) =>
+          f.startsWith('dist/functions/') &&
+          !/^dist\/functions\/(common\/|units\.js$)/.test(f) &&
+          !f.startsWith(`dist/functions/${u.name}/`),
+      );
       assert.deepEqual(others, [], `${u.name}: carries no other unit's files`);
     }
     // the whole dashboard folder ships with the api: the page, the stylesheet and every ES module it imports
     const dashboard = readdirSync(path.join(REPO_ROOT, 'functions/api/dashboard'));
     assert.ok(dashboard.includes('index.html') && dashboard.includes('app.js'));
-    for (const f of dashboard) assert.ok(existsSync(path.join(BUILD, 'api/functions/api/dashboard', f)), `the dashboard's ${f} ships with the api`);
+    for (const f of dashboard)
+      assert.ok(
+        existsSync(path.join(BUILD, 'api/functions/api/dashboard', f)),
+        `the dashboard's ${f} ships with the api`,
+      );
   });
 
   describe('each folder starts under functions-framework as deployed', () => {
@@ -120,13 +207,21 @@ describe('npm run build: one self-contained deploy folder per unit', () => {
     for (const u of DEPLOY_UNITS) {
       it(`${u.name}: --source=build/functions/${u.name} --target=${u.target}`, async () => {
         const logDir = mkdtempSync(path.join(os.tmpdir(), 'verity-deploy-'));
-        const env = { ...process.env, VERITY_PROFILE: 'local', VERITY_LOCAL_JWT_SECRET: 'deploy-test-secret-0123456789', VERITY_LOG_LEVEL: 'warn' };
+        const env = {
+          ...process.env,
+          VERITY_PROFILE: 'local',
+          VERITY_LOCAL_JWT_SECRET: 'deploy-test-secret-0123456789',
+          VERITY_LOG_LEVEL: 'warn',
+        };
         const fn = await startFunction(u.target, `build/functions/${u.name}`, u.signature, env, logDir);
         procs.push(fn);
         if (u.signature === 'cloudevent') {
           // a malformed message through the Pub/Sub push path: the unit's handler acknowledges it (2xx)
           const topic = u.trigger.kind === 'pubsub-push' ? SUBSCRIPTIONS[u.trigger.subscription].topic : 'none';
-          const status = await pushMessage(fn.url, 'verity-test', topic, { messageId: 'deploy-check', data: 'not json' });
+          const status = await pushMessage(fn.url, 'verity-test', topic, {
+            messageId: 'deploy-check',
+            data: 'not json',
+          });
           assert.ok(status >= 200 && status < 300, `${u.name}: HTTP ${status}`);
         } else {
           const res = await fetch(`${fn.url}/healthz`);
@@ -148,7 +243,14 @@ describe('npm run build: one self-contained deploy folder per unit', () => {
     // what each unit must answer by itself to a request that can never succeed: its code ran, its runtime built
     const badRequest: Record<string, (url: string) => Promise<number>> = {
       api: async (url) => (await fetch(`${url}/api/jobs`)).status,
-      webhooks: async (url) => (await fetch(`${url}/api/webhooks/voicecorp`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-verity-signature': 't=1,v1=00' }, body: '{}' })).status,
+      webhooks: async (url) =>
+        (
+          await fetch(`${url}/api/webhooks/voicecorp`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-verity-signature': 't=1,v1=00' },
+            body: '{}',
+          })
+        ).status,
       sweep: async (url) => (await fetch(url, { method: 'POST' })).status,
     };
     const expected: Record<string, number> = { api: 401, webhooks: 401, sweep: 401 };
@@ -157,14 +259,25 @@ describe('npm run build: one self-contained deploy folder per unit', () => {
         const logDir = mkdtempSync(path.join(os.tmpdir(), 'verity-cloud-env-'));
         // the emulators' hosts stay (nothing here may reach Google); everything Verity reads comes from Terraform
         const verity = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VERITY_')));
-        const env: NodeJS.ProcessEnv = { ...verity, ...terraformEnv(tf, u.name), VERITY_LOG_LEVEL: 'warn', METADATA_SERVER_DETECTION: 'none' };
+        const env: NodeJS.ProcessEnv = {
+          ...verity,
+          ...terraformEnv(tf, u.name),
+          VERITY_LOG_LEVEL: 'warn',
+          METADATA_SERVER_DETECTION: 'none',
+        };
         assert.equal(env.VERITY_PROFILE, 'cloud');
         const fn = await startFunction(u.target, `build/functions/${u.name}`, u.signature, env, logDir);
         procs.push(fn);
         if (u.signature === 'cloudevent') {
           const topic = u.trigger.kind === 'pubsub-push' ? SUBSCRIPTIONS[u.trigger.subscription].topic : 'none';
-          const status = await pushMessage(fn.url, 'verity-test', topic, { messageId: 'cloud-env-check', data: 'not json' });
-          assert.ok(status >= 200 && status < 300, `${u.name}: a malformed message is acknowledged, not HTTP ${status} (log: ${logDir})`);
+          const status = await pushMessage(fn.url, 'verity-test', topic, {
+            messageId: 'cloud-env-check',
+            data: 'not json',
+          });
+          assert.ok(
+            status >= 200 && status < 300,
+            `${u.name}: a malformed message is acknowledged, not HTTP ${status} (log: ${logDir})`,
+          );
         } else {
           assert.equal(await badRequest[u.name]!(fn.url), expected[u.name], `${u.name} (log: ${logDir})`);
         }

@@ -6,7 +6,14 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { REPO_ROOT } from '../../shared/src/config/env.js';
-import { deliveryProblems, lifecycleProblems, parseFiles, parseText, secretProblems, secretWiringProblems } from './hygiene.js';
+import {
+  deliveryProblems,
+  lifecycleProblems,
+  parseFiles,
+  parseText,
+  secretProblems,
+  secretWiringProblems,
+} from './hygiene.js';
 
 type Files = Awaited<ReturnType<typeof parseFiles>>;
 const MODULE = path.join(REPO_ROOT, 'infra/terraform/modules/verity');
@@ -34,17 +41,34 @@ describe('secrets stay out of the Terraform state', () => {
   });
 
   const bad: [string, string, RegExp][] = [
-    ['a secret version resource', 'resource "google_secret_manager_secret_version" "v" {\n  secret = "s"\n  secret_data = "x"\n}\n',
-      /resource google_secret_manager_secret_version puts a secret's value in the Terraform state/],
-    ['a secret version read by a data source', 'data "google_secret_manager_secret_version" "v" {\n  secret = "s"\n}\n',
-      /data google_secret_manager_secret_version/],
-    ['secret_data anywhere', 'resource "google_other" "x" {\n  nested {\n    secret_data = "x"\n  }\n}\n', /added\.tf\.resource.*secret_data/],
-    ['a sensitive variable', 'variable "webhook_secrets" {\n  type      = map(string)\n  sensitive = true\n}\n', /variable webhook_secrets is sensitive/],
+    [
+      'a secret version resource',
+      'resource "google_secret_manager_secret_version" "v" {\n  secret = "s"\n  secret_data = "x"\n}\n',
+      /resource google_secret_manager_secret_version puts a secret's value in the Terraform state/,
+    ],
+    [
+      'a secret version read by a data source',
+      'data "google_secret_manager_secret_version" "v" {\n  secret = "s"\n}\n',
+      /data google_secret_manager_secret_version/,
+    ],
+    [
+      'secret_data anywhere',
+      'resource "google_other" "x" {\n  nested {\n    secret_data = "x"\n  }\n}\n',
+      /added\.tf\.resource.*secret_data/,
+    ],
+    [
+      'a sensitive variable',
+      'variable "webhook_secrets" {\n  type      = map(string)\n  sensitive = true\n}\n',
+      /variable webhook_secrets is sensitive/,
+    ],
   ];
   for (const [what, text, expected] of bad) {
     it(`notices ${what}`, async () => {
       const problems = secretProblems(await withFile(mod, text));
-      assert.ok(problems.some((p) => expected.test(p)), `expected ${String(expected)} in:\n${problems.join('\n')}`);
+      assert.ok(
+        problems.some((p) => expected.test(p)),
+        `expected ${String(expected)} in:\n${problems.join('\n')}`,
+      );
     });
   }
 
@@ -63,9 +87,15 @@ describe('the lifecycle rule deletes only EPHEMERAL_PREFIXES', () => {
 
   it('notices another prefix, or a Delete rule without prefixes', async () => {
     const wider = JSON.parse(JSON.stringify(mod['storage.tf']).replace('"proxy/"', '"renders/"')) as Files[string];
-    assert.match(lifecycleProblems({ ...mod, 'storage.tf': wider }).join('\n'), /matches tmp\/, renders\/; only proxy\/, tmp\//);
-    const all = await withFile(mod, 'resource "google_storage_bucket" "b" {\n  lifecycle_rule {\n    condition {\n      age = 1\n    }\n'
-      + '    action {\n      type = "Delete"\n    }\n  }\n}\n');
+    assert.match(
+      lifecycleProblems({ ...mod, 'storage.tf': wider }).join('\n'),
+      /matches tmp\/, renders\/; only proxy\/, tmp\//,
+    );
+    const all = await withFile(
+      mod,
+      'resource "google_storage_bucket" "b" {\n  lifecycle_rule {\n    condition {\n      age = 1\n    }\n' +
+        '    action {\n      type = "Delete"\n    }\n  }\n}\n',
+    );
     assert.match(lifecycleProblems(all).join('\n'), /bucket b: a Delete rule matches \(every object\)/);
   });
 });
@@ -76,7 +106,12 @@ describe('dead letters after MAX_DELIVERY_ATTEMPTS (functions/units.ts), as in t
   });
 
   it('notices another number', () => {
-    const other = JSON.parse(JSON.stringify(mod['pubsub.tf']).replace('"max_delivery_attempts":10', '"max_delivery_attempts":5')) as Files[string];
-    assert.match(deliveryProblems({ ...mod, 'pubsub.tf': other }).join('\n'), /max_delivery_attempts 5 ≠ MAX_DELIVERY_ATTEMPTS 10/);
+    const other = JSON.parse(
+      JSON.stringify(mod['pubsub.tf']).replace('"max_delivery_attempts":10', '"max_delivery_attempts":5'),
+    ) as Files[string];
+    assert.match(
+      deliveryProblems({ ...mod, 'pubsub.tf': other }).join('\n'),
+      /max_delivery_attempts 5 ≠ MAX_DELIVERY_ATTEMPTS 10/,
+    );
   });
 });

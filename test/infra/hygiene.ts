@@ -11,7 +11,9 @@ import { EPHEMERAL_PREFIXES } from '../../shared/src/evidence/ephemeral.js';
 
 type Json = Record<string, unknown>;
 
-const { parse } = createRequire(import.meta.url)('@cdktf/hcl2json') as { parse(filename: string, contents: string): Promise<unknown> };
+const { parse } = createRequire(import.meta.url)('@cdktf/hcl2json') as {
+  parse(filename: string, contents: string): Promise<unknown>;
+};
 
 /** One .tf file's text, parsed. */
 export async function parseText(file: string, text: string): Promise<Json> {
@@ -21,13 +23,16 @@ export async function parseText(file: string, text: string): Promise<Json> {
 /** Every .tf file of a directory, parsed as written (blocks as arrays, expressions as "${…}" strings). */
 export async function parseFiles(dir: string): Promise<Record<string, Json>> {
   const out: Record<string, Json> = {};
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.tf')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.tf'))
+    .sort()) {
     out[file] = (await parse(file, readFileSync(path.join(dir, file), 'utf8'))) as Json;
   }
   return out;
 }
 
-const blocks = (x: unknown): Json[] => (Array.isArray(x) ? (x as Json[]) : x && typeof x === 'object' ? [x as Json] : []);
+const blocks = (x: unknown): Json[] =>
+  Array.isArray(x) ? (x as Json[]) : x && typeof x === 'object' ? [x as Json] : [];
 
 /** Paths (file:a.b.c) of every attribute whose name matches, at any depth. */
 function attributesNamed(files: Record<string, Json>, name: RegExp): string[] {
@@ -54,16 +59,20 @@ export function secretProblems(files: Record<string, Json>): string[] {
   for (const [file, json] of Object.entries(files)) {
     for (const kind of ['resource', 'data'] as const) {
       for (const type of Object.keys((json[kind] ?? {}) as Json)) {
-        if (VALUE_TYPES.test(type)) problems.push(`${file}: ${kind} ${type} puts a secret's value in the Terraform state`);
+        if (VALUE_TYPES.test(type))
+          problems.push(`${file}: ${kind} ${type} puts a secret's value in the Terraform state`);
       }
     }
     for (const [name, vs] of Object.entries((json.variable ?? {}) as Json)) {
       if (blocks(vs).some((v) => v.sensitive === true)) {
-        problems.push(`${file}: variable ${name} is sensitive — secret values are added with gcloud secrets versions add, never passed to Terraform`);
+        problems.push(
+          `${file}: variable ${name} is sensitive — secret values are added with gcloud secrets versions add, never passed to Terraform`,
+        );
       }
     }
   }
-  for (const p of attributesNamed(files, /^secret_data/)) problems.push(`${p}: a secret value in Terraform lands in its state`);
+  for (const p of attributesNamed(files, /^secret_data/))
+    problems.push(`${p}: a secret value in Terraform lands in its state`);
   return problems;
 }
 
@@ -72,14 +81,19 @@ export function secretWiringProblems(files: Record<string, Json>): string[] {
   const problems: string[] = [];
   const all = Object.values(files);
   const resources = (type: string): Record<string, Json> =>
-    Object.assign({}, ...all.map((j) => ((j.resource ?? {}) as Record<string, Record<string, Json[]>>)[type] ?? {})) as Record<string, Json>;
+    Object.assign(
+      {},
+      ...all.map((j) => ((j.resource ?? {}) as Record<string, Record<string, Json[]>>)[type] ?? {}),
+    ) as Record<string, Json>;
   const secret = blocks(resources('google_secret_manager_secret').secret)[0];
   if (secret?.for_each !== '${local.secrets}') problems.push('no google_secret_manager_secret per local.secrets');
-  if (Object.keys(resources('google_secret_manager_secret_iam_member')).length === 0) problems.push('no IAM grant on the secrets');
+  if (Object.keys(resources('google_secret_manager_secret_iam_member')).length === 0)
+    problems.push('no IAM grant on the secrets');
   const fn = blocks(resources('google_cloudfunctions2_function').unit)[0];
   const dyn = blocks(blocks(fn?.service_config)[0]?.dynamic)[0];
   const content = blocks(blocks(dyn?.secret_environment_variables)[0]?.content)[0];
-  if (content?.version !== 'latest') problems.push(`functions read secret version ${String(content?.version)}, not latest`);
+  if (content?.version !== 'latest')
+    problems.push(`functions read secret version ${String(content?.version)}, not latest`);
   return problems;
 }
 
@@ -87,14 +101,19 @@ export function secretWiringProblems(files: Record<string, Json>): string[] {
 export function lifecycleProblems(files: Record<string, Json>): string[] {
   const problems: string[] = [];
   const buckets = Object.values(files).flatMap((j) =>
-    Object.entries(((j.resource ?? {}) as Record<string, Record<string, Json[]>>).google_storage_bucket ?? {}));
+    Object.entries(((j.resource ?? {}) as Record<string, Record<string, Json[]>>).google_storage_bucket ?? {}),
+  );
   for (const [name, bs] of buckets) {
     for (const rule of blocks(blocks(bs)[0]?.lifecycle_rule)) {
       if (!blocks(rule.action).some((a) => a.type === 'Delete')) continue;
-      const prefixes = blocks(rule.condition).flatMap((c) => (c.matches_prefix ?? null) as string[] | null ?? ['(every object)']);
+      const prefixes = blocks(rule.condition).flatMap(
+        (c) => ((c.matches_prefix ?? null) as string[] | null) ?? ['(every object)'],
+      );
       const want = [...EPHEMERAL_PREFIXES].sort().join(', ');
       if ([...prefixes].sort().join(', ') !== want) {
-        problems.push(`bucket ${name}: a Delete rule matches ${prefixes.join(', ')}; only ${want} (shared/src/evidence/ephemeral.ts) may be deleted`);
+        problems.push(
+          `bucket ${name}: a Delete rule matches ${prefixes.join(', ')}; only ${want} (shared/src/evidence/ephemeral.ts) may be deleted`,
+        );
       }
     }
   }
@@ -105,14 +124,17 @@ export function lifecycleProblems(files: Record<string, Json>): string[] {
 /** Every dead-letter policy gives up after MAX_DELIVERY_ATTEMPTS, like the local stack. */
 export function deliveryProblems(files: Record<string, Json>): string[] {
   const subs = Object.values(files).flatMap((j) =>
-    Object.entries(((j.resource ?? {}) as Record<string, Record<string, Json[]>>).google_pubsub_subscription ?? {}));
+    Object.entries(((j.resource ?? {}) as Record<string, Record<string, Json[]>>).google_pubsub_subscription ?? {}),
+  );
   const problems: string[] = [];
   let policies = 0;
   for (const [name, s] of subs) {
     for (const p of blocks(blocks(s)[0]?.dead_letter_policy)) {
       policies++;
       if (p.max_delivery_attempts !== MAX_DELIVERY_ATTEMPTS) {
-        problems.push(`subscription ${name}: max_delivery_attempts ${String(p.max_delivery_attempts)} ≠ MAX_DELIVERY_ATTEMPTS ${MAX_DELIVERY_ATTEMPTS}`);
+        problems.push(
+          `subscription ${name}: max_delivery_attempts ${String(p.max_delivery_attempts)} ≠ MAX_DELIVERY_ATTEMPTS ${MAX_DELIVERY_ATTEMPTS}`,
+        );
       }
     }
   }

@@ -7,7 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import { createJob, type Job } from '../../shared/src/core/index.js';
 import { parseEnv } from '../../shared/src/config/env.js';
 import { buildRegistry, type JobType } from '../../shared/src/config/job-types.js';
-import { createCloudRunClients, createCloudRunJobExecutor, isExecutionOf } from '../../shared/src/evidence/executors/cloud-run-job.js';
+import {
+  createCloudRunClients,
+  createCloudRunJobExecutor,
+  isExecutionOf,
+} from '../../shared/src/evidence/executors/cloud-run-job.js';
 import { ExecutorStartError, type Executor } from '../../shared/src/evidence/executors/types.js';
 import { ctx, policy, T0 } from '../helpers/jobs.js';
 import { startFakeCloudRun, type FakeCloudRun } from '../fakes/cloud-run-server.js';
@@ -16,7 +20,11 @@ const RENDER = 'projects/p/locations/l/jobs/render';
 const MISSING = 'projects/p/locations/l/jobs/missing';
 
 function jobType(name: string, executor: Record<string, unknown>): JobType {
-  const env = parseEnv({ ...process.env, VERITY_PROFILE: 'cloud', VERITY_JOB_TYPES: JSON.stringify({ [name]: { executor } }) });
+  const env = parseEnv({
+    ...process.env,
+    VERITY_PROFILE: 'cloud',
+    VERITY_JOB_TYPES: JSON.stringify({ [name]: { executor } }),
+  });
   const type = buildRegistry(env).get(name);
   assert.ok(type);
   return type;
@@ -65,7 +73,11 @@ describe('cloud-run-job executor (real client, fake Cloud Run)', () => {
   it('starts an execution: the ref is its full name, and it is running', async () => {
     const lists = fake.calls.ListExecutions;
     const { executionRef } = await exec.start(newJob(), render);
-    assert.equal(fake.calls.ListExecutions, lists + 2, 'listed before RunJob and once after it (a racing start), no fallback');
+    assert.equal(
+      fake.calls.ListExecutions,
+      lists + 2,
+      'listed before RunJob and once after it (a racing start), no fallback',
+    );
     assert.match(executionRef, /^projects\/p\/locations\/l\/jobs\/render\/executions\/render-[0-9a-f]{5}$/);
     assert.ok(fake.executions.has(executionRef));
     assert.deepEqual(await exec.status(executionRef), { executionRef, state: 'running' });
@@ -110,7 +122,11 @@ describe('cloud-run-job executor (real client, fake Cloud Run)', () => {
   it('reports lost when Cloud Run no longer knows the execution', async () => {
     const { executionRef } = await exec.start(newJob(), render);
     fake.forget(executionRef);
-    assert.deepEqual(await exec.status(executionRef), { executionRef, state: 'lost', detail: 'Cloud Run no longer knows this execution' });
+    assert.deepEqual(await exec.status(executionRef), {
+      executionRef,
+      state: 'lost',
+      detail: 'Cloud Run no longer knows this execution',
+    });
   });
 
   it('reports pending until a task has started', async () => {
@@ -145,11 +161,20 @@ describe('cloud-run-job executor (real client, fake Cloud Run)', () => {
   it('two starts of one attempt at once: both name the same execution, every other one is cancelled', async () => {
     const job = newJob();
     const refs = await Promise.all([exec.start(job, render), exec.start(job, render), exec.start(job, render)]);
-    assert.equal(new Set(refs.map((r) => r.executionRef)).size, 1, `one ref: ${refs.map((r) => r.executionRef).join(', ')}`);
+    assert.equal(
+      new Set(refs.map((r) => r.executionRef)).size,
+      1,
+      `one ref: ${refs.map((r) => r.executionRef).join(', ')}`,
+    );
     const mine = [...fake.executions.values()].filter((ex) => isExecutionOf(ex, job.id, job.attempt));
     const live = mine.filter((ex) => !ex.completionTime);
-    assert.deepEqual(live.map((ex) => ex.name), [refs[0]!.executionRef], 'exactly one execution runs: the one named');
-    for (const ex of mine.filter((e) => e.name !== refs[0]!.executionRef)) assert.equal((await exec.status(ex.name!)).state, 'canceled');
+    assert.deepEqual(
+      live.map((ex) => ex.name),
+      [refs[0]!.executionRef],
+      'exactly one execution runs: the one named',
+    );
+    for (const ex of mine.filter((e) => e.name !== refs[0]!.executionRef))
+      assert.equal((await exec.status(ex.name!)).state, 'canceled');
   });
 
   it('a start that finds the attempt run twice adopts the oldest execution, not a cancelled duplicate', async () => {
@@ -177,7 +202,13 @@ describe('cloud-run-job executor (real client, fake Cloud Run)', () => {
 
   it('honours container, taskCount and timeout from the type', async () => {
     fake.addJob('projects/p/locations/l/jobs/multi', ['sidecar', 'worker']);
-    const type = jobType('multi', { kind: 'cloud-run-job', job: 'projects/p/locations/l/jobs/multi', container: 'worker', taskCount: 3, timeoutSeconds: 900 });
+    const type = jobType('multi', {
+      kind: 'cloud-run-job',
+      job: 'projects/p/locations/l/jobs/multi',
+      container: 'worker',
+      taskCount: 3,
+      timeoutSeconds: 900,
+    });
     const { executionRef } = await exec.start(newJob(), type);
     const ex = fake.executions.get(executionRef);
     assert.equal(ex?.taskCount, 3);
@@ -190,15 +221,24 @@ describe('cloud-run-job executor (real client, fake Cloud Run)', () => {
   it('RunJob on an unknown job is a non-retryable start error', async () => {
     const calls = fake.runJobCalls;
     const type = jobType('missing', { kind: 'cloud-run-job', job: MISSING });
-    await assert.rejects(exec.start(newJob(), type), (err: unknown) => err instanceof ExecutorStartError && !err.retryable && /missing/.test(err.message));
+    await assert.rejects(
+      exec.start(newJob(), type),
+      (err: unknown) => err instanceof ExecutorStartError && !err.retryable && /missing/.test(err.message),
+    );
     assert.equal(fake.runJobCalls, calls + 1);
   });
 
   it('an unavailable API is a retryable start error; another executor kind is not retryable', async () => {
     fake.failNext('RunJob', 14);
-    await assert.rejects(exec.start(newJob(), render), (err: unknown) => err instanceof ExecutorStartError && err.retryable);
+    await assert.rejects(
+      exec.start(newJob(), render),
+      (err: unknown) => err instanceof ExecutorStartError && err.retryable,
+    );
     const external = jobType('ext', { kind: 'external' });
-    await assert.rejects(exec.start(newJob(), external), (err: unknown) => err instanceof ExecutorStartError && !err.retryable);
+    await assert.rejects(
+      exec.start(newJob(), external),
+      (err: unknown) => err instanceof ExecutorStartError && !err.retryable,
+    );
   });
 
   it('a failed status probe throws (no evidence) rather than guessing', async () => {

@@ -22,7 +22,12 @@ before(async () => {
   rt = await testRuntime('cloudrun', {
     envOverrides: {
       VERITY_CLOUD_RUN_ENDPOINT: fake.endpoint,
-      VERITY_JOB_TYPES: JSON.stringify({ render: { executor: { kind: 'cloud-run-job', job: JOB }, outputTemplates: ['gs://{bucket}/renders/{jobId}.mp4'] } }),
+      VERITY_JOB_TYPES: JSON.stringify({
+        render: {
+          executor: { kind: 'cloud-run-job', job: JOB },
+          outputTemplates: ['gs://{bucket}/renders/{jobId}.mp4'],
+        },
+      }),
     },
   });
 });
@@ -31,7 +36,15 @@ after(async () => {
   await fake.stop();
 });
 
-const enqueue = async (policy?: Record<string, number>) => (await rt.jobs.enqueue(alice, { type: 'render', input: { scene: 1 }, reuseExistingOutputs: true, ...(policy ? { policy } : {}) })).job;
+const enqueue = async (policy?: Record<string, number>) =>
+  (
+    await rt.jobs.enqueue(alice, {
+      type: 'render',
+      input: { scene: 1 },
+      reuseExistingOutputs: true,
+      ...(policy ? { policy } : {}),
+    })
+  ).job;
 
 describe('cloud-run-job through Verity', () => {
   it('enqueue runs the job with the job id in its env and stores the execution name', async () => {
@@ -85,15 +98,34 @@ describe('cloud-run-job through Verity', () => {
   it('the start effect run twice at once (two processes) for one attempt: one execution runs, and the job names it', async () => {
     let n = 0;
     const created = await rt.store.create((c) =>
-      createJob({ id: `crdup${++n}${Date.now()}`, type: 'render', ownerId: 'alice', resourceKey: null, idempotencyKey: null, input: {}, outputUris: [],
-        reuseExistingOutputs: true, executorKind: 'cloud-run-job', policy: DEFAULT_POLICY }, [], c));
+      createJob(
+        {
+          id: `crdup${++n}${Date.now()}`,
+          type: 'render',
+          ownerId: 'alice',
+          resourceKey: null,
+          idempotencyKey: null,
+          input: {},
+          outputUris: [],
+          reuseExistingOutputs: true,
+          executorKind: 'cloud-run-job',
+          policy: DEFAULT_POLICY,
+        },
+        [],
+        c,
+      ),
+    );
     assert.equal(created.outcome, 'created');
     if (created.outcome !== 'created') return;
     await Promise.all([rt.reconciler.runEffects(created.effects), rt.reconciler.runEffects(created.effects)]);
     const job = (await rt.store.get(created.job.id))!;
     const mine = [...fake.executions.values()].filter((ex) => isExecutionOf(ex, job.id, 1));
     const live = mine.filter((ex) => !ex.completionTime).map((ex) => ex.name);
-    assert.deepEqual(live, [job.executor.executionRef], `one live execution, the recorded one (of ${mine.length} started)`);
+    assert.deepEqual(
+      live,
+      [job.executor.executionRef],
+      `one live execution, the recorded one (of ${mine.length} started)`,
+    );
   });
 
   it('a second execution of a recorded attempt (started by a process that did not see the first) is cancelled', async () => {
@@ -101,7 +133,10 @@ describe('cloud-run-job through Verity', () => {
     const recorded = job.executor.executionRef!;
     const clients = createCloudRunClients({ endpoint: fake.endpoint, projectId: 'verity-test' });
     try {
-      const env = [{ name: 'VERITY_JOB_ID', value: job.id }, { name: 'VERITY_ATTEMPT', value: '1' }];
+      const env = [
+        { name: 'VERITY_JOB_ID', value: job.id },
+        { name: 'VERITY_ATTEMPT', value: '1' },
+      ];
       const [op] = await clients.jobsClient.runJob({ name: JOB, overrides: { containerOverrides: [{ env }] } });
       const second = (op.metadata as { name?: string }).name!;
       await rt.reconciler.commit(job.id, { kind: 'dispatched', source: 'executor', attempt: 1, executionRef: second });

@@ -47,8 +47,17 @@ after(async () => {
 });
 
 const spec = (id: string, over: Partial<Parameters<typeof createJob>[0]> = {}) => ({
-  id, type: 'demo-render', ownerId: 'alice', resourceKey: null, idempotencyKey: null, input: {}, outputUris: [] as string[],
-  reuseExistingOutputs: true, executorKind: 'local-process' as const, policy: DEFAULT_POLICY, ...over,
+  id,
+  type: 'demo-render',
+  ownerId: 'alice',
+  resourceKey: null,
+  idempotencyKey: null,
+  input: {},
+  outputUris: [] as string[],
+  reuseExistingOutputs: true,
+  executorKind: 'local-process' as const,
+  policy: DEFAULT_POLICY,
+  ...over,
 });
 
 describe('events out', () => {
@@ -64,21 +73,37 @@ describe('events out', () => {
     await rt.jobs.report(null, { jobId: a, kind: 'started' });
     await rt.jobs.report(null, { jobId: a, kind: 'succeeded' });
     // a function that died after its commits: nothing published
-    await rt.store.create((ctx) => createJob(spec('job_lost_pub', { executorKind: 'external', type: 'external' }), [], ctx));
+    await rt.store.create((ctx) =>
+      createJob(spec('job_lost_pub', { executorKind: 'external', type: 'external' }), [], ctx),
+    );
     await rt.store.apply('job_lost_pub', { kind: 'worker', source: 'worker', report: { kind: 'started' } });
-    await rt.store.apply('job_lost_pub', { kind: 'worker', source: 'worker', report: { kind: 'failed', error: { code: 'X', message: 'y' } } });
-    assert.equal(await rt.outbox.republishPending(rt.testClock.now(), 60_000), 0, 'too recent: maybe still being published');
+    await rt.store.apply('job_lost_pub', {
+      kind: 'worker',
+      source: 'worker',
+      report: { kind: 'failed', error: { code: 'X', message: 'y' } },
+    });
+    assert.equal(
+      await rt.outbox.republishPending(rt.testClock.now(), 60_000),
+      0,
+      'too recent: maybe still being published',
+    );
     rt.testClock.advance(2 * 60_000);
     assert.equal(await rt.outbox.republishPending(rt.testClock.now(), 60_000), 3);
     assert.equal(await rt.outbox.republishPending(rt.testClock.now(), 60_000), 0, 'published once, then marked');
 
-    const expected = [...(await rt.store.history(a)).map((t) => `${a}:${t.seq}`), ...(await rt.store.history('job_lost_pub')).map((t) => `job_lost_pub:${t.seq}`)].sort();
+    const expected = [
+      ...(await rt.store.history(a)).map((t) => `${a}:${t.seq}`),
+      ...(await rt.store.history('job_lost_pub')).map((t) => `job_lost_pub:${t.seq}`),
+    ].sort();
     await waitFor('all events', async () => new Set(seen.map((s) => s.dedupeId)).size >= expected.length);
     await sub.close();
     await sub.delete();
     assert.deepEqual([...new Set(seen.map((s) => s.dedupeId))].sort(), expected);
     const last = seen.find((s) => s.dedupeId === `${a}:3`)!.data;
-    assert.deepEqual({ jobId: last.jobId, seq: last.seq, from: last.from, to: last.to, reason: last.reason }, { jobId: a, seq: 3, from: 'running', to: 'succeeded', reason: 'WORKER_SUCCEEDED' });
+    assert.deepEqual(
+      { jobId: last.jobId, seq: last.seq, from: last.from, to: last.to, reason: last.reason },
+      { jobId: a, seq: 3, from: 'running', to: 'succeeded', reason: 'WORKER_SUCCEEDED' },
+    );
     assert.equal(last.job.status, 'succeeded');
   });
 });
@@ -97,7 +122,12 @@ describe('effects survive a crash between commit and effect', () => {
 
   it('a cancel whose executor call never ran is repeated by the next reconcile, then confirmed', async () => {
     await rt.store.create((ctx) => createJob(spec('job_crash_cancel'), [], ctx));
-    await rt.store.apply('job_crash_cancel', { kind: 'dispatched', source: 'executor', attempt: 1, executionRef: 'local:job_crash_cancel:1' });
+    await rt.store.apply('job_crash_cancel', {
+      kind: 'dispatched',
+      source: 'executor',
+      attempt: 1,
+      executionRef: 'local:job_crash_cancel:1',
+    });
     await rt.store.apply('job_crash_cancel', { kind: 'cancel', source: 'api' }); // the process died before calling the executor
     assert.equal(exec.cancels.includes('local:job_crash_cancel:1'), false);
     await rt.reconciler.reconcile('job_crash_cancel', 'sweep');
@@ -108,13 +138,18 @@ describe('effects survive a crash between commit and effect', () => {
 });
 
 describe('temporary artifacts', () => {
-  it("the end of a job deletes its temp objects and never a declared output", async () => {
+  it('the end of a job deletes its temp objects and never a declared output', async () => {
     const id = 'job_tmp_1';
     const output = `gs://${rt.bucket}/tmp/${id}/final.mp4`;
     await rt.store.create((ctx) => createJob(spec(id, { outputUris: [output] }), [], ctx));
     await rt.store.apply(id, { kind: 'dispatched', source: 'executor', attempt: 1, executionRef: `local:${id}:1` });
     const bucket = rt.storage.bucket(rt.bucket);
-    await Promise.all([bucket.file(`tmp/${id}/final.mp4`).save('keep'), bucket.file(`tmp/${id}/part-1.wav`).save('x'), bucket.file(`tmp/${id}/proxy/p.mp4`).save('x'), bucket.file('tmp/other-job/keep.wav').save('x')]);
+    await Promise.all([
+      bucket.file(`tmp/${id}/final.mp4`).save('keep'),
+      bucket.file(`tmp/${id}/part-1.wav`).save('x'),
+      bucket.file(`tmp/${id}/proxy/p.mp4`).save('x'),
+      bucket.file('tmp/other-job/keep.wav').save('x'),
+    ]);
     // the declared output is already there, so the cancel ends in `succeeded` (outputs win); either way the job ended
     await rt.jobs.cancel(alice, id);
     await waitFor('the end', async () => ['canceled', 'succeeded'].includes((await rt.jobs.read(alice, id)).status));

@@ -9,7 +9,11 @@ import { after, before, describe, it } from 'node:test';
 import { createJob, type Job } from '../../shared/src/core/index.js';
 import { parseEnv } from '../../shared/src/config/env.js';
 import { buildRegistry, type JobType } from '../../shared/src/config/job-types.js';
-import { createHttpProviderExecutor, httpProvidersOf, parseHttpRef } from '../../shared/src/evidence/executors/http-provider.js';
+import {
+  createHttpProviderExecutor,
+  httpProvidersOf,
+  parseHttpRef,
+} from '../../shared/src/evidence/executors/http-provider.js';
 import { ExecutorStartError, type Executor } from '../../shared/src/evidence/executors/types.js';
 import { parseGcsUri } from '../../shared/src/evidence/gcs-uri.js';
 import { createStorage } from '../../shared/src/evidence/storage.js';
@@ -57,8 +61,16 @@ function job(typeName: string, input: Record<string, unknown> = {}, attempt = 1)
   const t = type(typeName);
   const j = createJob(
     {
-      id: uniqueName('job').replace('-', '_'), type: typeName, ownerId: 'alice', resourceKey: null, idempotencyKey: null, input,
-      outputUris: [], reuseExistingOutputs: false, executorKind: 'http', policy: t.policy,
+      id: uniqueName('job').replace('-', '_'),
+      type: typeName,
+      ownerId: 'alice',
+      resourceKey: null,
+      idempotencyKey: null,
+      input,
+      outputUris: [],
+      reuseExistingOutputs: false,
+      executorKind: 'http',
+      policy: t.policy,
     },
     [],
     ctx(Date.now()),
@@ -90,7 +102,12 @@ before(async () => {
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
       const sig = req.headers[SIGNATURE_HEADER];
-      received.push({ provider: (req.url ?? '').split('/').pop() ?? '', raw, signature: typeof sig === 'string' ? sig : undefined, body: JSON.parse(raw.toString('utf8')) });
+      received.push({
+        provider: (req.url ?? '').split('/').pop() ?? '',
+        raw,
+        signature: typeof sig === 'string' ? sig : undefined,
+        body: JSON.parse(raw.toString('utf8')),
+      });
       res.writeHead(200).end('{}');
     });
   });
@@ -103,18 +120,22 @@ before(async () => {
   downUrl = await listen(closed);
   await new Promise((r) => closed.close(r)); // a port nobody listens on
 
-  const http = (provider: string, baseUrl: string) => ({ executor: { kind: 'http', provider, baseUrl, outputTemplates: [OUTPUT] } });
-  const registry = buildRegistry(parseEnv({
-    ...process.env,
-    VERITY_PROFILE: 'cloud',
-    VERITY_BUCKET: bucket,
-    VERITY_JOB_TYPES: JSON.stringify({
-      render: http('demo', demo.url),
-      'mute-render': http('mute', mute.url),
-      'down-render': http('down', downUrl),
-      ext: { executor: { kind: 'external' } },
+  const http = (provider: string, baseUrl: string) => ({
+    executor: { kind: 'http', provider, baseUrl, outputTemplates: [OUTPUT] },
+  });
+  const registry = buildRegistry(
+    parseEnv({
+      ...process.env,
+      VERITY_PROFILE: 'cloud',
+      VERITY_BUCKET: bucket,
+      VERITY_JOB_TYPES: JSON.stringify({
+        render: http('demo', demo.url),
+        'mute-render': http('mute', mute.url),
+        'down-render': http('down', downUrl),
+        ext: { executor: { kind: 'external' } },
+      }),
     }),
-  }));
+  );
   types = new Map(registry.names().map((n) => [n, registry.get(n)!]));
   exec = createHttpProviderExecutor({
     providers: { demo: { baseUrl: demo.url }, mute: { baseUrl: mute.url }, down: { baseUrl: downUrl } },
@@ -147,10 +168,18 @@ describe('http executor against the demo provider', () => {
     await until(started.executionRef, 'succeeded');
     assert.equal(await objectExists(predicted), true, 'the output is at the predicted URI');
 
-    const hook = await waitFor('the webhook', () => Promise.resolve(received.find((r) => r.body.externalJobId === p.externalJobId)), 5000, 20);
+    const hook = await waitFor(
+      'the webhook',
+      () => Promise.resolve(received.find((r) => r.body.externalJobId === p.externalJobId)),
+      5000,
+      20,
+    );
     assert.equal(hook.provider, 'demo');
     assert.deepEqual(verifySignature(SECRET, hook.raw, hook.signature, Date.now()), { ok: true });
-    assert.deepEqual(verifySignature('another-secret', hook.raw, hook.signature, Date.now()), { ok: false, reason: 'mismatch' });
+    assert.deepEqual(verifySignature('another-secret', hook.raw, hook.signature, Date.now()), {
+      ok: false,
+      reason: 'mismatch',
+    });
     assert.equal(hook.body.status, 'succeeded');
     assert.equal(hook.body.outputUrl, predicted);
     assert.match(hook.body.eventId, /^evt_/);
@@ -184,7 +213,12 @@ describe('http executor against the demo provider', () => {
     const obs = await exec.status(executionRef);
     assert.match(obs.detail ?? '', /^RENDER_FAILED: /);
     const id = parseHttpRef(executionRef)!.externalJobId;
-    const hook = await waitFor('the webhook', () => Promise.resolve(received.find((r) => r.body.externalJobId === id)), 5000, 20);
+    const hook = await waitFor(
+      'the webhook',
+      () => Promise.resolve(received.find((r) => r.body.externalJobId === id)),
+      5000,
+      20,
+    );
     assert.deepEqual(verifySignature(SECRET, hook.raw, hook.signature, Date.now()), { ok: true });
     assert.equal(hook.body.status, 'failed');
     assert.equal(hook.body.error?.code, 'RENDER_FAILED');
@@ -220,18 +254,23 @@ describe('http executor against the demo provider', () => {
     assert.equal(mute.webhooksSent, 0);
     assert.equal(mute.webhooksDropped, 1);
     const id = parseHttpRef(started.executionRef)!.externalJobId;
-    assert.equal(received.some((r) => r.body.externalJobId === id), false);
+    assert.equal(
+      received.some((r) => r.body.externalJobId === id),
+      false,
+    );
     assert.equal(await objectExists(started.outputUris![0]!), true, 'the output probe finds it');
     assert.ok(demo.webhooksSent >= 2);
     assert.equal(demo.webhooksDropped, 0);
   });
 
   it('start errors: a 4xx is not retryable, an unreachable provider is, a non-http type is not', async () => {
-    const isStartError = (retryable: boolean) => (err: unknown): boolean => {
-      assert.ok(err instanceof ExecutorStartError, String(err));
-      assert.equal(err.retryable, retryable, err.message);
-      return true;
-    };
+    const isStartError =
+      (retryable: boolean) =>
+      (err: unknown): boolean => {
+        assert.ok(err instanceof ExecutorStartError, String(err));
+        assert.equal(err.retryable, retryable, err.message);
+        return true;
+      };
     await assert.rejects(exec.start(job('render', { durationMs: -1 }), type('render')), isStartError(false));
     await assert.rejects(exec.start(job('down-render'), type('down-render')), isStartError(true));
     await assert.rejects(exec.start(job('ext'), type('ext')), isStartError(false));
@@ -247,13 +286,22 @@ describe('http executor answers (stubbed provider)', () => {
       timeoutMs: 100,
       fetchImpl: (input) => Promise.resolve(answer(String(input))),
     });
-  const json = (status: number, body: unknown): Response => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  const json = (status: number, body: unknown): Response =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
   it('maps every provider status and builds the URL from the base URL', async () => {
     const urls: string[] = [];
     let status = '';
-    const e = stub((url) => (urls.push(url), json(200, { externalJobId: 'x1', status, error: { code: 'E', message: 'boom' } })));
-    const expected: [string, string][] = [['queued', 'pending'], ['running', 'running'], ['succeeded', 'succeeded'], ['failed', 'failed'], ['canceled', 'canceled']];
+    const e = stub(
+      (url) => (urls.push(url), json(200, { externalJobId: 'x1', status, error: { code: 'E', message: 'boom' } })),
+    );
+    const expected: [string, string][] = [
+      ['queued', 'pending'],
+      ['running', 'running'],
+      ['succeeded', 'succeeded'],
+      ['failed', 'failed'],
+      ['canceled', 'canceled'],
+    ];
     for (const [provider, ours] of expected) {
       status = provider;
       assert.equal((await e.status('http:demo:x1')).state, ours, provider);
@@ -268,16 +316,34 @@ describe('http executor answers (stubbed provider)', () => {
   it('a 5xx status read throws (no evidence), a 5xx or a timeout on submit is retryable', async () => {
     await assert.rejects(stub(() => json(503, {})).status('http:demo:x1'), /503/);
     await assert.rejects(stub(() => json(500, {})).cancel('http:demo:x1'), /500/);
-    const t = { ...type('render'), executor: { kind: 'http' as const, provider: 'demo', baseUrl: 'http://provider.invalid/v1', outputTemplates: [OUTPUT], apiKeyHeader: 'authorization' } };
+    const t = {
+      ...type('render'),
+      executor: {
+        kind: 'http' as const,
+        provider: 'demo',
+        baseUrl: 'http://provider.invalid/v1',
+        outputTemplates: [OUTPUT],
+        apiKeyHeader: 'authorization',
+      },
+    };
     const retryable = (err: unknown): boolean => err instanceof ExecutorStartError && err.retryable;
     await assert.rejects(stub(() => json(502, {})).start(job('render'), t), retryable);
     await assert.rejects(stub(() => json(429, {})).start(job('render'), t), retryable);
     await assert.rejects(stub(() => json(201, { nope: 1 })).start(job('render'), t), retryable);
     const hanging = createHttpProviderExecutor({
-      providers: { demo: { baseUrl: 'http://provider.invalid/v1' } }, callbackUrl: () => 'http://x.invalid', bucket: 'b-1', timeoutMs: 50,
-      fetchImpl: (_input, init) => new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason as Error))),
+      providers: { demo: { baseUrl: 'http://provider.invalid/v1' } },
+      callbackUrl: () => 'http://x.invalid',
+      bucket: 'b-1',
+      timeoutMs: 50,
+      fetchImpl: (_input, init) =>
+        new Promise((_resolve, reject) =>
+          init?.signal?.addEventListener('abort', () => reject(init.signal!.reason as Error)),
+        ),
     });
-    await assert.rejects(hanging.start(job('render'), t), (err: unknown) => retryable(err) && /timed out/.test((err as Error).message));
+    await assert.rejects(
+      hanging.start(job('render'), t),
+      (err: unknown) => retryable(err) && /timed out/.test((err as Error).message),
+    );
     const s = await stub(() => json(201, { externalJobId: 'x9' })).start(job('render'), t);
     assert.deepEqual(s, { executionRef: 'http:demo:x9', outputUris: ['gs://b-1/provider/x9_output_0.mp4'] });
   });
@@ -286,19 +352,34 @@ describe('http executor answers (stubbed provider)', () => {
     const seen: { url: string; auth: string | null; key: string | null }[] = [];
     const executor = (providers: Parameters<typeof createHttpProviderExecutor>[0]['providers']): Executor =>
       createHttpProviderExecutor({
-        providers, callbackUrl: () => 'http://x.invalid', bucket: 'b-1', timeoutMs: 100,
+        providers,
+        callbackUrl: () => 'http://x.invalid',
+        bucket: 'b-1',
+        timeoutMs: 100,
         fetchImpl: (input, init) => {
           const h = new Headers(init?.headers);
           seen.push({ url: String(input), auth: h.get('authorization'), key: h.get('x-api-key') });
           return Promise.resolve(json(200, { externalJobId: 'k1', status: 'running' }));
         },
       });
-    const base = { ...type('render'), executor: { kind: 'http' as const, provider: 'demo', baseUrl: 'http://provider.invalid/v1', outputTemplates: [], apiKeyHeader: 'authorization' } };
+    const base = {
+      ...type('render'),
+      executor: {
+        kind: 'http' as const,
+        provider: 'demo',
+        baseUrl: 'http://provider.invalid/v1',
+        outputTemplates: [],
+        apiKeyHeader: 'authorization',
+      },
+    };
     const bearer = executor(httpProvidersOf([base], { demo: 'sk-live-123' }));
     await bearer.start(job('render'), base);
     await bearer.status('http:demo:k1');
     await bearer.cancel('http:demo:k1');
-    assert.deepEqual(seen.map((s) => s.auth), ['Bearer sk-live-123', 'Bearer sk-live-123', 'Bearer sk-live-123']);
+    assert.deepEqual(
+      seen.map((s) => s.auth),
+      ['Bearer sk-live-123', 'Bearer sk-live-123', 'Bearer sk-live-123'],
+    );
 
     seen.length = 0;
     const custom = { ...base, executor: { ...base.executor, apiKeyHeader: 'x-api-key' } };
@@ -307,7 +388,11 @@ describe('http executor answers (stubbed provider)', () => {
 
     seen.length = 0;
     await executor(httpProvidersOf([base])).status('http:demo:k1');
-    assert.deepEqual(seen.map((s) => [s.auth, s.key]), [[null, null]], 'no key configured: no credentials sent');
+    assert.deepEqual(
+      seen.map((s) => [s.auth, s.key]),
+      [[null, null]],
+      'no key configured: no credentials sent',
+    );
     assert.throws(() => httpProvidersOf([base, { ...custom, name: 'other' }]), /two API key headers/);
   });
 });

@@ -21,10 +21,21 @@ after(async () => {
 });
 
 const send = (update: Record<string, unknown>, messageId = `m${++n}`, attributes?: Record<string, string>) =>
-  pushMessage(fn.url, rt.projectId, 'verity-job-updates', { messageId, data: JSON.stringify(update), attributes: attributes ?? { jobId: String(update.jobId) } });
+  pushMessage(fn.url, rt.projectId, 'verity-job-updates', {
+    messageId,
+    data: JSON.stringify(update),
+    attributes: attributes ?? { jobId: String(update.jobId) },
+  });
 
 async function job(outputs: string[] = [], maxAttempts?: number): Promise<string> {
-  return (await rt.jobs.enqueue(alice, { type: 'external', outputs, reuseExistingOutputs: true, ...(maxAttempts ? { policy: { maxAttempts } } : {}) })).job.id;
+  return (
+    await rt.jobs.enqueue(alice, {
+      type: 'external',
+      outputs,
+      reuseExistingOutputs: true,
+      ...(maxAttempts ? { policy: { maxAttempts } } : {}),
+    })
+  ).job.id;
 }
 const history = async (id: string) => (await rt.store.history(id)).map((t) => `${t.to}:${t.reason}`);
 
@@ -32,18 +43,48 @@ describe('job-updates', () => {
   it('started → progress → succeeded moves the job; progress is recorded without a transition', async () => {
     const id = await job();
     assert.equal(await send({ jobId: id, attempt: 1, kind: 'started' }), 204);
-    await send({ jobId: id, attempt: 1, kind: 'progress', progress: { pct: 60, step: 'mix', completedSteps: ['voice'] } });
+    await send({
+      jobId: id,
+      attempt: 1,
+      kind: 'progress',
+      progress: { pct: 60, step: 'mix', completedSteps: ['voice'] },
+    });
     const p = (await rt.store.get(id))!.progress!;
-    assert.deepEqual([p.pct, p.step, p.completedSteps, p.steps.map((s) => s.name)], [60, 'mix', ['voice'], ['voice', 'mix']]);
+    assert.deepEqual(
+      [p.pct, p.step, p.completedSteps, p.steps.map((s) => s.name)],
+      [60, 'mix', ['voice'], ['voice', 'mix']],
+    );
     await send({ jobId: id, attempt: 1, kind: 'succeeded' });
     assert.deepEqual(await history(id), ['queued:ENQUEUED', 'running:STARTED', 'succeeded:WORKER_SUCCEEDED']);
   });
 
   it('a worker may declare its step plan with weights: the percent is then computed from them', async () => {
     const id = await job();
-    const plan = [{ name: 'step-1', weight: 1 }, { name: 'step-2', weight: 1 }, { name: 'step-3', weight: 2 }];
-    assert.equal(await send({ id: 'p-0', jobId: id, attempt: 1, kind: 'progress', progress: { step: 'step-1', stepPct: 0, completedSteps: [], steps: plan } }), 204);
-    assert.equal(await send({ id: 'p-1', jobId: id, attempt: 1, kind: 'progress', progress: { step: 'step-2', stepPct: 0, completedSteps: ['step-1'] } }), 204);
+    const plan = [
+      { name: 'step-1', weight: 1 },
+      { name: 'step-2', weight: 1 },
+      { name: 'step-3', weight: 2 },
+    ];
+    assert.equal(
+      await send({
+        id: 'p-0',
+        jobId: id,
+        attempt: 1,
+        kind: 'progress',
+        progress: { step: 'step-1', stepPct: 0, completedSteps: [], steps: plan },
+      }),
+      204,
+    );
+    assert.equal(
+      await send({
+        id: 'p-1',
+        jobId: id,
+        attempt: 1,
+        kind: 'progress',
+        progress: { step: 'step-2', stepPct: 0, completedSteps: ['step-1'] },
+      }),
+      204,
+    );
     const j = (await rt.store.get(id))!;
     assert.deepEqual(j.stepPlan, plan);
     assert.equal(j.progress!.pct, 25);
@@ -93,7 +134,10 @@ describe('job-updates', () => {
   it('malformed, invalid, mismatched and unknown-job messages are acknowledged and write nothing', async () => {
     const id = await job();
     const before = await countDocuments(rt.db);
-    assert.equal(await pushMessage(fn.url, rt.projectId, 'verity-job-updates', { messageId: 'x1', data: 'not json' }), 204);
+    assert.equal(
+      await pushMessage(fn.url, rt.projectId, 'verity-job-updates', { messageId: 'x1', data: 'not json' }),
+      204,
+    );
     assert.equal(await send({ jobId: id, kind: 'exploded' }), 204);
     assert.equal(await send({ jobId: id, kind: 'progress', progress: { pct: 500 } }), 204);
     assert.equal(await send({ jobId: id, kind: 'started' }, 'x2', { jobId: 'someone-else' }), 204);

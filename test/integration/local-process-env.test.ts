@@ -29,29 +29,53 @@ describe('local-process executor', () => {
   it('is the allow-list plus the worker variables: no secret of the starter reaches the worker', async () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'verity-env-'));
     const dump = path.join(stateDir, 'env.json');
-    const parent: NodeJS.ProcessEnv = { ...SECRETS, PATH: process.env.PATH, TZ: 'UTC', PUBSUB_EMULATOR_HOST: '127.0.0.1:2', VERITY_GCS_ENDPOINT: 'http://127.0.0.1:3' };
+    const parent: NodeJS.ProcessEnv = {
+      ...SECRETS,
+      PATH: process.env.PATH,
+      TZ: 'UTC',
+      PUBSUB_EMULATOR_HOST: '127.0.0.1:2',
+      VERITY_GCS_ENDPOINT: 'http://127.0.0.1:3',
+    };
     const exec = createLocalProcessExecutor({
       stateDir,
       inheritFrom: parent,
-      workerEnv: (job) => ({ VERITY_JOB_ID: job.id, VERITY_ATTEMPT: String(job.attempt), VERITY_WORKER_TOKEN: 'scoped-token', DUMP_TO: dump }),
+      workerEnv: (job) => ({
+        VERITY_JOB_ID: job.id,
+        VERITY_ATTEMPT: String(job.attempt),
+        VERITY_WORKER_TOKEN: 'scoped-token',
+        DUMP_TO: dump,
+      }),
     });
     const script = 'require("fs").writeFileSync(process.env.DUMP_TO, JSON.stringify(process.env))';
     const type = {
-      name: 'env-dump', executor: { kind: 'local-process', command: [process.execPath, '-e', script] }, policy: DEFAULT_POLICY, limits: DEFAULT_LIMITS,
-      outputTemplates: [], outputsFromRequest: false, tempPrefix: 'tmp/{jobId}/', steps: [],
+      name: 'env-dump',
+      executor: { kind: 'local-process', command: [process.execPath, '-e', script] },
+      policy: DEFAULT_POLICY,
+      limits: DEFAULT_LIMITS,
+      outputTemplates: [],
+      outputsFromRequest: false,
+      tempPrefix: 'tmp/{jobId}/',
+      steps: [],
     } as unknown as JobType;
     const job = newJob({ outputs: [] });
     const { executionRef } = await exec.start(job, type);
     await waitFor('the worker to exit', async () => (await exec.status(executionRef)).state === 'succeeded');
     const env = JSON.parse(readFileSync(dump, 'utf8')) as Record<string, string>;
     for (const name of Object.keys(SECRETS)) assert.equal(env[name], undefined, `${name} must not reach the worker`);
-    for (const value of Object.values(SECRETS)) assert.ok(!Object.values(env).includes(value), `no secret value under another name: ${value}`);
+    for (const value of Object.values(SECRETS))
+      assert.ok(!Object.values(env).includes(value), `no secret value under another name: ${value}`);
     assert.equal(env.VERITY_JOB_ID, job.id);
     assert.equal(env.VERITY_WORKER_TOKEN, 'scoped-token');
     assert.equal(env.PUBSUB_EMULATOR_HOST, '127.0.0.1:2');
     assert.equal(env.VERITY_GCS_ENDPOINT, 'http://127.0.0.1:3');
     assert.equal(env.VERITY_RUNNER_COMMAND, undefined, 'the runner keeps its command to itself');
-    const allowed = new Set<string>([...WORKER_ENV_ALLOWLIST, 'VERITY_JOB_ID', 'VERITY_ATTEMPT', 'VERITY_WORKER_TOKEN', 'DUMP_TO']);
+    const allowed = new Set<string>([
+      ...WORKER_ENV_ALLOWLIST,
+      'VERITY_JOB_ID',
+      'VERITY_ATTEMPT',
+      'VERITY_WORKER_TOKEN',
+      'DUMP_TO',
+    ]);
     // node itself may add a few variables of its own (none of them from the parent)
     const extra = Object.keys(env).filter((k) => !allowed.has(k) && !['PWD', 'SHLVL', '_'].includes(k));
     assert.deepEqual(extra, []);
@@ -63,8 +87,14 @@ describe('local-process executor', () => {
     const exec = createLocalProcessExecutor({ stateDir, workerEnv: () => ({ RUNS: runs }) });
     const script = 'require("fs").appendFileSync(process.env.RUNS, "run\\n")';
     const type = {
-      name: 'dup', executor: { kind: 'local-process', command: [process.execPath, '-e', script] }, policy: DEFAULT_POLICY, limits: DEFAULT_LIMITS,
-      outputTemplates: [], outputsFromRequest: false, tempPrefix: 'tmp/{jobId}/', steps: [],
+      name: 'dup',
+      executor: { kind: 'local-process', command: [process.execPath, '-e', script] },
+      policy: DEFAULT_POLICY,
+      limits: DEFAULT_LIMITS,
+      outputTemplates: [],
+      outputsFromRequest: false,
+      tempPrefix: 'tmp/{jobId}/',
+      steps: [],
     } as unknown as JobType;
     const job = newJob({ outputs: [] });
     const [a, b] = await Promise.all([exec.start(job, type), exec.start(job, type)]);

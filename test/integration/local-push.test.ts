@@ -33,21 +33,32 @@ function pubsubHost(): string {
 
 /** This machine's first non-loopback IPv4 address, if it has one. */
 function externalAddress(): string | undefined {
-  return Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+  return Object.values(os.networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 }
 
 async function start(name: string, args: string[], port: number, env: NodeJS.ProcessEnv = {}): Promise<ManagedProcess> {
   const proc = spawnManaged(name, process.execPath, args, {
-    cwd: REPO_ROOT, env: { ...process.env, ...env }, output: { kind: 'file', path: path.join(logDir, `${name}.log`) },
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    output: { kind: 'file', path: path.join(logDir, `${name}.log`) },
   });
   procs.push(proc);
-  await waitUntilReady(() => tcpProbe(LOOPBACK, port), { what: name, where: `${LOOPBACK}:${port}`, timeoutMs: 30_000, proc });
+  await waitUntilReady(() => tcpProbe(LOOPBACK, port), {
+    what: name,
+    where: `${LOOPBACK}:${port}`,
+    timeoutMs: 30_000,
+    proc,
+  });
   return proc;
 }
 
 async function pubsub(method: string, p: string, body?: unknown): Promise<any> {
   const res = await fetch(`http://${pubsubHost()}/v1/projects/${PROJECT}/${p}`, {
-    method, headers: { 'content-type': 'application/json' }, body: body === undefined ? null : JSON.stringify(body),
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? null : JSON.stringify(body),
   });
   assert.equal(res.status, 200, `${method} ${p}: ${res.status}`);
   return res.json();
@@ -61,9 +72,14 @@ after(async () => {
 describe('the local stack binds 127.0.0.1 only', () => {
   const external = externalAddress();
 
-  it('a function started as npm start starts it answers on 127.0.0.1, and refuses the machine\'s other address', async (t) => {
+  it("a function started as npm start starts it answers on 127.0.0.1, and refuses the machine's other address", async (t) => {
     const port = await freePort();
-    const spec: FunctionSpec = { target: 'alwaysFails', source: 'dist/test/integration/fixtures/always-fails.js', port, signature: 'cloudevent' };
+    const spec: FunctionSpec = {
+      target: 'alwaysFails',
+      source: 'dist/test/integration/fixtures/always-fails.js',
+      port,
+      signature: 'cloudevent',
+    };
     await start('bound', functionArgs(REPO_ROOT, spec, LOOPBACK), port);
     assert.equal(await tcpProbe(LOOPBACK, port), true);
     if (!external) return t.skip('this machine has no non-loopback IPv4 address');
@@ -74,24 +90,34 @@ describe('the local stack binds 127.0.0.1 only', () => {
     const demo = LOCAL_FUNCTIONS.find((f) => f.target === 'demoProvider');
     assert.ok(demo?.script && demo.env);
     const port = await freePort();
-    await start('demo-provider', functionArgs(REPO_ROOT, { ...demo, port }, LOOPBACK), port, { ...demo.env, DEMO_PROVIDER_PORT: String(port) });
+    await start('demo-provider', functionArgs(REPO_ROOT, { ...demo, port }, LOOPBACK), port, {
+      ...demo.env,
+      DEMO_PROVIDER_PORT: String(port),
+    });
     assert.equal(await tcpProbe(LOOPBACK, port), true);
     if (!external) return t.skip('this machine has no non-loopback IPv4 address');
     assert.equal(await tcpProbe(external, port), false, `${external}:${port} must refuse connections`);
   });
 
-  it('and the check would notice: functions-framework\'s own main answers on every interface', async (t) => {
+  it("and the check would notice: functions-framework's own main answers on every interface", async (t) => {
     if (!external) return t.skip('this machine has no non-loopback IPv4 address');
     const port = await freePort();
-    await start('framework-main', [
-      path.join(REPO_ROOT, 'node_modules/@google-cloud/functions-framework/build/src/main.js'), '--target=alwaysFails',
-      `--source=${path.join(REPO_ROOT, 'dist/test/integration/fixtures/always-fails.js')}`, `--port=${port}`, '--signature-type=cloudevent',
-    ], port);
+    await start(
+      'framework-main',
+      [
+        path.join(REPO_ROOT, 'node_modules/@google-cloud/functions-framework/build/src/main.js'),
+        '--target=alwaysFails',
+        `--source=${path.join(REPO_ROOT, 'dist/test/integration/fixtures/always-fails.js')}`,
+        `--port=${port}`,
+        '--signature-type=cloudevent',
+      ],
+      port,
+    );
     assert.equal(await tcpProbe(external, port), true);
   });
 });
 
-describe('local push subscriptions dead-letter like the cloud\'s', () => {
+describe("local push subscriptions dead-letter like the cloud's", () => {
   const topic = uniqueName('local-push');
   const deliveries = path.join(logDir, 'deliveries.txt');
   let spec: FunctionSpec;
@@ -99,7 +125,10 @@ describe('local push subscriptions dead-letter like the cloud\'s', () => {
   before(async () => {
     const port = await freePort();
     spec = {
-      target: 'alwaysFails', source: 'dist/test/integration/fixtures/always-fails.js', port, signature: 'cloudevent',
+      target: 'alwaysFails',
+      source: 'dist/test/integration/fixtures/always-fails.js',
+      port,
+      signature: 'cloudevent',
       push: { name: `${topic}-push`, topic },
     };
     await start('always-fails', functionArgs(REPO_ROOT, spec, LOOPBACK), port, { DELIVERIES_FILE: deliveries });
@@ -111,26 +140,44 @@ describe('local push subscriptions dead-letter like the cloud\'s', () => {
   it('the subscription carries the dead-letter policy', async () => {
     const sub = await pubsub('GET', `subscriptions/${spec.push!.name}`);
     assert.deepEqual(sub.deadLetterPolicy, {
-      deadLetterTopic: `projects/${PROJECT}/topics/${deadLetterTopic(topic)}`, maxDeliveryAttempts: MAX_DELIVERY_ATTEMPTS,
+      deadLetterTopic: `projects/${PROJECT}/topics/${deadLetterTopic(topic)}`,
+      maxDeliveryAttempts: MAX_DELIVERY_ATTEMPTS,
     });
   });
 
-  it(`a message its function always fails lands on ${deadLetterTopic('<topic>')} after exactly ${MAX_DELIVERY_ATTEMPTS} deliveries, and stops`,
-    { timeout: 120_000 }, async () => {
+  it(
+    `a message its function always fails lands on ${deadLetterTopic('<topic>')} after exactly ${MAX_DELIVERY_ATTEMPTS} deliveries, and stops`,
+    { timeout: 120_000 },
+    async () => {
       const data = Buffer.from(JSON.stringify({ jobId: 'poison' })).toString('base64');
-      const { messageIds } = await pubsub('POST', `topics/${topic}:publish`, { messages: [{ data, attributes: { jobId: 'poison' } }] });
+      const { messageIds } = await pubsub('POST', `topics/${topic}:publish`, {
+        messages: [{ data, attributes: { jobId: 'poison' } }],
+      });
       const id = (messageIds as string[])[0]!;
       const seen = (): number => {
         try {
-          return readFileSync(deliveries, 'utf8').split('\n').filter((l) => l === id).length;
+          return readFileSync(deliveries, 'utf8')
+            .split('\n')
+            .filter((l) => l === id).length;
         } catch {
           return 0;
         }
       };
-      const dead = await waitFor('the dead letter', async () => {
-        const r = await pubsub('POST', `subscriptions/${deadLetterHold(topic)}:pull`, { maxMessages: 10, returnImmediately: true });
-        return (r.receivedMessages as { ackId: string; message: { data: string; attributes: Record<string, string> } }[] | undefined)?.[0];
-      }, 90_000, 500);
+      const dead = await waitFor(
+        'the dead letter',
+        async () => {
+          const r = await pubsub('POST', `subscriptions/${deadLetterHold(topic)}:pull`, {
+            maxMessages: 10,
+            returnImmediately: true,
+          });
+          return (
+            r.receivedMessages as
+              { ackId: string; message: { data: string; attributes: Record<string, string> } }[] | undefined
+          )?.[0];
+        },
+        90_000,
+        500,
+      );
       await pubsub('POST', `subscriptions/${deadLetterHold(topic)}:acknowledge`, { ackIds: [dead.ackId] });
       assert.equal(dead.message.data, data, 'the dead letter is the message itself');
       assert.equal(dead.message.attributes.jobId, 'poison');
@@ -140,5 +187,6 @@ describe('local push subscriptions dead-letter like the cloud\'s', () => {
       // of those intervals and check that no delivery came
       await new Promise((r) => setTimeout(r, 4000));
       assert.equal(seen(), MAX_DELIVERY_ATTEMPTS, 'no delivery after the dead letter');
-    });
+    },
+  );
 });

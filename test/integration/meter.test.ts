@@ -45,20 +45,38 @@ async function cost(fn: () => Promise<unknown>): Promise<Omit<Usage, 'invocation
   const { invocations: _, ...rest } = meter.byUnit().u!;
   return rest;
 }
-const only = (over: Partial<Usage>): Omit<Usage, 'invocations'> => ({ reads: 0, writes: 0, deletes: 0, gcsClassA: 0, gcsClassB: 0, messages: 0, messageBytes: 0, ...over });
+const only = (over: Partial<Usage>): Omit<Usage, 'invocations'> => ({
+  reads: 0,
+  writes: 0,
+  deletes: 0,
+  gcsClassA: 0,
+  gcsClassB: 0,
+  messages: 0,
+  messageBytes: 0,
+  ...over,
+});
 
 describe('meter: Firestore by its billing rules', () => {
   it('a lookup is one read, found or missing; getAll of three is three', async () => {
     assert.deepEqual(await cost(() => db.doc('things/t0').get()), only({ reads: 1 }));
     assert.deepEqual(await cost(() => db.doc('things/nope').get()), only({ reads: 1 }));
-    assert.deepEqual(await cost(() => db.getAll(db.doc('things/t1'), db.doc('things/t2'), db.doc('things/none'))), only({ reads: 3 }));
+    assert.deepEqual(
+      await cost(() => db.getAll(db.doc('things/t1'), db.doc('things/t2'), db.doc('things/none'))),
+      only({ reads: 3 }),
+    );
   });
 
   it('a query bills its results, at least one read; count() one read', async () => {
     assert.deepEqual(await cost(() => db.collection('things').where('kind', '==', 'a').get()), only({ reads: 5 }));
-    assert.deepEqual(await cost(() => db.collection('things').where('kind', '==', 'a').limit(2).get()), only({ reads: 2 }));
+    assert.deepEqual(
+      await cost(() => db.collection('things').where('kind', '==', 'a').limit(2).get()),
+      only({ reads: 2 }),
+    );
     assert.deepEqual(await cost(() => db.collection('things').where('kind', '==', 'zzz').get()), only({ reads: 1 }));
-    assert.deepEqual(await cost(() => db.collection('things').where('kind', '==', 'a').count().get()), only({ reads: 1 }));
+    assert.deepEqual(
+      await cost(() => db.collection('things').where('kind', '==', 'a').count().get()),
+      only({ reads: 1 }),
+    );
   });
 
   it('a transaction bills its reads and each write and delete of its commit', async () => {
@@ -96,6 +114,9 @@ describe('meter: Cloud Storage by class, Pub/Sub by message', () => {
 
   it('a publish is one message of its data and attributes', async () => {
     const topic = pubsub.topic('meter', { batching: { maxMessages: 1, maxMilliseconds: 0 } });
-    assert.deepEqual(await cost(() => topic.publishMessage({ data: Buffer.from('12345'), attributes: { k: 'vv' } })), only({ messages: 1, messageBytes: 8 }));
+    assert.deepEqual(
+      await cost(() => topic.publishMessage({ data: Buffer.from('12345'), attributes: { k: 'vv' } })),
+      only({ messages: 1, messageBytes: 8 }),
+    );
   });
 });

@@ -21,8 +21,20 @@ after(async () => {
 
 const notification = (bucket: string, name: string, generation: string, eventType = 'OBJECT_FINALIZE') => ({
   messageId: `m-${name}-${generation}-${Math.random()}`,
-  attributes: { eventType, bucketId: bucket, objectId: name, objectGeneration: generation, payloadFormat: 'JSON_API_V1' },
-  data: JSON.stringify({ bucket, name, generation, size: '42', timeCreated: new Date(rt.testClock.now() + 1000).toISOString() }),
+  attributes: {
+    eventType,
+    bucketId: bucket,
+    objectId: name,
+    objectGeneration: generation,
+    payloadFormat: 'JSON_API_V1',
+  },
+  data: JSON.stringify({
+    bucket,
+    name,
+    generation,
+    size: '42',
+    timeCreated: new Date(rt.testClock.now() + 1000).toISOString(),
+  }),
 });
 
 async function enqueue(outputs: string[]): Promise<string> {
@@ -36,31 +48,59 @@ describe('object-finalized', () => {
     const id = await enqueue([uri]);
     const msg = notification(rt.bucket, 'u/alice/renders/a.mp4', '101');
     assert.equal(await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', msg), 204);
-    assert.equal(await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', { ...msg, messageId: 'redelivered' }), 204);
+    assert.equal(
+      await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', { ...msg, messageId: 'redelivered' }),
+      204,
+    );
     const job = (await rt.store.get(id))!;
     assert.equal(job.status, 'succeeded');
     assert.equal(job.statusReason, 'OUTPUT_FOUND');
-    assert.deepEqual(job.outputs.map((o) => [o.present, o.generation, o.size]), [[true, '101', 42]]);
+    assert.deepEqual(
+      job.outputs.map((o) => [o.present, o.generation, o.size]),
+      [[true, '101', 42]],
+    );
     const h = await rt.store.history(id);
-    assert.deepEqual(h.map((t) => [t.to, t.source]), [['queued', 'api'], ['succeeded', 'gcs']]);
+    assert.deepEqual(
+      h.map((t) => [t.to, t.source]),
+      [
+        ['queued', 'api'],
+        ['succeeded', 'gcs'],
+      ],
+    );
   });
 
   it('a direct storage CloudEvent (Eventarc) works the same', async () => {
     const uri = `gs://${rt.bucket}/u/alice/renders/b.mp4`;
     const id = await enqueue([uri]);
-    const status = await postCloudEvent(fn.url, 'google.cloud.storage.object.v1.finalized', { bucket: rt.bucket, name: 'u/alice/renders/b.mp4', generation: '7', size: '3', timeCreated: new Date().toISOString() });
+    const status = await postCloudEvent(fn.url, 'google.cloud.storage.object.v1.finalized', {
+      bucket: rt.bucket,
+      name: 'u/alice/renders/b.mp4',
+      generation: '7',
+      size: '3',
+      timeCreated: new Date().toISOString(),
+    });
     assert.equal(status, 204);
     assert.equal((await rt.store.get(id))!.status, 'succeeded');
   });
 
   it('a job with two outputs completes only when the second lands', async () => {
     const id = await enqueue([`gs://${rt.bucket}/u/alice/r/1.mp4`, `gs://${rt.bucket}/u/alice/r/2.mp4`]);
-    await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', notification(rt.bucket, 'u/alice/r/1.mp4', '1'));
+    await pushMessage(
+      fn.url,
+      rt.projectId,
+      'verity-gcs-notifications',
+      notification(rt.bucket, 'u/alice/r/1.mp4', '1'),
+    );
     const half = (await rt.store.get(id))!;
     assert.equal(half.status, 'queued');
     assert.equal(half.version, 1, 'a job of several outputs is not written per object (no hot document)');
     assert.equal((await rt.db.collection('jobs').doc(id).collection('seen').count().get()).data().count, 1);
-    await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', notification(rt.bucket, 'u/alice/r/2.mp4', '1'));
+    await pushMessage(
+      fn.url,
+      rt.projectId,
+      'verity-gcs-notifications',
+      notification(rt.bucket, 'u/alice/r/2.mp4', '1'),
+    );
     assert.equal((await rt.store.get(id))!.status, 'succeeded');
   });
 
@@ -69,7 +109,12 @@ describe('object-finalized', () => {
     rt.testClock.advance(16 * 60_000);
     await rt.reconciler.reconcile(id, 'sweep');
     assert.equal((await rt.store.get(id))!.statusReason, 'QUEUE_TIMEOUT');
-    await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', notification(rt.bucket, 'u/alice/late.mp4', '5'));
+    await pushMessage(
+      fn.url,
+      rt.projectId,
+      'verity-gcs-notifications',
+      notification(rt.bucket, 'u/alice/late.mp4', '5'),
+    );
     const job = (await rt.store.get(id))!;
     assert.equal(job.status, 'succeeded');
     assert.equal(job.statusReason, 'LATE_OUTPUT');
@@ -77,10 +122,40 @@ describe('object-finalized', () => {
 
   it('an object nobody expects, a delete, and malformed messages are acknowledged and write nothing', async () => {
     const before = await countDocuments(rt.db);
-    assert.equal(await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', notification(rt.bucket, 'nobody/wants.mp4', '1')), 204);
-    assert.equal(await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', notification(rt.bucket, 'renders/a.mp4', '2', 'OBJECT_DELETE')), 204);
-    assert.equal(await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', { messageId: 'bad-1', attributes: { eventType: 'OBJECT_FINALIZE' }, data: '{not json' }), 204);
-    assert.equal(await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', { messageId: 'bad-2', attributes: { eventType: 'OBJECT_FINALIZE', bucketId: 'b' }, data: '{}' }), 204);
+    assert.equal(
+      await pushMessage(
+        fn.url,
+        rt.projectId,
+        'verity-gcs-notifications',
+        notification(rt.bucket, 'nobody/wants.mp4', '1'),
+      ),
+      204,
+    );
+    assert.equal(
+      await pushMessage(
+        fn.url,
+        rt.projectId,
+        'verity-gcs-notifications',
+        notification(rt.bucket, 'renders/a.mp4', '2', 'OBJECT_DELETE'),
+      ),
+      204,
+    );
+    assert.equal(
+      await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', {
+        messageId: 'bad-1',
+        attributes: { eventType: 'OBJECT_FINALIZE' },
+        data: '{not json',
+      }),
+      204,
+    );
+    assert.equal(
+      await pushMessage(fn.url, rt.projectId, 'verity-gcs-notifications', {
+        messageId: 'bad-2',
+        attributes: { eventType: 'OBJECT_FINALIZE', bucketId: 'b' },
+        data: '{}',
+      }),
+      204,
+    );
     assert.equal(await postCloudEvent(fn.url, 'google.cloud.storage.object.v1.finalized', { bucket: rt.bucket }), 204);
     assert.equal(await countDocuments(rt.db), before);
   });

@@ -59,14 +59,24 @@ before(async () => {
   rt = await testRuntime('holds', { executors: { external: createExternalExecutor(), 'local-process': exec } });
   probe = flakyProbe(rt.probe);
   const temp = createTempCleaner({ storage: rt.storage, bucket: rt.bucket, allowedBuckets: rt.env.allowedBuckets });
-  const reconciler = new Reconciler({ store: rt.store, registry: rt.registry, executors: rt.executors, probe, log: rt.log, clock: rt.clock, outbox: rt.outbox, temp });
+  const reconciler = new Reconciler({
+    store: rt.store,
+    registry: rt.registry,
+    executors: rt.executors,
+    probe,
+    log: rt.log,
+    clock: rt.clock,
+    outbox: rt.outbox,
+    temp,
+  });
   sweeper = new Sweeper({ db: rt.db, reconciler, outbox: rt.outbox, log: rt.log, clock: rt.clock });
 });
 after(async () => {
   await rt.db.terminate();
 });
 
-const enqueue = async (body: Record<string, unknown>) => (await rt.jobs.enqueue(alice, { reuseExistingOutputs: true, ...body } as never)).job;
+const enqueue = async (body: Record<string, unknown>) =>
+  (await rt.jobs.enqueue(alice, { reuseExistingOutputs: true, ...body } as never)).job;
 const uri = (dir: 'ok' | 'broken', name: string) => `gs://${rt.bucket}/u/alice/${dir}/${name}.mp4`;
 const get = async (id: string) => (await rt.store.get(id))!;
 const dueIds = async () => ((await sweeper.sweep({ dryRun: true })).due ?? []).map((d) => d.jobId);
@@ -74,7 +84,11 @@ const dueIds = async () => ((await sweeper.sweep({ dryRun: true })).due ?? []).m
 describe('deadline holds while a probe fails', () => {
   it('an output probe that always fails: held with growing delays, other due jobs still swept, EVIDENCE_UNAVAILABLE after the grace', async () => {
     probe.down = true;
-    const held = await enqueue({ type: 'external', outputs: [uri('broken', 'h1')], policy: { queueTimeoutSeconds: 30 } });
+    const held = await enqueue({
+      type: 'external',
+      outputs: [uri('broken', 'h1')],
+      policy: { queueTimeoutSeconds: 30 },
+    });
     rt.testClock.advance(31 * S);
     const first = await sweeper.sweep();
     assert.equal(first.checked, 1);
@@ -88,14 +102,22 @@ describe('deadline holds while a probe fails', () => {
       assert.deepEqual(await dueIds(), [], 'nothing due between held checks');
       delays.push((job.nextCheckAt! - rt.testClock.now()) / S);
       // another job falls due at the same moment as the held one's next check: the same sweep processes both
-      const other = await enqueue({ type: 'external', outputs: [uri('ok', `o${round}`)], policy: { queueTimeoutSeconds: 1 } });
+      const other = await enqueue({
+        type: 'external',
+        outputs: [uri('ok', `o${round}`)],
+        policy: { queueTimeoutSeconds: 1 },
+      });
       rt.testClock.advance(job.nextCheckAt! - rt.testClock.now());
       const r = await sweeper.sweep();
       assert.equal(r.checked, 2, `round ${round}: the held job and the other due job`);
       assert.equal((await get(other.id)).statusReason, 'QUEUE_TIMEOUT');
       others++;
     }
-    assert.deepEqual(delays, [30, 60, 120, 240, 300, 150], 'doubling from 30 s, at most 5 min, the last check at the end of the grace');
+    assert.deepEqual(
+      delays,
+      [30, 60, 120, 240, 300, 150],
+      'doubling from 30 s, at most 5 min, the last check at the end of the grace',
+    );
     assert.equal(others, 6);
     const failed = await get(held.id);
     assert.equal(failed.status, 'failed');
@@ -139,7 +161,11 @@ describe('deadline holds while a probe fails', () => {
   });
 
   it('an executor status that always fails: the heartbeat deadline is held, then EVIDENCE_UNAVAILABLE', async () => {
-    const j = await enqueue({ type: 'demo-render', outputs: [], policy: { heartbeatTimeoutSeconds: 20, maxAttempts: 1 } });
+    const j = await enqueue({
+      type: 'demo-render',
+      outputs: [],
+      policy: { heartbeatTimeoutSeconds: 20, maxAttempts: 1 },
+    });
     await rt.jobs.report(null, { jobId: j.id, kind: 'started' });
     exec.unreachable.add(`local:${j.id}:1`);
     rt.testClock.advance(21 * S);

@@ -25,11 +25,17 @@ after(async () => {
 async function project(count: number): Promise<{ id: string; uris: string[]; names: string[] }> {
   const p = ++n;
   const names = Array.from({ length: count }, (_, i) => `u/alice/reels/p${p}/clip-${String(i).padStart(2, '0')}.mp4`);
-  const res = await api.call('POST', '/api/projects', { body: { name: `reel ${p}`, artifacts: names.map((name, i) => ({ key: `clip-${i}`, uri: `gs://${rt.bucket}/${name}` })) } });
+  const res = await api.call('POST', '/api/projects', {
+    body: {
+      name: `reel ${p}`,
+      artifacts: names.map((name, i) => ({ key: `clip-${i}`, uri: `gs://${rt.bucket}/${name}` })),
+    },
+  });
   assert.equal(res.status, 201, res.text);
   return { id: res.body.project.id, uris: names.map((x) => `gs://${rt.bucket}/${x}`), names };
 }
-const write = (names: string[]) => Promise.all(names.map((name) => rt.storage.bucket(rt.bucket).file(name).save('clip', { resumable: false })));
+const write = (names: string[]) =>
+  Promise.all(names.map((name) => rt.storage.bucket(rt.bucket).file(name).save('clip', { resumable: false })));
 const get = async (id: string) => (await api.call('GET', `/api/projects/${id}`)).body.project;
 const finalize = (name: string, generation = '1') =>
   pushMessage(fin.url, rt.projectId, 'verity-gcs-notifications', {
@@ -44,7 +50,10 @@ describe("projects: seed 001's scenarios", () => {
     const gen = await api.call('POST', `/api/projects/${p.id}/generate`);
     assert.equal(gen.status, 202);
     assert.equal(gen.body.project.status, 'generating');
-    assert.deepEqual(gen.body.job.outputs.map((o: { uri: string }) => o.uri), p.uris);
+    assert.deepEqual(
+      gen.body.job.outputs.map((o: { uri: string }) => o.uri),
+      p.uris,
+    );
     await write(p.names); // the clips landed; every notification was lost
     const opened = await get(p.id);
     assert.equal(opened.status, 'ready');
@@ -62,14 +71,24 @@ describe("projects: seed 001's scenarios", () => {
     const busy = await api.call('POST', `/api/projects/${p.id}/generate`);
     assert.equal(busy.status, 409);
     assert.equal(busy.body.activeJob.id, first.id);
-    await rt.jobs.report(null, { jobId: first.id, kind: 'failed', error: { code: 'CRASH', message: 'worker died', retryable: false } });
+    await rt.jobs.report(null, {
+      jobId: first.id,
+      kind: 'failed',
+      error: { code: 'CRASH', message: 'worker died', retryable: false },
+    });
     const after = await get(p.id);
     assert.equal(after.status, 'draft');
     assert.equal(after.activeJobId, null);
     const next = await api.call('POST', `/api/projects/${p.id}/generate`);
     assert.equal(next.status, 202);
-    assert.deepEqual(next.body.job.outputs.map((o: { uri: string }) => o.uri), p.uris.slice(7));
-    assert.deepEqual(next.body.job.input.artifacts, Array.from({ length: 8 }, (_, i) => `clip-${i + 7}`));
+    assert.deepEqual(
+      next.body.job.outputs.map((o: { uri: string }) => o.uri),
+      p.uris.slice(7),
+    );
+    assert.deepEqual(
+      next.body.job.input.artifacts,
+      Array.from({ length: 8 }, (_, i) => `clip-${i + 7}`),
+    );
   });
 
   it('3. a crashed job (past its deadline) with 3/15 → recoverable draft; with 0/15 → error', async () => {
@@ -78,7 +97,10 @@ describe("projects: seed 001's scenarios", () => {
     await write(p.names.slice(0, 3));
     rt.testClock.advance((job.policy.queueTimeoutSeconds + 1) * 1000);
     const r = (await api.call('POST', `/api/projects/${p.id}/reconcile`)).body.report;
-    assert.deepEqual([r.originalStatus, r.correctedStatus, r.verifiedArtifacts, r.missingArtifacts.length], ['generating', 'draft', 3, 12]);
+    assert.deepEqual(
+      [r.originalStatus, r.correctedStatus, r.verifiedArtifacts, r.missingArtifacts.length],
+      ['generating', 'draft', 3, 12],
+    );
     const q = await project(4);
     const j2 = (await api.call('POST', `/api/projects/${q.id}/generate`)).body.job;
     rt.testClock.advance((j2.policy.queueTimeoutSeconds + 1) * 1000);
@@ -93,7 +115,15 @@ describe("projects: seed 001's scenarios", () => {
     await Promise.all([2, 5, 9].map((i) => rt.storage.bucket(rt.bucket).file(p.names[i]!).delete()));
     const [before] = await rt.storage.bucket(rt.bucket).getFiles({ prefix: `reels/` });
     const r = (await api.call('POST', `/api/projects/${p.id}/reconcile`)).body.report;
-    assert.deepEqual(r, { projectId: p.id, originalStatus: 'ready', correctedStatus: 'draft', claimedArtifacts: 15, verifiedArtifacts: 12, missingArtifacts: ['clip-2', 'clip-5', 'clip-9'], action: 'corrected' });
+    assert.deepEqual(r, {
+      projectId: p.id,
+      originalStatus: 'ready',
+      correctedStatus: 'draft',
+      claimedArtifacts: 15,
+      verifiedArtifacts: 12,
+      missingArtifacts: ['clip-2', 'clip-5', 'clip-9'],
+      action: 'corrected',
+    });
     const [afterFiles] = await rt.storage.bucket(rt.bucket).getFiles({ prefix: `reels/` });
     assert.equal(afterFiles.length, before.length, 'no object deleted');
   });
@@ -106,12 +136,12 @@ describe('projects: live artifacts', () => {
     await write(p.names);
     const statuses = await Promise.all(p.names.map((name) => finalize(name)));
     assert.ok(statuses.every((s) => s === 204));
-    const stored = (await rt.projects.visible({ userId: 'alice', admin: false, workerJobId: null }, p.id));
+    const stored = await rt.projects.visible({ userId: 'alice', admin: false, workerJobId: null }, p.id);
     assert.equal(stored.status, 'ready', 'the record itself, not a read-time correction');
     const job = (await rt.store.get(gen.id))!;
     assert.equal(job.status, 'succeeded');
     assert.equal(job.statusReason, 'OUTPUT_FOUND');
-    const afterJob = (await rt.projects.visible({ userId: 'alice', admin: false, workerJobId: null }, p.id));
+    const afterJob = await rt.projects.visible({ userId: 'alice', admin: false, workerJobId: null }, p.id);
     assert.equal(afterJob.activeJobId, null);
   });
 
@@ -121,7 +151,12 @@ describe('projects: live artifacts', () => {
     await finalize(p.names[0]!, '9');
     const stored = await rt.projects.visible({ userId: 'alice', admin: false, workerJobId: null }, p.id);
     assert.equal(stored.version, 1, 'a single artifact does not touch the project document');
-    assert.equal(await new (await import('../../shared/src/projects/project-store.js')).ProjectStore(rt.db, rt.clock).presentCount(p.id), 1);
+    assert.equal(
+      await new (await import('../../shared/src/projects/project-store.js')).ProjectStore(rt.db, rt.clock).presentCount(
+        p.id,
+      ),
+      1,
+    );
   });
 });
 
@@ -129,7 +164,11 @@ describe('projects: isolation, listing, bad input', () => {
   it("another owner gets 404 for every project route; the list shows only one's own, paged", async () => {
     const p = await project(2);
     const bob = await api.token('bob');
-    for (const [m, path] of [['GET', ''], ['POST', '/reconcile'], ['POST', '/generate']] as const) {
+    for (const [m, path] of [
+      ['GET', ''],
+      ['POST', '/reconcile'],
+      ['POST', '/generate'],
+    ] as const) {
       assert.equal((await api.call(m, `/api/projects/${p.id}${path}`, { token: bob })).status, 404);
     }
     const page1 = await api.call('GET', '/api/projects?limit=2');
@@ -146,8 +185,17 @@ describe('projects: isolation, listing, bad input', () => {
     const before = await countDocuments(rt.db);
     const bad = [
       { name: 'x', artifacts: [{ key: 'a', uri: 'gs://elsewhere/a.mp4' }] },
-      { name: 'x', artifacts: [{ key: 'a', uri: `gs://${rt.bucket}/u/alice/a.mp4` }, { key: 'a', uri: `gs://${rt.bucket}/u/alice/b.mp4` }] },
-      { name: 'x', artifacts: Array.from({ length: 500 }, (_, i) => ({ key: `k${i}`, uri: `gs://${rt.bucket}/u/alice/${i}.mp4` })) },
+      {
+        name: 'x',
+        artifacts: [
+          { key: 'a', uri: `gs://${rt.bucket}/u/alice/a.mp4` },
+          { key: 'a', uri: `gs://${rt.bucket}/u/alice/b.mp4` },
+        ],
+      },
+      {
+        name: 'x',
+        artifacts: Array.from({ length: 500 }, (_, i) => ({ key: `k${i}`, uri: `gs://${rt.bucket}/u/alice/${i}.mp4` })),
+      },
       { name: '', artifacts: [] },
     ];
     for (const body of bad) assert.equal((await api.call('POST', '/api/projects', { body })).status, 400);
@@ -158,7 +206,12 @@ describe('projects: isolation, listing, bad input', () => {
     const bare = await testRuntime('projects-none', { envPatch: { projectJobType: null } });
     const bareApi = await startApi(bare);
     try {
-      const created = await bareApi.call('POST', '/api/projects', { body: { name: 'reel', artifacts: [{ key: 'clip-0', uri: `gs://${bare.bucket}/u/alice/reels/none/clip-0.mp4` }] } });
+      const created = await bareApi.call('POST', '/api/projects', {
+        body: {
+          name: 'reel',
+          artifacts: [{ key: 'clip-0', uri: `gs://${bare.bucket}/u/alice/reels/none/clip-0.mp4` }],
+        },
+      });
       assert.equal(created.status, 201, created.text);
       const before = await countDocuments(bare.db);
       const gen = await bareApi.call('POST', `/api/projects/${created.body.project.id}/generate`);

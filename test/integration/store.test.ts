@@ -45,7 +45,10 @@ describe('JobStore on the Firestore emulator', () => {
     const read = await rt.store.get(job.id);
     assert.deepEqual(read, job);
     const h = await rt.store.history(job.id);
-    assert.deepEqual(h.map((t) => [t.seq, t.from, t.to, t.reason]), [[1, null, 'queued', 'ENQUEUED']]);
+    assert.deepEqual(
+      h.map((t) => [t.seq, t.from, t.to, t.reason]),
+      [[1, null, 'queued', 'ENQUEUED']],
+    );
   });
 
   it('a dedupe key delivered twice applies once', async () => {
@@ -85,7 +88,10 @@ describe('JobStore on the Firestore emulator', () => {
     const reports = await Promise.all(Array.from({ length: 5 }, () => rt.reconciler.reconcile(job.id, 'reconcile')));
     assert.equal(reports.filter((r) => r.report.action === 'corrected').length, 1);
     const h = await rt.store.history(job.id);
-    assert.deepEqual(h.map((t) => t.to), ['queued', 'succeeded']);
+    assert.deepEqual(
+      h.map((t) => t.to),
+      ['queued', 'succeeded'],
+    );
     assert.equal((await rt.store.get(job.id))!.statusReason, 'OUTPUT_FOUND');
   });
 
@@ -98,6 +104,12 @@ describe('JobStore on the Firestore emulator', () => {
     assert.equal(late.status, 'failed');
     assert.equal(late.statusReason, 'QUEUE_TIMEOUT');
     const h = await rt.store.history(job.id);
-    assert.deepEqual(h.map((t) => [t.to, t.source]), [['queued', 'api'], ['failed', 'read']]);
+    assert.deepEqual(
+      h.map((t) => [t.to, t.source]),
+      [
+        ['queued', 'api'],
+        ['failed', 'read'],
+      ],
+    );
   });
 });

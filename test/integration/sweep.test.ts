@@ -48,7 +48,12 @@ before(async () => {
   rt = await testRuntime('sweep', {
     executors: { external: createExternalExecutor(), 'local-process': exec },
     envOverrides: {
-      VERITY_JOB_TYPES: JSON.stringify({ flaky: { executor: { kind: 'external' }, policy: { retryableErrorCodes: ['TRANSIENT_UPSTREAM'], maxAttempts: 3 } } }),
+      VERITY_JOB_TYPES: JSON.stringify({
+        flaky: {
+          executor: { kind: 'external' },
+          policy: { retryableErrorCodes: ['TRANSIENT_UPSTREAM'], maxAttempts: 3 },
+        },
+      }),
       VERITY_MAX_ACTIVE_JOBS: '1000', // one owner holds 150+ active jobs here
     },
   });
@@ -63,7 +68,8 @@ beforeEach(async () => {
   for (let i = 0; i < 5 && (await rt.sweeper.sweep()).checked > 0; i++) rt.testClock.advance(3600 * S);
 });
 
-const enqueue = async (body: Record<string, unknown>) => (await rt.jobs.enqueue(alice, { reuseExistingOutputs: true, ...body } as never)).job;
+const enqueue = async (body: Record<string, unknown>) =>
+  (await rt.jobs.enqueue(alice, { reuseExistingOutputs: true, ...body } as never)).job;
 const out = (name: string) => `gs://${rt.bucket}/u/alice/sweep/${name}.mp4`;
 const put = (name: string) => rt.storage.bucket(rt.bucket).file(`u/alice/sweep/${name}.mp4`).save('v');
 const get = async (id: string) => (await rt.store.get(id))!;
@@ -91,7 +97,10 @@ describe('sweep: each deadline kind', () => {
   });
 
   it('run timeout', async () => {
-    const j = await enqueue({ type: 'demo-render', policy: { runTimeoutSeconds: 60, heartbeatTimeoutSeconds: 3600, maxAttempts: 1 } });
+    const j = await enqueue({
+      type: 'demo-render',
+      policy: { runTimeoutSeconds: 60, heartbeatTimeoutSeconds: 3600, maxAttempts: 1 },
+    });
     await rt.jobs.report(null, { jobId: j.id, kind: 'started' });
     rt.testClock.advance(61 * S);
     await rt.sweeper.sweep();
@@ -125,7 +134,10 @@ describe('sweep: retries', () => {
     assert.ok(exec.starts.includes(`local:${j.id}:2`), 'started by the sweep once due');
     await rt.jobs.report(null, { jobId: j.id, attempt: 2, kind: 'succeeded' });
     const h = await rt.store.history(j.id);
-    assert.deepEqual(h.map((t) => `${t.attempt}:${t.to}:${t.reason}`), ['1:queued:ENQUEUED', '1:queued:RETRY_SCHEDULED', '2:succeeded:WORKER_SUCCEEDED'].map((x) => x));
+    assert.deepEqual(
+      h.map((t) => `${t.attempt}:${t.to}:${t.reason}`),
+      ['1:queued:ENQUEUED', '1:queued:RETRY_SCHEDULED', '2:succeeded:WORKER_SUCCEEDED'].map((x) => x),
+    );
     assert.equal(h[1]!.evidence.failure, 'EXECUTOR_FAILED');
   });
 
@@ -148,7 +160,11 @@ describe('sweep: retries', () => {
 
   it('a non-retryable worker error fails at once, attempts left or not', async () => {
     const j = await enqueue({ type: 'demo-render', policy: { maxAttempts: 5 } });
-    await rt.jobs.report(null, { jobId: j.id, kind: 'failed', error: { code: 'BAD_INPUT', message: 'cannot decode', retryable: false } });
+    await rt.jobs.report(null, {
+      jobId: j.id,
+      kind: 'failed',
+      error: { code: 'BAD_INPUT', message: 'cannot decode', retryable: false },
+    });
     const done = await get(j.id);
     assert.equal(done.status, 'failed');
     assert.equal(done.attempt, 1);
@@ -202,35 +218,63 @@ describe('sweep: lost evidence is recovered within deadline + one sweep', () => 
     const read = await rt.jobs.read(alice, j.id, { verify: true });
     assert.equal(read.statusReason, 'LATE_OUTPUT');
     const h = await rt.store.history(j.id);
-    assert.deepEqual(h.map((t) => t.reason), ['ENQUEUED', 'QUEUE_TIMEOUT', 'LATE_OUTPUT']);
+    assert.deepEqual(
+      h.map((t) => t.reason),
+      ['ENQUEUED', 'QUEUE_TIMEOUT', 'LATE_OUTPUT'],
+    );
     assert.equal(h[2]!.evidence.correctedFrom, 'QUEUE_TIMEOUT');
   });
 });
 
 describe('sweep: cost and concurrency', () => {
   it('two sweeps at once act once per job', async () => {
-    const jobs = await Promise.all(Array.from({ length: 8 }, (_, i) => enqueue({ type: 'external', outputs: [out(`two-${i}`)], policy: { queueTimeoutSeconds: 10 } })));
+    const jobs = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        enqueue({ type: 'external', outputs: [out(`two-${i}`)], policy: { queueTimeoutSeconds: 10 } }),
+      ),
+    );
     rt.testClock.advance(11 * S);
-    const other = new Sweeper({ db: rt.db, reconciler: rt.reconciler, outbox: rt.outbox, log: rt.log, clock: rt.clock });
+    const other = new Sweeper({
+      db: rt.db,
+      reconciler: rt.reconciler,
+      outbox: rt.outbox,
+      log: rt.log,
+      clock: rt.clock,
+    });
     const [a, b] = await Promise.all([rt.sweeper.sweep({ concurrency: 4 }), other.sweep({ concurrency: 4 })]);
     assert.equal(a.corrected + b.corrected, 8, 'each job corrected once');
     for (const j of jobs) assert.equal((await rt.store.history(j.id)).length, 2, `${j.id}: one transition`);
   });
 
   it('a sweep over many jobs with few due ones reads only the due ones', async () => {
-    await Promise.all(Array.from({ length: 150 }, (_, i) => enqueue({ type: 'external', outputs: [out(`calm-${i}`)], policy: { queueTimeoutSeconds: 3600 } })));
-    const due = await Promise.all(Array.from({ length: 6 }, (_, i) => enqueue({ type: 'external', outputs: [out(`due-${i}`)], policy: { queueTimeoutSeconds: 5 } })));
+    await Promise.all(
+      Array.from({ length: 150 }, (_, i) =>
+        enqueue({ type: 'external', outputs: [out(`calm-${i}`)], policy: { queueTimeoutSeconds: 3600 } }),
+      ),
+    );
+    const due = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        enqueue({ type: 'external', outputs: [out(`due-${i}`)], policy: { queueTimeoutSeconds: 5 } }),
+      ),
+    );
     rt.testClock.advance(6 * S);
     const r = await rt.sweeper.sweep();
     assert.equal(r.checked, due.length);
-    assert.equal(r.documentsRead, due.length * 2, 'the query returned only the due jobs (plus the re-read of each job reconciled)');
+    assert.equal(
+      r.documentsRead,
+      due.length * 2,
+      'the query returned only the due jobs (plus the re-read of each job reconciled)',
+    );
   });
 
   it('a dry run lists what is due and changes nothing; a budget of zero stops cleanly', async () => {
     const j = await enqueue({ type: 'external', outputs: [out('dry')], policy: { queueTimeoutSeconds: 5 } });
     rt.testClock.advance(6 * S);
     const dry = await rt.sweeper.sweep({ dryRun: true });
-    assert.deepEqual(dry.due?.map((d) => d.jobId), [j.id]);
+    assert.deepEqual(
+      dry.due?.map((d) => d.jobId),
+      [j.id],
+    );
     assert.equal((await get(j.id)).status, 'queued');
     const cut = await rt.sweeper.sweep({ budgetMs: -1 });
     assert.equal(cut.complete, false);

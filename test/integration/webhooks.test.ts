@@ -16,7 +16,9 @@ before(async () => {
   rt = await testRuntime('webhooks', {
     envOverrides: {
       VERITY_WEBHOOK_SECRETS: JSON.stringify({ acme: SECRET }),
-      VERITY_JOB_TYPES: JSON.stringify({ 'acme-render': { executor: { kind: 'http', provider: 'acme', baseUrl: 'http://127.0.0.1:9' } } }),
+      VERITY_JOB_TYPES: JSON.stringify({
+        'acme-render': { executor: { kind: 'http', provider: 'acme', baseUrl: 'http://127.0.0.1:9' } },
+      }),
     },
   });
   fn = await serveHttp(createWebhooksHandler(() => rt));
@@ -31,18 +33,40 @@ async function providerJob(outputs: string[] = []): Promise<{ id: string; ext: s
   const ext = `ext-${++n}`;
   const id = `job_wh_${n}`;
   await rt.store.create((ctx) =>
-    createJob({ id, type: 'external', ownerId: 'alice', resourceKey: null, idempotencyKey: null, input: {}, outputUris: outputs, reuseExistingOutputs: true, executorKind: 'http', policy: DEFAULT_POLICY }, [], ctx),
+    createJob(
+      {
+        id,
+        type: 'external',
+        ownerId: 'alice',
+        resourceKey: null,
+        idempotencyKey: null,
+        input: {},
+        outputUris: outputs,
+        reuseExistingOutputs: true,
+        executorKind: 'http',
+        policy: DEFAULT_POLICY,
+      },
+      [],
+      ctx,
+    ),
   );
   await rt.store.apply(id, { kind: 'dispatched', source: 'executor', attempt: 1, executionRef: `http:acme:${ext}` });
   return { id, ext };
 }
 
-async function deliver(provider: string, body: unknown, opts: { secret?: string; at?: number; header?: string } = {}): Promise<number> {
+async function deliver(
+  provider: string,
+  body: unknown,
+  opts: { secret?: string; at?: number; header?: string } = {},
+): Promise<number> {
   const raw = JSON.stringify(body);
   const t = Math.floor((opts.at ?? rt.testClock.now()) / 1000);
   const res = await fetch(`${fn.url}/api/webhooks/${provider}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-verity-signature': opts.header ?? signPayload(opts.secret ?? SECRET, raw, t) },
+    headers: {
+      'content-type': 'application/json',
+      'x-verity-signature': opts.header ?? signPayload(opts.secret ?? SECRET, raw, t),
+    },
     body: raw,
   });
   await res.arrayBuffer();
@@ -56,7 +80,13 @@ describe('webhooks', () => {
     assert.equal(await deliver('acme', body), 204);
     assert.equal(await deliver('acme', body), 204);
     const h = await rt.store.history(id);
-    assert.deepEqual(h.map((t) => [t.to, t.reason, t.source]), [['queued', 'ENQUEUED', 'api'], ['succeeded', 'WORKER_SUCCEEDED', 'webhook']]);
+    assert.deepEqual(
+      h.map((t) => [t.to, t.reason, t.source]),
+      [
+        ['queued', 'ENQUEUED', 'api'],
+        ['succeeded', 'WORKER_SUCCEEDED', 'webhook'],
+      ],
+    );
   });
 
   it('a success for a job with outputs is verified against the bucket first', async () => {
@@ -71,7 +101,15 @@ describe('webhooks', () => {
 
   it('a failure is recorded with the provider error', async () => {
     const { id, ext } = await providerJob();
-    assert.equal(await deliver('acme', { eventId: 'evt-4', externalJobId: ext, status: 'failed', error: { code: 'BAD_MEDIA', message: 'corrupt' } }), 204);
+    assert.equal(
+      await deliver('acme', {
+        eventId: 'evt-4',
+        externalJobId: ext,
+        status: 'failed',
+        error: { code: 'BAD_MEDIA', message: 'corrupt' },
+      }),
+      204,
+    );
     const job = (await rt.store.get(id))!;
     assert.equal(job.statusReason, 'WORKER_FAILED');
     assert.equal(job.error!.code, 'BAD_MEDIA');
@@ -94,16 +132,62 @@ describe('webhooks', () => {
   it('a webhook that beats the commit of the execution reference finds its job by the echoed clientRef', async () => {
     const id = `job_wh_race_${++n}`;
     await rt.store.create((ctx) =>
-      createJob({ id, type: 'acme-render', ownerId: 'alice', resourceKey: null, idempotencyKey: null, input: {}, outputUris: [], reuseExistingOutputs: true, executorKind: 'http', policy: DEFAULT_POLICY }, [], ctx),
+      createJob(
+        {
+          id,
+          type: 'acme-render',
+          ownerId: 'alice',
+          resourceKey: null,
+          idempotencyKey: null,
+          input: {},
+          outputUris: [],
+          reuseExistingOutputs: true,
+          executorKind: 'http',
+          policy: DEFAULT_POLICY,
+        },
+        [],
+        ctx,
+      ),
     );
-    assert.equal(await deliver('acme', { eventId: 'evt-race', externalJobId: 'ext-not-yet-recorded', clientRef: `${id}:1`, status: 'succeeded' }), 204);
+    assert.equal(
+      await deliver('acme', {
+        eventId: 'evt-race',
+        externalJobId: 'ext-not-yet-recorded',
+        clientRef: `${id}:1`,
+        status: 'succeeded',
+      }),
+      204,
+    );
     assert.equal((await rt.store.get(id))!.statusReason, 'WORKER_SUCCEEDED');
     // a clientRef naming a job of another type (not this provider's) is not trusted
     const other = `job_wh_other_${n}`;
     await rt.store.create((ctx) =>
-      createJob({ id: other, type: 'external', ownerId: 'alice', resourceKey: null, idempotencyKey: null, input: {}, outputUris: [], reuseExistingOutputs: true, executorKind: 'external', policy: DEFAULT_POLICY }, [], ctx),
+      createJob(
+        {
+          id: other,
+          type: 'external',
+          ownerId: 'alice',
+          resourceKey: null,
+          idempotencyKey: null,
+          input: {},
+          outputUris: [],
+          reuseExistingOutputs: true,
+          executorKind: 'external',
+          policy: DEFAULT_POLICY,
+        },
+        [],
+        ctx,
+      ),
     );
-    assert.equal(await deliver('acme', { eventId: 'evt-other', externalJobId: 'ext-x', clientRef: `${other}:1`, status: 'succeeded' }), 204);
+    assert.equal(
+      await deliver('acme', {
+        eventId: 'evt-other',
+        externalJobId: 'ext-x',
+        clientRef: `${other}:1`,
+        status: 'succeeded',
+      }),
+      204,
+    );
     assert.equal((await rt.store.get(other))!.status, 'queued');
   });
 

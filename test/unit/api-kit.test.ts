@@ -29,7 +29,7 @@ describe('api kit', () => {
       ['admin, project', admin, { ownerId: 'bob' }, true],
       ['worker, its job', worker('j1'), { ownerId: 'alice', jobId: 'j1' }, true],
       ['worker, another job of its owner', worker('j1'), { ownerId: 'alice', jobId: 'j2' }, false],
-      ['worker, its owner\'s project', worker('j1'), { ownerId: 'alice' }, false],
+      ["worker, its owner's project", worker('j1'), { ownerId: 'alice' }, false],
       ['admin worker, another job', worker('j1', true), { ownerId: 'bob', jobId: 'j2' }, false],
       ['worker, its job owned by someone else', worker('j1'), { ownerId: 'bob', jobId: 'j1' }, false],
     ];
@@ -41,9 +41,18 @@ describe('api kit', () => {
     const r = schema.safeParse({ a: [{ b: 'x' }], c: 1, d: true });
     assert.ok(!r.success);
     const problems = validationProblems(r.error.issues);
-    assert.deepEqual(problems.map((p) => p.field), ['a.0.b', 'c', '']);
+    assert.deepEqual(
+      problems.map((p) => p.field),
+      ['a.0.b', 'c', ''],
+    );
     assert.ok(problems.every((p) => typeof p.message === 'string' && p.message.length > 0));
-    assert.deepEqual(validationProblems(r.error.issues, ['input']).map((p) => p.field), ['input.a.0.b', 'input.c', 'input']);
-    assert.deepEqual(issueLines(r.error.issues), problems.map((p) => `${p.field}: ${p.message}`));
+    assert.deepEqual(
+      validationProblems(r.error.issues, ['input']).map((p) => p.field),
+      ['input.a.0.b', 'input.c', 'input'],
+    );
+    assert.deepEqual(
+      issueLines(r.error.issues),
+      problems.map((p) => `${p.field}: ${p.message}`),
+    );
   });
 });

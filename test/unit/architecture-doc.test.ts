@@ -23,7 +23,15 @@ describe('docs/architecture.md', () => {
   it('names every Firestore collection and every deploy unit', () => {
     const collections = [...Object.values(Collections), PROJECTS, ARTIFACTS];
     const named = (name: string) => code.some((c) => c === name || c.endsWith(`/${name}`));
-    assert.deepEqual(collections.filter((c) => !named(c)), [], 'collections missing from the data model');
-    assert.deepEqual(DEPLOY_UNITS.map((u) => u.name).filter((n) => !named(n)), [], 'deploy units missing');
+    assert.deepEqual(
+      collections.filter((c) => !named(c)),
+      [],
+      'collections missing from the data model',
+    );
+    assert.deepEqual(
+      DEPLOY_UNITS.map((u) => u.name).filter((n) => !named(n)),
+      [],
+      'deploy units missing',
+    );
   });
 });

@@ -49,7 +49,8 @@ describe('architecture', () => {
         return;
       }
       state.set(f, 'visiting');
-      for (const { resolved } of graph.get(f) ?? []) if (resolved && graph.has(resolved)) visit(resolved, [...trail, f]);
+      for (const { resolved } of graph.get(f) ?? [])
+        if (resolved && graph.has(resolved)) visit(resolved, [...trail, f]);
       state.set(f, 'done');
     };
     for (const f of files) visit(f, []);
@@ -61,9 +62,12 @@ describe('architecture', () => {
     const offenders: string[] = [];
     for (const [file, deps] of graph) {
       if (!file.startsWith(core)) continue;
-      for (const d of deps) if (!d.resolved || !d.resolved.startsWith(core)) offenders.push(`${path.relative(REPO_ROOT, file)} imports ${d.spec}`);
+      for (const d of deps)
+        if (!d.resolved || !d.resolved.startsWith(core))
+          offenders.push(`${path.relative(REPO_ROOT, file)} imports ${d.spec}`);
       const text = readFileSync(file, 'utf8');
-      if (/Date\.now\(|Math\.random\(|new Date\(\)/.test(text)) offenders.push(`${path.relative(REPO_ROOT, file)} reads a clock or randomness`);
+      if (/Date\.now\(|Math\.random\(|new Date\(\)/.test(text))
+        offenders.push(`${path.relative(REPO_ROOT, file)} reads a clock or randomness`);
     }
     assert.deepEqual(offenders, []);
   });
@@ -81,16 +85,29 @@ describe('architecture', () => {
       if (from === null) continue;
       for (const d of deps) {
         const to = d.resolved ? folderOf(d.resolved) : null;
-        if (to !== null && to !== from && to !== 'common') offenders.push(`${path.relative(REPO_ROOT, file)} imports ${d.spec}`);
+        if (to !== null && to !== from && to !== 'common')
+          offenders.push(`${path.relative(REPO_ROOT, file)} imports ${d.spec}`);
       }
     }
-    assert.ok([...graph.keys()].some((f) => folderOf(f) === 'common'), 'finds functions/common/');
+    assert.ok(
+      [...graph.keys()].some((f) => folderOf(f) === 'common'),
+      'finds functions/common/',
+    );
     assert.deepEqual(offenders, []);
   });
 
   it('writes job state only through the store: no other module sets job documents', () => {
     const store = path.join(REPO_ROOT, 'shared/src/store') + path.sep;
-    const offenders = files.filter((f) => !f.startsWith(store) && /collection\((?:Collections\.jobs|'jobs')\)[\s\S]{0,80}\.(set|update|create|delete)\(/.test(readFileSync(f, 'utf8')));
-    assert.deepEqual(offenders.map((f) => path.relative(REPO_ROOT, f)), []);
+    const offenders = files.filter(
+      (f) =>
+        !f.startsWith(store) &&
+        /collection\((?:Collections\.jobs|'jobs')\)[\s\S]{0,80}\.(set|update|create|delete)\(/.test(
+          readFileSync(f, 'utf8'),
+        ),
+    );
+    assert.deepEqual(
+      offenders.map((f) => path.relative(REPO_ROOT, f)),
+      [],
+    );
   });
 });

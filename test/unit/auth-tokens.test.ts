@@ -52,7 +52,15 @@ interface Mint {
 
 /** A Firebase-shaped ID token, valid at NOW unless the caller overrides a claim. */
 function firebaseToken(o: Mint = {}): Promise<string> {
-  const claims = { iss: ISS, aud: PROJECT, sub: 'uid-alice', iat: NOW - 60, exp: NOW + 3540, auth_time: NOW - 120, ...o.claims };
+  const claims = {
+    iss: ISS,
+    aud: PROJECT,
+    sub: 'uid-alice',
+    iat: NOW - 60,
+    exp: NOW + 3540,
+    auth_time: NOW - 120,
+    ...o.claims,
+  };
   return new SignJWT(claims).setProtectedHeader({ alg: o.alg ?? 'RS256', kid: o.kid ?? KID }).sign(o.key ?? signing);
 }
 
@@ -106,7 +114,10 @@ describe('Firebase Auth ID tokens', () => {
     await refused(present({ auth_time: NOW + 600 }), 'not-yet-valid');
     // the same token is fine when the clock says so: time is an input
     const later = await firebaseToken({ claims: { iat: NOW + 600, auth_time: NOW + 600, exp: NOW + 4000 } });
-    assert.equal((await auth({ now: () => (NOW + 700) * 1000 }).authenticate(bearer(later))).userId, 'firebase:uid-alice');
+    assert.equal(
+      (await auth({ now: () => (NOW + 700) * 1000 }).authenticate(bearer(later))).userId,
+      'firebase:uid-alice',
+    );
   });
 
   it('refuses a bad signature and an unknown kid', async () => {
@@ -138,13 +149,16 @@ describe('Firebase Auth ID tokens', () => {
   });
 
   it('answers 503 UNAVAILABLE, retryable, when the key set cannot be fetched', async () => {
-    await assert.rejects(auth({ firebaseJwksUrl: `${base}/down` }).authenticate(bearer(await firebaseToken())), (err: unknown) => {
-      assert.ok(err instanceof VerityError && !(err instanceof TokenRejected));
-      assert.equal(err.code, ErrorCode.UNAVAILABLE);
-      assert.equal(err.httpStatus, 503);
-      assert.equal(err.retryable, true);
-      return true;
-    });
+    await assert.rejects(
+      auth({ firebaseJwksUrl: `${base}/down` }).authenticate(bearer(await firebaseToken())),
+      (err: unknown) => {
+        assert.ok(err instanceof VerityError && !(err instanceof TokenRejected));
+        assert.equal(err.code, ErrorCode.UNAVAILABLE);
+        assert.equal(err.httpStatus, 503);
+        assert.equal(err.retryable, true);
+        return true;
+      },
+    );
   });
 });
 
@@ -154,7 +168,9 @@ describe('admins', () => {
   it('by email only when email_verified is true: two unverified holders of the address are not admins', async () => {
     const a = auth({ admins });
     const token = (sub: string, verified?: boolean) =>
-      firebaseToken({ claims: { sub, email: 'boss@example.com', ...(verified === undefined ? {} : { email_verified: verified }) } });
+      firebaseToken({
+        claims: { sub, email: 'boss@example.com', ...(verified === undefined ? {} : { email_verified: verified }) },
+      });
     assert.equal((await a.authenticate(bearer(await token('uid-boss', true)))).admin, true);
     assert.equal((await a.authenticate(bearer(await token('uid-mallory', false)))).admin, false);
     assert.equal((await a.authenticate(bearer(await token('uid-eve')))).admin, false);
@@ -196,13 +212,20 @@ describe('Google identities', () => {
 
   it('admin by email only when verified; a refused verification or a subject in the Firebase namespace is 401', async () => {
     const token = await googleToken('https://accounts.google.com');
-    const as = (payload: object) => auth({ admins: ['boss@example.com'], verifyGoogle: () => Promise.resolve(payload) });
-    assert.equal((await as({ sub: '2222', email: 'boss@example.com', email_verified: false }).authenticate(bearer(token))).admin, false);
+    const as = (payload: object) =>
+      auth({ admins: ['boss@example.com'], verifyGoogle: () => Promise.resolve(payload) });
+    assert.equal(
+      (await as({ sub: '2222', email: 'boss@example.com', email_verified: false }).authenticate(bearer(token))).admin,
+      false,
+    );
     assert.equal((await as({ sub: '3333', email: 'boss@example.com' }).authenticate(bearer(token))).admin, false);
     await refused(as({ sub: 'firebase:uid-root' }).authenticate(bearer(token)), 'owner-id');
     for (const sub of ['..', '__x__', '1/2']) await refused(as({ sub }).authenticate(bearer(token)), 'owner-id');
     await refused(as({ email: 'boss@example.com' }).authenticate(bearer(token)), 'claims');
-    await refused(auth({ verifyGoogle: () => Promise.reject(new Error('Wrong recipient')) }).authenticate(bearer(token)), 'google');
+    await refused(
+      auth({ verifyGoogle: () => Promise.reject(new Error('Wrong recipient')) }).authenticate(bearer(token)),
+      'google',
+    );
   });
 });
 
@@ -218,7 +241,10 @@ describe('local issuer', () => {
 describe('VERITY_FIREBASE_PROJECT', () => {
   it('defaults to GOOGLE_CLOUD_PROJECT and can be overridden; a bad project id stops the boot', () => {
     assert.equal(parseEnv({ GOOGLE_CLOUD_PROJECT: 'acme-prod' }).firebaseProject, 'acme-prod');
-    assert.equal(parseEnv({ GOOGLE_CLOUD_PROJECT: 'acme-prod', VERITY_FIREBASE_PROJECT: 'acme-auth' }).firebaseProject, 'acme-auth');
+    assert.equal(
+      parseEnv({ GOOGLE_CLOUD_PROJECT: 'acme-prod', VERITY_FIREBASE_PROJECT: 'acme-auth' }).firebaseProject,
+      'acme-auth',
+    );
     assert.throws(() => parseEnv({ VERITY_FIREBASE_PROJECT: 'Bad/Project' }), /VERITY_FIREBASE_PROJECT/);
   });
 });

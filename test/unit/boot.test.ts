@@ -4,14 +4,31 @@ import { describe, it } from 'node:test';
 import { bootEnv } from '../../functions/common/boot.js';
 import { DEPLOY_UNITS, requiredEnv } from '../../functions/units.js';
 
-const TYPES = JSON.stringify({ narration: { executor: { kind: 'http', provider: 'voicecorp', baseUrl: 'https://api.voicecorp.example/v1', apiKeyHeader: 'X-Api-Key' } } });
+const TYPES = JSON.stringify({
+  narration: {
+    executor: {
+      kind: 'http',
+      provider: 'voicecorp',
+      baseUrl: 'https://api.voicecorp.example/v1',
+      apiKeyHeader: 'X-Api-Key',
+    },
+  },
+});
 
 /** Every variable the unit requires, with a plausible value. */
 function cloudEnv(unit: string, over: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const u = DEPLOY_UNITS.find((x) => x.name === unit)!;
   const env: NodeJS.ProcessEnv = {};
   for (const k of requiredEnv(u)) env[k] = /URL$|AUDIENCE$/.test(k) ? 'https://example.test/verity' : 'value';
-  return { ...env, VERITY_PROFILE: 'cloud', VERITY_JOB_TYPES: TYPES, VERITY_WEBHOOK_SECRETS: '{}', VERITY_PROVIDER_KEYS: '{}', VERITY_ADMINS: '', ...over };
+  return {
+    ...env,
+    VERITY_PROFILE: 'cloud',
+    VERITY_JOB_TYPES: TYPES,
+    VERITY_WEBHOOK_SECRETS: '{}',
+    VERITY_PROVIDER_KEYS: '{}',
+    VERITY_ADMINS: '',
+    ...over,
+  };
 }
 
 describe('boot (cloud profile)', () => {
@@ -22,23 +39,36 @@ describe('boot (cloud profile)', () => {
   });
 
   it('refuses a missing variable, naming it', () => {
-    assert.throws(() => bootEnv('sweep', cloudEnv('sweep', { VERITY_SCHEDULER_SA: undefined })), /missing environment variables VERITY_SCHEDULER_SA/);
+    assert.throws(
+      () => bootEnv('sweep', cloudEnv('sweep', { VERITY_SCHEDULER_SA: undefined })),
+      /missing environment variables VERITY_SCHEDULER_SA/,
+    );
   });
 
   it('refuses a bad job-type registry, an unknown generation type, short secrets and keys with spaces', () => {
     const cases: [Record<string, string>, RegExp][] = [
-      [{ VERITY_JOB_TYPES: '{"render": {"executor": {"kind": "cloud-run-job", "job": "render"}}}' }, /invalid job types: render\.executor\.job/],
+      [
+        { VERITY_JOB_TYPES: '{"render": {"executor": {"kind": "cloud-run-job", "job": "render"}}}' },
+        /invalid job types: render\.executor\.job/,
+      ],
       [{ VERITY_JOB_TYPES: '{"render": {"executor": {"kind": "external"}, "colour": "red"}}' }, /invalid job types/],
       [{ VERITY_JOB_TYPES: 'not json' }, /VERITY_JOB_TYPES is not JSON/],
-      [{ VERITY_PROJECT_JOB_TYPE: 'reel' }, /VERITY_PROJECT_JOB_TYPE names "reel", which is not a configured job type \(narration\)/],
+      [
+        { VERITY_PROJECT_JOB_TYPE: 'reel' },
+        /VERITY_PROJECT_JOB_TYPE names "reel", which is not a configured job type \(narration\)/,
+      ],
       [{ VERITY_WEBHOOK_SECRETS: '{"voicecorp": "short"}' }, /VERITY_WEBHOOK_SECRETS: voicecorp/],
       [{ VERITY_PROVIDER_KEYS: '{"voicecorp": "two words"}' }, /VERITY_PROVIDER_KEYS: voicecorp: no whitespace/],
       [{ VERITY_PROVIDER_KEYS: '{"Voice Corp": "k"}' }, /VERITY_PROVIDER_KEYS/],
     ];
-    for (const [over, expected] of cases) assert.throws(() => bootEnv('api', cloudEnv('api', over)), expected, JSON.stringify(over));
+    for (const [over, expected] of cases)
+      assert.throws(() => bootEnv('api', cloudEnv('api', over)), expected, JSON.stringify(over));
   });
 
   it('parses provider keys for the http executor', () => {
-    assert.deepEqual(bootEnv('job-updates', cloudEnv('job-updates', { VERITY_PROVIDER_KEYS: '{"voicecorp": "sk-1"}' })).providerKeys, { voicecorp: 'sk-1' });
+    assert.deepEqual(
+      bootEnv('job-updates', cloudEnv('job-updates', { VERITY_PROVIDER_KEYS: '{"voicecorp": "sk-1"}' })).providerKeys,
+      { voicecorp: 'sk-1' },
+    );
   });
 });

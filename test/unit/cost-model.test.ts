@@ -1,7 +1,16 @@
 /** The pricing of infra/deploy/cost.ts on made-up measurements: free tiers, marginal sweeps, the mix. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DAY, PRICES, dailyModel, emptyUsage, replaceCostSection, type Measured, type Measurement, type Usage } from '../../infra/deploy/cost.js';
+import {
+  DAY,
+  PRICES,
+  dailyModel,
+  emptyUsage,
+  replaceCostSection,
+  type Measured,
+  type Measurement,
+  type Usage,
+} from '../../infra/deploy/cost.js';
 
 const measurement = (byUnit: Record<string, Partial<Usage>> = {}, extra: Partial<Measurement> = {}): Measurement => ({
   byUnit: Object.fromEntries(Object.entries(byUnit).map(([u, x]) => [u, { ...emptyUsage(), ...x }])),
@@ -15,9 +24,21 @@ const measurement = (byUnit: Record<string, Partial<Usage>> = {}, extra: Partial
 function measured(over: Partial<Measured> = {}): Measured {
   const none = measurement();
   // a retried job is priced as what it does beyond a render: by default, nothing
-  return { render: none, provider: none, recovered: none, retried: over.render ?? none, strayObject: none, get: none, getVerified: none, list: measurement({ api: { invocations: 1, reads: 4 } }), idleSweep: none, ...over };
+  return {
+    render: none,
+    provider: none,
+    recovered: none,
+    retried: over.render ?? none,
+    strayObject: none,
+    get: none,
+    getVerified: none,
+    list: measurement({ api: { invocations: 1, reads: 4 } }),
+    idleSweep: none,
+    ...over,
+  };
 }
-const line = (m: Measured, prefix: string): number => dailyModel(m).lines.find((l) => l.item.startsWith(prefix))!.monthly;
+const line = (m: Measured, prefix: string): number =>
+  dailyModel(m).lines.find((l) => l.item.startsWith(prefix))!.monthly;
 
 describe('cost model', () => {
   it('nothing but the scheduler costs money when every count is inside the free tiers', () => {
@@ -30,7 +51,10 @@ describe('cost model', () => {
     const m = measured({ render: measurement({ api: { invocations: 1, reads: 10 } }) });
     const readsPerDay = DAY.jobs * DAY.render * 10 + DAY.listPagesPerDay * DAY.listPageSize;
     const expected = (readsPerDay - PRICES.firestoreFreeReadsPerDay) * DAY.daysPerMonth * PRICES.firestoreRead;
-    assert.ok(Math.abs(line(m, 'Firestore document reads') - expected) < 1e-9, `${line(m, 'Firestore document reads')} vs ${expected}`);
+    assert.ok(
+      Math.abs(line(m, 'Firestore document reads') - expected) < 1e-9,
+      `${line(m, 'Firestore document reads')} vs ${expected}`,
+    );
   });
 
   it('a sweep run that corrects a job costs only what it does beyond an idle run', () => {
@@ -51,7 +75,8 @@ describe('cost model', () => {
   });
 
   it('the cost section is replaced between its markers, and a document without them is refused', () => {
-    const begin = '<!-- cost:begin (rendered by test/infra/cost.test.ts from measured operations; do not edit by hand) -->';
+    const begin =
+      '<!-- cost:begin (rendered by test/infra/cost.test.ts from measured operations; do not edit by hand) -->';
     const doc = `# T\n\n${begin}\nold\n<!-- cost:end -->\n\nafter\n`;
     assert.equal(replaceCostSection(doc, 'new'), `# T\n\n${begin}\nnew\n<!-- cost:end -->\n\nafter\n`);
     assert.throws(() => replaceCostSection('# T\n', 'new'), /no cost section markers/);

@@ -11,15 +11,17 @@ const WEEK = 7 * 24 * 3600;
 
 /** [field path, value, accepted?]: edge values of every field a request and a type may both set. */
 const EDGES: [string, unknown, boolean][] = [
-  ...['queueTimeoutSeconds', 'runTimeoutSeconds', 'heartbeatTimeoutSeconds', 'outputGraceSeconds'].flatMap((f): [string, unknown, boolean][] => [
-    [f, 0, false],
-    [f, 1, true],
-    [f, 1.5, false],
-    [f, WEEK, true],
-    [f, WEEK + 1, false],
-    [f, '60', false],
-    [f, null, false],
-  ]),
+  ...['queueTimeoutSeconds', 'runTimeoutSeconds', 'heartbeatTimeoutSeconds', 'outputGraceSeconds'].flatMap(
+    (f): [string, unknown, boolean][] => [
+      [f, 0, false],
+      [f, 1, true],
+      [f, 1.5, false],
+      [f, WEEK, true],
+      [f, WEEK + 1, false],
+      [f, '60', false],
+      [f, null, false],
+    ],
+  ),
   ['maxAttempts', 0, false],
   ['maxAttempts', 1, true],
   ['maxAttempts', 20, true],
@@ -53,15 +55,28 @@ describe('policy schema', () => {
       const policy = nest(field, value);
       const label = `${field} = ${JSON.stringify(value)}`;
       assert.equal(PolicyOverridesSchema.safeParse(policy).success, accepted, `request overrides: ${label}`);
-      assert.equal(EnqueueRequestSchema.safeParse({ type: 'render', policy }).success, accepted, `enqueue request: ${label}`);
+      assert.equal(
+        EnqueueRequestSchema.safeParse({ type: 'render', policy }).success,
+        accepted,
+        `enqueue request: ${label}`,
+      );
       assert.equal(PolicyConfigSchema.safeParse(policy).success, accepted, `job-type config: ${label}`);
     }
   });
 
   it('the job-type registry applies the same bounds (multiplier ≤ 10) and merges a partial backoff', () => {
     const registry = (policy: unknown) =>
-      buildRegistry(parseEnv({ ...process.env, VERITY_PROFILE: 'cloud', VERITY_JOB_TYPES: JSON.stringify({ render: { executor: { kind: 'external' }, policy } }) }));
-    assert.throws(() => registry({ backoff: { multiplier: 11 } }), /invalid job types: render\.policy\.backoff\.multiplier/);
+      buildRegistry(
+        parseEnv({
+          ...process.env,
+          VERITY_PROFILE: 'cloud',
+          VERITY_JOB_TYPES: JSON.stringify({ render: { executor: { kind: 'external' }, policy } }),
+        }),
+      );
+    assert.throws(
+      () => registry({ backoff: { multiplier: 11 } }),
+      /invalid job types: render\.policy\.backoff\.multiplier/,
+    );
     assert.throws(() => registry({ cancelGraceSeconds: 30 }), /invalid job types: render\.policy/, 'not configurable');
     const type = registry({ backoff: { multiplier: 3 }, maxAttempts: 5 }).get('render')!;
     assert.deepEqual(type.policy.backoff, { ...DEFAULT_POLICY.backoff, multiplier: 3 });
@@ -69,10 +84,19 @@ describe('policy schema', () => {
   });
 
   it('a request may set only its subset; the type alone sets retries and the probe grace', () => {
-    for (const policy of [{ retryableReasons: [] }, { retryableErrorCodes: ['E'] }, { probeFailureGraceSeconds: 600 }, { cancelGraceSeconds: 30 }]) {
+    for (const policy of [
+      { retryableReasons: [] },
+      { retryableErrorCodes: ['E'] },
+      { probeFailureGraceSeconds: 600 },
+      { cancelGraceSeconds: 30 },
+    ]) {
       assert.equal(PolicyOverridesSchema.safeParse(policy).success, false, JSON.stringify(policy));
     }
-    for (const policy of [{ retryableReasons: ['EXECUTOR_LOST'] }, { retryableErrorCodes: ['E'] }, { probeFailureGraceSeconds: 600 }]) {
+    for (const policy of [
+      { retryableReasons: ['EXECUTOR_LOST'] },
+      { retryableErrorCodes: ['E'] },
+      { probeFailureGraceSeconds: 600 },
+    ]) {
       assert.equal(PolicyConfigSchema.safeParse(policy).success, true, JSON.stringify(policy));
     }
     assert.equal(PolicyConfigSchema.safeParse({ probeFailureGraceSeconds: 59 }).success, false);

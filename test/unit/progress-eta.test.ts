@@ -2,7 +2,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decide, estimate, isRejection, median, nextProgress, weightedPct, type Job, type PastRun, type StepSpec } from '../../shared/src/core/index.js';
+import {
+  decide,
+  estimate,
+  isRejection,
+  median,
+  nextProgress,
+  weightedPct,
+  type Job,
+  type PastRun,
+  type StepSpec,
+} from '../../shared/src/core/index.js';
 import { ctx, newJob, S, T0 } from '../helpers/jobs.js';
 
 const PLAN: StepSpec[] = [
@@ -11,36 +21,57 @@ const PLAN: StepSpec[] = [
   { name: 'mux', weight: 1 },
 ];
 
-function report(job: Job, progress: NonNullable<Extract<Parameters<typeof decide>[1], { kind: 'worker' }>['report']['progress']>, at: number): Job {
+function report(
+  job: Job,
+  progress: NonNullable<Extract<Parameters<typeof decide>[1], { kind: 'worker' }>['report']['progress']>,
+  at: number,
+): Job {
   const d = decide(job, { kind: 'worker', source: 'worker', report: { kind: 'progress', progress } }, ctx(at));
   assert.ok(!isRejection(d));
   return d.job;
 }
 
 describe('weightedPct', () => {
-  const cases: { name: string; completed: string[]; step: string | null; stepPct: number | null; want: number | null }[] = [
+  const cases: {
+    name: string;
+    completed: string[];
+    step: string | null;
+    stepPct: number | null;
+    want: number | null;
+  }[] = [
     { name: 'nothing done', completed: [], step: 'voice', stepPct: 0, want: 0 },
     { name: 'first step half done: 0.5 of weight 1 in 5', completed: [], step: 'voice', stepPct: 50, want: 10 },
     { name: 'heavy step half done', completed: ['voice'], step: 'render', stepPct: 50, want: 50 },
     { name: 'heavy step done', completed: ['voice', 'render'], step: 'mux', stepPct: null, want: 80 },
     { name: 'all done', completed: ['voice', 'render', 'mux'], step: null, stepPct: null, want: 100 },
     { name: 'a step outside the plan: no weighted value', completed: [], step: 'upload', stepPct: 10, want: null },
-    { name: 'completed names outside the plan are ignored', completed: ['warmup', 'voice'], step: 'render', stepPct: 0, want: 20 },
+    {
+      name: 'completed names outside the plan are ignored',
+      completed: ['warmup', 'voice'],
+      step: 'render',
+      stepPct: 0,
+      want: 20,
+    },
   ];
   for (const c of cases) it(c.name, () => assert.equal(weightedPct(PLAN, c.completed, c.step, c.stepPct), c.want));
   it('no plan: null', () => assert.equal(weightedPct([], ['a'], 'b', 50), null));
 
   it('property: within 0–100 and never lower with one more completed step', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 100 }), { minLength: 1, maxLength: 8 }), fc.nat(), fc.integer({ min: 0, max: 100 }), (weights, k, pct) => {
-        const plan = weights.map((weight, i) => ({ name: `s${i}`, weight }));
-        const n = k % plan.length;
-        const done = plan.slice(0, n).map((s) => s.name);
-        const a = weightedPct(plan, done, plan[n]!.name, pct)!;
-        const b = weightedPct(plan, [...done, plan[n]!.name], plan[n + 1]?.name ?? null, 0)!;
-        assert.ok(a >= 0 && a <= 100 && b >= 0 && b <= 100);
-        assert.ok(b >= a, `${a} → ${b}`);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 100 }), { minLength: 1, maxLength: 8 }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 100 }),
+        (weights, k, pct) => {
+          const plan = weights.map((weight, i) => ({ name: `s${i}`, weight }));
+          const n = k % plan.length;
+          const done = plan.slice(0, n).map((s) => s.name);
+          const a = weightedPct(plan, done, plan[n]!.name, pct)!;
+          const b = weightedPct(plan, [...done, plan[n]!.name], plan[n + 1]?.name ?? null, 0)!;
+          assert.ok(a >= 0 && a <= 100 && b >= 0 && b <= 100);
+          assert.ok(b >= a, `${a} → ${b}`);
+        },
+      ),
     );
   });
 });
@@ -56,7 +87,10 @@ describe('progress reports', () => {
   it('a plan the worker declares is kept when the type has none, and a later one does not replace it', () => {
     const job = newJob({ kind: 'external', outputs: [] });
     const a = report(job, { step: 'a', stepPct: 0, steps: [{ name: 'a' }, { name: 'b', weight: 3 }] }, T0 + S);
-    assert.deepEqual(a.stepPlan, [{ name: 'a', weight: 1 }, { name: 'b', weight: 3 }]);
+    assert.deepEqual(a.stepPlan, [
+      { name: 'a', weight: 1 },
+      { name: 'b', weight: 3 },
+    ]);
     const b = report(a, { step: 'b', stepPct: 50, completedSteps: ['a'], steps: [{ name: 'x' }] }, T0 + 2 * S);
     assert.deepEqual(b.stepPlan, a.stepPlan);
     assert.equal(b.progress!.pct, 62.5);
@@ -109,15 +143,48 @@ describe('estimate (ETA from history)', () => {
     return { startedAt: start, completedAt: t + tail * S, steps };
   };
   const history = [
-    run(T0 - 3000 * S, [['voice', 10], ['render', 60], ['mux', 5]], 5),
-    run(T0 - 2000 * S, [['voice', 20], ['render', 80], ['mux', 5]], 5),
-    run(T0 - 1000 * S, [['voice', 30], ['render', 100], ['mux', 5]], 5),
+    run(
+      T0 - 3000 * S,
+      [
+        ['voice', 10],
+        ['render', 60],
+        ['mux', 5],
+      ],
+      5,
+    ),
+    run(
+      T0 - 2000 * S,
+      [
+        ['voice', 20],
+        ['render', 80],
+        ['mux', 5],
+      ],
+      5,
+    ),
+    run(
+      T0 - 1000 * S,
+      [
+        ['voice', 30],
+        ['render', 100],
+        ['mux', 5],
+      ],
+      5,
+    ),
   ];
   const runningAt = (at: number, step: string, completed: string[], stepStartedAt: number): Job => ({
     ...newJob({ kind: 'external', outputs: [] }),
     status: 'running',
     startedAt: T0,
-    progress: { pct: 0, step, stepPct: null, completedSteps: completed, steps: [...completed.map((name) => ({ name, startedAt: T0, completedAt: stepStartedAt })), { name: step, startedAt: stepStartedAt, completedAt: null }] },
+    progress: {
+      pct: 0,
+      step,
+      stepPct: null,
+      completedSteps: completed,
+      steps: [
+        ...completed.map((name) => ({ name, startedAt: T0, completedAt: stepStartedAt })),
+        { name: step, startedAt: stepStartedAt, completedAt: null },
+      ],
+    },
     updatedAt: at,
   });
 
@@ -156,12 +223,23 @@ describe('estimate (ETA from history)', () => {
   });
 
   it('a succeeded job completed every step, even one whose last report came after the output', () => {
-    const job: Job = { ...runningAt(T0 + 50 * S, 'render', ['voice'], T0 + 20 * S), status: 'succeeded', endedAt: T0 + 70 * S };
-    assert.deepEqual(estimate(job, history, T0 + 80 * S).steps.map((s) => s.status), ['completed', 'completed', 'completed']);
+    const job: Job = {
+      ...runningAt(T0 + 50 * S, 'render', ['voice'], T0 + 20 * S),
+      status: 'succeeded',
+      endedAt: T0 + 70 * S,
+    };
+    assert.deepEqual(
+      estimate(job, history, T0 + 80 * S).steps.map((s) => s.status),
+      ['completed', 'completed', 'completed'],
+    );
   });
 
   it('finished jobs have nothing left', () => {
-    const job: Job = { ...runningAt(T0 + 50 * S, 'render', ['voice'], T0 + 20 * S), status: 'succeeded', endedAt: T0 + 70 * S };
+    const job: Job = {
+      ...runningAt(T0 + 50 * S, 'render', ['voice'], T0 + 20 * S),
+      status: 'succeeded',
+      endedAt: T0 + 70 * S,
+    };
     const e = estimate(job, history, T0 + 9999 * S);
     assert.deepEqual([e.elapsedSeconds, e.remainingSeconds, e.estimatedTotalSeconds], [70, 0, 70]);
   });

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decide, isActive, isRejection, type Job, type JobEvent, type Transition } from '../../shared/src/core/index.js';
+import {
+  decide,
+  isActive,
+  isRejection,
+  type Job,
+  type JobEvent,
+  type Transition,
+} from '../../shared/src/core/index.js';
 import { newJob, S, T0 } from '../helpers/jobs.js';
 
 const URI = 'gs://b/out.mp4';
@@ -24,22 +31,58 @@ const arbEvent: fc.Arbitrary<JobEvent> = fc.oneof(
     kind: fc.constant('observed' as const),
     source: fc.constantFrom('read' as const, 'sweep' as const, 'gcs' as const),
     probed: fc.boolean(),
-    outputs: fc.option(fc.array(fc.record({ uri: fc.constant(URI), exists: fc.boolean(), generation: fc.constant('1'), timeCreated: fc.integer({ min: T0 - 10 * S, max: T0 + 4000 * S }) }), { maxLength: 1 }), { nil: undefined }),
+    outputs: fc.option(
+      fc.array(
+        fc.record({
+          uri: fc.constant(URI),
+          exists: fc.boolean(),
+          generation: fc.constant('1'),
+          timeCreated: fc.integer({ min: T0 - 10 * S, max: T0 + 4000 * S }),
+        }),
+        { maxLength: 1 },
+      ),
+      { nil: undefined },
+    ),
     executor: fc.option(
-      fc.record({ executionRef: fc.constantFrom('r1', 'r2'), state: fc.constantFrom('pending', 'running', 'succeeded', 'failed', 'canceled', 'lost') }),
+      fc.record({
+        executionRef: fc.constantFrom('r1', 'r2'),
+        state: fc.constantFrom('pending', 'running', 'succeeded', 'failed', 'canceled', 'lost'),
+      }),
       { nil: undefined },
     ),
   }),
   fc.constant({ kind: 'cancel' as const, source: 'api' as const }),
-  fc.record({ kind: fc.constant('dispatched' as const), source: fc.constant('executor' as const), attempt: fc.integer({ min: 1, max: 4 }), executionRef: fc.constantFrom('r1', 'r2') }),
-  fc.record({ kind: fc.constant('dispatchFailed' as const), source: fc.constant('executor' as const), attempt: fc.integer({ min: 1, max: 4 }), message: fc.constant('x'), retryable: fc.boolean() }),
+  fc.record({
+    kind: fc.constant('dispatched' as const),
+    source: fc.constant('executor' as const),
+    attempt: fc.integer({ min: 1, max: 4 }),
+    executionRef: fc.constantFrom('r1', 'r2'),
+  }),
+  fc.record({
+    kind: fc.constant('dispatchFailed' as const),
+    source: fc.constant('executor' as const),
+    attempt: fc.integer({ min: 1, max: 4 }),
+    message: fc.constant('x'),
+    retryable: fc.boolean(),
+  }),
 ) as fc.Arbitrary<JobEvent>;
 
-const arbStep = fc.tuple(arbEvent, fc.integer({ min: 0, max: 400 * S }), fc.double({ min: 0, max: 0.999, noNaN: true }));
+const arbStep = fc.tuple(
+  arbEvent,
+  fc.integer({ min: 0, max: 400 * S }),
+  fc.double({ min: 0, max: 0.999, noNaN: true }),
+);
 
 const LEGAL = new Set([
-  'queued>running', 'queued>succeeded', 'queued>failed', 'queued>canceled', 'queued>queued',
-  'running>succeeded', 'running>failed', 'running>canceled', 'running>queued',
+  'queued>running',
+  'queued>succeeded',
+  'queued>failed',
+  'queued>canceled',
+  'queued>queued',
+  'running>succeeded',
+  'running>failed',
+  'running>canceled',
+  'running>queued',
   'failed>succeeded',
 ]);
 
@@ -64,7 +107,13 @@ function replay(start: Job, steps: [JobEvent, number, number][]) {
 
 describe('decide: properties', () => {
   const params = { numRuns: 400 };
-  const arbStart = fc.record({ outputs: fc.constantFrom([URI], []), kind: fc.constantFrom('local-process' as const, 'external' as const), reuse: fc.boolean() }).map((o) => newJob({ ...o, outputs: [...o.outputs] }));
+  const arbStart = fc
+    .record({
+      outputs: fc.constantFrom([URI], []),
+      kind: fc.constantFrom('local-process' as const, 'external' as const),
+      reuse: fc.boolean(),
+    })
+    .map((o) => newJob({ ...o, outputs: [...o.outputs] }));
 
   it('versions rise by exactly one per transition and seqs have no gaps', () => {
     fc.assert(
@@ -129,7 +178,8 @@ describe('decide: properties', () => {
         const twice = decide(once.job, event, c);
         if (isRejection(twice)) return;
         // a retry re-queues; repeating a failure then concerns the new attempt only if it names no attempt
-        if (once.transition && twice.transition) assert.equal(once.transition.to === 'queued' && once.transition.reason === 'RETRY_SCHEDULED', true);
+        if (once.transition && twice.transition)
+          assert.equal(once.transition.to === 'queued' && once.transition.reason === 'RETRY_SCHEDULED', true);
       }),
       params,
     );

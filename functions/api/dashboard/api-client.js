@@ -24,7 +24,12 @@ export async function api(method, path, body) {
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res;
   try {
-    res = await fetch(path, { method, headers, cache: 'no-store', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    res = await fetch(path, {
+      method,
+      headers,
+      cache: 'no-store',
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
   } catch (err) {
     throw new ApiError(0, 'NETWORK', `cannot reach the API: ${err.message}`);
   }
@@ -37,7 +42,12 @@ export async function api(method, path, body) {
   }
   if (!res.ok) {
     const e = json?.error ?? {};
-    const err = new ApiError(res.status, e.code ?? `HTTP_${res.status}`, e.message ?? (res.statusText || 'request failed'), json);
+    const err = new ApiError(
+      res.status,
+      e.code ?? `HTTP_${res.status}`,
+      e.message ?? (res.statusText || 'request failed'),
+      json,
+    );
     if (res.status === 401) rejectToken(err);
     throw err;
   }

@@ -11,7 +11,9 @@ import { session, tokenSubject } from './session.js';
 function boot() {
   $('#signin-form').addEventListener('submit', (e) => {
     e.preventDefault();
-    const raw = $('#token').value.trim().replace(/^Bearer\s+/i, '');
+    const raw = $('#token')
+      .value.trim()
+      .replace(/^Bearer\s+/i, '');
     if (!raw) return;
     session.token = raw;
     $('#token').value = '';

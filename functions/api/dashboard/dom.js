@@ -74,12 +74,27 @@ export const section = (titleId, title, ...children) =>
 
 /** A table with a caption and a header row of column names. */
 export const table = (attrs, caption, columns, tbody) =>
-  h('table', attrs, h('caption', {}, caption), h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))), tbody);
+  h(
+    'table',
+    attrs,
+    h('caption', {}, caption),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        columns.map((c) => h('th', { scope: 'col' }, c)),
+      ),
+    ),
+    tbody,
+  );
 
 export const button = (label, cls) => h('button', { type: 'button', class: cls }, label);
 
 /** A labelled group of action buttons. */
-export const actions = (label, ...buttons) => h('div', { class: 'actions', role: 'group', 'aria-label': label }, ...buttons);
+export const actions = (label, ...buttons) =>
+  h('div', { class: 'actions', role: 'group', 'aria-label': label }, ...buttons);
 
 /** A hidden report section; show(heading, value, link) fills it with the value as JSON and reveals it. */
 export function reportPanel(titleId) {

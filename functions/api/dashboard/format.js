@@ -24,7 +24,8 @@ export const fmtPct = (pct) => `${Math.round(pct)}%`;
 export function reasonClass(reason, source) {
   if (!reason) return 'normal';
   if (reason === 'LATE_OUTPUT' || reason === 'OUTPUT_ALREADY_PRESENT') return 'recovered';
-  if (reason === 'OUTPUT_FOUND') return !source || ['gcs', 'read', 'sweep', 'reconcile'].includes(source) ? 'recovered' : 'normal';
+  if (reason === 'OUTPUT_FOUND')
+    return !source || ['gcs', 'read', 'sweep', 'reconcile'].includes(source) ? 'recovered' : 'normal';
   if (reason.endsWith('_TIMEOUT') || reason === 'EXECUTOR_LOST' || reason === 'OUTPUT_MISSING') return 'corrected';
   return 'normal';
 }
@@ -44,4 +45,5 @@ export function reasonBadge(reason, source) {
 export const statusBadge = (status) => h('span', { class: `badge status-${status}` }, status ?? '—');
 
 /** A present/missing badge for an output or an artifact; label is how the page words it. */
-export const presenceBadge = (present, label) => h('span', { class: `badge ${present ? 'present' : 'missing'}` }, label);
+export const presenceBadge = (present, label) =>
+  h('span', { class: `badge ${present ? 'present' : 'missing'}` }, label);

@@ -1,16 +1,39 @@
 // One job: summary, progress and steps, the timeline of transitions with their evidence, and the actions.
 import { ApiError, client, missing, streams } from './api-client.js';
 import {
-  actions, announce, append, button, crumbs, debounce, h, onAction, replace, reportPanel, section, showError, table,
+  actions,
+  announce,
+  append,
+  button,
+  crumbs,
+  debounce,
+  h,
+  onAction,
+  replace,
+  reportPanel,
+  section,
+  showError,
+  table,
 } from './dom.js';
-import { fmtPct, fmtSeconds, presenceBadge, reasonBadge, reasonClass, statusBadge, TERMINAL, timeEl } from './format.js';
+import {
+  fmtPct,
+  fmtSeconds,
+  presenceBadge,
+  reasonBadge,
+  reasonClass,
+  statusBadge,
+  TERMINAL,
+  timeEl,
+} from './format.js';
 import { live } from './sse.js';
 
 const secs = (n) => (n === null || n === undefined ? '—' : fmtSeconds(n));
 
 function summaryRows(job) {
   const outputs = job.outputs ?? [];
-  const executor = job.executor ? `${job.executor.kind}${job.executor.executionRef ? ` (${job.executor.executionRef})` : ''}` : '—';
+  const executor = job.executor
+    ? `${job.executor.kind}${job.executor.executionRef ? ` (${job.executor.executionRef})` : ''}`
+    : '—';
   return [
     ['Status', statusBadge(job.status)],
     ['Reason', reasonBadge(job.statusReason)],
@@ -24,23 +47,22 @@ function summaryRows(job) {
     ['Heartbeat', timeEl(job.heartbeatAt)],
     ['Ended', timeEl(job.endedAt ?? job.completedAt ?? job.canceledAt)],
     ['Next check', timeEl(job.nextCheckAt)],
-    [
-      'Outputs',
-      outputs.length
-        ? h('ul', { class: 'plain' }, outputs.map(outputItem))
-        : '—',
-    ],
+    ['Outputs', outputs.length ? h('ul', { class: 'plain' }, outputs.map(outputItem)) : '—'],
     ['Error', job.error ? `${job.error.code}: ${job.error.message}${job.error.retryable ? ' (retryable)' : ''}` : '—'],
   ];
 }
 
-const outputItem = (o) => h('li', {}, h('code', {}, o.uri), ' ', presenceBadge(o.present, o.present ? 'present' : 'missing'));
+const outputItem = (o) =>
+  h('li', {}, h('code', {}, o.uri), ' ', presenceBadge(o.present, o.present ? 'present' : 'missing'));
 
 /** The progress line: percent, current step, steps done, and with /progress the elapsed and remaining time. */
 function progressLine(pct, p, job) {
   const parts = [fmtPct(pct)];
   const step = p ? p.currentStep?.name : job?.progress?.step;
-  if (step) parts.push(`step: ${step}${typeof p?.currentStep?.progressPct === 'number' ? ` (${fmtPct(p.currentStep.progressPct)})` : ''}`);
+  if (step)
+    parts.push(
+      `step: ${step}${typeof p?.currentStep?.progressPct === 'number' ? ` (${fmtPct(p.currentStep.progressPct)})` : ''}`,
+    );
   const done = p?.completedSteps ?? job?.progress?.completedSteps;
   if (done?.length) parts.push(`done: ${done.join(', ')}`);
   if (p) {
@@ -86,14 +108,20 @@ const transitionItem = (t) =>
   );
 
 /** The percent a job's own record says (a finished job without progress reads 100). */
-const jobPct = (job) => (typeof job?.progress?.pct === 'number' ? job.progress.pct : job?.status === 'succeeded' ? 100 : 0);
+const jobPct = (job) =>
+  typeof job?.progress?.pct === 'number' ? job.progress.pct : job?.status === 'succeeded' ? 100 : 0;
 
 export function jobView(view, signal, id) {
   const summary = h('dl', { class: 'facts' });
   const progress = h('progress', { id: 'job-progress', max: 100 });
   const progressText = h('p', { class: 'progress-text' });
   const stepsBody = h('tbody');
-  const stepsTable = table({ class: 'steps', hidden: true }, 'Steps', ['Step', 'Status', 'Weight', 'Took / expected', 'Left'], stepsBody);
+  const stepsTable = table(
+    { class: 'steps', hidden: true },
+    'Steps',
+    ['Step', 'Status', 'Weight', 'Took / expected', 'Left'],
+    stepsBody,
+  );
   const indicator = h('p', { class: 'conn', role: 'status' });
   const timeline = h('ol', { class: 'timeline' });
   const report = reportPanel('report-title');
@@ -109,8 +137,14 @@ export function jobView(view, signal, id) {
     report.el,
     indicator,
     section('sum-title', 'Summary', summary),
-    section('prog-title', 'Progress', h('label', { for: 'job-progress', class: 'visually-hidden' }, 'Progress'), progress, progressText,
-      stepsTable),
+    section(
+      'prog-title',
+      'Progress',
+      h('label', { for: 'job-progress', class: 'visually-hidden' }, 'Progress'),
+      progress,
+      progressText,
+      stepsTable,
+    ),
     section('tl-title', 'Timeline', timeline),
   );
 
@@ -119,7 +153,10 @@ export function jobView(view, signal, id) {
   let lastSeqRendered = -1;
 
   function renderJob() {
-    replace(summary, summaryRows(job).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+    replace(
+      summary,
+      summaryRows(job).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+    );
     cancelBtn.disabled = TERMINAL.has(job.status);
     retryBtn.disabled = !(job.status === 'failed' || job.status === 'canceled');
     const pct = jobPct(job);
@@ -173,7 +210,11 @@ export function jobView(view, signal, id) {
     onAction(btn, fn, {
       after: load,
       onError: (err) =>
-        showError(missing(err) ? new ApiError(err.status, err.code, `${btn.textContent} is not available on this server yet.`) : err),
+        showError(
+          missing(err)
+            ? new ApiError(err.status, err.code, `${btn.textContent} is not available on this server yet.`)
+            : err,
+        ),
     });
 
   act(cancelBtn, async () => {

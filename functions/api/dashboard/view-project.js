@@ -1,6 +1,20 @@
 // One project: its status, artifact tiles (present or missing), and reconcile / generate.
 import { ApiError, client } from './api-client.js';
-import { actions, announce, append, button, crumbs, every, h, jobHref, onAction, replace, reportPanel, section, showError } from './dom.js';
+import {
+  actions,
+  announce,
+  append,
+  button,
+  crumbs,
+  every,
+  h,
+  jobHref,
+  onAction,
+  replace,
+  reportPanel,
+  section,
+  showError,
+} from './dom.js';
 import { presenceBadge, statusBadge } from './format.js';
 
 const POLL_MS = 3000;

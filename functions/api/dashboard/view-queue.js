@@ -88,19 +88,29 @@ export function queueView(view, signal) {
   const rows = new Map(); // jobId → job
   let counts = null;
 
-  const matches = (job) => (!statusSel.value || job.status === statusSel.value) && (!typeSel.value || job.type === typeSel.value);
+  const matches = (job) =>
+    (!statusSel.value || job.status === statusSel.value) && (!typeSel.value || job.type === typeSel.value);
 
   function renderStats() {
     const jobs = [...rows.values()];
-    const c = counts ?? { total: rows.size, ...Object.fromEntries(STATUSES.map((s) => [s, jobs.filter((j) => j.status === s).length])) };
+    const c = counts ?? {
+      total: rows.size,
+      ...Object.fromEntries(STATUSES.map((s) => [s, jobs.filter((j) => j.status === s).length])),
+    };
     const stat = (k) =>
-      h('li', { class: `stat stat-${k}` }, h('span', { class: 'stat-n' }, String(c[k] ?? 0)), h('span', { class: 'stat-l' }, k));
+      h(
+        'li',
+        { class: `stat stat-${k}` },
+        h('span', { class: 'stat-n' }, String(c[k] ?? 0)),
+        h('span', { class: 'stat-l' }, k),
+      );
     replace(stats, ['total', ...STATUSES].map(stat));
   }
 
   function renderRows() {
     const jobs = [...rows.values()].sort((a, b) => String(b.createdAt).localeCompare(String(a.createdAt)));
-    if (jobs.length === 0) replace(tbody, h('tr', {}, h('td', { colSpan: COLUMNS.length, class: 'empty' }, 'No jobs.')));
+    if (jobs.length === 0)
+      replace(tbody, h('tr', {}, h('td', { colSpan: COLUMNS.length, class: 'empty' }, 'No jobs.')));
     else replace(tbody, jobs.map(jobRow));
     for (const j of jobs) {
       const known = KNOWN_TYPES.includes(j.type) || [...typeSel.options].some((o) => o.value === j.type);

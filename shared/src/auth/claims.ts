@@ -30,7 +30,10 @@ export const TokenReason = {
 export type TokenReason = (typeof TokenReason)[keyof typeof TokenReason];
 
 export class TokenRejected extends AuthError {
-  constructor(readonly reason: TokenReason, detail?: string) {
+  constructor(
+    readonly reason: TokenReason,
+    detail?: string,
+  ) {
     super(`invalid token: ${reason}${detail ? ` (${detail})` : ''}`);
   }
 }
@@ -61,5 +64,9 @@ export function checkOwnerId(ownerId: string): string {
  */
 export function principalOf(ownerId: string, claims: IdentityClaims, admins: readonly string[]): Principal {
   const byEmail = claims.email_verified === true && claims.email !== undefined && admins.includes(claims.email);
-  return { userId: checkOwnerId(ownerId), admin: claims.admin === true || admins.includes(ownerId) || byEmail, workerJobId: null };
+  return {
+    userId: checkOwnerId(ownerId),
+    admin: claims.admin === true || admins.includes(ownerId) || byEmail,
+    workerJobId: null,
+  };
 }

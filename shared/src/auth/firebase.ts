@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { ErrorCode, VerityError } from '../core/index.js';
 import { FIREBASE_OWNER_PREFIX, parseClaims, TokenReason, TokenRejected, type IdentityClaims } from './claims.js';
 
-export const FIREBASE_JWKS_URL = 'https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com';
+export const FIREBASE_JWKS_URL =
+  'https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com';
 
 export function firebaseIssuer(project: string): string {
   return `https://securetoken.google.com/${project}`;
@@ -39,16 +40,21 @@ function reject(err: unknown): Error {
     if (err.claim === 'nbf' || err.claim === 'iat') return new TokenRejected(TokenReason.NOT_YET_VALID);
     return new TokenRejected(TokenReason.CLAIMS, `${err.claim} ${err.reason}`);
   }
-  if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) return new TokenRejected(TokenReason.ALGORITHM);
-  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) return new TokenRejected(TokenReason.KEY);
+  if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported)
+    return new TokenRejected(TokenReason.ALGORITHM);
+  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys)
+    return new TokenRejected(TokenReason.KEY);
   if (err instanceof errors.JWSSignatureVerificationFailed) return new TokenRejected(TokenReason.SIGNATURE);
-  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return new TokenRejected(TokenReason.MALFORMED);
+  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid)
+    return new TokenRejected(TokenReason.MALFORMED);
   if (err instanceof TokenRejected) return err;
   return new VerityError(ErrorCode.UNAVAILABLE, 'cannot fetch the Firebase signing keys', 503, undefined, true);
 }
 
 /** A verifier for one project; its key set is fetched on first use and cached (jose refetches for an unknown kid). */
-export function createFirebaseVerifier(opts: FirebaseVerifierOptions): (token: string, nowMs: number) => Promise<VerifiedIdentity> {
+export function createFirebaseVerifier(
+  opts: FirebaseVerifierOptions,
+): (token: string, nowMs: number) => Promise<VerifiedIdentity> {
   const issuer = firebaseIssuer(opts.project);
   const tolerance = opts.clockToleranceSec ?? 30;
   let keys: JWTVerifyGetKey | undefined;
@@ -78,7 +84,8 @@ export function createFirebaseVerifier(opts: FirebaseVerifierOptions): (token: s
     const t = TimeClaims.safeParse(payload);
     if (!t.success) throw new TokenRejected(TokenReason.CLAIMS, t.error.issues.map((i) => i.path.join('.')).join(', '));
     const nowSec = nowMs / 1000;
-    if (t.data.iat > nowSec + tolerance || t.data.auth_time > nowSec + tolerance) throw new TokenRejected(TokenReason.NOT_YET_VALID);
+    if (t.data.iat > nowSec + tolerance || t.data.auth_time > nowSec + tolerance)
+      throw new TokenRejected(TokenReason.NOT_YET_VALID);
     return { ownerId: `${FIREBASE_OWNER_PREFIX}${t.data.sub}`, claims: parseClaims(payload) };
   };
 }

@@ -10,7 +10,11 @@ export { OWNER_ID, TokenReason, TokenRejected } from './claims.js';
 export function createAuthenticator(env: Env): Authenticator {
   if (env.authMode === 'google') {
     if (!env.authAudience) throw new Error('VERITY_AUTH_AUDIENCE is required when VERITY_AUTH_MODE=google');
-    return createGoogleAuthenticator({ audience: env.authAudience, firebaseProject: env.firebaseProject, admins: env.admins });
+    return createGoogleAuthenticator({
+      audience: env.authAudience,
+      firebaseProject: env.firebaseProject,
+      admins: env.admins,
+    });
   }
   return createLocalAuthenticator(loadLocalSecret(env.localJwtSecret, env.stateDir), env.admins);
 }

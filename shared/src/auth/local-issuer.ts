@@ -35,7 +35,10 @@ export interface MintOptions {
 }
 
 export async function mintLocalToken(secret: string, userId: string, opts: MintOptions = {}): Promise<string> {
-  const claims = { ...(opts.admin ? { admin: true } : {}), ...(opts.workerJobId ? { jobId: opts.workerJobId, role: 'worker' } : {}) };
+  const claims = {
+    ...(opts.admin ? { admin: true } : {}),
+    ...(opts.workerJobId ? { jobId: opts.workerJobId, role: 'worker' } : {}),
+  };
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(userId)
@@ -59,7 +62,11 @@ export function createLocalAuthenticator(secret: string, admins: readonly string
       const token = bearer(authorization);
       let payload;
       try {
-        ({ payload } = await jwtVerify(token, key, { issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE, algorithms: ['HS256'] }));
+        ({ payload } = await jwtVerify(token, key, {
+          issuer: LOCAL_ISSUER,
+          audience: LOCAL_AUDIENCE,
+          algorithms: ['HS256'],
+        }));
       } catch (err) {
         throw new AuthError(`invalid token: ${(err as Error).message}`);
       }

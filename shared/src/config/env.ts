@@ -4,9 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { issueLines } from '../api-kit.js';
 
-const csv = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0),
+);
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
@@ -20,7 +23,10 @@ const EnvSchema = z.object({
   VERITY_LOCAL_JWT_SECRET: z.string().min(16).optional(),
   VERITY_AUTH_AUDIENCE: z.string().optional(),
   /** The Firebase project whose Auth ID tokens the API accepts (issuer https://securetoken.google.com/<it>). */
-  VERITY_FIREBASE_PROJECT: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'a project id').optional(),
+  VERITY_FIREBASE_PROJECT: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'a project id')
+    .optional(),
   VERITY_ADMINS: csv.optional(),
   VERITY_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   VERITY_API_URL: z.url().optional(),
@@ -96,7 +102,12 @@ export class ConfigError extends Error {
 const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
 /** A JSON map provider → secret: webhook HMAC secrets (16+ chars), API keys (no whitespace). */
-function parseSecrets(name: string, raw: string | undefined, value: z.ZodString, expected: string): Record<string, string> {
+function parseSecrets(
+  name: string,
+  raw: string | undefined,
+  value: z.ZodString,
+  expected: string,
+): Record<string, string> {
   if (!raw) return {};
   let json: unknown;
   try {
@@ -135,8 +146,18 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
     repoRoot,
     eventsTopic: e.VERITY_EVENTS_TOPIC,
     updatesTopic: e.VERITY_UPDATES_TOPIC,
-    webhookSecrets: parseSecrets('VERITY_WEBHOOK_SECRETS', e.VERITY_WEBHOOK_SECRETS, z.string().min(16), 'secret (16+ chars)'),
-    providerKeys: parseSecrets('VERITY_PROVIDER_KEYS', e.VERITY_PROVIDER_KEYS, z.string().min(1).max(4096).regex(/^\S+$/, 'no whitespace'), 'API key'),
+    webhookSecrets: parseSecrets(
+      'VERITY_WEBHOOK_SECRETS',
+      e.VERITY_WEBHOOK_SECRETS,
+      z.string().min(16),
+      'secret (16+ chars)',
+    ),
+    providerKeys: parseSecrets(
+      'VERITY_PROVIDER_KEYS',
+      e.VERITY_PROVIDER_KEYS,
+      z.string().min(1).max(4096).regex(/^\S+$/, 'no whitespace'),
+      'API key',
+    ),
     webhookBaseUrl: e.VERITY_WEBHOOK_BASE_URL ?? e.VERITY_API_URL ?? `http://127.0.0.1:${e.VERITY_PORT}`,
     cloudRunEndpoint: e.VERITY_CLOUD_RUN_ENDPOINT,
     workerReports: e.VERITY_WORKER_REPORTS,

@@ -12,7 +12,11 @@ import { DEFAULT_REQUEST_PREFIXES } from '../evidence/prefixes.js';
 import { fillTemplate, parseGcsUri } from '../evidence/gcs-uri.js';
 
 const LimitsConfig = z
-  .object({ minTimeoutSeconds: PolicySecondsSchema, maxTimeoutSeconds: PolicySecondsSchema, maxAttempts: MaxAttemptsSchema })
+  .object({
+    minTimeoutSeconds: PolicySecondsSchema,
+    maxTimeoutSeconds: PolicySecondsSchema,
+    maxAttempts: MaxAttemptsSchema,
+  })
   .strict()
   .partial();
 
@@ -27,7 +31,12 @@ export const ExecutorConfig = z.discriminatedUnion('kind', [
       /** Container to override (name); default: the first. */
       container: z.string().optional(),
       taskCount: z.number().int().min(1).max(10000).optional(),
-      timeoutSeconds: z.number().int().min(1).max(7 * 24 * 3600).optional(),
+      timeoutSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(7 * 24 * 3600)
+        .optional(),
     })
     .strict(),
   z
@@ -43,7 +52,11 @@ export const ExecutorConfig = z.discriminatedUnion('kind', [
        * The header that carries the provider's API key (VERITY_PROVIDER_KEYS[provider]) on every call:
        * `authorization` sends `Bearer <key>`, any other header the key itself (e.g. x-api-key).
        */
-      apiKeyHeader: z.string().regex(/^[A-Za-z0-9-]{1,64}$/).transform((h) => h.toLowerCase()).default('authorization'),
+      apiKeyHeader: z
+        .string()
+        .regex(/^[A-Za-z0-9-]{1,64}$/)
+        .transform((h) => h.toLowerCase())
+        .default('authorization'),
     })
     .strict(),
 ]);
@@ -70,7 +83,10 @@ const JobTypeConfig = z
       .default([...DEFAULT_REQUEST_PREFIXES]),
     /** Per-owner quotas for this type (defaults: VERITY_MAX_ACTIVE_JOBS, VERITY_PROBES_PER_MINUTE). */
     quotas: z
-      .object({ maxActiveJobs: z.number().int().min(1).max(100_000), probesPerMinute: z.number().int().min(1).max(100_000) })
+      .object({
+        maxActiveJobs: z.number().int().min(1).max(100_000),
+        probesPerMinute: z.number().int().min(1).max(100_000),
+      })
       .strict()
       .partial()
       .default({}),
@@ -144,7 +160,10 @@ function toJobType(name: string, cfg: z.infer<typeof JobTypeConfig>, input: z.Zo
     outputTemplates: cfg.outputTemplates,
     outputsFromRequest: cfg.outputsFromRequest,
     requestPrefixes: cfg.requestPrefixes,
-    quotas: { maxActiveJobs: cfg.quotas.maxActiveJobs ?? env.maxActiveJobs, probesPerMinute: cfg.quotas.probesPerMinute ?? env.probesPerMinute },
+    quotas: {
+      maxActiveJobs: cfg.quotas.maxActiveJobs ?? env.maxActiveJobs,
+      probesPerMinute: cfg.quotas.probesPerMinute ?? env.probesPerMinute,
+    },
     tempPrefix: cfg.tempPrefix,
     steps: cfg.steps,
     input,
@@ -155,13 +174,21 @@ function toJobType(name: string, cfg: z.infer<typeof JobTypeConfig>, input: z.Zo
 export function localJobTypes(env: Env): Record<string, z.input<typeof JobTypeConfig>> {
   return {
     'demo-render': {
-      executor: { kind: 'local-process', command: [process.execPath, path.join(env.repoRoot, 'dist/infra/local/demo-worker.js')] },
+      executor: {
+        kind: 'local-process',
+        command: [process.execPath, path.join(env.repoRoot, 'dist/infra/local/demo-worker.js')],
+      },
       outputTemplates: ['gs://{bucket}/renders/{jobId}.mp4'],
       policy: { queueTimeoutSeconds: 60, runTimeoutSeconds: 600, heartbeatTimeoutSeconds: 30, outputGraceSeconds: 30 },
     },
     external: { executor: { kind: 'external' } },
     'demo-provider': {
-      executor: { kind: 'http', provider: 'demo', baseUrl: env.demoProviderUrl, outputTemplates: ['gs://{bucket}/provider/{externalJobId}_output_0.mp4'] },
+      executor: {
+        kind: 'http',
+        provider: 'demo',
+        baseUrl: env.demoProviderUrl,
+        outputTemplates: ['gs://{bucket}/provider/{externalJobId}_output_0.mp4'],
+      },
       outputsFromRequest: false,
       policy: { queueTimeoutSeconds: 60, runTimeoutSeconds: 300, heartbeatTimeoutSeconds: 300, outputGraceSeconds: 30 },
     },
@@ -194,9 +221,17 @@ function parseRegistry(env: Env): JobTypeRegistry {
   }
   const map = new Map<string, JobType>();
   for (const [name, cfg] of Object.entries(parsed.data)) {
-    const outside = cfg.requestPrefixes.map((p) => parseGcsUri(fillTemplate(p, { bucket: env.bucket, ownerId: 'x' }))?.bucket).filter((b) => !b || !env.allowedBuckets.includes(b));
-    if (outside.length > 0) throw new ConfigError(`job type ${name}: requestPrefixes name buckets outside VERITY_ALLOWED_BUCKETS (${outside.join(', ')})`);
-    map.set(name, toJobType(name, cfg, name === 'demo-render' ? (DemoRenderInput as z.ZodType<JsonObject>) : AnyInput, env));
+    const outside = cfg.requestPrefixes
+      .map((p) => parseGcsUri(fillTemplate(p, { bucket: env.bucket, ownerId: 'x' }))?.bucket)
+      .filter((b) => !b || !env.allowedBuckets.includes(b));
+    if (outside.length > 0)
+      throw new ConfigError(
+        `job type ${name}: requestPrefixes name buckets outside VERITY_ALLOWED_BUCKETS (${outside.join(', ')})`,
+      );
+    map.set(
+      name,
+      toJobType(name, cfg, name === 'demo-render' ? (DemoRenderInput as z.ZodType<JsonObject>) : AnyInput, env),
+    );
   }
   return new JobTypeRegistry(map);
 }

@@ -90,9 +90,24 @@ export function failAttempt(
       heartbeatAt: null,
       reportedSucceededAt: null,
       progress: null,
-      executor: { kind: job.executor.kind, attempt, executionRef: null, startRequestedAt: null, cancelRequestedAt: null },
+      executor: {
+        kind: job.executor.kind,
+        attempt,
+        executionRef: null,
+        startRequestedAt: null,
+        cancelRequestedAt: null,
+      },
     };
-    return transition(job, JobStatus.queued, Reason.RETRY_SCHEDULED, source, { ...ev, retryInMs: delay, nextAttempt: attempt }, ctx, fields, stop.effects);
+    return transition(
+      job,
+      JobStatus.queued,
+      Reason.RETRY_SCHEDULED,
+      source,
+      { ...ev, retryInMs: delay, nextAttempt: attempt },
+      ctx,
+      fields,
+      stop.effects,
+    );
   }
   return transition(job, JobStatus.failed, reason, source, ev, ctx, { ...stop.fields, error }, stop.effects);
 }
@@ -113,7 +128,13 @@ export function mergeOutputs(job: Job, observations: readonly OutputObservation[
     if (!obs) return o;
     const present = countsAsOutput(job, obs);
     const next: OutputState = present
-      ? { uri: o.uri, present, generation: obs.generation ?? null, size: obs.size ?? null, timeCreated: obs.timeCreated ?? null }
+      ? {
+          uri: o.uri,
+          present,
+          generation: obs.generation ?? null,
+          size: obs.size ?? null,
+          timeCreated: obs.timeCreated ?? null,
+        }
       : { uri: o.uri, present: false, generation: null, size: null, timeCreated: null };
     if (next.present !== o.present || next.generation !== o.generation) {
       changed = true;

@@ -36,7 +36,13 @@ export function createJob(spec: NewJobSpec, observations: readonly OutputObserva
     outputs: spec.outputUris.map((uri) => ({ uri, present: false, generation: null, size: null, timeCreated: null })),
     outputUris: [...spec.outputUris],
     reuseExistingOutputs: spec.reuseExistingOutputs,
-    executor: { kind: spec.executorKind, attempt: 1, executionRef: null, startRequestedAt: null, cancelRequestedAt: null },
+    executor: {
+      kind: spec.executorKind,
+      attempt: 1,
+      executionRef: null,
+      startRequestedAt: null,
+      cancelRequestedAt: null,
+    },
     policy: spec.policy,
     stepPlan: spec.stepPlan ?? [],
     progress: null,
@@ -56,20 +62,57 @@ export function createJob(spec: NewJobSpec, observations: readonly OutputObserva
   const outputs = draft.outputs.map((o) => {
     const obs = observations.find((x) => x.uri === o.uri);
     return obs && spec.reuseExistingOutputs && countsAsOutput(draft, obs)
-      ? { uri: o.uri, present: true, generation: obs.generation ?? null, size: obs.size ?? null, timeCreated: obs.timeCreated ?? null }
+      ? {
+          uri: o.uri,
+          present: true,
+          generation: obs.generation ?? null,
+          size: obs.size ?? null,
+          timeCreated: obs.timeCreated ?? null,
+        }
       : o;
   });
   if (spec.reuseExistingOutputs && outputs.length > 0 && outputs.every((o) => o.present)) {
-    const job: Job = { ...draft, outputs, status: JobStatus.succeeded, statusReason: Reason.OUTPUT_ALREADY_PRESENT, completedAt: now, endedAt: now };
-    const evidence = { outputs: outputs.map((o) => ({ uri: o.uri, generation: o.generation, size: o.size, timeCreated: o.timeCreated })) };
-    return { job, transition: { seq: 1, from: null, to: JobStatus.succeeded, reason: Reason.OUTPUT_ALREADY_PRESENT, source: Source.api, attempt: 1, at: now, evidence }, effects: [] };
+    const job: Job = {
+      ...draft,
+      outputs,
+      status: JobStatus.succeeded,
+      statusReason: Reason.OUTPUT_ALREADY_PRESENT,
+      completedAt: now,
+      endedAt: now,
+    };
+    const evidence = {
+      outputs: outputs.map((o) => ({ uri: o.uri, generation: o.generation, size: o.size, timeCreated: o.timeCreated })),
+    };
+    return {
+      job,
+      transition: {
+        seq: 1,
+        from: null,
+        to: JobStatus.succeeded,
+        reason: Reason.OUTPUT_ALREADY_PRESENT,
+        source: Source.api,
+        attempt: 1,
+        at: now,
+        evidence,
+      },
+      effects: [],
+    };
   }
   const starts = needsExecutor(draft);
   const job: Job = { ...draft, outputs, executor: { ...draft.executor, startRequestedAt: starts ? now : null } };
   job.nextCheckAt = computeNextCheckAt(job);
   return {
     job,
-    transition: { seq: 1, from: null, to: JobStatus.queued, reason: Reason.ENQUEUED, source: Source.api, attempt: 1, at: now, evidence: {} },
+    transition: {
+      seq: 1,
+      from: null,
+      to: JobStatus.queued,
+      reason: Reason.ENQUEUED,
+      source: Source.api,
+      attempt: 1,
+      at: now,
+      evidence: {},
+    },
     effects: starts ? [{ kind: 'startExecution', jobId: spec.id, attempt: 1 }] : [],
   };
 }

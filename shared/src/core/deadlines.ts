@@ -1,7 +1,12 @@
 import type { EpochMs, Job } from './model.js';
 import { Reason, JobStatus } from './states.js';
 
-export type DeadlineReason = typeof Reason.CANCELED_BY_USER | typeof Reason.QUEUE_TIMEOUT | typeof Reason.RUN_TIMEOUT | typeof Reason.HEARTBEAT_TIMEOUT | typeof Reason.OUTPUT_MISSING;
+export type DeadlineReason =
+  | typeof Reason.CANCELED_BY_USER
+  | typeof Reason.QUEUE_TIMEOUT
+  | typeof Reason.RUN_TIMEOUT
+  | typeof Reason.HEARTBEAT_TIMEOUT
+  | typeof Reason.OUTPUT_MISSING;
 
 export interface Deadline {
   reason: DeadlineReason;
@@ -46,7 +51,11 @@ export function dueDeadline(job: Job, now: EpochMs): Deadline | null {
 
 /** The user asked to cancel an active job whose execution has not confirmed yet. */
 export function cancelRequested(job: Job): boolean {
-  return (job.status === JobStatus.queued || job.status === JobStatus.running) && job.executor.cancelRequestedAt !== null && job.executor.attempt === job.attempt;
+  return (
+    (job.status === JobStatus.queued || job.status === JobStatus.running) &&
+    job.executor.cancelRequestedAt !== null &&
+    job.executor.attempt === job.attempt
+  );
 }
 
 export function needsExecutor(job: Job): boolean {
@@ -55,7 +64,13 @@ export function needsExecutor(job: Job): boolean {
 
 /** When the start effect is (again) due for a queued job without an execution; null if not applicable. */
 export function dispatchDueAt(job: Job): EpochMs | null {
-  if (job.status !== JobStatus.queued || !needsExecutor(job) || job.executor.executionRef !== null || cancelRequested(job)) return null;
+  if (
+    job.status !== JobStatus.queued ||
+    !needsExecutor(job) ||
+    job.executor.executionRef !== null ||
+    cancelRequested(job)
+  )
+    return null;
   if (job.executor.startRequestedAt !== null && job.executor.attempt === job.attempt) {
     return job.executor.startRequestedAt + DISPATCH_RETRY_MS;
   }

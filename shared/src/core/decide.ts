@@ -30,7 +30,14 @@ export function decide(job: Job, event: JobEvent, ctx: DecideContext): Decision 
 }
 
 function outputsEvidence(job: Job): Record<string, unknown> {
-  return { outputs: job.outputs.map((o) => ({ uri: o.uri, generation: o.generation, size: o.size, timeCreated: o.timeCreated })) };
+  return {
+    outputs: job.outputs.map((o) => ({
+      uri: o.uri,
+      generation: o.generation,
+      size: o.size,
+      timeCreated: o.timeCreated,
+    })),
+  };
 }
 
 function onObserved(job: Job, ev: Ev<'observed'>, ctx: DecideContext): Decision {
@@ -40,12 +47,18 @@ function onObserved(job: Job, ev: Ev<'observed'>, ctx: DecideContext): Decision 
 
   if (allOutputsPresent(outputs)) {
     const reason = job.status === JobStatus.failed ? Reason.LATE_OUTPUT : Reason.OUTPUT_FOUND;
-    const evidence = { ...outputsEvidence(withOutputs), ...(reason === Reason.LATE_OUTPUT ? { correctedFrom: job.statusReason } : {}) };
+    const evidence = {
+      ...outputsEvidence(withOutputs),
+      ...(reason === Reason.LATE_OUTPUT ? { correctedFrom: job.statusReason } : {}),
+    };
     return transition(withOutputs, JobStatus.succeeded, reason, ev.source, evidence, ctx, { outputs });
   }
   if (job.status === JobStatus.failed) return unchanged(job);
 
-  const current = ev.executor && ev.executor.executionRef === job.executor.executionRef && job.executor.attempt === job.attempt ? ev.executor : undefined;
+  const current =
+    ev.executor && ev.executor.executionRef === job.executor.executionRef && job.executor.attempt === job.attempt
+      ? ev.executor
+      : undefined;
   if (cancelRequested(job)) return onCancelPending(withOutputs, outputs !== job.outputs, current, ev, ctx);
   if (current) {
     const decided = onExecution(withOutputs, current, ev.source, ctx);
@@ -54,8 +67,21 @@ function onObserved(job: Job, ev: Ev<'observed'>, ctx: DecideContext): Decision 
 
   const due = dueDeadline(withOutputs, ctx.now);
   if (ev.probed && due && due.reason !== Reason.CANCELED_BY_USER) {
-    const evidence = { deadline: due.reason, deadlineAt: due.at, ...(ev.executor ? { executor: ev.executor } : {}), ...outputsEvidence(withOutputs) };
-    return failAttempt(withOutputs, due.reason, `${due.reason.toLowerCase().replace(/_/g, ' ')} passed`, undefined, ev.source, evidence, ctx);
+    const evidence = {
+      deadline: due.reason,
+      deadlineAt: due.at,
+      ...(ev.executor ? { executor: ev.executor } : {}),
+      ...outputsEvidence(withOutputs),
+    };
+    return failAttempt(
+      withOutputs,
+      due.reason,
+      `${due.reason.toLowerCase().replace(/_/g, ' ')} passed`,
+      undefined,
+      ev.source,
+      evidence,
+      ctx,
+    );
   }
   const hold = nextProbeHold(withOutputs, due, probesOf(ev), ctx.now);
   if (hold === 'expired') return evidenceUnavailable(withOutputs, due!, ev, ctx);
@@ -95,7 +121,13 @@ function evidenceUnavailable(job: Job, due: Deadline, ev: Ev<'observed'>, ctx: D
  * execution ended (any way) or is gone, or once the cancel grace passes; until then the cancel is repeated on
  * every look (idempotent), which also repairs a crash between the commit and the cancel effect.
  */
-function onCancelPending(job: Job, outputsChanged: boolean, exec: ExecutorObservation | undefined, ev: Ev<'observed'>, ctx: DecideContext): Decision {
+function onCancelPending(
+  job: Job,
+  outputsChanged: boolean,
+  exec: ExecutorObservation | undefined,
+  ev: Ev<'observed'>,
+  ctx: DecideContext,
+): Decision {
   const ended = exec !== undefined && exec.state !== 'running' && exec.state !== 'pending';
   const due = dueDeadline(job, ctx.now);
   // While the executor cannot be asked, the grace is held like any deadline, then the cancel completes anyway.
@@ -103,33 +135,83 @@ function onCancelPending(job: Job, outputsChanged: boolean, exec: ExecutorObserv
   if (ended || (ev.probed && due) || hold === 'expired') {
     const evidence = ended
       ? { executor: exec }
-      : { cancelGraceExpired: true, requestedAt: job.executor.cancelRequestedAt, ...(hold === 'expired' ? { probeErrors: ev.probeErrors ?? [] } : {}) };
-    return transition(job, JobStatus.canceled, Reason.CANCELED_BY_USER, ev.source, evidence, ctx, { outputs: job.outputs });
+      : {
+          cancelGraceExpired: true,
+          requestedAt: job.executor.cancelRequestedAt,
+          ...(hold === 'expired' ? { probeErrors: ev.probeErrors ?? [] } : {}),
+        };
+    return transition(job, JobStatus.canceled, Reason.CANCELED_BY_USER, ev.source, evidence, ctx, {
+      outputs: job.outputs,
+    });
   }
-  const again = exec ? [{ kind: 'cancelExecution' as const, jobId: job.id, attempt: job.attempt, executionRef: job.executor.executionRef! }] : [];
+  const again = exec
+    ? [
+        {
+          kind: 'cancelExecution' as const,
+          jobId: job.id,
+          attempt: job.attempt,
+          executionRef: job.executor.executionRef!,
+        },
+      ]
+    : [];
   const holdChanged = hold !== (job.probeHold ?? null);
   if (!outputsChanged && !holdChanged) return unchanged(job, again);
   return patch(job, holdChanged ? { probeHold: hold } : {}, ctx, again);
 }
 
 /** The executor speaks for its execution (rule 2). Null: nothing it says changes the job. */
-function onExecution(job: Job, obs: ExecutorObservation, source: typeof Source[keyof typeof Source], ctx: DecideContext): Decision | null {
+function onExecution(
+  job: Job,
+  obs: ExecutorObservation,
+  source: (typeof Source)[keyof typeof Source],
+  ctx: DecideContext,
+): Decision | null {
   const evidence = { executor: obs };
   switch (obs.state) {
     case 'pending':
       return null;
     case 'running':
-      return job.status === JobStatus.queued ? transition(job, JobStatus.running, Reason.STARTED, source, evidence, ctx) : null;
+      return job.status === JobStatus.queued
+        ? transition(job, JobStatus.running, Reason.STARTED, source, evidence, ctx)
+        : null;
     case 'succeeded':
-      if (job.outputs.length === 0) return transition(job, JobStatus.succeeded, Reason.EXECUTOR_SUCCEEDED, source, evidence, ctx);
+      if (job.outputs.length === 0)
+        return transition(job, JobStatus.succeeded, Reason.EXECUTOR_SUCCEEDED, source, evidence, ctx);
       if (job.reportedSucceededAt !== null) return null;
       return patch(job, { reportedSucceededAt: ctx.now }, ctx);
     case 'failed':
-      return failAttempt(job, Reason.EXECUTOR_FAILED, obs.detail ?? 'execution failed', undefined, source, evidence, ctx, { stop: false });
+      return failAttempt(
+        job,
+        Reason.EXECUTOR_FAILED,
+        obs.detail ?? 'execution failed',
+        undefined,
+        source,
+        evidence,
+        ctx,
+        { stop: false },
+      );
     case 'canceled':
-      return failAttempt(job, Reason.EXECUTOR_CANCELED, obs.detail ?? 'execution canceled outside Verity', undefined, source, evidence, ctx, { stop: false });
+      return failAttempt(
+        job,
+        Reason.EXECUTOR_CANCELED,
+        obs.detail ?? 'execution canceled outside Verity',
+        undefined,
+        source,
+        evidence,
+        ctx,
+        { stop: false },
+      );
     case 'lost':
-      return failAttempt(job, Reason.EXECUTOR_LOST, obs.detail ?? 'the executor no longer knows the execution', undefined, source, evidence, ctx, { stop: false });
+      return failAttempt(
+        job,
+        Reason.EXECUTOR_LOST,
+        obs.detail ?? 'the executor no longer knows the execution',
+        undefined,
+        source,
+        evidence,
+        ctx,
+        { stop: false },
+      );
     default:
       return assertNever(obs.state, 'execution state');
   }
@@ -142,7 +224,10 @@ function onWorker(job: Job, ev: Ev<'worker'>, ctx: DecideContext): Decision {
   // A finished job, or a report from an attempt that is no longer current, cannot move the job by itself;
   // a "succeeded" still makes us look at the outputs, which can (late output).
   if (!isActive(job.status) || (r.attempt !== undefined && r.attempt !== job.attempt)) {
-    return unchanged(job, wantsOutputCheck && job.status !== JobStatus.succeeded && job.status !== JobStatus.canceled ? probe : []);
+    return unchanged(
+      job,
+      wantsOutputCheck && job.status !== JobStatus.succeeded && job.status !== JobStatus.canceled ? probe : [],
+    );
   }
   const evidence = { report: r };
   switch (r.kind) {
@@ -150,20 +235,33 @@ function onWorker(job: Job, ev: Ev<'worker'>, ctx: DecideContext): Decision {
     case 'progress':
     case 'heartbeat': {
       const fields: Partial<Job> = { heartbeatAt: ctx.now, ...progressFields(job, r, ctx.now) };
-      if (job.status === JobStatus.queued) return transition(job, JobStatus.running, Reason.STARTED, ev.source, evidence, ctx, fields);
+      if (job.status === JobStatus.queued)
+        return transition(job, JobStatus.running, Reason.STARTED, ev.source, evidence, ctx, fields);
       return patch(job, fields, ctx);
     }
     case 'succeeded': {
-      if (job.outputs.length === 0) return transition(job, JobStatus.succeeded, Reason.WORKER_SUCCEEDED, ev.source, evidence, ctx);
+      if (job.outputs.length === 0)
+        return transition(job, JobStatus.succeeded, Reason.WORKER_SUCCEEDED, ev.source, evidence, ctx);
       const fields: Partial<Job> = { heartbeatAt: ctx.now, reportedSucceededAt: job.reportedSucceededAt ?? ctx.now };
-      if (job.status === JobStatus.queued) return transition(job, JobStatus.running, Reason.STARTED, ev.source, evidence, ctx, fields, probe);
+      if (job.status === JobStatus.queued)
+        return transition(job, JobStatus.running, Reason.STARTED, ev.source, evidence, ctx, fields, probe);
       return patch(job, fields, ctx, probe);
     }
     case 'failed':
-      if (cancelRequested(job)) return transition(job, JobStatus.canceled, Reason.CANCELED_BY_USER, ev.source, evidence, ctx);
-      return failAttempt(job, Reason.WORKER_FAILED, r.error?.message ?? 'worker reported failure', r.error?.retryable, ev.source, evidence, ctx, {
-        ...(r.error?.code ? { code: r.error.code } : {}),
-      });
+      if (cancelRequested(job))
+        return transition(job, JobStatus.canceled, Reason.CANCELED_BY_USER, ev.source, evidence, ctx);
+      return failAttempt(
+        job,
+        Reason.WORKER_FAILED,
+        r.error?.message ?? 'worker reported failure',
+        r.error?.retryable,
+        ev.source,
+        evidence,
+        ctx,
+        {
+          ...(r.error?.code ? { code: r.error.code } : {}),
+        },
+      );
     default:
       return assertNever(r.kind, 'report kind');
   }
@@ -185,7 +283,8 @@ function progressFields(job: Job, r: WorkerReport, now: number): Partial<Job> {
 function onCancel(job: Job, ev: Ev<'cancel'>, ctx: DecideContext): Decision | Rejection {
   if (!isActive(job.status)) return reject(ErrorCode.JOB_TERMINAL, `job is already ${job.status}`);
   const ref = job.executor.attempt === job.attempt ? job.executor.executionRef : null;
-  if (ref === null || !needsExecutor(job)) return transition(job, JobStatus.canceled, Reason.CANCELED_BY_USER, ev.source, {}, ctx);
+  if (ref === null || !needsExecutor(job))
+    return transition(job, JobStatus.canceled, Reason.CANCELED_BY_USER, ev.source, {}, ctx);
   const stop = stopExecution(job, ctx);
   if (cancelRequested(job)) return unchanged(job, stop.effects);
   return patch(job, stop.fields, ctx, stop.effects);
@@ -195,13 +294,17 @@ function onDispatched(job: Job, ev: Ev<'dispatched'>, ctx: DecideContext): Decis
   const current = isActive(job.status) && ev.attempt === job.attempt && needsExecutor(job);
   if (!current) {
     // The job moved on while the execution was being started: that execution is an orphan; stop it.
-    return unchanged(job, [{ kind: 'cancelExecution', jobId: job.id, attempt: ev.attempt, executionRef: ev.executionRef }]);
+    return unchanged(job, [
+      { kind: 'cancelExecution', jobId: job.id, attempt: ev.attempt, executionRef: ev.executionRef },
+    ]);
   }
   if (job.executor.executionRef === ev.executionRef) return unchanged(job);
   if (job.executor.executionRef !== null && job.executor.attempt === job.attempt) {
     // A second start of this attempt (a repeated start effect, two processes running it) made a second
     // execution: the recorded one stays the attempt's execution, the other is stopped before it does any work.
-    return unchanged(job, [{ kind: 'cancelExecution', jobId: job.id, attempt: ev.attempt, executionRef: ev.executionRef }]);
+    return unchanged(job, [
+      { kind: 'cancelExecution', jobId: job.id, attempt: ev.attempt, executionRef: ev.executionRef },
+    ]);
   }
   // Outputs only known once started (an http provider's {externalJobId} URIs) are declared now, if none were.
   const declare = job.outputs.length === 0 && ev.outputUris && ev.outputUris.length > 0;
@@ -210,7 +313,16 @@ function onDispatched(job: Job, ev: Ev<'dispatched'>, ctx: DecideContext): Decis
     {
       executor: { ...job.executor, attempt: job.attempt, executionRef: ev.executionRef },
       ...(declare
-        ? { outputUris: [...ev.outputUris!], outputs: ev.outputUris!.map((uri) => ({ uri, present: false, generation: null, size: null, timeCreated: null })) }
+        ? {
+            outputUris: [...ev.outputUris!],
+            outputs: ev.outputUris!.map((uri) => ({
+              uri,
+              present: false,
+              generation: null,
+              size: null,
+              timeCreated: null,
+            })),
+          }
         : {}),
     },
     ctx,
@@ -218,6 +330,16 @@ function onDispatched(job: Job, ev: Ev<'dispatched'>, ctx: DecideContext): Decis
 }
 
 function onDispatchFailed(job: Job, ev: Ev<'dispatchFailed'>, ctx: DecideContext): Decision {
-  if (job.status !== JobStatus.queued || ev.attempt !== job.attempt || job.executor.executionRef !== null) return unchanged(job);
-  return failAttempt(job, Reason.EXECUTOR_START_FAILED, ev.message, ev.retryable, ev.source, { message: ev.message }, ctx, { stop: false });
+  if (job.status !== JobStatus.queued || ev.attempt !== job.attempt || job.executor.executionRef !== null)
+    return unchanged(job);
+  return failAttempt(
+    job,
+    Reason.EXECUTOR_START_FAILED,
+    ev.message,
+    ev.retryable,
+    ev.source,
+    { message: ev.message },
+    ctx,
+    { stop: false },
+  );
 }

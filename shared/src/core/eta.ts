@@ -47,7 +47,13 @@ const secs = (ms: number): number => Math.max(0, ms) / 1000;
 export function estimate(job: Job, history: readonly PastRun[], now: EpochMs): Eta {
   const runMedian = median(history.map((r) => secs(r.completedAt - r.startedAt)));
   const stepMedian = (name: string): number | null =>
-    median(history.flatMap((r) => r.steps.filter((s) => s.name === name && s.startedAt !== null && s.completedAt !== null).map((s) => secs(s.completedAt! - s.startedAt!))));
+    median(
+      history.flatMap((r) =>
+        r.steps
+          .filter((s) => s.name === name && s.startedAt !== null && s.completedAt !== null)
+          .map((s) => secs(s.completedAt! - s.startedAt!)),
+      ),
+    );
   // after the last step: uploads, muxing… (the time from the last step's end to completion)
   const tail = median(
     history.flatMap((r) => {
@@ -65,7 +71,8 @@ export function estimate(job: Job, history: readonly PastRun[], now: EpochMs): E
     const t = timing(name);
     // a succeeded job did every step, whether or not its last reports arrived before the output did
     const weight = job.stepPlan.find((s) => s.name === name)?.weight ?? null;
-    const status: StepStatus = done.has(name) || job.status === 'succeeded' ? 'completed' : name === current ? 'running' : 'pending';
+    const status: StepStatus =
+      done.has(name) || job.status === 'succeeded' ? 'completed' : name === current ? 'running' : 'pending';
     const learned = stepMedian(name);
     const base = { name, weight, status, startedAt: t?.startedAt ?? null, completedAt: t?.completedAt ?? null };
     if (status === 'completed') {
@@ -99,7 +106,10 @@ function stepOrder(job: Job, history: readonly PastRun[]): string[] {
   if (job.stepPlan.length > 0) return job.stepPlan.map((s) => s.name);
   const names = (job.progress?.steps ?? []).map((s) => s.name);
   for (const n of job.progress?.completedSteps ?? []) if (!names.includes(n)) names.push(n);
-  const longest = history.reduce<readonly StepTiming[]>((best, r) => (r.steps.length > best.length ? r.steps : best), []);
+  const longest = history.reduce<readonly StepTiming[]>(
+    (best, r) => (r.steps.length > best.length ? r.steps : best),
+    [],
+  );
   for (const s of longest) if (!names.includes(s.name)) names.push(s.name);
   return names;
 }

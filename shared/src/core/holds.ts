@@ -35,7 +35,12 @@ export interface ProbeOutcome {
  * - `expired`: the grace is over; the attempt fails (or a pending cancel completes) now;
  * - a ProbeHold or null: the job's next `probeHold` (the same object when nothing changes).
  */
-export function nextProbeHold(job: Job, due: Deadline | null, probes: ProbeOutcome, now: EpochMs): ProbeHold | null | 'expired' {
+export function nextProbeHold(
+  job: Job,
+  due: Deadline | null,
+  probes: ProbeOutcome,
+  now: EpochMs,
+): ProbeHold | null | 'expired' {
   const prev = job.probeHold ?? null;
   if (probes.probed || due === null) return null; // evidence is back, or nothing is being held
   if (probes.errors.length === 0) return prev; // partial evidence, nothing failed: no reason to count

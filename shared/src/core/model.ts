@@ -208,7 +208,14 @@ export type JobEvent =
    * Evidence gathered by a reconcile. `probed` says every available probe ran (deadlines may fire);
    * `probeErrors` names the probes that were tried and failed (a due deadline is then held, with backoff).
    */
-  | { kind: 'observed'; source: Source; probed: boolean; outputs?: OutputObservation[]; executor?: ExecutorObservation; probeErrors?: string[] }
+  | {
+      kind: 'observed';
+      source: Source;
+      probed: boolean;
+      outputs?: OutputObservation[];
+      executor?: ExecutorObservation;
+      probeErrors?: string[];
+    }
   | { kind: 'worker'; source: Source; report: WorkerReport }
   | { kind: 'cancel'; source: Source }
   /** The start effect ran and the executor named its execution. */

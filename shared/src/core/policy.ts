@@ -22,7 +22,12 @@ export const DEFAULT_POLICY: Policy = {
   maxAttempts: 3,
   probeFailureGraceSeconds: 15 * 60,
   backoff: { initialSeconds: 30, multiplier: 2, maxSeconds: 600, jitter: 0.2 },
-  retryableReasons: [Reason.EXECUTOR_FAILED, Reason.EXECUTOR_LOST, Reason.EXECUTOR_START_FAILED, Reason.HEARTBEAT_TIMEOUT],
+  retryableReasons: [
+    Reason.EXECUTOR_FAILED,
+    Reason.EXECUTOR_LOST,
+    Reason.EXECUTOR_START_FAILED,
+    Reason.HEARTBEAT_TIMEOUT,
+  ],
   retryableErrorCodes: [],
 };
 
@@ -47,7 +52,12 @@ export const PROBE_FAILURE_GRACE_BOUNDS = { minSeconds: 60, maxSeconds: 24 * 360
 
 export const DEFAULT_LIMITS: PolicyLimits = { minTimeoutSeconds: 1, maxTimeoutSeconds: 24 * 3600, maxAttempts: 10 };
 
-const TIMEOUT_FIELDS = ['queueTimeoutSeconds', 'runTimeoutSeconds', 'heartbeatTimeoutSeconds', 'outputGraceSeconds'] as const;
+const TIMEOUT_FIELDS = [
+  'queueTimeoutSeconds',
+  'runTimeoutSeconds',
+  'heartbeatTimeoutSeconds',
+  'outputGraceSeconds',
+] as const;
 
 export interface PolicyProblem {
   field: string;
@@ -60,13 +70,21 @@ export function resolvePolicy(
   limits: PolicyLimits,
   overrides: PolicyOverrides | undefined,
 ): { policy: Policy } | { problems: PolicyProblem[] } {
-  const policy: Policy = { ...base, backoff: { ...base.backoff, ...overrides?.backoff }, retryableReasons: [...base.retryableReasons], retryableErrorCodes: [...base.retryableErrorCodes] };
+  const policy: Policy = {
+    ...base,
+    backoff: { ...base.backoff, ...overrides?.backoff },
+    retryableReasons: [...base.retryableReasons],
+    retryableErrorCodes: [...base.retryableErrorCodes],
+  };
   const problems: PolicyProblem[] = [];
   for (const field of TIMEOUT_FIELDS) {
     const value = overrides?.[field];
     if (value === undefined) continue;
     if (value < limits.minTimeoutSeconds || value > limits.maxTimeoutSeconds) {
-      problems.push({ field: `policy.${field}`, message: `must be between ${limits.minTimeoutSeconds} and ${limits.maxTimeoutSeconds} seconds` });
+      problems.push({
+        field: `policy.${field}`,
+        message: `must be between ${limits.minTimeoutSeconds} and ${limits.maxTimeoutSeconds} seconds`,
+      });
     } else {
       policy[field] = value;
     }
@@ -88,6 +106,7 @@ export function resolvePolicy(
 }
 
 export function isRetryable(policy: Policy, reason: FailureReason, hint: boolean | undefined, code?: string): boolean {
-  if (reason === Reason.WORKER_FAILED) return hint === true || (hint === undefined && code !== undefined && policy.retryableErrorCodes.includes(code));
+  if (reason === Reason.WORKER_FAILED)
+    return hint === true || (hint === undefined && code !== undefined && policy.retryableErrorCodes.includes(code));
   return policy.retryableReasons.includes(reason) && hint !== false;
 }

@@ -16,7 +16,12 @@ export function planFrom(job: Job, r: ProgressReport): StepSpec[] {
  * Overall percent from the plan: Σ weights of completed steps + the current step's weight × its percent,
  * over Σ weights. Null when there is no plan or the current step is not in it (the reported pct stands).
  */
-export function weightedPct(plan: readonly StepSpec[], completed: readonly string[], step: string | null, stepPct: number | null): number | null {
+export function weightedPct(
+  plan: readonly StepSpec[],
+  completed: readonly string[],
+  step: string | null,
+  stepPct: number | null,
+): number | null {
   const total = plan.reduce((sum, s) => sum + s.weight, 0);
   if (plan.length === 0 || total <= 0) return null;
   const done = new Set(completed);
@@ -33,7 +38,12 @@ export function nextProgress(job: Job, r: ProgressReport, plan: readonly StepSpe
   const prev = job.progress;
   const completed = (r.completedSteps ?? prev?.completedSteps ?? []).slice(0, MAX_STEPS);
   const step = r.step !== undefined ? r.step : (prev?.step ?? null);
-  const stepPct = r.stepPct !== undefined && r.stepPct !== null ? clampPct(r.stepPct) : step === (prev?.step ?? null) ? (prev?.stepPct ?? null) : null;
+  const stepPct =
+    r.stepPct !== undefined && r.stepPct !== null
+      ? clampPct(r.stepPct)
+      : step === (prev?.step ?? null)
+        ? (prev?.stepPct ?? null)
+        : null;
   const steps = recordTimings(prev?.steps ?? [], completed, step, job.startedAt, now);
   const pct = weightedPct(plan, completed, step, stepPct) ?? clampPct(r.pct ?? prev?.pct ?? 0);
   return { pct, step, stepPct, completedSteps: completed, steps };
@@ -43,9 +53,21 @@ export function nextProgress(job: Job, r: ProgressReport, plan: readonly StepSpe
  * A step starts when the step before it completed (or the job started); it completes at the first report
  * that lists it as completed. Workers that only report completions still give every step a duration.
  */
-function recordTimings(prev: readonly StepTiming[], completed: readonly string[], step: string | null, jobStartedAt: EpochMs | null, now: EpochMs): StepTiming[] {
+function recordTimings(
+  prev: readonly StepTiming[],
+  completed: readonly string[],
+  step: string | null,
+  jobStartedAt: EpochMs | null,
+  now: EpochMs,
+): StepTiming[] {
   const steps = prev.map((s) => ({ ...s }));
-  const lastEnd = (): EpochMs => steps.reduce<EpochMs | null>((m, s) => (s.completedAt !== null && (m === null || s.completedAt > m) ? s.completedAt : m), null) ?? jobStartedAt ?? now;
+  const lastEnd = (): EpochMs =>
+    steps.reduce<EpochMs | null>(
+      (m, s) => (s.completedAt !== null && (m === null || s.completedAt > m) ? s.completedAt : m),
+      null,
+    ) ??
+    jobStartedAt ??
+    now;
   for (const name of completed) {
     const t = steps.find((s) => s.name === name);
     if (!t) {

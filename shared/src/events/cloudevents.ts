@@ -36,14 +36,21 @@ export function parsePubsubEvent(ce: IncomingEvent): PubsubMessage | { invalid: 
   const m = parsed.data.message;
   const messageId = m.messageId ?? m.message_id ?? ce.id;
   if (!messageId) return { invalid: 'message without an id' };
-  return { messageId, attributes: m.attributes ?? {}, text: m.data ? Buffer.from(m.data, 'base64').toString('utf8') : '' };
+  return {
+    messageId,
+    attributes: m.attributes ?? {},
+    text: m.data ? Buffer.from(m.data, 'base64').toString('utf8') : '',
+  };
 }
 
 const StorageObject = z.object({
   bucket: z.string().min(3),
   name: z.string().min(1).max(1024),
   generation: z.union([z.string().regex(/^\d+$/), z.number().int()]).transform(String),
-  size: z.union([z.string(), z.number()]).optional().transform((v) => (v === undefined ? null : Number(v))),
+  size: z
+    .union([z.string(), z.number()])
+    .optional()
+    .transform((v) => (v === undefined ? null : Number(v))),
   timeCreated: z.string().optional(),
 });
 
@@ -59,7 +66,9 @@ export interface FinalizedObject {
  * The object of a finalize event: an Eventarc storage event, or a bucket notification (JSON_API_V1) delivered
  * through Pub/Sub. `ignored` for other events (deletes, metadata updates), `invalid` for malformed ones.
  */
-export function parseFinalizeEvent(ce: IncomingEvent): { object: FinalizedObject } | { ignored: string } | { invalid: string } {
+export function parseFinalizeEvent(
+  ce: IncomingEvent,
+): { object: FinalizedObject } | { ignored: string } | { invalid: string } {
   let raw: unknown;
   if (ce.type === STORAGE_FINALIZED) {
     raw = ce.data;
@@ -79,8 +88,17 @@ export function parseFinalizeEvent(ce: IncomingEvent): { object: FinalizedObject
     return { ignored: `event type ${ce.type}` };
   }
   const parsed = StorageObject.safeParse(raw);
-  if (!parsed.success) return { invalid: `not a storage object: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}` };
+  if (!parsed.success)
+    return { invalid: `not a storage object: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}` };
   const o = parsed.data;
   const t = o.timeCreated ? Date.parse(o.timeCreated) : NaN;
-  return { object: { bucket: o.bucket, name: o.name, generation: o.generation, size: o.size, timeCreated: Number.isNaN(t) ? null : t } };
+  return {
+    object: {
+      bucket: o.bucket,
+      name: o.name,
+      generation: o.generation,
+      size: o.size,
+      timeCreated: Number.isNaN(t) ? null : t,
+    },
+  };
 }

@@ -22,11 +22,29 @@ export interface EventPublisher {
 }
 
 export function eventMessage(job: Job, t: Transition): { data: Buffer; attributes: Record<string, string> } {
-  const body = { jobId: job.id, seq: t.seq, from: t.from, to: t.to, reason: t.reason, source: t.source, at: new Date(t.at).toISOString(), job: jobView(job) };
-  return { data: Buffer.from(JSON.stringify(body)), attributes: { jobId: job.id, to: t.to, dedupeId: `${job.id}:${t.seq}` } };
+  const body = {
+    jobId: job.id,
+    seq: t.seq,
+    from: t.from,
+    to: t.to,
+    reason: t.reason,
+    source: t.source,
+    at: new Date(t.at).toISOString(),
+    job: jobView(job),
+  };
+  return {
+    data: Buffer.from(JSON.stringify(body)),
+    attributes: { jobId: job.id, to: t.to, dedupeId: `${job.id}:${t.seq}` },
+  };
 }
 
-export function createOutbox(deps: { db: Firestore; pubsub: PubSub; topic: string; log: Logger; clock: () => number }): EventPublisher {
+export function createOutbox(deps: {
+  db: Firestore;
+  pubsub: PubSub;
+  topic: string;
+  log: Logger;
+  clock: () => number;
+}): EventPublisher {
   // one message per transition, sent at once: the default batching would hold each for up to 10 ms
   const topic = deps.pubsub.topic(deps.topic, { batching: { maxMessages: 1, maxMilliseconds: 0 } });
   const mark = (jobId: string, seq: number) =>
@@ -51,7 +69,11 @@ export function createOutbox(deps: { db: Firestore; pubsub: PubSub; topic: strin
   return {
     publish,
     async republishPending(nowMs, olderThanMs = 60_000, limit = 200) {
-      const snap = await QUERIES.unpublishedTransitions(deps.db, Timestamp.fromMillis(nowMs - olderThanMs), limit).get();
+      const snap = await QUERIES.unpublishedTransitions(
+        deps.db,
+        Timestamp.fromMillis(nowMs - olderThanMs),
+        limit,
+      ).get();
       let n = 0;
       for (const doc of snap.docs) {
         const jobRef = doc.ref.parent.parent;

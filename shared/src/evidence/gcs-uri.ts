@@ -12,7 +12,13 @@ export function parseGcsUri(uri: string): GcsLocation | null {
   const m = GS.exec(uri);
   if (!m) return null;
   const name = m[2]!;
-  if (name.length > 1024 || name.includes('\n') || name.includes('\r') || name.split('/').some((p) => p === '..' || p === '.')) return null;
+  if (
+    name.length > 1024 ||
+    name.includes('\n') ||
+    name.includes('\r') ||
+    name.split('/').some((p) => p === '..' || p === '.')
+  )
+    return null;
   return { bucket: m[1]!, name };
 }
 

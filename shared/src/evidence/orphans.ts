@@ -40,8 +40,19 @@ interface Group {
   files: { name: string; size: number; updated: number }[];
 }
 
-export async function sweepOrphans(deps: { storage: Storage; db: Firestore }, o: OrphanSweepOptions): Promise<OrphanSweepReport> {
-  const report: OrphanSweepReport = { prefixesSeen: 0, prefixesDeleted: 0, objectsDeleted: 0, bytesDeleted: 0, kept: [], deleted: [], dryRun: o.dryRun === true };
+export async function sweepOrphans(
+  deps: { storage: Storage; db: Firestore },
+  o: OrphanSweepOptions,
+): Promise<OrphanSweepReport> {
+  const report: OrphanSweepReport = {
+    prefixesSeen: 0,
+    prefixesDeleted: 0,
+    objectsDeleted: 0,
+    bytesDeleted: 0,
+    kept: [],
+    deleted: [],
+    dryRun: o.dryRun === true,
+  };
   const groups = new Map<string, Group>();
   for (const bucket of o.buckets) {
     for (const root of Object.keys(ORPHAN_ROOTS) as OrphanRoot[]) {
@@ -51,7 +62,11 @@ export async function sweepOrphans(deps: { storage: Storage; db: Firestore }, o:
         if (!m) continue;
         const key = `${bucket}/${m[1]}/${m[2]}/`;
         const g = groups.get(key) ?? { bucket, root, jobId: m[2]!, files: [] };
-        g.files.push({ name: f.name, size: Number(f.metadata.size ?? 0), updated: Date.parse(String(f.metadata.updated ?? f.metadata.timeCreated ?? 0)) });
+        g.files.push({
+          name: f.name,
+          size: Number(f.metadata.size ?? 0),
+          updated: Date.parse(String(f.metadata.updated ?? f.metadata.timeCreated ?? 0)),
+        });
         groups.set(key, g);
       }
     }

@@ -31,7 +31,11 @@ export function createGcsOutputProbe(storage: Storage, opts: GcsProbeOptions = {
           return null;
         }
         try {
-          const [meta] = await withTimeout(storage.bucket(loc.bucket).file(loc.name).getMetadata(), timeoutMs, `probe ${uri}`);
+          const [meta] = await withTimeout(
+            storage.bucket(loc.bucket).file(loc.name).getMetadata(),
+            timeoutMs,
+            `probe ${uri}`,
+          );
           return {
             uri,
             exists: true,

@@ -29,9 +29,13 @@ export function requestUriProblem(uri: string, prefixes: readonly string[]): Uri
   const loc = parseGcsUri(uri);
   if (!loc) return { code: 'INVALID_INPUT', message: 'must be a gs://bucket/object URI (no . or .. segments)' };
   if (isEphemeralName(loc.name)) {
-    return { code: 'OUTPUT_NOT_ALLOWED', message: `objects under ${EPHEMERAL_PREFIXES.join(' or ')} are temporary (a lifecycle rule deletes them)` };
+    return {
+      code: 'OUTPUT_NOT_ALLOWED',
+      message: `objects under ${EPHEMERAL_PREFIXES.join(' or ')} are temporary (a lifecycle rule deletes them)`,
+    };
   }
-  if (!prefixes.some((p) => uri.startsWith(p) && uri.length > p.length)) return { code: 'OUTPUT_NOT_ALLOWED', message: `must lie under ${prefixes.join(' or ')}` };
+  if (!prefixes.some((p) => uri.startsWith(p) && uri.length > p.length))
+    return { code: 'OUTPUT_NOT_ALLOWED', message: `must lie under ${prefixes.join(' or ')}` };
   return null;
 }
 
@@ -42,7 +46,13 @@ export function assertRequestUris(field: string, uris: readonly string[], prefix
     return p ? [{ field: `${field}.${i}`, ...p }] : [];
   });
   if (problems.length === 0) return;
-  const code = problems.some((p) => p.code === 'INVALID_INPUT') ? ErrorCode.INVALID_INPUT : ErrorCode.OUTPUT_NOT_ALLOWED;
+  const code = problems.some((p) => p.code === 'INVALID_INPUT')
+    ? ErrorCode.INVALID_INPUT
+    : ErrorCode.OUTPUT_NOT_ALLOWED;
   const details = problems.filter((p) => p.code === code).map(({ field: f, message }) => ({ field: f, message }));
-  throw new ValidationError(code === ErrorCode.INVALID_INPUT ? 'invalid URIs' : 'not allowed for you: outside your prefixes', details, code);
+  throw new ValidationError(
+    code === ErrorCode.INVALID_INPUT ? 'invalid URIs' : 'not allowed for you: outside your prefixes',
+    details,
+    code,
+  );
 }

@@ -14,7 +14,11 @@ export interface TempCleaner {
   cleanup(job: Pick<Job, 'id' | 'outputUris'>, template: string): Promise<number>;
 }
 
-export function createTempCleaner(deps: { storage: Storage; bucket: string; allowedBuckets: readonly string[] }): TempCleaner {
+export function createTempCleaner(deps: {
+  storage: Storage;
+  bucket: string;
+  allowedBuckets: readonly string[];
+}): TempCleaner {
   const prefixFor: TempCleaner['prefixFor'] = (job, template) => {
     const filled = fillTemplate(template, { bucket: deps.bucket, jobId: job.id });
     const loc = parseGcsUri(filled.startsWith('gs://') ? filled : `gs://${deps.bucket}/${filled}`);

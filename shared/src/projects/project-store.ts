@@ -40,19 +40,42 @@ const toProject = (d: FirebaseFirestore.DocumentData): Project => ({
 });
 
 export class ProjectStore {
-  constructor(readonly db: Firestore, private readonly clock: () => number) {}
+  constructor(
+    readonly db: Firestore,
+    private readonly clock: () => number,
+  ) {}
 
   ref(id: string) {
     return this.db.collection(PROJECTS).doc(id);
   }
 
-  async create(p: Omit<Project, 'version' | 'createdAt' | 'updatedAt' | 'status' | 'activeJobId' | 'lastJobId'>, artifacts: { key: string; uri: string }[]): Promise<Project> {
+  async create(
+    p: Omit<Project, 'version' | 'createdAt' | 'updatedAt' | 'status' | 'activeJobId' | 'lastJobId'>,
+    artifacts: { key: string; uri: string }[],
+  ): Promise<Project> {
     const now = Timestamp.fromMillis(this.clock());
-    const project = { ...p, status: 'draft' as ProjectStatus, activeJobId: null, lastJobId: null, version: 1, createdAt: now, updatedAt: now };
+    const project = {
+      ...p,
+      status: 'draft' as ProjectStatus,
+      activeJobId: null,
+      lastJobId: null,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
     const batch = this.db.batch(); // up to 500 writes: the API caps artifacts at 499
     batch.create(this.ref(p.id), project);
     for (const [index, a] of artifacts.entries()) {
-      batch.create(this.ref(p.id).collection(ARTIFACTS).doc(artifactDocId(a.key)), { projectId: p.id, ownerId: p.ownerId, index, key: a.key, uri: a.uri, present: false, generation: null, verifiedAt: null });
+      batch.create(this.ref(p.id).collection(ARTIFACTS).doc(artifactDocId(a.key)), {
+        projectId: p.id,
+        ownerId: p.ownerId,
+        index,
+        key: a.key,
+        uri: a.uri,
+        present: false,
+        generation: null,
+        verifiedAt: null,
+      });
     }
     await batch.commit();
     return toProject(project);
@@ -65,7 +88,12 @@ export class ProjectStore {
 
   async artifacts(id: string): Promise<Artifact[]> {
     const s = await this.ref(id).collection(ARTIFACTS).orderBy('index').get();
-    return s.docs.map((d) => ({ key: d.get('key') as string, uri: d.get('uri') as string, present: d.get('present') === true, generation: (d.get('generation') as string | null) ?? null }));
+    return s.docs.map((d) => ({
+      key: d.get('key') as string,
+      uri: d.get('uri') as string,
+      present: d.get('present') === true,
+      generation: (d.get('generation') as string | null) ?? null,
+    }));
   }
 
   /** How many artifacts are recorded present: a count() aggregation, no counter document. */
@@ -79,7 +107,12 @@ export class ProjectStore {
     const now = Timestamp.fromMillis(this.clock());
     for (let i = 0; i < changed.length; i += 450) {
       const batch = this.db.batch();
-      for (const a of changed.slice(i, i + 450)) batch.update(this.ref(id).collection(ARTIFACTS).doc(artifactDocId(a.key)), { present: a.present, generation: a.generation, verifiedAt: now });
+      for (const a of changed.slice(i, i + 450))
+        batch.update(this.ref(id).collection(ARTIFACTS).doc(artifactDocId(a.key)), {
+          present: a.present,
+          generation: a.generation,
+          verifiedAt: now,
+        });
       await batch.commit();
     }
   }
@@ -95,7 +128,10 @@ export class ProjectStore {
   }
 
   /** Updates the project record in a transaction: `change` sees the current record; null writes nothing. */
-  async update(id: string, change: (p: Project) => Partial<Pick<Project, 'status' | 'activeJobId' | 'lastJobId'>> | null): Promise<Project | null> {
+  async update(
+    id: string,
+    change: (p: Project) => Partial<Pick<Project, 'status' | 'activeJobId' | 'lastJobId'>> | null,
+  ): Promise<Project | null> {
     return this.db.runTransaction(async (tx) => {
       const s = await tx.get(this.ref(id));
       if (!s.exists) return null;

@@ -1,5 +1,16 @@
 /** Projects (seed 001): verify every artifact, derive the status, generate only what is missing. */
-import { deriveProjectStatus, ErrorCode, ForbiddenError, isActive, NotFoundError, ValidationError, VerityError, type Job, type ProjectStatus, type Transition } from '../core/index.js';
+import {
+  deriveProjectStatus,
+  ErrorCode,
+  ForbiddenError,
+  isActive,
+  NotFoundError,
+  ValidationError,
+  VerityError,
+  type Job,
+  type ProjectStatus,
+  type Transition,
+} from '../core/index.js';
 import type { Principal } from '../auth/principal.js';
 import { canSee, newProjectId } from '../api-kit.js';
 import type { FinalizedObject } from '../events/cloudevents.js';
@@ -45,10 +56,17 @@ export const projectKey = (id: string): string => `project:${id}`;
 export class ProjectsService {
   constructor(private readonly d: ProjectsDeps) {}
 
-  async create(who: Principal, body: { name: string; artifacts: { key: string; uri: string }[] }): Promise<{ project: Project; artifacts: Artifact[] }> {
+  async create(
+    who: Principal,
+    body: { name: string; artifacts: { key: string; uri: string }[] },
+  ): Promise<{ project: Project; artifacts: Artifact[] }> {
     if (who.workerJobId) throw new ForbiddenError('a worker token cannot create projects');
     // artifacts lie where the generation type lets this owner name outputs (OUTPUT_NOT_ALLOWED, before any probe)
-    assertRequestUris('artifacts', body.artifacts.map((a) => a.uri), this.d.jobs.requestPrefixesOf(this.d.generationType, who.userId));
+    assertRequestUris(
+      'artifacts',
+      body.artifacts.map((a) => a.uri),
+      this.d.jobs.requestPrefixesOf(this.d.generationType, who.userId),
+    );
     const problems: { field: string; message: string }[] = [];
     const keys = new Set<string>();
     body.artifacts.forEach((a, i) => {
@@ -57,7 +75,10 @@ export class ProjectsService {
     });
     if (problems.length > 0) throw new ValidationError('invalid artifacts', problems);
     const id = newProjectId();
-    const project = await this.d.store.create({ id, ownerId: who.userId, name: body.name, artifactCount: body.artifacts.length }, body.artifacts);
+    const project = await this.d.store.create(
+      { id, ownerId: who.userId, name: body.name, artifactCount: body.artifacts.length },
+      body.artifacts,
+    );
     return { project, artifacts: body.artifacts.map((a) => ({ ...a, present: false, generation: null })) };
   }
 
@@ -79,7 +100,10 @@ export class ProjectsService {
   }
 
   /** POST /api/projects/:id/reconcile: a probe the caller asks for, charged to its per-owner quota (429). */
-  async requestReconcile(who: Principal, id: string): Promise<{ project: Project; artifacts: Artifact[]; report: ProjectReport }> {
+  async requestReconcile(
+    who: Principal,
+    id: string,
+  ): Promise<{ project: Project; artifacts: Artifact[]; report: ProjectReport }> {
     const p = await this.visible(who, id);
     await this.d.quotas.takeProbe(who.userId, this.d.probesPerMinute);
     return this.reconcile(p);
@@ -95,12 +119,15 @@ export class ProjectsService {
       if (!o) return a; // the probe failed for it: keep the record
       return { ...a, present: o.exists, generation: o.exists ? (o.generation ?? null) : null };
     });
-    const changed = verified.filter((v, i) => v.present !== recorded[i]!.present || v.generation !== recorded[i]!.generation);
+    const changed = verified.filter(
+      (v, i) => v.present !== recorded[i]!.present || v.generation !== recorded[i]!.generation,
+    );
     if (changed.length > 0) await this.d.store.recordArtifacts(p.id, changed);
     const present = verified.filter((a) => a.present).length;
     const status = deriveProjectStatus({ declared: verified.length, present, job });
     const jobActive = job !== null && isActive(job.status);
-    const project = (await this.d.store.update(p.id, (cur) => ({ status, activeJobId: jobActive ? cur.activeJobId : null }))) ?? p;
+    const project =
+      (await this.d.store.update(p.id, (cur) => ({ status, activeJobId: jobActive ? cur.activeJobId : null }))) ?? p;
     const report: ProjectReport = {
       projectId: p.id,
       originalStatus: p.status,
@@ -110,7 +137,8 @@ export class ProjectsService {
       missingArtifacts: verified.filter((a) => !a.present).map((a) => a.key),
       action: changed.length > 0 || project.status !== p.status ? 'corrected' : 'unchanged',
     };
-    if (report.action === 'corrected') this.d.log.info({ ...report, missingArtifacts: report.missingArtifacts.length }, 'project reconciled');
+    if (report.action === 'corrected')
+      this.d.log.info({ ...report, missingArtifacts: report.missingArtifacts.length }, 'project reconciled');
     return { project, artifacts: verified, report };
   }
 
@@ -119,7 +147,8 @@ export class ProjectsService {
     const id = p.activeJobId ?? p.lastJobId;
     if (!id) return null;
     const job = await this.d.jobStore.get(id);
-    if (job && job.nextCheckAt !== null && job.nextCheckAt <= this.d.clock()) return (await this.d.reconciler.reconcile(id, 'reconcile', job)).job;
+    if (job && job.nextCheckAt !== null && job.nextCheckAt <= this.d.clock())
+      return (await this.d.reconciler.reconcile(id, 'reconcile', job)).job;
     return job;
   }
 
@@ -130,7 +159,11 @@ export class ProjectsService {
     const missing = artifacts.filter((a) => !a.present);
     if (missing.length === 0) return { created: false, project, job: null };
     if (this.d.generationType === null) {
-      throw new VerityError(ErrorCode.UNAVAILABLE, 'no job type generates project artifacts here: set VERITY_PROJECT_JOB_TYPE (Terraform: project_job_type)', 503);
+      throw new VerityError(
+        ErrorCode.UNAVAILABLE,
+        'no job type generates project artifacts here: set VERITY_PROJECT_JOB_TYPE (Terraform: project_job_type)',
+        503,
+      );
     }
     const { job } = await this.d.jobs.enqueue(who, {
       type: this.d.generationType,
@@ -139,11 +172,20 @@ export class ProjectsService {
       resourceKey: projectKey(id),
       reuseExistingOutputs: true,
     }); // a generation job still really active: 409 ACTIVE_JOB_EXISTS with it
-    const updated = (await this.d.store.update(id, () => ({ activeJobId: isActive(job.status) ? job.id : null, lastJobId: job.id, status: isActive(job.status) ? 'generating' : project.status }))) ?? project;
+    const updated =
+      (await this.d.store.update(id, () => ({
+        activeJobId: isActive(job.status) ? job.id : null,
+        lastJobId: job.id,
+        status: isActive(job.status) ? 'generating' : project.status,
+      }))) ?? project;
     return { created: true, project: updated, job };
   }
 
-  async list(who: Principal, limit: number, cursor: string | undefined): Promise<{ projects: Project[]; nextCursor: string | null }> {
+  async list(
+    who: Principal,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<{ projects: Project[]; nextCursor: string | null }> {
     const q = QUERIES.projectsOf(this.d.store.db, who.userId, limit + 1, cursor ? decodeCursor(cursor) : undefined);
     const snap = await q.get();
     const docs = snap.docs.slice(0, limit);
@@ -163,7 +205,9 @@ export class ProjectsService {
       // a marker that has something to change opens a transaction on the project (no hot document).
       const [present, current] = await Promise.all([this.d.store.presentCount(projectId), this.d.store.get(projectId)]);
       if (!current || present < current.artifactCount || current.status === 'ready') continue;
-      await this.d.store.update(projectId, (p) => (present >= p.artifactCount && p.status !== 'ready' ? { status: 'ready' } : null));
+      await this.d.store.update(projectId, (p) =>
+        present >= p.artifactCount && p.status !== 'ready' ? { status: 'ready' } : null,
+      );
     }
     return snap.size;
   }
@@ -175,7 +219,11 @@ export class ProjectsService {
     const present = await this.d.store.presentCount(id);
     await this.d.store.update(id, (p) => {
       if (p.activeJobId !== job.id && p.lastJobId !== job.id) return null;
-      return { activeJobId: null, lastJobId: job.id, status: deriveProjectStatus({ declared: p.artifactCount, present, job }) };
+      return {
+        activeJobId: null,
+        lastJobId: job.id,
+        status: deriveProjectStatus({ declared: p.artifactCount, present, job }),
+      };
     });
   }
 }

@@ -65,10 +65,15 @@ export class JobsService {
   }
 
   /** Enqueue (seed 000's flow): a held resourceKey first reconciles its holder; only a really active one is a 409. */
-  async enqueue(who: Principal, req: EnqueueRequest, opts: EnqueueOptions = {}): Promise<{ created: boolean; job: Job }> {
+  async enqueue(
+    who: Principal,
+    req: EnqueueRequest,
+    opts: EnqueueOptions = {},
+  ): Promise<{ created: boolean; job: Job }> {
     if (who.workerJobId) throw new ForbiddenError('a worker token cannot enqueue jobs');
     const type = this.deps.registry.get(req.type);
-    if (!type) throw new ValidationError(`unknown job type "${req.type}"`, { field: 'type', known: this.deps.registry.names() });
+    if (!type)
+      throw new ValidationError(`unknown job type "${req.type}"`, { field: 'type', known: this.deps.registry.names() });
     const input = type.input.safeParse(req.input ?? {});
     if (!input.success) {
       throw new ValidationError('invalid input for this job type', validationProblems(input.error.issues, ['input']));
@@ -79,7 +84,12 @@ export class JobsService {
     const outputUris = opts.inheritedOutputs ?? this.outputsFor(type, req, id, who.userId);
     const inputBytes = storedBytes(input.data);
     if (inputBytes > MAX_NEW_JOB_BYTES / 2) {
-      throw new VerityError(ErrorCode.JOB_TOO_LARGE, `input is ${inputBytes} bytes stored; at most ${MAX_NEW_JOB_BYTES / 2}`, 413, { field: 'input' });
+      throw new VerityError(
+        ErrorCode.JOB_TOO_LARGE,
+        `input is ${inputBytes} bytes stored; at most ${MAX_NEW_JOB_BYTES / 2}`,
+        413,
+        { field: 'input' },
+      );
     }
 
     if (req.idempotencyKey) {
@@ -106,19 +116,31 @@ export class JobsService {
       const res = await this.deps.store.create((ctx) => {
         const decision = createJob(spec, observations, ctx);
         const bytes = storedBytes(decision.job);
-        if (bytes > MAX_NEW_JOB_BYTES) throw new VerityError(ErrorCode.JOB_TOO_LARGE, `the job would take ${bytes} bytes stored; at most ${MAX_NEW_JOB_BYTES}`, 413);
+        if (bytes > MAX_NEW_JOB_BYTES)
+          throw new VerityError(
+            ErrorCode.JOB_TOO_LARGE,
+            `the job would take ${bytes} bytes stored; at most ${MAX_NEW_JOB_BYTES}`,
+            413,
+          );
         return decision;
       });
       if (res.outcome === 'idempotent') return { created: false, job: res.job };
       if (res.outcome === 'created') {
-        this.deps.log.info({ jobId: id, type: type.name, ownerId: who.userId, to: res.job.status, reason: res.job.statusReason }, 'job enqueued');
+        this.deps.log.info(
+          { jobId: id, type: type.name, ownerId: who.userId, to: res.job.status, reason: res.job.statusReason },
+          'job enqueued',
+        );
         await this.deps.reconciler.afterCommit(res.job, res.transition, res.effects, 'api');
         return { created: true, job: (await this.deps.store.get(id)) ?? res.job };
       }
       // The key is held: reconcile the holder (it may be stuck), then try once more.
       const { job: holder } = await this.deps.reconciler.reconcile(res.holderId, 'api');
       if (round >= 1 || isActive(holder.status)) {
-        throw new ConflictError(ErrorCode.ACTIVE_JOB_EXISTS, `resourceKey "${req.resourceKey}" is held by an active job`, { activeJob: holder });
+        throw new ConflictError(
+          ErrorCode.ACTIVE_JOB_EXISTS,
+          `resourceKey "${req.resourceKey}" is held by an active job`,
+          { activeJob: holder },
+        );
       }
     }
   }
@@ -141,13 +163,20 @@ export class JobsService {
     if (req.outputs === undefined) {
       const uris = type.outputTemplates.map((t) => fillTemplate(t, { bucket: this.deps.bucket, jobId }));
       const bad = uris.filter((u) => !parseGcsUri(u) || !this.deps.allowedBuckets.includes(parseGcsUri(u)!.bucket));
-      if (bad.length > 0) throw new VerityError(ErrorCode.UNAVAILABLE, `job type ${type.name} derives outputs outside the allowed buckets`, 503);
+      if (bad.length > 0)
+        throw new VerityError(
+          ErrorCode.UNAVAILABLE,
+          `job type ${type.name} derives outputs outside the allowed buckets`,
+          503,
+        );
       return uris;
     }
     // the request's list wins, an empty one included (a job with no declared outputs)
-    if (!type.outputsFromRequest) throw new ValidationError(`job type ${type.name} does not accept outputs from the request`, { field: 'outputs' });
+    if (!type.outputsFromRequest)
+      throw new ValidationError(`job type ${type.name} does not accept outputs from the request`, { field: 'outputs' });
     assertRequestUris('outputs', req.outputs, this.prefixesFor(type, ownerId));
-    if (new Set(req.outputs).size !== req.outputs.length) throw new ValidationError('invalid outputs', [{ field: 'outputs', message: 'duplicate output URIs' }]);
+    if (new Set(req.outputs).size !== req.outputs.length)
+      throw new ValidationError('invalid outputs', [{ field: 'outputs', message: 'duplicate output URIs' }]);
     return req.outputs;
   }
 
@@ -164,9 +193,16 @@ export class JobsService {
    * The queue (seed 002): own jobs (an admin's: all), newest first, with filters; an opaque cursor that stays
    * stable while jobs change (ordered by creation time and id, both immutable); stats from count() aggregations.
    */
-  async list(who: Principal, q: { status?: string; type?: string; resourceKey?: string; limit: number; cursor?: string }): Promise<{ jobs: Job[]; stats: Record<string, number>; nextCursor: string | null }> {
+  async list(
+    who: Principal,
+    q: { status?: string; type?: string; resourceKey?: string; limit: number; cursor?: string },
+  ): Promise<{ jobs: Job[]; stats: Record<string, number>; nextCursor: string | null }> {
     if (who.workerJobId) throw new ForbiddenError('a worker token cannot list jobs');
-    const scope = { ...(who.admin ? {} : { ownerId: who.userId }), ...(q.type ? { type: q.type } : {}), ...(q.resourceKey ? { resourceKey: q.resourceKey } : {}) };
+    const scope = {
+      ...(who.admin ? {} : { ownerId: who.userId }),
+      ...(q.type ? { type: q.type } : {}),
+      ...(q.resourceKey ? { resourceKey: q.resourceKey } : {}),
+    };
     const after = q.cursor ? decodeCursor(q.cursor) : undefined;
     const db = this.deps.store.db;
     const [page, ...counts] = await Promise.all([
@@ -181,7 +217,10 @@ export class JobsService {
     return {
       jobs: docs.map((d) => jobFromDoc(d.data())),
       stats,
-      nextCursor: page.docs.length > q.limit && last ? encodeCursor((last.get('createdAt') as Timestamp).toMillis(), last.id) : null,
+      nextCursor:
+        page.docs.length > q.limit && last
+          ? encodeCursor((last.get('createdAt') as Timestamp).toMillis(), last.id)
+          : null,
     };
   }
 
@@ -193,25 +232,34 @@ export class JobsService {
   async retry(who: Principal, id: string): Promise<Job> {
     const old = await this.visible(who, id);
     if (who.workerJobId) throw new ForbiddenError('a worker token cannot retry jobs');
-    if (old.status !== 'failed' && old.status !== 'canceled') throw new ConflictError(ErrorCode.CONFLICT, `only a failed or canceled job can be retried; this one is ${old.status}`, { job: old });
+    if (old.status !== 'failed' && old.status !== 'canceled')
+      throw new ConflictError(
+        ErrorCode.CONFLICT,
+        `only a failed or canceled job can be retried; this one is ${old.status}`,
+        { job: old },
+      );
     // The retry names the same objects as the job it repeats (checked, or derived by the type, back then);
     // for a type whose outputs are derived from the execution (http providers) it derives its own.
     const type = this.deps.registry.get(old.type);
     const derivedLater = type !== undefined && type.executor.kind === 'http' && !type.outputsFromRequest;
-    const { job } = await this.enqueue(who, {
-      type: old.type,
-      input: old.input,
-      ...(old.resourceKey ? { resourceKey: old.resourceKey } : {}),
-      policy: {
-        queueTimeoutSeconds: old.policy.queueTimeoutSeconds,
-        runTimeoutSeconds: old.policy.runTimeoutSeconds,
-        heartbeatTimeoutSeconds: old.policy.heartbeatTimeoutSeconds,
-        outputGraceSeconds: old.policy.outputGraceSeconds,
-        maxAttempts: old.policy.maxAttempts,
+    const { job } = await this.enqueue(
+      who,
+      {
+        type: old.type,
+        input: old.input,
+        ...(old.resourceKey ? { resourceKey: old.resourceKey } : {}),
+        policy: {
+          queueTimeoutSeconds: old.policy.queueTimeoutSeconds,
+          runTimeoutSeconds: old.policy.runTimeoutSeconds,
+          heartbeatTimeoutSeconds: old.policy.heartbeatTimeoutSeconds,
+          outputGraceSeconds: old.policy.outputGraceSeconds,
+          maxAttempts: old.policy.maxAttempts,
+        },
+        reuseExistingOutputs: true,
+        idempotencyKey: `retry:${old.id}:${old.version}`,
       },
-      reuseExistingOutputs: true,
-      idempotencyKey: `retry:${old.id}:${old.version}`,
-    }, derivedLater ? {} : { inheritedOutputs: old.outputUris });
+      derivedLater ? {} : { inheritedOutputs: old.outputUris },
+    );
     return job;
   }
 
@@ -253,7 +301,8 @@ export class JobsService {
       currentStep: current ? { ...current, progressPct: job.progress?.stepPct ?? null } : null,
       completedSteps: job.progress?.completedSteps ?? [],
       steps,
-      canResume: (job.status === 'failed' || job.status === 'canceled') && (job.progress?.completedSteps.length ?? 0) > 0,
+      canResume:
+        (job.status === 'failed' || job.status === 'canceled') && (job.progress?.completedSteps.length ?? 0) > 0,
       hasErrors: job.error !== null,
       hasWarnings: job.attempt > 1,
     };
@@ -301,7 +350,11 @@ export class JobsService {
   }
 
   /** A worker's report (HTTP or Pub/Sub). Reports on finished jobs are accepted and change nothing. */
-  async report(who: Principal | null, update: WorkerUpdate, dedupeKey?: string): Promise<{ outcome: string; job: Job | null }> {
+  async report(
+    who: Principal | null,
+    update: WorkerUpdate,
+    dedupeKey?: string,
+  ): Promise<{ outcome: string; job: Job | null }> {
     if (who) await this.visible(who, update.jobId);
     const res = await this.deps.reconciler.commit(
       update.jobId,

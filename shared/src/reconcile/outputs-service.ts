@@ -29,24 +29,46 @@ export class OutputsService {
    * seen (counting after its own write, so the last of concurrent writers sees every one) commits, with
    * every observation. Returns null while some are still missing.
    */
-  private async recordSeen(jobRef: DocumentReference, expected: number, o: OutputObservation): Promise<OutputObservation[] | null> {
+  private async recordSeen(
+    jobRef: DocumentReference,
+    expected: number,
+    o: OutputObservation,
+  ): Promise<OutputObservation[] | null> {
     const seen = jobRef.collection(Collections.seenOutputs);
-    await seen.doc(hashKey(o.uri)).set({ uri: o.uri, generation: o.generation ?? null, size: o.size ?? null, timeCreated: o.timeCreated ?? null });
+    await seen
+      .doc(hashKey(o.uri))
+      .set({ uri: o.uri, generation: o.generation ?? null, size: o.size ?? null, timeCreated: o.timeCreated ?? null });
     const count = (await seen.count().get()).data().count;
     if (count < expected) return null;
     const all = await seen.get();
-    return all.docs.map((d) => ({ uri: d.get('uri') as string, exists: true, generation: d.get('generation') as string | null, size: d.get('size') as number | null, timeCreated: d.get('timeCreated') as number | null }));
+    return all.docs.map((d) => ({
+      uri: d.get('uri') as string,
+      exists: true,
+      generation: d.get('generation') as string | null,
+      size: d.get('size') as number | null,
+      timeCreated: d.get('timeCreated') as number | null,
+    }));
   }
 
   /** Same object generation twice → one transition (dedupe key `gcs:{bucket}/{name}#{generation}`). */
   async onObjectFinalized(obj: FinalizedObject): Promise<OutputEventResult> {
     const uri = `gs://${obj.bucket}/${obj.name}`;
-    const [snap] = await Promise.all([QUERIES.jobsExpectingOutput(this.deps.db, uri).get(), ...this.listeners.map((l) => l(obj))]);
+    const [snap] = await Promise.all([
+      QUERIES.jobsExpectingOutput(this.deps.db, uri).get(),
+      ...this.listeners.map((l) => l(obj)),
+    ]);
     const result: OutputEventResult = { uri, jobs: [] };
-    const observation: OutputObservation = { uri, exists: true, generation: obj.generation, size: obj.size, timeCreated: obj.timeCreated };
+    const observation: OutputObservation = {
+      uri,
+      exists: true,
+      generation: obj.generation,
+      size: obj.size,
+      timeCreated: obj.timeCreated,
+    };
     for (const doc of snap.docs) {
       const job = jobFromDoc(doc.data());
-      const observations = job.outputUris.length <= 1 ? [observation] : await this.recordSeen(doc.ref, job.outputUris.length, observation);
+      const observations =
+        job.outputUris.length <= 1 ? [observation] : await this.recordSeen(doc.ref, job.outputUris.length, observation);
       if (!observations) {
         result.jobs.push({ jobId: job.id, outcome: 'recorded', status: job.status });
         continue;

@@ -3,7 +3,15 @@
  * `observed` event through the one transactional path (which re-reads and re-decides on the latest state),
  * then run the effects. Effects are idempotent; their intent was recorded in the commit.
  */
-import { isActive, type Effect, type ExecutorObservation, type Job, type JobEvent, type OutputObservation, type Source } from '../core/index.js';
+import {
+  isActive,
+  type Effect,
+  type ExecutorObservation,
+  type Job,
+  type JobEvent,
+  type OutputObservation,
+  type Source,
+} from '../core/index.js';
 import type { EventPublisher } from '../events/outbox.js';
 import type { TempCleaner } from '../evidence/temp.js';
 import { NotFoundError } from '../core/errors.js';
@@ -64,15 +72,18 @@ export class Reconciler {
     const wantOutputs = job.outputs.length > 0 && (isActive(job.status) || job.status === 'failed');
     const ref = job.executor.executionRef;
     const executor = this.deps.executors[job.executor.kind];
-    const wantExecutor = isActive(job.status) && ref !== null && executor !== undefined && job.executor.kind !== 'external';
+    const wantExecutor =
+      isActive(job.status) && ref !== null && executor !== undefined && job.executor.kind !== 'external';
     const errors: string[] = [];
     const [outs, exec] = await Promise.all([
       wantOutputs ? this.deps.probe.probe(job.outputUris) : Promise.resolve(undefined),
       wantExecutor
-        ? withTimeout(executor.status(ref), this.deps.executorTimeoutMs ?? 10_000, `status of ${ref}`).catch((err: unknown) => {
-            errors.push(`executor: ${(err as Error).message}`);
-            return undefined;
-          })
+        ? withTimeout(executor.status(ref), this.deps.executorTimeoutMs ?? 10_000, `status of ${ref}`).catch(
+            (err: unknown) => {
+              errors.push(`executor: ${(err as Error).message}`);
+              return undefined;
+            },
+          )
         : Promise.resolve(undefined),
     ]);
     if (outs) errors.push(...outs.errors);
@@ -90,15 +101,36 @@ export class Reconciler {
   }
 
   /** Publish and act after a commit (also used for the creating commit). */
-  async afterCommit(job: Job | null, transition: ApplyResult['transition'], effects: readonly Effect[], source: Source): Promise<void> {
+  async afterCommit(
+    job: Job | null,
+    transition: ApplyResult['transition'],
+    effects: readonly Effect[],
+    source: Source,
+  ): Promise<void> {
     if (job && transition) {
-      this.deps.log.info({ jobId: job.id, seq: transition.seq, from: transition.from, to: transition.to, reason: transition.reason, source }, 'transition');
+      this.deps.log.info(
+        {
+          jobId: job.id,
+          seq: transition.seq,
+          from: transition.from,
+          to: transition.to,
+          reason: transition.reason,
+          source,
+        },
+        'transition',
+      );
     }
     // independent of each other: the event and the effects go out together
     await Promise.all([
       job && transition ? this.deps.outbox.publish(job, transition) : null,
       this.runEffects(effects, job ?? undefined),
-      ...(job && transition ? this.observers.map((o) => o(job, transition).catch((err: unknown) => this.deps.log.error({ err, jobId: job.id }, 'transition observer failed'))) : []),
+      ...(job && transition
+        ? this.observers.map((o) =>
+            o(job, transition).catch((err: unknown) =>
+              this.deps.log.error({ err, jobId: job.id }, 'transition observer failed'),
+            ),
+          )
+        : []),
     ]);
   }
 
@@ -107,7 +139,11 @@ export class Reconciler {
     const job = known ?? (await this.deps.store.get(jobId));
     if (!job) throw new NotFoundError(`job ${jobId} not found`);
     const g = await this.gather(job);
-    if (g.errors.length > 0) this.deps.log.warn({ jobId, errors: g.errors }, 'reconcile: some probes failed; a due deadline is held back, with backoff');
+    if (g.errors.length > 0)
+      this.deps.log.warn(
+        { jobId, errors: g.errors },
+        'reconcile: some probes failed; a due deadline is held back, with backoff',
+      );
     const res = await this.commit(jobId, {
       kind: 'observed',
       source,
@@ -122,7 +158,13 @@ export class Reconciler {
       ...(g.outputs ?? []).map((o) => ({ source: 'gcs' as const, observation: o, at })),
       ...(g.executor ? [{ source: 'executor' as const, observation: g.executor, at }] : []),
       ...(res.transition && typeof res.transition.evidence.deadline === 'string'
-        ? [{ source: 'deadline' as const, observation: { deadline: res.transition.evidence.deadline, at: res.transition.evidence.deadlineAt }, at }]
+        ? [
+            {
+              source: 'deadline' as const,
+              observation: { deadline: res.transition.evidence.deadline, at: res.transition.evidence.deadlineAt },
+              at,
+            },
+          ]
         : []),
     ];
     const before = res.before ?? job;
@@ -180,7 +222,9 @@ export class Reconciler {
     const type = this.deps.registry.get(job.type);
     const executor = this.deps.executors[job.executor.kind];
     if (!type || !executor) {
-      const message = !type ? `job type ${job.type} is no longer configured` : `no ${job.executor.kind} executor in this deployment`;
+      const message = !type
+        ? `job type ${job.type} is no longer configured`
+        : `no ${job.executor.kind} executor in this deployment`;
       await this.commit(jobId, { kind: 'dispatchFailed', source: 'executor', attempt, message, retryable: false });
       return;
     }
@@ -189,7 +233,13 @@ export class Reconciler {
       started = await executor.start(job, type);
     } catch (err) {
       if (!(err instanceof ExecutorStartError)) throw err;
-      await this.commit(jobId, { kind: 'dispatchFailed', source: 'executor', attempt, message: err.message, retryable: err.retryable });
+      await this.commit(jobId, {
+        kind: 'dispatchFailed',
+        source: 'executor',
+        attempt,
+        message: err.message,
+        retryable: err.retryable,
+      });
       return;
     }
     this.deps.log.info({ jobId, attempt, executionRef: started.executionRef }, 'execution started');

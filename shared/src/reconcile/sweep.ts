@@ -90,7 +90,16 @@ export class Sweeper {
     const t0 = performance.now();
     const budgetMs = opts.budgetMs ?? 50_000;
     const pageSize = opts.pageSize ?? 200;
-    const report: SweepReport = { checked: 0, corrected: 0, outcomes: {}, documentsRead: 0, republished: 0, complete: true, dryRun: opts.dryRun === true, durationMs: 0 };
+    const report: SweepReport = {
+      checked: 0,
+      corrected: 0,
+      outcomes: {},
+      documentsRead: 0,
+      republished: 0,
+      complete: true,
+      dryRun: opts.dryRun === true,
+      durationMs: 0,
+    };
     const count = (key: string): void => {
       report.outcomes[key] = (report.outcomes[key] ?? 0) + 1;
     };
@@ -122,7 +131,11 @@ export class Sweeper {
               count('leased');
               return;
             }
-            const { report: r } = await this.deps.reconciler.reconcile(jobId, opts.source ?? 'sweep', jobFromDoc(d.data()));
+            const { report: r } = await this.deps.reconciler.reconcile(
+              jobId,
+              opts.source ?? 'sweep',
+              jobFromDoc(d.data()),
+            );
             report.documentsRead += 1; // the transaction's re-read of the job
             report.checked++;
             if (r.action === 'corrected') {

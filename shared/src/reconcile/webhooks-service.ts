@@ -22,7 +22,10 @@ export const WebhookBodySchema = z.object({
   eventId: z.string().min(1).max(200),
   externalJobId: z.string().min(1).max(200),
   /** `{jobId}:{attempt}` as Verity sent it on submit, when the provider echoes it. */
-  clientRef: z.string().regex(/^[A-Za-z0-9_-]{1,128}:\d{1,4}$/).optional(),
+  clientRef: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,128}:\d{1,4}$/)
+    .optional(),
   status: z.enum(['succeeded', 'failed']),
   outputUrl: z.string().max(2048).optional(),
   error: z.object({ code: z.string().max(100).optional(), message: z.string().max(2000).optional() }).optional(),
@@ -30,10 +33,23 @@ export const WebhookBodySchema = z.object({
 export type WebhookBody = z.infer<typeof WebhookBodySchema>;
 
 export class WebhooksService {
-  constructor(private readonly deps: { db: Firestore; reconciler: Reconciler; registry: JobTypeRegistry; log: Logger; clock: () => number; secrets: Record<string, string> }) {}
+  constructor(
+    private readonly deps: {
+      db: Firestore;
+      reconciler: Reconciler;
+      registry: JobTypeRegistry;
+      log: Logger;
+      clock: () => number;
+      secrets: Record<string, string>;
+    },
+  ) {}
 
   /** Verifies and applies one delivery. Throws AuthError (401) before anything is read or written. */
-  async receive(provider: string, rawBody: Buffer, signature: string | undefined): Promise<{ outcome: string; jobId: string | null }> {
+  async receive(
+    provider: string,
+    rawBody: Buffer,
+    signature: string | undefined,
+  ): Promise<{ outcome: string; jobId: string | null }> {
     const secret = Object.hasOwn(this.deps.secrets, provider) ? this.deps.secrets[provider] : undefined;
     if (!secret) throw new AuthError(`unknown webhook provider "${provider}"`);
     const check = verifySignature(secret, rawBody, signature, this.deps.clock());
@@ -52,7 +68,10 @@ export class WebhooksService {
     const ref = `http:${provider}:${body.externalJobId}`;
     const job = await this.findJob(provider, ref, body.clientRef);
     if (!job) {
-      this.deps.log.warn({ provider, externalJobId: body.externalJobId, eventId: body.eventId }, 'webhook for no known job; acknowledged (the sweep asks the provider later)');
+      this.deps.log.warn(
+        { provider, externalJobId: body.externalJobId, eventId: body.eventId },
+        'webhook for no known job; acknowledged (the sweep asks the provider later)',
+      );
       return { outcome: 'unknown_job', jobId: null };
     }
     const attempt = body.clientRef ? Number(body.clientRef.split(':')[1]) : job.executor.attempt;
@@ -64,7 +83,14 @@ export class WebhooksService {
         report:
           body.status === 'succeeded'
             ? { kind: 'succeeded', attempt }
-            : { kind: 'failed', attempt, error: { code: body.error?.code ?? 'PROVIDER_FAILED', message: body.error?.message ?? 'the provider reported a failure' } },
+            : {
+                kind: 'failed',
+                attempt,
+                error: {
+                  code: body.error?.code ?? 'PROVIDER_FAILED',
+                  message: body.error?.message ?? 'the provider reported a failure',
+                },
+              },
       },
       { dedupeKey: `webhook:${provider}:${body.eventId}` },
     );

@@ -36,18 +36,28 @@ export function jobToDoc(job: Job): DocumentData {
   doc.executor.startRequestedAt = toTs(job.executor.startRequestedAt);
   doc.executor.cancelRequestedAt = toTs(job.executor.cancelRequestedAt);
   doc.outputs = job.outputs.map((o) => ({ ...o, timeCreated: toTs(o.timeCreated) }));
-  if (job.progress) doc.progress = { ...job.progress, steps: job.progress.steps.map((s) => ({ ...s, startedAt: toTs(s.startedAt), completedAt: toTs(s.completedAt) })) };
+  if (job.progress)
+    doc.progress = {
+      ...job.progress,
+      steps: job.progress.steps.map((s) => ({ ...s, startedAt: toTs(s.startedAt), completedAt: toTs(s.completedAt) })),
+    };
   return doc;
 }
 
 export function jobFromDoc(doc: DocumentData): Job {
   const { inputJson, ...fields } = doc;
   const job = { ...fields, executor: { ...doc.executor } } as Record<string, unknown> & Job;
-  job.input = typeof inputJson === 'string' ? (JSON.parse(inputJson) as Job['input']) : ((doc.input as Job['input'] | undefined) ?? {});
+  job.input =
+    typeof inputJson === 'string'
+      ? (JSON.parse(inputJson) as Job['input'])
+      : ((doc.input as Job['input'] | undefined) ?? {});
   for (const f of JOB_TIME_FIELDS) (job as Record<string, unknown>)[f] = fromTs(doc[f]);
   job.executor.startRequestedAt = fromTs(doc.executor?.startRequestedAt);
   job.executor.cancelRequestedAt = fromTs(doc.executor?.cancelRequestedAt);
-  job.outputs = (doc.outputs as DocumentData[]).map((o) => ({ ...o, timeCreated: fromTs(o.timeCreated) })) as Job['outputs'];
+  job.outputs = (doc.outputs as DocumentData[]).map((o) => ({
+    ...o,
+    timeCreated: fromTs(o.timeCreated),
+  })) as Job['outputs'];
   job.stepPlan = (doc.stepPlan as Job['stepPlan'] | undefined) ?? [];
   const p = doc.progress as DocumentData | null | undefined;
   job.progress = p
@@ -56,7 +66,11 @@ export function jobFromDoc(doc: DocumentData): Job {
         step: p.step ?? null,
         stepPct: p.stepPct ?? null,
         completedSteps: p.completedSteps ?? [],
-        steps: ((p.steps as DocumentData[] | undefined) ?? []).map((s) => ({ name: s.name, startedAt: fromTs(s.startedAt), completedAt: fromTs(s.completedAt) })),
+        steps: ((p.steps as DocumentData[] | undefined) ?? []).map((s) => ({
+          name: s.name,
+          startedAt: fromTs(s.startedAt),
+          completedAt: fromTs(s.completedAt),
+        })),
       }
     : null;
   delete (job as Record<string, unknown>).lease;

@@ -11,9 +11,13 @@ export const CURSOR_PATTERN = /^\d{1,15}\.[A-Za-z0-9_-]{1,128}$/;
 export const encodeCursor = (createdAtMs: number, id: string): string => `${Math.trunc(createdAtMs)}.${id}`;
 
 export function decodeCursor(cursor: string): { createdAt: Timestamp; id: string } {
-  if (!CURSOR_PATTERN.test(cursor)) throw new ValidationError('invalid cursor', [{ field: 'cursor', message: 'expected <epoch ms>.<id>, as nextCursor gives' }]);
+  if (!CURSOR_PATTERN.test(cursor))
+    throw new ValidationError('invalid cursor', [
+      { field: 'cursor', message: 'expected <epoch ms>.<id>, as nextCursor gives' },
+    ]);
   const dot = cursor.indexOf('.');
   const ms = Number(cursor.slice(0, dot));
-  if (!Number.isSafeInteger(ms) || ms > 253402300799999) throw new ValidationError('invalid cursor', [{ field: 'cursor', message: 'time out of range' }]);
+  if (!Number.isSafeInteger(ms) || ms > 253402300799999)
+    throw new ValidationError('invalid cursor', [{ field: 'cursor', message: 'time out of range' }]);
   return { createdAt: Timestamp.fromMillis(ms), id: cursor.slice(dot + 1) };
 }

@@ -56,8 +56,10 @@ export function hashKey(key: string): string {
  * resourceKey locks and idempotency keys are scoped to their owner: another owner's key is another key. The
  * pair is JSON-encoded before hashing, so no owner id and key can spell another pair.
  */
-export const lockDocId = (ownerId: string, resourceKey: string): string => hashKey(JSON.stringify(['lock', ownerId, resourceKey]));
-export const idempotencyDocId = (ownerId: string, key: string): string => hashKey(JSON.stringify(['idempotency', ownerId, key]));
+export const lockDocId = (ownerId: string, resourceKey: string): string =>
+  hashKey(JSON.stringify(['lock', ownerId, resourceKey]));
+export const idempotencyDocId = (ownerId: string, key: string): string =>
+  hashKey(JSON.stringify(['idempotency', ownerId, key]));
 
 export class JobStore {
   readonly db: Firestore;
@@ -106,8 +108,12 @@ export class JobStore {
     return this.db.runTransaction(async (tx) => {
       const decision = build(this.ctx());
       const job = decision.job;
-      const idemRef = job.idempotencyKey ? this.db.collection(Collections.idempotency).doc(idempotencyDocId(job.ownerId, job.idempotencyKey)) : null;
-      const lockRef = job.resourceKey ? this.db.collection(Collections.locks).doc(lockDocId(job.ownerId, job.resourceKey)) : null;
+      const idemRef = job.idempotencyKey
+        ? this.db.collection(Collections.idempotency).doc(idempotencyDocId(job.ownerId, job.idempotencyKey))
+        : null;
+      const lockRef = job.resourceKey
+        ? this.db.collection(Collections.locks).doc(lockDocId(job.ownerId, job.resourceKey))
+        : null;
       const refs = [idemRef, lockRef].filter((r) => r !== null);
       const snaps = refs.length > 0 ? await tx.getAll(...refs) : [];
       const idemSnap = idemRef ? snaps[0] : undefined;
@@ -122,9 +128,20 @@ export class JobStore {
         if (holder.exists && isActive(jobFromDoc(holder.data()!).status)) return { outcome: 'locked', holderId };
       }
       tx.create(this.jobRef(job.id), jobToDoc(job));
-      tx.create(this.jobRef(job.id).collection(Collections.transitions).doc(String(decision.transition!.seq)), { ...transitionToDoc(decision.transition!), jobId: job.id, ownerId: job.ownerId });
-      if (idemRef) tx.set(idemRef, { jobId: job.id, ownerId: job.ownerId, createdAt: Timestamp.fromMillis(job.createdAt) });
-      if (lockRef && isActive(job.status)) tx.set(lockRef, { resourceKey: job.resourceKey, ownerId: job.ownerId, jobId: job.id, at: Timestamp.fromMillis(job.createdAt) });
+      tx.create(this.jobRef(job.id).collection(Collections.transitions).doc(String(decision.transition!.seq)), {
+        ...transitionToDoc(decision.transition!),
+        jobId: job.id,
+        ownerId: job.ownerId,
+      });
+      if (idemRef)
+        tx.set(idemRef, { jobId: job.id, ownerId: job.ownerId, createdAt: Timestamp.fromMillis(job.createdAt) });
+      if (lockRef && isActive(job.status))
+        tx.set(lockRef, {
+          resourceKey: job.resourceKey,
+          ownerId: job.ownerId,
+          jobId: job.id,
+          at: Timestamp.fromMillis(job.createdAt),
+        });
       return { outcome: 'created', job, transition: decision.transition!, effects: decision.effects };
     });
   }
@@ -134,7 +151,12 @@ export class JobStore {
     return this.db.runTransaction((tx) => this.applyIn(tx, jobId, event, opts));
   }
 
-  private async applyIn(tx: Transaction, jobId: string, event: JobEvent, opts: { dedupeKey?: string }): Promise<ApplyResult> {
+  private async applyIn(
+    tx: Transaction,
+    jobId: string,
+    event: JobEvent,
+    opts: { dedupeKey?: string },
+  ): Promise<ApplyResult> {
     const ref = this.jobRef(jobId);
     const dedupeRef = opts.dedupeKey ? ref.collection(Collections.dedupe).doc(hashKey(opts.dedupeKey)) : null;
     // one round trip for the job and its dedupe record
@@ -146,20 +168,33 @@ export class JobStore {
 
     const ctx = this.ctx();
     const decided = decide(before, event, ctx);
-    if (isRejection(decided)) return { outcome: 'rejected', job: before, before, transition: null, effects: [], rejection: decided };
+    if (isRejection(decided))
+      return { outcome: 'rejected', job: before, before, transition: null, effects: [], rejection: decided };
 
     const { job, transition } = decided;
-    const releaseLock = transition !== null && job.resourceKey !== null && isActive(before.status) && !isActive(job.status);
-    const lockRef = releaseLock ? this.db.collection(Collections.locks).doc(lockDocId(job.ownerId, job.resourceKey!)) : null;
+    const releaseLock =
+      transition !== null && job.resourceKey !== null && isActive(before.status) && !isActive(job.status);
+    const lockRef = releaseLock
+      ? this.db.collection(Collections.locks).doc(lockDocId(job.ownerId, job.resourceKey!))
+      : null;
     const lockSnap = lockRef ? await tx.get(lockRef) : null;
 
     if (dedupeRef) {
-      tx.set(dedupeRef, { key: opts.dedupeKey, at: Timestamp.fromMillis(ctx.now), expireAt: Timestamp.fromMillis(ctx.now + this.dedupeTtlMs) });
+      tx.set(dedupeRef, {
+        key: opts.dedupeKey,
+        at: Timestamp.fromMillis(ctx.now),
+        expireAt: Timestamp.fromMillis(ctx.now + this.dedupeTtlMs),
+      });
     }
     if (job === before) return { outcome: 'unchanged', job, before, transition: null, effects: decided.effects };
 
     tx.set(ref, jobToDoc(job));
-    if (transition) tx.create(ref.collection(Collections.transitions).doc(String(transition.seq)), { ...transitionToDoc(transition), jobId: job.id, ownerId: job.ownerId });
+    if (transition)
+      tx.create(ref.collection(Collections.transitions).doc(String(transition.seq)), {
+        ...transitionToDoc(transition),
+        jobId: job.id,
+        ownerId: job.ownerId,
+      });
     if (lockRef && lockSnap?.exists && lockSnap.get('jobId') === job.id) tx.delete(lockRef);
     return { outcome: transition ? 'applied' : 'patched', job, before, transition, effects: decided.effects };
   }

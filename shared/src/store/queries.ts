@@ -20,7 +20,10 @@ export type JobFilter = Partial<Record<(typeof JOB_FILTER_FIELDS)[number], strin
 const byCreated = (...eq: string[]): IndexSpec => ({
   collectionGroup: Collections.jobs,
   queryScope: 'COLLECTION',
-  fields: [...eq.map((fieldPath) => ({ fieldPath, order: 'ASCENDING' as const })), { fieldPath: 'createdAt', order: 'DESCENDING' }],
+  fields: [
+    ...eq.map((fieldPath) => ({ fieldPath, order: 'ASCENDING' as const })),
+    { fieldPath: 'createdAt', order: 'DESCENDING' },
+  ],
 });
 
 function filtered(db: Firestore, f: JobFilter): FirebaseFirestore.Query {
@@ -35,13 +38,20 @@ function filtered(db: Firestore, f: JobFilter): FirebaseFirestore.Query {
 export const QUERIES = {
   /** object-finalized: the jobs expecting this object. */
   jobsExpectingOutput: (db: Firestore, uri: string, limit = 50) =>
-    db.collection(Collections.jobs).where('outputUris', 'array-contains', uri).where('status', 'in', [...OUTPUT_EVIDENCE_STATUSES]).limit(limit),
+    db
+      .collection(Collections.jobs)
+      .where('outputUris', 'array-contains', uri)
+      .where('status', 'in', [...OUTPUT_EVIDENCE_STATUSES])
+      .limit(limit),
   /** cleanup: does any job, in any state, declare this object as an output? (single-field array index) */
-  anyJobWithOutput: (db: Firestore, uri: string) => db.collection(Collections.jobs).where('outputUris', 'array-contains', uri).limit(1),
+  anyJobWithOutput: (db: Firestore, uri: string) =>
+    db.collection(Collections.jobs).where('outputUris', 'array-contains', uri).limit(1),
   /** sweep: active jobs whose earliest deadline or due action has passed (terminal jobs have none). */
-  dueJobs: (db: Firestore, now: Timestamp, limit: number) => db.collection(Collections.jobs).where('nextCheckAt', '<=', now).orderBy('nextCheckAt').limit(limit),
+  dueJobs: (db: Firestore, now: Timestamp, limit: number) =>
+    db.collection(Collections.jobs).where('nextCheckAt', '<=', now).orderBy('nextCheckAt').limit(limit),
   /** webhooks: the job an http provider's execution belongs to (single-field index). */
-  jobByExecutionRef: (db: Firestore, ref: string) => db.collection(Collections.jobs).where('executor.executionRef', '==', ref).limit(2),
+  jobByExecutionRef: (db: Firestore, ref: string) =>
+    db.collection(Collections.jobs).where('executor.executionRef', '==', ref).limit(2),
   /** ops CLI (and later the queue API): newest first, with optional equality filters. */
   listJobs: (db: Firestore, f: JobFilter, limit: number, after?: { createdAt: Timestamp; id: string }) => {
     let q = filtered(db, f).orderBy('createdAt', 'desc').orderBy(FieldPath.documentId(), 'desc');
@@ -50,11 +60,21 @@ export const QUERIES = {
   },
   /** progress ETA: the owner's latest finished jobs of a type (learning never crosses owners). */
   recentSucceeded: (db: Firestore, ownerId: string, type: string, limit: number) =>
-    db.collection(Collections.jobs).where('ownerId', '==', ownerId).where('type', '==', type).where('status', '==', 'succeeded')
-      .orderBy('completedAt', 'desc').limit(limit),
+    db
+      .collection(Collections.jobs)
+      .where('ownerId', '==', ownerId)
+      .where('type', '==', type)
+      .where('status', '==', 'succeeded')
+      .orderBy('completedAt', 'desc')
+      .limit(limit),
   /** quota: the owner's active jobs of a type (count(); equality and `in` filters only). */
   countActiveJobs: (db: Firestore, ownerId: string, type: string) =>
-    db.collection(Collections.jobs).where('ownerId', '==', ownerId).where('type', '==', type).where('status', 'in', ['queued', 'running']).count(),
+    db
+      .collection(Collections.jobs)
+      .where('ownerId', '==', ownerId)
+      .where('type', '==', type)
+      .where('status', 'in', ['queued', 'running'])
+      .count(),
   /** quota: the owner's probes since a time (count()), and the oldest of them (when to try again). */
   probesSince: (db: Firestore, ownerId: string, since: Timestamp) =>
     db.collection(Collections.probes).where('ownerId', '==', ownerId).where('at', '>', since).orderBy('at'),
@@ -62,7 +82,11 @@ export const QUERIES = {
   countJobs: (db: Firestore, f: JobFilter) => filtered(db, f).count(),
   /** projects: an owner's, newest first. */
   projectsOf: (db: Firestore, ownerId: string, limit: number, after?: { createdAt: Timestamp; id: string }) => {
-    let q = db.collection(Collections.projects).where('ownerId', '==', ownerId).orderBy('createdAt', 'desc').orderBy(FieldPath.documentId(), 'desc');
+    let q = db
+      .collection(Collections.projects)
+      .where('ownerId', '==', ownerId)
+      .orderBy('createdAt', 'desc')
+      .orderBy(FieldPath.documentId(), 'desc');
     if (after) q = q.startAfter(after.createdAt, after.id);
     return q.limit(limit);
   },
@@ -70,10 +94,20 @@ export const QUERIES = {
   artifactsByUri: (db: Firestore, uri: string) => db.collectionGroup('artifacts').where('uri', '==', uri).limit(50),
   /** SSE of all own jobs (admin: all): transitions from a point in time on, oldest first (the stream drops repeats). */
   transitionsSince: (db: Firestore, ownerId: string | null, since: Timestamp) =>
-    (ownerId === null ? db.collectionGroup(Collections.transitions) : db.collectionGroup(Collections.transitions).where('ownerId', '==', ownerId)).where('at', '>=', since).orderBy('at'),
+    (ownerId === null
+      ? db.collectionGroup(Collections.transitions)
+      : db.collectionGroup(Collections.transitions).where('ownerId', '==', ownerId)
+    )
+      .where('at', '>=', since)
+      .orderBy('at'),
   /** outbox: transitions committed but not yet published. */
   unpublishedTransitions: (db: Firestore, before: Timestamp, limit: number) =>
-    db.collectionGroup(Collections.transitions).where('published', '==', false).where('at', '<=', before).orderBy('at').limit(limit),
+    db
+      .collectionGroup(Collections.transitions)
+      .where('published', '==', false)
+      .where('at', '<=', before)
+      .orderBy('at')
+      .limit(limit),
 } as const;
 
 /** Documents Firestore deletes by itself after `field` (a timestamp) has passed: TTL policies. */
@@ -85,40 +119,95 @@ export const TTL_POLICIES: readonly { collectionGroup: string; field: string }[]
 
 /** The composite indexes each query needs (none: served by automatic single-field indexes). */
 export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
-  jobsExpectingOutput: [{
-    collectionGroup: Collections.jobs,
-    queryScope: 'COLLECTION',
-    fields: [{ fieldPath: 'outputUris', arrayConfig: 'CONTAINS' }, { fieldPath: 'status', order: 'ASCENDING' }],
-  }],
+  jobsExpectingOutput: [
+    {
+      collectionGroup: Collections.jobs,
+      queryScope: 'COLLECTION',
+      fields: [
+        { fieldPath: 'outputUris', arrayConfig: 'CONTAINS' },
+        { fieldPath: 'status', order: 'ASCENDING' },
+      ],
+    },
+  ],
   anyJobWithOutput: [],
   dueJobs: [], // single-field index on nextCheckAt
   jobByExecutionRef: [],
   // one equality filter, or an owner with one more, newest first
-  listJobs: [byCreated('status'), byCreated('type'), byCreated('resourceKey'), byCreated('ownerId'), byCreated('ownerId', 'status'), byCreated('ownerId', 'type'), byCreated('ownerId', 'resourceKey')],
-  projectsOf: [{ collectionGroup: Collections.projects, queryScope: 'COLLECTION', fields: [{ fieldPath: 'ownerId', order: 'ASCENDING' }, { fieldPath: 'createdAt', order: 'DESCENDING' }] }],
+  listJobs: [
+    byCreated('status'),
+    byCreated('type'),
+    byCreated('resourceKey'),
+    byCreated('ownerId'),
+    byCreated('ownerId', 'status'),
+    byCreated('ownerId', 'type'),
+    byCreated('ownerId', 'resourceKey'),
+  ],
+  projectsOf: [
+    {
+      collectionGroup: Collections.projects,
+      queryScope: 'COLLECTION',
+      fields: [
+        { fieldPath: 'ownerId', order: 'ASCENDING' },
+        { fieldPath: 'createdAt', order: 'DESCENDING' },
+      ],
+    },
+  ],
   // a collection-group query on one field needs a COLLECTION_GROUP single-field index (a field override)
-  artifactsByUri: [{ collectionGroup: 'artifacts', queryScope: 'COLLECTION_GROUP', fields: [{ fieldPath: 'uri', order: 'ASCENDING' }] }],
-  recentSucceeded: [{
-    collectionGroup: Collections.jobs,
-    queryScope: 'COLLECTION',
-    fields: [
-      { fieldPath: 'ownerId', order: 'ASCENDING' },
-      { fieldPath: 'type', order: 'ASCENDING' },
-      { fieldPath: 'status', order: 'ASCENDING' },
-      { fieldPath: 'completedAt', order: 'DESCENDING' },
-    ],
-  }],
+  artifactsByUri: [
+    {
+      collectionGroup: 'artifacts',
+      queryScope: 'COLLECTION_GROUP',
+      fields: [{ fieldPath: 'uri', order: 'ASCENDING' }],
+    },
+  ],
+  recentSucceeded: [
+    {
+      collectionGroup: Collections.jobs,
+      queryScope: 'COLLECTION',
+      fields: [
+        { fieldPath: 'ownerId', order: 'ASCENDING' },
+        { fieldPath: 'type', order: 'ASCENDING' },
+        { fieldPath: 'status', order: 'ASCENDING' },
+        { fieldPath: 'completedAt', order: 'DESCENDING' },
+      ],
+    },
+  ],
   countActiveJobs: [], // equality and `in` only: merged single-field indexes
-  probesSince: [{ collectionGroup: Collections.probes, queryScope: 'COLLECTION', fields: [{ fieldPath: 'ownerId', order: 'ASCENDING' }, { fieldPath: 'at', order: 'ASCENDING' }] }],
+  probesSince: [
+    {
+      collectionGroup: Collections.probes,
+      queryScope: 'COLLECTION',
+      fields: [
+        { fieldPath: 'ownerId', order: 'ASCENDING' },
+        { fieldPath: 'at', order: 'ASCENDING' },
+      ],
+    },
+  ],
   // equality filters only: served by merging single-field indexes
   countJobs: [],
   transitionsSince: [
-    { collectionGroup: Collections.transitions, queryScope: 'COLLECTION_GROUP', fields: [{ fieldPath: 'ownerId', order: 'ASCENDING' }, { fieldPath: 'at', order: 'ASCENDING' }] },
-    { collectionGroup: Collections.transitions, queryScope: 'COLLECTION_GROUP', fields: [{ fieldPath: 'at', order: 'ASCENDING' }] },
+    {
+      collectionGroup: Collections.transitions,
+      queryScope: 'COLLECTION_GROUP',
+      fields: [
+        { fieldPath: 'ownerId', order: 'ASCENDING' },
+        { fieldPath: 'at', order: 'ASCENDING' },
+      ],
+    },
+    {
+      collectionGroup: Collections.transitions,
+      queryScope: 'COLLECTION_GROUP',
+      fields: [{ fieldPath: 'at', order: 'ASCENDING' }],
+    },
   ],
-  unpublishedTransitions: [{
-    collectionGroup: Collections.transitions,
-    queryScope: 'COLLECTION_GROUP',
-    fields: [{ fieldPath: 'published', order: 'ASCENDING' }, { fieldPath: 'at', order: 'ASCENDING' }],
-  }],
+  unpublishedTransitions: [
+    {
+      collectionGroup: Collections.transitions,
+      queryScope: 'COLLECTION_GROUP',
+      fields: [
+        { fieldPath: 'published', order: 'ASCENDING' },
+        { fieldPath: 'at', order: 'ASCENDING' },
+      ],
+    },
+  ],
 };

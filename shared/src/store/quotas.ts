@@ -26,7 +26,11 @@ export class Quotas {
   async checkActiveJobs(ownerId: string, type: string, limit: number): Promise<void> {
     const active = (await QUERIES.countActiveJobs(this.deps.db, ownerId, type).get()).data().count;
     if (active >= limit) {
-      throw new QuotaError(`you have ${active} active ${type} jobs; the limit is ${limit}`, ACTIVE_RETRY_AFTER_S, { quota: 'activeJobs', limit, type });
+      throw new QuotaError(`you have ${active} active ${type} jobs; the limit is ${limit}`, ACTIVE_RETRY_AFTER_S, {
+        quota: 'activeJobs',
+        limit,
+        type,
+      });
     }
   }
 
@@ -36,14 +40,22 @@ export class Quotas {
     const since = Timestamp.fromMillis(now - MINUTE);
     const used = (await QUERIES.probesSince(this.deps.db, ownerId, since).count().get()).data().count;
     if (used >= perMinute) {
-      const oldest = (await QUERIES.probesSince(this.deps.db, ownerId, since).limit(1).get()).docs[0]?.get('at') as Timestamp | undefined;
+      const oldest = (await QUERIES.probesSince(this.deps.db, ownerId, since).limit(1).get()).docs[0]?.get('at') as
+        Timestamp | undefined;
       const retryAfterMs = oldest ? oldest.toMillis() + MINUTE - now : MINUTE;
-      throw new QuotaError(`probe quota: at most ${perMinute} verify or reconcile calls a minute`, retryAfterMs / 1000, { quota: 'probesPerMinute', limit: perMinute });
+      throw new QuotaError(
+        `probe quota: at most ${perMinute} verify or reconcile calls a minute`,
+        retryAfterMs / 1000,
+        { quota: 'probesPerMinute', limit: perMinute },
+      );
     }
-    await this.deps.db.collection(Collections.probes).doc(randomUUID()).create({
-      ownerId,
-      at: Timestamp.fromMillis(now),
-      expireAt: Timestamp.fromMillis(now + PROBE_RECORD_TTL_MS),
-    });
+    await this.deps.db
+      .collection(Collections.probes)
+      .doc(randomUUID())
+      .create({
+        ownerId,
+        at: Timestamp.fromMillis(now),
+        expireAt: Timestamp.fromMillis(now + PROBE_RECORD_TTL_MS),
+      });
   }
 }

@@ -14,7 +14,13 @@ export function signPayload(secret: string, rawBody: string | Buffer, unixSecond
 
 export type SignatureCheck = { ok: true } | { ok: false; reason: 'missing' | 'malformed' | 'stale' | 'mismatch' };
 
-export function verifySignature(secret: string, rawBody: Buffer, header: string | undefined, nowMs: number, windowSeconds = REPLAY_WINDOW_SECONDS): SignatureCheck {
+export function verifySignature(
+  secret: string,
+  rawBody: Buffer,
+  header: string | undefined,
+  nowMs: number,
+  windowSeconds = REPLAY_WINDOW_SECONDS,
+): SignatureCheck {
   if (!header) return { ok: false, reason: 'missing' };
   const parts = new Map<string, string[]>();
   for (const item of header.split(',')) {

@@ -23,7 +23,8 @@ export interface WorkerReporter {
 export type Transport = (update: WorkerUpdate) => Promise<void>;
 
 export function createReporter(jobId: string, attempt: number, send: Transport): WorkerReporter {
-  const report = (u: Omit<WorkerUpdate, 'jobId' | 'attempt' | 'id'>): Promise<void> => send({ id: randomUUID(), jobId, attempt, ...u });
+  const report = (u: Omit<WorkerUpdate, 'jobId' | 'attempt' | 'id'>): Promise<void> =>
+    send({ id: randomUUID(), jobId, attempt, ...u });
   return {
     reportStarted: (progress) => report({ kind: 'started', ...(progress ? { progress } : {}) }),
     reportProgress: (progress) => report({ kind: 'progress', progress }),
@@ -57,7 +58,11 @@ export async function reporterFromEnv(env: NodeJS.ProcessEnv = process.env): Pro
   if (!jobId) throw new Error('VERITY_JOB_ID is not set: this process was not started by Verity');
   const attempt = Number(env.VERITY_ATTEMPT ?? '1');
   if (env.VERITY_REPORT_VIA === 'http') {
-    return createReporter(jobId, attempt, httpTransport(env.VERITY_API_URL ?? 'http://127.0.0.1:8080', env.VERITY_WORKER_TOKEN ?? ''));
+    return createReporter(
+      jobId,
+      attempt,
+      httpTransport(env.VERITY_API_URL ?? 'http://127.0.0.1:8080', env.VERITY_WORKER_TOKEN ?? ''),
+    );
   }
   const { PubSub: PubSubClient } = await import('@google-cloud/pubsub');
   const pubsub = new PubSubClient({ projectId: env.GOOGLE_CLOUD_PROJECT });

@@ -41,8 +41,18 @@ const Code = {
   UNAVAILABLE: 14,
   INVALID_ARGUMENT: 3,
 } as const;
-const PERMANENT: ReadonlySet<number> = new Set([Code.NOT_FOUND, Code.PERMISSION_DENIED, Code.INVALID_ARGUMENT, Code.FAILED_PRECONDITION]);
-const TRANSIENT: ReadonlySet<number> = new Set([Code.UNAVAILABLE, Code.RESOURCE_EXHAUSTED, Code.DEADLINE_EXCEEDED, Code.INTERNAL]);
+const PERMANENT: ReadonlySet<number> = new Set([
+  Code.NOT_FOUND,
+  Code.PERMISSION_DENIED,
+  Code.INVALID_ARGUMENT,
+  Code.FAILED_PRECONDITION,
+]);
+const TRANSIENT: ReadonlySet<number> = new Set([
+  Code.UNAVAILABLE,
+  Code.RESOURCE_EXHAUSTED,
+  Code.DEADLINE_EXCEEDED,
+  Code.INTERNAL,
+]);
 
 export const ENV_JOB_ID = 'VERITY_JOB_ID';
 export const ENV_ATTEMPT = 'VERITY_ATTEMPT';
@@ -90,12 +100,17 @@ export function observeExecution(ref: string, ex: IExecution): ExecutorObservati
   if (completed && enumIs(completed.state, 'CONDITION_SUCCEEDED', 4)) return { executionRef: ref, state: 'succeeded' };
   // No Completed condition at all (should not happen): trust the counts rather than guess a failure.
   const tasks = ex.taskCount ?? 0;
-  if (!completed && tasks > 0 && succeeded >= tasks && failed === 0 && cancelled === 0) return { executionRef: ref, state: 'succeeded' };
+  if (!completed && tasks > 0 && succeeded >= tasks && failed === 0 && cancelled === 0)
+    return { executionRef: ref, state: 'succeeded' };
   if (cancelled > 0 || (completed && enumIs(completed.executionReason, 'CANCELLED', 3))) {
     return { executionRef: ref, state: 'canceled', detail: completed?.message || 'execution cancelled' };
   }
   const counts = `${failed} of ${tasks || '?'} task(s) failed`;
-  return { executionRef: ref, state: 'failed', detail: completed?.message ? `${completed.message} (${counts})` : counts };
+  return {
+    executionRef: ref,
+    state: 'failed',
+    detail: completed?.message ? `${completed.message} (${counts})` : counts,
+  };
 }
 
 /** Oldest first by createTime, then by name: every process orders one attempt's executions the same way. */
@@ -118,7 +133,10 @@ export function createCloudRunJobExecutor(opts: CloudRunJobOptions): Executor {
 
   /** This attempt's executions among the job's most recent ones, oldest first: the first is the attempt's. */
   async function executionsOf(jobName: string, job: Job): Promise<string[]> {
-    const [executions] = await executionsClient.listExecutions({ parent: jobName, pageSize: 50 }, { ...call, autoPaginate: false });
+    const [executions] = await executionsClient.listExecutions(
+      { parent: jobName, pageSize: 50 },
+      { ...call, autoPaginate: false },
+    );
     return executions
       .filter((ex) => isExecutionOf(ex, job.id, job.attempt) && ex.name)
       .sort(byCreation)
@@ -176,7 +194,8 @@ export function createCloudRunJobExecutor(opts: CloudRunJobOptions): Executor {
 
     async start(job, type) {
       const cfg = type.executor;
-      if (cfg.kind !== 'cloud-run-job') throw new ExecutorStartError(`type ${type.name} is not a cloud-run-job type`, false);
+      if (cfg.kind !== 'cloud-run-job')
+        throw new ExecutorStartError(`type ${type.name} is not a cloud-run-job type`, false);
       try {
         const existing = await findExisting(cfg.job, job);
         if (existing) return { executionRef: existing };
@@ -220,7 +239,8 @@ export function createCloudRunJobExecutor(opts: CloudRunJobOptions): Executor {
         const [ex] = await executionsClient.getExecution({ name: ref }, call);
         return observeExecution(ref, ex);
       } catch (err) {
-        if (grpcCode(err) === Code.NOT_FOUND) return { executionRef: ref, state: 'lost', detail: 'Cloud Run no longer knows this execution' };
+        if (grpcCode(err) === Code.NOT_FOUND)
+          return { executionRef: ref, state: 'lost', detail: 'Cloud Run no longer knows this execution' };
         throw err;
       }
     },
@@ -235,7 +255,10 @@ export interface CloudRunClientOptions {
   projectId?: string;
 }
 
-export function createCloudRunClients(opts: CloudRunClientOptions = {}): { jobsClient: JobsClient; executionsClient: ExecutionsClient } {
+export function createCloudRunClients(opts: CloudRunClientOptions = {}): {
+  jobsClient: JobsClient;
+  executionsClient: ExecutionsClient;
+} {
   let options: ClientOptions = opts.projectId ? { projectId: opts.projectId } : {};
   if (opts.endpoint) {
     const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(opts.endpoint);

@@ -59,14 +59,21 @@ export function parseHttpRef(ref: string): { provider: string; externalJobId: st
  * The providers map for `createHttpProviderExecutor`, from every http job type (a provider has one base URL
  * and one API key header), with the API keys of VERITY_PROVIDER_KEYS (provider → key).
  */
-export function httpProvidersOf(types: Iterable<JobType>, apiKeys: Readonly<Record<string, string>> = {}): Record<string, HttpProvider> {
+export function httpProvidersOf(
+  types: Iterable<JobType>,
+  apiKeys: Readonly<Record<string, string>> = {},
+): Record<string, HttpProvider> {
   const out: Record<string, HttpProvider> = {};
   for (const t of types) {
     if (t.executor.kind !== 'http') continue;
     const { provider, baseUrl, apiKeyHeader } = t.executor;
     const known = out[provider];
-    if (known && known.baseUrl !== baseUrl) throw new Error(`provider ${provider} has two base URLs: ${known.baseUrl} and ${baseUrl} (type ${t.name})`);
-    if (known && known.apiKeyHeader !== apiKeyHeader) throw new Error(`provider ${provider} has two API key headers: ${known.apiKeyHeader} and ${apiKeyHeader} (type ${t.name})`);
+    if (known && known.baseUrl !== baseUrl)
+      throw new Error(`provider ${provider} has two base URLs: ${known.baseUrl} and ${baseUrl} (type ${t.name})`);
+    if (known && known.apiKeyHeader !== apiKeyHeader)
+      throw new Error(
+        `provider ${provider} has two API key headers: ${known.apiKeyHeader} and ${apiKeyHeader} (type ${t.name})`,
+      );
     const apiKey = apiKeys[provider];
     out[provider] = { baseUrl, apiKeyHeader, ...(apiKey ? { apiKey } : {}) };
   }
@@ -145,13 +152,20 @@ export function createHttpProviderExecutor(opts: HttpProviderOptions): Executor 
       if (!known) throw new ExecutorStartError(`http provider ${cfg.provider} is not configured`, false);
       if (trimSlash(known.baseUrl) !== trimSlash(cfg.baseUrl)) {
         // status and cancel would ask another server than the one that ran the job
-        throw new ExecutorStartError(`type ${type.name}: provider ${cfg.provider} is configured at ${known.baseUrl}, not ${cfg.baseUrl}`, false);
+        throw new ExecutorStartError(
+          `type ${type.name}: provider ${cfg.provider} is configured at ${known.baseUrl}, not ${cfg.baseUrl}`,
+          false,
+        );
       }
       const clientRef = `${job.id}:${job.attempt}`;
       const url = joinUrl(cfg.baseUrl, '/jobs');
       let res: Response;
       try {
-        res = await request(cfg.provider, url, 'POST', { clientRef, input: job.input, callbackUrl: opts.callbackUrl(cfg.provider) });
+        res = await request(cfg.provider, url, 'POST', {
+          clientRef,
+          input: job.input,
+          callbackUrl: opts.callbackUrl(cfg.provider),
+        });
       } catch (err) {
         throw new ExecutorStartError(`submit to ${cfg.provider} failed: ${errorText(err)}`, true);
       }
@@ -168,12 +182,16 @@ export function createHttpProviderExecutor(opts: HttpProviderOptions): Executor 
         throw new ExecutorStartError(`submit to ${cfg.provider}: unreadable answer (${errorText(err)})`, true);
       }
       if (typeof externalJobId !== 'string' || !EXTERNAL_ID.test(externalJobId)) {
-        throw new ExecutorStartError(`submit to ${cfg.provider}: answer has no usable externalJobId (${JSON.stringify(externalJobId)})`, true);
+        throw new ExecutorStartError(
+          `submit to ${cfg.provider}: answer has no usable externalJobId (${JSON.stringify(externalJobId)})`,
+          true,
+        );
       }
       const values = { bucket: opts.bucket, jobId: job.id, externalJobId };
       const outputUris = cfg.outputTemplates.map((t) => fillTemplate(t, values));
       const bad = outputUris.find((u) => /\{[a-zA-Z]+\}/.test(u) || !parseGcsUri(u));
-      if (bad !== undefined) throw new ExecutorStartError(`type ${type.name}: output template gives an invalid gs:// URI: ${bad}`, false);
+      if (bad !== undefined)
+        throw new ExecutorStartError(`type ${type.name}: output template gives an invalid gs:// URI: ${bad}`, false);
       const executionRef = `http:${cfg.provider}:${externalJobId}`;
       return outputUris.length > 0 ? { executionRef, outputUris } : { executionRef };
     },
@@ -188,17 +206,20 @@ export function createHttpProviderExecutor(opts: HttpProviderOptions): Executor 
       } catch (err) {
         throw new Error(`status of ${ref}: ${errorText(err)}`);
       }
-      if (res.status === 404) return { executionRef: ref, state: 'lost', detail: `provider ${p.provider} does not know ${p.externalJobId}` };
+      if (res.status === 404)
+        return { executionRef: ref, state: 'lost', detail: `provider ${p.provider} does not know ${p.externalJobId}` };
       if (!res.ok) throw new Error(`status of ${ref}: provider answered ${res.status}: ${await bodyText(res)}`);
       const body = (await res.json()) as StatusBody | null;
       const state = typeof body?.status === 'string' ? STATES[body.status] : undefined;
       if (!state) throw new Error(`status of ${ref}: unknown provider status ${JSON.stringify(body?.status)}`);
       if (state === 'failed') {
         const code = typeof body?.error?.code === 'string' ? body.error.code : 'PROVIDER_FAILED';
-        const message = typeof body?.error?.message === 'string' ? body.error.message : 'the provider reported a failure';
+        const message =
+          typeof body?.error?.message === 'string' ? body.error.message : 'the provider reported a failure';
         return { executionRef: ref, state, detail: `${code}: ${message}` };
       }
-      if (state === 'succeeded' && typeof body?.outputUrl === 'string') return { executionRef: ref, state, detail: `output ${body.outputUrl}` };
+      if (state === 'succeeded' && typeof body?.outputUrl === 'string')
+        return { executionRef: ref, state, detail: `output ${body.outputUrl}` };
       return { executionRef: ref, state };
     },
 

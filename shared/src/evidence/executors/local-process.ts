@@ -44,7 +44,10 @@ export const WORKER_ENV_ALLOWLIST = [
 ] as const;
 
 /** The worker's environment: the allow-listed part of `parent`, then the worker's own variables. */
-export function workerProcessEnv(parent: NodeJS.ProcessEnv, own: Readonly<Record<string, string>>): Record<string, string> {
+export function workerProcessEnv(
+  parent: NodeJS.ProcessEnv,
+  own: Readonly<Record<string, string>>,
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of WORKER_ENV_ALLOWLIST) {
     const value = parent[name];
@@ -95,7 +98,8 @@ export function createLocalProcessExecutor(opts: LocalProcessOptions): Executor 
     kind: 'local-process',
 
     async start(job, type) {
-      if (type.executor.kind !== 'local-process') throw new ExecutorStartError(`type ${type.name} is not a local-process type`, false);
+      if (type.executor.kind !== 'local-process')
+        throw new ExecutorStartError(`type ${type.name} is not a local-process type`, false);
       const ref = `local:${job.id}:${job.attempt}`;
       const dir = dirOf(ref)!;
       await mkdir(path.dirname(dir), { recursive: true });
@@ -105,7 +109,10 @@ export function createLocalProcessExecutor(opts: LocalProcessOptions): Executor 
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { executionRef: ref }; // started before: same execution
         throw err;
       }
-      const env = { ...workerProcessEnv(opts.inheritFrom ?? process.env, await opts.workerEnv(job, type)), VERITY_RUNNER_COMMAND: JSON.stringify(type.executor.command) };
+      const env = {
+        ...workerProcessEnv(opts.inheritFrom ?? process.env, await opts.workerEnv(job, type)),
+        VERITY_RUNNER_COMMAND: JSON.stringify(type.executor.command),
+      };
       const out = openSync(path.join(dir, 'output.log'), 'a');
       try {
         const child = spawn(process.execPath, [RUNNER, dir], { detached: true, stdio: ['ignore', out, out], env });
@@ -124,7 +131,11 @@ export function createLocalProcessExecutor(opts: LocalProcessOptions): Executor 
       if (exit) {
         if (canceled) return { executionRef: ref, state: 'canceled', detail: 'canceled' };
         if (exit.code === 0) return { executionRef: ref, state: 'succeeded' };
-        return { executionRef: ref, state: 'failed', detail: exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}` };
+        return {
+          executionRef: ref,
+          state: 'failed',
+          detail: exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`,
+        };
       }
       const info = await readJson<RunnerInfo>(path.join(dir, 'runner.json'));
       if (info && alive(info.runnerPid)) return { executionRef: ref, state: 'running' };
@@ -142,7 +153,9 @@ export function createLocalProcessExecutor(opts: LocalProcessOptions): Executor 
       const dir = dirOf(ref);
       if (!dir) return;
       try {
-        await writeFile(path.join(dir, 'cancel.json'), JSON.stringify({ at: new Date().toISOString() }), { flag: 'wx' });
+        await writeFile(path.join(dir, 'cancel.json'), JSON.stringify({ at: new Date().toISOString() }), {
+          flag: 'wx',
+        });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') return; // never started

@@ -17,7 +17,10 @@ export interface Executor {
 /** A start that failed; `retryable` false means trying again cannot help (bad configuration). */
 export class ExecutorStartError extends Error {
   override name = 'ExecutorStartError';
-  constructor(message: string, readonly retryable: boolean) {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
     super(message);
   }
 }
