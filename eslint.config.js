@@ -22,7 +22,9 @@ const standAlone = (unit) => ({
         patterns: [
           {
             regex: `^(\\.\\./)+(functions/)?(${UNITS.filter((u) => u !== unit).join('|')})(/|$)`,
-            message: `deploy units stand alone: functions/${unit}/ imports no ${unit === 'common' ? '' : 'other '}unit folder; shared code goes in functions/common/.`,
+            message:
+              `deploy units stand alone: functions/${unit}/ imports no ${unit === 'common' ? '' : 'other '}unit folder; ` +
+              'shared code goes in functions/common/.',
           },
         ],
       },

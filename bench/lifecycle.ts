@@ -80,7 +80,8 @@ export async function benchLifecycle(
   };
 
   process.stdout.write(
-    `(a) ${jobs} lifecycles (${jobs * transitionsPerJob} transitions) vs as many bare transactions, ${concurrency} in flight, 3 alternating rounds…\n`,
+    `(a) ${jobs} lifecycles (${jobs * transitionsPerJob} transitions) vs as many bare transactions, ` +
+      `${concurrency} in flight, 3 alternating rounds…\n`,
   );
   await bare(); // warm-up
   const life: number[] = [];

@@ -85,19 +85,26 @@ async function main(): Promise<void> {
     process.stdout.write('\nresults\n');
     if (a)
       process.stdout.write(
-        `(a) lifecycle: ${a.transitionsPerSecond.toFixed(0)} transitions/s vs ${a.barePerSecond.toFixed(0)} bare RMW tx/s → ratio ${a.ratio.toFixed(2)} (goal ≥ 0.5)\n`,
+        `(a) lifecycle: ${a.transitionsPerSecond.toFixed(0)} transitions/s vs ${a.barePerSecond.toFixed(0)} bare RMW tx/s ` +
+          `→ ratio ${a.ratio.toFixed(2)} (goal ≥ 0.5)\n`,
       );
     if (b)
       process.stdout.write(
-        `(b) GET /api/jobs/:id: median ${b.apiMedianMs.toFixed(2)} ms vs bare read ${b.bareMedianMs.toFixed(2)} ms → ratio ${b.ratio.toFixed(2)} (goal ≤ 1.3)\n`,
+        `(b) GET /api/jobs/:id: median ${b.apiMedianMs.toFixed(2)} ms vs bare read ${b.bareMedianMs.toFixed(2)} ms ` +
+          `→ ratio ${b.ratio.toFixed(2)} (goal ≤ 1.3)\n`,
       );
     if (c)
       process.stdout.write(
-        `(c) finalize → succeeded: p50 ${c.verityP50.toFixed(1)} ms, p99 ${c.verityP99.toFixed(1)} ms vs transport floor p50 ${c.floorP50.toFixed(1)} ms, p99 ${c.floorP99.toFixed(1)} ms → ratio p50 ${c.ratioP50.toFixed(2)} (goal ≤ 1.5), p99 ${c.ratioP99.toFixed(2)}; ${c.succeeded} jobs succeeded\n`,
+        `(c) finalize → succeeded: p50 ${c.verityP50.toFixed(1)} ms, p99 ${c.verityP99.toFixed(1)} ms ` +
+          `vs transport floor p50 ${c.floorP50.toFixed(1)} ms, p99 ${c.floorP99.toFixed(1)} ms ` +
+          `→ ratio p50 ${c.ratioP50.toFixed(2)} (goal ≤ 1.5), p99 ${c.ratioP99.toFixed(2)}; ${c.succeeded} jobs succeeded\n`,
       );
     if (e)
       process.stdout.write(
-        `(e) SSE: a transition reaches 1 client in ${e.oneP50.toFixed(1)} ms (p50); 200 clients p50 ${e.manyP50.toFixed(1)} ms, p99 ${e.manyP99.toFixed(1)} ms → ratio p50 ${e.ratioP50.toFixed(2)}, p99 ${e.ratioP99.toFixed(2)}; ~${e.rssPerConnKiB.toFixed(0)} KiB RSS, ~${e.heapPerConnKiB.toFixed(0)} KiB heap per open stream (clients included)\n`,
+        `(e) SSE: a transition reaches 1 client in ${e.oneP50.toFixed(1)} ms (p50); ` +
+          `200 clients p50 ${e.manyP50.toFixed(1)} ms, p99 ${e.manyP99.toFixed(1)} ms ` +
+          `→ ratio p50 ${e.ratioP50.toFixed(2)}, p99 ${e.ratioP99.toFixed(2)}; ` +
+          `~${e.rssPerConnKiB.toFixed(0)} KiB RSS, ~${e.heapPerConnKiB.toFixed(0)} KiB heap per open stream (clients included)\n`,
       );
     if (d) {
       for (const r of d)

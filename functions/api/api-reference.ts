@@ -68,7 +68,8 @@ export function renderApiReference(doc: Json): string {
   const out: string[] = [
     `# ${doc.info.title} API reference`,
     '',
-    '<!-- Generated from the OpenAPI document (functions/api/openapi.ts) by `npm run docs:api`. Do not edit by hand: a test compares the two. -->',
+    '<!-- Generated from the OpenAPI document (functions/api/openapi.ts) by `npm run docs:api`. ' +
+      'Do not edit by hand: a test compares the two. -->',
     '',
     String(doc.info.description),
     '',
@@ -78,9 +79,11 @@ export function renderApiReference(doc: Json): string {
     '',
   ];
   for (const [name, sch] of Object.entries(doc.components.securitySchemes as Record<string, Json>)) {
-    out.push(
-      `- \`${name}\`: ${sch.type}${sch.scheme ? ` ${sch.scheme}` : ''}${sch.bearerFormat ? ` (${sch.bearerFormat})` : ''}${sch.in ? `, header \`${sch.name}\`` : ''}${sch.description ? ` — ${sch.description}` : ''}`,
-    );
+    const scheme = sch.scheme ? ` ${sch.scheme}` : '';
+    const bearerFormat = sch.bearerFormat ? ` (${sch.bearerFormat})` : '';
+    const header = sch.in ? `, header \`${sch.name}\`` : '';
+    const description = sch.description ? ` — ${sch.description}` : '';
+    out.push(`- \`${name}\`: ${sch.type}${scheme}${bearerFormat}${header}${description}`);
   }
   out.push('', '## Endpoints', '');
   const ops: [string, string, Json][] = [];
@@ -96,10 +99,10 @@ export function renderApiReference(doc: Json): string {
     const params = (op.parameters ?? []) as Json[];
     if (params.length > 0) {
       out.push('| parameter | in | type | required | notes |', '|---|---|---|---|---|');
-      for (const x of params)
-        out.push(
-          `| \`${x.name}\` | ${x.in} | ${typeOf(x.schema, doc)} | ${x.required ? 'yes' : ''} | ${cell([constraints(x.schema ?? {}), x.description].filter(Boolean).join('; '))} |`,
-        );
+      for (const x of params) {
+        const notes = cell([constraints(x.schema ?? {}), x.description].filter(Boolean).join('; '));
+        out.push(`| \`${x.name}\` | ${x.in} | ${typeOf(x.schema, doc)} | ${x.required ? 'yes' : ''} | ${notes} |`);
+      }
       out.push('');
     }
     const body = op.requestBody?.content?.['application/json']?.schema as Json | undefined;
@@ -119,9 +122,9 @@ export function renderApiReference(doc: Json): string {
         .map((h) => `\`${h}\``)
         .join(', ');
       const links = Object.keys((r.links ?? {}) as Json);
-      out.push(
-        `- **${code}** ${cell(res.description)}${shape}${headers ? `; header ${headers}` : ''}${links.length > 0 ? `; links to ${links.map((l) => `\`${l}\``).join(', ')}` : ''}`,
-      );
+      const header = headers ? `; header ${headers}` : '';
+      const linksTo = links.length > 0 ? `; links to ${links.map((l) => `\`${l}\``).join(', ')}` : '';
+      out.push(`- **${code}** ${cell(res.description)}${shape}${header}${linksTo}`);
     }
     out.push('');
   }

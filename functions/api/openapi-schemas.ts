@@ -205,7 +205,9 @@ export const JSON_INPUT: Json = {
   type: 'object',
   propertyNames: key,
   additionalProperties: { $ref: '#/components/schemas/JsonValue' },
-  description: `any JSON object: keys of 1–${MAX_KEY_LENGTH} characters, at most ${MAX_JSON_DEPTH} levels deep counted from the body, well-formed Unicode`,
+  description:
+    `any JSON object: keys of 1–${MAX_KEY_LENGTH} characters, ` +
+    `at most ${MAX_JSON_DEPTH} levels deep counted from the body, well-formed Unicode`,
 };
 
 export const SCHEMAS = {

@@ -30,7 +30,8 @@ export function bootEnv(unitName: string, source: NodeJS.ProcessEnv = process.en
   const registry = buildRegistry(env);
   if (env.projectJobType !== null && !registry.get(env.projectJobType)) {
     throw new ConfigError(
-      `VERITY_PROJECT_JOB_TYPE names "${env.projectJobType}", which is not a configured job type (${registry.names().join(', ') || 'none'})`,
+      `VERITY_PROJECT_JOB_TYPE names "${env.projectJobType}", ` +
+        `which is not a configured job type (${registry.names().join(', ') || 'none'})`,
     );
   }
   return env;

@@ -130,7 +130,8 @@ async function main(argv: string[]): Promise<number> {
           o.json,
           report,
           () =>
-            `${report.dryRun ? 'would delete' : 'deleted'} ${report.objectsDeleted} objects (${report.bytesDeleted} bytes) in ${report.prefixesDeleted} of ${report.prefixesSeen} prefixes\n` +
+            `${report.dryRun ? 'would delete' : 'deleted'} ${report.objectsDeleted} objects (${report.bytesDeleted} bytes) ` +
+            `in ${report.prefixesDeleted} of ${report.prefixesSeen} prefixes\n` +
             report.deleted.map((d) => `  ${d}\n`).join(''),
         );
         return 0;
@@ -226,7 +227,11 @@ async function sweep(rt: Runtime, dryRun: boolean, json: boolean, source: 'sweep
       Object.entries(report.outcomes)
         .map(([k, v]) => `${k} ${v}`)
         .join(', ') || 'none';
-    return `checked ${report.checked}, corrected ${report.corrected} (${outcomes}); republished ${report.republished} events; ${report.durationMs} ms${report.complete ? '' : '; budget ran out, run again'}\n`;
+    const budget = report.complete ? '' : '; budget ran out, run again';
+    return (
+      `checked ${report.checked}, corrected ${report.corrected} (${outcomes}); ` +
+      `republished ${report.republished} events; ${report.durationMs} ms${budget}\n`
+    );
   });
   return !report.complete || (report.outcomes.error ?? 0) > 0 ? 4 : 0;
 }

@@ -134,7 +134,11 @@ function scenarioRow(name: string, m: Measurement, opts: { sweepRuns?: Measureme
     Object.entries(m.cloudRunCalls)
       .map(([k, v]) => `${v} ${k}`)
       .join(', ') || '—';
-  return `| ${name} | ${inv.map((i) => (i ? String(i) : '·')).join(' / ')} | ${t.reads} | ${t.writes} | ${m.ttlDocuments} | ${t.gcsClassB} / ${t.gcsClassA} | ${t.messages} | ${m.delivered} | ${run} |`;
+  const invocations = inv.map((i) => (i ? String(i) : '·')).join(' / ');
+  return (
+    `| ${name} | ${invocations} | ${t.reads} | ${t.writes} | ${m.ttlDocuments} | ` +
+    `${t.gcsClassB} / ${t.gcsClassA} | ${t.messages} | ${m.delivered} | ${run} |`
+  );
 }
 
 export interface Line {
@@ -282,17 +286,21 @@ export function renderCostSection(m: Measured): string {
     '',
     `**A day of ${fmt(DAY.jobs)} jobs**, priced at list prices (\`PRICES\` in \`infra/deploy/cost.ts\`: Tier 1`,
     `region, Firestore in a multi-region such as eur3/nam5, free tiers deducted). The mix is an assumption:`,
-    `${pct(DAY.render)} renders, ${pct(DAY.provider)} third-party narrations, ${pct(DAY.recovered)} recovered by the sweep; ${pct(DAY.retriedShare)} retried once; ${DAY.strayObjectsPerJob} temp`,
-    `objects per job; ${DAY.getsPerJob} status reads per job; ${fmt(DAY.listPagesPerDay)} list pages of ${DAY.listPageSize} a day; a sweep every minute.`,
+    `${pct(DAY.render)} renders, ${pct(DAY.provider)} third-party narrations, ${pct(DAY.recovered)} recovered by the sweep; ` +
+      `${pct(DAY.retriedShare)} retried once; ${DAY.strayObjectsPerJob} temp`,
+    `objects per job; ${DAY.getsPerJob} status reads per job; ` +
+      `${fmt(DAY.listPagesPerDay)} list pages of ${DAY.listPageSize} a day; a sweep every minute.`,
     '',
     '| item | per day | per month (30 days) |',
     '|---|---|---|',
     ...model.lines.map((l) => `| ${l.item} | ${l.perDay} | ${usd(l.monthly)} |`),
     `| **total** | | **${usd(sum)}** |`,
     '',
-    `That is ${usd((sum / (DAY.jobs * DAY.daysPerMonth)) * 1000)} per 1,000 jobs. The largest items: ${top.map((l) => `${l.item.replace(/ \(.*$/, '')} (${usd(l.monthly)})`).join(', ')}; the compute`,
+    `That is ${usd((sum / (DAY.jobs * DAY.daysPerMonth)) * 1000)} per 1,000 jobs. ` +
+      `The largest items: ${top.map((l) => `${l.item.replace(/ \(.*$/, '')} (${usd(l.monthly)})`).join(', ')}; the compute`,
     'line rests on the assumed billed time, an upper bound since concurrent requests share an instance',
-    `(\`concurrency\` in \`locals.tf\`). Firestore scales with jobs: ${fmt(model.perDay.reads / DAY.jobs, 1)} reads and ${fmt(model.perDay.writes / DAY.jobs, 1)} writes per job in this mix.`,
+    `(\`concurrency\` in \`locals.tf\`). Firestore scales with jobs: ${fmt(model.perDay.reads / DAY.jobs, 1)} reads ` +
+      `and ${fmt(model.perDay.writes / DAY.jobs, 1)} writes per job in this mix.`,
     `Idle, Verity costs the sweep: ${idle.reads} reads a minute, inside the free tier. Not included: the workers`,
     "themselves (Cloud Run Job executions, the provider's bill), storing the outputs, Firestore storage (each",
     'job keeps its document, its transitions and their index entries until you delete them), Cloud Logging beyond its',

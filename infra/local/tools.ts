@@ -138,7 +138,8 @@ async function checkGcloud(): Promise<Problem[]> {
       {
         what: 'gcloud',
         message:
-          'gcloud (Google Cloud SDK) not found on PATH — install it (https://cloud.google.com/sdk/docs/install) with the components cloud-firestore-emulator and pubsub-emulator',
+          'gcloud (Google Cloud SDK) not found on PATH — install it (https://cloud.google.com/sdk/docs/install) ' +
+          'with the components cloud-firestore-emulator and pubsub-emulator',
       },
     ];
   }
@@ -213,7 +214,8 @@ export const fakeGcsInstalled = (repoRoot: string): boolean => goToolInstalled(r
 
 function goMissingMessage(repoRoot: string, tool: GoTool = FAKE_GCS): string {
   return (
-    `go not found on PATH — it is needed once, to install ${tool.binary} ${tool.version} (${tool.why}) into ${join(repoRoot, '.tools', 'bin')}; ` +
+    `go not found on PATH — it is needed once, to install ${tool.binary} ${tool.version} (${tool.why}) ` +
+    `into ${join(repoRoot, '.tools', 'bin')}; ` +
     'install Go 1.25+ (https://go.dev/doc/install; Go 1.21+ fetches the needed toolchain itself) and put `go` on PATH'
   );
 }

@@ -133,7 +133,8 @@ export function deliveryProblems(files: Record<string, Json>): string[] {
       policies++;
       if (p.max_delivery_attempts !== MAX_DELIVERY_ATTEMPTS) {
         problems.push(
-          `subscription ${name}: max_delivery_attempts ${String(p.max_delivery_attempts)} ≠ MAX_DELIVERY_ATTEMPTS ${MAX_DELIVERY_ATTEMPTS}`,
+          `subscription ${name}: max_delivery_attempts ${String(p.max_delivery_attempts)} ` +
+            `≠ MAX_DELIVERY_ATTEMPTS ${MAX_DELIVERY_ATTEMPTS}`,
         );
       }
     }

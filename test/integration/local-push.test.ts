@@ -146,7 +146,8 @@ describe("local push subscriptions dead-letter like the cloud's", () => {
   });
 
   it(
-    `a message its function always fails lands on ${deadLetterTopic('<topic>')} after exactly ${MAX_DELIVERY_ATTEMPTS} deliveries, and stops`,
+    `a message its function always fails lands on ${deadLetterTopic('<topic>')} ` +
+      `after exactly ${MAX_DELIVERY_ATTEMPTS} deliveries, and stops`,
     { timeout: 120_000 },
     async () => {
       const data = Buffer.from(JSON.stringify({ jobId: 'poison' })).toString('base64');

@@ -43,7 +43,7 @@ async function enqueue(outputs: string[]): Promise<string> {
 }
 
 describe('object-finalized', () => {
-  it('a bucket notification through Pub/Sub completes the job expecting the object; the same generation twice is one transition', async () => {
+  it('a Pub/Sub bucket notification completes the job expecting the object; the same generation twice is one transition', async () => {
     const uri = `gs://${rt.bucket}/u/alice/renders/a.mp4`;
     const id = await enqueue([uri]);
     const msg = notification(rt.bucket, 'u/alice/renders/a.mp4', '101');

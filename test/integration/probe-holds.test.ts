@@ -82,7 +82,7 @@ const get = async (id: string) => (await rt.store.get(id))!;
 const dueIds = async () => ((await sweeper.sweep({ dryRun: true })).due ?? []).map((d) => d.jobId);
 
 describe('deadline holds while a probe fails', () => {
-  it('an output probe that always fails: held with growing delays, other due jobs still swept, EVIDENCE_UNAVAILABLE after the grace', async () => {
+  it('an always-failing output probe: held with growing delays, other due jobs swept, EVIDENCE_UNAVAILABLE after the grace', async () => {
     probe.down = true;
     const held = await enqueue({
       type: 'external',

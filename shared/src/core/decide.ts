@@ -112,7 +112,8 @@ function evidenceUnavailable(job: Job, due: Deadline, ev: Ev<'observed'>, ctx: D
     ...outputsEvidence(job),
   };
   const seconds = Math.round(probeFailureGraceMs(job.policy) / 1000);
-  const message = `${due.reason.toLowerCase().replace(/_/g, ' ')} passed and the probes failed for ${seconds} s: ${(ev.probeErrors ?? []).join('; ')}`;
+  const what = due.reason.toLowerCase().replace(/_/g, ' ');
+  const message = `${what} passed and the probes failed for ${seconds} s: ${(ev.probeErrors ?? []).join('; ')}`;
   return failAttempt(job, Reason.EVIDENCE_UNAVAILABLE, message.slice(0, 1000), undefined, ev.source, evidence, ctx);
 }
 
