@@ -326,11 +326,7 @@ export function createApiHandler(getRuntime: () => Runtime): HttpFunction {
       if ('allow' in found) {
         const allow = found.allow.join(', ');
         res.set('Allow', allow);
-        throw new VerityError(
-          ErrorCode.METHOD_NOT_ALLOWED,
-          `${req.method} not allowed on ${path} (allowed: ${allow})`,
-          405,
-        );
+        throw new VerityError(ErrorCode.METHOD_NOT_ALLOWED, `${req.method} not allowed on ${path} (allowed: ${allow})`);
       }
       if (!found.route.auth) return await found.route.run({ req, res, rt, who: ANONYMOUS, id: found.id });
       if (found.id !== '' && !JobIdSchema.safeParse(found.id).success) throw new NotFoundError(`${found.id} not found`);

@@ -93,7 +93,6 @@ export function openStream(req: Request, res: Response, who: Principal): Stream 
     throw new VerityError(
       ErrorCode.TOO_MANY_STREAMS,
       `at most ${MAX_STREAMS_PER_OWNER} open streams per user and instance`,
-      429,
       details,
     );
   }

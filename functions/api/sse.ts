@@ -161,7 +161,7 @@ export async function streamJob(
 
 export async function streamAll(rt: Runtime, req: Request, res: Response, who: Principal): Promise<void> {
   refuseBody(req);
-  if (who.workerJobId) throw new VerityError(ErrorCode.FORBIDDEN, 'a worker token cannot stream', 403);
+  if (who.workerJobId) throw new VerityError(ErrorCode.FORBIDDEN, 'a worker token cannot stream');
   const raw = lastEventId(req);
   let since = Timestamp.fromMillis(rt.clock());
   if (raw !== undefined) {

@@ -15,7 +15,7 @@ export async function handleWebhook(rt: Runtime, req: Request, res: Response): P
   try {
     const m = PATH.exec(req.path);
     if (!m) throw new NotFoundError(`no route for ${req.method} ${req.path}`);
-    if (req.method !== 'POST') throw new VerityError(ErrorCode.METHOD_NOT_ALLOWED, 'POST only', 405);
+    if (req.method !== 'POST') throw new VerityError(ErrorCode.METHOD_NOT_ALLOWED, 'POST only');
     refuseOversizedBody(req);
     const raw = (req as Request & { rawBody?: Buffer }).rawBody ?? Buffer.alloc(0);
     const header = req.headers[SIGNATURE_HEADER];

@@ -30,7 +30,7 @@ export function createSweepHandler(getRuntime: () => Runtime): HttpFunction {
     const rt = getRuntime();
     try {
       refuseOversizedBody(req); // 413 before auth, before any work
-      if (req.method !== 'POST') throw new VerityError(ErrorCode.METHOD_NOT_ALLOWED, 'POST only', 405);
+      if (req.method !== 'POST') throw new VerityError(ErrorCode.METHOD_NOT_ALLOWED, 'POST only');
       if (!(await isScheduler(rt, req.headers.authorization, oidc))) {
         const who = await rt.auth.authenticate(req.headers.authorization).catch((err: unknown) => {
           throw err instanceof VerityError ? err : new AuthError();

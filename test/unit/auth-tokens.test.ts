@@ -13,6 +13,7 @@ import { TokenRejected, type TokenReason } from '../../shared/src/auth/claims.js
 import { createGoogleAuthenticator, type GoogleAuthOptions } from '../../shared/src/auth/google.js';
 import { createLocalAuthenticator, mintLocalToken } from '../../shared/src/auth/local-issuer.js';
 import { parseEnv } from '../../shared/src/config/env.js';
+import { httpStatusOf } from '../../functions/common/http.js';
 
 const PROJECT = 'verity-prod';
 const ISS = `https://securetoken.google.com/${PROJECT}`;
@@ -79,7 +80,7 @@ async function refused(p: Promise<unknown>, reason: TokenReason): Promise<void> 
   await assert.rejects(p, (err: unknown) => {
     assert.ok(err instanceof TokenRejected, `expected TokenRejected, got ${String(err)}`);
     assert.equal(err.code, ErrorCode.UNAUTHENTICATED);
-    assert.equal(err.httpStatus, 401);
+    assert.equal(httpStatusOf(err), 401);
     assert.equal(err.reason, reason, err.message);
     return true;
   });
@@ -154,7 +155,7 @@ describe('Firebase Auth ID tokens', () => {
       (err: unknown) => {
         assert.ok(err instanceof VerityError && !(err instanceof TokenRejected));
         assert.equal(err.code, ErrorCode.UNAVAILABLE);
-        assert.equal(err.httpStatus, 503);
+        assert.equal(httpStatusOf(err), 503);
         assert.equal(err.retryable, true);
         return true;
       },

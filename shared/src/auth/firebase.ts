@@ -48,7 +48,7 @@ function reject(err: unknown): Error {
   if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid)
     return new TokenRejected(TokenReason.MALFORMED);
   if (err instanceof TokenRejected) return err;
-  return new VerityError(ErrorCode.UNAVAILABLE, 'cannot fetch the Firebase signing keys', 503, undefined, true);
+  return new VerityError(ErrorCode.UNAVAILABLE, 'cannot fetch the Firebase signing keys', undefined, true);
 }
 
 /** A verifier for one project; its key set is fetched on first use and cached (jose refetches for an unknown kid). */

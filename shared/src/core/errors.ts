@@ -1,4 +1,7 @@
-/** A handful of error classes with stable codes. Handlers map them to HTTP answers / ack decisions. */
+/**
+ * A handful of error classes with stable codes, transport-agnostic: the HTTP units map them to statuses
+ * (functions/common/http.ts, `httpStatusOf`), the event units to ack or redeliver (functions/common/ack.ts).
+ */
 
 export const ErrorCode = {
   INVALID_INPUT: 'INVALID_INPUT',
@@ -28,7 +31,6 @@ export class VerityError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly httpStatus: number,
     readonly details?: unknown,
     /** Only retryable errors make a trigger redeliver. */
     readonly retryable = false,
@@ -40,49 +42,49 @@ export class VerityError extends Error {
 
 export class ValidationError extends VerityError {
   constructor(message: string, details?: unknown, code: ErrorCode = ErrorCode.INVALID_INPUT) {
-    super(code, message, 400, details);
+    super(code, message, details);
   }
 }
 
 export class AuthError extends VerityError {
   constructor(message = 'missing or invalid bearer token') {
-    super(ErrorCode.UNAUTHENTICATED, message, 401);
+    super(ErrorCode.UNAUTHENTICATED, message);
   }
 }
 
 export class ForbiddenError extends VerityError {
   constructor(message = 'not allowed') {
-    super(ErrorCode.FORBIDDEN, message, 403);
+    super(ErrorCode.FORBIDDEN, message);
   }
 }
 
 export class NotFoundError extends VerityError {
   constructor(message = 'not found') {
-    super(ErrorCode.NOT_FOUND, message, 404);
+    super(ErrorCode.NOT_FOUND, message);
   }
 }
 
 export class ConflictError extends VerityError {
   constructor(code: ErrorCode, message: string, details?: unknown) {
-    super(code, message, 409, details);
+    super(code, message, details);
   }
 }
 
-/** A per-owner quota is spent: 429, with the seconds after which a retry may pass (Retry-After). */
+/** A per-owner quota is spent, with the seconds after which a retry may pass (Retry-After). */
 export class QuotaError extends VerityError {
   constructor(
     message: string,
     readonly retryAfterSeconds: number,
     details?: unknown,
   ) {
-    super(ErrorCode.QUOTA_EXCEEDED, message, 429, details);
+    super(ErrorCode.QUOTA_EXCEEDED, message, details);
   }
 }
 
 /** A dependency failed in a way that may pass (emulator/Firestore/GCS hiccup): redeliver. */
 export class TransientError extends VerityError {
   constructor(message: string, details?: unknown) {
-    super(ErrorCode.UNAVAILABLE, message, 503, details, true);
+    super(ErrorCode.UNAVAILABLE, message, details, true);
   }
 }
 

@@ -162,7 +162,6 @@ export class ProjectsService {
       throw new VerityError(
         ErrorCode.UNAVAILABLE,
         'no job type generates project artifacts here: set VERITY_PROJECT_JOB_TYPE (Terraform: project_job_type)',
-        503,
       );
     }
     const { job } = await this.d.jobs.enqueue(who, {

@@ -87,7 +87,6 @@ export class JobsService {
       throw new VerityError(
         ErrorCode.JOB_TOO_LARGE,
         `input is ${inputBytes} bytes stored; at most ${MAX_NEW_JOB_BYTES / 2}`,
-        413,
         { field: 'input' },
       );
     }
@@ -120,7 +119,6 @@ export class JobsService {
           throw new VerityError(
             ErrorCode.JOB_TOO_LARGE,
             `the job would take ${bytes} bytes stored; at most ${MAX_NEW_JOB_BYTES}`,
-            413,
           );
         return decision;
       });
@@ -167,7 +165,6 @@ export class JobsService {
         throw new VerityError(
           ErrorCode.UNAVAILABLE,
           `job type ${type.name} derives outputs outside the allowed buckets`,
-          503,
         );
       return uris;
     }
