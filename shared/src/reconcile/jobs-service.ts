@@ -143,10 +143,6 @@ export class JobsService {
     }
   }
 
-  private prefixesFor(type: JobType, ownerId: string): string[] {
-    return ownerPrefixes(type.requestPrefixes, this.deps.bucket, ownerId);
-  }
-
   /** The caller's prefixes for request-named objects of a type (a project's artifacts: its generation type's). */
   requestPrefixesOf(typeName: string | null, ownerId: string): string[] {
     const type = typeName === null ? undefined : this.deps.registry.get(typeName);
@@ -160,8 +156,8 @@ export class JobsService {
   private outputsFor(type: JobType, req: EnqueueRequest, jobId: string, ownerId: string): string[] {
     if (req.outputs === undefined) {
       const uris = type.outputTemplates.map((t) => fillTemplate(t, { bucket: this.deps.bucket, jobId }));
-      const bad = uris.filter((u) => !parseGcsUri(u) || !this.deps.allowedBuckets.includes(parseGcsUri(u)!.bucket));
-      if (bad.length > 0)
+      const inAllowedBucket = (u: string): boolean => this.deps.allowedBuckets.includes(parseGcsUri(u)?.bucket ?? '');
+      if (!uris.every(inAllowedBucket))
         throw new VerityError(
           ErrorCode.UNAVAILABLE,
           `job type ${type.name} derives outputs outside the allowed buckets`,
@@ -171,7 +167,7 @@ export class JobsService {
     // the request's list wins, an empty one included (a job with no declared outputs)
     if (!type.outputsFromRequest)
       throw new ValidationError(`job type ${type.name} does not accept outputs from the request`, { field: 'outputs' });
-    assertRequestUris('outputs', req.outputs, this.prefixesFor(type, ownerId));
+    assertRequestUris('outputs', req.outputs, this.requestPrefixesOf(type.name, ownerId));
     if (new Set(req.outputs).size !== req.outputs.length)
       throw new ValidationError('invalid outputs', [{ field: 'outputs', message: 'duplicate output URIs' }]);
     return req.outputs;
