@@ -36,6 +36,7 @@ export default tseslint.config(
   {
     ignores: [
       'dist/**',
+      'build/**',
       'node_modules/**',
       '.tools/**',
       '.verity/**',

@@ -10,13 +10,14 @@
  *   npm test -- unit              only pure tests (every file under dist/test/unit/): no emulators started
  *
  * The child gets FIRESTORE_EMULATOR_HOST, PUBSUB_EMULATOR_HOST, VERITY_GCS_ENDPOINT (= VERITY_TEST_GCS_URL),
- * GOOGLE_CLOUD_PROJECT=verity-test, METADATA_SERVER_DETECTION=none and VERITY_TEST_PORTS (JSON StackPorts).
+ * GOOGLE_CLOUD_PROJECT=verity-test, METADATA_SERVER_DETECTION=none, VERITY_TEST_PORTS (JSON StackPorts) and
+ * VERITY_TEST_PROJECTS_FILE (the Firestore projects the tests used, for test/replay/).
  * fake-gcs-server publishes object finalize notifications to topic `verity-gcs-notifications` of project
  * `verity-test` on the Pub/Sub emulator, for every bucket. Test files isolate themselves by a distinct
  * Firestore project id and bucket name; nothing is wiped between files.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { constants } from 'node:os';
 import { testPorts, TEST_PORT_ENV, type StackPorts } from '../infra/local/ports.js';
@@ -99,6 +100,8 @@ async function main(): Promise<void> {
   };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
 
+  const logDir = join(repoRoot, '.verity', 'test-logs');
+  const projectsFile = join(logDir, 'projects.txt');
   let stack: Stack;
   try {
     stack = await startStack({
@@ -106,7 +109,7 @@ async function main(): Promise<void> {
       ports,
       project: TEST_PROJECT,
       bucket: TEST_PROJECT,
-      logDir: join(repoRoot, '.verity', 'test-logs'),
+      logDir,
       functions: [],
       portEnv: TEST_PORT_ENV,
       signal: aborter.signal,
@@ -129,7 +132,10 @@ async function main(): Promise<void> {
     GOOGLE_CLOUD_PROJECT: TEST_PROJECT,
     METADATA_SERVER_DETECTION: 'none',
     VERITY_TEST_PORTS: JSON.stringify(ports),
+    // every test runtime records its Firestore project here; test/replay/ replays every stored history
+    VERITY_TEST_PROJECTS_FILE: projectsFile,
   };
+  writeFileSync(projectsFile, `${TEST_PROJECT}\n`);
   const code = await runFiles(env);
   await stack.stop().catch(() => undefined);
   process.exit(code);

@@ -195,7 +195,7 @@ export function dailyModel(m: Measured): { lines: Line[]; perDay: Usage; ttl: nu
       monthly: over(day.writes, PRICES.firestoreFreeWritesPerDay) * PRICES.firestoreWrite,
     },
     {
-      item: 'Firestore TTL deletes (dedupe keys, leases)',
+      item: 'Firestore TTL deletes (dedupe keys, published outbox entries, leases)',
       perDay: fmt(ttl),
       monthly: ttl * month * PRICES.firestoreDelete,
     },
@@ -268,7 +268,7 @@ export function renderCostSection(m: Measured): string {
     '',
     'Where they go: a worker report is one transaction reading the job and its dedupe key in one `getAll`',
     '(2 reads) and writing the job and the key (2 writes); a report that changes the status also writes',
-    '`transitions/{seq}` and, once the event is published, its `published` flag (2 more). An enqueue writes',
+    '`transitions/{seq}` and its outbox entry, which is marked once the event is published (3 more). An enqueue writes',
     'the job and its first transition, probes the declared outputs (a video that exists is not made twice),',
     'and records the execution. The end of a job lists its temp prefix (class A) to clean it. A bucket',
     'notification queries the jobs and the project artifacts expecting the object (at least one read each,',

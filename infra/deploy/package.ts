@@ -13,7 +13,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEPLOY_UNITS, type DeployUnit } from '../../functions/units.js';
 
-const IMPORT_RE = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)(['"])([^'"\n]+)\1/g;
+// `from` only as a keyword: not inside a string or a name (`'from', 'to'` in a list of field names is no import)
+const IMPORT_RE = /(?:(?<![\w'"$.])from\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)(['"])([^'"\n]+)\1/g;
 const BUILTINS = new Set(builtinModules);
 
 export interface PackagedUnit {

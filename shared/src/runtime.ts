@@ -2,6 +2,7 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import type { Storage } from '@google-cloud/storage';
+import type { Job, Transition } from './core/index.js';
 import { createOutbox, type EventPublisher } from './events/outbox.js';
 import { createTempCleaner } from './evidence/temp.js';
 import { createAuthenticator, mintLocalToken, loadLocalSecret, type Authenticator } from './auth/index.js';
@@ -25,6 +26,7 @@ import { ProjectStore } from './projects/project-store.js';
 import { ProjectsService } from './projects/projects-service.js';
 import { createFirestore } from './store/firestore.js';
 import { JobStore } from './store/job-store.js';
+import { OutboxStore } from './store/outbox-store.js';
 import { Quotas } from './store/quotas.js';
 
 export interface Runtime {
@@ -114,9 +116,19 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
       : {}),
   };
   const pubsub = o.pubsub ?? new PubSub({ projectId: env.projectId });
-  const outbox = createOutbox({ db, pubsub, topic: env.eventsTopic, log, clock });
+  const outbox = createOutbox({
+    store: new OutboxStore(db, (id) => store.get(id)),
+    pubsub,
+    topic: env.eventsTopic,
+    log,
+    clock,
+  });
   const temp = createTempCleaner({ storage, bucket: env.bucket, allowedBuckets: env.allowedBuckets });
-  const reconciler = new Reconciler({ store, registry, executors, probe, log, clock, outbox, temp });
+  // projects follow their generation jobs; the service is built below, on the reconciler it also uses
+  const reactions = {
+    onJobTransition: (job: Job, t: Transition): Promise<void> => projects.onJobTransition(job, t),
+  };
+  const reconciler = new Reconciler({ store, registry, executors, probe, log, clock, outbox, temp, reactions });
   const quotas = new Quotas({ db, clock });
   const jobs = new JobsService({
     store,
@@ -145,7 +157,6 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     generationType: env.projectJobType,
     clock,
   });
-  reconciler.observe((job, t) => projects.onJobTransition(job, t));
   outputs.listen((obj) => projects.onObjectFinalized(obj));
   // built on first use: only the units that authenticate callers (api, sweep) are given VERITY_AUTH_AUDIENCE
   let auth: Authenticator | undefined;

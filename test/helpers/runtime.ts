@@ -11,6 +11,7 @@ import { createStorage } from '../../shared/src/evidence/storage.js';
 import { silentLogger } from '../../shared/src/log.js';
 import { createRuntime, type Runtime, type RuntimeOverrides } from '../../shared/src/runtime.js';
 import { TestClock } from './clock.js';
+import { recordTestProject } from './replay.js';
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef';
 
@@ -62,6 +63,7 @@ export async function testRuntime(
     ...o.envPatch,
   };
   const testClock = new TestClock();
+  recordTestProject(projectId);
   const db = new Firestore({ projectId, ignoreUndefinedProperties: true });
   const storage = createStorage(projectId, gcs);
   await storage.createBucket(bucket).catch((err: { code?: number }) => {

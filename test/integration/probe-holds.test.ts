@@ -68,6 +68,7 @@ before(async () => {
     clock: rt.clock,
     outbox: rt.outbox,
     temp,
+    reactions: { onJobTransition: (job, t) => rt.projects.onJobTransition(job, t) },
   });
   sweeper = new Sweeper({ db: rt.db, reconciler, outbox: rt.outbox, log: rt.log, clock: rt.clock });
 });

@@ -9,8 +9,34 @@ export function unchanged(job: Job, effects: Effect[] = []): Decision {
   return { job, transition: null, effects };
 }
 
+/**
+ * The fields a change without a transition may set: evidence and liveness, never status, attempt or the
+ * lifecycle times. Replay (replay.ts) takes these from the record and reproduces every other field.
+ */
+export const PATCH_FIELDS = [
+  'outputs',
+  'outputUris',
+  'probeHold',
+  'executor',
+  'reportedSucceededAt',
+  'heartbeatAt',
+  'stepPlan',
+  'progress',
+  'updatedAt',
+  'nextCheckAt',
+] as const satisfies readonly (keyof Job)[];
+export type PatchField = (typeof PATCH_FIELDS)[number];
+export type PatchFields = Partial<Pick<Job, PatchField>>;
+
+/** The patchable part of a job: what a history records of the state each transition was decided from. */
+export function patchFieldsOf(job: Job): PatchFields {
+  const out: Record<string, unknown> = {};
+  for (const f of PATCH_FIELDS) if (job[f] !== undefined) out[f] = job[f];
+  return out as PatchFields;
+}
+
 /** A change of fields without a change of status: no version bump, no transition. */
-export function patch(job: Job, fields: Partial<Job>, ctx: DecideContext, effects: Effect[] = []): Decision {
+export function patch(job: Job, fields: PatchFields, ctx: DecideContext, effects: Effect[] = []): Decision {
   const next: Job = { ...job, ...fields, updatedAt: ctx.now };
   next.nextCheckAt = computeNextCheckAt(next);
   return { job: next, transition: null, effects };
@@ -54,7 +80,7 @@ export function transition(
 }
 
 /** Effects that stop the current execution, if it may still be running, with the intent recorded. */
-export function stopExecution(job: Job, ctx: DecideContext): { fields: Partial<Job>; effects: Effect[] } {
+export function stopExecution(job: Job, ctx: DecideContext): { fields: PatchFields; effects: Effect[] } {
   const ref = job.executor.executionRef;
   if (ref === null || job.executor.attempt !== job.attempt) return { fields: {}, effects: [] };
   return {

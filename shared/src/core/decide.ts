@@ -2,7 +2,16 @@
  * decide(job, event, ctx) → the next job, at most one transition, and the effects to run after commit;
  * or a Rejection for a command that can never apply. Pure: no I/O, no clock, no randomness of its own.
  */
-import { allOutputsPresent, failAttempt, mergeOutputs, patch, stopExecution, transition, unchanged } from './apply.js';
+import {
+  allOutputsPresent,
+  failAttempt,
+  mergeOutputs,
+  patch,
+  stopExecution,
+  transition,
+  unchanged,
+  type PatchFields,
+} from './apply.js';
 import { cancelRequested, dispatchDueAt, dueDeadline, needsExecutor, type Deadline } from './deadlines.js';
 import { nextProbeHold, probeFailureGraceMs, type ProbeOutcome } from './holds.js';
 import { ErrorCode, reject, type Rejection } from './errors.js';
@@ -235,7 +244,7 @@ function onWorker(job: Job, ev: Ev<'worker'>, ctx: DecideContext): Decision {
     case 'started':
     case 'progress':
     case 'heartbeat': {
-      const fields: Partial<Job> = { heartbeatAt: ctx.now, ...progressFields(job, r, ctx.now) };
+      const fields: PatchFields = { heartbeatAt: ctx.now, ...progressFields(job, r, ctx.now) };
       if (job.status === JobStatus.queued)
         return transition(job, JobStatus.running, Reason.STARTED, ev.source, evidence, ctx, fields);
       return patch(job, fields, ctx);
@@ -243,7 +252,7 @@ function onWorker(job: Job, ev: Ev<'worker'>, ctx: DecideContext): Decision {
     case 'succeeded': {
       if (job.outputs.length === 0)
         return transition(job, JobStatus.succeeded, Reason.WORKER_SUCCEEDED, ev.source, evidence, ctx);
-      const fields: Partial<Job> = { heartbeatAt: ctx.now, reportedSucceededAt: job.reportedSucceededAt ?? ctx.now };
+      const fields: PatchFields = { heartbeatAt: ctx.now, reportedSucceededAt: job.reportedSucceededAt ?? ctx.now };
       if (job.status === JobStatus.queued)
         return transition(job, JobStatus.running, Reason.STARTED, ev.source, evidence, ctx, fields, probe);
       return patch(job, fields, ctx, probe);
@@ -268,7 +277,7 @@ function onWorker(job: Job, ev: Ev<'worker'>, ctx: DecideContext): Decision {
   }
 }
 
-function progressFields(job: Job, r: WorkerReport, now: number): Partial<Job> {
+function progressFields(job: Job, r: WorkerReport, now: number): PatchFields {
   if (!r.progress) return {};
   // the step started when the job did: a first report on a queued job starts it now
   const startedAt = job.startedAt ?? now;

@@ -11,3 +11,4 @@ export * from './create.js';
 export * from './project.js';
 export * from './progress.js';
 export * from './eta.js';
+export * from './replay.js';

@@ -112,7 +112,7 @@ export class JobsService {
       stepPlan: type.steps,
     };
     for (let round = 0; ; round++) {
-      const res = await this.deps.store.create((ctx) => {
+      const res = await this.deps.reconciler.create((ctx) => {
         const decision = createJob(spec, observations, ctx);
         const bytes = storedBytes(decision.job);
         if (bytes > MAX_NEW_JOB_BYTES)
@@ -121,14 +121,13 @@ export class JobsService {
             `the job would take ${bytes} bytes stored; at most ${MAX_NEW_JOB_BYTES}`,
           );
         return decision;
-      });
+      }, 'api');
       if (res.outcome === 'idempotent') return { created: false, job: res.job };
       if (res.outcome === 'created') {
         this.deps.log.info(
           { jobId: id, type: type.name, ownerId: who.userId, to: res.job.status, reason: res.job.statusReason },
           'job enqueued',
         );
-        await this.deps.reconciler.afterCommit(res.job, res.transition, res.effects, 'api');
         return { created: true, job: (await this.deps.store.get(id)) ?? res.job };
       }
       // The key is held: reconcile the holder (it may be stuck), then try once more.

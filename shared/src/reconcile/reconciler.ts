@@ -5,12 +5,15 @@
  */
 import {
   isActive,
+  type DecideContext,
+  type Decision,
   type Effect,
   type ExecutorObservation,
   type Job,
   type JobEvent,
   type OutputObservation,
   type Source,
+  type Transition,
 } from '../core/index.js';
 import type { EventPublisher } from '../events/outbox.js';
 import type { TempCleaner } from '../evidence/temp.js';
@@ -21,7 +24,7 @@ import { ExecutorStartError } from '../evidence/executors/types.js';
 import { withTimeout } from '../evidence/limits.js';
 import type { OutputProbe } from '../evidence/outputs.js';
 import type { Logger } from '../log.js';
-import type { ApplyResult, JobStore } from '../store/job-store.js';
+import type { ApplyResult, CreateResult, JobStore } from '../store/job-store.js';
 
 export interface EvidenceItem {
   source: 'gcs' | 'executor' | 'deadline';
@@ -47,11 +50,15 @@ export interface ReconcilerDeps {
   clock: () => number;
   outbox: EventPublisher;
   temp: TempCleaner;
+  /** What follows each applied transition beyond the job: the projects (projects-service.ts). */
+  reactions: TransitionReactions;
   executorTimeoutMs?: number;
 }
 
-/** Called after every applied transition (e.g. a project follows its generation job). */
-export type TransitionObserver = (job: Job, t: NonNullable<ApplyResult['transition']>) => Promise<void>;
+/** The port through which other aggregates follow job transitions (a project follows its generation job). */
+export interface TransitionReactions {
+  onJobTransition(job: Job, t: Transition): Promise<void>;
+}
 
 interface Gathered {
   outputs: OutputObservation[] | undefined;
@@ -61,12 +68,7 @@ interface Gathered {
 }
 
 export class Reconciler {
-  private readonly observers: TransitionObserver[] = [];
   constructor(private readonly deps: ReconcilerDeps) {}
-
-  observe(observer: TransitionObserver): void {
-    this.observers.push(observer);
-  }
 
   async gather(job: Job): Promise<Gathered> {
     const wantOutputs = job.outputs.length > 0 && (isActive(job.status) || job.status === 'failed');
@@ -100,8 +102,15 @@ export class Reconciler {
     return res;
   }
 
-  /** Publish and act after a commit (also used for the creating commit). */
-  async afterCommit(
+  /** Creates a job through the store's transaction, then publishes and acts like every other commit. */
+  async create(build: (ctx: DecideContext) => Decision, source: Source): Promise<CreateResult> {
+    const res = await this.deps.store.create(build);
+    if (res.outcome === 'created') await this.afterCommit(res.job, res.transition, res.effects, source);
+    return res;
+  }
+
+  /** Publish and act after a commit. */
+  private async afterCommit(
     job: Job | null,
     transition: ApplyResult['transition'],
     effects: readonly Effect[],
@@ -124,13 +133,11 @@ export class Reconciler {
     await Promise.all([
       job && transition ? this.deps.outbox.publish(job, transition) : null,
       this.runEffects(effects, job ?? undefined),
-      ...(job && transition
-        ? this.observers.map((o) =>
-            o(job, transition).catch((err: unknown) =>
-              this.deps.log.error({ err, jobId: job.id }, 'transition observer failed'),
-            ),
-          )
-        : []),
+      job && transition
+        ? this.deps.reactions
+            .onJobTransition(job, transition)
+            .catch((err: unknown) => this.deps.log.error({ err, jobId: job.id }, 'transition reaction failed'))
+        : null,
     ]);
   }
 

@@ -1,6 +1,6 @@
 /** Job and transition ↔ Firestore documents: epoch ms in the core, Timestamps in the store. */
 import { Timestamp, type DocumentData } from '@google-cloud/firestore';
-import type { Job, Transition } from '../core/index.js';
+import type { Cause, Job, RecordedTransition, Transition } from '../core/index.js';
 
 const JOB_TIME_FIELDS = [
   'createdAt',
@@ -77,12 +77,21 @@ export function jobFromDoc(doc: DocumentData): Job {
   return job;
 }
 
-/** A stored transition is also the outbox entry of its event (`published`). */
-export function transitionToDoc(t: Transition): DocumentData {
-  return { ...t, at: Timestamp.fromMillis(t.at), published: false };
+/**
+ * A stored transition, with the cause that made it (core/replay.ts) as JSON text: events and job states may
+ * hold what Firestore fields cannot (arrays in arrays), and nothing in them is queried.
+ */
+export function transitionToDoc(t: Transition, cause: Cause): DocumentData {
+  return { ...t, at: Timestamp.fromMillis(t.at), causeJson: JSON.stringify(cause) };
 }
 
 export function transitionFromDoc(doc: DocumentData): Transition {
   const { seq, from, to, reason, source, attempt, at, evidence } = doc;
   return { seq, from, to, reason, source, attempt, at: fromTs(at) ?? 0, evidence } as Transition;
+}
+
+/** The transition with its recorded cause; null for a transition stored before causes were recorded. */
+export function recordedTransitionFromDoc(doc: DocumentData): RecordedTransition {
+  const cause = typeof doc.causeJson === 'string' ? (JSON.parse(doc.causeJson) as Cause) : null;
+  return { ...transitionFromDoc(doc), cause };
 }

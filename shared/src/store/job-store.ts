@@ -1,23 +1,28 @@
 /**
  * The one transactional write path for job state. Every change: re-read the job in a transaction, run
- * `decide`, write the job (version + 1 when a transition applies) and `transitions/{seq}`, record the
- * dedupe key, take or release the resourceKey lock. Nothing else in Verity writes job state.
+ * `decide`, write the job (version + 1 when a transition applies), `transitions/{seq}` with its cause (the
+ * event, the patchable fields it was decided from, the random draws: core/replay.ts) and the transition's
+ * outbox entry, record the dedupe key, take or release the resourceKey lock. Nothing else writes job state.
  */
 import { createHash } from 'node:crypto';
 import { Timestamp, type Firestore, type Transaction } from '@google-cloud/firestore';
 import {
   decide,
+  type Cause,
   isActive,
   isRejection,
   type DecideContext,
   type Decision,
   type Effect,
   type Job,
+  patchFieldsOf,
   type JobEvent,
+  type RecordedTransition,
   type Rejection,
   type Transition,
 } from '../core/index.js';
-import { jobFromDoc, jobToDoc, transitionFromDoc, transitionToDoc } from './codec.js';
+import { jobFromDoc, jobToDoc, recordedTransitionFromDoc, transitionFromDoc, transitionToDoc } from './codec.js';
+import { writeOutboxEntry } from './outbox-store.js';
 import { Collections } from './firestore.js';
 
 export type Clock = () => number;
@@ -78,8 +83,15 @@ export class JobStore {
     return this.db.collection(Collections.jobs).doc(id);
   }
 
-  private ctx(): DecideContext {
-    return { now: this.clock(), random: this.random };
+  /** A context whose random draws are recorded (`draws`), for the transition's cause. */
+  private ctx(): DecideContext & { draws: number[] } {
+    const draws: number[] = [];
+    const random = () => {
+      const r = this.random();
+      draws.push(r);
+      return r;
+    };
+    return { now: this.clock(), random, draws };
   }
 
   /** One document read. */
@@ -91,6 +103,12 @@ export class JobStore {
   async history(id: string): Promise<Transition[]> {
     const snap = await this.jobRef(id).collection(Collections.transitions).orderBy('seq').get();
     return snap.docs.map((d) => transitionFromDoc(d.data()));
+  }
+
+  /** The history with each transition's cause, for replay (core/replay.ts). */
+  async recordedHistory(id: string): Promise<RecordedTransition[]> {
+    const snap = await this.jobRef(id).collection(Collections.transitions).orderBy('seq').get();
+    return snap.docs.map((d) => recordedTransitionFromDoc(d.data()));
   }
 
   /** Finds the job an idempotency key of an owner created, if any. */
@@ -106,7 +124,8 @@ export class JobStore {
    */
   async create(build: (ctx: DecideContext) => Decision): Promise<CreateResult> {
     return this.db.runTransaction(async (tx) => {
-      const decision = build(this.ctx());
+      const ctx = this.ctx();
+      const decision = build(ctx);
       const job = decision.job;
       const idemRef = job.idempotencyKey
         ? this.db.collection(Collections.idempotency).doc(idempotencyDocId(job.ownerId, job.idempotencyKey))
@@ -128,11 +147,8 @@ export class JobStore {
         if (holder.exists && isActive(jobFromDoc(holder.data()!).status)) return { outcome: 'locked', holderId };
       }
       tx.create(this.jobRef(job.id), jobToDoc(job));
-      tx.create(this.jobRef(job.id).collection(Collections.transitions).doc(String(decision.transition!.seq)), {
-        ...transitionToDoc(decision.transition!),
-        jobId: job.id,
-        ownerId: job.ownerId,
-      });
+      const { input: _input, ...initial } = job;
+      this.writeTransition(tx, job, decision.transition!, { kind: 'created', initial, draws: ctx.draws });
       if (idemRef)
         tx.set(idemRef, { jobId: job.id, ownerId: job.ownerId, createdAt: Timestamp.fromMillis(job.createdAt) });
       if (lockRef && isActive(job.status))
@@ -190,12 +206,23 @@ export class JobStore {
 
     tx.set(ref, jobToDoc(job));
     if (transition)
-      tx.create(ref.collection(Collections.transitions).doc(String(transition.seq)), {
-        ...transitionToDoc(transition),
-        jobId: job.id,
-        ownerId: job.ownerId,
+      this.writeTransition(tx, job, transition, {
+        kind: 'event',
+        event,
+        prior: patchFieldsOf(before),
+        draws: ctx.draws,
       });
     if (lockRef && lockSnap?.exists && lockSnap.get('jobId') === job.id) tx.delete(lockRef);
     return { outcome: transition ? 'applied' : 'patched', job, before, transition, effects: decided.effects };
+  }
+
+  /** The transition, its cause and its outbox entry: history and the announcement commit together. */
+  private writeTransition(tx: Transaction, job: Job, t: Transition, cause: Cause): void {
+    tx.create(this.jobRef(job.id).collection(Collections.transitions).doc(String(t.seq)), {
+      ...transitionToDoc(t, cause),
+      jobId: job.id,
+      ownerId: job.ownerId,
+    });
+    writeOutboxEntry(this.db, tx, job, t);
   }
 }

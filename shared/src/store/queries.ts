@@ -100,13 +100,13 @@ export const QUERIES = {
     )
       .where('at', '>=', since)
       .orderBy('at'),
-  /** outbox: transitions committed but not yet published. */
-  unpublishedTransitions: (db: Firestore, before: Timestamp, limit: number) =>
+  /** outbox: entries committed but not yet published. */
+  pendingOutbox: (db: Firestore, before: Timestamp, limit: number) =>
     db
-      .collectionGroup(Collections.transitions)
-      .where('published', '==', false)
-      .where('at', '<=', before)
-      .orderBy('at')
+      .collection(Collections.outbox)
+      .where('pending', '==', true)
+      .where('createdAt', '<=', before)
+      .orderBy('createdAt')
       .limit(limit),
 } as const;
 
@@ -115,6 +115,7 @@ export const TTL_POLICIES: readonly { collectionGroup: string; field: string }[]
   { collectionGroup: Collections.dedupe, field: 'expireAt' }, // processed delivery keys (job-store)
   { collectionGroup: Collections.leases, field: 'expireAt' }, // sweep leases
   { collectionGroup: Collections.probes, field: 'expireAt' }, // probe quota records
+  { collectionGroup: Collections.outbox, field: 'expireAt' }, // published outbox entries
 ];
 
 /** The composite indexes each query needs (none: served by automatic single-field indexes). */
@@ -200,13 +201,13 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
       fields: [{ fieldPath: 'at', order: 'ASCENDING' }],
     },
   ],
-  unpublishedTransitions: [
+  pendingOutbox: [
     {
-      collectionGroup: Collections.transitions,
-      queryScope: 'COLLECTION_GROUP',
+      collectionGroup: Collections.outbox,
+      queryScope: 'COLLECTION',
       fields: [
-        { fieldPath: 'published', order: 'ASCENDING' },
-        { fieldPath: 'at', order: 'ASCENDING' },
+        { fieldPath: 'pending', order: 'ASCENDING' },
+        { fieldPath: 'createdAt', order: 'ASCENDING' },
       ],
     },
   ],

@@ -1,0 +1,66 @@
+/**
+ * The outbox of events out: one entry per transition, `outbox/{jobId}:{seq}`, created in the transaction that
+ * commits the transition (job-store.ts), so an announced change is never lost between the commit and the
+ * publish. Publishing marks the entry (not the history, which never changes) and gives it a TTL.
+ */
+import { Timestamp, type Firestore, type Transaction } from '@google-cloud/firestore';
+import type { Job, Transition } from '../core/index.js';
+import { recordedTransitionFromDoc } from './codec.js';
+import { Collections } from './firestore.js';
+import { QUERIES } from './queries.js';
+
+const DAY = 24 * 3600 * 1000;
+/** How long a published entry is kept (a TTL policy on `expireAt` removes it). */
+export const PUBLISHED_OUTBOX_TTL_MS = 7 * DAY;
+
+export const outboxDocId = (jobId: string, seq: number): string => `${jobId}:${seq}`;
+
+/** Writes the outbox entry of a transition inside the committing transaction. */
+export function writeOutboxEntry(db: Firestore, tx: Transaction, job: Job, t: Transition): void {
+  tx.create(db.collection(Collections.outbox).doc(outboxDocId(job.id, t.seq)), {
+    jobId: job.id,
+    ownerId: job.ownerId,
+    seq: t.seq,
+    createdAt: Timestamp.fromMillis(t.at),
+    pending: true,
+  });
+}
+
+export interface PendingEvent {
+  job: Job;
+  transition: Transition;
+}
+
+export class OutboxStore {
+  constructor(
+    private readonly db: Firestore,
+    private readonly readJob: (id: string) => Promise<Job | null>,
+  ) {}
+
+  async markPublished(jobId: string, seq: number, nowMs: number): Promise<void> {
+    await this.db
+      .collection(Collections.outbox)
+      .doc(outboxDocId(jobId, seq))
+      .update({
+        pending: false,
+        publishedAt: Timestamp.fromMillis(nowMs),
+        expireAt: Timestamp.fromMillis(nowMs + PUBLISHED_OUTBOX_TTL_MS),
+      });
+  }
+
+  /** Entries committed before `beforeMs` and not yet published, oldest first, with their job and transition. */
+  async pending(beforeMs: number, limit: number): Promise<PendingEvent[]> {
+    const snap = await QUERIES.pendingOutbox(this.db, Timestamp.fromMillis(beforeMs), limit).get();
+    const out: PendingEvent[] = [];
+    for (const doc of snap.docs) {
+      const jobId = String(doc.get('jobId'));
+      const seq = Number(doc.get('seq'));
+      const [job, t] = await Promise.all([
+        this.readJob(jobId),
+        this.db.collection(Collections.jobs).doc(jobId).collection(Collections.transitions).doc(String(seq)).get(),
+      ]);
+      if (job && t.exists) out.push({ job, transition: recordedTransitionFromDoc(t.data()!) });
+    }
+    return out;
+  }
+}
