@@ -1,0 +1,82 @@
+/** The project paths of the OpenAPI document (./openapi.ts): `/api/projects` and every operation on one project. */
+import { ListQuerySchema } from '../../shared/src/schemas.js';
+import {
+  AUTH,
+  BODY,
+  body,
+  errors,
+  json,
+  links,
+  PROJECT_OPS,
+  projectBody,
+  projectOp,
+  secured,
+  withJobLinks,
+} from './openapi-operations.js';
+import { projectSchema, queryParams, type ApiVocabulary, type Json } from './openapi-requests.js';
+import { ref } from './openapi-schemas.js';
+
+export const projectPaths = (v: ApiVocabulary): Json => ({
+  '/api/projects': {
+    post: {
+      ...secured,
+      operationId: 'createProject',
+      summary: 'Create a project',
+      requestBody: body(projectSchema(v)),
+      responses: {
+        201: { ...json(projectBody, 'created'), links: links('Project', PROJECT_OPS) },
+        ...errors(...AUTH, ...BODY),
+      },
+    },
+    get: {
+      ...secured,
+      operationId: 'listProjects',
+      summary: 'Own projects, paged',
+      parameters: queryParams(ListQuerySchema),
+      responses: {
+        200: json({
+          type: 'object',
+          properties: {
+            projects: { type: 'array', items: ref('Project') },
+            nextCursor: { type: ['string', 'null'] },
+          },
+        }),
+        ...errors(...AUTH, 400),
+      },
+    },
+  },
+  '/api/projects/{id}': {
+    get: projectOp('get', {
+      summary: 'Read a project (verified first when generating or claiming artifacts)',
+      responses: { 200: json(projectBody), ...errors(...AUTH, 404) },
+    }),
+  },
+  '/api/projects/{id}/reconcile': {
+    post: projectOp('reconcile', {
+      summary: 'Verify every artifact',
+      responses: {
+        200: json({ type: 'object', properties: { report: { type: 'object' } } }),
+        ...errors(...AUTH, 404, 429),
+      },
+    }),
+  },
+  '/api/projects/{id}/generate': {
+    post: projectOp('generate', {
+      summary: 'One job for the missing artifacts',
+      responses: {
+        202: withJobLinks(
+          json(
+            {
+              type: 'object',
+              required: ['project', 'job'],
+              properties: { project: ref('Project'), job: ref('Job') },
+            },
+            'a job was enqueued',
+          ),
+        ),
+        200: json(projectBody, 'nothing is missing'),
+        ...errors(...AUTH, 404, 409, 429, 503),
+      },
+    }),
+  },
+});
