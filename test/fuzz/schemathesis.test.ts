@@ -1,5 +1,5 @@
 /**
- * schemathesis (PyPI, pinned and installed into .tools/venv-schemathesis by infra/local/tools.ts) against the
+ * schemathesis (PyPI, pinned and installed into .tools/venv-schemathesis by infra/local/python-tools.ts) against the
  * API's own /api/openapi.json: every check, every phase including the stateful one (which follows the
  * document's links from POST /api/jobs and POST /api/projects to every job and project route), a fixed seed
  * and a bounded example count. Zero failures, or the test prints schemathesis's report.
