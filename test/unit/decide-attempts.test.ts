@@ -1,0 +1,117 @@
+/** decide: starting executions, retries and their attempts. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { run, running, tableTests, type Row } from '../helpers/decide.js';
+import { dispatched, newJob, S, T0 } from '../helpers/jobs.js';
+
+describe('decide: dispatch', () => {
+  const rows: Row[] = [
+    {
+      name: 'dispatched names the execution',
+      job: () => newJob(),
+      event: { kind: 'dispatched', source: 'executor', attempt: 1, executionRef: 'local:job_1:1' },
+      at: T0 + S,
+      to: 'queued',
+      reason: 'ENQUEUED',
+      transition: false,
+    },
+    {
+      name: 'dispatched for a finished job cancels the orphan',
+      job: () => run(newJob(), { kind: 'cancel', source: 'api' }, T0 + S).job,
+      event: { kind: 'dispatched', source: 'executor', attempt: 1, executionRef: 'local:job_1:1' },
+      at: T0 + 2 * S,
+      to: 'canceled',
+      reason: 'CANCELED_BY_USER',
+      transition: false,
+      effects: ['cancelExecution'],
+    },
+    {
+      name: 'start failure (config) → failed',
+      job: () => newJob(),
+      event: { kind: 'dispatchFailed', source: 'executor', attempt: 1, message: 'no such type', retryable: false },
+      at: T0 + S,
+      to: 'failed',
+      reason: 'EXECUTOR_START_FAILED',
+      transition: true,
+    },
+  ];
+  tableTests(rows);
+});
+
+describe('decide: retries', () => {
+  it('a retry gets attempt + 1, a backoff from the injected random source, and a fresh executor slot', () => {
+    const job = running(newJob());
+    const low = run(
+      job,
+      {
+        kind: 'worker',
+        source: 'worker',
+        report: { kind: 'failed', error: { code: 'X', message: 'm', retryable: true } },
+      },
+      T0 + 5 * S,
+      0,
+    ).job;
+    const high = run(
+      job,
+      {
+        kind: 'worker',
+        source: 'worker',
+        report: { kind: 'failed', error: { code: 'X', message: 'm', retryable: true } },
+      },
+      T0 + 5 * S,
+      0.999,
+    ).job;
+    assert.equal(low.attempt, 2);
+    assert.equal(low.executor.executionRef, null);
+    // 30 s initial, ±20 % jitter
+    assert.equal(low.notBefore, T0 + 5 * S + 24 * S);
+    assert.ok(high.notBefore! > T0 + 5 * S + 35 * S && high.notBefore! <= T0 + 5 * S + 36 * S);
+  });
+  it('the retried attempt is started once its backoff has passed, not before', () => {
+    const retried = run(
+      running(newJob()),
+      { kind: 'observed', source: 'read', probed: true, executor: { executionRef: 'local:job_1:1', state: 'failed' } },
+      T0 + 5 * S,
+      0.5,
+    ).job;
+    const early = run(retried, { kind: 'observed', source: 'sweep', probed: true }, retried.notBefore! - 1);
+    assert.deepEqual(early.effects, []);
+    const due = run(retried, { kind: 'observed', source: 'sweep', probed: true }, retried.notBefore!);
+    assert.deepEqual(due.effects, [{ kind: 'startExecution', jobId: 'job_1', attempt: 2 }]);
+    assert.equal(due.job.executor.startRequestedAt, retried.notBefore);
+  });
+  it('the last attempt fails for good', () => {
+    const job = { ...running(newJob()), attempt: 3 };
+    const d = run(
+      job,
+      { kind: 'observed', source: 'read', probed: true, executor: { executionRef: 'local:job_1:1', state: 'failed' } },
+      T0 + 5 * S,
+    );
+    assert.equal(d.job.status, 'running'); // executor ref belongs to attempt 1 → ignored
+    const current = { ...job, executor: { ...job.executor, attempt: 3, executionRef: 'local:job_1:3' } };
+    const e = run(
+      current,
+      { kind: 'observed', source: 'read', probed: true, executor: { executionRef: 'local:job_1:3', state: 'failed' } },
+      T0 + 5 * S,
+    );
+    assert.equal(e.job.status, 'failed');
+    assert.equal(e.job.statusReason, 'EXECUTOR_FAILED');
+  });
+});
+
+describe('decide: a second start of one attempt', () => {
+  it('keeps the recorded execution and stops the other', () => {
+    const job = dispatched(newJob(), 'local:job_1:1');
+    const d = run(job, { kind: 'dispatched', source: 'executor', attempt: 1, executionRef: 'other-execution' }, T0 + S);
+    assert.equal(d.job, job);
+    assert.equal(d.job.executor.executionRef, 'local:job_1:1');
+    assert.deepEqual(d.effects, [
+      { kind: 'cancelExecution', jobId: 'job_1', attempt: 1, executionRef: 'other-execution' },
+    ]);
+  });
+  it('the same execution reported twice changes nothing and stops nothing', () => {
+    const job = dispatched(newJob(), 'local:job_1:1');
+    const d = run(job, { kind: 'dispatched', source: 'executor', attempt: 1, executionRef: 'local:job_1:1' }, T0 + S);
+    assert.deepEqual(d.effects, []);
+  });
+});

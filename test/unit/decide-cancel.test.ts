@@ -1,0 +1,118 @@
+/** decide: a cancel, from the request to the confirmation or the end of its grace. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decide, isRejection } from '../../shared/src/core/index.js';
+import { present, run, running, tableTests, type Row } from '../helpers/decide.js';
+import { ctx, newJob, S, T0 } from '../helpers/jobs.js';
+
+describe('decide: cancel', () => {
+  const rows: Row[] = [
+    {
+      name: 'cancel with an execution running → cancel requested, executor asked to stop',
+      job: () => running(newJob()),
+      event: { kind: 'cancel', source: 'api' },
+      at: T0 + 5 * S,
+      to: 'running',
+      reason: 'STARTED',
+      transition: false,
+      effects: ['cancelExecution'],
+    },
+    {
+      name: 'cancel before any execution → canceled at once, temp cleaned',
+      job: () => newJob(),
+      event: { kind: 'cancel', source: 'api' },
+      at: T0 + 5 * S,
+      to: 'canceled',
+      reason: 'CANCELED_BY_USER',
+      transition: true,
+      effects: ['cleanupTemp'],
+    },
+    {
+      name: 'cancel of an external job → canceled at once',
+      job: () => newJob({ kind: 'external' }),
+      event: { kind: 'cancel', source: 'api' },
+      at: T0 + 5 * S,
+      to: 'canceled',
+      reason: 'CANCELED_BY_USER',
+      transition: true,
+      effects: ['cleanupTemp'],
+    },
+  ];
+  tableTests(rows);
+
+  const requested = () => run(running(newJob()), { kind: 'cancel', source: 'api' }, T0 + 5 * S).job;
+  it('records the request and its grace deadline', () => {
+    const job = requested();
+    assert.equal(job.executor.cancelRequestedAt, T0 + 5 * S);
+    assert.equal(job.nextCheckAt, T0 + 5 * S, 'due at once: every look checks for the confirmation');
+  });
+  it('a repeated cancel repeats the executor cancel and changes nothing', () => {
+    const job = requested();
+    const d = run(job, { kind: 'cancel', source: 'api' }, T0 + 6 * S);
+    assert.equal(d.job, job);
+    assert.deepEqual(
+      d.effects.map((e) => e.kind),
+      ['cancelExecution'],
+    );
+  });
+  it('is canceled when the executor confirms', () => {
+    const d = run(
+      requested(),
+      {
+        kind: 'observed',
+        source: 'reconcile',
+        probed: true,
+        executor: { executionRef: 'local:job_1:1', state: 'canceled' },
+      },
+      T0 + 6 * S,
+    );
+    assert.equal(d.job.status, 'canceled');
+    assert.equal(d.job.statusReason, 'CANCELED_BY_USER');
+    assert.deepEqual(
+      d.effects.map((e) => e.kind),
+      ['cleanupTemp'],
+    );
+  });
+  it('an execution still running is asked again (repairs a lost cancel effect), deadlines other than the grace wait', () => {
+    const d = run(
+      requested(),
+      {
+        kind: 'observed',
+        source: 'sweep',
+        probed: true,
+        executor: { executionRef: 'local:job_1:1', state: 'running' },
+      },
+      T0 + 40 * S,
+    );
+    assert.equal(d.job.status, 'running');
+    assert.deepEqual(
+      d.effects.map((e) => e.kind),
+      ['cancelExecution'],
+    );
+  });
+  it('is canceled anyway once the cancel grace passes', () => {
+    const job = requested();
+    const d = run(
+      job,
+      {
+        kind: 'observed',
+        source: 'sweep',
+        probed: true,
+        executor: { executionRef: 'local:job_1:1', state: 'running' },
+      },
+      T0 + 5 * S + job.policy.cancelGraceSeconds * S,
+    );
+    assert.equal(d.job.status, 'canceled');
+    assert.equal(d.transition!.evidence.cancelGraceExpired, true);
+  });
+  it('outputs that land during the cancel still make it succeeded (outputs are the strongest evidence)', () => {
+    const e = run(requested(), { kind: 'observed', source: 'gcs', probed: false, outputs: [present()] }, T0 + 6 * S);
+    assert.equal(e.job.status, 'succeeded');
+  });
+  it('cancel of a finished job is rejected', () => {
+    const done = run(newJob(), { kind: 'cancel', source: 'api' }, T0 + S).job;
+    const r = decide(done, { kind: 'cancel', source: 'api' }, ctx(T0 + 2 * S));
+    assert.ok(isRejection(r));
+    assert.equal(r.code, 'JOB_TERMINAL');
+  });
+});
