@@ -1,30 +1,25 @@
 /**
  * The http executor against the demo provider (infra/local/demo-provider.ts) on ephemeral ports, writing its
- * outputs to the harness's fake-gcs-server; a tiny receiver plays the API's webhook endpoint.
+ * outputs to the harness's fake-gcs-server; a tiny receiver plays the API's webhook endpoint. How it reads the
+ * provider's answers (statuses, errors, timeouts, API keys) against a stubbed fetch: test/unit/http-provider-answers.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createJob, type Job } from '../../shared/src/core/index.js';
-import { parseEnv } from '../../shared/src/config/env.js';
-import { buildRegistry, type JobType } from '../../shared/src/config/job-types.js';
-import {
-  createHttpProviderExecutor,
-  httpProvidersOf,
-  parseHttpRef,
-} from '../../shared/src/evidence/executors/http-provider.js';
+import type { Job } from '../../shared/src/core/index.js';
+import type { JobType } from '../../shared/src/config/job-types.js';
+import { createHttpProviderExecutor, parseHttpRef } from '../../shared/src/evidence/executors/http-provider.js';
 import { ExecutorStartError, type Executor } from '../../shared/src/evidence/executors/types.js';
 import { parseGcsUri } from '../../shared/src/evidence/gcs-uri.js';
 import { createStorage } from '../../shared/src/evidence/storage.js';
 import { SIGNATURE_HEADER, verifySignature } from '../../shared/src/webhooks/signature.js';
 import { startDemoProvider, type DemoProvider } from '../../infra/local/demo-provider.js';
-import { ctx } from '../helpers/jobs.js';
+import { httpType, jobOf, registeredTypes, typeIn } from '../helpers/http-provider.js';
 import { requireEmulators, uniqueName } from '../helpers/runtime.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SECRET = 'demo-provider-secret-0123456789';
-const OUTPUT = 'gs://{bucket}/provider/{externalJobId}_output_0.mp4';
 
 interface Received {
   provider: string;
@@ -51,32 +46,9 @@ function listen(server: Server): Promise<string> {
   });
 }
 
-function type(name: string): JobType {
-  const t = types.get(name);
-  assert.ok(t, `type ${name}`);
-  return t;
-}
-
-function job(typeName: string, input: Record<string, unknown> = {}, attempt = 1): Job {
-  const t = type(typeName);
-  const j = createJob(
-    {
-      id: uniqueName('job').replace('-', '_'),
-      type: typeName,
-      ownerId: 'alice',
-      resourceKey: null,
-      idempotencyKey: null,
-      input,
-      outputUris: [],
-      reuseExistingOutputs: false,
-      executorKind: 'http',
-      policy: t.policy,
-    },
-    [],
-    ctx(Date.now()),
-  ).job;
-  return { ...j, attempt };
-}
+const type = (name: string): JobType => typeIn(types, name);
+const job = (typeName: string, input: Record<string, unknown> = {}, attempt = 1): Job =>
+  jobOf(types, typeName, input, attempt);
 
 const stateOf = async (ref: string): Promise<string> => (await exec.status(ref)).state;
 const until = (ref: string, state: string): Promise<true> =>
@@ -120,23 +92,16 @@ before(async () => {
   downUrl = await listen(closed);
   await new Promise((r) => closed.close(r)); // a port nobody listens on
 
-  const http = (provider: string, baseUrl: string) => ({
-    executor: { kind: 'http', provider, baseUrl, outputTemplates: [OUTPUT] },
-  });
-  const registry = buildRegistry(
-    parseEnv({
-      ...process.env,
-      VERITY_PROFILE: 'cloud',
-      VERITY_BUCKET: bucket,
-      VERITY_JOB_TYPES: JSON.stringify({
-        render: http('demo', demo.url),
-        'mute-render': http('mute', mute.url),
-        'down-render': http('down', downUrl),
-        ext: { executor: { kind: 'external' } },
-      }),
-    }),
+  types = registeredTypes(
+    bucket,
+    {
+      render: httpType('demo', demo.url),
+      'mute-render': httpType('mute', mute.url),
+      'down-render': httpType('down', downUrl),
+      ext: { executor: { kind: 'external' } },
+    },
+    process.env,
   );
-  types = new Map(registry.names().map((n) => [n, registry.get(n)!]));
   exec = createHttpProviderExecutor({
     providers: { demo: { baseUrl: demo.url }, mute: { baseUrl: mute.url }, down: { baseUrl: downUrl } },
     callbackUrl: (provider) => `${receiverUrl}/api/webhooks/${provider}`,
@@ -274,125 +239,5 @@ describe('http executor against the demo provider', () => {
     await assert.rejects(exec.start(job('render', { durationMs: -1 }), type('render')), isStartError(false));
     await assert.rejects(exec.start(job('down-render'), type('down-render')), isStartError(true));
     await assert.rejects(exec.start(job('ext'), type('ext')), isStartError(false));
-  });
-});
-
-describe('http executor answers (stubbed provider)', () => {
-  const stub = (answer: (url: string) => Response | Promise<Response>): Executor =>
-    createHttpProviderExecutor({
-      providers: { demo: { baseUrl: 'http://provider.invalid/v1/' } },
-      callbackUrl: () => 'http://verity.invalid/api/webhooks/demo',
-      bucket: 'b-1',
-      timeoutMs: 100,
-      fetchImpl: (input) => Promise.resolve(answer(String(input))),
-    });
-  const json = (status: number, body: unknown): Response =>
-    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-
-  it('maps every provider status and builds the URL from the base URL', async () => {
-    const urls: string[] = [];
-    let status = '';
-    const e = stub(
-      (url) => (urls.push(url), json(200, { externalJobId: 'x1', status, error: { code: 'E', message: 'boom' } })),
-    );
-    const expected: [string, string][] = [
-      ['queued', 'pending'],
-      ['running', 'running'],
-      ['succeeded', 'succeeded'],
-      ['failed', 'failed'],
-      ['canceled', 'canceled'],
-    ];
-    for (const [provider, ours] of expected) {
-      status = provider;
-      assert.equal((await e.status('http:demo:x1')).state, ours, provider);
-    }
-    status = 'failed';
-    assert.equal((await e.status('http:demo:x1')).detail, 'E: boom');
-    assert.equal(urls[0], 'http://provider.invalid/v1/jobs/x1');
-    status = 'exploded';
-    await assert.rejects(e.status('http:demo:x1'), /unknown provider status/);
-  });
-
-  it('a 5xx status read throws (no evidence), a 5xx or a timeout on submit is retryable', async () => {
-    await assert.rejects(stub(() => json(503, {})).status('http:demo:x1'), /503/);
-    await assert.rejects(stub(() => json(500, {})).cancel('http:demo:x1'), /500/);
-    const t = {
-      ...type('render'),
-      executor: {
-        kind: 'http' as const,
-        provider: 'demo',
-        baseUrl: 'http://provider.invalid/v1',
-        outputTemplates: [OUTPUT],
-        apiKeyHeader: 'authorization',
-      },
-    };
-    const retryable = (err: unknown): boolean => err instanceof ExecutorStartError && err.retryable;
-    await assert.rejects(stub(() => json(502, {})).start(job('render'), t), retryable);
-    await assert.rejects(stub(() => json(429, {})).start(job('render'), t), retryable);
-    await assert.rejects(stub(() => json(201, { nope: 1 })).start(job('render'), t), retryable);
-    const hanging = createHttpProviderExecutor({
-      providers: { demo: { baseUrl: 'http://provider.invalid/v1' } },
-      callbackUrl: () => 'http://x.invalid',
-      bucket: 'b-1',
-      timeoutMs: 50,
-      fetchImpl: (_input, init) =>
-        new Promise((_resolve, reject) =>
-          init?.signal?.addEventListener('abort', () => reject(init.signal!.reason as Error)),
-        ),
-    });
-    await assert.rejects(
-      hanging.start(job('render'), t),
-      (err: unknown) => retryable(err) && /timed out/.test((err as Error).message),
-    );
-    const s = await stub(() => json(201, { externalJobId: 'x9' })).start(job('render'), t);
-    assert.deepEqual(s, { executionRef: 'http:demo:x9', outputUris: ['gs://b-1/provider/x9_output_0.mp4'] });
-  });
-
-  it("the provider's API key goes with submit, status and cancel, in the header its type names; none without a key", async () => {
-    const seen: { url: string; auth: string | null; key: string | null }[] = [];
-    const executor = (providers: Parameters<typeof createHttpProviderExecutor>[0]['providers']): Executor =>
-      createHttpProviderExecutor({
-        providers,
-        callbackUrl: () => 'http://x.invalid',
-        bucket: 'b-1',
-        timeoutMs: 100,
-        fetchImpl: (input, init) => {
-          const h = new Headers(init?.headers);
-          seen.push({ url: String(input), auth: h.get('authorization'), key: h.get('x-api-key') });
-          return Promise.resolve(json(200, { externalJobId: 'k1', status: 'running' }));
-        },
-      });
-    const base = {
-      ...type('render'),
-      executor: {
-        kind: 'http' as const,
-        provider: 'demo',
-        baseUrl: 'http://provider.invalid/v1',
-        outputTemplates: [],
-        apiKeyHeader: 'authorization',
-      },
-    };
-    const bearer = executor(httpProvidersOf([base], { demo: 'sk-live-123' }));
-    await bearer.start(job('render'), base);
-    await bearer.status('http:demo:k1');
-    await bearer.cancel('http:demo:k1');
-    assert.deepEqual(
-      seen.map((s) => s.auth),
-      ['Bearer sk-live-123', 'Bearer sk-live-123', 'Bearer sk-live-123'],
-    );
-
-    seen.length = 0;
-    const custom = { ...base, executor: { ...base.executor, apiKeyHeader: 'x-api-key' } };
-    await executor(httpProvidersOf([custom], { demo: 'k-2' })).status('http:demo:k1');
-    assert.deepEqual(seen, [{ url: 'http://provider.invalid/v1/jobs/k1', auth: null, key: 'k-2' }]);
-
-    seen.length = 0;
-    await executor(httpProvidersOf([base])).status('http:demo:k1');
-    assert.deepEqual(
-      seen.map((s) => [s.auth, s.key]),
-      [[null, null]],
-      'no key configured: no credentials sent',
-    );
-    assert.throws(() => httpProvidersOf([base, { ...custom, name: 'other' }]), /two API key headers/);
   });
 });
