@@ -2,22 +2,13 @@
  * decide(job, event, ctx) → the next job, at most one transition, and the effects to run after commit;
  * or a Rejection for a command that can never apply. Pure: no I/O, no clock, no randomness of its own.
  */
-import {
-  allOutputsPresent,
-  failAttempt,
-  mergeOutputs,
-  patch,
-  stopExecution,
-  transition,
-  unchanged,
-  type PatchFields,
-} from './apply.js';
+import { allOutputsPresent, failAttempt, mergeOutputs, patch, stopExecution, transition, unchanged } from './apply.js';
 import { cancelRequested, dispatchDueAt, dueDeadline, needsExecutor, type Deadline } from './deadlines.js';
 import { nextProbeHold, probeFailureGraceMs, type ProbeOutcome } from './holds.js';
 import { ErrorCode, reject, type Rejection } from './errors.js';
-import type { DecideContext, Decision, ExecutorObservation, Job, JobEvent, WorkerReport } from './model.js';
-import { nextProgress, planFrom } from './progress.js';
+import type { DecideContext, Decision, ExecutorObservation, Job, JobEvent } from './model.js';
 import { assertNever, isActive, JobStatus, Reason, Source } from './states.js';
+import { onWorker } from './worker-report.js';
 
 type Ev<K extends JobEvent['kind']> = Extract<JobEvent, { kind: K }>;
 
@@ -225,64 +216,6 @@ function onExecution(
     default:
       return assertNever(obs.state, 'execution state');
   }
-}
-
-function onWorker(job: Job, ev: Ev<'worker'>, ctx: DecideContext): Decision {
-  const r = ev.report;
-  const probe = [{ kind: 'probe' as const, jobId: job.id }];
-  const wantsOutputCheck = r.kind === 'succeeded' && job.outputs.length > 0;
-  // A finished job, or a report from an attempt that is no longer current, cannot move the job by itself;
-  // a "succeeded" still makes us look at the outputs, which can (late output).
-  if (!isActive(job.status) || (r.attempt !== undefined && r.attempt !== job.attempt)) {
-    return unchanged(
-      job,
-      wantsOutputCheck && job.status !== JobStatus.succeeded && job.status !== JobStatus.canceled ? probe : [],
-    );
-  }
-  const evidence = { report: r };
-  switch (r.kind) {
-    case 'started':
-    case 'progress':
-    case 'heartbeat': {
-      const fields: PatchFields = { heartbeatAt: ctx.now, ...progressFields(job, r, ctx.now) };
-      if (job.status === JobStatus.queued)
-        return transition(job, JobStatus.running, Reason.STARTED, ev.source, evidence, ctx, fields);
-      return patch(job, fields, ctx);
-    }
-    case 'succeeded': {
-      if (job.outputs.length === 0)
-        return transition(job, JobStatus.succeeded, Reason.WORKER_SUCCEEDED, ev.source, evidence, ctx);
-      const fields: PatchFields = { heartbeatAt: ctx.now, reportedSucceededAt: job.reportedSucceededAt ?? ctx.now };
-      if (job.status === JobStatus.queued)
-        return transition(job, JobStatus.running, Reason.STARTED, ev.source, evidence, ctx, fields, probe);
-      return patch(job, fields, ctx, probe);
-    }
-    case 'failed':
-      if (cancelRequested(job))
-        return transition(job, JobStatus.canceled, Reason.CANCELED_BY_USER, ev.source, evidence, ctx);
-      return failAttempt(
-        job,
-        Reason.WORKER_FAILED,
-        r.error?.message ?? 'worker reported failure',
-        r.error?.retryable,
-        ev.source,
-        evidence,
-        ctx,
-        {
-          ...(r.error?.code ? { code: r.error.code } : {}),
-        },
-      );
-    default:
-      return assertNever(r.kind, 'report kind');
-  }
-}
-
-function progressFields(job: Job, r: WorkerReport, now: number): PatchFields {
-  if (!r.progress) return {};
-  // the step started when the job did: a first report on a queued job starts it now
-  const startedAt = job.startedAt ?? now;
-  const plan = planFrom(job, r.progress);
-  return { stepPlan: plan, progress: nextProgress({ ...job, startedAt }, r.progress, plan, now) };
 }
 
 /**

@@ -1,0 +1,67 @@
+/**
+ * decide for a worker's report (started, progress, heartbeat, succeeded, failed): what it may change of the job
+ * it names. Part of decide (./decide.ts); pure.
+ */
+import { failAttempt, patch, transition, unchanged, type PatchFields } from './apply.js';
+import { cancelRequested } from './deadlines.js';
+import type { DecideContext, Decision, Job, JobEvent, WorkerReport } from './model.js';
+import { nextProgress, planFrom } from './progress.js';
+import { assertNever, isActive, JobStatus, Reason } from './states.js';
+
+export function onWorker(job: Job, ev: Extract<JobEvent, { kind: 'worker' }>, ctx: DecideContext): Decision {
+  const r = ev.report;
+  const probe = [{ kind: 'probe' as const, jobId: job.id }];
+  const wantsOutputCheck = r.kind === 'succeeded' && job.outputs.length > 0;
+  // A finished job, or a report from an attempt that is no longer current, cannot move the job by itself;
+  // a "succeeded" still makes us look at the outputs, which can (late output).
+  if (!isActive(job.status) || (r.attempt !== undefined && r.attempt !== job.attempt)) {
+    return unchanged(
+      job,
+      wantsOutputCheck && job.status !== JobStatus.succeeded && job.status !== JobStatus.canceled ? probe : [],
+    );
+  }
+  const evidence = { report: r };
+  switch (r.kind) {
+    case 'started':
+    case 'progress':
+    case 'heartbeat': {
+      const fields: PatchFields = { heartbeatAt: ctx.now, ...progressFields(job, r, ctx.now) };
+      if (job.status === JobStatus.queued)
+        return transition(job, JobStatus.running, Reason.STARTED, ev.source, evidence, ctx, fields);
+      return patch(job, fields, ctx);
+    }
+    case 'succeeded': {
+      if (job.outputs.length === 0)
+        return transition(job, JobStatus.succeeded, Reason.WORKER_SUCCEEDED, ev.source, evidence, ctx);
+      const fields: PatchFields = { heartbeatAt: ctx.now, reportedSucceededAt: job.reportedSucceededAt ?? ctx.now };
+      if (job.status === JobStatus.queued)
+        return transition(job, JobStatus.running, Reason.STARTED, ev.source, evidence, ctx, fields, probe);
+      return patch(job, fields, ctx, probe);
+    }
+    case 'failed':
+      if (cancelRequested(job))
+        return transition(job, JobStatus.canceled, Reason.CANCELED_BY_USER, ev.source, evidence, ctx);
+      return failAttempt(
+        job,
+        Reason.WORKER_FAILED,
+        r.error?.message ?? 'worker reported failure',
+        r.error?.retryable,
+        ev.source,
+        evidence,
+        ctx,
+        {
+          ...(r.error?.code ? { code: r.error.code } : {}),
+        },
+      );
+    default:
+      return assertNever(r.kind, 'report kind');
+  }
+}
+
+function progressFields(job: Job, r: WorkerReport, now: number): PatchFields {
+  if (!r.progress) return {};
+  // the step started when the job did: a first report on a queued job starts it now
+  const startedAt = job.startedAt ?? now;
+  const plan = planFrom(job, r.progress);
+  return { stepPlan: plan, progress: nextProgress({ ...job, startedAt }, r.progress, plan, now) };
+}
