@@ -39,7 +39,10 @@ export function addUsage(a: Usage, b: Usage, times = 1): Usage {
 
 export interface Measurement {
   byUnit: Record<string, Usage>;
-  /** Documents written to TTL collections (dedupe keys, sweep leases): deleted by Firestore later, billed as deletes. */
+  /**
+   * Documents written to TTL collections (dedupe keys, sweep leases, probe records, published outbox entries):
+   * deleted by Firestore later, billed as deletes.
+   */
   ttlDocuments: number;
   /** Cloud Run Admin API calls by method (no charge; quota). */
   cloudRunCalls: Record<string, number>;
@@ -111,7 +114,10 @@ export const DAY = {
   listPageSize: 20,
   /** The sweep runs every minute. */
   sweepsPerDay: 1_440,
-  /** Billed instance time per invocation, seconds (Cloud Run rounds up to 100 ms); memory per unit as in locals.tf. */
+  /**
+   * Billed instance time per invocation, seconds (Cloud Run rounds up to 100 ms), and memory, GiB: one figure for
+   * every unit, though locals.tf gives api and sweep 512Mi (the other units 256Mi).
+   */
   secondsPerInvocation: 0.3,
   gibPerInvocation: 0.25,
   daysPerMonth: 30,

@@ -3,7 +3,7 @@
  * whose invocation made it (AsyncLocalStorage; calls outside any invocation go to `other`):
  *  - Firestore document reads, writes and deletes. Every RPC of the Node client passes through
  *    `Firestore#request` (commit, rollback…) or `Firestore#requestStream` (batchGetDocuments, runQuery,
- *    runAggregationQuery, listen) — internal methods, so test/helpers/meter.test.ts pins what they count.
+ *    runAggregationQuery, listen) — internal methods, so test/integration/meter.test.ts pins what they count.
  *    Billing rules: a document a lookup returns, found or missing, is a read; a query bills its result
  *    documents, at least one read; a count() one read per 1,000 index entries, at least one; each write
  *    of a commit is a write, each delete a delete. Documents of a TTL collection are remembered: Firestore

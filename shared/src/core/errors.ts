@@ -18,7 +18,7 @@ export const ErrorCode = {
   JOB_TOO_LARGE: 'JOB_TOO_LARGE',
   /** An output or artifact URI outside the prefixes the job type allows the caller. */
   OUTPUT_NOT_ALLOWED: 'OUTPUT_NOT_ALLOWED',
-  /** A per-owner quota (active jobs, probes): 429 with Retry-After. */
+  /** A per-owner quota (active jobs, probes) is spent: a QuotaError, which says when a retry may pass. */
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
   TOO_MANY_STREAMS: 'TOO_MANY_STREAMS',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
@@ -70,7 +70,7 @@ export class ConflictError extends VerityError {
   }
 }
 
-/** A per-owner quota is spent, with the seconds after which a retry may pass (Retry-After). */
+/** A per-owner quota is spent, with the seconds after which a retry may pass (the HTTP units' Retry-After). */
 export class QuotaError extends VerityError {
   constructor(
     message: string,

@@ -7,7 +7,7 @@ export interface Backoff {
   initialSeconds: number;
   multiplier: number;
   maxSeconds: number;
-  /** 0..1: the delay is scaled by a factor drawn uniformly from [1 - jitter, 1 + jitter]. */
+  /** 0..1: the delay is scaled by a factor drawn uniformly from [1 - jitter, 1 + jitter). */
   jitter: number;
 }
 
