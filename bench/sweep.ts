@@ -73,7 +73,7 @@ async function seeded(
   total: number,
   gcsUrl: string,
   now: number,
-): Promise<{ rt: ReturnType<typeof createRuntime>; bucket: string }> {
+): Promise<{ rt: ReturnType<typeof createRuntime>; db: Firestore; bucket: string }> {
   const name = `${prefix}-${total}-${Date.now()}`;
   const env = parseEnv({
     ...process.env,
@@ -83,10 +83,11 @@ async function seeded(
     VERITY_GCS_ENDPOINT: gcsUrl,
     VERITY_LOCAL_JWT_SECRET: 'bench-secret-0123456789abcdef',
   });
-  const rt = createRuntime('bench', { env, log: silentLogger() });
+  const db = new Firestore({ projectId: name, ignoreUndefinedProperties: true });
+  const rt = createRuntime('bench', { env, db, log: silentLogger() });
   await rt.storage.createBucket(name);
-  await seed(rt.db, rt.storage, name, total, now);
-  return { rt, bucket: name };
+  await seed(db, rt.storage, name, total, now);
+  return { rt, db, bucket: name };
 }
 
 async function verity(total: number, gcsUrl: string): Promise<SweepBenchRow> {
@@ -94,7 +95,7 @@ async function verity(total: number, gcsUrl: string): Promise<SweepBenchRow> {
   const t0 = performance.now();
   const r = await rt.sweeper.sweep({ concurrency: 16, budgetMs: 600_000 });
   const ms = performance.now() - t0;
-  await rt.db.terminate();
+  await rt.ledger.close();
   await rt.pubsub.close();
   return { total, approach: 'verity sweep', ms, documentsRead: r.documentsRead, corrected: r.corrected };
 }
@@ -102,9 +103,9 @@ async function verity(total: number, gcsUrl: string): Promise<SweepBenchRow> {
 /** The seeds' approach: every "processing" job, its output checked one by one, corrected with a plain write. */
 async function seedsApproach(total: number, gcsUrl: string): Promise<SweepBenchRow> {
   const now = Date.now();
-  const { rt, bucket } = await seeded('bench-scan', total, gcsUrl, now);
+  const { rt, db, bucket } = await seeded('bench-scan', total, gcsUrl, now);
   const t0 = performance.now();
-  const snap = await rt.db.collection(Collections.jobs).where('status', 'in', ['queued', 'running']).get();
+  const snap = await db.collection(Collections.jobs).where('status', 'in', ['queued', 'running']).get();
   let corrected = 0;
   for (const doc of snap.docs) {
     const uri = String((doc.get('outputUris') as string[])[0]);
@@ -120,7 +121,7 @@ async function seedsApproach(total: number, gcsUrl: string): Promise<SweepBenchR
     }
   }
   const ms = performance.now() - t0;
-  await rt.db.terminate();
+  await db.terminate();
   await rt.pubsub.close();
   return { total, approach: "seeds' scan", ms, documentsRead: snap.size, corrected };
 }

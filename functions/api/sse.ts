@@ -9,13 +9,17 @@
  * A request is checked in full (no body, a valid Last-Event-ID, a visible job) before a slot is taken.
  */
 import type { Request, Response } from '@google-cloud/functions-framework';
-import { Timestamp } from '@google-cloud/firestore';
-import { ErrorCode, isActive, ValidationError, VerityError, type JobStatus } from '../../shared/src/core/index.js';
+import {
+  ErrorCode,
+  isActive,
+  ValidationError,
+  VerityError,
+  type Job,
+  type Transition,
+} from '../../shared/src/core/index.js';
 import type { Principal } from '../../shared/src/auth/principal.js';
 import type { Runtime } from '../../shared/src/runtime.js';
-import { jobFromDoc, transitionFromDoc } from '../../shared/src/store/codec.js';
-import { Collections } from '../../shared/src/store/firestore.js';
-import { QUERIES } from '../../shared/src/store/queries.js';
+import type { JobTransition } from '../../shared/src/store/watch.js';
 import { progressView, transitionView } from '../../shared/src/views.js';
 import { counted, openStream, refuseBody, streamCounts } from './sse-stream.js';
 
@@ -30,7 +34,6 @@ function lastEventId(req: Request): string | undefined {
   return (Array.isArray(h) ? h[0] : h) ?? (typeof q === 'string' ? q : undefined);
 }
 
-type TransitionDoc = FirebaseFirestore.DocumentData;
 interface Subscriber<T> {
   next: (v: T) => void;
   fail: () => void;
@@ -75,24 +78,18 @@ function share<T>(
   };
 }
 
-const jobRef = (rt: Runtime, jobId: string): FirebaseFirestore.DocumentReference =>
-  rt.db.collection(Collections.jobs).doc(jobId);
-
 /**
  * Transitions of a job as they are added (the first snapshot brings the last minute's too: a stream drops
  * what its own replay already sent, by seq, so a transition committed while the replay ran is never lost).
  */
-const subscribe = (rt: Runtime, jobId: string, sub: Subscriber<TransitionDoc>): (() => void) =>
-  share<TransitionDoc>(
+const subscribe = (rt: Runtime, jobId: string, sub: Subscriber<Transition>): (() => void) =>
+  share<Transition>(
     `transitions:${jobId}`,
     (emit, fail) =>
-      jobRef(rt, jobId)
-        .collection(Collections.transitions)
-        .where('at', '>=', Timestamp.fromMillis(rt.clock() - 60_000))
-        .onSnapshot(
-          (snap) => snap.docChanges().forEach((c) => c.type === 'added' && emit(c.doc.data())),
-          (err) => (rt.log.warn({ err, jobId }, 'transition listener failed'), fail()),
-        ),
+      rt.ledger.watch.jobTransitions(jobId, rt.clock() - 60_000, emit, (err) => {
+        rt.log.warn({ err, jobId }, 'transition listener failed');
+        fail();
+      }),
     sub,
   );
 
@@ -101,9 +98,13 @@ const subscribeProgress = (rt: Runtime, jobId: string, sub: Subscriber<string | 
   share<string | null>(
     `progress:${jobId}`,
     (emit, fail) =>
-      jobRef(rt, jobId).onSnapshot(
-        (snap) => emit(snap.exists ? JSON.stringify(progressView(jobFromDoc(snap.data()!))) : null),
-        (err) => (rt.log.warn({ err, jobId }, 'progress listener failed'), fail()),
+      rt.ledger.watch.jobDocument(
+        jobId,
+        (job: Job | null) => emit(job ? JSON.stringify(progressView(job)) : null),
+        (err) => {
+          rt.log.warn({ err, jobId }, 'progress listener failed');
+          fail();
+        },
       ),
     sub,
   );
@@ -125,26 +126,21 @@ export async function streamJob(
   let sent = after;
   let progress = JSON.stringify(progressView(job));
   // live transitions are buffered until the replay from the stored history is out: no gap, no repeat
-  const pending: TransitionDoc[] = [];
+  const pending: Transition[] = [];
   let replayed = false;
-  const emit = (d: TransitionDoc): void => {
-    const t = transitionFromDoc(d);
+  const emit = (t: Transition): void => {
     if (t.seq <= sent || s.ended) return;
     sent = t.seq;
     s.write(`id: ${t.seq}\nevent: transition\ndata: ${JSON.stringify({ jobId, ...transitionView(t) })}\n\n`);
-    if (!isActive(t.to as JobStatus)) s.end();
+    if (!isActive(t.to)) s.end();
   };
-  s.own(subscribe(rt, jobId, { next: (d) => (replayed ? emit(d) : pending.push(d)), fail: s.end }));
+  s.own(subscribe(rt, jobId, { next: (t) => (replayed ? emit(t) : pending.push(t)), fail: s.end }));
   try {
-    const history = await jobRef(rt, jobId)
-      .collection(Collections.transitions)
-      .where('seq', '>', after)
-      .orderBy('seq')
-      .get();
-    for (const d of history.docs) emit(d.data());
+    const history = await rt.ledger.watch.transitionsAfter(jobId, after);
+    for (const t of history) emit(t);
     replayed = true;
-    for (const d of pending.sort((a, b) => Number(a.seq) - Number(b.seq))) emit(d);
-    if (history.empty && !isActive(job.status) && after >= job.version) s.end(); // nothing more will come
+    for (const t of pending.sort((a, b) => a.seq - b.seq)) emit(t);
+    if (history.length === 0 && !isActive(job.status) && after >= job.version) s.end(); // nothing more will come
   } catch (err) {
     rt.log.warn({ err, jobId }, 'transition replay failed');
     s.end();
@@ -163,31 +159,31 @@ export async function streamAll(rt: Runtime, req: Request, res: Response, who: P
   refuseBody(req);
   if (who.workerJobId) throw new VerityError(ErrorCode.FORBIDDEN, 'a worker token cannot stream');
   const raw = lastEventId(req);
-  let since = Timestamp.fromMillis(rt.clock());
+  let since = rt.clock();
   if (raw !== undefined) {
     const m = /^([A-Za-z0-9_-]{1,128}):(\d{1,9})$/.exec(raw);
     if (!m) throw new ValidationError('Last-Event-ID must be {jobId}:{seq}');
-    const t = await jobRef(rt, m[1]!).collection(Collections.transitions).doc(m[2]!).get();
-    if (!t.exists || (!who.admin && t.get('ownerId') !== who.userId))
-      throw new ValidationError('unknown Last-Event-ID');
-    since = t.get('at') as Timestamp;
+    const t = await rt.ledger.watch.transitionAt(m[1]!, m[2]!);
+    if (!t || (!who.admin && t.ownerId !== who.userId)) throw new ValidationError('unknown Last-Event-ID');
+    since = t.at;
   }
   const s = openStream(req, res, who);
   if (!s) return;
   const seen = new Set<string>();
-  const onSnap = (snap: FirebaseFirestore.QuerySnapshot): void => {
-    for (const change of snap.docChanges()) {
-      if (change.type !== 'added') continue;
-      const d = change.doc.data();
-      const id = `${String(d.jobId)}:${String(d.seq)}`;
-      if (seen.has(id) || id === raw) continue;
-      seen.add(id);
-      s.write(
-        `id: ${id}\nevent: transition\ndata: ${JSON.stringify({ jobId: d.jobId, ...transitionView(transitionFromDoc(d)) })}\n\n`,
-      );
-    }
+  const onAdded = ({ jobId, transition }: JobTransition): void => {
+    const id = `${jobId}:${transition.seq}`;
+    if (seen.has(id) || id === raw) return;
+    seen.add(id);
+    s.write(`id: ${id}\nevent: transition\ndata: ${JSON.stringify({ jobId, ...transitionView(transition) })}\n\n`);
   };
-  const query = QUERIES.transitionsSince(rt.db, who.admin ? null : who.userId, since);
-  s.own(counted(() => query.onSnapshot(onSnap, (err) => (rt.log.warn({ err }, 'event stream failed'), s.end()))));
+  const ownerId = who.admin ? null : who.userId;
+  s.own(
+    counted(() =>
+      rt.ledger.watch.transitionsSince(ownerId, since, onAdded, (err) => {
+        rt.log.warn({ err }, 'event stream failed');
+        s.end();
+      }),
+    ),
+  );
   await s.closed;
 }

@@ -11,8 +11,6 @@ import { NotFoundError } from '../../shared/src/core/index.js';
 import { sweepOrphans } from '../../shared/src/evidence/orphans.js';
 import { silentLogger } from '../../shared/src/log.js';
 import { createRuntime, type Runtime } from '../../shared/src/runtime.js';
-import { jobFromDoc } from '../../shared/src/store/codec.js';
-import { QUERIES } from '../../shared/src/store/queries.js';
 import { jobView, transitionView } from '../../shared/src/views.js';
 import { checkCredentials, credentialsLine, isCredentialsError } from './credentials.js';
 import { parseDuration, progress, table } from './format.js';
@@ -116,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
         const olderThan = o['older-than'] ? parseDuration(o['older-than']) : undefined;
         const bar = progress('cleanup', !o.json);
         const report = await sweepOrphans(
-          { storage: rt.storage, db: rt.db },
+          { storage: rt.storage, ledger: rt.ledger },
           {
             buckets: env.allowedBuckets,
             now: Date.now(),
@@ -140,7 +138,7 @@ async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${cmd}"`);
     }
   } finally {
-    await rt.db.terminate();
+    await rt.ledger.close();
     await rt.pubsub.close();
   }
 }
@@ -161,8 +159,7 @@ async function jobs(
       ownerId: o.owner as string | undefined,
       resourceKey: o['resource-key'] as string | undefined,
     };
-    const snap = await QUERIES.listJobs(rt.db, filter, limit).get();
-    const list = snap.docs.map((d) => jobView(jobFromDoc(d.data())));
+    const list = (await rt.ledger.jobs.list(filter, limit)).jobs.map(jobView);
     out(json, list, () =>
       table(
         list.map((j) => ({

@@ -1,5 +1,4 @@
 /** Wires the real clients from the environment. Each deploy unit builds one Runtime on first use. */
-import type { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import type { Storage } from '@google-cloud/storage';
 import type { Job, Transition } from './core/index.js';
@@ -22,18 +21,18 @@ import { Reconciler } from './reconcile/reconciler.js';
 import { OutputsService } from './reconcile/outputs-service.js';
 import { WebhooksService } from './reconcile/webhooks-service.js';
 import { Sweeper } from './reconcile/sweep.js';
-import { ProjectStore } from './projects/project-store.js';
 import { ProjectsService } from './projects/projects-service.js';
 import { createFirestore } from './store/firestore.js';
-import { JobStore } from './store/job-store.js';
-import { OutboxStore } from './store/outbox-store.js';
-import { Quotas } from './store/quotas.js';
+import type { JobStore } from './store/job-store.js';
+import { createLedger, type Ledger, type LedgerClient } from './store/ledger.js';
 
 export interface Runtime {
   env: Env;
-  db: Firestore;
+  /** Every store over the one Firestore client; `ledger.close()` ends the client. */
+  ledger: Ledger;
   storage: Storage;
   registry: JobTypeRegistry;
+  /** `ledger.jobs`. */
   store: JobStore;
   probe: OutputProbe;
   executors: ExecutorSet;
@@ -52,7 +51,7 @@ export interface Runtime {
 
 export interface RuntimeOverrides {
   env?: Env;
-  db?: Firestore;
+  db?: LedgerClient;
   storage?: Storage;
   pubsub?: PubSub;
   clock?: () => number;
@@ -69,7 +68,8 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
   const db = o.db ?? createFirestore(env.projectId);
   const storage = o.storage ?? createStorage(env.projectId, env.gcsEndpoint);
   const registry = buildRegistry(env);
-  const store = new JobStore({ db, clock, ...(o.random ? { random: o.random } : {}) });
+  const ledger = createLedger(db, clock, o.random ? { random: o.random } : {});
+  const store = ledger.jobs;
   const probe = createGcsOutputProbe(storage);
   const types = registry.names().map((n) => registry.get(n)!);
   const kinds = new Set(types.map((t) => t.executor.kind));
@@ -117,7 +117,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
   };
   const pubsub = o.pubsub ?? new PubSub({ projectId: env.projectId });
   const outbox = createOutbox({
-    store: new OutboxStore(db, (id) => store.get(id)),
+    store: ledger.outbox,
     pubsub,
     topic: env.eventsTopic,
     log,
@@ -129,7 +129,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     onJobTransition: (job: Job, t: Transition): Promise<void> => projects.onJobTransition(job, t),
   };
   const reconciler = new Reconciler({ store, registry, executors, probe, log, clock, outbox, temp, reactions });
-  const quotas = new Quotas({ db, clock });
+  const quotas = ledger.quotas;
   const jobs = new JobsService({
     store,
     reconciler,
@@ -142,11 +142,11 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     allowedBuckets: env.allowedBuckets,
     ...(o.newId ? { newId: o.newId } : {}),
   });
-  const outputs = new OutputsService({ db, reconciler, log });
-  const webhooks = new WebhooksService({ db, reconciler, registry, log, clock, secrets: env.webhookSecrets });
-  const sweeper = new Sweeper({ db, reconciler, outbox, log, clock });
+  const outputs = new OutputsService({ jobs: store, seen: ledger.seen, reconciler, log });
+  const webhooks = new WebhooksService({ jobs: store, reconciler, registry, log, clock, secrets: env.webhookSecrets });
+  const sweeper = new Sweeper({ jobs: store, leases: ledger.leases, reconciler, outbox, log, clock });
   const projects = new ProjectsService({
-    store: new ProjectStore(db, clock),
+    store: ledger.projects,
     jobStore: store,
     jobs,
     reconciler,
@@ -162,7 +162,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
   let auth: Authenticator | undefined;
   return {
     env,
-    db,
+    ledger,
     storage,
     registry,
     store,

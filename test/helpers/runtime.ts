@@ -24,6 +24,8 @@ export function requireEmulators(): { firestore: string; gcs: string } {
 }
 
 export interface TestRuntime extends Runtime {
+  /** The runtime's Firestore client: tests read and write the emulator directly with it. */
+  db: Firestore;
   clock: () => number;
   testClock: TestClock;
   projectId: string;
@@ -87,7 +89,7 @@ export async function testRuntime(
     random: () => 0.5,
     ...overrides,
   });
-  return { ...rt, testClock, projectId, bucket };
+  return { ...rt, db, testClock, projectId, bucket };
 }
 
 /** Counts every document under the project: proof that a rejected request wrote nothing. */

@@ -1,10 +1,12 @@
 /** functions/object-finalized on the emulators: both event shapes, dedupe by generation, unknown objects, bad input. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { Timestamp } from '@google-cloud/firestore';
 import { createObjectFinalizedHandler } from '../../functions/object-finalized/handler.js';
 import { pushMessage, postCloudEvent, serveCloudEvent, type Served } from '../helpers/functions.js';
 import { countDocuments, testRuntime, type TestRuntime } from '../helpers/runtime.js';
 import type { Principal } from '../../shared/src/auth/principal.js';
+import { SEEN_TTL_MS } from '../../shared/src/store/seen.js';
 
 const alice: Principal = { userId: 'alice', admin: false, workerJobId: null };
 let rt: TestRuntime;
@@ -94,7 +96,13 @@ describe('object-finalized', () => {
     const half = (await rt.store.get(id))!;
     assert.equal(half.status, 'queued');
     assert.equal(half.version, 1, 'a job of several outputs is not written per object (no hot document)');
-    assert.equal((await rt.db.collection('jobs').doc(id).collection('seen').count().get()).data().count, 1);
+    const seen = await rt.db.collection('jobs').doc(id).collection('seen').get();
+    assert.equal(seen.size, 1);
+    assert.equal(
+      (seen.docs[0]!.get('expireAt') as Timestamp).toMillis(),
+      rt.clock() + SEEN_TTL_MS,
+      'a seen record expires (TTL policy on expireAt)',
+    );
     await pushMessage(
       fn.url,
       rt.projectId,

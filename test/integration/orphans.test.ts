@@ -50,11 +50,14 @@ describe('orphan sweep', () => {
     await Promise.all(names.map((n) => b.file(n).save('x')));
     const later = Date.now() + 49 * 3600_000;
 
-    const early = await sweepOrphans({ storage: rt.storage, db: rt.db }, { buckets: [rt.bucket], now: Date.now() });
+    const early = await sweepOrphans(
+      { storage: rt.storage, ledger: rt.ledger },
+      { buckets: [rt.bucket], now: Date.now() },
+    );
     assert.equal(early.objectsDeleted, 0, 'within retention: nothing');
 
     const tmpOnly = await sweepOrphans(
-      { storage: rt.storage, db: rt.db },
+      { storage: rt.storage, ledger: rt.ledger },
       { buckets: [rt.bucket], now: Date.now() + 25 * 3600_000, dryRun: true },
     );
     assert.deepEqual(
@@ -63,7 +66,7 @@ describe('orphan sweep', () => {
       "after 24 h: temp only (proxy keeps 48 h); another job's declared output stays",
     );
 
-    const r = await sweepOrphans({ storage: rt.storage, db: rt.db }, { buckets: [rt.bucket], now: later });
+    const r = await sweepOrphans({ storage: rt.storage, ledger: rt.ledger }, { buckets: [rt.bucket], now: later });
     const [left] = await b.getFiles();
     assert.deepEqual(
       left.map((f) => f.name).sort(),
@@ -95,7 +98,10 @@ describe('orphan sweep', () => {
     );
     await rt.store.apply(id, { kind: 'cancel', source: 'api' });
     await Promise.all([b.file(`tmp/${id}/final.mp4`).save('x'), b.file(`tmp/${id}/scratch.wav`).save('x')]);
-    await sweepOrphans({ storage: rt.storage, db: rt.db }, { buckets: [rt.bucket], now: Date.now() + 49 * 3600_000 });
+    await sweepOrphans(
+      { storage: rt.storage, ledger: rt.ledger },
+      { buckets: [rt.bucket], now: Date.now() + 49 * 3600_000 },
+    );
     const [left] = await b.getFiles({ prefix: `tmp/${id}/` });
     assert.deepEqual(
       left.map((f) => f.name),

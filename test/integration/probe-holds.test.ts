@@ -70,7 +70,14 @@ before(async () => {
     temp,
     reactions: { onJobTransition: (job, t) => rt.projects.onJobTransition(job, t) },
   });
-  sweeper = new Sweeper({ db: rt.db, reconciler, outbox: rt.outbox, log: rt.log, clock: rt.clock });
+  sweeper = new Sweeper({
+    jobs: rt.ledger.jobs,
+    leases: rt.ledger.leases,
+    reconciler,
+    outbox: rt.outbox,
+    log: rt.log,
+    clock: rt.clock,
+  });
 });
 after(async () => {
   await rt.db.terminate();

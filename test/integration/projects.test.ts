@@ -151,12 +151,7 @@ describe('projects: live artifacts', () => {
     await finalize(p.names[0]!, '9');
     const stored = await rt.projects.visible({ userId: 'alice', admin: false, workerJobId: null }, p.id);
     assert.equal(stored.version, 1, 'a single artifact does not touch the project document');
-    assert.equal(
-      await new (await import('../../shared/src/projects/project-store.js')).ProjectStore(rt.db, rt.clock).presentCount(
-        p.id,
-      ),
-      1,
-    );
+    assert.equal(await rt.ledger.projects.presentCount(p.id), 1);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * The sweep, moving time instead of sleeping: every deadline kind, retries with backoff, exhausted and
  * non-retryable failures, lost evidence of each kind recovered within deadline + one sweep, two sweeps at
- * once acting once, and a sweep over many jobs reading only the due ones.
+ * once acting once, paging through due jobs, and a sweep over many jobs reading only the due ones.
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -235,7 +235,8 @@ describe('sweep: cost and concurrency', () => {
     );
     rt.testClock.advance(11 * S);
     const other = new Sweeper({
-      db: rt.db,
+      jobs: rt.ledger.jobs,
+      leases: rt.ledger.leases,
       reconciler: rt.reconciler,
       outbox: rt.outbox,
       log: rt.log,
@@ -265,6 +266,26 @@ describe('sweep: cost and concurrency', () => {
       due.length * 2,
       'the query returned only the due jobs (plus the re-read of each job reconciled)',
     );
+  });
+
+  it('pages through due jobs by (nextCheckAt, id): jobs sharing a deadline are each seen once', async () => {
+    const jobs = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        enqueue({ type: 'external', outputs: [out(`page-${i}`)], policy: { queueTimeoutSeconds: 5 } }),
+      ),
+    );
+    rt.testClock.advance(6 * S);
+    const ids = jobs.map((j) => j.id).sort();
+    const dry = await rt.sweeper.sweep({ dryRun: true, pageSize: 2 });
+    assert.deepEqual(
+      dry.due?.map((d) => d.jobId),
+      ids,
+      'one deadline, ordered by id, no repeat and no gap',
+    );
+    assert.equal(dry.documentsRead, 5, 'pages of 2, 2 and 1');
+    const r = await rt.sweeper.sweep({ pageSize: 2 });
+    assert.equal(r.checked, 5);
+    assert.equal(r.corrected, 5);
   });
 
   it('a dry run lists what is due and changes nothing; a budget of zero stops cleanly', async () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { REPO_ROOT } from '../../shared/src/config/env.js';
 import { DEPLOY_UNITS } from '../../functions/units.js';
-import { ARTIFACTS, PROJECTS } from '../../shared/src/projects/project-store.js';
+import { ARTIFACTS, PROJECTS } from '../../shared/src/store/projects.js';
 import { Collections } from '../../shared/src/store/firestore.js';
 
 const doc = readFileSync(path.join(REPO_ROOT, 'docs/architecture.md'), 'utf8');

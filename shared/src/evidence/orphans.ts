@@ -4,12 +4,9 @@
  * are never deleted,
  * nor anything of a job still active, nor anything outside those two roots of the allowed buckets.
  */
-import type { Firestore } from '@google-cloud/firestore';
 import type { Storage } from '@google-cloud/storage';
 import { isActive } from '../core/index.js';
-import { jobFromDoc } from '../store/codec.js';
-import { Collections } from '../store/firestore.js';
-import { QUERIES } from '../store/queries.js';
+import type { Ledger } from '../store/ledger.js';
 
 export const ORPHAN_ROOTS = { tmp: 24 * 3600_000, proxy: 48 * 3600_000 } as const;
 export type OrphanRoot = keyof typeof ORPHAN_ROOTS;
@@ -41,7 +38,7 @@ interface Group {
 }
 
 export async function sweepOrphans(
-  deps: { storage: Storage; db: Firestore },
+  deps: { storage: Storage; ledger: Pick<Ledger, 'jobs' | 'projects'> },
   o: OrphanSweepOptions,
 ): Promise<OrphanSweepReport> {
   const report: OrphanSweepReport = {
@@ -81,8 +78,7 @@ export async function sweepOrphans(
       report.kept.push({ prefix: `gs://${prefix}`, why: 'within retention' });
       continue;
     }
-    const snap = await deps.db.collection(Collections.jobs).doc(g.jobId).get();
-    const job = snap.exists ? jobFromDoc(snap.data()!) : null;
+    const job = await deps.ledger.jobs.get(g.jobId);
     if (job && isActive(job.status)) {
       report.kept.push({ prefix: `gs://${prefix}`, why: 'job still active' });
       continue;
@@ -92,8 +88,8 @@ export async function sweepOrphans(
     for (const f of g.files) {
       const uri = `gs://${g.bucket}/${f.name}`;
       // a declared output is never deleted: this job's, or any other job's that put it here
-      if (outputs.has(uri) || !(await QUERIES.anyJobWithOutput(deps.db, uri).get()).empty) continue;
-      if (!(await QUERIES.artifactsByUri(deps.db, uri).get()).empty) continue; // a project artifact, never deleted
+      if (outputs.has(uri) || (await deps.ledger.jobs.anyWithOutput(uri))) continue;
+      if ((await deps.ledger.projects.artifactsAt(uri)).length > 0) continue; // a project artifact, never deleted
       doomed.push(f);
     }
     if (doomed.length < g.files.length) report.kept.push({ prefix: `gs://${prefix}`, why: 'declared outputs kept' });

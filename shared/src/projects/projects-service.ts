@@ -20,10 +20,8 @@ import type { Logger } from '../log.js';
 import type { JobsService } from '../reconcile/jobs-service.js';
 import type { Reconciler } from '../reconcile/reconciler.js';
 import type { JobStore } from '../store/job-store.js';
-import { QUERIES } from '../store/queries.js';
-import { decodeCursor, encodeCursor } from '../store/cursor.js';
+import type { Artifact, Project, ProjectStore } from '../store/projects.js';
 import type { Quotas } from '../store/quotas.js';
-import { type Artifact, type Project, type ProjectStore } from './project-store.js';
 
 export interface ProjectReport {
   projectId: string;
@@ -185,21 +183,16 @@ export class ProjectsService {
     limit: number,
     cursor: string | undefined,
   ): Promise<{ projects: Project[]; nextCursor: string | null }> {
-    const q = QUERIES.projectsOf(this.d.store.db, who.userId, limit + 1, cursor ? decodeCursor(cursor) : undefined);
-    const snap = await q.get();
-    const docs = snap.docs.slice(0, limit);
-    const projects = await Promise.all(docs.map(async (d) => (await this.d.store.get(d.id))!));
-    const last = projects[projects.length - 1];
-    return { projects, nextCursor: snap.docs.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+    return this.d.store.list(who.userId, limit, cursor);
   }
 
   /** A finalize event: mark the artifact present; the project is ready the moment the last one lands. */
   async onObjectFinalized(obj: FinalizedObject): Promise<number> {
     const uri = `gs://${obj.bucket}/${obj.name}`;
-    const snap = await QUERIES.artifactsByUri(this.d.store.db, uri).get();
-    for (const doc of snap.docs) {
-      const projectId = String(doc.get('projectId'));
-      if (!(await this.d.store.markPresent(doc.ref, obj.generation))) continue;
+    const artifacts = await this.d.store.artifactsAt(uri);
+    for (const artifact of artifacts) {
+      const projectId = artifact.projectId;
+      if (!(await this.d.store.markPresent(artifact, obj.generation))) continue;
       // Each marker counts after its own commit, so the last of many concurrent markers sees them all; only
       // a marker that has something to change opens a transaction on the project (no hot document).
       const [present, current] = await Promise.all([this.d.store.presentCount(projectId), this.d.store.get(projectId)]);
@@ -208,7 +201,7 @@ export class ProjectsService {
         present >= p.artifactCount && p.status !== 'ready' ? { status: 'ready' } : null,
       );
     }
-    return snap.size;
+    return artifacts.length;
   }
 
   /** The generation job moved: the project follows (its end clears activeJobId and re-derives the status). */

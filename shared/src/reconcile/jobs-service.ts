@@ -1,8 +1,4 @@
 /** What the API (and later the triggers) do with jobs: enqueue, read, reconcile, cancel, report. */
-import { Timestamp } from '@google-cloud/firestore';
-import { jobFromDoc } from '../store/codec.js';
-import { QUERIES } from '../store/queries.js';
-import { decodeCursor, encodeCursor } from '../store/cursor.js';
 import {
   ConflictError,
   createJob,
@@ -195,25 +191,14 @@ export class JobsService {
       ...(q.type ? { type: q.type } : {}),
       ...(q.resourceKey ? { resourceKey: q.resourceKey } : {}),
     };
-    const after = q.cursor ? decodeCursor(q.cursor) : undefined;
-    const db = this.deps.store.db;
-    const [page, ...counts] = await Promise.all([
-      QUERIES.listJobs(db, { ...scope, ...(q.status ? { status: q.status } : {}) }, q.limit + 1, after).get(),
-      QUERIES.countJobs(db, scope).get(),
-      ...JOB_STATUSES.map((s) => QUERIES.countJobs(db, { ...scope, status: s }).get()),
+    const store = this.deps.store;
+    const [page, counts] = await Promise.all([
+      store.list({ ...scope, ...(q.status ? { status: q.status } : {}) }, q.limit, q.cursor),
+      Promise.all([scope, ...JOB_STATUSES.map((s) => ({ ...scope, status: s }))].map((f) => store.count(f))),
     ]);
-    const docs = page.docs.slice(0, q.limit);
-    const last = docs[docs.length - 1];
-    const stats: Record<string, number> = { total: counts[0]!.data().count };
-    JOB_STATUSES.forEach((s, i) => (stats[s] = counts[i + 1]!.data().count));
-    return {
-      jobs: docs.map((d) => jobFromDoc(d.data())),
-      stats,
-      nextCursor:
-        page.docs.length > q.limit && last
-          ? encodeCursor((last.get('createdAt') as Timestamp).toMillis(), last.id)
-          : null,
-    };
+    const stats: Record<string, number> = { total: counts[0]! };
+    JOB_STATUSES.forEach((s, i) => (stats[s] = counts[i + 1]!));
+    return { jobs: page.jobs, stats, nextCursor: page.nextCursor };
   }
 
   /**
@@ -261,9 +246,7 @@ export class JobsService {
    */
   async progress(who: Principal, id: string): Promise<Record<string, unknown>> {
     const job = await this.read(who, id);
-    const snap = await QUERIES.recentSucceeded(this.deps.store.db, job.ownerId, job.type, 20).get();
-    const history: PastRun[] = snap.docs
-      .map((d) => jobFromDoc(d.data()))
+    const history: PastRun[] = (await this.deps.store.recentSucceeded(job.ownerId, job.type, 20))
       .filter((j) => j.startedAt !== null && j.completedAt !== null && j.id !== job.id)
       .map((j) => ({ startedAt: j.startedAt!, completedAt: j.completedAt!, steps: j.progress?.steps ?? [] }));
     const eta = estimate(job, history, this.deps.clock());

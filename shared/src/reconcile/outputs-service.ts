@@ -1,12 +1,9 @@
 /** Output objects arriving by event: find the jobs expecting the object (indexed), record it as evidence. */
-import type { DocumentReference, Firestore } from '@google-cloud/firestore';
 import type { OutputObservation } from '../core/index.js';
-import { Collections } from '../store/firestore.js';
-import { hashKey } from '../store/job-store.js';
+import type { JobStore } from '../store/job-store.js';
+import type { SeenOutputs } from '../store/seen.js';
 import type { Logger } from '../log.js';
 import type { FinalizedObject } from '../events/cloudevents.js';
-import { jobFromDoc } from '../store/codec.js';
-import { QUERIES } from '../store/queries.js';
 import type { Reconciler } from './reconciler.js';
 
 export interface OutputEventResult {
@@ -16,7 +13,7 @@ export interface OutputEventResult {
 
 export class OutputsService {
   private readonly listeners: ((obj: FinalizedObject) => Promise<unknown>)[] = [];
-  constructor(private readonly deps: { db: Firestore; reconciler: Reconciler; log: Logger }) {}
+  constructor(private readonly deps: { jobs: JobStore; seen: SeenOutputs; reconciler: Reconciler; log: Logger }) {}
 
   /** Others interested in output objects (project artifacts). */
   listen(listener: (obj: FinalizedObject) => Promise<unknown>): void {
@@ -25,38 +22,19 @@ export class OutputsService {
 
   /**
    * A job with many outputs (a project's clips) would make its document hot if every finalize committed to
-   * it: each object is recorded in `jobs/{id}/seen/{hash}` instead, and only an event that finds all of them
-   * seen (counting after its own write, so the last of concurrent writers sees every one) commits, with
-   * every observation. Returns null while some are still missing.
+   * it: each object is recorded in `jobs/{id}/seen/{hash}` instead (store/seen.ts), and only an event that
+   * finds all of them seen (counting after its own write, so the last of concurrent writers sees every one)
+   * commits, with every observation. Returns null while some are still missing.
    */
-  private async recordSeen(
-    jobRef: DocumentReference,
-    expected: number,
-    o: OutputObservation,
-  ): Promise<OutputObservation[] | null> {
-    const seen = jobRef.collection(Collections.seenOutputs);
-    await seen
-      .doc(hashKey(o.uri))
-      .set({ uri: o.uri, generation: o.generation ?? null, size: o.size ?? null, timeCreated: o.timeCreated ?? null });
-    const count = (await seen.count().get()).data().count;
-    if (count < expected) return null;
-    const all = await seen.get();
-    return all.docs.map((d) => ({
-      uri: d.get('uri') as string,
-      exists: true,
-      generation: d.get('generation') as string | null,
-      size: d.get('size') as number | null,
-      timeCreated: d.get('timeCreated') as number | null,
-    }));
+  private async recordSeen(jobId: string, expected: number, o: OutputObservation): Promise<OutputObservation[] | null> {
+    const count = await this.deps.seen.record(jobId, o);
+    return count < expected ? null : this.deps.seen.list(jobId);
   }
 
   /** Same object generation twice → one transition (dedupe key `gcs:{bucket}/{name}#{generation}`). */
   async onObjectFinalized(obj: FinalizedObject): Promise<OutputEventResult> {
     const uri = `gs://${obj.bucket}/${obj.name}`;
-    const [snap] = await Promise.all([
-      QUERIES.jobsExpectingOutput(this.deps.db, uri).get(),
-      ...this.listeners.map((l) => l(obj)),
-    ]);
+    const [expecting] = await Promise.all([this.deps.jobs.expectingOutput(uri), ...this.listeners.map((l) => l(obj))]);
     const result: OutputEventResult = { uri, jobs: [] };
     const observation: OutputObservation = {
       uri,
@@ -65,10 +43,9 @@ export class OutputsService {
       size: obj.size,
       timeCreated: obj.timeCreated,
     };
-    for (const doc of snap.docs) {
-      const job = jobFromDoc(doc.data());
+    for (const job of expecting) {
       const observations =
-        job.outputUris.length <= 1 ? [observation] : await this.recordSeen(doc.ref, job.outputUris.length, observation);
+        job.outputUris.length <= 1 ? [observation] : await this.recordSeen(job.id, job.outputUris.length, observation);
       if (!observations) {
         result.jobs.push({ jobId: job.id, outcome: 'recorded', status: job.status });
         continue;

@@ -6,14 +6,13 @@
  * crashed function left unpublished.
  */
 import { randomUUID } from 'node:crypto';
-import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import type { Source } from '../core/index.js';
 import type { EventPublisher } from '../events/outbox.js';
 import { mapLimit } from '../evidence/limits.js';
 import type { Logger } from '../log.js';
-import { jobFromDoc } from '../store/codec.js';
-import { QUERIES } from '../store/queries.js';
-import { Collections } from '../store/firestore.js';
+import type { DueCursor } from '../store/job-queries.js';
+import type { JobStore } from '../store/job-store.js';
+import type { Leases } from '../store/leases.js';
 import type { Reconciler } from './reconciler.js';
 
 export interface SweepOptions {
@@ -47,7 +46,8 @@ export interface SweepReport {
 }
 
 export interface SweeperDeps {
-  db: Firestore;
+  jobs: JobStore;
+  leases: Leases;
   reconciler: Reconciler;
   outbox: EventPublisher;
   log: Logger;
@@ -59,30 +59,13 @@ export interface SweeperDeps {
   leaseMs?: number;
 }
 
-export const LEASES = Collections.leases;
-
 export class Sweeper {
   private readonly owner = randomUUID();
   constructor(private readonly deps: SweeperDeps) {}
 
-  /** Takes the job's lease if free or expired: one create, or one transaction over an expired lease. */
-  async lease(jobId: string): Promise<boolean> {
-    const ref = this.deps.db.collection(LEASES).doc(jobId);
-    const now = this.deps.clock();
-    const until = Timestamp.fromMillis(now + (this.deps.leaseMs ?? 30_000));
-    try {
-      await ref.create({ owner: this.owner, until, expireAt: until });
-      return true;
-    } catch (err) {
-      if ((err as { code?: number }).code !== 6) throw err; // ALREADY_EXISTS
-    }
-    return this.deps.db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref);
-      const held = snap.exists ? (snap.get('until') as Timestamp).toMillis() : 0;
-      if (held > now) return false;
-      tx.set(ref, { owner: this.owner, until, expireAt: until });
-      return true;
-    });
+  /** Takes the job's lease for this sweeper if free or lapsed (store/leases.ts). */
+  lease(jobId: string): Promise<boolean> {
+    return this.deps.leases.take(jobId, this.owner, this.deps.leaseMs ?? 30_000);
   }
 
   async sweep(opts: SweepOptions = {}): Promise<SweepReport> {
@@ -103,39 +86,32 @@ export class Sweeper {
     const count = (key: string): void => {
       report.outcomes[key] = (report.outcomes[key] ?? 0) + 1;
     };
-    const now = Timestamp.fromMillis(started);
-    let cursor: FirebaseFirestore.QueryDocumentSnapshot | undefined;
+    let cursor: DueCursor | undefined;
     for (;;) {
       if (performance.now() - t0 > budgetMs) {
         report.complete = false;
         break;
       }
-      let q = QUERIES.dueJobs(this.deps.db, now, pageSize);
-      if (cursor) q = q.startAfter(cursor);
-      const page = await q.get();
-      report.documentsRead += page.size;
-      if (page.empty) break;
-      cursor = page.docs[page.docs.length - 1];
+      const page = await this.deps.jobs.due(started, pageSize, cursor);
+      report.documentsRead += page.length;
+      const last = page[page.length - 1];
+      if (!last) break;
+      cursor = { nextCheckAt: last.nextCheckAt ?? started, id: last.id };
       if (opts.dryRun) {
         report.due ??= [];
-        for (const d of page.docs) {
-          const j = jobFromDoc(d.data());
+        for (const j of page) {
           report.due.push({ jobId: j.id, status: j.status, nextCheckAt: new Date(j.nextCheckAt ?? 0).toISOString() });
           report.checked++;
         }
       } else {
-        await mapLimit(page.docs, opts.concurrency ?? 16, async (d) => {
-          const jobId = d.id;
+        await mapLimit(page, opts.concurrency ?? 16, async (job) => {
+          const jobId = job.id;
           try {
             if (!(await this.lease(jobId))) {
               count('leased');
               return;
             }
-            const { report: r } = await this.deps.reconciler.reconcile(
-              jobId,
-              opts.source ?? 'sweep',
-              jobFromDoc(d.data()),
-            );
+            const { report: r } = await this.deps.reconciler.reconcile(jobId, opts.source ?? 'sweep', job);
             report.documentsRead += 1; // the transaction's re-read of the job
             report.checked++;
             if (r.action === 'corrected') {
@@ -150,7 +126,7 @@ export class Sweeper {
           }
         });
       }
-      if (page.size < pageSize) break;
+      if (page.length < pageSize) break;
     }
     if (!opts.dryRun) report.republished = await this.deps.outbox.republishPending(this.deps.clock());
     report.durationMs = Math.round(performance.now() - t0);

@@ -4,15 +4,12 @@
  * is a hint like any other: outputs are still verified, and a lost webhook is made up for by status polling
  * and the predicted output URI.
  */
-import type { Firestore } from '@google-cloud/firestore';
 import { z } from 'zod';
 import { AuthError, ValidationError } from '../core/index.js';
 import type { Logger } from '../log.js';
-import { jobFromDoc } from '../store/codec.js';
-import { Collections } from '../store/firestore.js';
 import type { Job } from '../core/index.js';
 import type { JobTypeRegistry } from '../config/job-types.js';
-import { QUERIES } from '../store/queries.js';
+import type { JobStore } from '../store/job-store.js';
 import { verifySignature } from '../webhooks/signature.js';
 import { jsonShapeProblem } from '../json-limits.js';
 import { validationProblems } from '../api-kit.js';
@@ -35,7 +32,7 @@ export type WebhookBody = z.infer<typeof WebhookBodySchema>;
 export class WebhooksService {
   constructor(
     private readonly deps: {
-      db: Firestore;
+      jobs: JobStore;
       reconciler: Reconciler;
       registry: JobTypeRegistry;
       log: Logger;
@@ -103,13 +100,11 @@ export class WebhooksService {
    * is not trusted.
    */
   private async findJob(provider: string, ref: string, clientRef: string | undefined): Promise<Job | null> {
-    const snap = await QUERIES.jobByExecutionRef(this.deps.db, ref).get();
-    const doc = snap.docs[0];
-    if (doc) return jobFromDoc(doc.data());
+    const found = await this.deps.jobs.byExecutionRef(ref);
+    if (found) return found;
     if (!clientRef) return null;
-    const byId = await this.deps.db.collection(Collections.jobs).doc(clientRef.split(':')[0]!).get();
-    if (!byId.exists) return null;
-    const job = jobFromDoc(byId.data()!);
+    const job = await this.deps.jobs.get(clientRef.split(':')[0]!);
+    if (!job) return null;
     const type = this.deps.registry.get(job.type);
     const ofProvider = type?.executor.kind === 'http' && type.executor.provider === provider;
     return ofProvider && (job.executor.executionRef === null || job.executor.executionRef === ref) ? job : null;

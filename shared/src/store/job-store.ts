@@ -24,6 +24,18 @@ import {
 import { jobFromDoc, jobToDoc, recordedTransitionFromDoc, transitionFromDoc, transitionToDoc } from './codec.js';
 import { writeOutboxEntry } from './outbox-store.js';
 import { Collections } from './firestore.js';
+import {
+  anyJobWithOutput,
+  countJobs,
+  dueJobs,
+  jobByExecutionRef,
+  jobsExpectingOutput,
+  listJobs,
+  recentSucceeded,
+  type DueCursor,
+  type JobPage,
+} from './job-queries.js';
+import type { JobFilter } from './queries.js';
 
 export type Clock = () => number;
 
@@ -224,5 +236,28 @@ export class JobStore {
       ownerId: job.ownerId,
     });
     writeOutboxEntry(this.db, tx, job, t);
+  }
+
+  // Reads over the indexed queries (job-queries.ts): plain Jobs out, no Firestore types.
+  list(filter: JobFilter, limit: number, cursor?: string): Promise<JobPage> {
+    return listJobs(this.db, filter, limit, cursor);
+  }
+  count(filter: JobFilter): Promise<number> {
+    return countJobs(this.db, filter);
+  }
+  recentSucceeded(ownerId: string, type: string, limit: number): Promise<Job[]> {
+    return recentSucceeded(this.db, ownerId, type, limit);
+  }
+  due(nowMs: number, limit: number, after?: DueCursor): Promise<Job[]> {
+    return dueJobs(this.db, nowMs, limit, after);
+  }
+  byExecutionRef(ref: string): Promise<Job | null> {
+    return jobByExecutionRef(this.db, ref);
+  }
+  expectingOutput(uri: string): Promise<Job[]> {
+    return jobsExpectingOutput(this.db, uri);
+  }
+  anyWithOutput(uri: string): Promise<boolean> {
+    return anyJobWithOutput(this.db, uri);
   }
 }

@@ -46,9 +46,14 @@ export const QUERIES = {
   /** cleanup: does any job, in any state, declare this object as an output? (single-field array index) */
   anyJobWithOutput: (db: Firestore, uri: string) =>
     db.collection(Collections.jobs).where('outputUris', 'array-contains', uri).limit(1),
-  /** sweep: active jobs whose earliest deadline or due action has passed (terminal jobs have none). */
+  /** sweep: active jobs whose earliest deadline or due action has passed (terminal jobs have none); paged by (time, id). */
   dueJobs: (db: Firestore, now: Timestamp, limit: number) =>
-    db.collection(Collections.jobs).where('nextCheckAt', '<=', now).orderBy('nextCheckAt').limit(limit),
+    db
+      .collection(Collections.jobs)
+      .where('nextCheckAt', '<=', now)
+      .orderBy('nextCheckAt')
+      .orderBy(FieldPath.documentId())
+      .limit(limit),
   /** webhooks: the job an http provider's execution belongs to (single-field index). */
   jobByExecutionRef: (db: Firestore, ref: string) =>
     db.collection(Collections.jobs).where('executor.executionRef', '==', ref).limit(2),
@@ -116,6 +121,7 @@ export const TTL_POLICIES: readonly { collectionGroup: string; field: string }[]
   { collectionGroup: Collections.leases, field: 'expireAt' }, // sweep leases
   { collectionGroup: Collections.probes, field: 'expireAt' }, // probe quota records
   { collectionGroup: Collections.outbox, field: 'expireAt' }, // published outbox entries
+  { collectionGroup: Collections.seenOutputs, field: 'expireAt' }, // outputs seen by finalize events (seen.ts)
 ];
 
 /** The composite indexes each query needs (none: served by automatic single-field indexes). */
@@ -131,7 +137,7 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
     },
   ],
   anyJobWithOutput: [],
-  dueJobs: [], // single-field index on nextCheckAt
+  dueJobs: [], // single-field index on nextCheckAt (it orders by document id too, in the same direction)
   jobByExecutionRef: [],
   // one equality filter, or an owner with one more, newest first
   listJobs: [

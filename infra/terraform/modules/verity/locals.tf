@@ -170,5 +170,6 @@ locals {
     leases = "expireAt"
     probes = "expireAt"
     outbox = "expireAt"
+    seen   = "expireAt"
   }
 }

@@ -7,6 +7,8 @@
 import { createHash } from 'node:crypto';
 import { FieldValue, Timestamp, type Firestore } from '@google-cloud/firestore';
 import type { ProjectStatus } from '../core/index.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { QUERIES } from './queries.js';
 
 export interface Artifact {
   key: string;
@@ -28,6 +30,12 @@ export interface Project {
   updatedAt: number;
 }
 
+/** A project artifact some object is (a finalize event's lookup). */
+export interface ArtifactRef {
+  projectId: string;
+  key: string;
+}
+
 export const PROJECTS = 'projects';
 export const ARTIFACTS = 'artifacts';
 
@@ -41,12 +49,16 @@ const toProject = (d: FirebaseFirestore.DocumentData): Project => ({
 
 export class ProjectStore {
   constructor(
-    readonly db: Firestore,
+    private readonly db: Firestore,
     private readonly clock: () => number,
   ) {}
 
-  ref(id: string) {
+  private ref(id: string) {
     return this.db.collection(PROJECTS).doc(id);
+  }
+
+  private artifactRef(projectId: string, key: string) {
+    return this.ref(projectId).collection(ARTIFACTS).doc(artifactDocId(key));
   }
 
   async create(
@@ -66,7 +78,7 @@ export class ProjectStore {
     const batch = this.db.batch(); // up to 500 writes: the API caps artifacts at 499
     batch.create(this.ref(p.id), project);
     for (const [index, a] of artifacts.entries()) {
-      batch.create(this.ref(p.id).collection(ARTIFACTS).doc(artifactDocId(a.key)), {
+      batch.create(this.artifactRef(p.id, a.key), {
         projectId: p.id,
         ownerId: p.ownerId,
         index,
@@ -108,7 +120,7 @@ export class ProjectStore {
     for (let i = 0; i < changed.length; i += 450) {
       const batch = this.db.batch();
       for (const a of changed.slice(i, i + 450))
-        batch.update(this.ref(id).collection(ARTIFACTS).doc(artifactDocId(a.key)), {
+        batch.update(this.artifactRef(id, a.key), {
           present: a.present,
           generation: a.generation,
           verifiedAt: now,
@@ -117,8 +129,28 @@ export class ProjectStore {
     }
   }
 
+  /** The owner's projects, newest first; `cursor` is a page's `nextCursor` (ValidationError when malformed). */
+  async list(
+    ownerId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ projects: Project[]; nextCursor: string | null }> {
+    const after = cursor ? decodeCursor(cursor) : undefined;
+    const snap = await QUERIES.projectsOf(this.db, ownerId, limit + 1, after).get();
+    const projects = snap.docs.slice(0, limit).map((d) => toProject(d.data()));
+    const last = projects[projects.length - 1];
+    return { projects, nextCursor: snap.docs.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+  }
+
+  /** The project artifacts this object is (at most 50). */
+  async artifactsAt(uri: string): Promise<ArtifactRef[]> {
+    const snap = await QUERIES.artifactsByUri(this.db, uri).get();
+    return snap.docs.map((d) => ({ projectId: String(d.get('projectId')), key: String(d.get('key')) }));
+  }
+
   /** Marks one artifact present from a finalize event; false when it already was (same generation). */
-  async markPresent(artifactRef: FirebaseFirestore.DocumentReference, generation: string): Promise<boolean> {
+  async markPresent(a: ArtifactRef, generation: string): Promise<boolean> {
+    const artifactRef = this.artifactRef(a.projectId, a.key);
     return this.db.runTransaction(async (tx) => {
       const s = await tx.get(artifactRef);
       if (!s.exists || (s.get('present') === true && s.get('generation') === generation)) return false;

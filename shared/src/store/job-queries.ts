@@ -1,0 +1,63 @@
+/**
+ * The job reads the services run, over the queries of queries.ts: plain Jobs out (codec), times as epoch ms,
+ * list positions as opaque cursor strings. JobStore exposes each as a method; nothing here writes.
+ */
+import { Timestamp, type Firestore } from '@google-cloud/firestore';
+import type { Job } from '../core/index.js';
+import { jobFromDoc } from './codec.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { QUERIES, type JobFilter } from './queries.js';
+
+export interface JobPage {
+  jobs: Job[];
+  /** The cursor of the page after this one; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** Where a page of due jobs ended: the last job's `nextCheckAt` when read, and its id. */
+export interface DueCursor {
+  nextCheckAt: number;
+  id: string;
+}
+
+const jobsOf = (snap: FirebaseFirestore.QuerySnapshot): Job[] => snap.docs.map((d) => jobFromDoc(d.data()));
+
+/** Newest first, with equality filters; `cursor` is a page's `nextCursor` (ValidationError when malformed). */
+export async function listJobs(db: Firestore, filter: JobFilter, limit: number, cursor?: string): Promise<JobPage> {
+  const after = cursor ? decodeCursor(cursor) : undefined;
+  const jobs = jobsOf(await QUERIES.listJobs(db, filter, limit + 1, after).get());
+  const last = jobs.length > limit ? jobs[limit - 1] : undefined;
+  return { jobs: jobs.slice(0, limit), nextCursor: last ? encodeCursor(last.createdAt, last.id) : null };
+}
+
+/** A count() aggregation: one read per 1,000 jobs counted, no counter document. */
+export async function countJobs(db: Firestore, filter: JobFilter): Promise<number> {
+  return (await QUERIES.countJobs(db, filter).get()).data().count;
+}
+
+/** The owner's latest succeeded jobs of a type, newest completion first. */
+export async function recentSucceeded(db: Firestore, ownerId: string, type: string, limit: number): Promise<Job[]> {
+  return jobsOf(await QUERIES.recentSucceeded(db, ownerId, type, limit).get());
+}
+
+/** One page of jobs whose `nextCheckAt` is at or before `nowMs`, soonest first, after `after` (the last page's end). */
+export async function dueJobs(db: Firestore, nowMs: number, limit: number, after?: DueCursor): Promise<Job[]> {
+  let q = QUERIES.dueJobs(db, Timestamp.fromMillis(nowMs), limit);
+  if (after) q = q.startAfter(Timestamp.fromMillis(after.nextCheckAt), after.id);
+  return jobsOf(await q.get());
+}
+
+/** The job an execution reference belongs to, if any. */
+export async function jobByExecutionRef(db: Firestore, ref: string): Promise<Job | null> {
+  return jobsOf(await QUERIES.jobByExecutionRef(db, ref).get())[0] ?? null;
+}
+
+/** The jobs that may take this object as evidence (active, or failed: late output); at most 50. */
+export async function jobsExpectingOutput(db: Firestore, uri: string): Promise<Job[]> {
+  return jobsOf(await QUERIES.jobsExpectingOutput(db, uri).get());
+}
+
+/** Whether any job, in any state, declares this object as an output. */
+export async function anyJobWithOutput(db: Firestore, uri: string): Promise<boolean> {
+  return !(await QUERIES.anyJobWithOutput(db, uri).get()).empty;
+}

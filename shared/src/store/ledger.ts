@@ -1,0 +1,47 @@
+/**
+ * The ledger: every store over one Firestore client, built once per process (runtime.ts). Services take the
+ * part they need; what they get in and out is plain data (Jobs, Transitions, Projects, epoch ms), never a
+ * Firestore type. Only shared/src/store/ imports @google-cloud/firestore (an ESLint rule).
+ */
+import type { Firestore } from '@google-cloud/firestore';
+import { JobStore } from './job-store.js';
+import { Leases } from './leases.js';
+import { OutboxStore } from './outbox-store.js';
+import { ProjectStore } from './projects.js';
+import { Quotas } from './quotas.js';
+import { SeenOutputs } from './seen.js';
+import { Watch } from './watch.js';
+
+/** The client a ledger is built on: only the wiring (and tests, which read the emulator) hold one. */
+export type LedgerClient = Firestore;
+
+export interface Ledger {
+  /** Job state: the one transactional write path, and the job reads. */
+  jobs: JobStore;
+  projects: ProjectStore;
+  /** Events out: entries written with each transition, marked once published. */
+  outbox: OutboxStore;
+  /** The sweep's per-job leases. */
+  leases: Leases;
+  /** Outputs seen for jobs of several outputs. */
+  seen: SeenOutputs;
+  /** Listeners and replay for the event streams. */
+  watch: Watch;
+  quotas: Quotas;
+  /** Ends the client (a CLI run, a benchmark); a deployed function keeps it for its lifetime. */
+  close(): Promise<void>;
+}
+
+export function createLedger(db: LedgerClient, clock: () => number, opts: { random?: () => number } = {}): Ledger {
+  const jobs = new JobStore({ db, clock, ...(opts.random ? { random: opts.random } : {}) });
+  return {
+    jobs,
+    outbox: new OutboxStore(db, (id) => jobs.get(id)),
+    projects: new ProjectStore(db, clock),
+    leases: new Leases(db, clock),
+    seen: new SeenOutputs(db, clock),
+    watch: new Watch(db),
+    quotas: new Quotas({ db, clock }),
+    close: () => db.terminate(),
+  };
+}
