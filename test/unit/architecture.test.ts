@@ -1,11 +1,13 @@
 /**
  * The shape of the code: no import cycles anywhere; the decision core imports nothing but itself; deploy units
- * import no other unit (the ESLint rule in eslint.config.js says the same on the specifiers; this checks resolved paths).
+ * import no other unit (the ESLint rule in eslint.config.js says the same on the specifiers; this checks resolved paths);
+ * only shared/src/store/ imports Firestore (an ESLint rule: this runs ESLint to show that it fires, and where).
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { ESLint } from 'eslint';
 import ts from 'typescript';
 import { REPO_ROOT } from '../../shared/src/config/env.js';
 
@@ -96,18 +98,51 @@ describe('architecture', () => {
     assert.deepEqual(offenders, []);
   });
 
-  it('writes job state only through the store: no other module sets job documents', () => {
-    const store = path.join(REPO_ROOT, 'shared/src/store') + path.sep;
-    const offenders = files.filter(
-      (f) =>
-        !f.startsWith(store) &&
-        /collection\((?:Collections\.jobs|'jobs')\)[\s\S]{0,80}\.(set|update|create|delete)\(/.test(
-          readFileSync(f, 'utf8'),
-        ),
-    );
-    assert.deepEqual(
-      offenders.map((f) => path.relative(REPO_ROOT, f)),
-      [],
-    );
+  describe('only the ledger talks to Firestore (the ESLint rule in eslint.config.js)', () => {
+    const FIRESTORE =
+      "import { Firestore } from '@google-cloud/firestore';\nexport const client = (db: Firestore) => db;\n";
+    // the rule under test alone, without type information: paths need not exist and no program is built
+    const eslint = new ESLint({
+      cwd: REPO_ROOT,
+      ruleFilter: ({ ruleId }) => ruleId === 'no-restricted-imports',
+      overrideConfig: { languageOptions: { parserOptions: { projectService: false } } },
+    });
+    const errors = async (filePath: string): Promise<string[]> => {
+      const [result] = await eslint.lintText(FIRESTORE, { filePath: path.join(REPO_ROOT, filePath) });
+      return result!.messages.map((m) => `${m.ruleId ?? 'fatal'}: ${m.message}`);
+    };
+
+    for (const file of [
+      'shared/src/reconcile/ledger-probe.ts',
+      'shared/src/core/ledger-probe.ts',
+      'functions/api/ledger-probe.ts',
+      'functions/common/ledger-probe.ts',
+      'infra/cli/ledger-probe.ts',
+    ])
+      it(`refuses the import in ${file}`, async () => {
+        const found = await errors(file);
+        assert.equal(found.length, 1, found.join('\n'));
+        assert.match(found[0]!, /^no-restricted-imports: .*only shared\/src\/store\/ imports @google-cloud\/firestore/);
+      });
+
+    it('keeps the other patterns of a file that has its own (deploy units, the core)', async () => {
+      const [unit] = await eslint.lintText("import { x } from '../sweep/index.js';\nexport { x };\n", {
+        filePath: path.join(REPO_ROOT, 'functions/api/ledger-probe.ts'),
+      });
+      assert.match(unit!.messages[0]?.message ?? '', /deploy units stand alone/);
+      const [core] = await eslint.lintText("import pino from 'pino';\nexport { pino };\n", {
+        filePath: path.join(REPO_ROOT, 'shared/src/core/ledger-probe.ts'),
+      });
+      assert.match(core!.messages[0]?.message ?? '', /no clients/);
+    });
+
+    for (const file of [
+      'shared/src/store/ledger-probe.ts',
+      'test/integration/ledger-probe.ts',
+      'bench/ledger-probe.ts',
+    ])
+      it(`allows it in ${file}`, async () => {
+        assert.deepEqual(await errors(file), []);
+      });
   });
 });
