@@ -40,8 +40,8 @@ export function addUsage(a: Usage, b: Usage, times = 1): Usage {
 export interface Measurement {
   byUnit: Record<string, Usage>;
   /**
-   * Documents written to TTL collections (dedupe keys, sweep leases, probe records, published outbox entries):
-   * deleted by Firestore later, billed as deletes.
+   * Documents written to TTL collections (dedupe keys, sweep leases, probe records, published outbox entries,
+   * seen-output records of jobs with several outputs): deleted by Firestore later, billed as deletes.
    */
   ttlDocuments: number;
   /** Cloud Run Admin API calls by method (no charge; quota). */
