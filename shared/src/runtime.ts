@@ -2,6 +2,8 @@
 import { PubSub } from '@google-cloud/pubsub';
 import type { Storage } from '@google-cloud/storage';
 import type { Job, Transition } from './core/index.js';
+import type { FinalizedObject } from './events/cloudevents.js';
+import type { JobReactions } from './reconcile/reactions.js';
 import { createOutbox, type EventPublisher } from './events/outbox.js';
 import { createTempCleaner } from './evidence/temp.js';
 import { createAuthenticator, mintLocalToken, loadLocalSecret, type Authenticator } from './auth/index.js';
@@ -124,9 +126,11 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     clock,
   });
   const temp = createTempCleaner({ storage, bucket: env.bucket, allowedBuckets: env.allowedBuckets });
-  // projects follow their generation jobs; the service is built below, on the reconciler it also uses
-  const reactions = {
+  // projects follow their generation jobs and artifacts (reactions.ts); the service is built below, on the
+  // reconciler it also uses, and bound here
+  const reactions: JobReactions = {
     onJobTransition: (job: Job, t: Transition): Promise<void> => projects.onJobTransition(job, t),
+    onObjectFinalized: (obj: FinalizedObject): Promise<unknown> => projects.onObjectFinalized(obj),
   };
   const reconciler = new Reconciler({ store, registry, executors, probe, log, clock, outbox, temp, reactions });
   const quotas = ledger.quotas;
@@ -142,7 +146,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     allowedBuckets: env.allowedBuckets,
     ...(o.newId ? { newId: o.newId } : {}),
   });
-  const outputs = new OutputsService({ jobs: store, seen: ledger.seen, reconciler, log });
+  const outputs = new OutputsService({ jobs: store, seen: ledger.seen, reconciler, log, reactions });
   const webhooks = new WebhooksService({ jobs: store, reconciler, registry, log, clock, secrets: env.webhookSecrets });
   const sweeper = new Sweeper({ jobs: store, leases: ledger.leases, reconciler, outbox, log, clock });
   const projects = new ProjectsService({
@@ -157,7 +161,6 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     generationType: env.projectJobType,
     clock,
   });
-  outputs.listen((obj) => projects.onObjectFinalized(obj));
   // built on first use: only the units that authenticate callers (api, sweep) are given VERITY_AUTH_AUDIENCE
   let auth: Authenticator | undefined;
   return {

@@ -11,6 +11,7 @@ import {
   type ProjectStatus,
   type Transition,
 } from '../core/index.js';
+import type { JobReactions } from '../reconcile/reactions.js';
 import type { Principal } from '../auth/principal.js';
 import { canSee, newProjectId } from '../api-kit.js';
 import type { FinalizedObject } from '../events/cloudevents.js';
@@ -51,7 +52,7 @@ export interface ProjectsDeps {
 export const MAX_ARTIFACTS = 499;
 export const projectKey = (id: string): string => `project:${id}`;
 
-export class ProjectsService {
+export class ProjectsService implements JobReactions {
   constructor(private readonly d: ProjectsDeps) {}
 
   async create(

@@ -4,6 +4,7 @@ import type { JobStore } from '../store/job-store.js';
 import type { SeenOutputs } from '../store/seen.js';
 import type { Logger } from '../log.js';
 import type { FinalizedObject } from '../events/cloudevents.js';
+import type { JobReactions } from './reactions.js';
 import type { Reconciler } from './reconciler.js';
 
 export interface OutputEventResult {
@@ -12,13 +13,16 @@ export interface OutputEventResult {
 }
 
 export class OutputsService {
-  private readonly listeners: ((obj: FinalizedObject) => Promise<unknown>)[] = [];
-  constructor(private readonly deps: { jobs: JobStore; seen: SeenOutputs; reconciler: Reconciler; log: Logger }) {}
-
-  /** Others interested in output objects (project artifacts). */
-  listen(listener: (obj: FinalizedObject) => Promise<unknown>): void {
-    this.listeners.push(listener);
-  }
+  constructor(
+    private readonly deps: {
+      jobs: JobStore;
+      seen: SeenOutputs;
+      reconciler: Reconciler;
+      log: Logger;
+      /** Project artifacts follow finalized objects too (reactions.ts). */
+      reactions: Pick<JobReactions, 'onObjectFinalized'>;
+    },
+  ) {}
 
   /**
    * A job with many outputs (a project's clips) would make its document hot if every finalize committed to
@@ -34,7 +38,10 @@ export class OutputsService {
   /** Same object generation twice → one transition (dedupe key `gcs:{bucket}/{name}#{generation}`). */
   async onObjectFinalized(obj: FinalizedObject): Promise<OutputEventResult> {
     const uri = `gs://${obj.bucket}/${obj.name}`;
-    const [expecting] = await Promise.all([this.deps.jobs.expectingOutput(uri), ...this.listeners.map((l) => l(obj))]);
+    const [expecting] = await Promise.all([
+      this.deps.jobs.expectingOutput(uri),
+      this.deps.reactions.onObjectFinalized(obj),
+    ]);
     const result: OutputEventResult = { uri, jobs: [] };
     const observation: OutputObservation = {
       uri,

@@ -13,7 +13,6 @@ import {
   type JobEvent,
   type OutputObservation,
   type Source,
-  type Transition,
 } from '../core/index.js';
 import type { EventPublisher } from '../events/outbox.js';
 import type { TempCleaner } from '../evidence/temp.js';
@@ -24,6 +23,7 @@ import { ExecutorStartError } from '../evidence/executors/types.js';
 import { withTimeout } from '../evidence/limits.js';
 import type { OutputProbe } from '../evidence/outputs.js';
 import type { Logger } from '../log.js';
+import type { JobReactions } from './reactions.js';
 import type { ApplyResult, CreateResult, JobStore } from '../store/job-store.js';
 
 export interface EvidenceItem {
@@ -50,14 +50,9 @@ export interface ReconcilerDeps {
   clock: () => number;
   outbox: EventPublisher;
   temp: TempCleaner;
-  /** What follows each applied transition beyond the job: the projects (projects-service.ts). */
-  reactions: TransitionReactions;
+  /** What follows each applied transition beyond the job: the projects (reactions.ts). */
+  reactions: Pick<JobReactions, 'onJobTransition'>;
   executorTimeoutMs?: number;
-}
-
-/** The port through which other aggregates follow job transitions (a project follows its generation job). */
-export interface TransitionReactions {
-  onJobTransition(job: Job, t: Transition): Promise<void>;
 }
 
 interface Gathered {

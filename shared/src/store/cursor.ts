@@ -6,7 +6,9 @@
 import { Timestamp } from '@google-cloud/firestore';
 import { ValidationError } from '../core/index.js';
 
-export const CURSOR_PATTERN = /^\d{1,15}\.[A-Za-z0-9_-]{1,128}$/;
+// at most 14 digits: every such time (up to the year 5138) is one Firestore can store, so every value the
+// pattern admits decodes (a 15-digit time could pass the pattern and still be refused: a flaky fuzz failure)
+export const CURSOR_PATTERN = /^\d{1,14}\.[A-Za-z0-9_-]{1,128}$/;
 
 export const encodeCursor = (createdAtMs: number, id: string): string => `${Math.trunc(createdAtMs)}.${id}`;
 
@@ -17,7 +19,5 @@ export function decodeCursor(cursor: string): { createdAt: Timestamp; id: string
     ]);
   const dot = cursor.indexOf('.');
   const ms = Number(cursor.slice(0, dot));
-  if (!Number.isSafeInteger(ms) || ms > 253402300799999)
-    throw new ValidationError('invalid cursor', [{ field: 'cursor', message: 'time out of range' }]);
   return { createdAt: Timestamp.fromMillis(ms), id: cursor.slice(dot + 1) };
 }

@@ -79,7 +79,7 @@ export const idempotencyDocId = (ownerId: string, key: string): string =>
   hashKey(JSON.stringify(['idempotency', ownerId, key]));
 
 export class JobStore {
-  readonly db: Firestore;
+  private readonly db: Firestore;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly dedupeTtlMs: number;

@@ -57,7 +57,7 @@ export const QUERIES = {
   /** webhooks: the job an http provider's execution belongs to (single-field index). */
   jobByExecutionRef: (db: Firestore, ref: string) =>
     db.collection(Collections.jobs).where('executor.executionRef', '==', ref).limit(2),
-  /** ops CLI (and later the queue API): newest first, with optional equality filters. */
+  /** the queue (GET /api/jobs) and the ops CLI: newest first, with optional equality filters. */
   listJobs: (db: Firestore, f: JobFilter, limit: number, after?: { createdAt: Timestamp; id: string }) => {
     let q = filtered(db, f).orderBy('createdAt', 'desc').orderBy(FieldPath.documentId(), 'desc');
     if (after) q = q.startAfter(after.createdAt, after.id);

@@ -1,0 +1,228 @@
+/** The write side of jobs: enqueue, retry, cancel and worker reports, each through the reconciler's commit. */
+import {
+  ConflictError,
+  createJob,
+  ErrorCode,
+  ForbiddenError,
+  isActive,
+  VerityError,
+  NotFoundError,
+  resolvePolicy,
+  ValidationError,
+  type Job,
+  type OutputObservation,
+} from '../core/index.js';
+import type { JobType } from '../config/job-types.js';
+import type { Principal } from '../auth/principal.js';
+import { fillTemplate, parseGcsUri } from '../evidence/gcs-uri.js';
+import { assertRequestUris, DEFAULT_REQUEST_PREFIXES, ownerPrefixes } from '../evidence/prefixes.js';
+import { storedBytes } from '../json-limits.js';
+import { newJobId, validationProblems } from '../api-kit.js';
+import type { EnqueueRequest, WorkerUpdate } from '../schemas.js';
+import type { JobReads } from './job-reads.js';
+import type { JobsServiceDeps } from './job-deps.js';
+
+/**
+ * A new job's stored-size budget. What a job may gain later is bounded by the update schemas (completed
+ * steps, step timings and plan ≤ 500 × 200 characters each, an error ≤ 2 KB: under 350 KB in all), so a job
+ * created within this budget stays under Firestore's 1 MiB document limit for life.
+ */
+export const MAX_NEW_JOB_BYTES = 512 * 1024;
+
+/** Outputs carried over from the job a retry repeats: checked when that job was enqueued, not again. */
+export interface EnqueueOptions {
+  inheritedOutputs?: string[];
+}
+
+export class JobCommands {
+  private readonly newId: () => string;
+  constructor(
+    private readonly deps: JobsServiceDeps,
+    private readonly reads: JobReads,
+  ) {
+    this.newId = deps.newId ?? newJobId;
+  }
+
+  /** Enqueue (seed 000's flow): a held resourceKey first reconciles its holder; only a really active one is a 409. */
+  async enqueue(
+    who: Principal,
+    req: EnqueueRequest,
+    opts: EnqueueOptions = {},
+  ): Promise<{ created: boolean; job: Job }> {
+    if (who.workerJobId) throw new ForbiddenError('a worker token cannot enqueue jobs');
+    const type = this.deps.registry.get(req.type);
+    if (!type)
+      throw new ValidationError(`unknown job type "${req.type}"`, { field: 'type', known: this.deps.registry.names() });
+    const input = type.input.safeParse(req.input ?? {});
+    if (!input.success) {
+      throw new ValidationError('invalid input for this job type', validationProblems(input.error.issues, ['input']));
+    }
+    const resolved = resolvePolicy(type.policy, type.limits, req.policy);
+    if ('problems' in resolved) throw new ValidationError('policy out of bounds for this job type', resolved.problems);
+    const id = this.newId();
+    const outputUris = opts.inheritedOutputs ?? this.outputsFor(type, req, id, who.userId);
+    const inputBytes = storedBytes(input.data);
+    if (inputBytes > MAX_NEW_JOB_BYTES / 2) {
+      throw new VerityError(
+        ErrorCode.JOB_TOO_LARGE,
+        `input is ${inputBytes} bytes stored; at most ${MAX_NEW_JOB_BYTES / 2}`,
+        { field: 'input' },
+      );
+    }
+
+    if (req.idempotencyKey) {
+      const existing = await this.deps.store.findIdempotent(who.userId, req.idempotencyKey);
+      if (existing) return { created: false, job: existing };
+    }
+    await this.deps.quotas.checkActiveJobs(who.userId, type.name, type.quotas.maxActiveJobs);
+    const observations: OutputObservation[] =
+      req.reuseExistingOutputs && outputUris.length > 0 ? (await this.deps.probe.probe(outputUris)).observations : [];
+    const spec = {
+      id,
+      type: type.name,
+      ownerId: who.userId,
+      resourceKey: req.resourceKey ?? null,
+      idempotencyKey: req.idempotencyKey ?? null,
+      input: input.data,
+      outputUris,
+      reuseExistingOutputs: req.reuseExistingOutputs,
+      executorKind: type.executor.kind,
+      policy: resolved.policy,
+      stepPlan: type.steps,
+    };
+    for (let round = 0; ; round++) {
+      const res = await this.deps.reconciler.create((ctx) => {
+        const decision = createJob(spec, observations, ctx);
+        const bytes = storedBytes(decision.job);
+        if (bytes > MAX_NEW_JOB_BYTES)
+          throw new VerityError(
+            ErrorCode.JOB_TOO_LARGE,
+            `the job would take ${bytes} bytes stored; at most ${MAX_NEW_JOB_BYTES}`,
+          );
+        return decision;
+      }, 'api');
+      if (res.outcome === 'idempotent') return { created: false, job: res.job };
+      if (res.outcome === 'created') {
+        this.deps.log.info(
+          { jobId: id, type: type.name, ownerId: who.userId, to: res.job.status, reason: res.job.statusReason },
+          'job enqueued',
+        );
+        return { created: true, job: (await this.deps.store.get(id)) ?? res.job };
+      }
+      // The key is held: reconcile the holder (it may be stuck), then try once more.
+      const { job: holder } = await this.deps.reconciler.reconcile(res.holderId, 'api');
+      if (round >= 1 || isActive(holder.status)) {
+        throw new ConflictError(
+          ErrorCode.ACTIVE_JOB_EXISTS,
+          `resourceKey "${req.resourceKey}" is held by an active job`,
+          { activeJob: holder },
+        );
+      }
+    }
+  }
+
+  /** The caller's prefixes for request-named objects of a type (a project's artifacts: its generation type's). */
+  requestPrefixesOf(typeName: string | null, ownerId: string): string[] {
+    const type = typeName === null ? undefined : this.deps.registry.get(typeName);
+    return ownerPrefixes(type?.requestPrefixes ?? DEFAULT_REQUEST_PREFIXES, this.deps.bucket, ownerId);
+  }
+
+  /**
+   * The outputs a request names (each under a prefix the type allows the caller, none under a temporary
+   * prefix: 400 OUTPUT_NOT_ALLOWED before any probe), else the type's derived outputs.
+   */
+  private outputsFor(type: JobType, req: EnqueueRequest, jobId: string, ownerId: string): string[] {
+    if (req.outputs === undefined) {
+      const uris = type.outputTemplates.map((t) => fillTemplate(t, { bucket: this.deps.bucket, jobId }));
+      const inAllowedBucket = (u: string): boolean => this.deps.allowedBuckets.includes(parseGcsUri(u)?.bucket ?? '');
+      if (!uris.every(inAllowedBucket))
+        throw new VerityError(
+          ErrorCode.UNAVAILABLE,
+          `job type ${type.name} derives outputs outside the allowed buckets`,
+        );
+      return uris;
+    }
+    // the request's list wins, an empty one included (a job with no declared outputs)
+    if (!type.outputsFromRequest)
+      throw new ValidationError(`job type ${type.name} does not accept outputs from the request`, { field: 'outputs' });
+    assertRequestUris('outputs', req.outputs, this.requestPrefixesOf(type.name, ownerId));
+    if (new Set(req.outputs).size !== req.outputs.length)
+      throw new ValidationError('invalid outputs', [{ field: 'outputs', message: 'duplicate output URIs' }]);
+    return req.outputs;
+  }
+
+  /**
+   * A new attempt of a failed or canceled job. Terminal jobs stay terminal (the history keeps what happened):
+   * the retry is a new job with the same type, input, outputs, resourceKey and policy, reusing outputs that
+   * already exist — so the steps whose outputs are there are not redone (all there: it is born succeeded).
+   */
+  async retry(who: Principal, id: string): Promise<Job> {
+    const old = await this.reads.visible(who, id);
+    if (who.workerJobId) throw new ForbiddenError('a worker token cannot retry jobs');
+    if (old.status !== 'failed' && old.status !== 'canceled')
+      throw new ConflictError(
+        ErrorCode.CONFLICT,
+        `only a failed or canceled job can be retried; this one is ${old.status}`,
+        { job: old },
+      );
+    // The retry names the same objects as the job it repeats (checked, or derived by the type, back then);
+    // for a type whose outputs are derived from the execution (http providers) it derives its own.
+    const type = this.deps.registry.get(old.type);
+    const derivedLater = type !== undefined && type.executor.kind === 'http' && !type.outputsFromRequest;
+    const { job } = await this.enqueue(
+      who,
+      {
+        type: old.type,
+        input: old.input,
+        ...(old.resourceKey ? { resourceKey: old.resourceKey } : {}),
+        policy: {
+          queueTimeoutSeconds: old.policy.queueTimeoutSeconds,
+          runTimeoutSeconds: old.policy.runTimeoutSeconds,
+          heartbeatTimeoutSeconds: old.policy.heartbeatTimeoutSeconds,
+          outputGraceSeconds: old.policy.outputGraceSeconds,
+          maxAttempts: old.policy.maxAttempts,
+        },
+        reuseExistingOutputs: true,
+        idempotencyKey: `retry:${old.id}:${old.version}`,
+      },
+      derivedLater ? {} : { inheritedOutputs: old.outputUris },
+    );
+    return job;
+  }
+
+  async cancel(who: Principal, id: string): Promise<Job> {
+    await this.reads.visible(who, id);
+    if (who.workerJobId) throw new ForbiddenError('a worker token cannot cancel jobs');
+    const res = await this.deps.reconciler.commit(id, { kind: 'cancel', source: 'api' });
+    if (res.outcome === 'not_found' || !res.job) throw new NotFoundError(`job ${id} not found`);
+    if (res.rejection) throw new ConflictError(res.rejection.code, res.rejection.message, { job: res.job });
+    // The executor was asked to stop; look once now, so a quick confirmation shows in the answer.
+    if (isActive(res.job.status)) return (await this.deps.reconciler.reconcile(id, 'api')).job;
+    return res.job;
+  }
+
+  /** A worker's report (HTTP or Pub/Sub). Reports on finished jobs are accepted and change nothing. */
+  async report(
+    who: Principal | null,
+    update: WorkerUpdate,
+    dedupeKey?: string,
+  ): Promise<{ outcome: string; job: Job | null }> {
+    if (who) await this.reads.visible(who, update.jobId);
+    const res = await this.deps.reconciler.commit(
+      update.jobId,
+      {
+        kind: 'worker',
+        source: 'worker',
+        report: {
+          kind: update.kind,
+          ...(update.attempt !== undefined ? { attempt: update.attempt } : {}),
+          ...(update.progress ? { progress: update.progress } : {}),
+          ...(update.error ? { error: update.error } : {}),
+        },
+      },
+      dedupeKey ? { dedupeKey } : {},
+    );
+    if (res.outcome === 'not_found') throw new NotFoundError(`job ${update.jobId} not found`);
+    return { outcome: res.outcome, job: res.job };
+  }
+}

@@ -1,0 +1,20 @@
+/** What the job commands and reads are built on (jobs-service.ts assembles them). */
+import type { JobTypeRegistry } from '../config/job-types.js';
+import type { OutputProbe } from '../evidence/outputs.js';
+import type { Logger } from '../log.js';
+import type { JobStore } from '../store/job-store.js';
+import type { Quotas } from '../store/quotas.js';
+import type { Reconciler } from './reconciler.js';
+
+export interface JobsServiceDeps {
+  store: JobStore;
+  reconciler: Reconciler;
+  registry: JobTypeRegistry;
+  probe: OutputProbe;
+  log: Logger;
+  clock: () => number;
+  bucket: string;
+  allowedBuckets: readonly string[];
+  quotas: Quotas;
+  newId?: () => string;
+}
