@@ -111,7 +111,7 @@ export async function benchFinalize(opts: {
   );
   const uploads: Promise<void>[] = [];
   for (let i = 0; i < opts.objects; i++) {
-    const name = `out/${i}.mp4`;
+    const name = `u/bench/out/${i}.mp4`; // the declared output (under the owner's request prefix)
     uploads.push(
       storage
         .bucket(bucket)
