@@ -14,6 +14,7 @@
  * VERITY_GCS_ENDPOINT (required), GOOGLE_CLOUD_PROJECT (verity-local), DEMO_PROVIDER_DROP_RATE (0.5) and
  * DEMO_PROVIDER_DURATION_MS (3000); it prints one ready line, then one line per event.
  */
+import { keepIdleSocketsLonger } from './keep-alive.js';
 import { randomUUID } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -249,15 +250,17 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
     return m[2] ? cancel(job) : { status: 200, body: view(job) };
   }
 
-  const server = createServer((req, res) => {
-    route(req).then(
-      (r) => send(res, r.status, r.body),
-      (err: unknown) => {
-        if (err instanceof HttpError) send(res, err.status, { error: { code: err.code, message: err.message } });
-        else send(res, 500, { error: { code: 'INTERNAL', message: (err as Error).message } });
-      },
-    );
-  });
+  const server = keepIdleSocketsLonger(
+    createServer((req, res) => {
+      route(req).then(
+        (r) => send(res, r.status, r.body),
+        (err: unknown) => {
+          if (err instanceof HttpError) send(res, err.status, { error: { code: err.code, message: err.message } });
+          else send(res, 500, { error: { code: 'INTERNAL', message: (err as Error).message } });
+        },
+      );
+    }),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(

@@ -8,6 +8,7 @@
  * interfaces. This does what that main does — the framework's own option parsing, loader, getServer and
  * error handler — and only then listens on `--host`. Local stack only; Cloud Run runs the framework as is.
  */
+import { keepIdleSocketsLonger } from './keep-alive.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Server } from 'node:http';
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   options.signatureType = loaded.signatureType;
-  const server = fw.getServer(loaded.userFunction, options);
+  const server = keepIdleSocketsLonger(fw.getServer(loaded.userFunction, options));
   const host = hostArg(process.argv);
   server.once('error', (err: NodeJS.ErrnoException) => {
     process.stderr.write(

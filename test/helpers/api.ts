@@ -1,4 +1,5 @@
 /** The API function served by functions-framework's own test server, on a real HTTP port. */
+import { keepIdleSocketsLonger } from '../../infra/local/keep-alive.js';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import * as functions from '@google-cloud/functions-framework';
@@ -34,7 +35,7 @@ export async function startApi(rt: Runtime, defaultUser = 'alice'): Promise<ApiC
     name,
     createApiHandler(() => rt),
   );
-  const server = getTestServer(name);
+  const server = keepIdleSocketsLonger(getTestServer(name));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const defaultToken = await mintLocalToken(TEST_SECRET, defaultUser);

@@ -2,6 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import * as functions from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { keepIdleSocketsLonger } from '../../infra/local/keep-alive.js';
 
 let n = 0;
 
@@ -11,7 +12,7 @@ export interface Served {
 }
 
 async function serve(name: string): Promise<Served> {
-  const server = getTestServer(name);
+  const server = keepIdleSocketsLonger(getTestServer(name));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
