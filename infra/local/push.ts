@@ -41,6 +41,8 @@ export async function wirePush(
   project: string,
   host: string,
   spec: FunctionSpec,
+  /** Where the subscription pushes instead of the function (e.g. a fault-injecting proxy in front of it). */
+  via?: string,
 ): Promise<void> {
   if (!spec.push) return;
   const { name, topic } = spec.push;
@@ -48,7 +50,7 @@ export async function wirePush(
   await createTopic(pubsubHostPort, project, dlq);
   await createPullSubscription(pubsubHostPort, project, deadLetterHold(topic), dlq);
   // functions-framework takes the topic from the push URL path (see gcp-notes)
-  const endpoint = `http://${host}:${spec.port}/projects/${project}/topics/${topic}`;
+  const endpoint = `${via ?? `http://${host}:${spec.port}`}/projects/${project}/topics/${topic}`;
   await createPushSubscription(pubsubHostPort, project, name, topic, endpoint, {
     topic: dlq,
     maxDeliveryAttempts: MAX_DELIVERY_ATTEMPTS,

@@ -12,7 +12,7 @@ import {
   startPubsub,
   type RunningService,
 } from './emulators.js';
-import { spawnManaged, tcpProbe, waitUntilReady, type ManagedProcess, type ProcessExit } from './supervisor.js';
+import { sleep, spawnManaged, tcpProbe, waitUntilReady, type ManagedProcess, type ProcessExit } from './supervisor.js';
 import { TOPICS as UNIT_TOPICS } from '../../functions/units.js';
 import { LOCAL_HOST, PORT_LABELS, PORT_NAMES, type PortName, type StackPorts } from './ports.js';
 import { checkPrerequisites, ensureFakeGcs, portProblem } from './tools.js';
@@ -42,6 +42,15 @@ export interface StackOptions {
   /** Extra env for every function (after the stack's own). */
   extraEnv?: Record<string, string>;
   readyTimeoutMs?: number;
+  /**
+   * Supervise the functions as Cloud Run does its instances: one that exits (killed, crashed) is started
+   * again after `restartDelayMs`, on the same port, instead of ending the stack.
+   */
+  restartFunctions?: { restartDelayMs: number };
+  /** Env of one incarnation (1, 2, …) of a function, after everything else (e.g. a fault plan per instance). */
+  incarnationEnv?: (spec: FunctionSpec, incarnation: number) => Record<string, string>;
+  /** Where a push subscription delivers instead of its function (a proxy in front of it); undefined: the function. */
+  pushVia?: (spec: FunctionSpec) => string | undefined;
   /** Aborting stops whatever has started (checked between phases) and rejects with StackStartError. */
   signal?: AbortSignal;
 }
@@ -55,6 +64,10 @@ export interface Stack {
   functions: { target: string; url: string }[];
   /** Resolves with a message when any part of the stack exits without stop() having been called. */
   died: Promise<string>;
+  /** SIGKILLs the current process of a function (restarted when `restartFunctions`); false when none runs. */
+  kill(target: string): boolean;
+  /** How many times each function was started again. */
+  restarts: Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -177,17 +190,31 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     if (api) env.VERITY_API_URL = `http://${host}:${api.port}`;
 
     // every function listens on the loopback host only (functions-framework's own main binds every interface)
-    const procs: { spec: FunctionSpec; proc: ManagedProcess }[] = o.functions.map((spec) => ({
-      spec,
-      proc: spawnManaged(`fn-${spec.target}`, process.execPath, functionArgs(o.repoRoot, spec, host), {
+    const restarts: Record<string, number> = {};
+    const spawnFunction = (spec: FunctionSpec, incarnation: number): ManagedProcess =>
+      spawnManaged(`fn-${spec.target}`, process.execPath, functionArgs(o.repoRoot, spec, host), {
         cwd: o.repoRoot,
-        env: { ...process.env, ...env, ...spec.env, ...o.extraEnv },
+        env: { ...process.env, ...env, ...spec.env, ...o.extraEnv, ...o.incarnationEnv?.(spec, incarnation) },
         output:
           o.functionOutput === 'console'
             ? { kind: 'prefix', prefix: spec.target }
-            : { kind: 'file', path: join(o.logDir, `fn-${spec.target}.log`) },
-      }),
+            : { kind: 'file', path: join(o.logDir, `fn-${spec.target}.log`), append: incarnation > 1 },
+      });
+    const procs: { spec: FunctionSpec; proc: ManagedProcess }[] = o.functions.map((spec) => ({
+      spec,
+      proc: spawnFunction(spec, 1),
     }));
+    const supervise = (entry: { spec: FunctionSpec; proc: ManagedProcess }): void => {
+      void entry.proc.exited.then(async () => {
+        if (stopping || !o.restartFunctions) return;
+        await sleep(o.restartFunctions.restartDelayMs);
+        if (stopping) return;
+        const n = (restarts[entry.spec.target] ?? 0) + 1;
+        restarts[entry.spec.target] = n;
+        entry.proc = spawnFunction(entry.spec, n + 1);
+        supervise(entry);
+      });
+    };
     const stopFunctions = async (): Promise<void> => {
       await Promise.all(procs.map((p) => p.proc.stop()));
     };
@@ -203,13 +230,16 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         }),
       ),
     );
-    for (const { spec, proc } of procs) watch(`function ${spec.target}`, proc.exited, proc.logFile);
+    for (const entry of procs) {
+      if (o.restartFunctions) supervise(entry);
+      else watch(`function ${entry.spec.target}`, entry.proc.exited, entry.proc.logFile);
+    }
     const fnFailures = ready.flatMap((r) => (r.status === 'rejected' ? [errorMessage(r.reason)] : []));
     if (fnFailures.length > 0) throw new StackStartError(fnFailures);
     abortIfAsked();
 
     // push subscriptions with the cloud's dead-letter topics and delivery limit
-    for (const { spec } of procs) await wirePush(pubsub.hostPort, o.project, host, spec);
+    for (const { spec } of procs) await wirePush(pubsub.hostPort, o.project, host, spec, o.pushVia?.(spec));
 
     return {
       env,
@@ -219,6 +249,17 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       functions: o.functions.map((f) => ({ target: f.target, url: `http://${host}:${f.port}` })),
       died,
       stop: stopAll,
+      restarts,
+      kill(target) {
+        const entry = procs.find((p) => p.spec.target === target);
+        if (!entry || entry.proc.hasExited()) return false;
+        try {
+          process.kill(-entry.proc.pid, 'SIGKILL');
+          return true;
+        } catch {
+          return false; // exited meanwhile
+        }
+      },
     };
   } catch (err) {
     await stopAll();

@@ -29,7 +29,11 @@ export interface ManagedProcess {
 }
 
 export type ProcessOutput =
-  | { kind: 'file'; path: string }
+  | {
+      kind: 'file';
+      path: string;
+      /** Append instead of truncating (a restarted process keeps one log). */ append?: boolean;
+    }
   /** Each line of stdout/stderr is written as "[prefix] line" to `to` (default: this process's stdout/stderr). */
   | { kind: 'prefix'; prefix: string; to?: NodeJS.WritableStream };
 
@@ -141,7 +145,7 @@ async function waitGroupGone(pgid: number, ms: number): Promise<boolean> {
 export function spawnManaged(name: string, command: string, args: string[], opts: SpawnManagedOptions): ManagedProcess {
   installExitHook();
   let fd: number | undefined;
-  if (opts.output.kind === 'file') fd = openSync(opts.output.path, 'w');
+  if (opts.output.kind === 'file') fd = openSync(opts.output.path, opts.output.append ? 'a' : 'w');
   const child = spawn(command, args, {
     cwd: opts.cwd,
     env: opts.env ?? process.env,

@@ -148,7 +148,15 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
   });
   const outputs = new OutputsService({ jobs: store, seen: ledger.seen, reconciler, log, reactions });
   const webhooks = new WebhooksService({ jobs: store, reconciler, registry, log, clock, secrets: env.webhookSecrets });
-  const sweeper = new Sweeper({ jobs: store, leases: ledger.leases, reconciler, outbox, log, clock });
+  const sweeper = new Sweeper({
+    jobs: store,
+    leases: ledger.leases,
+    reconciler,
+    outbox,
+    log,
+    clock,
+    leaseMs: env.sweepLeaseMs,
+  });
   const projects = new ProjectsService({
     store: ledger.projects,
     jobStore: store,

@@ -47,6 +47,11 @@ export interface FakeCloudRun {
   forget(name: string): void;
   /** The next call of `method` fails with this gRPC status code. */
   failNext(method: FakeMethod, code: grpc.status, message?: string): void;
+  /**
+   * Asked before every call (null: none): an error to answer instead, or a delay before answering (a slow API).
+   * For soaks; tests that want one precise failure use failNext.
+   */
+  chaos: ((method: FakeMethod) => { code: grpc.status } | { delayMs: number } | null) | null;
   stop(): Promise<void>;
 }
 
@@ -100,14 +105,23 @@ function locationOf(name: string): string {
   return name.split('/').slice(0, 4).join('/');
 }
 
-function unary<Req, Res>(fn: (req: Req) => Res): grpc.handleUnaryCall<Req, Res> {
+type Chaos = (() => { code: grpc.status } | { delayMs: number } | null) | undefined;
+
+/** A unary handler; `chaos` (asked on arrival) may answer an error instead, or answer later (a slow API). */
+function unary<Req, Res>(fn: (req: Req) => Res, chaos?: Chaos): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    try {
-      callback(null, fn(call.request));
-    } catch (err) {
-      if (err instanceof RpcError) callback({ code: err.code, details: err.message });
-      else callback({ code: grpc.status.INTERNAL, details: String(err) });
-    }
+    const c = chaos?.() ?? null;
+    if (c && 'code' in c) return callback({ code: c.code, details: `injected ${grpc.status[c.code]}` });
+    const answer = (): void => {
+      try {
+        callback(null, fn(call.request));
+      } catch (err) {
+        if (err instanceof RpcError) callback({ code: err.code, details: err.message });
+        else callback({ code: grpc.status.INTERNAL, details: String(err) });
+      }
+    };
+    if (c && c.delayMs > 0) setTimeout(answer, c.delayMs);
+    else answer();
   };
 }
 
@@ -126,6 +140,13 @@ export async function startFakeCloudRun(
     ListExecutions: 0,
     CancelExecution: 0,
   };
+  const chaosOf =
+    (method: FakeMethod): Chaos =>
+    () => {
+      const c = fake.chaos?.(method) ?? null;
+      if (c && 'code' in c) calls[method]++;
+      return c;
+    };
   const maybeFail = (method: FakeMethod): void => {
     calls[method]++;
     const err = injected.get(method);
@@ -233,16 +254,16 @@ export async function startFakeCloudRun(
 
   const server = new grpc.Server();
   server.addService(JOBS, {
-    RunJob: unary(runJob),
-    GetJob: unary(getJob),
+    RunJob: unary(runJob, chaosOf('RunJob')),
+    GetJob: unary(getJob, chaosOf('GetJob')),
   });
   server.addService(EXECUTIONS, {
     GetExecution: unary((req: protos.google.cloud.run.v2.IGetExecutionRequest) => {
       maybeFail('GetExecution');
       return execution(req.name);
-    }),
-    ListExecutions: unary(listExecutions),
-    CancelExecution: unary(cancelExecution),
+    }, chaosOf('GetExecution')),
+    ListExecutions: unary(listExecutions, chaosOf('ListExecutions')),
+    CancelExecution: unary(cancelExecution, chaosOf('CancelExecution')),
   });
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`127.0.0.1:${opts.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
@@ -259,6 +280,7 @@ export async function startFakeCloudRun(
     },
     calls,
     omitOperationMetadata: false,
+    chaos: null,
     addJob(fullName, containers = ['main']) {
       jobs.set(fullName, {
         name: fullName,

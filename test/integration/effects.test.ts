@@ -137,6 +137,50 @@ describe('effects survive a crash between commit and effect', () => {
   });
 });
 
+describe('effects recorded with their transition (found by the fault soak, infra/soak/)', () => {
+  it('a start lost with its process is tried again before a short queue timeout fails the attempt', async () => {
+    const policy = { ...DEFAULT_POLICY, queueTimeoutSeconds: 15 };
+    await rt.store.create((ctx) => createJob(spec('job_lost_start_short', { policy }), [], ctx)); // died before starting
+    const before = exec.starts;
+    rt.testClock.advance(6_000); // a third of the queue timeout: the start is due again
+    await rt.reconciler.reconcile('job_lost_start_short', 'sweep');
+    assert.equal(exec.starts, before + 1);
+    const job = (await rt.store.get('job_lost_start_short'))!;
+    assert.equal(job.status, 'queued');
+    assert.equal(job.executor.executionRef, 'local:job_lost_start_short:1');
+  });
+
+  it('the stop of a timed-out execution, lost with its process, is run by the sweep from the outbox', async () => {
+    const policy = { ...DEFAULT_POLICY, heartbeatTimeoutSeconds: 5, maxAttempts: 1 };
+    const id = 'job_lost_stop';
+    const ref = `local:${id}:1`;
+    await rt.store.create((ctx) => createJob(spec(id, { policy }), [], ctx));
+    await rt.store.apply(id, { kind: 'dispatched', source: 'executor', attempt: 1, executionRef: ref });
+    await rt.store.apply(id, { kind: 'worker', source: 'worker', report: { kind: 'started' } });
+    rt.testClock.advance(6_000);
+    // the heartbeat deadline fails the job; the process that committed it dies before stopping the execution
+    const res = await rt.store.apply(id, {
+      kind: 'observed',
+      source: 'sweep',
+      probed: true,
+      executor: { executionRef: ref, state: 'running' },
+    });
+    assert.equal(res.job!.status, 'failed');
+    assert.deepEqual(
+      res.effects.filter((e) => e.kind === 'cancelExecution'),
+      [{ kind: 'cancelExecution', jobId: id, attempt: 1, executionRef: ref }],
+    );
+    assert.equal(exec.cancels.includes(ref), false);
+    // nothing looks at an ended job again but the outbox: its entry keeps the effects until they have run
+    rt.testClock.advance(2 * 60_000);
+    await rt.sweeper.sweep();
+    assert.ok(exec.cancels.includes(ref), 'the recorded stop was run');
+    const again = exec.cancels.length;
+    await rt.sweeper.sweep();
+    assert.equal(exec.cancels.length, again, 'run once, then the entry is marked');
+  });
+});
+
 describe('temporary artifacts', () => {
   it('the end of a job deletes its temp objects and never a declared output', async () => {
     const id = 'job_tmp_1';

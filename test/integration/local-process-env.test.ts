@@ -3,7 +3,7 @@
  * the starter's secrets. The worker here is a real child process that writes its environment to a file.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -101,5 +101,28 @@ describe('local-process executor', () => {
     assert.equal(a.executionRef, b.executionRef);
     await waitFor('the worker to exit', async () => (await exec.status(a.executionRef)).state === 'succeeded');
     assert.equal(readFileSync(runs, 'utf8'), 'run\n', 'the command ran once');
+  });
+
+  it('a start that died after making its folder, before spawning, is redone (found by the fault soak)', async () => {
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'verity-half-'));
+    const runs = path.join(stateDir, 'runs');
+    const exec = createLocalProcessExecutor({ stateDir, workerEnv: () => ({ RUNS: runs }) });
+    const script = 'require("fs").appendFileSync(process.env.RUNS, "run\\n")';
+    const type = {
+      name: 'half',
+      executor: { kind: 'local-process', command: [process.execPath, '-e', script] },
+      policy: DEFAULT_POLICY,
+      limits: DEFAULT_LIMITS,
+      outputTemplates: [],
+      outputsFromRequest: false,
+      tempPrefix: 'tmp/{jobId}/',
+      steps: [],
+    } as unknown as JobType;
+    const job = newJob({ outputs: [] });
+    // what a process killed between the folder and the spawn leaves: an empty execution folder
+    mkdirSync(path.join(stateDir, 'executions', `${job.id}.${job.attempt}`), { recursive: true });
+    const { executionRef } = await exec.start(job, type);
+    await waitFor('the worker to exit', async () => (await exec.status(executionRef)).state === 'succeeded');
+    assert.equal(readFileSync(runs, 'utf8'), 'run\n', 'the command ran, once');
   });
 });

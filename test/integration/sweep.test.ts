@@ -226,6 +226,21 @@ describe('sweep: lost evidence is recovered within deadline + one sweep', () => 
   });
 });
 
+describe('sweep: leases (found by the fault soak, infra/soak/)', () => {
+  it("a job due again soon after a sweep acted on it is not held back by that sweep's lease", async () => {
+    const backoff = { initialSeconds: 2, multiplier: 1, maxSeconds: 2, jitter: 0 };
+    const j = await enqueue({ type: 'demo-render', policy: { heartbeatTimeoutSeconds: 20, maxAttempts: 2, backoff } });
+    await rt.jobs.report(null, { jobId: j.id, kind: 'started' });
+    rt.testClock.advance(21 * S);
+    await rt.sweeper.sweep(); // heartbeat timeout: a retry, due in 2 s
+    assert.equal((await get(j.id)).statusReason, 'RETRY_SCHEDULED');
+    rt.testClock.advance(3 * S); // well within the 30 s lease
+    const r = await rt.sweeper.sweep();
+    assert.equal(r.outcomes.leased, undefined, 'not held by the first sweep');
+    assert.ok(exec.starts.includes(`local:${j.id}:2`), 'the retry was started on time');
+  });
+});
+
 describe('sweep: cost and concurrency', () => {
   it('two sweeps at once act once per job', async () => {
     const jobs = await Promise.all(

@@ -52,6 +52,8 @@ const EnvSchema = z.object({
   VERITY_SWEEP_AUDIENCE: z.string().optional(),
   /** Sweep time budget per run, ms. */
   VERITY_SWEEP_BUDGET_MS: z.coerce.number().int().min(1000).max(3_000_000).default(50_000),
+  /** How long a sweep holds a job it checks: below the scheduler interval (a killed sweep's leases then lapse). */
+  VERITY_SWEEP_LEASE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   /** Per-owner quotas, defaults for every job type (a type may set its own): active jobs of a type, probes a minute. */
   VERITY_MAX_ACTIVE_JOBS: z.coerce.number().int().min(1).max(100_000).default(100),
   VERITY_PROBES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
@@ -88,6 +90,7 @@ export interface Env {
   schedulerServiceAccount: string | undefined;
   sweepAudience: string | undefined;
   sweepBudgetMs: number;
+  sweepLeaseMs: number;
   /** Per-owner quotas (defaults; job types may override). */
   maxActiveJobs: number;
   probesPerMinute: number;
@@ -165,6 +168,7 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
     schedulerServiceAccount: e.VERITY_SCHEDULER_SA,
     sweepAudience: e.VERITY_SWEEP_AUDIENCE,
     sweepBudgetMs: e.VERITY_SWEEP_BUDGET_MS,
+    sweepLeaseMs: e.VERITY_SWEEP_LEASE_MS,
     maxActiveJobs: e.VERITY_MAX_ACTIVE_JOBS,
     probesPerMinute: e.VERITY_PROBES_PER_MINUTE,
     projectJobType: e.VERITY_PROJECT_JOB_TYPE || (e.VERITY_PROFILE === 'local' ? 'demo-render' : null),

@@ -18,6 +18,14 @@ export const DISPATCH_RETRY_MS = 30_000;
 
 const S = 1000;
 
+/**
+ * How long a start may stay unanswered before it is tried again: DISPATCH_RETRY_MS, but at most a third of the
+ * queue timeout, so a start lost with its process is retried before the queue deadline fails the attempt.
+ */
+export function dispatchRetryMs(job: Job): number {
+  return Math.min(DISPATCH_RETRY_MS, Math.max(S, (job.policy.queueTimeoutSeconds * S) / 3));
+}
+
 /** Deadlines that apply to the job's current attempt, in no particular order. */
 export function pendingDeadlines(job: Job): Deadline[] {
   const p = job.policy;
@@ -72,7 +80,7 @@ export function dispatchDueAt(job: Job): EpochMs | null {
   )
     return null;
   if (job.executor.startRequestedAt !== null && job.executor.attempt === job.attempt) {
-    return job.executor.startRequestedAt + DISPATCH_RETRY_MS;
+    return job.executor.startRequestedAt + dispatchRetryMs(job);
   }
   return Math.max(job.attemptQueuedAt, job.notBefore ?? 0);
 }

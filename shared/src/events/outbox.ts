@@ -5,16 +5,28 @@
  * by the sweep) publishes it later: at-least-once, consumers dedupe on `dedupeId` = `{jobId}:{seq}`.
  */
 import type { PubSub } from '@google-cloud/pubsub';
-import type { Job, Transition } from '../core/index.js';
+import type { Effect, Job, Transition } from '../core/index.js';
+import { faultPoint } from '../faults.js';
 import type { Logger } from '../log.js';
 import type { OutboxStore } from '../store/outbox-store.js';
 import { jobView } from '../views.js';
 
 export interface EventPublisher {
-  /** Publishes one applied transition and marks its outbox entry. Never throws: a failure is retried later. */
-  publish(job: Job, t: Transition): Promise<boolean>;
-  /** Publishes outbox entries still pending after `olderThanMs`; returns how many. */
-  republishPending(nowMs: number, olderThanMs?: number, limit?: number): Promise<number>;
+  /**
+   * Publishes one applied transition, then (once `effectsRun` has settled) marks its outbox entry. Never
+   * throws: a failure is retried later.
+   */
+  publish(job: Job, t: Transition, effectsRun?: Promise<unknown>): Promise<boolean>;
+  /**
+   * Publishes outbox entries still pending after `olderThanMs` and runs their recorded effects again through
+   * `rerun` (a process died between the commit and the mark); returns how many.
+   */
+  republishPending(
+    nowMs: number,
+    olderThanMs?: number,
+    limit?: number,
+    rerun?: (effects: Effect[], job: Job) => Promise<void>,
+  ): Promise<number>;
 }
 
 export function eventMessage(job: Job, t: Transition): { data: Buffer; attributes: Record<string, string> } {
@@ -44,9 +56,11 @@ export function createOutbox(deps: {
   // one message per transition, sent at once: the default batching would hold each for up to 10 ms
   const topic = deps.pubsub.topic(deps.topic, { batching: { maxMessages: 1, maxMilliseconds: 0 } });
 
-  const publish = async (job: Job, t: Transition): Promise<boolean> => {
+  const publish = async (job: Job, t: Transition, effectsRun?: Promise<unknown>): Promise<boolean> => {
     try {
       await topic.publishMessage(eventMessage(job, t));
+      faultPoint('mid-publish', job.id);
+      await effectsRun?.catch(() => undefined); // an effect that failed is retried by reconcile, not from here
       await deps.store.markPublished(job.id, t.seq, deps.clock());
       return true;
     } catch (err) {
@@ -57,10 +71,10 @@ export function createOutbox(deps: {
 
   return {
     publish,
-    async republishPending(nowMs, olderThanMs = 60_000, limit = 200) {
+    async republishPending(nowMs, olderThanMs = 60_000, limit = 200, rerun) {
       let n = 0;
-      for (const { job, transition } of await deps.store.pending(nowMs - olderThanMs, limit))
-        if (await publish(job, transition)) n++;
+      for (const { job, transition, effects } of await deps.store.pending(nowMs - olderThanMs, limit))
+        if (await publish(job, transition, effects.length > 0 ? rerun?.(effects, job) : undefined)) n++;
       return n;
     },
   };

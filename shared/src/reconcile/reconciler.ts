@@ -21,6 +21,7 @@ import type { JobTypeRegistry } from '../config/job-types.js';
 import type { ExecutorSet } from '../evidence/executors/types.js';
 import { ExecutorStartError } from '../evidence/executors/types.js';
 import { withTimeout } from '../evidence/limits.js';
+import { faultPoint } from '../faults.js';
 import type { OutputProbe } from '../evidence/outputs.js';
 import type { Logger } from '../log.js';
 import type { JobReactions } from './reactions.js';
@@ -112,6 +113,7 @@ export class Reconciler {
     source: Source,
   ): Promise<void> {
     if (job && transition) {
+      faultPoint('after-commit', job.id);
       this.deps.log.info(
         {
           jobId: job.id,
@@ -124,10 +126,11 @@ export class Reconciler {
         'transition',
       );
     }
-    // independent of each other: the event and the effects go out together
+    // the event and the effects go out together; the outbox entry is marked once both are done
+    const effectsRun = this.runEffects(effects, job ?? undefined);
     await Promise.all([
-      job && transition ? this.deps.outbox.publish(job, transition) : null,
-      this.runEffects(effects, job ?? undefined),
+      job && transition ? this.deps.outbox.publish(job, transition, effectsRun) : null,
+      effectsRun,
       job && transition
         ? this.deps.reactions
             .onJobTransition(job, transition)
@@ -245,6 +248,7 @@ export class Reconciler {
       return;
     }
     this.deps.log.info({ jobId, attempt, executionRef: started.executionRef }, 'execution started');
+    faultPoint('after-effect', jobId);
     await this.commit(jobId, {
       kind: 'dispatched',
       source: 'executor',

@@ -6,9 +6,10 @@
  * crashed function left unpublished.
  */
 import { randomUUID } from 'node:crypto';
-import type { Source } from '../core/index.js';
+import type { Effect, Job, Source } from '../core/index.js';
 import type { EventPublisher } from '../events/outbox.js';
 import { mapLimit } from '../evidence/limits.js';
+import { faultPoint } from '../faults.js';
 import type { Logger } from '../log.js';
 import type { DueCursor } from '../store/job-queries.js';
 import type { JobStore } from '../store/job-store.js';
@@ -111,8 +112,13 @@ export class Sweeper {
               count('leased');
               return;
             }
-            const { report: r } = await this.deps.reconciler.reconcile(jobId, opts.source ?? 'sweep', job);
+            const { job: after, report: r } = await this.deps.reconciler.reconcile(jobId, opts.source ?? 'sweep', job);
             report.documentsRead += 1; // the transaction's re-read of the job
+            faultPoint('mid-sweep', jobId);
+            // the lease guards this reconcile, not the job's next check: one due before it lapses frees it
+            const leaseMs = this.deps.leaseMs ?? 30_000;
+            if (after.nextCheckAt !== null && after.nextCheckAt < this.deps.clock() + leaseMs)
+              await this.deps.leases.release(jobId, this.owner);
             report.checked++;
             if (r.action === 'corrected') {
               report.corrected++;
@@ -128,7 +134,10 @@ export class Sweeper {
       }
       if (page.length < pageSize) break;
     }
-    if (!opts.dryRun) report.republished = await this.deps.outbox.republishPending(this.deps.clock());
+    if (!opts.dryRun) {
+      const rerun = (effects: Effect[], job: Job): Promise<void> => this.deps.reconciler.runEffects(effects, job);
+      report.republished = await this.deps.outbox.republishPending(this.deps.clock(), undefined, undefined, rerun);
+    }
     report.durationMs = Math.round(performance.now() - t0);
     this.deps.log.info({ ...report, due: undefined }, 'sweep done');
     return report;

@@ -160,7 +160,8 @@ export class JobStore {
       }
       tx.create(this.jobRef(job.id), jobToDoc(job));
       const { input: _input, ...initial } = job;
-      this.writeTransition(tx, job, decision.transition!, { kind: 'created', initial, draws: ctx.draws });
+      const cause: Cause = { kind: 'created', initial, draws: ctx.draws };
+      this.writeTransition(tx, job, decision.transition!, cause, decision.effects);
       if (idemRef)
         tx.set(idemRef, { jobId: job.id, ownerId: job.ownerId, createdAt: Timestamp.fromMillis(job.createdAt) });
       if (lockRef && isActive(job.status))
@@ -217,25 +218,22 @@ export class JobStore {
     if (job === before) return { outcome: 'unchanged', job, before, transition: null, effects: decided.effects };
 
     tx.set(ref, jobToDoc(job));
-    if (transition)
-      this.writeTransition(tx, job, transition, {
-        kind: 'event',
-        event,
-        prior: patchFieldsOf(before),
-        draws: ctx.draws,
-      });
+    if (transition) {
+      const cause: Cause = { kind: 'event', event, prior: patchFieldsOf(before), draws: ctx.draws };
+      this.writeTransition(tx, job, transition, cause, decided.effects);
+    }
     if (lockRef && lockSnap?.exists && lockSnap.get('jobId') === job.id) tx.delete(lockRef);
     return { outcome: transition ? 'applied' : 'patched', job, before, transition, effects: decided.effects };
   }
 
-  /** The transition, its cause and its outbox entry: history and the announcement commit together. */
-  private writeTransition(tx: Transaction, job: Job, t: Transition, cause: Cause): void {
+  /** The transition, its cause and its outbox entry (with its effects): history and announcement commit together. */
+  private writeTransition(tx: Transaction, job: Job, t: Transition, cause: Cause, effects: readonly Effect[]): void {
     tx.create(this.jobRef(job.id).collection(Collections.transitions).doc(String(t.seq)), {
       ...transitionToDoc(t, cause),
       jobId: job.id,
       ownerId: job.ownerId,
     });
-    writeOutboxEntry(this.db, tx, job, t);
+    writeOutboxEntry(this.db, tx, job, t, effects);
   }
 
   // Reads over the indexed queries (job-queries.ts): plain Jobs out, no Firestore types.

@@ -1,7 +1,7 @@
 /**
  * The sweep's leases: `leases/{jobId}` names who checks a job until when, so overlapping sweeps never act on
- * a job twice. A lease is never released (one write less per job): it lapses at `until`, and the TTL policy
- * on `expireAt` (= `until`) deletes it later.
+ * a job twice. A lease lapses at `until` (the TTL policy on `expireAt` = `until` deletes it later); it is
+ * released early only when its job is due again before then.
  */
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import { Collections } from './firestore.js';
@@ -32,6 +32,15 @@ export class Leases {
       if (held > now) return false;
       tx.set(ref, { owner, until, expireAt: until });
       return true;
+    });
+  }
+
+  /** Gives up `owner`'s lease of a job, if it still holds it. */
+  async release(jobId: string, owner: string): Promise<void> {
+    const ref = this.db.collection(Collections.leases).doc(jobId);
+    await this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      if (snap.exists && snap.get('owner') === owner) tx.delete(ref);
     });
   }
 }

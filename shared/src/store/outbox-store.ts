@@ -1,10 +1,11 @@
 /**
  * The outbox of events out: one entry per transition, `outbox/{jobId}:{seq}`, created in the transaction that
- * commits the transition (job-store.ts), so an announced change is never lost between the commit and the
- * publish. Publishing marks the entry (not the history, which never changes) and gives it a TTL.
+ * commits the transition (job-store.ts), with the transition's effects, so neither the announcement nor the
+ * effects are lost between the commit and their running. Once the event is published and the effects have
+ * run, the entry is marked (not the history, which never changes) and given a TTL.
  */
 import { Timestamp, type Firestore, type Transaction } from '@google-cloud/firestore';
-import type { Job, Transition } from '../core/index.js';
+import type { Effect, Job, Transition } from '../core/index.js';
 import { recordedTransitionFromDoc } from './codec.js';
 import { Collections } from './firestore.js';
 import { QUERIES } from './queries.js';
@@ -15,20 +16,29 @@ export const PUBLISHED_OUTBOX_TTL_MS = 7 * DAY;
 
 export const outboxDocId = (jobId: string, seq: number): string => `${jobId}:${seq}`;
 
-/** Writes the outbox entry of a transition inside the committing transaction. */
-export function writeOutboxEntry(db: Firestore, tx: Transaction, job: Job, t: Transition): void {
+/** Writes the outbox entry of a transition, with its effects, inside the committing transaction. */
+export function writeOutboxEntry(
+  db: Firestore,
+  tx: Transaction,
+  job: Job,
+  t: Transition,
+  effects: readonly Effect[] = [],
+): void {
   tx.create(db.collection(Collections.outbox).doc(outboxDocId(job.id, t.seq)), {
     jobId: job.id,
     ownerId: job.ownerId,
     seq: t.seq,
     createdAt: Timestamp.fromMillis(t.at),
     pending: true,
+    ...(effects.length > 0 ? { effects: effects.map((e) => ({ ...e })) } : {}),
   });
 }
 
 export interface PendingEvent {
   job: Job;
   transition: Transition;
+  /** The effects committed with the transition (idempotent: repeating them is safe). */
+  effects: Effect[];
 }
 
 export class OutboxStore {
@@ -59,7 +69,8 @@ export class OutboxStore {
         this.readJob(jobId),
         this.db.collection(Collections.jobs).doc(jobId).collection(Collections.transitions).doc(String(seq)).get(),
       ]);
-      if (job && t.exists) out.push({ job, transition: recordedTransitionFromDoc(t.data()!) });
+      const effects = (doc.get('effects') as Effect[] | undefined) ?? [];
+      if (job && t.exists) out.push({ job, transition: recordedTransitionFromDoc(t.data()!), effects });
     }
     return out;
   }

@@ -102,18 +102,20 @@ export function createLocalProcessExecutor(opts: LocalProcessOptions): Executor 
         throw new ExecutorStartError(`type ${type.name} is not a local-process type`, false);
       const ref = `local:${job.id}:${job.attempt}`;
       const dir = dirOf(ref)!;
-      await mkdir(path.dirname(dir), { recursive: true });
-      try {
-        await mkdir(dir);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { executionRef: ref }; // started before: same execution
-        throw err;
-      }
+      await mkdir(dir, { recursive: true });
       const env = {
         ...workerProcessEnv(opts.inheritFrom ?? process.env, await opts.workerEnv(job, type)),
         VERITY_RUNNER_COMMAND: JSON.stringify(type.executor.command),
       };
-      const out = openSync(path.join(dir, 'output.log'), 'a');
+      // The claim is the log's exclusive creation, right before the spawn with no await between them: a
+      // start that died after making the folder (while its env was built) leaves no claim, and is redone.
+      let out: number;
+      try {
+        out = openSync(path.join(dir, 'output.log'), 'wx');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { executionRef: ref }; // started before: same execution
+        throw err;
+      }
       try {
         const child = spawn(process.execPath, [RUNNER, dir], { detached: true, stdio: ['ignore', out, out], env });
         child.unref();

@@ -1,0 +1,91 @@
+/**
+ * Cloud Run for the soak: the v2 fake (test/fakes/cloud-run-server.ts) in the soak's process, and a driver
+ * playing the job's containers: each execution runs for its spec's duration, then writes its outputs (from
+ * the VERITY_OUTPUTS override) and succeeds, or fails. Calls fail with UNAVAILABLE, or answer slowly, at the
+ * plan's rate.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { Storage } from '@google-cloud/storage';
+import { startFakeCloudRun, type FakeCloudRun } from '../../test/fakes/cloud-run-server.js';
+import { parseGcsUri } from '../../shared/src/evidence/gcs-uri.js';
+import type { JobSpec, Rng } from './plan.js';
+import type { FaultRecord } from './proxy.js';
+
+export const SOAK_CLOUD_RUN_JOB = 'projects/verity-soak/locations/local/jobs/render';
+
+export interface CloudRunDriver {
+  fake: FakeCloudRun;
+  stop(): Promise<void>;
+}
+
+function envOf(ex: {
+  template?: { containers?: { env?: { name?: string | null; value?: string | null }[] | null }[] | null } | null;
+}) {
+  const env = new Map<string, string>();
+  for (const e of ex.template?.containers?.[0]?.env ?? []) env.set(e.name ?? '', e.value ?? '');
+  return env;
+}
+
+export async function startCloudRun(o: {
+  port: number;
+  storage: Storage;
+  rng: Rng;
+  errorRate: number;
+  specOf(jobId: string): JobSpec | undefined;
+  record(f: FaultRecord): void;
+  active(): boolean;
+}): Promise<CloudRunDriver> {
+  const fake = await startFakeCloudRun({ port: o.port });
+  fake.addJob(SOAK_CLOUD_RUN_JOB);
+  const busy = new Set<string>();
+  // per call: UNAVAILABLE at the error rate, a slow answer (1–4 s) at half of it
+  fake.chaos = () => {
+    if (!o.active()) return null;
+    if (o.rng.chance(o.errorRate)) {
+      o.record({ kind: 'cloud-run-unavailable', at: Date.now(), subject: null });
+      return { code: grpc.status.UNAVAILABLE };
+    }
+    if (o.rng.chance(o.errorRate / 2)) {
+      o.record({ kind: 'cloud-run-slow', at: Date.now(), subject: null });
+      return { delayMs: o.rng.int(1000, 4000) };
+    }
+    return null;
+  };
+  const tick = async (): Promise<void> => {
+    for (const [name, ex] of fake.executions) {
+      if (ex.completionTime || busy.has(name)) continue;
+      const env = envOf(ex);
+      const spec = o.specOf(env.get('VERITY_JOB_ID') ?? '');
+      const started = Number(ex.createTime?.seconds ?? 0) * 1000;
+      if (Date.now() - started < (spec?.durationMs ?? 1000)) continue;
+      busy.add(name);
+      try {
+        if (spec?.outcome === 'succeeded') {
+          for (const uri of JSON.parse(env.get('VERITY_OUTPUTS') ?? '[]') as string[]) {
+            const loc = parseGcsUri(uri);
+            if (loc) await o.storage.bucket(loc.bucket).file(loc.name).save('cloud run render\n', { resumable: false });
+          }
+        }
+        if (!fake.executions.get(name)?.completionTime)
+          fake.complete(name, spec?.outcome === 'succeeded' ? 'succeeded' : 'failed');
+      } catch {
+        // canceled meanwhile, or GCS hiccup: the next tick looks again
+      } finally {
+        busy.delete(name);
+      }
+    }
+  };
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    void tick().finally(() => (running = false));
+  }, 200);
+  return {
+    fake,
+    async stop() {
+      clearInterval(timer);
+      await fake.stop();
+    },
+  };
+}

@@ -1,0 +1,242 @@
+/**
+ * One soak run: the stack (units.ts), the Cloud Run fake and its driver, the event recorder, the workload,
+ * random SIGKILLs of units and the sweep's schedule; then the drain, the read-back and the figures.
+ */
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Firestore } from '@google-cloud/firestore';
+import { PubSub } from '@google-cloud/pubsub';
+import type { Job, RecordedTransition } from '../../shared/src/core/index.js';
+import { createStorage } from '../../shared/src/evidence/storage.js';
+import { mapLimit } from '../../shared/src/evidence/limits.js';
+import { jobFromDoc } from '../../shared/src/store/codec.js';
+import { Collections } from '../../shared/src/store/firestore.js';
+import { JobStore } from '../../shared/src/store/job-store.js';
+import { TOPIC_JOB_EVENTS } from '../local/stack.js';
+import { SoakClient } from './client.js';
+import { startCloudRun } from './cloud-run.js';
+import type { SoakConfig } from './config.js';
+import { recordEvents } from './events.js';
+import { checkInvariants, type Findings } from './invariants.js';
+import { planJobs, rng, streamSeed, type JobSpec } from './plan.js';
+import type { FaultRecord } from './proxy.js';
+import { recoveries, summarize, type Summary } from './report.js';
+import {
+  JOB_BOUND_MS,
+  SWEEP_LEASE_MS,
+  SOAK_BUCKET,
+  SOAK_PROJECT,
+  SOAK_SECRET,
+  startSoakStack,
+  UNITS,
+} from './units.js';
+import { runWorkload } from './workload.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface SoakResult {
+  summary: Summary;
+  findings: Findings;
+  logDir: string;
+}
+
+export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: string) => void): Promise<SoakResult> {
+  const logDir = cfg.logDir ?? mkdtempSync(path.join(os.tmpdir(), 'verity-soak-'));
+  const stateDir = path.join(logDir, 'state');
+  mkdirSync(stateDir, { recursive: true });
+  const faultLog = path.join(logDir, 'fault-points.jsonl');
+  appendFileSync(faultLog, '');
+  const faults: FaultRecord[] = [];
+  const kills: FaultRecord[] = [];
+  let faultsOn = true;
+  const record = (f: FaultRecord): void => void faults.push(f);
+  say(`soak: seed ${cfg.seed}, ${cfg.jobs} jobs, logs in ${logDir}`);
+
+  const { stack, ports, proxies } = await startSoakStack({
+    cfg,
+    repoRoot,
+    logDir,
+    stateDir,
+    faultLog,
+    record,
+    faultsActive: () => faultsOn,
+  });
+  Object.assign(process.env, stack.env); // the emulators, for this process's own clients
+  const db = new Firestore({ projectId: SOAK_PROJECT });
+  const pubsub = new PubSub({ projectId: SOAK_PROJECT });
+  const storage = createStorage(SOAK_PROJECT, stack.gcs.url);
+  const jobSpec = new Map<string, JobSpec>();
+  const cloudRun = await startCloudRun({
+    port: ports.cloudRun,
+    storage,
+    rng: rng(streamSeed(cfg.seed, 'cloud-run')),
+    errorRate: cfg.cloudRunErrorRate,
+    specOf: (id) => jobSpec.get(id),
+    record,
+    active: () => faultsOn,
+  });
+  const events = await recordEvents(pubsub, TOPIC_JOB_EVENTS, `soak-events-${Date.now()}`);
+  const client = new SoakClient(`http://127.0.0.1:${ports.api}`, SOAK_SECRET);
+  const timers: NodeJS.Timeout[] = [];
+  try {
+    // random SIGKILLs, the sweep's schedule, the bucket's objects as they come
+    const killRng = rng(streamSeed(cfg.seed, 'kills'));
+    if (cfg.killEveryMs > 0)
+      timers.push(
+        setInterval(() => {
+          if (!faultsOn || !killRng.chance(100 / cfg.killEveryMs)) return;
+          const unit = killRng.pick(UNITS);
+          if (stack.kill(unit)) kills.push({ kind: `kill:${unit}`, at: Date.now(), subject: null });
+        }, 100),
+      );
+    let sweeping = false;
+    const adminToken = await client.token('scheduler', true);
+    timers.push(
+      setInterval(() => {
+        if (sweeping) return;
+        sweeping = true;
+        fetch(`http://127.0.0.1:${ports.sweep}/`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${adminToken}` },
+          signal: AbortSignal.timeout(60_000),
+        })
+          .then((r) => r.text())
+          .catch(() => undefined) // killed mid-sweep: the next one continues
+          .finally(() => (sweeping = false));
+      }, cfg.sweepIntervalMs),
+    );
+    const seenObjects = new Set<string>();
+    const listObjects = async (): Promise<Set<string>> => {
+      const [files] = await storage.bucket(SOAK_BUCKET).getFiles();
+      return new Set(files.map((f) => `gs://${SOAK_BUCKET}/${f.name}`));
+    };
+    timers.push(
+      setInterval(
+        () =>
+          void listObjects().then(
+            (s) => s.forEach((u) => seenObjects.add(u)),
+            () => undefined,
+          ),
+        3000,
+      ),
+    );
+
+    const specs = planJobs(cfg.seed, cfg.jobs, SOAK_BUCKET, `s${cfg.seed}-${Date.now().toString(36)}`);
+    const t0 = Date.now();
+    const step = Math.max(1, Math.floor(cfg.jobs / 10));
+    const work = await runWorkload({
+      specs,
+      client,
+      db,
+      storage,
+      concurrency: cfg.concurrency,
+      jobSpec,
+      jobTimeoutMs: JOB_BOUND_MS,
+      progress: (n) => {
+        if (n % step === 0 || n === cfg.jobs)
+          say(
+            `soak: ${n}/${cfg.jobs} done, ${kills.length} kills, ${faults.length} faults, ${Math.round((Date.now() - t0) / 1000)}s`,
+          );
+      },
+    });
+    for (const e of work.errors.slice(0, 10)) say(`soak: workload error: ${e}`);
+
+    // drain: no new faults; every job ends (or its bound passes), every outbox entry goes out
+    faultsOn = false;
+    const until = Date.now() + cfg.drainTimeoutMs;
+    const allJobs = async (): Promise<Map<string, Job>> => {
+      const snap = await db.collection(Collections.jobs).get();
+      return new Map(snap.docs.map((d) => [d.id, jobFromDoc(d.data())]));
+    };
+    for (;;) {
+      const active = [...(await allJobs()).values()].filter((j) => j.status === 'queued' || j.status === 'running');
+      const pending = (await db.collection(Collections.outbox).where('pending', '==', true).count().get()).data().count;
+      if ((active.length === 0 && pending === 0) || Date.now() > until) break;
+      say(`soak: draining, ${active.length} active jobs, ${pending} events unpublished`);
+      await sleep(5000);
+    }
+    await sleep(3000); // the last events' deliveries
+    for (const t of timers) clearInterval(t);
+
+    const jobs = await allJobs();
+    const store = new JobStore({ db, clock: Date.now });
+    const histories = new Map<string, RecordedTransition[]>();
+    await mapLimit([...jobs.keys()], 16, async (id) => void histories.set(id, await store.recordedHistory(id)));
+    const locks = (await db.collection(Collections.locks).get()).docs.map((d) => ({
+      id: d.id,
+      jobId: String(d.get('jobId')),
+    }));
+    const providerStatus = new Map<string, string>();
+    await mapLimit([...jobs.values()], 8, async (j) => {
+      const ext = j.executor.executionRef?.startsWith('http:') ? j.executor.executionRef.split(':')[2] : undefined;
+      if (!ext) return;
+      const res = await fetch(`http://127.0.0.1:${ports.provider}/jobs/${ext}`).catch(() => null);
+      if (res?.ok) providerStatus.set(ext, String(((await res.json()) as { status: string }).status));
+    });
+    for (const line of existsSync(faultLog) ? readFileSync(faultLog, 'utf8').split('\n').filter(Boolean) : []) {
+      const p = JSON.parse(line) as { point: string; jobId: string | null; at: number };
+      kills.push({ kind: `point:${p.point}`, at: p.at, subject: p.jobId });
+    }
+    // every job and its history, for a look afterwards
+    const dump = [...jobs.values()].map((j) => ({
+      id: j.id,
+      type: j.type,
+      status: j.status,
+      reason: j.statusReason,
+      attempt: j.attempt,
+      ref: j.executor.executionRef,
+      history: (histories.get(j.id) ?? []).map((t) => ({
+        to: t.to,
+        reason: t.reason,
+        source: t.source,
+        at: new Date(t.at).toISOString(),
+        ...(t.evidence.failure ? { failure: t.evidence.failure, message: t.evidence.message } : {}),
+      })),
+    }));
+    writeFileSync(path.join(logDir, 'jobs.jsonl'), dump.map((d) => JSON.stringify(d)).join('\n') + '\n');
+    const findings = checkInvariants({
+      now: Date.now(),
+      jobs,
+      histories,
+      locks,
+      objects: await listObjects(),
+      seenObjects,
+      events: events.seen,
+      stateDir,
+      cloudRunExecutions: cloudRun.fake.executions.values(),
+      providerStatus,
+      boundMs: JOB_BOUND_MS,
+      sweepIntervalMs: cfg.sweepIntervalMs,
+      lateMs: cfg.sweepIntervalMs + SWEEP_LEASE_MS + 15_000,
+      duplicateMismatches: work.duplicateMismatches,
+    });
+    const summary = summarize({
+      jobs: jobs.size,
+      kills,
+      faults,
+      findings,
+      recoveries: recoveries([...kills, ...faults], jobs, histories),
+    });
+    const restarts = JSON.stringify(stack.restarts);
+    say(
+      `soak: ${work.cancels} cancels, ${work.retries} retries, ${work.locked} resourceKey conflicts, restarts ${restarts}`,
+    );
+    for (const [k, list] of Object.entries(findings)) for (const item of list.slice(0, 20)) say(`soak: ${k}: ${item}`);
+    for (const l of summary.perKind) say(l);
+    say(
+      `soak: ${summary.undispatched} jobs failed QUEUE_TIMEOUT never dispatched (not counted: consistent, but lost work)`,
+    );
+    say(summary.line);
+    return { summary, findings, logDir };
+  } finally {
+    for (const t of timers) clearInterval(t);
+    await events.stop().catch(() => undefined);
+    await cloudRun.stop().catch(() => undefined);
+    for (const p of proxies) p.closeAllConnections();
+    await Promise.all(proxies.map((p) => new Promise((r) => p.close(r))));
+    await stack.stop();
+    await db.terminate().catch(() => undefined);
+    await pubsub.close().catch(() => undefined);
+  }
+}

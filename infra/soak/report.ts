@@ -1,0 +1,90 @@
+/** The soak's figures: faults by kind, recovery times (fault → the job's next transition), the last line. */
+import type { Job, Transition } from '../../shared/src/core/index.js';
+import type { Findings } from './invariants.js';
+import type { FaultRecord } from './proxy.js';
+
+export interface Recovery {
+  kind: string;
+  ms: number;
+}
+
+/** For each fault naming a job (or one of its outputs): the time to that job's next transition after it. */
+export function recoveries(
+  faults: FaultRecord[],
+  jobs: Map<string, Job>,
+  histories: Map<string, Transition[]>,
+): Recovery[] {
+  const byUri = new Map<string, string>();
+  for (const j of jobs.values()) for (const u of j.outputUris) byUri.set(u, j.id);
+  const out: Recovery[] = [];
+  for (const f of faults) {
+    if (!f.subject) continue;
+    const jobId = f.subject.startsWith('gs://') ? byUri.get(f.subject) : f.subject;
+    const next = (histories.get(jobId ?? '') ?? []).find((t) => t.at >= f.at);
+    if (next) out.push({ kind: kindOf(f.kind), ms: next.at - f.at });
+  }
+  return out;
+}
+
+/** 'cloud-run:RunJob-unavailable' → 'cloud-run-unavailable'; the rest as recorded. */
+const kindOf = (kind: string): string => kind.replace(/^cloud-run:.*-unavailable$/, 'cloud-run-unavailable');
+
+export function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+}
+
+const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+
+export interface Summary {
+  jobs: number;
+  kills: number;
+  faults: number;
+  messageFaults: number;
+  counts: Record<Exclude<keyof Findings, 'undispatched'>, number>;
+  undispatched: number;
+  line: string;
+  perKind: string[];
+}
+
+export function summarize(o: {
+  jobs: number;
+  kills: FaultRecord[];
+  faults: FaultRecord[];
+  findings: Findings;
+  recoveries: Recovery[];
+}): Summary {
+  const { undispatched, ...five } = o.findings;
+  const counts = Object.fromEntries(Object.entries(five).map(([k, v]) => [k, v.length])) as Summary['counts'];
+  const kinds = new Map<string, { n: number; ms: number[] }>();
+  for (const f of [...o.kills, ...o.faults]) {
+    const k = kinds.get(kindOf(f.kind)) ?? { n: 0, ms: [] };
+    k.n++;
+    kinds.set(kindOf(f.kind), k);
+  }
+  for (const r of o.recoveries) kinds.get(r.kind)?.ms.push(r.ms);
+  const perKind = [...kinds.entries()]
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(
+      ([k, v]) =>
+        `  ${k}: ${v.n}` +
+        (v.ms.length ? `, recovery p50 ${secs(percentile(v.ms, 50))} p99 ${secs(percentile(v.ms, 99))}` : ''),
+    );
+  const all = o.recoveries.map((r) => r.ms);
+  const messageFaults = o.faults.filter((f) => /:(drop|duplicate|delay|reorder)$/.test(f.kind)).length;
+  const line =
+    `soak: ${o.jobs} jobs, ${o.kills.length} kills, ${o.faults.length} faults, stuck ${counts.stuck}, wrong ${counts.wrong}, ` +
+    `lost ${counts.lost}, deleted ${counts.deleted}, orphaned ${counts.orphaned}, ` +
+    `recovery p50/p99 ${secs(percentile(all, 50))}/${secs(percentile(all, 99))}`;
+  return {
+    jobs: o.jobs,
+    kills: o.kills.length,
+    faults: o.faults.length,
+    messageFaults,
+    counts,
+    undispatched: undispatched.length,
+    line,
+    perKind,
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * The soak's stack: the local stack's functions (infra/local/functions.ts), each in its own process on the
+ * emulators, supervised (a killed one is started again, as Cloud Run starts a new instance), each
+ * incarnation with its own fault plan; push deliveries and webhooks through fault proxies; short deadlines.
+ */
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import { startStack, type FunctionSpec, type Stack } from '../local/stack.js';
+import type { SoakConfig } from './config.js';
+import { SOAK_CLOUD_RUN_JOB } from './cloud-run.js';
+import { startFaultProxy, type FaultRecord } from './proxy.js';
+import { rng, streamSeed } from './plan.js';
+
+export const SOAK_PROJECT = 'verity-soak';
+export const SOAK_BUCKET = 'verity-soak';
+export const SOAK_SECRET = 'soak-local-jwt-secret-0123456789';
+/** The deploy units the soak kills (the demo provider is a third party: it is not ours to kill). */
+export const UNITS = ['api', 'objectFinalized', 'jobUpdates', 'sweep', 'webhooks'] as const;
+
+/** Short deadlines, so the soak ends in minutes (the queue timeout leaves room for a few lost starts). */
+const POLICY = {
+  queueTimeoutSeconds: 40,
+  runTimeoutSeconds: 20,
+  heartbeatTimeoutSeconds: 6,
+  outputGraceSeconds: 4,
+  maxAttempts: 2,
+  backoff: { initialSeconds: 1, multiplier: 2, maxSeconds: 4, jitter: 0.2 },
+};
+/** The longest a job may take under POLICY: every attempt timing out, the backoffs, a cancel's grace. */
+export const JOB_BOUND_MS = (2 * (40 + 20 + 4) + 4 + 60) * 1000;
+/**
+ * The sweep's lease, below the soak's 2 s sweep interval as the default 30 s is below Cloud Scheduler's minute:
+ * a killed sweep's leases lapse before the next sweep (with 30 s, each sweep kill kept ~16 jobs from it).
+ */
+export const SWEEP_LEASE_MS = 1_500;
+
+export interface SoakPorts {
+  api: number;
+  finalize: number;
+  updates: number;
+  sweep: number;
+  webhooks: number;
+  provider: number;
+  cloudRun: number;
+  finalizeProxy: number;
+  updatesProxy: number;
+  webhooksProxy: number;
+}
+
+export function soakPorts(base: number): SoakPorts {
+  const names = ['api', 'finalize', 'updates', 'sweep', 'webhooks', 'provider', 'cloudRun'] as const;
+  const more = ['finalizeProxy', 'updatesProxy', 'webhooksProxy'] as const;
+  return Object.fromEntries([...names, ...more].map((n, i) => [n, base + i])) as unknown as SoakPorts;
+}
+
+export function soakJobTypes(ports: SoakPorts, stateRoot: string): Record<string, unknown> {
+  return {
+    'demo-render': {
+      executor: {
+        kind: 'local-process',
+        command: [process.execPath, join(stateRoot, 'dist/infra/local/demo-worker.js')],
+      },
+      outputTemplates: ['gs://{bucket}/renders/{jobId}.mp4'],
+      policy: POLICY,
+    },
+    'soak-cloud-run': {
+      executor: { kind: 'cloud-run-job', job: SOAK_CLOUD_RUN_JOB },
+      outputTemplates: ['gs://{bucket}/cr/{jobId}.mp4'],
+      outputsFromRequest: false,
+      policy: POLICY,
+    },
+    'demo-provider': {
+      executor: {
+        kind: 'http',
+        provider: 'demo',
+        baseUrl: `http://127.0.0.1:${ports.provider}`,
+        outputTemplates: ['gs://{bucket}/provider/{externalJobId}_output_0.mp4'],
+      },
+      outputsFromRequest: false,
+      policy: POLICY,
+    },
+    external: { executor: { kind: 'external' }, policy: POLICY },
+  };
+}
+
+export interface SoakStack {
+  stack: Stack;
+  ports: SoakPorts;
+  proxies: Server[];
+}
+
+export async function startSoakStack(o: {
+  cfg: SoakConfig;
+  repoRoot: string;
+  logDir: string;
+  stateDir: string;
+  faultLog: string;
+  record(f: FaultRecord): void;
+  faultsActive(): boolean;
+}): Promise<SoakStack> {
+  const ports = soakPorts(o.cfg.ports.base);
+  // the local stack's function list, on the soak's ports (functions.ts reads them at import)
+  Object.assign(process.env, {
+    VERITY_PORT: String(ports.api),
+    VERITY_FINALIZE_PORT: String(ports.finalize),
+    VERITY_UPDATES_PORT: String(ports.updates),
+    VERITY_SWEEP_PORT: String(ports.sweep),
+    VERITY_WEBHOOKS_PORT: String(ports.webhooks),
+    VERITY_DEMO_PROVIDER_PORT: String(ports.provider),
+  });
+  const { LOCAL_FUNCTIONS, LOCAL_FUNCTION_ENV } = await import('../local/functions.js');
+  const proxyRng = rng(streamSeed(o.cfg.seed, 'messages'));
+  const proxy = (name: string, port: number, target: number): Promise<Server> =>
+    startFaultProxy({
+      name,
+      port,
+      target: `http://127.0.0.1:${target}`,
+      rates: o.cfg.messageRates,
+      rng: proxyRng,
+      record: o.record,
+      active: o.faultsActive,
+    });
+  const proxies = await Promise.all([
+    proxy('finalize', ports.finalizeProxy, ports.finalize),
+    proxy('updates', ports.updatesProxy, ports.updates),
+    proxy('webhook', ports.webhooksProxy, ports.webhooks),
+  ]);
+  const via: Record<string, number> = { objectFinalized: ports.finalizeProxy, jobUpdates: ports.updatesProxy };
+  const points = ['after-commit', 'after-effect', 'mid-publish', 'mid-sweep'];
+  const stack = await startStack({
+    repoRoot: o.repoRoot,
+    ports: { api: ports.api, ...o.cfg.ports },
+    project: SOAK_PROJECT,
+    bucket: SOAK_BUCKET,
+    logDir: o.logDir,
+    functions: LOCAL_FUNCTIONS,
+    functionOutput: 'files',
+    restartFunctions: { restartDelayMs: 300 },
+    pushVia: (spec: FunctionSpec) => (via[spec.target] ? `http://127.0.0.1:${via[spec.target]}` : undefined),
+    incarnationEnv: (spec, n): Record<string, string> =>
+      (UNITS as readonly string[]).includes(spec.target) && o.cfg.pointRate > 0
+        ? {
+            VERITY_FAULTS: JSON.stringify({
+              seed: streamSeed(o.cfg.seed, `${spec.target}#${n}`),
+              points: Object.fromEntries(points.map((p) => [p, o.cfg.pointRate])),
+              log: o.faultLog,
+              label: `${spec.target}#${n}`,
+            }),
+          }
+        : {},
+    extraEnv: {
+      ...LOCAL_FUNCTION_ENV,
+      VERITY_JOB_TYPES: JSON.stringify(soakJobTypes(ports, o.repoRoot)),
+      VERITY_CLOUD_RUN_ENDPOINT: `127.0.0.1:${ports.cloudRun}`,
+      VERITY_WEBHOOK_BASE_URL: `http://127.0.0.1:${ports.webhooksProxy}`,
+      VERITY_LOCAL_JWT_SECRET: SOAK_SECRET,
+      VERITY_STATE_DIR: o.stateDir,
+      VERITY_LOG_LEVEL: o.cfg.logLevel,
+      VERITY_MAX_ACTIVE_JOBS: '10000',
+      VERITY_SWEEP_LEASE_MS: String(SWEEP_LEASE_MS),
+      VERITY_PROBES_PER_MINUTE: '100000',
+      DEMO_PROVIDER_DROP_RATE: '0.3',
+      DEMO_PROVIDER_DURATION_MS: '800',
+    },
+  });
+  return { stack, ports, proxies };
+}
