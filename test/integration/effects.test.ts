@@ -16,6 +16,7 @@ const alice: Principal = { userId: 'alice', admin: false, workerJobId: null };
 
 function fakeExecutor(): Executor & { starts: number; cancels: string[]; canceled: Set<string> } {
   const canceled = new Set<string>();
+  const started = new Set<string>();
   const ex = {
     kind: 'local-process' as const,
     starts: 0,
@@ -23,7 +24,12 @@ function fakeExecutor(): Executor & { starts: number; cancels: string[]; cancele
     canceled,
     async start(job: Job) {
       ex.starts++;
+      started.add(`local:${job.id}:${job.attempt}`);
       return { executionRef: `local:${job.id}:${job.attempt}` };
+    },
+    async find(job: Job, _type: unknown, attempt: number) {
+      const ref = `local:${job.id}:${attempt}`;
+      return started.has(ref) ? ref : null;
     },
     async status(executionRef: string) {
       return { executionRef, state: canceled.has(executionRef) ? ('canceled' as const) : ('running' as const) };
@@ -134,6 +140,37 @@ describe('effects survive a crash between commit and effect', () => {
     assert.ok(exec.cancels.includes('local:job_crash_cancel:1'), 'cancel repeated');
     const { job } = await rt.reconciler.reconcile('job_crash_cancel', 'sweep');
     assert.equal(job.status, 'canceled');
+  });
+});
+
+describe('an execution whose start was never recorded (found by the fault soak)', () => {
+  const policy = { ...DEFAULT_POLICY, queueTimeoutSeconds: 60 };
+
+  it('is stopped when its attempt fails: the executor finds it by job and attempt', async () => {
+    const { job } = (await rt.store.create((ctx) => createJob(spec('job_lost_record', { policy }), [], ctx))) as {
+      job: Job;
+    };
+    await exec.start(job, rt.registry.get('demo-render')!); // started; the process died before the dispatched commit
+    rt.testClock.advance(61_000);
+    const { job: after } = await rt.reconciler.reconcile(job.id, 'sweep');
+    assert.deepEqual([after.status, after.statusReason], ['failed', 'QUEUE_TIMEOUT']);
+    assert.ok(exec.cancels.includes('local:job_lost_record:1'), 'the unrecorded execution was stopped');
+  });
+
+  it('is stopped when the job is canceled before it was recorded; nothing is asked of a job never started', async () => {
+    const { job } = (await rt.store.create((ctx) => createJob(spec('job_lost_cancel', { policy }), [], ctx))) as {
+      job: Job;
+    };
+    await exec.start(job, rt.registry.get('demo-render')!);
+    const canceled = await rt.reconciler.commit(job.id, { kind: 'cancel', source: 'api' });
+    assert.equal(canceled.job?.status, 'canceled');
+    assert.deepEqual(canceled.effects.map((e) => e.kind).sort(), ['cleanupTemp', 'stopUnrecordedStart']);
+    assert.ok(exec.cancels.includes('local:job_lost_cancel:1'));
+
+    const never = (await rt.store.create((ctx) => createJob(spec('job_never', { policy }), [], ctx))) as { job: Job };
+    const cancels = exec.cancels.length;
+    await rt.reconciler.commit(never.job.id, { kind: 'cancel', source: 'api' });
+    assert.equal(exec.cancels.length, cancels, 'find returned nothing: no cancel');
   });
 });
 

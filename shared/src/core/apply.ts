@@ -82,7 +82,12 @@ export function transition(
 /** Effects that stop the current execution, if it may still be running, with the intent recorded. */
 export function stopExecution(job: Job, ctx: DecideContext): { fields: PatchFields; effects: Effect[] } {
   const ref = job.executor.executionRef;
-  if (ref === null || job.executor.attempt !== job.attempt) return { fields: {}, effects: [] };
+  if (job.executor.attempt !== job.attempt) return { fields: {}, effects: [] };
+  if (ref === null) {
+    // a start was asked for and never recorded: its process may have died after the executor started one
+    if (job.executor.startRequestedAt === null) return { fields: {}, effects: [] };
+    return { fields: {}, effects: [{ kind: 'stopUnrecordedStart', jobId: job.id, attempt: job.attempt }] };
+  }
   return {
     fields: { executor: { ...job.executor, cancelRequestedAt: ctx.now } },
     effects: [{ kind: 'cancelExecution', jobId: job.id, attempt: job.attempt, executionRef: ref }],

@@ -226,8 +226,10 @@ function onExecution(
 function onCancel(job: Job, ev: Ev<'cancel'>, ctx: DecideContext): Decision | Rejection {
   if (!isActive(job.status)) return reject(ErrorCode.JOB_TERMINAL, `job is already ${job.status}`);
   const ref = job.executor.attempt === job.attempt ? job.executor.executionRef : null;
-  if (ref === null || !needsExecutor(job))
-    return transition(job, JobStatus.canceled, Reason.CANCELED_BY_USER, ev.source, {}, ctx);
+  if (ref === null || !needsExecutor(job)) {
+    const unrecorded = ref === null && needsExecutor(job) ? stopExecution(job, ctx).effects : [];
+    return transition(job, JobStatus.canceled, Reason.CANCELED_BY_USER, ev.source, {}, ctx, {}, unrecorded);
+  }
   const stop = stopExecution(job, ctx);
   if (cancelRequested(job)) return unchanged(job, stop.effects);
   return patch(job, stop.fields, ctx, stop.effects);

@@ -231,6 +231,11 @@ export type Effect =
   | { kind: 'cancelExecution'; jobId: string; attempt: number; executionRef: string }
   /** Delete the job's temporary objects (never a declared output). */
   | { kind: 'cleanupTemp'; jobId: string }
+  /**
+   * Stop the execution a start of this attempt may have made although none was recorded (the starting process
+   * died between the executor's start and the `dispatched` commit); the executor finds it by job and attempt.
+   */
+  | { kind: 'stopUnrecordedStart'; jobId: string; attempt: number }
   /** Gather evidence now (e.g. a worker said succeeded and outputs must be checked). */
   | { kind: 'probe'; jobId: string };
 export type EffectKind = Effect['kind'];

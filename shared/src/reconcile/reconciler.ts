@@ -4,6 +4,7 @@
  * then run the effects. Effects are idempotent; their intent was recorded in the commit.
  */
 import {
+  assertNever,
   isActive,
   type DecideContext,
   type Decision,
@@ -210,6 +211,19 @@ export class Reconciler {
       case 'probe':
         await this.reconcile(effect.jobId, 'worker');
         return;
+      case 'stopUnrecordedStart': {
+        const job = known ?? (await this.deps.store.get(effect.jobId));
+        const executor = job ? this.deps.executors[job.executor.kind] : undefined;
+        const type = job ? this.deps.registry.get(job.type) : undefined;
+        const ref = job && type && executor?.find ? await executor.find(job, type, effect.attempt) : null;
+        if (!ref) return;
+        this.deps.log.warn(
+          { jobId: effect.jobId, executionRef: ref },
+          'stopping an execution whose start was never recorded',
+        );
+        await executor!.cancel(ref);
+        return;
+      }
       case 'cleanupTemp': {
         const job = known ?? (await this.deps.store.get(effect.jobId));
         const type = job ? this.deps.registry.get(job.type) : undefined;
@@ -218,6 +232,8 @@ export class Reconciler {
         if (deleted > 0) this.deps.log.info({ jobId: job.id, deleted }, 'temporary objects deleted');
         return;
       }
+      default:
+        return assertNever(effect, 'effect');
     }
   }
 

@@ -192,6 +192,11 @@ export function createCloudRunJobExecutor(opts: CloudRunJobOptions): Executor {
   return {
     kind: 'cloud-run-job',
 
+    async find(job, type, attempt) {
+      if (type.executor.kind !== 'cloud-run-job') return null;
+      return findExisting(type.executor.job, { ...job, attempt });
+    },
+
     async start(job, type) {
       const cfg = type.executor;
       if (cfg.kind !== 'cloud-run-job')

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecutorObservation, Job } from '../../core/index.js';
@@ -123,6 +123,12 @@ export function createLocalProcessExecutor(opts: LocalProcessOptions): Executor 
         closeSync(out);
       }
       return { executionRef: ref };
+    },
+
+    async find(job, _type, attempt) {
+      const ref = `local:${job.id}:${attempt}`;
+      // the claim of a start (see start): an execution was spawned, or was about to be
+      return existsSync(path.join(dirOf(ref)!, 'output.log')) ? ref : null;
     },
 
     async status(ref): Promise<ExecutorObservation> {

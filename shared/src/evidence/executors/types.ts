@@ -12,6 +12,11 @@ export interface Executor {
   start(job: Job, type: JobType): Promise<StartedExecution>;
   status(executionRef: string): Promise<ExecutorObservation>;
   cancel(executionRef: string): Promise<void>;
+  /**
+   * The execution a start of this attempt made, if any, without starting one: for a start whose record was
+   * lost. Executors that cannot look an execution up by job and attempt leave it out.
+   */
+  find?(job: Job, type: JobType, attempt: number): Promise<string | null>;
 }
 
 /** A start that failed; `retryable` false means trying again cannot help (bad configuration). */
