@@ -35,6 +35,9 @@ import { runWorkload } from './workload.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Sweeps the soak's scheduler lets run at once (each fired on schedule, as Cloud Scheduler does). */
+const MAX_SWEEPS_IN_FLIGHT = 3;
+
 export interface SoakResult {
   summary: Summary;
   findings: Findings;
@@ -90,12 +93,15 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
           if (stack.kill(unit)) kills.push({ kind: `kill:${unit}`, at: Date.now(), subject: null });
         }, 100),
       );
-    let sweeping = false;
+    // Cloud Scheduler fires on its schedule whether or not the last sweep has answered (the sweep's leases keep
+    // overlapping runs apart): one sweep stalled on a Firestore lock a killed process held must not hold back
+    // the next. At most MAX_SWEEPS_IN_FLIGHT at once, so a slow emulator is not buried.
+    let sweeping = 0;
     const adminToken = await client.token('scheduler', true);
     timers.push(
       setInterval(() => {
-        if (sweeping) return;
-        sweeping = true;
+        if (sweeping >= MAX_SWEEPS_IN_FLIGHT) return;
+        sweeping++;
         fetch(`http://127.0.0.1:${ports.sweep}/`, {
           method: 'POST',
           headers: { authorization: `Bearer ${adminToken}` },
@@ -103,7 +109,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
         })
           .then((r) => r.text())
           .catch(() => undefined) // killed mid-sweep: the next one continues
-          .finally(() => (sweeping = false));
+          .finally(() => sweeping--);
       }, cfg.sweepIntervalMs),
     );
     const seenObjects = new Set<string>();
