@@ -113,14 +113,17 @@ export class JobStore {
   }
 
   async history(id: string): Promise<Transition[]> {
+    return (await this.transitionDocs(id)).map(transitionFromDoc);
+  }
+
+  private async transitionDocs(id: string) {
     const snap = await this.jobRef(id).collection(Collections.transitions).orderBy('seq').get();
-    return snap.docs.map((d) => transitionFromDoc(d.data()));
+    return snap.docs.map((d) => d.data());
   }
 
   /** The history with each transition's cause, for replay (core/replay.ts). */
   async recordedHistory(id: string): Promise<RecordedTransition[]> {
-    const snap = await this.jobRef(id).collection(Collections.transitions).orderBy('seq').get();
-    return snap.docs.map((d) => recordedTransitionFromDoc(d.data()));
+    return (await this.transitionDocs(id)).map(recordedTransitionFromDoc);
   }
 
   /** Finds the job an idempotency key of an owner created, if any. */

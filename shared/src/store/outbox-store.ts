@@ -61,17 +61,19 @@ export class OutboxStore {
   /** Entries committed before `beforeMs` and not yet published, oldest first, with their job and transition. */
   async pending(beforeMs: number, limit: number): Promise<PendingEvent[]> {
     const snap = await QUERIES.pendingOutbox(this.db, Timestamp.fromMillis(beforeMs), limit).get();
-    const out: PendingEvent[] = [];
-    for (const doc of snap.docs) {
-      const jobId = String(doc.get('jobId'));
-      const seq = Number(doc.get('seq'));
-      const [job, t] = await Promise.all([
-        this.readJob(jobId),
-        this.db.collection(Collections.jobs).doc(jobId).collection(Collections.transitions).doc(String(seq)).get(),
-      ]);
-      const effects = (doc.get('effects') as Effect[] | undefined) ?? [];
-      if (job && t.exists) out.push({ job, transition: recordedTransitionFromDoc(t.data()!), effects });
-    }
-    return out;
+    // each entry's job and transition, all entries at once (the sweep runs this on every pass)
+    const read = await Promise.all(
+      snap.docs.map(async (doc): Promise<PendingEvent | null> => {
+        const jobId = String(doc.get('jobId'));
+        const seq = Number(doc.get('seq'));
+        const [job, t] = await Promise.all([
+          this.readJob(jobId),
+          this.db.collection(Collections.jobs).doc(jobId).collection(Collections.transitions).doc(String(seq)).get(),
+        ]);
+        const effects = (doc.get('effects') as Effect[] | undefined) ?? [];
+        return job && t.exists ? { job, transition: recordedTransitionFromDoc(t.data()!), effects } : null;
+      }),
+    );
+    return read.filter((e): e is PendingEvent => e !== null);
   }
 }
