@@ -23,6 +23,10 @@ const SoakEnvSchema = z.object({
   VERITY_SOAK_REORDER_RATE: rate(0.03),
   /** Errors / slow answers of the Cloud Run fake, per call. */
   VERITY_SOAK_CLOUD_RUN_ERROR_RATE: rate(0.05),
+  /** Per object metadata read by a unit (a probe): a 503 from the GCS proxy; a fifth of it starts an outage. */
+  VERITY_SOAK_GCS_ERROR_RATE: rate(0.03),
+  /** A transaction of the soak's own holding a random active job's lock a moment, every this many ms (0: none). */
+  VERITY_SOAK_CONTENTION_EVERY_MS: z.coerce.number().int().min(0).default(1000),
   VERITY_SOAK_SWEEP_INTERVAL_MS: z.coerce.number().int().min(200).default(2000),
   /** The soak gives up waiting for terminal states this long after the last submit. */
   VERITY_SOAK_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(180_000),
@@ -32,7 +36,7 @@ const SoakEnvSchema = z.object({
   VERITY_SOAK_FIRESTORE_PORT: port(24681),
   VERITY_SOAK_PUBSUB_PORT: port(24685),
   VERITY_SOAK_GCS_PORT: port(24443),
-  /** The first of a block of ports: api, finalize, updates, sweep, webhooks, provider, cloud run, proxies. */
+  /** The first of a block of 11 ports: api, finalize, updates, sweep, webhooks, provider, cloud run, 4 proxies. */
   VERITY_SOAK_BASE_PORT: port(24080),
 });
 
@@ -44,6 +48,8 @@ export interface SoakConfig {
   pointRate: number;
   messageRates: { drop: number; duplicate: number; delay: number; reorder: number };
   cloudRunErrorRate: number;
+  gcsErrorRate: number;
+  contentionEveryMs: number;
   sweepIntervalMs: number;
   drainTimeoutMs: number;
   logDir: string | undefined;
@@ -71,6 +77,8 @@ export function parseSoakConfig(env: NodeJS.ProcessEnv = process.env): SoakConfi
       reorder: e.VERITY_SOAK_REORDER_RATE,
     },
     cloudRunErrorRate: e.VERITY_SOAK_CLOUD_RUN_ERROR_RATE,
+    gcsErrorRate: e.VERITY_SOAK_GCS_ERROR_RATE,
+    contentionEveryMs: e.VERITY_SOAK_CONTENTION_EVERY_MS,
     sweepIntervalMs: e.VERITY_SOAK_SWEEP_INTERVAL_MS,
     drainTimeoutMs: e.VERITY_SOAK_DRAIN_TIMEOUT_MS,
     logDir: e.VERITY_SOAK_LOG_DIR,

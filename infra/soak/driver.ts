@@ -15,6 +15,7 @@ import { Collections } from '../../shared/src/store/firestore.js';
 import { JobStore } from '../../shared/src/store/job-store.js';
 import { TOPIC_JOB_EVENTS } from '../local/stack.js';
 import { SoakClient } from './client.js';
+import { holdRandomJob } from './contention.js';
 import { startCloudRun } from './cloud-run.js';
 import type { SoakConfig } from './config.js';
 import { recordEvents } from './events.js';
@@ -112,6 +113,18 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
           .finally(() => sweeping--);
       }, cfg.sweepIntervalMs),
     );
+    const contentionRng = rng(streamSeed(cfg.seed, 'contention'));
+    if (cfg.contentionEveryMs > 0)
+      timers.push(
+        setInterval(() => {
+          if (!faultsOn) return;
+          const at = Date.now();
+          void holdRandomJob(db, contentionRng).then(
+            (jobId) => jobId && record({ kind: 'firestore:contention', at, subject: jobId }),
+            () => undefined, // aborted by the lock's other holder: contention all the same, but not counted
+          );
+        }, cfg.contentionEveryMs),
+      );
     const seenObjects = new Set<string>();
     const listObjects = async (): Promise<Set<string>> => {
       const [files] = await storage.bucket(SOAK_BUCKET).getFiles();
@@ -156,10 +169,11 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       return new Map(snap.docs.map((d) => [d.id, jobFromDoc(d.data())]));
     };
     for (;;) {
-      const active = [...(await allJobs()).values()].filter((j) => j.status === 'queued' || j.status === 'running');
+      // a failed job's late-output check (core/deadlines.ts) is still to come: it may yet turn it succeeded
+      const active = [...(await allJobs()).values()].filter((j) => j.nextCheckAt !== null);
       const pending = (await db.collection(Collections.outbox).where('pending', '==', true).count().get()).data().count;
       if ((active.length === 0 && pending === 0) || Date.now() > until) break;
-      say(`soak: draining, ${active.length} active jobs, ${pending} events unpublished`);
+      say(`soak: draining, ${active.length} jobs with checks to come, ${pending} events unpublished`);
       await sleep(5000);
     }
     await sleep(3000); // the last events' deliveries

@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import { startStack, type FunctionSpec, type Stack } from '../local/stack.js';
 import type { SoakConfig } from './config.js';
 import { SOAK_CLOUD_RUN_JOB } from './cloud-run.js';
+import { startGcsFaultProxy } from './gcs-proxy.js';
 import { startFaultProxy, type FaultRecord } from './proxy.js';
 import { rng, streamSeed } from './plan.js';
 
@@ -45,11 +46,12 @@ export interface SoakPorts {
   finalizeProxy: number;
   updatesProxy: number;
   webhooksProxy: number;
+  gcsProxy: number;
 }
 
 export function soakPorts(base: number): SoakPorts {
   const names = ['api', 'finalize', 'updates', 'sweep', 'webhooks', 'provider', 'cloudRun'] as const;
-  const more = ['finalizeProxy', 'updatesProxy', 'webhooksProxy'] as const;
+  const more = ['finalizeProxy', 'updatesProxy', 'webhooksProxy', 'gcsProxy'] as const;
   return Object.fromEntries([...names, ...more].map((n, i) => [n, base + i])) as unknown as SoakPorts;
 }
 
@@ -124,6 +126,14 @@ export async function startSoakStack(o: {
     proxy('finalize', ports.finalizeProxy, ports.finalize),
     proxy('updates', ports.updatesProxy, ports.updates),
     proxy('webhook', ports.webhooksProxy, ports.webhooks),
+    startGcsFaultProxy({
+      port: ports.gcsProxy,
+      target: `http://127.0.0.1:${o.cfg.ports.gcs}`,
+      errorRate: o.cfg.gcsErrorRate,
+      rng: rng(streamSeed(o.cfg.seed, 'gcs')),
+      record: o.record,
+      active: o.faultsActive,
+    }),
   ]);
   const via: Record<string, number> = { objectFinalized: ports.finalizeProxy, jobUpdates: ports.updatesProxy };
   const points = ['after-commit', 'after-effect', 'mid-publish', 'mid-sweep'];
@@ -151,6 +161,8 @@ export async function startSoakStack(o: {
     extraEnv: {
       ...LOCAL_FUNCTION_ENV,
       VERITY_JOB_TYPES: JSON.stringify(soakJobTypes(ports, o.repoRoot)),
+      // the units' probes go through the GCS fault proxy (the soak itself and the bucket's set-up do not)
+      VERITY_GCS_ENDPOINT: `http://127.0.0.1:${ports.gcsProxy}`,
       VERITY_CLOUD_RUN_ENDPOINT: `127.0.0.1:${ports.cloudRun}`,
       VERITY_WEBHOOK_BASE_URL: `http://127.0.0.1:${ports.webhooksProxy}`,
       VERITY_LOCAL_JWT_SECRET: SOAK_SECRET,

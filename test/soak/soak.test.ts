@@ -48,14 +48,14 @@ let soak: Promise<{ summary: SoakResult['summary']; findings: SoakResult['findin
 /** One soak per run of this file, shared by its tests. */
 function soakOnce() {
   soak ??= (async () => {
-    const base = await freeBlock(25000 + Math.floor(Math.random() * 100) * 20, 13);
+    const base = await freeBlock(25000 + Math.floor(Math.random() * 100) * 20, 14);
     const cfg = parseSoakConfig({
       VERITY_SOAK_JOBS: String(JOBS),
       VERITY_SOAK_SEED: String(SEED),
       VERITY_SOAK_BASE_PORT: String(base),
-      VERITY_SOAK_FIRESTORE_PORT: String(base + 10),
-      VERITY_SOAK_PUBSUB_PORT: String(base + 11),
-      VERITY_SOAK_GCS_PORT: String(base + 12),
+      VERITY_SOAK_FIRESTORE_PORT: String(base + 11),
+      VERITY_SOAK_PUBSUB_PORT: String(base + 12),
+      VERITY_SOAK_GCS_PORT: String(base + 13),
       VERITY_SOAK_DRAIN_TIMEOUT_MS: '150000',
     });
     const lines: string[] = [];

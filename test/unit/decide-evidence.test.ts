@@ -174,7 +174,7 @@ describe('decide: evidence and deadlines', () => {
   ];
   tableTests(rows);
 
-  it('nextCheckAt is the earliest deadline; terminal jobs have none', () => {
+  it('nextCheckAt is the earliest deadline; a failed job has only its late-output check', () => {
     const job = running(newJob(), T0 + S);
     assert.equal(job.nextCheckAt, T0 + 31 * S); // heartbeat 30 s before run 600 s
     const done = run(
@@ -183,6 +183,6 @@ describe('decide: evidence and deadlines', () => {
       T0 + 2 * S,
     ).job;
     assert.equal(done.status, 'failed');
-    assert.equal(done.nextCheckAt, null);
+    assert.equal(done.nextCheckAt, T0 + 22 * S); // failed at 2 s, output grace 20 s
   });
 });

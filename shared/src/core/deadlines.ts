@@ -86,11 +86,28 @@ export function dispatchDueAt(job: Job): EpochMs | null {
 }
 
 /**
- * The job's earliest pending deadline or due action; null when terminal. While a due deadline is held back by
+ * When a failed job's outputs are looked for once more: its output grace after it failed. An execution told to
+ * stop may still have written them, and their notification may never come (dropped, or sent before the job
+ * knew them); a present set then turns the job `succeeded` LATE_OUTPUT. Null for a job without declared outputs.
+ */
+export function lateOutputCheckAt(job: Job): EpochMs | null {
+  if (job.status !== JobStatus.failed || job.endedAt === null || job.outputs.length === 0) return null;
+  return job.endedAt + job.policy.outputGraceSeconds * S;
+}
+
+/**
+ * The job's earliest pending deadline or due action; null when terminal (a failed job: its one late-output
+ * check, until a look at or after it, or while its probes are held, then null). While a due deadline is held back by
  * failing probes (`probeHold`), nothing is due before the hold's next check: the job leaves the sweep's query
  * (ordered by nextCheckAt) until then instead of heading it on every sweep.
  */
 export function computeNextCheckAt(job: Job): EpochMs | null {
+  if (job.status === JobStatus.failed) {
+    const at = lateOutputCheckAt(job);
+    if (at === null) return null;
+    if (job.probeHold) return job.probeHold.retryAt;
+    return job.updatedAt < at ? at : null;
+  }
   if (job.status !== JobStatus.queued && job.status !== JobStatus.running) return null;
   const held = (at: EpochMs): EpochMs => (job.probeHold && at < job.probeHold.retryAt ? job.probeHold.retryAt : at);
   // A pending cancel is due at once: every look (read, sweep) checks whether the executor confirmed.

@@ -3,7 +3,14 @@
  * or a Rejection for a command that can never apply. Pure: no I/O, no clock, no randomness of its own.
  */
 import { allOutputsPresent, failAttempt, mergeOutputs, patch, stopExecution, transition, unchanged } from './apply.js';
-import { cancelRequested, dispatchDueAt, dueDeadline, needsExecutor, type Deadline } from './deadlines.js';
+import {
+  cancelRequested,
+  dispatchDueAt,
+  dueDeadline,
+  lateOutputCheckAt,
+  needsExecutor,
+  type Deadline,
+} from './deadlines.js';
 import { nextProbeHold, probeFailureGraceMs, type ProbeOutcome } from './holds.js';
 import { ErrorCode, reject, type Rejection } from './errors.js';
 import type { DecideContext, Decision, ExecutorObservation, Job, JobEvent } from './model.js';
@@ -53,7 +60,7 @@ function onObserved(job: Job, ev: Ev<'observed'>, ctx: DecideContext): Decision 
     };
     return transition(withOutputs, JobStatus.succeeded, reason, ev.source, evidence, ctx, { outputs });
   }
-  if (job.status === JobStatus.failed) return unchanged(job);
+  if (job.status === JobStatus.failed) return onLateOutputCheck(job, withOutputs, ev, ctx);
 
   const current =
     ev.executor && ev.executor.executionRef === job.executor.executionRef && job.executor.attempt === job.attempt
@@ -94,6 +101,20 @@ function onObserved(job: Job, ev: Ev<'observed'>, ctx: DecideContext): Decision 
     ]);
   }
   return held === job ? unchanged(job) : patch(held, {}, ctx);
+}
+
+/**
+ * A failed job's one late-output check (deadlines.ts: lateOutputCheckAt), once due and probed: the outputs were
+ * not all there, so the check is done (the patch's time ends it). While the probes fail it is held like a
+ * deadline, and given up once the probe-failure grace is over.
+ */
+function onLateOutputCheck(job: Job, withOutputs: Job, ev: Ev<'observed'>, ctx: DecideContext): Decision {
+  const at = lateOutputCheckAt(job);
+  const probes = probesOf(ev);
+  if (at === null || job.nextCheckAt === null || job.nextCheckAt > ctx.now) return unchanged(job);
+  if (!probes.probed && probes.errors.length === 0) return unchanged(job); // an event that probed nothing
+  const hold = nextProbeHold(job, { reason: Reason.OUTPUT_MISSING, at }, probes, ctx.now);
+  return patch(withOutputs, { probeHold: hold === 'expired' ? null : hold }, ctx);
 }
 
 function probesOf(ev: Ev<'observed'>): ProbeOutcome {

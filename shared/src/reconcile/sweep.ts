@@ -31,7 +31,10 @@ export interface SweepOptions {
 export interface SweepReport {
   checked: number;
   corrected: number;
-  /** Applied transitions by reason, plus `unchanged`, `leased` (another sweep had it), `error`. */
+  /**
+   * Applied transitions by reason, plus `unchanged`, `leased` (another sweep had it), `error`, and `slow` (the
+   * job took longer than its lease: the sweep moved on; the reconcile finishes on its own or the next sweep retries).
+   */
   outcomes: Record<string, number>;
   /**
    * Documents this sweep read: the due jobs its query returned, and per job reconciled the transaction's
@@ -106,30 +109,19 @@ export class Sweeper {
         }
       } else {
         await mapLimit(page, opts.concurrency ?? 16, async (job) => {
-          const jobId = job.id;
-          try {
-            if (!(await this.lease(jobId))) {
-              count('leased');
-              return;
-            }
-            const { job: after, report: r } = await this.deps.reconciler.reconcile(jobId, opts.source ?? 'sweep', job);
-            report.documentsRead += 1; // the transaction's re-read of the job
-            faultPoint('mid-sweep', jobId);
-            // the lease guards this reconcile, not the job's next check: one due before it lapses frees it
-            const leaseMs = this.deps.leaseMs ?? 30_000;
-            if (after.nextCheckAt !== null && after.nextCheckAt < this.deps.clock() + leaseMs)
-              await this.deps.leases.release(jobId, this.owner);
-            report.checked++;
-            if (r.action === 'corrected') {
-              report.corrected++;
-              count(r.reason);
-            } else count('unchanged');
-          } catch (err) {
-            count('error');
-            this.deps.log.error({ err, jobId }, 'sweep: reconcile failed; the next sweep retries');
-          } finally {
-            opts.onProgress?.(report.checked);
+          // No job holds the sweep longer than its lease: a transaction waiting on a lock a dead process holds
+          // (until the database times it out) would otherwise hold back every job after it, and every sweep
+          // after this one that takes the lapsed lease. The abandoned reconcile goes on, transactional as ever.
+          const leaseMs = this.deps.leaseMs ?? 30_000;
+          let timer: NodeJS.Timeout | undefined;
+          const slow = new Promise<'slow'>((r) => (timer = setTimeout(() => r('slow'), leaseMs)));
+          const outcome = await Promise.race([this.sweepOne(job, opts, report, count), slow]);
+          clearTimeout(timer);
+          if (outcome === 'slow') {
+            count('slow');
+            this.deps.log.warn({ jobId: job.id, leaseMs }, 'sweep: a job took longer than its lease; moving on');
           }
+          opts.onProgress?.(report.checked);
         });
       }
       if (page.length < pageSize) break;
@@ -141,5 +133,31 @@ export class Sweeper {
     report.durationMs = Math.round(performance.now() - t0);
     this.deps.log.info({ ...report, due: undefined }, 'sweep done');
     return report;
+  }
+
+  /** Lease, reconcile and count one due job; never rejects. */
+  private async sweepOne(job: Job, opts: SweepOptions, report: SweepReport, count: (k: string) => void): Promise<void> {
+    const jobId = job.id;
+    try {
+      if (!(await this.lease(jobId))) {
+        count('leased');
+        return;
+      }
+      const { job: after, report: r } = await this.deps.reconciler.reconcile(jobId, opts.source ?? 'sweep', job);
+      report.documentsRead += 1; // the transaction's re-read of the job
+      faultPoint('mid-sweep', jobId);
+      // the lease guards this reconcile, not the job's next check: one due before it lapses frees it
+      const leaseMs = this.deps.leaseMs ?? 30_000;
+      if (after.nextCheckAt !== null && after.nextCheckAt < this.deps.clock() + leaseMs)
+        await this.deps.leases.release(jobId, this.owner);
+      report.checked++;
+      if (r.action === 'corrected') {
+        report.corrected++;
+        count(r.reason);
+      } else count('unchanged');
+    } catch (err) {
+      count('error');
+      this.deps.log.error({ err, jobId }, 'sweep: reconcile failed; the next sweep retries');
+    }
   }
 }

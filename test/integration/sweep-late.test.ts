@@ -1,0 +1,119 @@
+/**
+ * Two things the fault soak found late (infra/soak/, docs/reliability.md): a failed job whose outputs landed
+ * after the failure, their notification lost, stayed failed (nothing looked again); and one job whose lock a
+ * dead process held kept the sweep, and every later sweep, from the due jobs after it.
+ */
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import type { Principal } from '../../shared/src/auth/principal.js';
+import { Collections } from '../../shared/src/store/firestore.js';
+import { Sweeper } from '../../shared/src/reconcile/sweep.js';
+import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
+
+const alice: Principal = { userId: 'alice', admin: false, workerJobId: null };
+const S = 1000;
+let rt: TestRuntime;
+
+before(async () => {
+  rt = await testRuntime('sweep-late');
+});
+after(async () => {
+  await rt.db.terminate();
+});
+beforeEach(async () => {
+  rt.testClock.advance(48 * 3600 * S);
+  for (let i = 0; i < 5 && (await rt.sweeper.sweep()).checked > 0; i++) rt.testClock.advance(3600 * S);
+});
+
+const out = (name: string) => `gs://${rt.bucket}/u/alice/late/${name}.mp4`;
+const put = (name: string) => rt.storage.bucket(rt.bucket).file(`u/alice/late/${name}.mp4`).save('v');
+const get = async (id: string) => (await rt.store.get(id))!;
+const external = async (name: string, queueTimeoutSeconds = 10) =>
+  (
+    await rt.jobs.enqueue(alice, {
+      type: 'external',
+      outputs: [out(name)],
+      reuseExistingOutputs: true,
+      policy: { queueTimeoutSeconds, outputGraceSeconds: 20 },
+    } as never)
+  ).job;
+
+describe('sweep: the late-output check of a failed job', () => {
+  it('outputs that landed after the failure, unannounced, turn it succeeded LATE_OUTPUT one output grace later', async () => {
+    const j = await external('late-unannounced');
+    rt.testClock.advance(11 * S);
+    await rt.sweeper.sweep();
+    const failed = await get(j.id);
+    assert.equal(failed.statusReason, 'QUEUE_TIMEOUT');
+    assert.equal(failed.nextCheckAt, failed.endedAt! + 20 * S);
+    await put('late-unannounced'); // written by the execution that was told to stop; no notification comes
+    rt.testClock.advance(10 * S);
+    assert.equal((await rt.sweeper.sweep()).checked, 0, 'not before the grace');
+    rt.testClock.advance(11 * S);
+    await rt.sweeper.sweep();
+    const done = await get(j.id);
+    assert.equal(done.status, 'succeeded');
+    assert.equal(done.statusReason, 'LATE_OUTPUT');
+    assert.equal(done.nextCheckAt, null);
+  });
+
+  it('outputs still missing: one look, then the failed job leaves the sweep for good', async () => {
+    const j = await external('never-written');
+    rt.testClock.advance(11 * S);
+    await rt.sweeper.sweep();
+    const failed = await get(j.id);
+    rt.testClock.advance(21 * S);
+    const look = await rt.sweeper.sweep();
+    assert.equal(look.checked, 1);
+    const after = await get(j.id);
+    assert.equal(after.status, 'failed');
+    assert.equal(after.version, failed.version, 'no transition');
+    assert.equal(after.nextCheckAt, null);
+    rt.testClock.advance(3600 * S);
+    assert.equal((await rt.sweeper.sweep()).checked, 0);
+    assert.equal((await rt.store.history(j.id)).length, 2);
+  });
+});
+
+describe('sweep: a job whose lock is held', () => {
+  it('holds the sweep no longer than its lease: the jobs after it are swept; it is, once the lock is free', async () => {
+    const jobs = [await external('held-a'), await external('held-b')];
+    const [first, second] = [...jobs].sort((a, b) => (a.id < b.id ? -1 : 1));
+    rt.testClock.advance(11 * S);
+    // a transaction of another process (one killed mid-transaction, say) holds the first due job's lock
+    let holding!: () => void;
+    const held = new Promise<void>((r) => (holding = r));
+    let holderDone = false;
+    const holder = rt.db
+      .runTransaction(
+        async (tx) => {
+          await tx.get(rt.db.collection(Collections.jobs).doc(first!.id));
+          holding();
+          await new Promise((r) => setTimeout(r, 4000));
+        },
+        { maxAttempts: 1 },
+      )
+      .finally(() => (holderDone = true));
+    await held;
+    const sweeper = new Sweeper({
+      jobs: rt.ledger.jobs,
+      leases: rt.ledger.leases,
+      reconciler: rt.reconciler,
+      outbox: rt.outbox,
+      log: rt.log,
+      clock: rt.clock,
+      leaseMs: 500,
+    });
+    const r = await sweeper.sweep({ concurrency: 1 });
+    assert.equal(holderDone, false, 'the sweep did not wait for the lock');
+    assert.equal(r.outcomes.slow, 1);
+    assert.equal((await get(second!.id)).statusReason, 'QUEUE_TIMEOUT', 'the job after it was swept');
+    await holder;
+    rt.testClock.advance(S);
+    await sweeper.sweep({ concurrency: 1 });
+    for (let i = 0; i < 100 && (await get(first!.id)).status !== 'failed'; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await get(first!.id)).statusReason, 'QUEUE_TIMEOUT');
+    assert.equal((await rt.store.history(first!.id)).length, 2, 'one transition, whoever made it');
+  });
+});
