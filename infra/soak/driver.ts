@@ -22,7 +22,7 @@ import { recordEvents } from './events.js';
 import { checkInvariants, type Findings } from './invariants.js';
 import { planJobs, rng, streamSeed, type JobSpec } from './plan.js';
 import type { FaultRecord } from './proxy.js';
-import { recoveries, summarize, type Summary } from './report.js';
+import { percentile, recoveries, summarize, type Summary } from './report.js';
 import {
   JOB_BOUND_MS,
   SWEEP_LEASE_MS,
@@ -83,6 +83,8 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
   const events = await recordEvents(pubsub, TOPIC_JOB_EVENTS, `soak-events-${Date.now()}`);
   const client = new SoakClient(`http://127.0.0.1:${ports.api}`, SOAK_SECRET);
   const timers: NodeJS.Timeout[] = [];
+  /** The scheduler's view of the sweeps: answered (and how long each took), failed, not fired (too many in flight). */
+  const sweeps = { ms: [] as number[], failed: 0, skipped: 0, slow: 0 };
   try {
     // random SIGKILLs, the sweep's schedule, the bucket's objects as they come
     const killRng = rng(streamSeed(cfg.seed, 'kills'));
@@ -101,15 +103,20 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
     const adminToken = await client.token('scheduler', true);
     timers.push(
       setInterval(() => {
-        if (sweeping >= MAX_SWEEPS_IN_FLIGHT) return;
+        if (sweeping >= MAX_SWEEPS_IN_FLIGHT) return void sweeps.skipped++;
         sweeping++;
+        const started = Date.now();
         fetch(`http://127.0.0.1:${ports.sweep}/`, {
           method: 'POST',
           headers: { authorization: `Bearer ${adminToken}` },
           signal: AbortSignal.timeout(60_000),
         })
-          .then((r) => r.text())
-          .catch(() => undefined) // killed mid-sweep: the next one continues
+          .then(async (r) => {
+            const report = (await r.json()) as { outcomes?: Record<string, number> };
+            sweeps.ms.push(Date.now() - started);
+            sweeps.slow += report.outcomes?.slow ?? 0;
+          })
+          .catch(() => void sweeps.failed++) // killed mid-sweep (or down): the next one continues
           .finally(() => sweeping--);
       }, cfg.sweepIntervalMs),
     );
@@ -239,6 +246,10 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       recoveries: recoveries([...kills, ...faults], jobs, histories),
     });
     const restarts = JSON.stringify(stack.restarts);
+    say(
+      `soak: sweeps: ${sweeps.ms.length} answered (p50 ${percentile(sweeps.ms, 50)} ms, p99 ${percentile(sweeps.ms, 99)} ms), ` +
+        `${sweeps.failed} failed, ${sweeps.skipped} not fired (${MAX_SWEEPS_IN_FLIGHT} in flight), ${sweeps.slow} jobs past their lease`,
+    );
     say(
       `soak: ${work.cancels} cancels, ${work.retries} retries, ${work.locked} resourceKey conflicts, restarts ${restarts}`,
     );

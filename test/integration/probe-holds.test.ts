@@ -113,7 +113,8 @@ describe('deadline holds while a probe fails', () => {
       const other = await enqueue({
         type: 'external',
         outputs: [uri('ok', `o${round}`)],
-        policy: { queueTimeoutSeconds: 1 },
+        // its late-output check (an output grace after it fails) falls after this test's 15 minutes
+        policy: { queueTimeoutSeconds: 1, outputGraceSeconds: 3600 },
       });
       rt.testClock.advance(job.nextCheckAt! - rt.testClock.now());
       const r = await sweeper.sweep();
