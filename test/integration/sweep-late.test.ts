@@ -108,6 +108,10 @@ describe('sweep: a job whose lock is held', () => {
     assert.equal(holderDone, false, 'the sweep did not wait for the lock');
     assert.equal(r.outcomes.slow, 1);
     assert.equal((await get(second!.id)).statusReason, 'QUEUE_TIMEOUT', 'the job after it was swept');
+    rt.testClock.advance(S); // its lease lapses; this process is still at it, so the next sweep leaves it be
+    const again = await sweeper.sweep({ concurrency: 1 });
+    assert.equal(holderDone, false);
+    assert.deepEqual(again.outcomes, { busy: 1 });
     await holder;
     rt.testClock.advance(S);
     await sweeper.sweep({ concurrency: 1 });

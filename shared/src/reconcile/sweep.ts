@@ -32,8 +32,9 @@ export interface SweepReport {
   checked: number;
   corrected: number;
   /**
-   * Applied transitions by reason, plus `unchanged`, `leased` (another sweep had it), `error`, and `slow` (the
-   * job took longer than its lease: the sweep moved on; the reconcile finishes on its own or the next sweep retries).
+   * Applied transitions by reason, plus `unchanged`, `leased` (another sweep had it), `busy` (this process is
+   * still reconciling it), `error`, and `slow` (it took longer than its lease: the sweep moved on, the reconcile
+   * goes on by itself).
    */
   outcomes: Record<string, number>;
   /**
@@ -65,6 +66,8 @@ export interface SweeperDeps {
 
 export class Sweeper {
   private readonly owner = randomUUID();
+  /** Jobs this process is reconciling now (one a sweep moved on from may still be): later sweeps skip them. */
+  private readonly inFlight = new Set<string>();
   constructor(private readonly deps: SweeperDeps) {}
 
   /** Takes the job's lease for this sweeper if free or lapsed (store/leases.ts). */
@@ -138,6 +141,8 @@ export class Sweeper {
   /** Lease, reconcile and count one due job; never rejects. */
   private async sweepOne(job: Job, opts: SweepOptions, report: SweepReport, count: (k: string) => void): Promise<void> {
     const jobId = job.id;
+    if (this.inFlight.has(jobId)) return void count('busy');
+    this.inFlight.add(jobId);
     try {
       if (!(await this.lease(jobId))) {
         count('leased');
@@ -158,6 +163,8 @@ export class Sweeper {
     } catch (err) {
       count('error');
       this.deps.log.error({ err, jobId }, 'sweep: reconcile failed; the next sweep retries');
+    } finally {
+      this.inFlight.delete(jobId);
     }
   }
 }
