@@ -2,6 +2,7 @@
  * One soak run: the stack (units.ts), the Cloud Run fake and its driver, the event recorder, the workload,
  * random SIGKILLs of units and the sweep's schedule; then the drain, the read-back and the figures.
  */
+import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -149,6 +150,9 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
     );
 
     const specs = planJobs(cfg.seed, cfg.jobs, SOAK_BUCKET, `s${cfg.seed}-${Date.now().toString(36)}`);
+    // the same seed plans the same run (its keys aside): two runs compare by this digest
+    const digest = createHash('sha256').update(JSON.stringify(planJobs(cfg.seed, cfg.jobs, SOAK_BUCKET, 'run')));
+    say(`soak: plan ${digest.digest('hex').slice(0, 16)} (seed ${cfg.seed}, ${cfg.jobs} jobs)`);
     const t0 = Date.now();
     const step = Math.max(1, Math.floor(cfg.jobs / 10));
     const work = await runWorkload({
