@@ -51,7 +51,10 @@ function world(over: Partial<World> = {}): World {
   };
 }
 const counts = (wld: World) =>
-  Object.fromEntries(Object.entries(checkInvariants(wld)).map(([k, v]) => [k, v.length])) as Record<keyof Findings, number>;
+  Object.fromEntries(Object.entries(checkInvariants(wld)).map(([k, v]) => [k, v.length])) as Record<
+    keyof Findings,
+    number
+  >;
 
 describe('soak: the plan', () => {
   it('is the seed’s: the same seed plans the same jobs, another seed others; every kind is in a large one', () => {
