@@ -6,6 +6,7 @@
  */
 import type { PubSub } from '@google-cloud/pubsub';
 import type { Effect, Job, Transition } from '../core/index.js';
+import { mapLimit } from '../evidence/limits.js';
 import { faultPoint } from '../faults.js';
 import type { Logger } from '../log.js';
 import type { OutboxStore } from '../store/outbox-store.js';
@@ -69,13 +70,25 @@ export function createOutbox(deps: {
     }
   };
 
+  /** Entries this process is republishing now: an overlapping sweep leaves them to it. */
+  const inFlight = new Set<string>();
   return {
     publish,
     async republishPending(nowMs, olderThanMs = 60_000, limit = 200, rerun) {
-      let n = 0;
-      for (const { job, transition, effects } of await deps.store.pending(nowMs - olderThanMs, limit))
-        if (await publish(job, transition, effects.length > 0 ? rerun?.(effects, job) : undefined)) n++;
-      return n;
+      const entries = (await deps.store.pending(nowMs - olderThanMs, limit)).filter(
+        (e) => !inFlight.has(`${e.job.id}:${e.transition.seq}`),
+      );
+      // independent entries, each effect idempotent: a few at once, so one slow effect holds back no other
+      const done = await mapLimit(entries, 8, async ({ job, transition, effects }) => {
+        const key = `${job.id}:${transition.seq}`;
+        inFlight.add(key);
+        try {
+          return await publish(job, transition, effects.length > 0 ? rerun?.(effects, job) : undefined);
+        } finally {
+          inFlight.delete(key);
+        }
+      });
+      return done.filter(Boolean).length;
     },
   };
 }

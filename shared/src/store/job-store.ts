@@ -5,7 +5,7 @@
  * outbox entry, record the dedupe key, take or release the resourceKey lock. Nothing else writes job state.
  */
 import { createHash } from 'node:crypto';
-import { Timestamp, type Firestore, type Transaction } from '@google-cloud/firestore';
+import { FieldValue, Timestamp, type Firestore, type Transaction, type WriteBatch } from '@google-cloud/firestore';
 import {
   decide,
   type Cause,
@@ -64,6 +64,9 @@ export interface JobStoreDeps {
 }
 
 const DAY = 24 * 3600 * 1000;
+/** ALREADY_EXISTS, FAILED_PRECONDITION, ABORTED: another writer got there first; read and decide again. */
+const CONFLICTS = new Set([6, 9, 10]);
+const MAX_APPLY_ATTEMPTS = 12;
 
 export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 40);
@@ -178,23 +181,32 @@ export class JobStore {
     });
   }
 
-  /** Applies one event to one job in one transaction. A dedupe key seen before changes nothing. */
+  /**
+   * Applies one event to one job, atomically and optimistically: the job (and its dedupe record) are read
+   * without a lock, decided on, and the change commits in one batch whose preconditions fail if anything read
+   * changed meanwhile (the job's update time, the dedupe record's and transition's absence, the resourceKey
+   * lock's update time); then it is read and decided again. No lock is held across a round trip, so a process
+   * killed mid-apply leaves nothing locked: a transaction's lock outlives its dead holder until the database
+   * expires it (60 s idle, in Firestore and its emulator alike), and the job it guards could not move.
+   * A dedupe key seen before changes nothing; a decision that changes nothing writes nothing.
+   */
   async apply(jobId: string, event: JobEvent, opts: { dedupeKey?: string } = {}): Promise<ApplyResult> {
-    return this.db.runTransaction((tx) => this.applyIn(tx, jobId, event, opts));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.applyOnce(jobId, event, opts);
+      } catch (err) {
+        if (!CONFLICTS.has((err as { code?: number }).code ?? -1) || attempt >= MAX_APPLY_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt)); // jittered, so racers part
+      }
+    }
   }
 
-  private async applyIn(
-    tx: Transaction,
-    jobId: string,
-    event: JobEvent,
-    opts: { dedupeKey?: string },
-  ): Promise<ApplyResult> {
+  private async applyOnce(jobId: string, event: JobEvent, opts: { dedupeKey?: string }): Promise<ApplyResult> {
     const ref = this.jobRef(jobId);
     const dedupeRef = opts.dedupeKey ? ref.collection(Collections.dedupe).doc(hashKey(opts.dedupeKey)) : null;
     // one round trip for the job and its dedupe record
-    const [snap, dedupeSnap] = dedupeRef ? await tx.getAll(ref, dedupeRef) : [await tx.get(ref), null];
-    if (!snap) return { outcome: 'not_found', job: null, before: null, transition: null, effects: [] };
-    if (!snap.exists) return { outcome: 'not_found', job: null, before: null, transition: null, effects: [] };
+    const [snap, dedupeSnap] = dedupeRef ? await this.db.getAll(ref, dedupeRef) : [await ref.get(), null];
+    if (!snap?.exists) return { outcome: 'not_found', job: null, before: null, transition: null, effects: [] };
     const before = jobFromDoc(snap.data()!);
     if (dedupeSnap?.exists) return { outcome: 'duplicate', job: before, before, transition: null, effects: [] };
 
@@ -202,35 +214,46 @@ export class JobStore {
     const decided = decide(before, event, ctx);
     if (isRejection(decided))
       return { outcome: 'rejected', job: before, before, transition: null, effects: [], rejection: decided };
-
     const { job, transition } = decided;
+    // nothing changed: nothing to write, not even the dedupe record (a redelivery changes nothing either, or
+    // applies to whatever the job has become, as a late first delivery would)
+    if (job === before) return { outcome: 'unchanged', job, before, transition: null, effects: decided.effects };
+
     const releaseLock =
       transition !== null && job.resourceKey !== null && isActive(before.status) && !isActive(job.status);
     const lockRef = releaseLock
       ? this.db.collection(Collections.locks).doc(lockDocId(job.ownerId, job.resourceKey!))
       : null;
-    const lockSnap = lockRef ? await tx.get(lockRef) : null;
+    const lockSnap = lockRef ? await lockRef.get() : null;
 
-    if (dedupeRef) {
-      tx.set(dedupeRef, {
+    const batch = this.db.batch();
+    const doc = jobToDoc(job);
+    for (const field of Object.keys(snap.data()!)) if (!(field in doc)) doc[field] = FieldValue.delete();
+    batch.update(ref, doc, { lastUpdateTime: snap.updateTime! });
+    if (dedupeRef)
+      batch.create(dedupeRef, {
         key: opts.dedupeKey,
         at: Timestamp.fromMillis(ctx.now),
         expireAt: Timestamp.fromMillis(ctx.now + this.dedupeTtlMs),
       });
-    }
-    if (job === before) return { outcome: 'unchanged', job, before, transition: null, effects: decided.effects };
-
-    tx.set(ref, jobToDoc(job));
     if (transition) {
       const cause: Cause = { kind: 'event', event, prior: patchFieldsOf(before), draws: ctx.draws };
-      this.writeTransition(tx, job, transition, cause, decided.effects);
+      this.writeTransition(batch, job, transition, cause, decided.effects);
     }
-    if (lockRef && lockSnap?.exists && lockSnap.get('jobId') === job.id) tx.delete(lockRef);
+    if (lockRef && lockSnap?.exists && lockSnap.get('jobId') === job.id)
+      batch.delete(lockRef, { lastUpdateTime: lockSnap.updateTime! });
+    await batch.commit();
     return { outcome: transition ? 'applied' : 'patched', job, before, transition, effects: decided.effects };
   }
 
   /** The transition, its cause and its outbox entry (with its effects): history and announcement commit together. */
-  private writeTransition(tx: Transaction, job: Job, t: Transition, cause: Cause, effects: readonly Effect[]): void {
+  private writeTransition(
+    tx: Transaction | WriteBatch,
+    job: Job,
+    t: Transition,
+    cause: Cause,
+    effects: readonly Effect[],
+  ): void {
     tx.create(this.jobRef(job.id).collection(Collections.transitions).doc(String(t.seq)), {
       ...transitionToDoc(t, cause),
       jobId: job.id,

@@ -13,8 +13,10 @@ export class Leases {
   ) {}
 
   /**
-   * Takes the job's lease for `owner` for `forMs` if it is free or lapsed: one create, or one transaction over
-   * a lapsed lease. False when another holder's lease still runs.
+   * Takes the job's lease for `owner` for `forMs` if it is free or lapsed: one create, or over a lapsed lease
+   * one update on the condition that nobody else wrote it since it was read. False when another holder's lease
+   * still runs, or another sweep took the lapsed one first. No transaction: a sweep killed mid-take leaves no
+   * lock on the lease behind (a dead transaction's lock lasts until the database expires it, 60 s).
    */
   async take(jobId: string, owner: string, forMs: number): Promise<boolean> {
     const ref = this.db.collection(Collections.leases).doc(jobId);
@@ -24,23 +26,32 @@ export class Leases {
       await ref.create({ owner, until, expireAt: until });
       return true;
     } catch (err) {
-      if ((err as { code?: number }).code !== 6) throw err; // ALREADY_EXISTS
+      if (code(err) !== ALREADY_EXISTS) throw err;
     }
-    return this.db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref);
-      const held = snap.exists ? (snap.get('until') as Timestamp).toMillis() : 0;
-      if (held > now) return false;
-      tx.set(ref, { owner, until, expireAt: until });
+    const snap = await ref.get();
+    if (!snap.exists) return false; // deleted in between (released, or its TTL): the next sweep takes it
+    if ((snap.get('until') as Timestamp).toMillis() > now) return false;
+    try {
+      await ref.update({ owner, until, expireAt: until }, { lastUpdateTime: snap.updateTime! });
       return true;
-    });
+    } catch (err) {
+      if (code(err) === FAILED_PRECONDITION || code(err) === NOT_FOUND) return false;
+      throw err;
+    }
   }
 
   /** Gives up `owner`'s lease of a job, if it still holds it. */
   async release(jobId: string, owner: string): Promise<void> {
     const ref = this.db.collection(Collections.leases).doc(jobId);
-    await this.db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref);
-      if (snap.exists && snap.get('owner') === owner) tx.delete(ref);
+    const snap = await ref.get();
+    if (!snap.exists || snap.get('owner') !== owner) return;
+    await ref.delete({ lastUpdateTime: snap.updateTime! }).catch((err: unknown) => {
+      if (code(err) !== FAILED_PRECONDITION) throw err; // taken by another since: theirs now
     });
   }
 }
+
+const NOT_FOUND = 5;
+const ALREADY_EXISTS = 6;
+const FAILED_PRECONDITION = 9;
+const code = (err: unknown): number | undefined => (err as { code?: number }).code;
