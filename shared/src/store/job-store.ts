@@ -64,8 +64,12 @@ export interface JobStoreDeps {
 }
 
 const DAY = 24 * 3600 * 1000;
-/** ALREADY_EXISTS, FAILED_PRECONDITION, ABORTED: another writer got there first; read and decide again. */
-const CONFLICTS = new Set([6, 9, 10]);
+/**
+ * ALREADY_EXISTS, FAILED_PRECONDITION, ABORTED: another writer got there first; UNKNOWN, DEADLINE_EXCEEDED,
+ * UNAVAILABLE: the commit may or may not have landed (the emulator answers a bare UNKNOWN now and then under
+ * load). Either way, read and decide again: the preconditions make a second landing impossible.
+ */
+const CONFLICTS = new Set([2, 4, 6, 9, 10, 14]);
 const MAX_APPLY_ATTEMPTS = 12;
 
 export function hashKey(key: string): string {
