@@ -5,7 +5,7 @@
  * outbox entry, record the dedupe key, take or release the resourceKey lock. Nothing else writes job state.
  */
 import { createHash } from 'node:crypto';
-import { FieldValue, Timestamp, type Firestore, type Transaction, type WriteBatch } from '@google-cloud/firestore';
+import { FieldValue, Timestamp, type Firestore, type WriteBatch } from '@google-cloud/firestore';
 import {
   decide,
   type Cause,
@@ -141,48 +141,65 @@ export class JobStore {
   }
 
   /**
-   * Writes a new job and its first transition; takes the resourceKey lock while the job is active.
-   * `build` runs inside the transaction with the current time, so a retried transaction decides afresh.
+   * Writes a new job and its first transition; takes the resourceKey lock while the job is active. Optimistic
+   * like `apply`: the idempotency record and the lock are read without a lock, and the batch creates the job,
+   * its history, the idempotency record (failing if another request made one meanwhile) and the lock (created,
+   * or taken over from an ended holder on the condition that it did not change); on conflict, again.
+   * `build` runs on each attempt with the current time, so a retried attempt decides afresh.
    */
   async create(build: (ctx: DecideContext) => Decision): Promise<CreateResult> {
-    return this.db.runTransaction(async (tx) => {
-      const ctx = this.ctx();
-      const decision = build(ctx);
-      const job = decision.job;
-      const idemRef = job.idempotencyKey
-        ? this.db.collection(Collections.idempotency).doc(idempotencyDocId(job.ownerId, job.idempotencyKey))
-        : null;
-      const lockRef = job.resourceKey
-        ? this.db.collection(Collections.locks).doc(lockDocId(job.ownerId, job.resourceKey))
-        : null;
-      const refs = [idemRef, lockRef].filter((r) => r !== null);
-      const snaps = refs.length > 0 ? await tx.getAll(...refs) : [];
-      const idemSnap = idemRef ? snaps[0] : undefined;
-      const lockSnap = lockRef ? snaps[idemRef ? 1 : 0] : undefined;
-      if (idemSnap?.exists) {
-        const existing = await tx.get(this.jobRef(String(idemSnap.get('jobId'))));
-        if (existing.exists) return { outcome: 'idempotent', job: jobFromDoc(existing.data()!) };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.createOnce(build);
+      } catch (err) {
+        if (!CONFLICTS.has((err as { code?: number }).code ?? -1) || attempt >= MAX_APPLY_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
       }
-      if (lockRef && lockSnap?.exists && isActive(job.status)) {
-        const holderId = String(lockSnap.get('jobId'));
-        const holder = await tx.get(this.jobRef(holderId));
-        if (holder.exists && isActive(jobFromDoc(holder.data()!).status)) return { outcome: 'locked', holderId };
-      }
-      tx.create(this.jobRef(job.id), jobToDoc(job));
-      const { input: _input, ...initial } = job;
-      const cause: Cause = { kind: 'created', initial, draws: ctx.draws };
-      this.writeTransition(tx, job, decision.transition!, cause, decision.effects);
-      if (idemRef)
-        tx.set(idemRef, { jobId: job.id, ownerId: job.ownerId, createdAt: Timestamp.fromMillis(job.createdAt) });
-      if (lockRef && isActive(job.status))
-        tx.set(lockRef, {
-          resourceKey: job.resourceKey,
-          ownerId: job.ownerId,
-          jobId: job.id,
-          at: Timestamp.fromMillis(job.createdAt),
-        });
-      return { outcome: 'created', job, transition: decision.transition!, effects: decision.effects };
-    });
+    }
+  }
+
+  private async createOnce(build: (ctx: DecideContext) => Decision): Promise<CreateResult> {
+    const ctx = this.ctx();
+    const decision = build(ctx);
+    const job = decision.job;
+    const idemRef = job.idempotencyKey
+      ? this.db.collection(Collections.idempotency).doc(idempotencyDocId(job.ownerId, job.idempotencyKey))
+      : null;
+    const lockRef = job.resourceKey
+      ? this.db.collection(Collections.locks).doc(lockDocId(job.ownerId, job.resourceKey))
+      : null;
+    const refs = [idemRef, lockRef].filter((r) => r !== null);
+    const snaps = refs.length > 0 ? await this.db.getAll(...refs) : [];
+    const idemSnap = idemRef ? snaps[0] : undefined;
+    const lockSnap = lockRef ? snaps[idemRef ? 1 : 0] : undefined;
+    if (idemSnap?.exists) {
+      const existing = await this.get(String(idemSnap.get('jobId')));
+      if (existing) return { outcome: 'idempotent', job: existing };
+    }
+    if (lockRef && lockSnap?.exists && isActive(job.status)) {
+      const holderId = String(lockSnap.get('jobId'));
+      const holder = await this.get(holderId);
+      if (holder && isActive(holder.status)) return { outcome: 'locked', holderId };
+    }
+    const batch = this.db.batch();
+    batch.create(this.jobRef(job.id), jobToDoc(job));
+    const { input: _input, ...initial } = job;
+    const cause: Cause = { kind: 'created', initial, draws: ctx.draws };
+    this.writeTransition(batch, job, decision.transition!, cause, decision.effects);
+    const createdAt = Timestamp.fromMillis(job.createdAt);
+    if (idemRef) {
+      const record = { jobId: job.id, ownerId: job.ownerId, createdAt };
+      // a record whose job was never written (none is, today) is replaced on the condition it did not change
+      if (idemSnap?.exists) batch.update(idemRef, record, { lastUpdateTime: idemSnap.updateTime! });
+      else batch.create(idemRef, record);
+    }
+    if (lockRef && isActive(job.status)) {
+      const lock = { resourceKey: job.resourceKey, ownerId: job.ownerId, jobId: job.id, at: createdAt };
+      if (lockSnap?.exists) batch.update(lockRef, lock, { lastUpdateTime: lockSnap.updateTime! });
+      else batch.create(lockRef, lock);
+    }
+    await batch.commit();
+    return { outcome: 'created', job, transition: decision.transition!, effects: decision.effects };
   }
 
   /**
@@ -251,13 +268,7 @@ export class JobStore {
   }
 
   /** The transition, its cause and its outbox entry (with its effects): history and announcement commit together. */
-  private writeTransition(
-    tx: Transaction | WriteBatch,
-    job: Job,
-    t: Transition,
-    cause: Cause,
-    effects: readonly Effect[],
-  ): void {
+  private writeTransition(tx: WriteBatch, job: Job, t: Transition, cause: Cause, effects: readonly Effect[]): void {
     tx.create(this.jobRef(job.id).collection(Collections.transitions).doc(String(t.seq)), {
       ...transitionToDoc(t, cause),
       jobId: job.id,

@@ -4,7 +4,7 @@
  * effects are lost between the commit and their running. Once the event is published and the effects have
  * run, the entry is marked (not the history, which never changes) and given a TTL.
  */
-import { Timestamp, type Firestore, type Transaction, type WriteBatch } from '@google-cloud/firestore';
+import { Timestamp, type Firestore, type WriteBatch } from '@google-cloud/firestore';
 import type { Effect, Job, Transition } from '../core/index.js';
 import { recordedTransitionFromDoc } from './codec.js';
 import { Collections } from './firestore.js';
@@ -16,10 +16,10 @@ export const PUBLISHED_OUTBOX_TTL_MS = 7 * DAY;
 
 export const outboxDocId = (jobId: string, seq: number): string => `${jobId}:${seq}`;
 
-/** Writes the outbox entry of a transition, with its effects, in the committing transaction or batch. */
+/** Writes the outbox entry of a transition, with its effects, in the batch that commits it. */
 export function writeOutboxEntry(
   db: Firestore,
-  tx: Transaction | WriteBatch,
+  tx: WriteBatch,
   job: Job,
   t: Transition,
   effects: readonly Effect[] = [],
