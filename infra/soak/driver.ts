@@ -85,7 +85,13 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
   const client = new SoakClient(`http://127.0.0.1:${ports.api}`, SOAK_SECRET);
   const timers: NodeJS.Timeout[] = [];
   /** The scheduler's view of the sweeps: answered (and how long each took), failed, not fired (too many in flight). */
-  const sweeps = { ms: [] as number[], failed: 0, skipped: 0, slow: 0 };
+  const sweeps = {
+    ms: [] as number[],
+    answered: [] as { start: number; end: number }[],
+    failed: 0,
+    skipped: 0,
+    slow: 0,
+  };
   try {
     // random SIGKILLs, the sweep's schedule, the bucket's objects as they come
     const killRng = rng(streamSeed(cfg.seed, 'kills'));
@@ -115,6 +121,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
           .then(async (r) => {
             const report = (await r.json()) as { outcomes?: Record<string, number> };
             sweeps.ms.push(Date.now() - started);
+            sweeps.answered.push({ start: started, end: Date.now() });
             sweeps.slow += report.outcomes?.slow ?? 0;
           })
           .catch(() => void sweeps.failed++) // killed mid-sweep (or down): the next one continues
@@ -239,7 +246,8 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       providerStatus,
       boundMs: JOB_BOUND_MS,
       sweepIntervalMs: cfg.sweepIntervalMs,
-      lateMs: cfg.sweepIntervalMs + SWEEP_LEASE_MS + 15_000,
+      lateMs: cfg.sweepIntervalMs + SWEEP_LEASE_MS,
+      sweeps: sweeps.answered,
       duplicateMismatches: work.duplicateMismatches,
     });
     const summary = summarize({
@@ -261,6 +269,9 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
     for (const l of summary.perKind) say(l);
     say(
       `soak: ${summary.undispatched} jobs failed QUEUE_TIMEOUT never dispatched (not counted: consistent, but lost work)`,
+    );
+    say(
+      `soak: ${summary.delayed} deadlines acted on late while the sweep was down or busy (not counted: the fault's cost, in the recovery times)`,
     );
     say(summary.line);
     return { summary, findings, logDir };

@@ -25,13 +25,22 @@ export interface World {
   /** The longest a job may stay active, and the sweep interval. */
   boundMs: number;
   sweepIntervalMs: number;
-  /** How late a deadline may be acted on: a sweep interval, a killed sweep's lease, a restart. */
+  /** How late a deadline may be acted on while the sweep runs: a sweep interval and a killed sweep's lease. */
   lateMs: number;
+  /**
+   * The sweeps that answered (when each was fired and answered). A deadline acted on late is stuck only if
+   * two sweeps fired after it was due (and a lease later) answered before it was acted on: the sweep ran and
+   * missed it. Otherwise the sweep was down (killed, starting again) or still at it, and the delay is that
+   * fault's: reported as `delayed`, with its recovery time, not counted.
+   */
+  sweeps: { start: number; end: number }[];
   /** Client-side findings: a duplicate key answered with another job. */
   duplicateMismatches: string[];
 }
 
 export type Findings = Record<'stuck' | 'wrong' | 'lost' | 'deleted' | 'orphaned', string[]> & {
+  /** Reported, not counted: deadlines acted on late while no sweep could run (see World.sweeps). */
+  delayed: string[];
   /** Reported, not counted: jobs whose start never happened before their queue timeout (under kills). */
   undispatched: string[];
 };
@@ -53,7 +62,7 @@ const alive = (pid: number): boolean => {
 };
 
 export function checkInvariants(w: World): Findings {
-  const f: Findings = { stuck: [], wrong: [], lost: [], deleted: [], orphaned: [], undispatched: [] };
+  const f: Findings = { stuck: [], wrong: [], lost: [], deleted: [], orphaned: [], undispatched: [], delayed: [] };
   for (const m of w.duplicateMismatches) f.wrong.push(`idempotency key answered two jobs: ${m}`);
   for (const job of w.jobs.values()) {
     const h = w.histories.get(job.id) ?? [];
@@ -69,10 +78,12 @@ export function checkInvariants(w: World): Findings {
       const due = typeof at === 'number' ? at : typeof at === 'string' ? Date.parse(at) : NaN;
       // a deadline held back while probes failed (core/holds.ts) fires late by design, within the type's grace
       const held = t.cause?.kind === 'event' && t.cause.prior.probeHold ? ' (held: probes failed)' : '';
-      if (t.at > due + w.lateMs && !held)
-        f.stuck.push(
-          `${job.id}:${t.seq} ${t.reason} ${Math.round((t.at - due) / 1000)} s after its deadline, by ${t.source}`,
-        );
+      if (t.at > due + w.lateMs && !held) {
+        const ran = w.sweeps.filter((s) => s.start >= due + w.lateMs - w.sweepIntervalMs && s.end < t.at).length;
+        const line = `${job.id}:${t.seq} ${t.reason} ${Math.round((t.at - due) / 1000)} s after its deadline, by ${t.source}`;
+        if (ran >= 2) f.stuck.push(`${line}; ${ran} sweeps ran in between`);
+        else f.delayed.push(`${line}; ${ran} sweeps answered in between`);
+      }
     }
     // wrong: the terminal state against the bucket; the history replays to the job
     const present = job.outputUris.length > 0 && job.outputUris.every((u) => w.objects.has(u));

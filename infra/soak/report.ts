@@ -42,8 +42,9 @@ export interface Summary {
   kills: number;
   faults: number;
   messageFaults: number;
-  counts: Record<Exclude<keyof Findings, 'undispatched'>, number>;
+  counts: Record<Exclude<keyof Findings, 'undispatched' | 'delayed'>, number>;
   undispatched: number;
+  delayed: number;
   line: string;
   perKind: string[];
 }
@@ -55,7 +56,7 @@ export function summarize(o: {
   findings: Findings;
   recoveries: Recovery[];
 }): Summary {
-  const { undispatched, ...five } = o.findings;
+  const { undispatched, delayed, ...five } = o.findings;
   const counts = Object.fromEntries(Object.entries(five).map(([k, v]) => [k, v.length])) as Summary['counts'];
   const kinds = new Map<string, { n: number; ms: number[] }>();
   for (const f of [...o.kills, ...o.faults]) {
@@ -84,6 +85,7 @@ export function summarize(o: {
     messageFaults,
     counts,
     undispatched: undispatched.length,
+    delayed: delayed.length,
     line,
     perKind,
   };

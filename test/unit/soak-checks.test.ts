@@ -45,7 +45,8 @@ function world(over: Partial<World> = {}): World {
     providerStatus: new Map(),
     boundMs: 300 * S,
     sweepIntervalMs: 2 * S,
-    lateMs: 18.5 * S,
+    lateMs: 3.5 * S,
+    sweeps: [],
     duplicateMismatches: [],
     ...over,
   };
@@ -69,7 +70,8 @@ describe('soak: the plan', () => {
 
 describe('soak: the invariants', () => {
   it('a consistent world: all five are 0', () => {
-    assert.deepEqual(counts(world()), { stuck: 0, wrong: 0, lost: 0, deleted: 0, orphaned: 0, undispatched: 0 });
+    const zero = { stuck: 0, wrong: 0, lost: 0, deleted: 0, orphaned: 0, undispatched: 0, delayed: 0 };
+    assert.deepEqual(counts(world()), zero);
   });
 
   it('wrong: succeeded without its outputs; and a history edited after the fact', () => {
@@ -105,10 +107,26 @@ describe('soak: the invariants', () => {
     r.apply({ kind: 'observed', source: 'sweep', probed: true, outputs: [{ uri: OUT, exists: false }] }, late);
     const after = new Map([[active.id, r.job]]);
     const allEvents = new Map(r.history.map((t) => [`${active.id}:${t.seq}`, 1]));
-    const found = checkInvariants(
-      world({ jobs: after, histories: new Map([[active.id, r.history]]), events: allEvents, seenObjects: new Set() }),
-    );
-    assert.equal(found.stuck.length, 1, found.stuck.join('; '));
-    assert.match(found.stuck[0]!, /40 s after its deadline, by sweep/);
+    const at = (wld: Partial<World>) =>
+      checkInvariants(
+        world({
+          jobs: after,
+          histories: new Map([[active.id, r.history]]),
+          events: allEvents,
+          seenObjects: new Set(),
+          ...wld,
+        }),
+      );
+    // sweeps ran (answered) after it was due and did not act: stuck
+    const ran = [5, 10, 15].map((s) => ({
+      start: active.nextCheckAt! + s * S,
+      end: active.nextCheckAt! + (s + 1) * S,
+    }));
+    const stuck = at({ sweeps: ran });
+    assert.equal(stuck.stuck.length, 1, stuck.stuck.join('; '));
+    assert.match(stuck.stuck[0]!, /40 s after its deadline, by sweep; 3 sweeps ran/);
+    // no sweep answered in between (killed, starting again): the fault's delay, reported, not counted
+    const down = at({ sweeps: [{ start: active.nextCheckAt! - 10 * S, end: active.nextCheckAt! - 9 * S }] });
+    assert.deepEqual([down.stuck.length, down.delayed.length], [0, 1]);
   });
 });

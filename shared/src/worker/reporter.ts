@@ -41,6 +41,28 @@ export function pubsubTransport(pubsub: PubSub, topic: string): Transport {
   };
 }
 
+/**
+ * Publishing to the Pub/Sub emulator over its REST API: the same message as `pubsubTransport`, without loading
+ * the client (about a second of CPU per worker process, which the local stack and the soak start by the hundred).
+ */
+export function emulatorTransport(
+  host: string,
+  project: string,
+  topic: string,
+  fetchImpl: typeof fetch = fetch,
+): Transport {
+  const url = `http://${host}/v1/projects/${encodeURIComponent(project)}/topics/${encodeURIComponent(topic)}:publish`;
+  return async (update) => {
+    const data = Buffer.from(JSON.stringify(update)).toString('base64');
+    const res = await fetchImpl(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: [{ data, attributes: { jobId: update.jobId } }] }),
+    });
+    if (!res.ok) throw new Error(`publish ${update.kind}: HTTP ${res.status} ${await res.text()}`);
+  };
+}
+
 export function httpTransport(apiUrl: string, token: string, fetchImpl: typeof fetch = fetch): Transport {
   return async (update) => {
     const res = await fetchImpl(`${apiUrl.replace(/\/$/, '')}/api/jobs/${encodeURIComponent(update.jobId)}/updates`, {
@@ -64,7 +86,10 @@ export async function reporterFromEnv(env: NodeJS.ProcessEnv = process.env): Pro
       httpTransport(env.VERITY_API_URL ?? 'http://127.0.0.1:8080', env.VERITY_WORKER_TOKEN ?? ''),
     );
   }
+  const topic = env.VERITY_UPDATES_TOPIC ?? 'verity-job-updates';
+  if (env.PUBSUB_EMULATOR_HOST && env.GOOGLE_CLOUD_PROJECT)
+    return createReporter(jobId, attempt, emulatorTransport(env.PUBSUB_EMULATOR_HOST, env.GOOGLE_CLOUD_PROJECT, topic));
   const { PubSub: PubSubClient } = await import('@google-cloud/pubsub');
   const pubsub = new PubSubClient({ projectId: env.GOOGLE_CLOUD_PROJECT });
-  return createReporter(jobId, attempt, pubsubTransport(pubsub, env.VERITY_UPDATES_TOPIC ?? 'verity-job-updates'));
+  return createReporter(jobId, attempt, pubsubTransport(pubsub, topic));
 }
