@@ -9,6 +9,7 @@ import type { Storage } from '@google-cloud/storage';
 import { parseEnv, type Env } from '../../shared/src/config/env.js';
 import { createStorage } from '../../shared/src/evidence/storage.js';
 import { silentLogger } from '../../shared/src/log.js';
+import { Sweeper, type SweeperDeps } from '../../shared/src/reconcile/sweep.js';
 import { createRuntime, type Runtime, type RuntimeOverrides } from '../../shared/src/runtime.js';
 import { TestClock } from './clock.js';
 import { recordTestProject } from './replay.js';
@@ -107,4 +108,17 @@ export async function countDocuments(db: Firestore): Promise<number> {
   };
   await walk(await db.listCollections());
   return n;
+}
+
+/** Another sweeper over the runtime's stores (a second instance, or one with its own lease or reconciler). */
+export function otherSweeper(rt: TestRuntime, over: Partial<SweeperDeps> = {}): Sweeper {
+  return new Sweeper({
+    jobs: rt.ledger.jobs,
+    leases: rt.ledger.leases,
+    reconciler: rt.reconciler,
+    outbox: rt.outbox,
+    log: rt.log,
+    clock: rt.clock,
+    ...over,
+  });
 }

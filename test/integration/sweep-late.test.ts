@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Principal } from '../../shared/src/auth/principal.js';
 import { Collections } from '../../shared/src/store/firestore.js';
-import { Sweeper } from '../../shared/src/reconcile/sweep.js';
-import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { otherSweeper, testRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 const alice: Principal = { userId: 'alice', admin: false, workerJobId: null };
 const S = 1000;
@@ -95,15 +94,7 @@ describe('sweep: a job whose lock is held', () => {
       )
       .finally(() => (holderDone = true));
     await held;
-    const sweeper = new Sweeper({
-      jobs: rt.ledger.jobs,
-      leases: rt.ledger.leases,
-      reconciler: rt.reconciler,
-      outbox: rt.outbox,
-      log: rt.log,
-      clock: rt.clock,
-      leaseMs: 500,
-    });
+    const sweeper = otherSweeper(rt, { leaseMs: 500 });
     const r = await sweeper.sweep({ concurrency: 1 });
     assert.equal(holderDone, false, 'the sweep did not wait for the lock');
     assert.equal(r.outcomes.slow, 1);

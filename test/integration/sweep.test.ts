@@ -9,8 +9,7 @@ import type { Principal } from '../../shared/src/auth/principal.js';
 import type { ExecutionState } from '../../shared/src/core/index.js';
 import { createExternalExecutor } from '../../shared/src/evidence/executors/external.js';
 import type { Executor } from '../../shared/src/evidence/executors/types.js';
-import { Sweeper } from '../../shared/src/reconcile/sweep.js';
-import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { otherSweeper, testRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 const alice: Principal = { userId: 'alice', admin: false, workerJobId: null };
 
@@ -249,14 +248,7 @@ describe('sweep: cost and concurrency', () => {
       ),
     );
     rt.testClock.advance(11 * S);
-    const other = new Sweeper({
-      jobs: rt.ledger.jobs,
-      leases: rt.ledger.leases,
-      reconciler: rt.reconciler,
-      outbox: rt.outbox,
-      log: rt.log,
-      clock: rt.clock,
-    });
+    const other = otherSweeper(rt);
     const [a, b] = await Promise.all([rt.sweeper.sweep({ concurrency: 4 }), other.sweep({ concurrency: 4 })]);
     assert.equal(a.corrected + b.corrected, 8, 'each job corrected once');
     for (const j of jobs) assert.equal((await rt.store.history(j.id)).length, 2, `${j.id}: one transition`);
