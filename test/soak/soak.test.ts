@@ -1,7 +1,10 @@
 /**
- * The fault soak in CI (issue 14): 300 jobs with a fixed seed on a stack of its own (emulators and every
+ * The fault soak in CI (issue 14): 150 jobs with a fixed seed on a stack of its own (emulators and every
  * deploy unit in its own process, on free ports), units SIGKILLed at random and at the fault points,
- * deliveries dropped, duplicated, delayed and reordered. It stops by itself; every count must be 0.
+ * deliveries dropped, duplicated, delayed and reordered, Cloud Run and GCS errors, lock contention. It stops
+ * by itself. 150, not the issue's 300: on this 2-core machine 300 jobs take 6–7 minutes (every demo render is a
+ * Node process, every killed unit a ~1 s cold start), past the 4-minute budget; the lean units of issue 15 are
+ * what brings 300 within it. The 2,000-job run is `npm run soak` (docs/reliability.md).
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
@@ -12,15 +15,12 @@ import { REPO_ROOT } from '../../shared/src/config/env.js';
 
 const JOBS = Number(process.env.VERITY_TEST_SOAK_JOBS ?? 150);
 /**
- * Lost and deleted must be 0: a plain test. Stuck, wrong and orphaned are not 0 in every run yet
- * (docs/reliability.md: the 2,000-job run had stuck 39 and wrong 1 — a job failed QUEUE_TIMEOUT whose outputs
- * landed later while their notification was dropped, and nothing looks at a failed job again): their test is
- * marked TODO (reported, not failing `npm test`) until they are; VERITY_TEST_SOAK_STRICT=1 makes it plain.
+ * Lost and deleted must be 0: a plain test. Stuck, wrong and orphaned: wrong and orphaned have been 0 in every
+ * run since fixes 6 and 8, stuck not yet in every one (docs/reliability.md, "Runs"): their test is marked TODO
+ * (reported, not failing `npm test`) until they are; VERITY_TEST_SOAK_STRICT=1 makes it plain.
  */
 const TODO =
-  process.env.VERITY_TEST_SOAK_STRICT === '1'
-    ? false
-    : 'stuck, wrong and orphaned are not 0 in every run yet (docs/reliability.md)';
+  process.env.VERITY_TEST_SOAK_STRICT === '1' ? false : 'stuck is not 0 in every run yet (docs/reliability.md)';
 const SEED = 14;
 
 function free(port: number): Promise<boolean> {
@@ -57,6 +57,9 @@ function soakOnce() {
       VERITY_SOAK_PUBSUB_PORT: String(base + 12),
       VERITY_SOAK_GCS_PORT: String(base + 13),
       VERITY_SOAK_DRAIN_TIMEOUT_MS: '150000',
+      // a GCS outage holds a due deadline 30 s, then 60 s (core/holds.ts): at 3% the slowest jobs keep the run
+      // past its budget; 1% still makes outages (the 2,000-job run has the full 3%)
+      VERITY_SOAK_GCS_ERROR_RATE: '0.01',
     });
     const lines: string[] = [];
     const { summary, findings } = await runSoak(cfg, REPO_ROOT, (line) => {
