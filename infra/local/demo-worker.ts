@@ -35,7 +35,8 @@ async function writeOutputs(): Promise<void> {
     const loc = parseGcsUri(uri);
     if (!loc) continue;
     if (gcsEndpoint) {
-      const url = `${gcsEndpoint.replace(/\/$/, '')}/upload/storage/v1/b/${encodeURIComponent(loc.bucket)}/o?uploadType=media&name=${encodeURIComponent(loc.name)}`;
+      const base = `${gcsEndpoint.replace(/\/$/, '')}/upload/storage/v1/b/${encodeURIComponent(loc.bucket)}/o`;
+      const url = `${base}?uploadType=media&name=${encodeURIComponent(loc.name)}`;
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body });
       if (!res.ok) throw new Error(`upload ${uri}: HTTP ${res.status} ${await res.text()}`);
       continue;

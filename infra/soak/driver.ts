@@ -271,7 +271,8 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       `soak: ${summary.undispatched} jobs failed QUEUE_TIMEOUT never dispatched (not counted: consistent, but lost work)`,
     );
     say(
-      `soak: ${summary.delayed} deadlines acted on late while the sweep was down or busy (not counted: the fault's cost, in the recovery times)`,
+      `soak: ${summary.delayed} deadlines acted on late while the sweep was down or busy ` +
+        `(not counted: the fault's cost, in the recovery times)`,
     );
     say(summary.line);
     return { summary, findings, logDir };
