@@ -20,7 +20,7 @@ import { holdRandomJob } from './contention.js';
 import { startCloudRun } from './cloud-run.js';
 import type { SoakConfig } from './config.js';
 import { recordEvents } from './events.js';
-import { checkInvariants, type Findings } from './invariants.js';
+import { checkInvariants, type Findings, type World } from './invariants.js';
 import { planJobs, rng, streamSeed, type JobSpec } from './plan.js';
 import type { FaultRecord } from './proxy.js';
 import { percentile, recoveries, summarize, type Summary } from './report.js';
@@ -87,7 +87,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
   /** The scheduler's view of the sweeps: answered (and how long each took), failed, not fired (too many in flight). */
   const sweeps = {
     ms: [] as number[],
-    answered: [] as { start: number; end: number }[],
+    answered: [] as World['sweeps'],
     failed: 0,
     skipped: 0,
     slow: 0,
@@ -119,9 +119,9 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
           signal: AbortSignal.timeout(60_000),
         })
           .then(async (r) => {
-            const report = (await r.json()) as { outcomes?: Record<string, number> };
+            const report = (await r.json()) as { outcomes?: Record<string, number>; movedOn?: string[] };
             sweeps.ms.push(Date.now() - started);
-            sweeps.answered.push({ start: started, end: Date.now() });
+            sweeps.answered.push({ start: started, end: Date.now(), movedOn: new Set(report.movedOn ?? []) });
             sweeps.slow += report.outcomes?.slow ?? 0;
           })
           .catch(() => void sweeps.failed++) // killed mid-sweep (or down): the next one continues

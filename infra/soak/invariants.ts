@@ -28,12 +28,13 @@ export interface World {
   /** How late a deadline may be acted on while the sweep runs: a sweep interval and a killed sweep's lease. */
   lateMs: number;
   /**
-   * The sweeps that answered (when each was fired and answered). A deadline acted on late is stuck only if
-   * two sweeps fired after it was due (and a lease later) answered before it was acted on: the sweep ran and
-   * missed it. Otherwise the sweep was down (killed, starting again) or still at it, and the delay is that
-   * fault's: reported as `delayed`, with its recovery time, not counted.
+   * The sweeps that answered (when each was fired and answered, and the due jobs it left to a reconcile under
+   * way). A deadline acted on late is stuck only if two sweeps fired after it was due (and a lease later)
+   * answered before it was acted on without naming it as under way: the sweep ran and missed it. Otherwise the
+   * sweep was down (killed, starting again) or still at it, and the delay is that fault's: reported as
+   * `delayed`, with its recovery time, not counted.
    */
-  sweeps: { start: number; end: number }[];
+  sweeps: { start: number; end: number; movedOn: ReadonlySet<string> }[];
   /** Client-side findings: a duplicate key answered with another job. */
   duplicateMismatches: string[];
 }
@@ -79,10 +80,12 @@ export function checkInvariants(w: World): Findings {
       // a deadline held back while probes failed (core/holds.ts) fires late by design, within the type's grace
       const held = t.cause?.kind === 'event' && t.cause.prior.probeHold ? ' (held: probes failed)' : '';
       if (t.at > due + w.lateMs && !held) {
-        const ran = w.sweeps.filter((s) => s.start >= due + w.lateMs - w.sweepIntervalMs && s.end < t.at).length;
+        const between = w.sweeps.filter((s) => s.start >= due + w.lateMs - w.sweepIntervalMs && s.end < t.at);
+        const ran = between.filter((s) => !s.movedOn.has(job.id)).length;
+        const underWay = between.length - ran;
         const line = `${job.id}:${t.seq} ${t.reason} ${Math.round((t.at - due) / 1000)} s after its deadline, by ${t.source}`;
         if (ran >= 2) f.stuck.push(`${line}; ${ran} sweeps ran in between`);
-        else f.delayed.push(`${line}; ${ran} sweeps answered in between`);
+        else f.delayed.push(`${line}; ${ran} sweeps answered in between, ${underWay} found it under way`);
       }
     }
     // wrong: the terminal state against the bucket; the history replays to the job

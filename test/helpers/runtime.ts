@@ -9,6 +9,8 @@ import type { Storage } from '@google-cloud/storage';
 import { parseEnv, type Env } from '../../shared/src/config/env.js';
 import { createStorage } from '../../shared/src/evidence/storage.js';
 import { silentLogger } from '../../shared/src/log.js';
+import { createTempCleaner } from '../../shared/src/evidence/temp.js';
+import { Reconciler, type ReconcilerDeps } from '../../shared/src/reconcile/reconciler.js';
 import { Sweeper, type SweeperDeps } from '../../shared/src/reconcile/sweep.js';
 import { createRuntime, type Runtime, type RuntimeOverrides } from '../../shared/src/runtime.js';
 import { TestClock } from './clock.js';
@@ -119,6 +121,22 @@ export function otherSweeper(rt: TestRuntime, over: Partial<SweeperDeps> = {}): 
     outbox: rt.outbox,
     log: rt.log,
     clock: rt.clock,
+    ...over,
+  });
+}
+
+/** Another reconciler over the runtime's stores, with some of its parts replaced (a probe, the executors). */
+export function otherReconciler(rt: TestRuntime, over: Partial<ReconcilerDeps> = {}): Reconciler {
+  return new Reconciler({
+    store: rt.store,
+    registry: rt.registry,
+    executors: rt.executors,
+    probe: rt.probe,
+    log: rt.log,
+    clock: rt.clock,
+    outbox: rt.outbox,
+    temp: createTempCleaner({ storage: rt.storage, bucket: rt.bucket, allowedBuckets: rt.env.allowedBuckets }),
+    reactions: { onJobTransition: (job, t) => rt.projects.onJobTransition(job, t) },
     ...over,
   });
 }

@@ -11,10 +11,8 @@ import type { Principal } from '../../shared/src/auth/principal.js';
 import { createExternalExecutor } from '../../shared/src/evidence/executors/external.js';
 import type { Executor } from '../../shared/src/evidence/executors/types.js';
 import type { OutputProbe } from '../../shared/src/evidence/outputs.js';
-import { createTempCleaner } from '../../shared/src/evidence/temp.js';
-import { Reconciler } from '../../shared/src/reconcile/reconciler.js';
-import { Sweeper } from '../../shared/src/reconcile/sweep.js';
-import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
+import type { Sweeper } from '../../shared/src/reconcile/sweep.js';
+import { otherReconciler, otherSweeper, testRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 const alice: Principal = { userId: 'alice', admin: false, workerJobId: null };
 const S = 1000;
@@ -58,26 +56,7 @@ const exec = unreachableExecutor();
 before(async () => {
   rt = await testRuntime('holds', { executors: { external: createExternalExecutor(), 'local-process': exec } });
   probe = flakyProbe(rt.probe);
-  const temp = createTempCleaner({ storage: rt.storage, bucket: rt.bucket, allowedBuckets: rt.env.allowedBuckets });
-  const reconciler = new Reconciler({
-    store: rt.store,
-    registry: rt.registry,
-    executors: rt.executors,
-    probe,
-    log: rt.log,
-    clock: rt.clock,
-    outbox: rt.outbox,
-    temp,
-    reactions: { onJobTransition: (job, t) => rt.projects.onJobTransition(job, t) },
-  });
-  sweeper = new Sweeper({
-    jobs: rt.ledger.jobs,
-    leases: rt.ledger.leases,
-    reconciler,
-    outbox: rt.outbox,
-    log: rt.log,
-    clock: rt.clock,
-  });
+  sweeper = otherSweeper(rt, { reconciler: otherReconciler(rt, { probe }) });
 });
 after(async () => {
   await rt.db.terminate();

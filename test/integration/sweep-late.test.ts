@@ -1,13 +1,18 @@
 /**
  * Two things the fault soak found late (infra/soak/, docs/reliability.md): a failed job whose outputs landed
- * after the failure, their notification lost, stayed failed (nothing looked again); and one job whose lock a
- * dead process held kept the sweep, and every later sweep, from the due jobs after it.
+ * after the failure, their notification lost, stayed failed (nothing looked again); one job whose lock a
+ * dead process held kept the sweep, and every later sweep, from the due jobs after it; and a probe that hung
+ * (GCS in an outage, the client retrying) kept a due deadline waiting past its lease, and past later sweeps.
  */
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Principal } from '../../shared/src/auth/principal.js';
+import { createGcsOutputProbe } from '../../shared/src/evidence/outputs.js';
+import { createStorage } from '../../shared/src/evidence/storage.js';
 import { Collections } from '../../shared/src/store/firestore.js';
-import { otherSweeper, testRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { otherReconciler, otherSweeper, testRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 const alice: Principal = { userId: 'alice', admin: false, workerJobId: null };
 const S = 1000;
@@ -98,11 +103,13 @@ describe('sweep: a job whose lock is held', () => {
     const r = await sweeper.sweep({ concurrency: 1 });
     assert.equal(holderDone, false, 'the sweep did not wait for the lock');
     assert.equal(r.outcomes.slow, 1);
+    assert.deepEqual(r.movedOn, [first!.id], 'named: its deadline is not missed, it is under way');
     assert.equal((await get(second!.id)).statusReason, 'QUEUE_TIMEOUT', 'the job after it was swept');
     rt.testClock.advance(S); // its lease lapses; this process is still at it, so the next sweep leaves it be
     const again = await sweeper.sweep({ concurrency: 1 });
     assert.equal(holderDone, false);
     assert.deepEqual(again.outcomes, { busy: 1 });
+    assert.deepEqual(again.movedOn, [first!.id]);
     await holder;
     rt.testClock.advance(S);
     await sweeper.sweep({ concurrency: 1 });
@@ -110,5 +117,39 @@ describe('sweep: a job whose lock is held', () => {
       await new Promise((r) => setTimeout(r, 100));
     assert.equal((await get(first!.id)).statusReason, 'QUEUE_TIMEOUT');
     assert.equal((await rt.store.history(first!.id)).length, 2, 'one transition, whoever made it');
+  });
+});
+
+describe('sweep: a probe that does not answer', () => {
+  let hang: Server;
+  const sockets = new Set<Socket>();
+  before(async () => {
+    // a GCS endpoint that accepts and never answers (an outage the client keeps retrying through)
+    hang = createServer(() => {});
+    hang.on('connection', (s) => void sockets.add(s));
+    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+  });
+  after(() => {
+    for (const s of sockets) s.destroy();
+    hang.close();
+  });
+
+  it('gets half the lease: the due deadline is held (a probe failed), and the sweep never moves on', async () => {
+    const port = (hang.address() as AddressInfo).port;
+    // its own timeout an hour: only the sweep's budget can end this probe (were it not applied, the test hangs)
+    const storage = createStorage('sweep-late', `http://127.0.0.1:${port}`);
+    const reconciler = otherReconciler(rt, { probe: createGcsOutputProbe(storage, { timeoutMs: 3_600_000 }) });
+    const j = await external('probe-hangs');
+    rt.testClock.advance(11 * S);
+    const r = await otherSweeper(rt, { reconciler, leaseMs: 1000 }).sweep({ concurrency: 1 });
+    assert.deepEqual(r.outcomes, { unchanged: 1 }, 'decided on, not left behind');
+    assert.deepEqual(r.movedOn, []);
+    const held = await get(j.id);
+    assert.equal(held.status, 'queued', 'no evidence, so no failure yet');
+    assert.equal(held.probeHold?.count, 1);
+    assert.equal((await rt.store.history(j.id)).length, 1, 'a hold is no transition');
+    rt.testClock.advance(31 * S); // the hold's retry, with GCS back: the deadline is acted on
+    await rt.sweeper.sweep();
+    assert.equal((await get(j.id)).statusReason, 'QUEUE_TIMEOUT');
   });
 });

@@ -121,12 +121,22 @@ describe('soak: the invariants', () => {
     const ran = [5, 10, 15].map((s) => ({
       start: active.nextCheckAt! + s * S,
       end: active.nextCheckAt! + (s + 1) * S,
+      movedOn: new Set<string>(),
     }));
     const stuck = at({ sweeps: ran });
     assert.equal(stuck.stuck.length, 1, stuck.stuck.join('; '));
     assert.match(stuck.stuck[0]!, /40 s after its deadline, by sweep; 3 sweeps ran/);
     // no sweep answered in between (killed, starting again): the fault's delay, reported, not counted
-    const down = at({ sweeps: [{ start: active.nextCheckAt! - 10 * S, end: active.nextCheckAt! - 9 * S }] });
+    const before = {
+      start: active.nextCheckAt! - 10 * S,
+      end: active.nextCheckAt! - 9 * S,
+      movedOn: new Set<string>(),
+    };
+    const down = at({ sweeps: [before] });
     assert.deepEqual([down.stuck.length, down.delayed.length], [0, 1]);
+    // sweeps answered, but two of the three found it under way (a reconcile past its lease): delayed, not missed
+    const underWay = at({ sweeps: ran.map((s, i) => (i < 2 ? { ...s, movedOn: new Set([active.id]) } : s)) });
+    assert.deepEqual([underWay.stuck.length, underWay.delayed.length], [0, 1]);
+    assert.match(underWay.delayed[0]!, /1 sweeps answered in between, 2 found it under way/);
   });
 });

@@ -67,22 +67,31 @@ interface Gathered {
 export class Reconciler {
   constructor(private readonly deps: ReconcilerDeps) {}
 
-  async gather(job: Job): Promise<Gathered> {
+  /**
+   * Probes the job's outputs and execution in parallel. `budgetMs` bounds both (below their own timeouts): a
+   * probe that has not answered by then is a failed probe, and a due deadline is held (holds.ts), not waited on.
+   */
+  async gather(job: Job, budgetMs?: number): Promise<Gathered> {
     const wantOutputs = job.outputs.length > 0 && (isActive(job.status) || job.status === 'failed');
     const ref = job.executor.executionRef;
     const executor = this.deps.executors[job.executor.kind];
     const wantExecutor =
       isActive(job.status) && ref !== null && executor !== undefined && job.executor.kind !== 'external';
     const errors: string[] = [];
+    const executorTimeoutMs = this.deps.executorTimeoutMs ?? 10_000;
     const [outs, exec] = await Promise.all([
-      wantOutputs ? this.deps.probe.probe(job.outputUris) : Promise.resolve(undefined),
+      wantOutputs
+        ? this.deps.probe.probe(job.outputUris, budgetMs === undefined ? {} : { timeoutMs: budgetMs })
+        : Promise.resolve(undefined),
       wantExecutor
-        ? withTimeout(executor.status(ref), this.deps.executorTimeoutMs ?? 10_000, `status of ${ref}`).catch(
-            (err: unknown) => {
-              errors.push(`executor: ${(err as Error).message}`);
-              return undefined;
-            },
-          )
+        ? withTimeout(
+            executor.status(ref),
+            Math.min(executorTimeoutMs, budgetMs ?? Infinity),
+            `status of ${ref}`,
+          ).catch((err: unknown) => {
+            errors.push(`executor: ${(err as Error).message}`);
+            return undefined;
+          })
         : Promise.resolve(undefined),
     ]);
     if (outs) errors.push(...outs.errors);
@@ -140,11 +149,19 @@ export class Reconciler {
     ]);
   }
 
-  /** Reconciles one job now. Throws NotFoundError for an unknown id. */
-  async reconcile(jobId: string, source: Source, known?: Job): Promise<{ job: Job; report: ReconcileReport }> {
+  /**
+   * Reconciles one job now; `probeBudgetMs` bounds its probes (the sweep's: within the job's lease). Throws
+   * NotFoundError for an unknown id.
+   */
+  async reconcile(
+    jobId: string,
+    source: Source,
+    known?: Job,
+    probeBudgetMs?: number,
+  ): Promise<{ job: Job; report: ReconcileReport }> {
     const job = known ?? (await this.deps.store.get(jobId));
     if (!job) throw new NotFoundError(`job ${jobId} not found`);
-    const g = await this.gather(job);
+    const g = await this.gather(job, probeBudgetMs);
     if (g.errors.length > 0)
       this.deps.log.warn(
         { jobId, errors: g.errors },

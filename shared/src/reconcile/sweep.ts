@@ -43,6 +43,12 @@ export interface SweepReport {
    */
   documentsRead: number;
   republished: number;
+  /**
+   * Due jobs this sweep did not decide on, each left to a reconcile already under way (`slow`, `busy`,
+   * `leased`); at most 1,000 named. A deadline still passed after a sweep answered is missed only if it is not
+   * one of these.
+   */
+  movedOn: string[];
   /** False when the budget ran out before every due job was seen. */
   complete: boolean;
   dryRun: boolean;
@@ -86,12 +92,15 @@ export class Sweeper {
       outcomes: {},
       documentsRead: 0,
       republished: 0,
+      movedOn: [],
       complete: true,
       dryRun: opts.dryRun === true,
       durationMs: 0,
     };
-    const count = (key: string): void => {
+    const count = (key: string, jobId?: string): void => {
       report.outcomes[key] = (report.outcomes[key] ?? 0) + 1;
+      if (jobId && (key === 'slow' || key === 'busy' || key === 'leased') && report.movedOn.length < 1000)
+        report.movedOn.push(jobId);
     };
     let cursor: DueCursor | undefined;
     for (;;) {
@@ -121,7 +130,7 @@ export class Sweeper {
           const outcome = await Promise.race([this.sweepOne(job, opts, report, count), slow]);
           clearTimeout(timer);
           if (outcome === 'slow') {
-            count('slow');
+            count('slow', job.id);
             this.deps.log.warn({ jobId: job.id, leaseMs }, 'sweep: a job took longer than its lease; moving on');
           }
           opts.onProgress?.(report.checked);
@@ -139,20 +148,27 @@ export class Sweeper {
   }
 
   /** Lease, reconcile and count one due job; never rejects. */
-  private async sweepOne(job: Job, opts: SweepOptions, report: SweepReport, count: (k: string) => void): Promise<void> {
+  private async sweepOne(
+    job: Job,
+    opts: SweepOptions,
+    report: SweepReport,
+    count: (key: string, jobId?: string) => void,
+  ): Promise<void> {
     const jobId = job.id;
-    if (this.inFlight.has(jobId)) return void count('busy');
+    if (this.inFlight.has(jobId)) return void count('busy', jobId);
     this.inFlight.add(jobId);
     try {
       if (!(await this.lease(jobId))) {
-        count('leased');
+        count('leased', jobId);
         return;
       }
-      const { job: after, report: r } = await this.deps.reconciler.reconcile(jobId, opts.source ?? 'sweep', job);
+      // probes get half the lease: one that has not answered by then holds a due deadline (core/holds.ts)
+      const leaseMs = this.deps.leaseMs ?? 30_000;
+      const source = opts.source ?? 'sweep';
+      const { job: after, report: r } = await this.deps.reconciler.reconcile(jobId, source, job, leaseMs / 2);
       report.documentsRead += 1; // the transaction's re-read of the job
       faultPoint('mid-sweep', jobId);
       // the lease guards this reconcile, not the job's next check: one due before it lapses frees it
-      const leaseMs = this.deps.leaseMs ?? 30_000;
       if (after.nextCheckAt !== null && after.nextCheckAt < this.deps.clock() + leaseMs)
         await this.deps.leases.release(jobId, this.owner);
       report.checked++;

@@ -21,6 +21,7 @@ import {
   type Rejection,
   type Transition,
 } from '../core/index.js';
+import { retryOnConflict } from './conflicts.js';
 import { jobFromDoc, jobToDoc, recordedTransitionFromDoc, transitionFromDoc, transitionToDoc } from './codec.js';
 import { writeOutboxEntry } from './outbox-store.js';
 import { Collections } from './firestore.js';
@@ -64,13 +65,6 @@ export interface JobStoreDeps {
 }
 
 const DAY = 24 * 3600 * 1000;
-/**
- * ALREADY_EXISTS, FAILED_PRECONDITION, ABORTED: another writer got there first; UNKNOWN, DEADLINE_EXCEEDED,
- * UNAVAILABLE: the commit may or may not have landed (the emulator answers a bare UNKNOWN now and then under
- * load). Either way, read and decide again: the preconditions make a second landing impossible.
- */
-const CONFLICTS = new Set([2, 4, 6, 9, 10, 14]);
-const MAX_APPLY_ATTEMPTS = 12;
 
 export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 40);
@@ -147,15 +141,8 @@ export class JobStore {
    * or taken over from an ended holder on the condition that it did not change); on conflict, again.
    * `build` runs on each attempt with the current time, so a retried attempt decides afresh.
    */
-  async create(build: (ctx: DecideContext) => Decision): Promise<CreateResult> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.createOnce(build);
-      } catch (err) {
-        if (!CONFLICTS.has((err as { code?: number }).code ?? -1) || attempt >= MAX_APPLY_ATTEMPTS) throw err;
-        await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
-      }
-    }
+  create(build: (ctx: DecideContext) => Decision): Promise<CreateResult> {
+    return retryOnConflict(() => this.createOnce(build));
   }
 
   private async createOnce(build: (ctx: DecideContext) => Decision): Promise<CreateResult> {
@@ -211,15 +198,8 @@ export class JobStore {
    * expires it (60 s idle, in Firestore and its emulator alike), and the job it guards could not move.
    * A dedupe key seen before changes nothing; a decision that changes nothing writes nothing.
    */
-  async apply(jobId: string, event: JobEvent, opts: { dedupeKey?: string } = {}): Promise<ApplyResult> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.applyOnce(jobId, event, opts);
-      } catch (err) {
-        if (!CONFLICTS.has((err as { code?: number }).code ?? -1) || attempt >= MAX_APPLY_ATTEMPTS) throw err;
-        await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt)); // jittered, so racers part
-      }
-    }
+  apply(jobId: string, event: JobEvent, opts: { dedupeKey?: string } = {}): Promise<ApplyResult> {
+    return retryOnConflict(() => this.applyOnce(jobId, event, opts));
   }
 
   private async applyOnce(jobId: string, event: JobEvent, opts: { dedupeKey?: string }): Promise<ApplyResult> {

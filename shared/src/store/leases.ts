@@ -4,6 +4,7 @@
  * released early only when its job is due again before then.
  */
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
+import { Code, codeOf } from './conflicts.js';
 import { Collections } from './firestore.js';
 
 export class Leases {
@@ -26,7 +27,7 @@ export class Leases {
       await ref.create({ owner, until, expireAt: until });
       return true;
     } catch (err) {
-      if (code(err) !== ALREADY_EXISTS) throw err;
+      if (codeOf(err) !== Code.ALREADY_EXISTS) throw err;
     }
     const snap = await ref.get();
     if (!snap.exists) return false; // deleted in between (released, or its TTL): the next sweep takes it
@@ -35,7 +36,7 @@ export class Leases {
       await ref.update({ owner, until, expireAt: until }, { lastUpdateTime: snap.updateTime! });
       return true;
     } catch (err) {
-      if (code(err) === FAILED_PRECONDITION || code(err) === NOT_FOUND) return false;
+      if (codeOf(err) === Code.FAILED_PRECONDITION || codeOf(err) === Code.NOT_FOUND) return false;
       throw err;
     }
   }
@@ -46,12 +47,7 @@ export class Leases {
     const snap = await ref.get();
     if (!snap.exists || snap.get('owner') !== owner) return;
     await ref.delete({ lastUpdateTime: snap.updateTime! }).catch((err: unknown) => {
-      if (code(err) !== FAILED_PRECONDITION) throw err; // taken by another since: theirs now
+      if (codeOf(err) !== Code.FAILED_PRECONDITION) throw err; // taken by another since: theirs now
     });
   }
 }
-
-const NOT_FOUND = 5;
-const ALREADY_EXISTS = 6;
-const FAILED_PRECONDITION = 9;
-const code = (err: unknown): number | undefined => (err as { code?: number }).code;
