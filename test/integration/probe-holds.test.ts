@@ -31,18 +31,20 @@ function flakyProbe(real: OutputProbe): OutputProbe & { down: boolean } {
   return p;
 }
 
-/** Executions that run until told otherwise; status fails for the refs in `unreachable`. */
-function unreachableExecutor(): Executor & { unreachable: Set<string> } {
+/** Executions that run until `ended` names them (a stop is not obeyed); status fails for those in `unreachable`. */
+function unreachableExecutor(): Executor & { unreachable: Set<string>; ended: Set<string> } {
   const unreachable = new Set<string>();
+  const ended = new Set<string>();
   return {
     kind: 'local-process',
     unreachable,
+    ended,
     async start(job) {
       return { executionRef: `local:${job.id}:${job.attempt}` };
     },
     async status(executionRef) {
       if (unreachable.has(executionRef)) throw new Error('status API: 503');
-      return { executionRef, state: 'running' };
+      return { executionRef, state: ended.has(executionRef) ? 'canceled' : 'running' };
     },
     async cancel() {},
   };
@@ -170,5 +172,34 @@ describe('deadline holds while a probe fails', () => {
     const last = (await rt.store.history(j.id)).at(-1)!;
     assert.equal(last.evidence.deadline, 'HEARTBEAT_TIMEOUT');
     assert.match(String((last.evidence.probeErrors as string[])[0]), /status API: 503/);
+  });
+
+  it("a failed job's late-output check waits for the execution told to stop to end: what it wrote by then counts", async () => {
+    const out = uri('ok', 'still-running');
+    const j = await enqueue({
+      type: 'demo-render',
+      outputs: [out],
+      policy: { heartbeatTimeoutSeconds: 20, maxAttempts: 1, outputGraceSeconds: 20 },
+    });
+    await rt.jobs.report(null, { jobId: j.id, kind: 'started' });
+    rt.testClock.advance(21 * S);
+    await sweeper.sweep();
+    assert.equal((await get(j.id)).statusReason, 'HEARTBEAT_TIMEOUT');
+    rt.testClock.advance(21 * S); // the late-output check: nothing yet, and the execution still runs
+    await sweeper.sweep();
+    const held = await get(j.id);
+    assert.equal(held.status, 'failed');
+    assert.equal(held.probeHold?.count, 1, 'held, not given up');
+    assert.equal(held.nextCheckAt, rt.testClock.now() + 30 * S);
+    await rt.storage
+      .bucket(rt.bucket)
+      .file(out.split(`${rt.bucket}/`)[1]!)
+      .save('v'); // its notification is lost
+    exec.ended.add(`local:${j.id}:1`);
+    rt.testClock.advance(30 * S);
+    await sweeper.sweep();
+    const done = await get(j.id);
+    assert.equal(done.statusReason, 'LATE_OUTPUT');
+    assert.equal(done.nextCheckAt, null);
   });
 });

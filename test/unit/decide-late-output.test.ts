@@ -75,6 +75,27 @@ describe('decide: the late-output check of a failed job', () => {
     assert.ok(now - (DUE + S) >= job.policy.probeFailureGraceSeconds * S, 'not before the grace');
   });
 
+  it('an execution told to stop that still runs holds it: the check is final only once the execution has ended', () => {
+    const job = failed();
+    const ref = job.executor.executionRef!;
+    const look = (state: 'running' | 'canceled', outputs = [missing]): JobEvent => ({
+      kind: 'observed',
+      source: 'sweep',
+      probed: true,
+      outputs,
+      executor: { executionRef: ref, state },
+    });
+    const held = run(job, look('running'), DUE + S);
+    assert.equal(held.transition, null);
+    assert.equal(held.job.probeHold?.count, 1);
+    assert.equal(held.job.nextCheckAt, DUE + S + PROBE_HOLD_INITIAL_MS, 'looked at again, not given up');
+    const ended = run(held.job, look('canceled'), held.job.nextCheckAt!);
+    assert.equal(ended.job.nextCheckAt, null, 'ended without them: the check is done');
+    assert.equal(ended.job.status, 'failed');
+    const wrote = run(held.job, look('canceled', [present()]), held.job.nextCheckAt!);
+    assert.equal(wrote.job.statusReason, 'LATE_OUTPUT', 'it wrote them before it ended');
+  });
+
   it('a failed job without declared outputs has no check', () => {
     const d = run(
       dispatched(newJob({ outputs: [] })),

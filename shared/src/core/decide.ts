@@ -13,7 +13,14 @@ import {
 } from './deadlines.js';
 import { nextProbeHold, probeFailureGraceMs, type ProbeOutcome } from './holds.js';
 import { ErrorCode, reject, type Rejection } from './errors.js';
-import type { DecideContext, Decision, ExecutorObservation, Job, JobEvent } from './model.js';
+import {
+  ExecutionState,
+  type DecideContext,
+  type Decision,
+  type ExecutorObservation,
+  type Job,
+  type JobEvent,
+} from './model.js';
 import { assertNever, isActive, JobStatus, Reason, Source } from './states.js';
 import { onWorker } from './worker-report.js';
 
@@ -106,13 +113,16 @@ function onObserved(job: Job, ev: Ev<'observed'>, ctx: DecideContext): Decision 
 /**
  * A failed job's one late-output check (deadlines.ts: lateOutputCheckAt), once due and probed: the outputs were
  * not all there, so the check is done (the patch's time ends it). While the probes fail it is held like a
- * deadline, and given up once the probe-failure grace is over.
+ * deadline, and given up once the probe-failure grace is over; likewise while the execution told to stop says
+ * it still runs (it may yet write them): the check is final only once the execution has ended.
  */
 function onLateOutputCheck(job: Job, withOutputs: Job, ev: Ev<'observed'>, ctx: DecideContext): Decision {
   const at = lateOutputCheckAt(job);
-  const probes = probesOf(ev);
+  const looked = probesOf(ev);
   if (at === null || job.nextCheckAt === null || job.nextCheckAt > ctx.now) return unchanged(job);
-  if (!probes.probed && probes.errors.length === 0) return unchanged(job); // an event that probed nothing
+  if (!looked.probed && looked.errors.length === 0) return unchanged(job); // an event that probed nothing
+  const running = ev.executor?.state === ExecutionState.running || ev.executor?.state === ExecutionState.pending;
+  const probes = running ? { probed: false, errors: [`execution ${ev.executor!.executionRef} still running`] } : looked;
   const hold = nextProbeHold(job, { reason: Reason.OUTPUT_MISSING, at }, probes, ctx.now);
   return patch(withOutputs, { probeHold: hold === 'expired' ? null : hold }, ctx);
 }

@@ -6,6 +6,7 @@
 import {
   assertNever,
   isActive,
+  lateOutputCheckAt,
   type DecideContext,
   type Decision,
   type Effect,
@@ -73,11 +74,13 @@ export class Reconciler {
    */
   async gather(job: Job, budgetMs?: number): Promise<Gathered> {
     const wantOutputs = job.outputs.length > 0 && (isActive(job.status) || job.status === 'failed');
-    const ref = job.executor.executionRef;
     const executor = this.deps.executors[job.executor.kind];
-    const wantExecutor =
-      isActive(job.status) && ref !== null && executor !== undefined && job.executor.kind !== 'external';
     const errors: string[] = [];
+    const ref = await this.executionToAsk(job).catch((err: unknown) => {
+      errors.push(`executor: ${(err as Error).message}`);
+      return null;
+    });
+    const wantExecutor = ref !== null && executor !== undefined && job.executor.kind !== 'external';
     const executorTimeoutMs = this.deps.executorTimeoutMs ?? 10_000;
     const [outs, exec] = await Promise.all([
       wantOutputs
@@ -96,6 +99,22 @@ export class Reconciler {
     ]);
     if (outs) errors.push(...outs.errors);
     return { outputs: outs?.observations, executor: exec, complete: errors.length === 0, errors };
+  }
+
+  /**
+   * The execution whose status this look needs: an active job's; and a failed job's at its late-output check,
+   * since an execution told to stop may write its outputs until it has ended (core/decide.ts). A start that
+   * was requested but never recorded is found by job and attempt, where the executor can.
+   */
+  private async executionToAsk(job: Job): Promise<string | null> {
+    const ref = job.executor.executionRef;
+    if (isActive(job.status)) return ref;
+    const at = lateOutputCheckAt(job);
+    if (at === null || job.nextCheckAt === null || job.nextCheckAt > this.deps.clock()) return null;
+    if (ref !== null || job.executor.startRequestedAt === null) return ref;
+    const executor = this.deps.executors[job.executor.kind];
+    const type = this.deps.registry.get(job.type);
+    return executor?.find && type ? executor.find(job, type, job.executor.attempt) : null;
   }
 
   /**
