@@ -23,7 +23,7 @@ import { recordEvents } from './events.js';
 import { checkInvariants, type Findings, type World } from './invariants.js';
 import { planJobs, rng, streamSeed, type JobSpec } from './plan.js';
 import type { FaultRecord } from './proxy.js';
-import { percentile, recoveries, summarize, type Summary } from './report.js';
+import { percentile, recoveries, slowest, summarize, type Summary } from './report.js';
 import {
   JOB_BOUND_MS,
   SWEEP_LEASE_MS,
@@ -267,6 +267,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
     );
     for (const [k, list] of Object.entries(findings)) for (const item of list.slice(0, 20)) say(`soak: ${k}: ${item}`);
     for (const l of summary.perKind) say(l);
+    for (const l of slowest(jobs, histories)) say(l);
     say(
       `soak: ${summary.undispatched} jobs failed QUEUE_TIMEOUT never dispatched (not counted: consistent, but lost work)`,
     );

@@ -90,3 +90,18 @@ export function summarize(o: {
     perKind,
   };
 }
+
+/**
+ * The `n` jobs that took longest to end (the soak's tail): each with its transitions, as seconds after it was
+ * created, so what held it is read off the line (a hold's 30 s, a retry's backoff, a late deadline).
+ */
+export function slowest(jobs: Map<string, Job>, histories: Map<string, Transition[]>, n = 5): string[] {
+  return [...jobs.values()]
+    .filter((j) => j.endedAt !== null)
+    .sort((a, b) => b.endedAt! - b.createdAt - (a.endedAt! - a.createdAt))
+    .slice(0, n)
+    .map((j) => {
+      const steps = (histories.get(j.id) ?? []).map((t) => `${t.reason} +${secs(t.at - j.createdAt)}`);
+      return `soak: slowest: ${j.id} ${j.type} ${secs(j.endedAt! - j.createdAt)}: ${steps.join(', ')}`;
+    });
+}

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import type { Job, JobEvent, RecordedTransition } from '../../shared/src/core/index.js';
 import { checkInvariants, type Findings, type World } from '../../infra/soak/invariants.js';
 import { planJobs } from '../../infra/soak/plan.js';
+import { slowest } from '../../infra/soak/report.js';
 import { S, T0 } from '../helpers/jobs.js';
 import { recorder } from '../helpers/recorder.js';
 
@@ -138,5 +139,32 @@ describe('soak: the invariants', () => {
     const underWay = at({ sweeps: ran.map((s, i) => (i < 2 ? { ...s, movedOn: new Set([active.id]) } : s)) });
     assert.deepEqual([underWay.stuck.length, underWay.delayed.length], [0, 1]);
     assert.match(underWay.delayed[0]!, /1 sweeps answered in between, 2 found it under way/);
+  });
+});
+
+describe('soak: the tail', () => {
+  it('names the slowest jobs first, each with its transitions in seconds after it was created', () => {
+    const a = succeeded('job_fast');
+    const b = recorder(8, 'job_slow');
+    b.apply(w({ kind: 'started', attempt: 1 }), T0 + S);
+    const found = { uri: OUT, exists: true, generation: '1', size: 1, timeCreated: T0 + 2 * S };
+    b.apply({ kind: 'observed', source: 'gcs', probed: false, outputs: [found] }, T0 + 40 * S);
+    const jobs = new Map([
+      [a.job.id, a.job],
+      [b.job.id, b.job],
+    ]);
+    const lines = slowest(
+      jobs,
+      new Map([
+        [a.job.id, a.history],
+        [b.job.id, b.history],
+      ]),
+      1,
+    );
+    assert.equal(lines.length, 1);
+    assert.match(
+      lines[0]!,
+      /^soak: slowest: job_slow \S+ 40\.0s: ENQUEUED \+0\.0s, STARTED \+1\.0s, OUTPUT_FOUND \+40\.0s$/,
+    );
   });
 });
