@@ -1,13 +1,16 @@
 /**
  * Cloud Run for the soak: the v2 fake (test/fakes/cloud-run-server.ts) in the soak's process, and a driver
  * playing the job's containers: each execution runs for its spec's duration, then writes its outputs (from
- * the VERITY_OUTPUTS override) and succeeds, or fails. Calls fail with UNAVAILABLE, or answer slowly, at the
- * plan's rate.
+ * the VERITY_OUTPUTS override) and succeeds, or fails. Most containers report as a worker does (the worker
+ * SDK: started, then succeeded or failed, on the updates topic, through the soak's message faults); a quarter
+ * are silent, and only the executor's status tells (at a deadline). Calls fail with UNAVAILABLE, or answer
+ * slowly, at the plan's rate.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Storage } from '@google-cloud/storage';
 import { startFakeCloudRun, type FakeCloudRun } from '../../test/fakes/cloud-run-server.js';
 import { parseGcsUri } from '../../shared/src/evidence/gcs-uri.js';
+import { createReporter, type Transport, type WorkerReporter } from '../../shared/src/worker/reporter.js';
 import type { JobSpec, Rng } from './plan.js';
 import type { FaultRecord } from './proxy.js';
 
@@ -34,10 +37,26 @@ export async function startCloudRun(o: {
   specOf(jobId: string): JobSpec | undefined;
   record(f: FaultRecord): void;
   active(): boolean;
+  /** How a reporting container sends its worker updates (the emulator's REST publish). */
+  transport: Transport;
 }): Promise<CloudRunDriver> {
   const fake = await startFakeCloudRun({ port: o.port });
   fake.addJob(SOAK_CLOUD_RUN_JOB);
   const busy = new Set<string>();
+  /** Per execution: its reporter, or null for a silent container. A lost report is the message faults' job. */
+  const reporters = new Map<string, WorkerReporter | null>();
+  const reporterOf = (name: string, env: Map<string, string>): WorkerReporter | null => {
+    if (!reporters.has(name)) {
+      const jobId = env.get('VERITY_JOB_ID') ?? '';
+      const attempt = Number(env.get('VERITY_ATTEMPT') ?? '1');
+      reporters.set(name, jobId && o.rng.chance(0.75) ? createReporter(jobId, attempt, o.transport) : null);
+      void reporters
+        .get(name)
+        ?.reportStarted()
+        .catch(() => undefined);
+    }
+    return reporters.get(name)!;
+  };
   // per call: UNAVAILABLE at the error rate, a slow answer (1–4 s) at half of it
   fake.chaos = () => {
     if (!o.active()) return null;
@@ -55,6 +74,7 @@ export async function startCloudRun(o: {
     for (const [name, ex] of fake.executions) {
       if (ex.completionTime || busy.has(name)) continue;
       const env = envOf(ex);
+      const reporter = reporterOf(name, env);
       const spec = o.specOf(env.get('VERITY_JOB_ID') ?? '');
       const started = Number(ex.createTime?.seconds ?? 0) * 1000;
       if (Date.now() - started < (spec?.durationMs ?? 1000)) continue;
@@ -66,8 +86,15 @@ export async function startCloudRun(o: {
             if (loc) await o.storage.bucket(loc.bucket).file(loc.name).save('cloud run render\n', { resumable: false });
           }
         }
-        if (!fake.executions.get(name)?.completionTime)
-          fake.complete(name, spec?.outcome === 'succeeded' ? 'succeeded' : 'failed');
+        if (!fake.executions.get(name)?.completionTime) {
+          const ok = spec?.outcome === 'succeeded';
+          await (
+            ok
+              ? reporter?.reportSucceeded()
+              : reporter?.reportFailed({ code: 'RENDER_FAILED', message: 'the soak plan fails this render' })
+          )?.catch(() => undefined);
+          fake.complete(name, ok ? 'succeeded' : 'failed');
+        }
       } catch {
         // canceled meanwhile, or GCS hiccup: the next tick looks again
       } finally {

@@ -14,7 +14,8 @@ import { mapLimit } from '../../shared/src/evidence/limits.js';
 import { jobFromDoc } from '../../shared/src/store/codec.js';
 import { Collections } from '../../shared/src/store/firestore.js';
 import { JobStore } from '../../shared/src/store/job-store.js';
-import { TOPIC_JOB_EVENTS } from '../local/stack.js';
+import { TOPIC_JOB_EVENTS, TOPIC_JOB_UPDATES } from '../local/stack.js';
+import { emulatorTransport } from '../../shared/src/worker/reporter.js';
 import { SoakClient } from './client.js';
 import { holdRandomJob } from './contention.js';
 import { startCloudRun } from './cloud-run.js';
@@ -80,6 +81,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
     specOf: (id) => jobSpec.get(id),
     record,
     active: () => faultsOn,
+    transport: emulatorTransport(stack.env.PUBSUB_EMULATOR_HOST!, SOAK_PROJECT, TOPIC_JOB_UPDATES),
   });
   const events = await recordEvents(pubsub, TOPIC_JOB_EVENTS, `soak-events-${Date.now()}`);
   const client = new SoakClient(`http://127.0.0.1:${ports.api}`, SOAK_SECRET);
