@@ -134,16 +134,22 @@ describe('sweep: a probe that does not answer', () => {
     hang.close();
   });
 
-  it('gets half the lease: the due deadline is held (a probe failed), and the sweep never moves on', async () => {
+  it('gets half the lease: left due for the next sweep, then held once due longer than a probe may take', async () => {
     const port = (hang.address() as AddressInfo).port;
     // its own timeout an hour: only the sweep's budget can end this probe (were it not applied, the test hangs)
     const storage = createStorage('sweep-late', `http://127.0.0.1:${port}`);
     const reconciler = otherReconciler(rt, { probe: createGcsOutputProbe(storage, { timeoutMs: 3_600_000 }) });
+    const sweeper = otherSweeper(rt, { reconciler, leaseMs: 1000 });
     const j = await external('probe-hangs');
     rt.testClock.advance(11 * S);
-    const r = await otherSweeper(rt, { reconciler, leaseMs: 1000 }).sweep({ concurrency: 1 });
-    assert.deepEqual(r.outcomes, { unchanged: 1 }, 'decided on, not left behind');
-    assert.deepEqual(r.movedOn, []);
+    const r = await sweeper.sweep({ concurrency: 1 });
+    assert.deepEqual(r.outcomes, { unfinished: 1 }, 'not decided on, not waited on');
+    assert.deepEqual(r.movedOn, [j.id]);
+    const first = await get(j.id);
+    assert.deepEqual([first.status, first.version, first.probeHold ?? null], ['queued', 1, null], 'nothing written');
+    assert.ok(first.nextCheckAt! <= rt.testClock.now(), 'still due: the next sweep looks again');
+    rt.testClock.advance(10 * S); // due for as long as a probe may take: a probe still cut short counts as failed
+    assert.deepEqual((await sweeper.sweep({ concurrency: 1 })).outcomes, { unchanged: 1 });
     const held = await get(j.id);
     assert.equal(held.status, 'queued', 'no evidence, so no failure yet');
     assert.equal(held.probeHold?.count, 1);

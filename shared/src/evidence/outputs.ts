@@ -5,14 +5,8 @@ import { parseGcsUri } from './gcs-uri.js';
 import { mapLimit, withTimeout } from './limits.js';
 
 export interface OutputProbe {
-  /**
-   * Observations for the URIs it could check; `complete` is false when any probe failed. `timeoutMs` lowers
-   * the probe's own timeout for this call (never raises it).
-   */
-  probe(
-    uris: readonly string[],
-    opts?: { timeoutMs?: number },
-  ): Promise<{ observations: OutputObservation[]; complete: boolean; errors: string[] }>;
+  /** Observations for the URIs it could check; `complete` is false when any probe failed. */
+  probe(uris: readonly string[]): Promise<{ observations: OutputObservation[]; complete: boolean; errors: string[] }>;
 }
 
 export interface GcsProbeOptions {
@@ -28,8 +22,7 @@ export function createGcsOutputProbe(storage: Storage, opts: GcsProbeOptions = {
   const concurrency = opts.concurrency ?? 16;
   const timeoutMs = opts.timeoutMs ?? 10_000;
   return {
-    async probe(uris, call = {}) {
-      const limitMs = Math.min(timeoutMs, call.timeoutMs ?? Infinity);
+    async probe(uris) {
       const errors: string[] = [];
       const results = await mapLimit(uris, concurrency, async (uri): Promise<OutputObservation | null> => {
         const loc = parseGcsUri(uri);
@@ -40,7 +33,7 @@ export function createGcsOutputProbe(storage: Storage, opts: GcsProbeOptions = {
         try {
           const [meta] = await withTimeout(
             storage.bucket(loc.bucket).file(loc.name).getMetadata(),
-            limitMs,
+            timeoutMs,
             `probe ${uri}`,
           );
           return {

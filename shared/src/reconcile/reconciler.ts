@@ -63,42 +63,66 @@ interface Gathered {
   executor: ExecutorObservation | undefined;
   complete: boolean;
   errors: string[];
+  /** Probes the caller's budget cut short (not failures: they did not have their own timeout). */
+  unfinished: string[];
+}
+
+const CUT = Symbol('cut');
+/** The promise's value, or CUT if `ms` passes first (the promise runs on, bounded by its own timeout). */
+async function within<T>(p: Promise<T>, ms: number | undefined): Promise<T | typeof CUT> {
+  if (ms === undefined) return p;
+  let timer: NodeJS.Timeout | undefined;
+  const cut = new Promise<typeof CUT>((r) => (timer = setTimeout(() => r(CUT), ms)));
+  try {
+    return await Promise.race([p, cut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export class Reconciler {
   constructor(private readonly deps: ReconcilerDeps) {}
 
   /**
-   * Probes the job's outputs and execution in parallel. `budgetMs` bounds both (below their own timeouts): a
-   * probe that has not answered by then is a failed probe, and a due deadline is held (holds.ts), not waited on.
+   * Probes the job's outputs and execution in parallel, each within its own timeout. `budgetMs` (the sweep's)
+   * may cut them shorter: what has not answered by then is `unfinished` — not a failure, since it did not have
+   * its time — and the reconcile leaves the job as it is, due, for the next look (`reconcile`).
    */
   async gather(job: Job, budgetMs?: number): Promise<Gathered> {
     const wantOutputs = job.outputs.length > 0 && (isActive(job.status) || job.status === 'failed');
     const executor = this.deps.executors[job.executor.kind];
     const errors: string[] = [];
+    const unfinished: string[] = [];
     const ref = await this.executionToAsk(job).catch((err: unknown) => {
       errors.push(`executor: ${(err as Error).message}`);
       return null;
     });
     const wantExecutor = ref !== null && executor !== undefined && job.executor.kind !== 'external';
-    const executorTimeoutMs = this.deps.executorTimeoutMs ?? 10_000;
+    const timeoutMs = this.probeTimeoutMs();
     const [outs, exec] = await Promise.all([
-      wantOutputs
-        ? this.deps.probe.probe(job.outputUris, budgetMs === undefined ? {} : { timeoutMs: budgetMs })
-        : Promise.resolve(undefined),
+      wantOutputs ? within(this.deps.probe.probe(job.outputUris), budgetMs) : undefined,
       wantExecutor
-        ? withTimeout(
-            executor.status(ref),
-            Math.min(executorTimeoutMs, budgetMs ?? Infinity),
-            `status of ${ref}`,
-          ).catch((err: unknown) => {
-            errors.push(`executor: ${(err as Error).message}`);
-            return undefined;
-          })
-        : Promise.resolve(undefined),
+        ? within(
+            withTimeout(executor.status(ref), timeoutMs, `status of ${ref}`).catch((err: unknown) => {
+              errors.push(`executor: ${(err as Error).message}`);
+              return undefined;
+            }),
+            budgetMs,
+          )
+        : undefined,
     ]);
-    if (outs) errors.push(...outs.errors);
-    return { outputs: outs?.observations, executor: exec, complete: errors.length === 0, errors };
+    if (outs === CUT) unfinished.push(`outputs: no answer within ${budgetMs} ms`);
+    else if (outs) errors.push(...outs.errors);
+    if (exec === CUT) unfinished.push(`executor: status of ${ref} not answered within ${budgetMs} ms`);
+    const outputs = outs === CUT ? undefined : outs?.observations;
+    const observed = exec === CUT ? undefined : exec;
+    const complete = errors.length === 0 && unfinished.length === 0;
+    return { outputs, executor: observed, complete, errors, unfinished };
+  }
+
+  /** A probe's own timeout (the output probe's is its own, 10 s by default, too). */
+  private probeTimeoutMs(): number {
+    return this.deps.executorTimeoutMs ?? 10_000;
   }
 
   /**
@@ -169,18 +193,27 @@ export class Reconciler {
   }
 
   /**
-   * Reconciles one job now; `probeBudgetMs` bounds its probes (the sweep's: within the job's lease). Throws
-   * NotFoundError for an unknown id.
+   * Reconciles one job now; `probeBudgetMs` bounds its probes (the sweep's: within the job's lease; see
+   * `gather`; `cutShort`: they were, and the job was left as it is for the next look). Throws NotFoundError for
+   * an unknown id.
    */
   async reconcile(
     jobId: string,
     source: Source,
     known?: Job,
     probeBudgetMs?: number,
-  ): Promise<{ job: Job; report: ReconcileReport }> {
+  ): Promise<{ job: Job; report: ReconcileReport; cutShort: boolean }> {
     const job = known ?? (await this.deps.store.get(jobId));
     if (!job) throw new NotFoundError(`job ${jobId} not found`);
     const g = await this.gather(job, probeBudgetMs);
+    // A probe cut short is no evidence either way: the job stays as it is, due, and the next look (a sweep
+    // seconds later) tries again. Once its deadline has been due longer than a probe's own timeout, a probe
+    // that keeps being cut counts as failed, so a hung dependency is held, and given up on, as a failing one is.
+    const dueSince = job.nextCheckAt ?? Infinity;
+    if (g.unfinished.length > 0 && this.deps.clock() - dueSince >= this.probeTimeoutMs())
+      g.errors.push(...g.unfinished);
+    else if (g.unfinished.length > 0)
+      this.deps.log.info({ jobId, unfinished: g.unfinished }, 'reconcile: probes cut short');
     if (g.errors.length > 0)
       this.deps.log.warn(
         { jobId, errors: g.errors },
@@ -220,6 +253,7 @@ export class Reconciler {
         reason: res.job.statusReason,
         evidence,
       },
+      cutShort: g.unfinished.length > 0 && g.errors.length === 0,
     };
   }
 

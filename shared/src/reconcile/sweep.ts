@@ -33,8 +33,9 @@ export interface SweepReport {
   corrected: number;
   /**
    * Applied transitions by reason, plus `unchanged`, `leased` (another sweep had it), `busy` (this process is
-   * still reconciling it), `error`, and `slow` (it took longer than its lease: the sweep moved on, the reconcile
-   * goes on by itself).
+   * still reconciling it), `error`, `slow` (it took longer than its lease: the sweep moved on, the reconcile
+   * goes on by itself) and `unfinished` (its probes did not answer within half its lease: left as it was, due,
+   * for the next sweep).
    */
   outcomes: Record<string, number>;
   /**
@@ -45,8 +46,8 @@ export interface SweepReport {
   republished: number;
   /**
    * Due jobs this sweep did not decide on, each left to a reconcile already under way (`slow`, `busy`,
-   * `leased`); at most 1,000 named. A deadline still passed after a sweep answered is missed only if it is not
-   * one of these.
+   * `leased`) or to the next sweep (`unfinished`); at most 1,000 named. A deadline still passed after a sweep
+   * answered is missed only if it is not one of these.
    */
   movedOn: string[];
   /** False when the budget ran out before every due job was seen. */
@@ -69,6 +70,9 @@ export interface SweeperDeps {
    */
   leaseMs?: number;
 }
+
+/** Outcomes of a job the sweep did not decide on: left to a reconcile under way, or to the next look. */
+const MOVED_ON = new Set(['slow', 'busy', 'leased', 'unfinished']);
 
 export class Sweeper {
   private readonly owner = randomUUID();
@@ -99,8 +103,7 @@ export class Sweeper {
     };
     const count = (key: string, jobId?: string): void => {
       report.outcomes[key] = (report.outcomes[key] ?? 0) + 1;
-      if (jobId && (key === 'slow' || key === 'busy' || key === 'leased') && report.movedOn.length < 1000)
-        report.movedOn.push(jobId);
+      if (jobId && MOVED_ON.has(key) && report.movedOn.length < 1000) report.movedOn.push(jobId);
     };
     let cursor: DueCursor | undefined;
     for (;;) {
@@ -162,10 +165,10 @@ export class Sweeper {
         count('leased', jobId);
         return;
       }
-      // probes get half the lease: one that has not answered by then holds a due deadline (core/holds.ts)
+      // probes get half the lease: what has not answered by then is left for the next sweep (Reconciler.gather)
       const leaseMs = this.deps.leaseMs ?? 30_000;
       const source = opts.source ?? 'sweep';
-      const { job: after, report: r } = await this.deps.reconciler.reconcile(jobId, source, job, leaseMs / 2);
+      const { job: after, report: r, cutShort } = await this.deps.reconciler.reconcile(jobId, source, job, leaseMs / 2);
       report.documentsRead += 1; // the transaction's re-read of the job
       faultPoint('mid-sweep', jobId);
       // the lease guards this reconcile, not the job's next check: one due before it lapses frees it
@@ -175,7 +178,7 @@ export class Sweeper {
       if (r.action === 'corrected') {
         report.corrected++;
         count(r.reason);
-      } else count('unchanged');
+      } else count(cutShort ? 'unfinished' : 'unchanged', jobId);
     } catch (err) {
       count('error');
       this.deps.log.error({ err, jobId }, 'sweep: reconcile failed; the next sweep retries');
