@@ -134,12 +134,12 @@ describe('sweep: a probe that does not answer', () => {
     hang.close();
   });
 
-  it('gets half the lease: left due for the next sweep, then held once due longer than a probe may take', async () => {
+  it('gets half the lease while the job is newly due (left due, unwritten); past that its own time', async () => {
     const port = (hang.address() as AddressInfo).port;
-    // its own timeout an hour: only the sweep's budget can end this probe (were it not applied, the test hangs)
+    // the probe's own timeout (3 s) is longer than the budget (half of a 2 s lease): the first look is cut short
     const storage = createStorage('sweep-late', `http://127.0.0.1:${port}`);
-    const reconciler = otherReconciler(rt, { probe: createGcsOutputProbe(storage, { timeoutMs: 3_600_000 }) });
-    const sweeper = otherSweeper(rt, { reconciler, leaseMs: 1000 });
+    const reconciler = otherReconciler(rt, { probe: createGcsOutputProbe(storage, { timeoutMs: 3000 }) });
+    const sweeper = otherSweeper(rt, { reconciler, leaseMs: 2000 });
     const j = await external('probe-hangs');
     rt.testClock.advance(11 * S);
     const r = await sweeper.sweep({ concurrency: 1 });
@@ -148,8 +148,10 @@ describe('sweep: a probe that does not answer', () => {
     const first = await get(j.id);
     assert.deepEqual([first.status, first.version, first.probeHold ?? null], ['queued', 1, null], 'nothing written');
     assert.ok(first.nextCheckAt! <= rt.testClock.now(), 'still due: the next sweep looks again');
-    rt.testClock.advance(10 * S); // due for as long as a probe may take: a probe still cut short counts as failed
-    assert.deepEqual((await sweeper.sweep({ concurrency: 1 })).outcomes, { unchanged: 1 });
+    // due for as long as a probe may take (10 s): the probe gets its own time, and its timeout is a failed probe
+    rt.testClock.advance(10 * S);
+    assert.deepEqual((await sweeper.sweep({ concurrency: 1 })).movedOn, [j.id], 'past its lease: moved on');
+    for (let i = 0; i < 100 && !(await get(j.id)).probeHold; i++) await new Promise((r) => setTimeout(r, 100));
     const held = await get(j.id);
     assert.equal(held.status, 'queued', 'no evidence, so no failure yet');
     assert.equal(held.probeHold?.count, 1);

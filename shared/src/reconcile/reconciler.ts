@@ -205,15 +205,13 @@ export class Reconciler {
   ): Promise<{ job: Job; report: ReconcileReport; cutShort: boolean }> {
     const job = known ?? (await this.deps.store.get(jobId));
     if (!job) throw new NotFoundError(`job ${jobId} not found`);
-    const g = await this.gather(job, probeBudgetMs);
-    // A probe cut short is no evidence either way: the job stays as it is, due, and the next look (a sweep
-    // seconds later) tries again. Once its deadline has been due longer than a probe's own timeout, a probe
-    // that keeps being cut counts as failed, so a hung dependency is held, and given up on, as a failing one is.
-    const dueSince = job.nextCheckAt ?? Infinity;
-    if (g.unfinished.length > 0 && this.deps.clock() - dueSince >= this.probeTimeoutMs())
-      g.errors.push(...g.unfinished);
-    else if (g.unfinished.length > 0)
-      this.deps.log.info({ jobId, unfinished: g.unfinished }, 'reconcile: probes cut short');
+    // A budget applies while the job has been due less than a probe's own timeout: a probe cut short is no
+    // evidence either way, and the job stays due for the next look (a sweep seconds later). Past that, the
+    // probes get their own time, so a hung dependency ends in their timeout (a failed probe, a hold), and a
+    // merely slow one (a loaded machine) answers.
+    const dueFor = this.deps.clock() - (job.nextCheckAt ?? Infinity);
+    const g = await this.gather(job, dueFor < this.probeTimeoutMs() ? probeBudgetMs : undefined);
+    if (g.unfinished.length > 0) this.deps.log.info({ jobId, unfinished: g.unfinished }, 'reconcile: probes cut short');
     if (g.errors.length > 0)
       this.deps.log.warn(
         { jobId, errors: g.errors },
