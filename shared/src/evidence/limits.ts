@@ -27,3 +27,17 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
     clearTimeout(timer);
   }
 }
+
+export const CUT = Symbol('cut');
+
+/** The promise's value, or CUT if `ms` passes first (the promise runs on, bounded by its own timeout). */
+export async function within<T>(p: Promise<T>, ms: number | undefined): Promise<T | typeof CUT> {
+  if (ms === undefined) return p;
+  let timer: NodeJS.Timeout | undefined;
+  const cut = new Promise<typeof CUT>((r) => (timer = setTimeout(() => r(CUT), ms)));
+  try {
+    return await Promise.race([p, cut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -22,7 +22,7 @@ import { NotFoundError } from '../core/errors.js';
 import type { JobTypeRegistry } from '../config/job-types.js';
 import type { ExecutorSet } from '../evidence/executors/types.js';
 import { ExecutorStartError } from '../evidence/executors/types.js';
-import { withTimeout } from '../evidence/limits.js';
+import { CUT, within, withTimeout } from '../evidence/limits.js';
 import { faultPoint } from '../faults.js';
 import type { OutputProbe } from '../evidence/outputs.js';
 import type { Logger } from '../log.js';
@@ -65,19 +65,6 @@ interface Gathered {
   errors: string[];
   /** Probes the caller's budget cut short (not failures: they did not have their own timeout). */
   unfinished: string[];
-}
-
-const CUT = Symbol('cut');
-/** The promise's value, or CUT if `ms` passes first (the promise runs on, bounded by its own timeout). */
-async function within<T>(p: Promise<T>, ms: number | undefined): Promise<T | typeof CUT> {
-  if (ms === undefined) return p;
-  let timer: NodeJS.Timeout | undefined;
-  const cut = new Promise<typeof CUT>((r) => (timer = setTimeout(() => r(CUT), ms)));
-  try {
-    return await Promise.race([p, cut]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export class Reconciler {
