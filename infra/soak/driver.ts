@@ -56,6 +56,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
   const faults: FaultRecord[] = [];
   const kills: FaultRecord[] = [];
   let faultsOn = true;
+  let deliveries = 0;
   const record = (f: FaultRecord): void => void faults.push(f);
   say(`soak: seed ${cfg.seed}, ${cfg.jobs} jobs, logs in ${logDir}`);
 
@@ -67,6 +68,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
     faultLog,
     record,
     faultsActive: () => faultsOn,
+    delivered: () => void deliveries++,
   });
   Object.assign(process.env, stack.env); // the emulators, for this process's own clients
   const db = new Firestore({ projectId: SOAK_PROJECT });
@@ -258,6 +260,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       faults,
       findings,
       recoveries: recoveries([...kills, ...faults], jobs, histories),
+      deliveries,
     });
     const restarts = JSON.stringify(stack.restarts);
     say(
@@ -269,6 +272,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
     );
     for (const [k, list] of Object.entries(findings)) for (const item of list.slice(0, 20)) say(`soak: ${k}: ${item}`);
     for (const l of summary.perKind) say(l);
+    say(summary.messageLine);
     for (const l of slowest(jobs, histories)) say(l);
     say(
       `soak: ${summary.undispatched} jobs failed QUEUE_TIMEOUT never dispatched (not counted: consistent, but lost work)`,

@@ -23,6 +23,8 @@ export interface ProxyOptions {
   record(f: FaultRecord): void;
   /** Whether faults are injected right now (off once the soak drains). */
   active(): boolean;
+  /** Called for each delivery while faults are on (the denominator of the message-fault share). */
+  delivered(): void;
   name: string;
 }
 
@@ -82,6 +84,7 @@ export async function startFaultProxy(o: ProxyOptions): Promise<Server> {
       const subject = subjectOf(body);
       const r = o.rng;
       const on = o.active();
+      if (on) o.delivered();
       const fault = (kind: MessageFault): boolean => {
         if (!on || !r.chance(o.rates[kind])) return false;
         o.record({ kind: `${o.name}:${kind}`, at: Date.now(), subject });

@@ -42,6 +42,9 @@ export interface Summary {
   kills: number;
   faults: number;
   messageFaults: number;
+  /** Deliveries through the message proxies while faults were on, and the line that puts the two together. */
+  deliveries: number;
+  messageLine: string;
   counts: Record<Exclude<keyof Findings, 'undispatched' | 'delayed'>, number>;
   undispatched: number;
   delayed: number;
@@ -55,6 +58,7 @@ export function summarize(o: {
   faults: FaultRecord[];
   findings: Findings;
   recoveries: Recovery[];
+  deliveries: number;
 }): Summary {
   const { undispatched, delayed, ...five } = o.findings;
   const counts = Object.fromEntries(Object.entries(five).map(([k, v]) => [k, v.length])) as Summary['counts'];
@@ -74,6 +78,11 @@ export function summarize(o: {
     );
   const all = o.recoveries.map((r) => r.ms);
   const messageFaults = o.faults.filter((f) => /:(drop|duplicate|delay|reorder)$/.test(f.kind)).length;
+  const lossy = o.faults.filter((f) => /:(drop|duplicate|reorder)$/.test(f.kind)).length;
+  const pct = (n: number): string => `${o.deliveries ? ((100 * n) / o.deliveries).toFixed(1) : '0.0'}%`;
+  const messageLine =
+    `soak: ${o.deliveries} deliveries (finalize, updates, webhooks): ${lossy} dropped, duplicated or reordered ` +
+    `(${pct(lossy)}), ${messageFaults - lossy} delayed; ${pct(messageFaults)} in all`;
   const line =
     `soak: ${o.jobs} jobs, ${o.kills.length} kills, ${o.faults.length} faults, stuck ${counts.stuck}, wrong ${counts.wrong}, ` +
     `lost ${counts.lost}, deleted ${counts.deleted}, orphaned ${counts.orphaned}, ` +
@@ -83,6 +92,8 @@ export function summarize(o: {
     kills: o.kills.length,
     faults: o.faults.length,
     messageFaults,
+    deliveries: o.deliveries,
+    messageLine,
     counts,
     undispatched: undispatched.length,
     delayed: delayed.length,

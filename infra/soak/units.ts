@@ -99,6 +99,7 @@ export async function startSoakStack(o: {
   faultLog: string;
   record(f: FaultRecord): void;
   faultsActive(): boolean;
+  delivered(): void;
 }): Promise<SoakStack> {
   const ports = soakPorts(o.cfg.ports.base);
   // the local stack's function list, on the soak's ports (functions.ts reads them at import)
@@ -121,6 +122,7 @@ export async function startSoakStack(o: {
       rng: proxyRng,
       record: o.record,
       active: o.faultsActive,
+      delivered: o.delivered,
     });
   const proxies = await Promise.all([
     proxy('finalize', ports.finalizeProxy, ports.finalize),
