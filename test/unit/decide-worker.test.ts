@@ -115,4 +115,38 @@ describe('decide: worker reports', () => {
     assert.equal(d.job.status, 'failed');
     assert.equal(d.job.statusReason, 'OUTPUT_MISSING');
   });
+
+  it('once the work reports done, only the output grace counts: no heartbeat timeout before it', () => {
+    // a worker that succeeded stops heartbeating: with a 10 s heartbeat timeout, its output grace (20 s) decides
+    const base = newJob();
+    const job = running({ ...base, policy: { ...base.policy, heartbeatTimeoutSeconds: 10 } });
+    const waiting = run(job, { kind: 'worker', source: 'worker', report: { kind: 'succeeded' } }, T0 + 25 * S).job;
+    const look = {
+      kind: 'observed',
+      source: 'sweep',
+      probed: true,
+      outputs: [{ uri: 'gs://b/out.mp4', exists: false }],
+    };
+    const d = run(waiting, look as never, T0 + 40 * S);
+    assert.equal(d.job.status, 'running', 'past the heartbeat deadline, within the output grace');
+    assert.equal(d.job.nextCheckAt, T0 + 45 * S);
+  });
+
+  it('the executor reporting success exactly at the queue timeout: the second look changes nothing more', () => {
+    // found by the properties test: the first look recorded the report, the second failed QUEUE_TIMEOUT
+    const job = dispatched(newJob());
+    const at = job.attemptQueuedAt + job.policy.queueTimeoutSeconds * S;
+    const ev = {
+      kind: 'observed',
+      source: 'read',
+      probed: true,
+      executor: { executionRef: job.executor.executionRef!, state: 'succeeded' },
+    } as const;
+    const once = run(job, ev, at);
+    assert.equal(once.job.reportedSucceededAt, at);
+    const twice = run(once.job, ev, at);
+    assert.equal(twice.transition, null);
+    assert.equal(twice.job, once.job);
+    assert.equal(twice.job.nextCheckAt, at + job.policy.outputGraceSeconds * S);
+  });
 });

@@ -34,6 +34,13 @@ export function pendingDeadlines(job: Job): Deadline[] {
     // a cancel is under way: only its grace deadline counts
     return [{ reason: Reason.CANCELED_BY_USER, at: job.executor.cancelRequestedAt! + p.cancelGraceSeconds * S }];
   }
+  const active = job.status === JobStatus.queued || job.status === JobStatus.running;
+  if (job.reportedSucceededAt !== null && active) {
+    // the work reports done (the worker, or the executor): only its outputs are awaited. The queue, run and
+    // heartbeat deadlines are over — a worker that finished has stopped heartbeating, and would otherwise be
+    // failed before its output grace, or by the next look after the one that recorded the report.
+    return [{ reason: Reason.OUTPUT_MISSING, at: job.reportedSucceededAt + p.outputGraceSeconds * S }];
+  }
   if (job.status === JobStatus.queued) {
     const from = Math.max(job.attemptQueuedAt, job.notBefore ?? 0);
     out.push({ reason: Reason.QUEUE_TIMEOUT, at: from + p.queueTimeoutSeconds * S });
@@ -41,9 +48,6 @@ export function pendingDeadlines(job: Job): Deadline[] {
     const started = job.startedAt ?? job.attemptQueuedAt;
     out.push({ reason: Reason.RUN_TIMEOUT, at: started + p.runTimeoutSeconds * S });
     out.push({ reason: Reason.HEARTBEAT_TIMEOUT, at: (job.heartbeatAt ?? started) + p.heartbeatTimeoutSeconds * S });
-  }
-  if (job.reportedSucceededAt !== null && (job.status === JobStatus.queued || job.status === JobStatus.running)) {
-    out.push({ reason: Reason.OUTPUT_MISSING, at: job.reportedSucceededAt + p.outputGraceSeconds * S });
   }
   return out;
 }
