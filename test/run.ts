@@ -22,6 +22,7 @@ import { join, relative, sep } from 'node:path';
 import { constants } from 'node:os';
 import { testPorts, TEST_PORT_ENV, type StackPorts } from '../infra/local/ports.js';
 import { StackStartError, startStack, type Stack } from '../infra/local/stack.js';
+import { nodeLine } from '../infra/local/node-runtime.js';
 import { findRepoRoot } from '../infra/local/tools.js';
 
 export const TEST_PROJECT = 'verity-test';
@@ -49,6 +50,7 @@ function fail(lines: string[]): never {
 }
 
 async function main(): Promise<void> {
+  process.stderr.write(`npm test on ${nodeLine()}\n`);
   const args = process.argv.slice(2);
   const filters = args.filter((a) => !a.startsWith('-'));
   const nodeArgs = args.filter((a) => a.startsWith('-'));

@@ -4,6 +4,7 @@
  * port ends with one clear message per problem and exit code 1, with nothing left running.
  * Local state (logs) lives under <repo>/.verity/.
  */
+import { nodeLine } from './node-runtime.js';
 import { join } from 'node:path';
 import { localPorts, PORT_ENV, type StackPorts } from './ports.js';
 import { LOCAL_BUCKET, LOCAL_PROJECT, StackStartError, startStack, type FunctionSpec, type Stack } from './stack.js';
@@ -79,7 +80,8 @@ async function main(): Promise<void> {
   const stopTick = await startSweepTick(repoRoot);
   process.on('exit', stopTick);
   process.stdout.write(
-    `Verity ready — API ${api} (Firestore ${stack.firestore.hostPort}, Pub/Sub ${stack.pubsub.hostPort}, GCS ${stack.gcs.url})\n`,
+    `Verity ready — API ${api} (Firestore ${stack.firestore.hostPort}, Pub/Sub ${stack.pubsub.hostPort}, GCS ${stack.gcs.url}; ` +
+      `${nodeLine()})\n`,
   );
   const message = await stack.died;
   if (!stopping) {

@@ -5,6 +5,7 @@
  * tools (python-tools.ts: the schemathesis venv <repo>/.tools/venv-schemathesis, from PyPI on first use), and
  * port checks.
  */
+import { nodeProblem } from './node-runtime.js';
 import { createServer } from 'node:net';
 import { checkGcloud } from './gcloud.js';
 import { fakeGcsInstalled, goMissingMessage } from './go-tools.js';
@@ -40,6 +41,8 @@ export {
 export async function checkPrerequisites(opts: { repoRoot: string }): Promise<Problem[]> {
   const [java, gcloud] = await Promise.all([checkJava(), checkGcloud()]);
   const problems: Problem[] = [];
+  const node = nodeProblem();
+  if (node) problems.push({ what: 'node', message: node });
   if (java) problems.push(java);
   problems.push(...gcloud);
   if (!fakeGcsInstalled(opts.repoRoot) && !which('go'))
