@@ -10,7 +10,9 @@
  *  (d) the sweep over 1,000 stale jobs among 10,000 and among 100,000 (goal: within 1.3× of each other), and
  *      the seeds' approach on the same 100,000 (scan every processing job, probe one by one; goal ≥ 10× slower).
  *  (e) 200 concurrent SSE clients on one job: delivery latency relative to one client, memory per connection.
- * Pick parts with VERITY_BENCH_ONLY=a,b,c,d,e; VERITY_BENCH_SWEEP_TOTALS=10000,100000.
+ *  (f) cold start of every deploy unit against a bare functions-framework function, alternating runs: time to
+ *      the first answer and peak memory (goal ≤ 2× and ≤ 90 MiB); VERITY_BENCH_COLD_ROUNDS (default 5).
+ * Pick parts with VERITY_BENCH_ONLY=a,b,c,d,e,f; VERITY_BENCH_SWEEP_TOTALS=10000,100000.
  */
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -29,6 +31,7 @@ import { benchSse } from './sse.js';
 import { LOCAL_HOST } from '../infra/local/ports.js';
 import { benchGet } from './get-vs-read.js';
 import { benchLifecycle } from './lifecycle.js';
+import { benchColdStart } from './coldstart.js';
 
 // one owner holds every bench job: quotas are not what the bench measures
 process.env.VERITY_MAX_ACTIVE_JOBS ??= '100000';
@@ -62,7 +65,7 @@ async function main(): Promise<void> {
   process.env.METADATA_SERVER_DETECTION = 'none';
   await createTopic(ps.hostPort, PROJECT, TOPIC);
   try {
-    const only = new Set((process.env.VERITY_BENCH_ONLY ?? 'a,b,c,d,e').split(','));
+    const only = new Set((process.env.VERITY_BENCH_ONLY ?? 'a,b,c,d,e,f').split(','));
     const a = only.has('a')
       ? await benchLifecycle(
           Number(process.env.VERITY_BENCH_JOBS ?? 150),
@@ -82,6 +85,13 @@ async function main(): Promise<void> {
     const totals = (process.env.VERITY_BENCH_SWEEP_TOTALS ?? '10000,100000').split(',').map(Number);
     const e = only.has('e') ? await benchSse(Number(process.env.VERITY_BENCH_SSE_CLIENTS ?? 200)) : null;
     const d = only.has('d') ? await benchSweep(gcs.url, totals) : null;
+    const f = only.has('f')
+      ? await benchColdStart({
+          rounds: Number(process.env.VERITY_BENCH_COLD_ROUNDS ?? 5),
+          basePort: Number(process.env.VERITY_BENCH_COLD_PORT ?? 19700),
+          env: { GOOGLE_CLOUD_PROJECT: PROJECT, VERITY_GCS_ENDPOINT: gcs.url, VERITY_LOG_LEVEL: 'warn' },
+        })
+      : null;
     process.stdout.write('\nresults\n');
     if (a)
       process.stdout.write(
@@ -123,6 +133,11 @@ async function main(): Promise<void> {
           `(d) seeds' scan vs Verity at ${scan.total} → ${(scan.ms / big.ms).toFixed(1)}× slower (goal ≥ 10)\n`,
         );
     }
+    for (const r of f ?? [])
+      process.stdout.write(
+        `(f) cold start ${r.name}: first answer ${r.ms.toFixed(0)} ms (${r.msRatio.toFixed(2)}× bare, goal ≤ 2), ` +
+          `peak ${r.rssMiB.toFixed(0)} MiB (${r.rssRatio.toFixed(2)}× bare; goal ≤ 90 MiB)\n`,
+      );
   } finally {
     await Promise.all([fs.stop(), ps.stop(), gcs.stop()]);
   }

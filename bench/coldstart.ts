@@ -1,0 +1,126 @@
+/**
+ * Bench part (f): cold start. Each deploy unit as the local stack runs it (functions-framework through
+ * infra/local/serve.ts, its compiled source) against a bare functions-framework function started the same
+ * way, alternating runs: the time from spawn to the first answer to a request (module load, server start, the
+ * request), and the peak resident memory (VmHWM) once it has answered. Medians; ratios to the bare function.
+ * Goal (issue 15): ≤ 2× bare and ≤ 90 MiB for every unit.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { LOCAL_FUNCTION_ENV, LOCAL_FUNCTIONS } from '../infra/local/functions.js';
+import { findRepoRoot } from '../infra/local/tools.js';
+
+interface Sample {
+  ms: number;
+  rssMiB: number;
+}
+interface Target {
+  name: string;
+  target: string;
+  source: string;
+  signature: string;
+  /** A request the unit answers without outside help (any status: it answered). */
+  request: { method: string; path: string; body?: string; headers?: Record<string, string> };
+}
+
+const root = findRepoRoot(import.meta.url);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
+/** A malformed CloudEvent: acknowledged and logged by the unit (never redelivered), after its validation ran. */
+const CLOUD_EVENT = {
+  method: 'POST',
+  path: '/',
+  body: '{}',
+  headers: {
+    'content-type': 'application/json',
+    'ce-id': 'bench',
+    'ce-source': 'bench',
+    'ce-specversion': '1.0',
+    'ce-type': 'google.cloud.pubsub.topic.v1.messagePublished',
+  },
+};
+
+function targets(): Target[] {
+  const units = LOCAL_FUNCTIONS.filter((f) => !f.script).map((f): Target => ({
+    name: f.target,
+    target: f.target,
+    source: f.source,
+    signature: f.signature,
+    request:
+      f.signature === 'cloudevent'
+        ? CLOUD_EVENT
+        : { method: 'GET', path: f.target === 'api' ? '/healthz' : '/', headers: {} },
+  }));
+  const bare: Target = {
+    name: 'bare',
+    target: 'bare',
+    source: 'dist/bench/bare-fn.js',
+    signature: 'http',
+    request: { method: 'GET', path: '/' },
+  };
+  return [bare, ...units];
+}
+
+async function once(t: Target, port: number, env: NodeJS.ProcessEnv): Promise<Sample> {
+  const args = [
+    path.join(root, 'dist/infra/local/serve.js'),
+    `--target=${t.target}`,
+    `--source=${path.join(root, t.source)}`,
+    `--port=${port}`,
+    `--signature-type=${t.signature}`,
+  ];
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: 'ignore' });
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${t.name} exited with ${child.exitCode}`);
+      const res = await fetch(`http://127.0.0.1:${port}${t.request.path}`, {
+        method: t.request.method,
+        headers: t.request.headers ?? {},
+        ...(t.request.body ? { body: t.request.body } : {}),
+        signal: AbortSignal.timeout(30_000),
+      }).catch(() => null);
+      if (res) {
+        await res.arrayBuffer();
+        const ms = performance.now() - t0;
+        const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        return { ms, rssMiB: Number(hwm?.[1] ?? 0) / 1024 };
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+  }
+}
+
+export interface ColdStartRow {
+  name: string;
+  ms: number;
+  rssMiB: number;
+  msRatio: number;
+  rssRatio: number;
+}
+
+/** `rounds` alternating rounds over the bare function and every unit, on one port each. */
+export async function benchColdStart(o: {
+  rounds: number;
+  basePort: number;
+  env: NodeJS.ProcessEnv;
+}): Promise<ColdStartRow[]> {
+  const all = targets();
+  const samples = new Map<string, Sample[]>(all.map((t) => [t.name, []]));
+  const env = { ...process.env, ...LOCAL_FUNCTION_ENV, ...o.env };
+  for (let r = 0; r < o.rounds; r++)
+    for (const [i, t] of all.entries()) samples.get(t.name)!.push(await once(t, o.basePort + i, env));
+  const row = (name: string) => {
+    const s = samples.get(name)!;
+    return { ms: median(s.map((x) => x.ms)), rssMiB: median(s.map((x) => x.rssMiB)) };
+  };
+  const bare = row('bare');
+  return all.map((t) => {
+    const x = row(t.name);
+    return { name: t.name, ...x, msRatio: x.ms / bare.ms, rssRatio: x.rssMiB / bare.rssMiB };
+  });
+}
