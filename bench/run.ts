@@ -114,7 +114,8 @@ async function main(): Promise<void> {
         `(e) SSE: a transition reaches 1 client in ${e.oneP50.toFixed(1)} ms (p50); ` +
           `200 clients p50 ${e.manyP50.toFixed(1)} ms, p99 ${e.manyP99.toFixed(1)} ms ` +
           `→ ratio p50 ${e.ratioP50.toFixed(2)}, p99 ${e.ratioP99.toFixed(2)}; ` +
-          `~${e.rssPerConnKiB.toFixed(0)} KiB RSS, ~${e.heapPerConnKiB.toFixed(0)} KiB heap per open stream (clients included)\n`,
+          `${e.heapPerConnKiB.toFixed(1)} KiB live memory per open stream after full GCs, median of 3 rounds ` +
+          `(clients included; RSS delta ${e.rssPerConnKiB.toFixed(0)} KiB)\n`,
       );
     if (d) {
       for (const r of d)
