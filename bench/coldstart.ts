@@ -1,7 +1,7 @@
 /**
  * Bench part (f): cold start. Each deploy unit as the local stack runs it (functions-framework through
- * infra/local/serve.ts, its compiled source) against a bare functions-framework function started the same
- * way, alternating runs: the time from spawn to the first answer to a request (module load, server start, the
+ * infra/local/serve.ts, its compiled files) and as deployed (its deploy folder's one bundle), against a bare
+ * functions-framework function started the same way, alternating runs: the time from spawn to the first answer to a request (module load, server start, the
  * request), and the peak resident memory (VmHWM) once it has answered. Medians; ratios to the bare function.
  * Goal (issue 15): ≤ 2× bare and ≤ 90 MiB for every unit.
  */
@@ -52,6 +52,12 @@ function targets(): Target[] {
         ? CLOUD_EVENT
         : { method: 'GET', path: f.target === 'api' ? '/healthz' : '/', headers: {} },
   }));
+  // the deploy folders' bundles (infra/deploy/package.ts), started the same way
+  const bundles = units.map((t) => ({
+    ...t,
+    name: `${t.name} (bundle)`,
+    source: t.source.replace(/^dist\/functions\/([^/]+)\//, 'build/functions/$1/dist/functions/$1/'),
+  }));
   const bare: Target = {
     name: 'bare',
     target: 'bare',
@@ -59,7 +65,7 @@ function targets(): Target[] {
     signature: 'http',
     request: { method: 'GET', path: '/' },
   };
-  return [bare, ...units];
+  return [bare, ...units, ...bundles];
 }
 
 async function once(t: Target, port: number, env: NodeJS.ProcessEnv): Promise<Sample> {

@@ -1,17 +1,32 @@
 /**
- * `npm run build`, second half: one self-contained deploy folder per unit in build/functions/<name>/ —
- * the compiled files its entry point reaches (walked from the imports, nothing else), its run-time assets,
- * and a package.json naming exactly the npm packages those files import, at the versions installed here.
- * No tests, no dev dependencies, no source maps. The Terraform module zips these folders.
+ * `npm run build`, second half: one self-contained deploy folder per unit in build/functions/<name>/ — one
+ * bundle of everything its entry point reaches (esbuild: its code and the npm packages it imports, in one
+ * module that loads in about half the time of the files one by one), its run-time assets, and a package.json
+ * naming what stays outside the bundle: functions-framework, which the runtime starts and in whose registry
+ * the unit registers its target. No tests, no dev dependencies, no source maps. The Terraform module zips
+ * these folders.
  *
- * The folder keeps the repo's layout (dist/…, functions/api/dashboard/…) so paths computed from a module's
- * location (REPO_ROOT) resolve inside the folder.
+ * The folder keeps the repo's layout for its entry (dist/functions/<name>/index.js) and assets
+ * (functions/api/dashboard/…); REPO_ROOT is the folder with the nearest package.json, here the deploy folder.
  */
 import { builtinModules } from 'node:module';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 import { DEPLOY_UNITS, type DeployUnit } from '../../functions/units.js';
+
+/** Outside the bundle: the framework the runtime starts (the unit registers into its registry). */
+export const EXTERNAL = ['@google-cloud/functions-framework'] as const;
+/** Bundled CommonJS (gax, grpc-js, protobufjs) calls require() and reads __dirname: an ES module has neither. */
+const BANNER = [
+  "import { createRequire as __verityRequire } from 'node:module';",
+  "import { fileURLToPath as __verityPath } from 'node:url';",
+  "import { dirname as __verityDir } from 'node:path';",
+  'const require = __verityRequire(import.meta.url);',
+  'const __filename = __verityPath(import.meta.url);',
+  'const __dirname = __verityDir(__filename);',
+].join('\n');
 
 // `from` only as a keyword: not inside a string or a name (`'from', 'to'` in a list of field names is no import)
 const IMPORT_RE = /(?:(?<![\w'"$.])from\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)(['"])([^'"\n]+)\1/g;
@@ -21,7 +36,11 @@ export interface PackagedUnit {
   unit: DeployUnit;
   dir: string;
   main: string;
+  /** What the folder holds: the bundle and the assets. */
   files: string[];
+  /** The compiled files the bundle was made of (the unit's code, walked from its entry). */
+  bundled: string[];
+  /** What package.json names: the packages outside the bundle. */
   dependencies: Record<string, string>;
 }
 
@@ -54,6 +73,11 @@ export function walkImports(repoRoot: string, entry: string): { files: string[];
   return { files: [...files].sort(), packages };
 }
 
+function installedVersion(repoRoot: string, name: string): string {
+  const pkg = path.join(repoRoot, 'node_modules', name, 'package.json');
+  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+}
+
 export function packageUnit(repoRoot: string, unit: DeployUnit, outRoot: string): PackagedUnit {
   const root = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
     version: string;
@@ -69,17 +93,23 @@ export function packageUnit(repoRoot: string, unit: DeployUnit, outRoot: string)
         `deploy unit ${unit.name} imports "${name}", which is not in package.json "dependencies" (a dev dependency is not deployed)`,
       );
     }
-    const installed = JSON.parse(readFileSync(path.join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')) as {
-      version: string;
-    };
-    dependencies[name] = installed.version;
+    dependencies[name] = installedVersion(repoRoot, name);
   }
   const dir = path.join(outRoot, unit.name);
   rmSync(dir, { recursive: true, force: true });
-  for (const f of files) {
-    mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-    cpSync(path.join(repoRoot, f), path.join(dir, f));
-  }
+  buildSync({
+    entryPoints: [path.join(repoRoot, main)],
+    outfile: path.join(dir, main),
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    external: [...EXTERNAL],
+    banner: { js: BANNER },
+    logLevel: 'error',
+  });
+  const external: Record<string, string> = {};
+  for (const name of EXTERNAL) external[name] = dependencies[name] ?? installedVersion(repoRoot, name);
   for (const a of unit.assets ?? []) cpSync(path.join(repoRoot, a), path.join(dir, a), { recursive: true });
   const pkg = {
     name: `verity-${unit.name}`,
@@ -92,10 +122,10 @@ export function packageUnit(repoRoot: string, unit: DeployUnit, outRoot: string)
     main,
     engines: { node: root.engines?.node ?? '>=22' },
     scripts: { start: `functions-framework --target=${unit.target} --signature-type=${unit.signature}` },
-    dependencies,
+    dependencies: external,
   };
   writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
-  return { unit, dir, main, files, dependencies };
+  return { unit, dir, main, files: [main, ...(unit.assets ?? [])], bundled: files, dependencies: external };
 }
 
 export function packageAll(repoRoot: string, outRoot = path.join(repoRoot, 'build', 'functions')): PackagedUnit[] {
@@ -111,8 +141,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   try {
     for (const p of packageAll(repoRoot)) {
       process.stdout.write(
-        `build/functions/${p.unit.name}: ${p.files.length} files, ${(size(p.dir, p.files) / 1024).toFixed(0)} KiB, ` +
-          `${Object.keys(p.dependencies).length} dependencies\n`,
+        `build/functions/${p.unit.name}: one bundle of ${p.bundled.length} files and their packages, ` +
+          `${(size(p.dir, [p.main]) / 1024).toFixed(0)} KiB; outside it: ${Object.keys(p.dependencies).join(', ')}\n`,
       );
     }
   } catch (err) {

@@ -2,6 +2,7 @@
  * Deployable: the build's deploy folders run as deployed, and the Terraform agrees with the code — and the
  * check would notice if a function, index, topic, variable or permission went missing.
  */
+import { builtinModules } from 'node:module';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -10,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { DEPLOY_UNITS, SUBSCRIPTIONS } from '../../functions/units.js';
 import { checkTerraform, parseTerraformDir, terraformEnv, type Terraform } from '../../infra/deploy/check.js';
-import { walkImports } from '../../infra/deploy/package.js';
+import { EXTERNAL, walkImports } from '../../infra/deploy/package.js';
 import { ensureGoTool, TERRAFORM } from '../../infra/local/tools.js';
 import { REPO_ROOT } from '../../shared/src/config/env.js';
 import { pushMessage } from '../helpers/functions.js';
@@ -150,44 +151,52 @@ describe('Terraform ↔ code', () => {
 });
 
 describe('npm run build: one self-contained deploy folder per unit', () => {
-  it('holds the entry point, only the files it reaches, and a package.json naming exactly its dependencies', () => {
+  it('holds one bundle of the unit, its assets, and a package.json naming what stays outside it', () => {
     const root = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
     assert.deepEqual(readdirSync(BUILD).sort(), DEPLOY_UNITS.map((u) => u.name).sort());
     for (const u of DEPLOY_UNITS) {
       const dir = path.join(BUILD, u.name);
       const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
-      assert.ok(existsSync(path.join(dir, pkg.main)), `${u.name}: main ${pkg.main} exists`);
       assert.equal(pkg.main, `dist/functions/${u.name}/index.js`);
+      const bundle = readFileSync(path.join(dir, pkg.main), 'utf8');
       assert.match(
-        readFileSync(path.join(dir, pkg.main), 'utf8'),
-        new RegExp(`functions\\.(http|cloudEvent)\\('${u.target}'`),
-        `${u.name}: registers target ${u.target}`,
+        bundle,
+        new RegExp(`functions\\.(http|cloudEvent)\\(["']${u.target}["']`),
+        `${u.name}: registers ${u.target}`,
       );
-      // self-contained: every relative import resolves inside the folder, every package is declared
-      const { files, packages } = walkImports(dir, pkg.main);
-      for (const p of packages) assert.ok(p in pkg.dependencies, `${u.name}: imports ${p}, not in its package.json`);
+      // self-contained: the bundle imports only node's modules and the packages its package.json names, pinned
+      const imported = [...bundle.matchAll(/^import .* from ["']([^"']+)["'];$/gm)].map((m) => m[1]!);
+      for (const spec of imported)
+        assert.ok(
+          spec.startsWith('node:') || builtinModules.includes(spec) || spec in pkg.dependencies,
+          `${u.name}: imports ${spec}, not in its package.json`,
+        );
+      assert.deepEqual(Object.keys(pkg.dependencies), [...EXTERNAL], `${u.name}: only the framework stays outside`);
       for (const [name, version] of Object.entries(pkg.dependencies)) {
         assert.ok(name in root.dependencies, `${u.name}: ${name} is a runtime dependency`);
         assert.match(String(version), /^\d+\.\d+\.\d+/, `${u.name}: ${name} pinned`);
       }
-      // no dev files
-      const all = execFileSync('find', [dir, '-type', 'f'], { encoding: 'utf8' })
-        .trim()
-        .split('\n')
-        .map((f) => path.relative(dir, f));
-      assert.ok(
-        !all.some((f) => /(^|\/)(test|bench)\/|\.map$|\.ts$/.test(f)),
-        `${u.name}: no tests, benchmarks, sources or maps`,
-      );
-      assert.ok(files.length > 0 && all.length >= files.length);
-      // stand-alone: no other unit's code comes along (only its own folder, functions/common/ and units.js)
+      // its own code, and no other unit's: the bundle is made of what its entry reaches
+      const { files } = walkImports(REPO_ROOT, pkg.main);
       const others = files.filter(
         (f) =>
           f.startsWith('dist/functions/') &&
           !/^dist\/functions\/(common\/|units\.js$)/.test(f) &&
           !f.startsWith(`dist/functions/${u.name}/`),
       );
-      assert.deepEqual(others, [], `${u.name}: carries no other unit's files`);
+      assert.deepEqual(others, [], `${u.name}: carries no other unit's code`);
+      // no dev files: the bundle and the unit's assets, nothing else
+      const all = execFileSync('find', [dir, '-type', 'f'], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .map((f) => path.relative(dir, f));
+      const allowed = (f: string) =>
+        f === 'package.json' || f === pkg.main || (u.assets ?? []).some((a) => f.startsWith(`${a}/`) || f === a);
+      assert.deepEqual(
+        all.filter((f) => !allowed(f)),
+        [],
+        `${u.name}: nothing but the bundle, its assets, package.json`,
+      );
     }
     // the whole dashboard folder ships with the api: the page, the stylesheet and every ES module it imports
     const dashboard = readdirSync(path.join(REPO_ROOT, 'functions/api/dashboard'));

@@ -1,4 +1,5 @@
 /** Environment, parsed once with zod; a bad value stops the process at boot with a clear message. */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -11,7 +12,17 @@ const csv = z.string().transform((s) =>
     .filter((x) => x.length > 0),
 );
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+/**
+ * The folder holding the nearest package.json above this module: the repo, or a deploy folder (whose bundle
+ * sits at another depth than this file does in dist/, so the root is found, not counted).
+ */
+function findRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '../../../..');
+  }
+}
+export const REPO_ROOT = findRoot(path.dirname(fileURLToPath(import.meta.url)));
 
 const EnvSchema = z.object({
   GOOGLE_CLOUD_PROJECT: z.string().min(1).default('verity-local'),
