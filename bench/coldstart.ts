@@ -1,8 +1,9 @@
 /**
  * Bench part (f): cold start. Each deploy unit as the local stack runs it (functions-framework through
  * infra/local/serve.ts, its compiled files) and as deployed (its deploy folder's one bundle), against a bare
- * functions-framework function started the same way, alternating runs: the time from spawn to the first answer to a request (module load, server start, the
- * request), and the peak resident memory (VmHWM) once it has answered. Medians; ratios to the bare function.
+ * functions-framework function started the same way, alternating runs: the time from spawn to the first answer
+ * to a request (module load, server start, the request), and the peak resident memory (VmHWM) once it has
+ * answered. Medians; ratios to the bare function.
  * Goal (issue 15): ≤ 2× bare and ≤ 90 MiB for every unit.
  */
 import { spawn } from 'node:child_process';
