@@ -99,6 +99,12 @@ export function lateOutputCheckAt(job: Job): EpochMs | null {
   return job.endedAt + job.policy.outputGraceSeconds * S;
 }
 
+/** The late-output check's time when it is due at `now` (the job's next check has come), else null. */
+export function lateOutputCheckDue(job: Job, now: EpochMs): EpochMs | null {
+  const at = lateOutputCheckAt(job);
+  return at !== null && job.nextCheckAt !== null && job.nextCheckAt <= now ? at : null;
+}
+
 /**
  * The job's earliest pending deadline or due action; null when terminal (a failed job: its one late-output
  * check, until a look at or after it, or while its probes are held, then null). While a due deadline is held back by

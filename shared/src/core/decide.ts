@@ -7,7 +7,7 @@ import {
   cancelRequested,
   dispatchDueAt,
   dueDeadline,
-  lateOutputCheckAt,
+  lateOutputCheckDue,
   needsExecutor,
   type Deadline,
 } from './deadlines.js';
@@ -117,9 +117,9 @@ function onObserved(job: Job, ev: Ev<'observed'>, ctx: DecideContext): Decision 
  * it still runs (it may yet write them): the check is final only once the execution has ended.
  */
 function onLateOutputCheck(job: Job, withOutputs: Job, ev: Ev<'observed'>, ctx: DecideContext): Decision {
-  const at = lateOutputCheckAt(job);
+  const at = lateOutputCheckDue(job, ctx.now);
   const looked = probesOf(ev);
-  if (at === null || job.nextCheckAt === null || job.nextCheckAt > ctx.now) return unchanged(job);
+  if (at === null) return unchanged(job);
   if (!looked.probed && looked.errors.length === 0) return unchanged(job); // an event that probed nothing
   const running = ev.executor?.state === ExecutionState.running || ev.executor?.state === ExecutionState.pending;
   const probes = running ? { probed: false, errors: [`execution ${ev.executor!.executionRef} still running`] } : looked;

@@ -6,7 +6,7 @@
 import {
   assertNever,
   isActive,
-  lateOutputCheckAt,
+  lateOutputCheckDue,
   type DecideContext,
   type Decision,
   type Effect,
@@ -120,8 +120,7 @@ export class Reconciler {
   private async executionToAsk(job: Job): Promise<string | null> {
     const ref = job.executor.executionRef;
     if (isActive(job.status)) return ref;
-    const at = lateOutputCheckAt(job);
-    if (at === null || job.nextCheckAt === null || job.nextCheckAt > this.deps.clock()) return null;
+    if (lateOutputCheckDue(job, this.deps.clock()) === null) return null;
     if (ref !== null || job.executor.startRequestedAt === null) return ref;
     const executor = this.deps.executors[job.executor.kind];
     const type = this.deps.registry.get(job.type);
