@@ -16,6 +16,7 @@ import * as functions from '@google-cloud/functions-framework';
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import type { AddressInfo } from 'node:net';
+import { readyRuntime } from '../functions/common/runtime-source.js';
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -72,7 +73,7 @@ export async function benchFinalize(opts: {
     const p = parseFinalizeEvent(ce);
     if ('object' in p) note(floor, p.object.name);
   });
-  const verityHandler = createObjectFinalizedHandler(() => rt);
+  const verityHandler = createObjectFinalizedHandler(readyRuntime(rt));
   functions.cloudEvent('bench-verity', async (ce: CloudEvent<unknown>) => {
     await verityHandler(ce);
     const p = parseFinalizeEvent(ce);

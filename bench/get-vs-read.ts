@@ -8,6 +8,7 @@ import { mintLocalToken } from '../shared/src/auth/local-issuer.js';
 import { parseEnv } from '../shared/src/config/env.js';
 import { silentLogger } from '../shared/src/log.js';
 import { createRuntime } from '../shared/src/runtime.js';
+import { readyRuntime } from '../functions/common/runtime-source.js';
 
 const SECRET = 'bench-secret-0123456789abcdef';
 
@@ -39,10 +40,7 @@ export async function benchGet(
     { type: 'external', outputs: [], reuseExistingOutputs: true, policy: { queueTimeoutSeconds: 3600 } },
   );
 
-  functions.http(
-    'bench-api',
-    createApiHandler(() => rt),
-  );
+  functions.http('bench-api', createApiHandler(readyRuntime(rt)));
   functions.http('bench-bare', async (_req, res) => {
     const snap = await db.collection('jobs').doc(job.id).get();
     res.status(200).json({ job: snap.data() });

@@ -16,6 +16,7 @@ import { mintLocalToken } from '../shared/src/auth/local-issuer.js';
 import { parseEnv } from '../shared/src/config/env.js';
 import { silentLogger } from '../shared/src/log.js';
 import { createRuntime } from '../shared/src/runtime.js';
+import { readyRuntime } from '../functions/common/runtime-source.js';
 
 const SECRET = 'bench-secret-0123456789abcdef';
 
@@ -82,10 +83,7 @@ export async function benchSse(clients: number): Promise<{
   });
   const db = new Firestore({ projectId, ignoreUndefinedProperties: true });
   const rt = createRuntime('bench', { env, db, log: silentLogger() });
-  functions.http(
-    'bench-sse',
-    createApiHandler(() => rt),
-  );
+  functions.http('bench-sse', createApiHandler(readyRuntime(rt)));
   const server = getTestServer('bench-sse');
   server.maxConnections = clients + 50;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

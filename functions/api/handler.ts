@@ -11,6 +11,7 @@ import {
 } from '../../shared/src/core/index.js';
 import type { Principal } from '../../shared/src/auth/principal.js';
 import type { Runtime } from '../../shared/src/runtime.js';
+import type { RuntimeSource } from '../common/runtime-source.js';
 import {
   CreateProjectSchema,
   EnqueueRequestSchema,
@@ -30,15 +31,16 @@ import { DASHBOARD_HEADERS, serveDashboard } from './dashboard.js';
 import { openApiDocument, vocabularyOf } from './openapi.js';
 
 type Handler = (ctx: { req: Request; res: Response; rt: Runtime; who: Principal; id: string }) => Promise<void>;
+/** A route answered without the clients: liveness, and the webhooks (whose handler loads them after its checks). */
+type LightHandler = (ctx: { req: Request; res: Response; src: RuntimeSource }) => Promise<void>;
 
-interface Route {
+type Route = {
   method: string;
   pattern: RegExp;
   auth: boolean;
   /** An event stream: it never ends on its own, so HEAD (which wants only the headers) is refused there. */
   stream?: true;
-  run: Handler;
-}
+} & ({ run: Handler; light?: undefined } | { light: LightHandler; run?: undefined });
 
 const ID = '([^/]+)';
 
@@ -245,7 +247,7 @@ const publicRoutes: Route[] = [
     method: 'GET',
     pattern: /^\/healthz$/,
     auth: false,
-    run: async ({ res }) => void res.status(200).json({ ok: true }),
+    light: async ({ res }) => void res.status(200).json({ ok: true }),
   },
   {
     method: 'GET',
@@ -257,7 +259,7 @@ const publicRoutes: Route[] = [
     method: 'POST',
     pattern: /^\/api\/webhooks\/[^/]+$/,
     auth: false,
-    run: ({ req, res, rt }) => handleWebhook(rt, req, res),
+    light: ({ req, res, src }) => handleWebhook(src, req, res),
   },
 ];
 const allRoutes: Route[] = [...publicRoutes, ...routes];
@@ -305,9 +307,8 @@ async function documentOf(rt: Runtime, authorization: string | undefined): Promi
   return doc;
 }
 
-export function createApiHandler(getRuntime: () => Runtime): HttpFunction {
+export function createApiHandler(src: RuntimeSource): HttpFunction {
   return async (req: Request, res: Response) => {
-    const rt = getRuntime();
     try {
       refuseOversizedBody(req); // 413 before auth, before any work
       const path = req.path.replace(/\/+$/, '') || '/';
@@ -328,18 +329,17 @@ export function createApiHandler(getRuntime: () => Runtime): HttpFunction {
         res.set('Allow', allow);
         throw new VerityError(ErrorCode.METHOD_NOT_ALLOWED, `${req.method} not allowed on ${path} (allowed: ${allow})`);
       }
-      if (!found.route.auth) return await found.route.run({ req, res, rt, who: ANONYMOUS, id: found.id });
+      const { route } = found;
+      if (route.light) return await route.light({ req, res, src });
+      if (!route.auth) return await route.run({ req, res, rt: await src.runtime(), who: ANONYMOUS, id: found.id });
       if (found.id !== '' && !JobIdSchema.safeParse(found.id).success) throw new NotFoundError(`${found.id} not found`);
-      const who = await rt.auth.authenticate(req.headers.authorization);
-      if (
-        who.workerJobId !== null &&
-        !(found.route.pattern.source.endsWith('updates$') && found.id === who.workerJobId)
-      ) {
+      const who = await (await src.auth()).authenticate(req.headers.authorization);
+      if (who.workerJobId !== null && !(route.pattern.source.endsWith('updates$') && found.id === who.workerJobId)) {
         throw new NotFoundError('not found');
       }
-      await found.route.run({ req, res, rt, who, id: found.id });
+      await route.run({ req, res, rt: await src.runtime(), who, id: found.id });
     } catch (err) {
-      handleError(res, err, rt.log);
+      handleError(res, err, src.log);
     }
   };
 }

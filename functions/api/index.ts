@@ -1,11 +1,8 @@
-/** Deploy unit `api`: functions-framework target "api". Real clients are wired on first request. */
+/** Deploy unit `api`: functions-framework target "api". The clients load on the first request that needs them. */
 import * as functions from '@google-cloud/functions-framework';
 import { bootEnv } from '../common/boot.js';
-import { createRuntime, type Runtime } from '../../shared/src/runtime.js';
+import { lazyRuntime } from '../common/runtime-source.js';
 import { createApiHandler } from './handler.js';
 
-const env = bootEnv('api'); // fail fast at boot on a bad environment
-let runtime: Runtime | undefined;
-const getRuntime = (): Runtime => (runtime ??= createRuntime('api', { env }));
-
-functions.http('api', createApiHandler(getRuntime));
+// the environment is checked at boot (a bad one stops the instance); the clients load on first use
+functions.http('api', createApiHandler(lazyRuntime('api', bootEnv('api'))));

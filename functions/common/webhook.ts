@@ -5,13 +5,13 @@
 import './body-limits.js';
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { ErrorCode, NotFoundError, VerityError } from '../../shared/src/core/index.js';
-import type { Runtime } from '../../shared/src/runtime.js';
+import type { RuntimeSource } from './runtime-source.js';
 import { SIGNATURE_HEADER } from '../../shared/src/webhooks/signature.js';
 import { handleError, refuseOversizedBody } from './http.js';
 
 const PATH = /^\/api\/webhooks\/([a-z][a-z0-9-]{0,62})\/?$/;
 
-export async function handleWebhook(rt: Runtime, req: Request, res: Response): Promise<void> {
+export async function handleWebhook(src: RuntimeSource, req: Request, res: Response): Promise<void> {
   try {
     const m = PATH.exec(req.path);
     if (!m) throw new NotFoundError(`no route for ${req.method} ${req.path}`);
@@ -19,10 +19,11 @@ export async function handleWebhook(rt: Runtime, req: Request, res: Response): P
     refuseOversizedBody(req);
     const raw = (req as Request & { rawBody?: Buffer }).rawBody ?? Buffer.alloc(0);
     const header = req.headers[SIGNATURE_HEADER];
+    const rt = await src.runtime();
     const result = await rt.webhooks.receive(m[1]!, raw, Array.isArray(header) ? header[0] : header);
     rt.log.info({ provider: m[1], ...result }, 'webhook received');
     res.status(204).end();
   } catch (err) {
-    handleError(res, err, rt.log);
+    handleError(res, err, src.log);
   }
 }

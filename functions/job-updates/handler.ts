@@ -1,30 +1,30 @@
 /** Deploy unit `job-updates`: worker reports from the `verity-job-updates` topic. */
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import { parsePubsubEvent } from '../../shared/src/events/cloudevents.js';
-import type { Runtime } from '../../shared/src/runtime.js';
 import { WorkerUpdateSchema } from '../../shared/src/schemas.js';
 import { jsonShapeProblem } from '../../shared/src/json-limits.js';
 import { issueLines } from '../../shared/src/api-kit.js';
 import { ackUnlessRetryable } from '../common/ack.js';
+import type { RuntimeSource } from '../common/runtime-source.js';
 
-export function createJobUpdatesHandler(getRuntime: () => Runtime): (ce: CloudEvent<unknown>) => Promise<void> {
+export function createJobUpdatesHandler(src: RuntimeSource): (ce: CloudEvent<unknown>) => Promise<void> {
   return async (ce) => {
-    const rt = getRuntime();
+    const { log } = src;
     const msg = parsePubsubEvent(ce);
     if ('invalid' in msg) {
-      rt.log.warn({ eventId: ce.id, problem: msg.invalid }, 'malformed message acknowledged');
+      log.warn({ eventId: ce.id, problem: msg.invalid }, 'malformed message acknowledged');
       return;
     }
     let json: unknown;
     try {
       json = JSON.parse(msg.text);
     } catch {
-      rt.log.warn({ messageId: msg.messageId }, 'worker update is not JSON; acknowledged');
+      log.warn({ messageId: msg.messageId }, 'worker update is not JSON; acknowledged');
       return;
     }
     const shape = jsonShapeProblem(json);
     if (shape) {
-      rt.log.warn(
+      log.warn(
         { messageId: msg.messageId, problem: `${shape.field}: ${shape.message}` },
         'invalid worker update acknowledged',
       );
@@ -32,7 +32,7 @@ export function createJobUpdatesHandler(getRuntime: () => Runtime): (ce: CloudEv
     }
     const parsed = WorkerUpdateSchema.safeParse(json);
     if (!parsed.success) {
-      rt.log.warn(
+      log.warn(
         { messageId: msg.messageId, issues: issueLines(parsed.error.issues) },
         'invalid worker update acknowledged',
       );
@@ -40,7 +40,7 @@ export function createJobUpdatesHandler(getRuntime: () => Runtime): (ce: CloudEv
     }
     const update = parsed.data;
     if (msg.attributes.jobId !== undefined && msg.attributes.jobId !== update.jobId) {
-      rt.log.warn(
+      log.warn(
         { messageId: msg.messageId, attribute: msg.attributes.jobId, jobId: update.jobId },
         'jobId attribute and body disagree; acknowledged',
       );
@@ -48,8 +48,8 @@ export function createJobUpdatesHandler(getRuntime: () => Runtime): (ce: CloudEv
     }
     // The update's own id, when the worker gave one, survives publisher retries; else the message id.
     const dedupeKey = update.id ? `update:${update.id}` : `pubsub:${msg.messageId}`;
-    await ackUnlessRetryable(rt.log, { messageId: msg.messageId, jobId: update.jobId }, async () => {
-      await rt.jobs.report(null, update, dedupeKey);
+    await ackUnlessRetryable(log, { messageId: msg.messageId, jobId: update.jobId }, async () => {
+      await (await src.runtime()).jobs.report(null, update, dedupeKey);
     });
   };
 }

@@ -4,19 +4,26 @@
  */
 import '../common/body-limits.js';
 import type { HttpFunction } from '@google-cloud/functions-framework';
-import { OAuth2Client } from 'google-auth-library';
+import type { OAuth2Client } from 'google-auth-library';
 import { AuthError, ErrorCode, ForbiddenError, VerityError } from '../../shared/src/core/index.js';
 import { bearer } from '../../shared/src/auth/local-issuer.js';
-import type { Runtime } from '../../shared/src/runtime.js';
+import type { Env } from '../../shared/src/config/env.js';
+import type { RuntimeSource } from '../common/runtime-source.js';
 import { handleError, parseBody, refuseOversizedBody } from '../common/http.js';
 import { SweepRequestSchema } from '../../shared/src/schemas.js';
 
 /** True when the bearer token is a Google-signed OIDC token of the configured scheduler service account. */
-async function isScheduler(rt: Runtime, authorization: string | undefined, client: OAuth2Client): Promise<boolean> {
-  const sa = rt.env.schedulerServiceAccount;
-  if (!sa || !rt.env.sweepAudience) return false;
+async function isScheduler(
+  env: Env,
+  authorization: string | undefined,
+  client: () => Promise<OAuth2Client>,
+): Promise<boolean> {
+  const sa = env.schedulerServiceAccount;
+  if (!sa || !env.sweepAudience) return false;
   try {
-    const ticket = await client.verifyIdToken({ idToken: bearer(authorization), audience: rt.env.sweepAudience });
+    const ticket = await (
+      await client()
+    ).verifyIdToken({ idToken: bearer(authorization), audience: env.sweepAudience });
     const p = ticket.getPayload();
     return p?.email === sa && p.email_verified === true;
   } catch {
@@ -24,23 +31,26 @@ async function isScheduler(rt: Runtime, authorization: string | undefined, clien
   }
 }
 
-export function createSweepHandler(getRuntime: () => Runtime): HttpFunction {
-  const oidc = new OAuth2Client();
+export function createSweepHandler(src: RuntimeSource): HttpFunction {
+  // google-auth-library loads when a scheduler token is first checked
+  let client: Promise<OAuth2Client> | undefined;
+  const oidc = (): Promise<OAuth2Client> =>
+    (client ??= import('google-auth-library').then((m) => new m.OAuth2Client()));
   return async (req, res) => {
-    const rt = getRuntime();
     try {
       refuseOversizedBody(req); // 413 before auth, before any work
       if (req.method !== 'POST') throw new VerityError(ErrorCode.METHOD_NOT_ALLOWED, 'POST only');
-      if (!(await isScheduler(rt, req.headers.authorization, oidc))) {
-        const who = await rt.auth.authenticate(req.headers.authorization).catch((err: unknown) => {
+      if (!(await isScheduler(src.env, req.headers.authorization, oidc))) {
+        const who = await (await src.auth()).authenticate(req.headers.authorization).catch((err: unknown) => {
           throw err instanceof VerityError ? err : new AuthError();
         });
         if (!who.admin) throw new ForbiddenError('the sweep is for admins and the scheduler');
       }
       const body = parseBody(req, SweepRequestSchema, { optional: true });
+      const rt = await src.runtime();
       res.status(200).json(await rt.sweeper.sweep({ dryRun: body.dryRun, budgetMs: rt.env.sweepBudgetMs }));
     } catch (err) {
-      handleError(res, err, rt.log);
+      handleError(res, err, src.log);
     }
   };
 }

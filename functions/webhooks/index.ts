@@ -1,12 +1,8 @@
 /** functions-framework target "webhooks" (HTTP). */
 import * as functions from '@google-cloud/functions-framework';
 import { bootEnv } from '../common/boot.js';
-import { createRuntime, type Runtime } from '../../shared/src/runtime.js';
+import { lazyRuntime } from '../common/runtime-source.js';
 import { createWebhooksHandler } from './handler.js';
 
-const env = bootEnv('webhooks');
-let runtime: Runtime | undefined;
-functions.http(
-  'webhooks',
-  createWebhooksHandler(() => (runtime ??= createRuntime('webhooks', { env }))),
-);
+// the environment is checked at boot (a bad one stops the instance); the clients load on first use
+functions.http('webhooks', createWebhooksHandler(lazyRuntime('webhooks', bootEnv('webhooks'))));

@@ -1,16 +1,20 @@
 /**
  * `npm run build`, second half: one self-contained deploy folder per unit in build/functions/<name>/ — one
- * bundle of everything its entry point reaches (esbuild: its code and the npm packages it imports, in one
- * module that loads in about half the time of the files one by one), its run-time assets, and a package.json
- * naming what stays outside the bundle: functions-framework, which the runtime starts and in whose registry
- * the unit registers its target. No tests, no dev dependencies, no source maps. The Terraform module zips
- * these folders.
+ * bundle of everything its entry point reaches (esbuild: its code and the npm packages it imports), its
+ * run-time assets, and a package.json naming what stays outside the bundle: functions-framework, which the
+ * runtime starts and in whose registry the unit registers its target. No tests, no dev dependencies, no
+ * source maps. The Terraform module zips these folders.
+ *
+ * The bundle is split where the code imports lazily (`import()`): the entry holds what the unit needs to
+ * answer at all (the framework's registration, validation, logging), and the Runtime with its clients is a
+ * chunk (dist/chunks/) loaded by the first request that needs it — a cold start pays for no client it does
+ * not use (functions/common/runtime-source.ts).
  *
  * The folder keeps the repo's layout for its entry (dist/functions/<name>/index.js) and assets
  * (functions/api/dashboard/…); REPO_ROOT is the folder with the nearest package.json, here the deploy folder.
  */
 import { builtinModules } from 'node:module';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
@@ -18,6 +22,8 @@ import { DEPLOY_UNITS, type DeployUnit } from '../../functions/units.js';
 
 /** Outside the bundle: the framework the runtime starts (the unit registers into its registry). */
 export const EXTERNAL = ['@google-cloud/functions-framework'] as const;
+/** Where the lazily loaded parts of a bundle go, inside the deploy folder. */
+export const CHUNKS = 'dist/chunks';
 /** Bundled CommonJS (gax, grpc-js, protobufjs) calls require() and reads __dirname: an ES module has neither. */
 const BANNER = [
   "import { createRequire as __verityRequire } from 'node:module';",
@@ -36,7 +42,7 @@ export interface PackagedUnit {
   unit: DeployUnit;
   dir: string;
   main: string;
-  /** What the folder holds: the bundle and the assets. */
+  /** What the folder holds: the bundle's entry and chunks, and the assets. */
   files: string[];
   /** The compiled files the bundle was made of (the unit's code, walked from its entry). */
   bundled: string[];
@@ -99,7 +105,11 @@ export function packageUnit(repoRoot: string, unit: DeployUnit, outRoot: string)
   rmSync(dir, { recursive: true, force: true });
   buildSync({
     entryPoints: [path.join(repoRoot, main)],
-    outfile: path.join(dir, main),
+    outdir: dir,
+    outbase: repoRoot,
+    entryNames: '[dir]/[name]',
+    chunkNames: `${CHUNKS}/[name]-[hash]`,
+    splitting: true,
     bundle: true,
     platform: 'node',
     target: 'node22',
@@ -125,7 +135,36 @@ export function packageUnit(repoRoot: string, unit: DeployUnit, outRoot: string)
     dependencies: external,
   };
   writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
-  return { unit, dir, main, files: [main, ...(unit.assets ?? [])], bundled: files, dependencies: external };
+  const chunks = existsSync(path.join(dir, CHUNKS))
+    ? readdirSync(path.join(dir, CHUNKS)).map((f) => `${CHUNKS}/${f}`)
+    : [];
+  return { unit, dir, main, files: [main, ...chunks, ...(unit.assets ?? [])], bundled: files, dependencies: external };
+}
+
+/** `export … from` and `import … from` of a sibling file (esbuild's static chunk imports), not `import()`. */
+const STATIC_IMPORT_RE = /^(?:import|export|\}) (?:[^;]*? from )?["'](\.[^"']+)["'];$/gm;
+/** esbuild names each bundled file in a comment line: `// node_modules/<package>/…` (maybe behind a relative path). */
+const PACKAGE_COMMENT_RE = /^\/\/ \S*?node_modules\/((?:@[^/\s]+\/)?[^/\s]+)\//gm;
+
+/**
+ * What a deploy folder's entry loads before its first answer: the files its static imports reach (not those a
+ * request loads with `import()`), their size, and the npm packages bundled in them.
+ */
+export function entryClosure(dir: string, main: string): { files: string[]; bytes: number; packages: string[] } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  let bytes = 0;
+  const queue = [main];
+  while (queue.length > 0) {
+    const rel = path.posix.normalize(queue.pop()!);
+    if (files.has(rel)) continue;
+    files.add(rel);
+    const code = readFileSync(path.join(dir, rel), 'utf8');
+    bytes += Buffer.byteLength(code);
+    for (const m of code.matchAll(PACKAGE_COMMENT_RE)) packages.add(m[1]!);
+    for (const m of code.matchAll(STATIC_IMPORT_RE)) queue.push(path.posix.join(path.posix.dirname(rel), m[1]!));
+  }
+  return { files: [...files].sort(), bytes, packages: [...packages].sort() };
 }
 
 export function packageAll(repoRoot: string, outRoot = path.join(repoRoot, 'build', 'functions')): PackagedUnit[] {
@@ -140,9 +179,17 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
   try {
     for (const p of packageAll(repoRoot)) {
+      const kib = (n: number): string => (n / 1024).toFixed(0);
       process.stdout.write(
         `build/functions/${p.unit.name}: one bundle of ${p.bundled.length} files and their packages, ` +
-          `${(size(p.dir, [p.main]) / 1024).toFixed(0)} KiB; outside it: ${Object.keys(p.dependencies).join(', ')}\n`,
+          `${kib(
+            size(
+              p.dir,
+              p.files.filter((f) => f.endsWith('.js')),
+            ),
+          )} KiB, ` +
+          `${kib(entryClosure(p.dir, p.main).bytes)} KiB of it loaded at start; ` +
+          `outside it: ${Object.keys(p.dependencies).join(', ')}\n`,
       );
     }
   } catch (err) {

@@ -18,6 +18,7 @@ import { createApiHandler } from '../../functions/api/handler.js';
 import { DASHBOARD_DIR, DASHBOARD_HEADERS, DASHBOARD_MODULES, serveDashboard } from '../../functions/api/dashboard.js';
 import { CHROMIUM_ARGS, ensureChromium } from '../../infra/local/chromium.js';
 import { testRuntime, TEST_SECRET, type TestRuntime } from '../helpers/runtime.js';
+import { readyRuntime } from '../../functions/common/runtime-source.js';
 
 const WAIT_MS = 10_000;
 
@@ -31,7 +32,7 @@ const pageProblems: string[] = [];
 
 /** Until the API serves `/` itself: the dashboard's files, everything else to the API handler. */
 function dashboardShim(): functions.HttpFunction {
-  const api = createApiHandler(() => rt);
+  const api = createApiHandler(readyRuntime(rt));
   return async (req, res) => {
     const file = req.method === 'GET' ? serveDashboard(req.path) : null;
     if (!file) return api(req, res);

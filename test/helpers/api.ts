@@ -8,6 +8,7 @@ import { mintLocalToken } from '../../shared/src/auth/local-issuer.js';
 import type { Runtime } from '../../shared/src/runtime.js';
 import { createApiHandler } from '../../functions/api/handler.js';
 import { TEST_SECRET } from './runtime.js';
+import { readyRuntime } from '../../functions/common/runtime-source.js';
 
 export interface ApiClient {
   url: string;
@@ -31,10 +32,7 @@ let counter = 0;
 
 export async function startApi(rt: Runtime, defaultUser = 'alice'): Promise<ApiClient> {
   const name = `api-test-${++counter}`;
-  functions.http(
-    name,
-    createApiHandler(() => rt),
-  );
+  functions.http(name, createApiHandler(readyRuntime(rt)));
   const server = keepIdleSocketsLonger(getTestServer(name));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

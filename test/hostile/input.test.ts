@@ -14,6 +14,7 @@ import { createWebhooksHandler } from '../../functions/webhooks/handler.js';
 import { startApi, type ApiClient } from '../helpers/api.js';
 import { pushMessage, serveCloudEvent, serveHttp, type Served } from '../helpers/functions.js';
 import { countDocuments, testRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { readyRuntime } from '../../functions/common/runtime-source.js';
 
 let rt: TestRuntime;
 let api: ApiClient;
@@ -29,10 +30,10 @@ before(async () => {
   });
   api = await startApi(rt);
   jobId = (await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [] } })).body.job.id;
-  sweep = await serveHttp(createSweepHandler(() => rt));
-  webhooks = await serveHttp(createWebhooksHandler(() => rt));
-  updates = await serveCloudEvent(createJobUpdatesHandler(() => rt));
-  finalized = await serveCloudEvent(createObjectFinalizedHandler(() => rt));
+  sweep = await serveHttp(createSweepHandler(readyRuntime(rt)));
+  webhooks = await serveHttp(createWebhooksHandler(readyRuntime(rt)));
+  updates = await serveCloudEvent(createJobUpdatesHandler(readyRuntime(rt)));
+  finalized = await serveCloudEvent(createObjectFinalizedHandler(readyRuntime(rt)));
 });
 after(async () => {
   await api.close();

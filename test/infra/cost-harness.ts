@@ -23,6 +23,7 @@ import { startFakeCloudRun, type FakeCloudRun, type FakeMethod } from '../fakes/
 import { pushMessage, serveCloudEvent, serveHttp, type Served } from '../helpers/functions.js';
 import { createMeter } from '../helpers/meter.js';
 import { requireEmulators, TEST_SECRET, testRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { readyRuntime } from '../../functions/common/runtime-source.js';
 
 const CLOUD_RUN_JOB = 'projects/verity-test/locations/europe-west1/jobs/render';
 const PROVIDER_SECRET = 'voicecorp-secret-0123456789';
@@ -92,7 +93,7 @@ export async function startCostHarness() {
   });
   // the worker's and provider's own client: their uploads are not Verity's cost
   const worker: Storage = createStorage(rt.projectId, requireEmulators().gcs);
-  const get = () => rt;
+  const get = readyRuntime(rt);
   const fns = {
     api: await serveHttp(meter.unit('api', createApiHandler(get))),
     'object-finalized': await serveCloudEvent(meter.unit('object-finalized', createObjectFinalizedHandler(get))),

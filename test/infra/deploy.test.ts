@@ -2,16 +2,14 @@
  * Deployable: the build's deploy folders run as deployed, and the Terraform agrees with the code — and the
  * check would notice if a function, index, topic, variable or permission went missing.
  */
-import { builtinModules } from 'node:module';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { DEPLOY_UNITS, SUBSCRIPTIONS } from '../../functions/units.js';
 import { checkTerraform, parseTerraformDir, terraformEnv, type Terraform } from '../../infra/deploy/check.js';
-import { EXTERNAL, walkImports } from '../../infra/deploy/package.js';
 import { ensureGoTool, TERRAFORM } from '../../infra/local/tools.js';
 import { REPO_ROOT } from '../../shared/src/config/env.js';
 import { pushMessage } from '../helpers/functions.js';
@@ -151,108 +149,6 @@ describe('Terraform ↔ code', () => {
 });
 
 describe('npm run build: one self-contained deploy folder per unit', () => {
-  it('holds one bundle of the unit, its assets, and a package.json naming what stays outside it', () => {
-    const root = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
-    assert.deepEqual(readdirSync(BUILD).sort(), DEPLOY_UNITS.map((u) => u.name).sort());
-    for (const u of DEPLOY_UNITS) {
-      const dir = path.join(BUILD, u.name);
-      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
-      assert.equal(pkg.main, `dist/functions/${u.name}/index.js`);
-      const bundle = readFileSync(path.join(dir, pkg.main), 'utf8');
-      assert.match(
-        bundle,
-        new RegExp(`functions\\.(http|cloudEvent)\\(["']${u.target}["']`),
-        `${u.name}: registers ${u.target}`,
-      );
-      // self-contained: the bundle imports only node's modules and the packages its package.json names, pinned
-      const imported = [...bundle.matchAll(/^import .* from ["']([^"']+)["'];$/gm)].map((m) => m[1]!);
-      for (const spec of imported)
-        assert.ok(
-          spec.startsWith('node:') || builtinModules.includes(spec) || spec in pkg.dependencies,
-          `${u.name}: imports ${spec}, not in its package.json`,
-        );
-      assert.deepEqual(Object.keys(pkg.dependencies), [...EXTERNAL], `${u.name}: only the framework stays outside`);
-      for (const [name, version] of Object.entries(pkg.dependencies)) {
-        assert.ok(name in root.dependencies, `${u.name}: ${name} is a runtime dependency`);
-        assert.match(String(version), /^\d+\.\d+\.\d+/, `${u.name}: ${name} pinned`);
-      }
-      // its own code, and no other unit's: the bundle is made of what its entry reaches
-      const { files } = walkImports(REPO_ROOT, pkg.main);
-      const others = files.filter(
-        (f) =>
-          f.startsWith('dist/functions/') &&
-          !/^dist\/functions\/(common\/|units\.js$)/.test(f) &&
-          !f.startsWith(`dist/functions/${u.name}/`),
-      );
-      assert.deepEqual(others, [], `${u.name}: carries no other unit's code`);
-      // no dev files: the bundle and the unit's assets, nothing else
-      const all = execFileSync('find', [dir, '-type', 'f'], { encoding: 'utf8' })
-        .trim()
-        .split('\n')
-        .map((f) => path.relative(dir, f));
-      const allowed = (f: string) =>
-        f === 'package.json' || f === pkg.main || (u.assets ?? []).some((a) => f.startsWith(`${a}/`) || f === a);
-      assert.deepEqual(
-        all.filter((f) => !allowed(f)),
-        [],
-        `${u.name}: nothing but the bundle, its assets, package.json`,
-      );
-    }
-    // the whole dashboard folder ships with the api: the page, the stylesheet and every ES module it imports
-    const dashboard = readdirSync(path.join(REPO_ROOT, 'functions/api/dashboard'));
-    assert.ok(dashboard.includes('index.html') && dashboard.includes('app.js'));
-    for (const f of dashboard)
-      assert.ok(
-        existsSync(path.join(BUILD, 'api/functions/api/dashboard', f)),
-        `the dashboard's ${f} ships with the api`,
-      );
-  });
-
-  describe('each folder starts under functions-framework as deployed', () => {
-    const procs: FunctionProcess[] = [];
-    /** What each http unit answers to GET /healthz, status and body. */
-    const HEALTHZ: Record<string, { status: number; body: unknown }> = {
-      api: { status: 200, body: { ok: true } },
-      // it serves POST /api/webhooks/:provider alone
-      webhooks: { status: 404, body: { error: { code: 'NOT_FOUND', message: 'no route for GET /healthz' } } },
-      // POST only, whatever the path
-      sweep: { status: 405, body: { error: { code: 'METHOD_NOT_ALLOWED', message: 'POST only' } } },
-    };
-    after(async () => {
-      await Promise.all(procs.map((p) => p.proc.stop()));
-    });
-    for (const u of DEPLOY_UNITS) {
-      it(`${u.name}: --source=build/functions/${u.name} --target=${u.target}`, async () => {
-        const logDir = mkdtempSync(path.join(os.tmpdir(), 'verity-deploy-'));
-        const env = {
-          ...process.env,
-          VERITY_PROFILE: 'local',
-          VERITY_LOCAL_JWT_SECRET: 'deploy-test-secret-0123456789',
-          VERITY_LOG_LEVEL: 'warn',
-        };
-        const fn = await startFunction(u.target, `build/functions/${u.name}`, u.signature, env, logDir);
-        procs.push(fn);
-        if (u.signature === 'cloudevent') {
-          // a malformed message through the Pub/Sub push path: the unit's handler acknowledges it (204, no retry)
-          const topic = u.trigger.kind === 'pubsub-push' ? SUBSCRIPTIONS[u.trigger.subscription].topic : 'none';
-          const status = await pushMessage(fn.url, 'verity-test', topic, {
-            messageId: 'deploy-check',
-            data: 'not json',
-          });
-          assert.equal(status, 204, `${u.name}: HTTP ${status} (log: ${logDir})`);
-        } else {
-          // the unit's own code answered, as its routes say (the framework alone would not know this target)
-          const expected = HEALTHZ[u.name];
-          assert.ok(expected, `${u.name}: say in HEALTHZ what GET /healthz answers`);
-          const res = await fetch(`${fn.url}/healthz`);
-          assert.deepEqual({ status: res.status, body: await res.json() }, expected, `${u.name} (log: ${logDir})`);
-        }
-        const dash = u.name === 'api' ? await fetch(`${fn.url}/`) : null;
-        if (dash) assert.match(await dash.text(), /<html/i, 'the dashboard is served from the deploy folder');
-      });
-    }
-  });
-
   describe('each folder serves with exactly the environment Terraform gives it (cloud profile)', () => {
     const procs: FunctionProcess[] = [];
     after(async () => {

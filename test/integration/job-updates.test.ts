@@ -5,6 +5,7 @@ import { createJobUpdatesHandler } from '../../functions/job-updates/handler.js'
 import type { Principal } from '../../shared/src/auth/principal.js';
 import { pushMessage, serveCloudEvent, type Served } from '../helpers/functions.js';
 import { countDocuments, testRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { readyRuntime } from '../../functions/common/runtime-source.js';
 
 const alice: Principal = { userId: 'alice', admin: false, workerJobId: null };
 let rt: TestRuntime;
@@ -13,7 +14,7 @@ let n = 0;
 
 before(async () => {
   rt = await testRuntime('updates');
-  fn = await serveCloudEvent(createJobUpdatesHandler(() => rt));
+  fn = await serveCloudEvent(createJobUpdatesHandler(readyRuntime(rt)));
 });
 after(async () => {
   await fn.close();

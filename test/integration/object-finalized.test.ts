@@ -7,6 +7,7 @@ import { pushMessage, postCloudEvent, serveCloudEvent, type Served } from '../he
 import { countDocuments, testRuntime, type TestRuntime } from '../helpers/runtime.js';
 import type { Principal } from '../../shared/src/auth/principal.js';
 import { SEEN_TTL_MS } from '../../shared/src/store/seen.js';
+import { readyRuntime } from '../../functions/common/runtime-source.js';
 
 const alice: Principal = { userId: 'alice', admin: false, workerJobId: null };
 let rt: TestRuntime;
@@ -14,7 +15,7 @@ let fn: Served;
 
 before(async () => {
   rt = await testRuntime('finalize');
-  fn = await serveCloudEvent(createObjectFinalizedHandler(() => rt));
+  fn = await serveCloudEvent(createObjectFinalizedHandler(readyRuntime(rt)));
 });
 after(async () => {
   await fn.close();

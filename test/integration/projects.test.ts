@@ -5,6 +5,7 @@ import { createObjectFinalizedHandler } from '../../functions/object-finalized/h
 import { startApi, type ApiClient } from '../helpers/api.js';
 import { pushMessage, serveCloudEvent, type Served } from '../helpers/functions.js';
 import { countDocuments, testRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { readyRuntime } from '../../functions/common/runtime-source.js';
 
 let rt: TestRuntime;
 let api: ApiClient;
@@ -14,7 +15,7 @@ let n = 0;
 before(async () => {
   rt = await testRuntime('projects', { envOverrides: { VERITY_PROJECT_JOB_TYPE: 'external' } });
   api = await startApi(rt);
-  fin = await serveCloudEvent(createObjectFinalizedHandler(() => rt));
+  fin = await serveCloudEvent(createObjectFinalizedHandler(readyRuntime(rt)));
 });
 after(async () => {
   await fin.close();

@@ -6,6 +6,7 @@ import { createWebhooksHandler } from '../../functions/webhooks/handler.js';
 import { signPayload } from '../../shared/src/webhooks/signature.js';
 import { serveHttp, type Served } from '../helpers/functions.js';
 import { countDocuments, testRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { readyRuntime } from '../../functions/common/runtime-source.js';
 
 const SECRET = 'provider-secret-0123456789';
 let rt: TestRuntime;
@@ -21,7 +22,7 @@ before(async () => {
       }),
     },
   });
-  fn = await serveHttp(createWebhooksHandler(() => rt));
+  fn = await serveHttp(createWebhooksHandler(readyRuntime(rt)));
 });
 after(async () => {
   await fn.close();

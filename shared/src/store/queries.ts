@@ -2,7 +2,8 @@
  * Every Firestore query Verity runs, in one place, with the composite index it needs. The emulator does not
  * enforce indexes; infra/ declares these and a check compares the two.
  */
-import { FieldPath, type Firestore, type Timestamp } from '@google-cloud/firestore';
+import { FieldPath, Timestamp, type Firestore } from '@google-cloud/firestore';
+import type { Cursor } from './cursor.js';
 import { Collections } from './firestore.js';
 
 export interface IndexSpec {
@@ -58,9 +59,9 @@ export const QUERIES = {
   jobByExecutionRef: (db: Firestore, ref: string) =>
     db.collection(Collections.jobs).where('executor.executionRef', '==', ref).limit(2),
   /** the queue (GET /api/jobs) and the ops CLI: newest first, with optional equality filters. */
-  listJobs: (db: Firestore, f: JobFilter, limit: number, after?: { createdAt: Timestamp; id: string }) => {
+  listJobs: (db: Firestore, f: JobFilter, limit: number, after?: Cursor) => {
     let q = filtered(db, f).orderBy('createdAt', 'desc').orderBy(FieldPath.documentId(), 'desc');
-    if (after) q = q.startAfter(after.createdAt, after.id);
+    if (after) q = q.startAfter(Timestamp.fromMillis(after.createdAtMs), after.id);
     return q.limit(limit);
   },
   /** progress ETA: the owner's latest finished jobs of a type (learning never crosses owners). */
@@ -86,13 +87,13 @@ export const QUERIES = {
   /** queue stats: count() aggregations, no counter documents. */
   countJobs: (db: Firestore, f: JobFilter) => filtered(db, f).count(),
   /** projects: an owner's, newest first. */
-  projectsOf: (db: Firestore, ownerId: string, limit: number, after?: { createdAt: Timestamp; id: string }) => {
+  projectsOf: (db: Firestore, ownerId: string, limit: number, after?: Cursor) => {
     let q = db
       .collection(Collections.projects)
       .where('ownerId', '==', ownerId)
       .orderBy('createdAt', 'desc')
       .orderBy(FieldPath.documentId(), 'desc');
-    if (after) q = q.startAfter(after.createdAt, after.id);
+    if (after) q = q.startAfter(Timestamp.fromMillis(after.createdAtMs), after.id);
     return q.limit(limit);
   },
   /** object-finalized: the project artifacts this object is (collection-group single-field index on uri). */
