@@ -6,13 +6,14 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Firestore } from '@google-cloud/firestore';
+import { Firestore, Timestamp } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import type { Job, RecordedTransition } from '../../shared/src/core/index.js';
 import { createStorage } from '../../shared/src/evidence/storage.js';
 import { mapLimit } from '../../shared/src/evidence/limits.js';
 import { jobFromDoc } from '../../shared/src/store/codec.js';
 import { Collections } from '../../shared/src/store/firestore.js';
+import { QUERIES } from '../../shared/src/store/queries.js';
 import { JobStore } from '../../shared/src/store/job-store.js';
 import { TOPIC_JOB_EVENTS, TOPIC_JOB_UPDATES } from '../local/stack.js';
 import { emulatorTransport } from '../../shared/src/worker/reporter.js';
@@ -193,7 +194,11 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
     for (;;) {
       // a failed job's late-output check (core/deadlines.ts) is still to come: it may yet turn it succeeded
       const active = [...(await allJobs()).values()].filter((j) => j.nextCheckAt !== null);
-      const pending = (await db.collection(Collections.outbox).where('pending', '==', true).count().get()).data().count;
+      const pending = (
+        await QUERIES.pendingOutbox(db, Timestamp.fromMillis(Date.now() + 3600_000), 10_000)
+          .count()
+          .get()
+      ).data().count;
       if ((active.length === 0 && pending === 0) || Date.now() > until) break;
       say(`soak: draining, ${active.length} jobs with checks to come, ${pending} events unpublished`);
       await sleep(5000);

@@ -68,6 +68,13 @@ function streamCounter(method: string): { chunk(c: Proto): number; end(): number
   }
 }
 
+/** VERITY_METER_TRACE=1: every billed Firestore call on stderr, with its unit and documents (to find the cost). */
+const TRACE = process.env.VERITY_METER_TRACE === '1';
+const docPath = (name: unknown): string => String(name ?? '').replace(/^.*?\/documents\//, '');
+const trace = (unit: string, what: string): void => {
+  if (TRACE) process.stderr.write(`meter ${unit}: ${what}\n`);
+};
+
 export function createMeter(): Meter {
   const als = new AsyncLocalStorage<string>();
   let usage: Record<string, Usage> = {};
@@ -100,6 +107,11 @@ export function createMeter(): Meter {
       client.request = (method, req, ...rest) => {
         if (method === 'commit') {
           const u = of();
+          const writes = (req.writes ?? []) as Proto[];
+          trace(
+            als.getStore() ?? 'other',
+            `commit ${writes.map((w) => (w.delete ? `-${docPath(w.delete)}` : docPath(w.update?.name))).join(' ')}`,
+          );
           for (const w of (req.writes ?? []) as Proto[]) {
             if (w.delete) u.deletes++;
             else {
@@ -113,13 +125,27 @@ export function createMeter(): Meter {
       };
       client.requestStream = async (method, bidi, req, ...rest) => {
         const u = of(); // charged to the caller, whatever context the responses arrive in
+        const unit = als.getStore() ?? 'other';
         const stream = await requestStream(method, bidi, req, ...rest);
         const counter = streamCounter(method);
         const emit = stream.emit.bind(stream);
         // observe without consuming: 'data' is emitted for every chunk read, by pipe, on() or for-await
         stream.emit = (event, ...args) => {
+          const before = u.reads;
           if (event === 'data') u.reads += counter.chunk(args[0] as Proto);
           else if (event === 'end' || event === 'close') u.reads += counter.end();
+          if (u.reads > before) {
+            const c = args[0] as Proto | undefined;
+            const doc =
+              c?.found?.name ??
+              c?.missing ??
+              c?.document?.name ??
+              JSON.stringify(req.structuredQuery?.from ?? req.documents ?? '');
+            trace(
+              unit,
+              `${method} ${u.reads - before} ${docPath(doc)}${req.transaction || req.newTransaction ? ' (tx)' : ''}`,
+            );
+          }
           return emit(event, ...args);
         };
         return stream;

@@ -107,7 +107,7 @@ export class JobCommands {
           { jobId: id, type: type.name, ownerId: who.userId, to: res.job.status, reason: res.job.statusReason },
           'job enqueued',
         );
-        return { created: true, job: (await this.deps.store.get(id)) ?? res.job };
+        return { created: true, job: res.job }; // as the dispatch left it (the commit returns the latest)
       }
       // The key is held: reconcile the holder (it may be stuck), then try once more.
       const { job: holder } = await this.deps.reconciler.reconcile(res.holderId, 'api');

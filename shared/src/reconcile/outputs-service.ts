@@ -50,7 +50,8 @@ export class OutputsService {
       size: obj.size,
       timeCreated: obj.timeCreated,
     };
-    for (const job of expecting) {
+    for (const read of expecting) {
+      const { job } = read;
       const observations =
         job.outputUris.length <= 1 ? [observation] : await this.recordSeen(job.id, job.outputUris.length, observation);
       if (!observations) {
@@ -60,7 +61,8 @@ export class OutputsService {
       const res = await this.deps.reconciler.commit(
         job.id,
         { kind: 'observed', source: 'gcs', probed: false, outputs: observations },
-        { dedupeKey: `gcs:${obj.bucket}/${obj.name}#${obj.generation}` },
+        // the query read the job: the commit decides on that read (and reads again only if it changed since)
+        { dedupeKey: `gcs:${obj.bucket}/${obj.name}#${obj.generation}`, known: read },
       );
       result.jobs.push({ jobId: job.id, outcome: res.outcome, status: res.job?.status ?? null });
     }

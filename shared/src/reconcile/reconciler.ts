@@ -4,7 +4,6 @@
  * then run the effects. Effects are idempotent; their intent was recorded in the commit.
  */
 import {
-  assertNever,
   isActive,
   lateOutputCheckDue,
   type DecideContext,
@@ -21,13 +20,14 @@ import type { TempCleaner } from '../evidence/temp.js';
 import { NotFoundError } from '../core/errors.js';
 import type { JobTypeRegistry } from '../config/job-types.js';
 import type { ExecutorSet } from '../evidence/executors/types.js';
-import { ExecutorStartError } from '../evidence/executors/types.js';
 import { CUT, within, withTimeout } from '../evidence/limits.js';
 import { faultPoint } from '../faults.js';
 import type { OutputProbe } from '../evidence/outputs.js';
 import type { Logger } from '../log.js';
 import type { JobReactions } from './reactions.js';
-import type { ApplyResult, CreateResult, JobStore } from '../store/job-store.js';
+import { Effects } from './effects.js';
+import type { ApplyOptions, ApplyResult, CreateResult, JobStore } from '../store/job-store.js';
+import type { JobRead } from '../store/job-doc.js';
 
 export interface EvidenceItem {
   source: 'gcs' | 'executor' | 'deadline';
@@ -68,7 +68,19 @@ interface Gathered {
 }
 
 export class Reconciler {
-  constructor(private readonly deps: ReconcilerDeps) {}
+  private readonly effects: Effects;
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.effects = new Effects({
+      ...deps,
+      commit: (jobId, event, opts) => this.commit(jobId, event, opts),
+      reconcile: (jobId, source) => this.reconcile(jobId, source),
+    });
+  }
+
+  /** Runs effects after commit. Failures are logged: recorded intent lets reconcile/sweep repeat them. */
+  runEffects(effects: readonly Effect[], known?: Job): Promise<void> {
+    return this.effects.runEffects(effects, known);
+  }
 
   /**
    * Probes the job's outputs and execution in parallel, each within its own timeout. `budgetMs` (the sweep's)
@@ -131,26 +143,34 @@ export class Reconciler {
    * The way every job change is made: apply one event through the store's transaction, then publish the
    * applied transition on the events topic, then run the effects. Returns the store's result.
    */
-  async commit(jobId: string, event: JobEvent, opts: { dedupeKey?: string } = {}): Promise<ApplyResult> {
+  /** Applies an event through the store's one write path, then publishes and acts; the job as it is after both. */
+  async commit(jobId: string, event: JobEvent, opts: ApplyOptions = {}): Promise<ApplyResult> {
     const res = await this.deps.store.apply(jobId, event, opts);
-    await this.afterCommit(res.job, res.transition, res.effects, event.source);
-    return res;
+    const after = await this.afterCommit(res.job, res.transition, res.effects, event.source, res.read);
+    return after ? { ...res, job: after.job, read: after } : res;
   }
 
   /** Creates a job through the store's transaction, then publishes and acts like every other commit. */
   async create(build: (ctx: DecideContext) => Decision, source: Source): Promise<CreateResult> {
     const res = await this.deps.store.create(build);
-    if (res.outcome === 'created') await this.afterCommit(res.job, res.transition, res.effects, source);
-    return res;
+    if (res.outcome !== 'created') return res;
+    const after = await this.afterCommit(res.job, res.transition, res.effects, source, res.read);
+    return after ? { ...res, job: after.job, read: after } : res;
   }
 
-  /** Publish and act after a commit. */
+  /**
+   * Publish and act after a commit; the job document as the effects left it, when they wrote it. The event and
+   * the effects go out together; the transition leaves the job's outbox once both are done — in the dispatch's
+   * own write when the transition's one effect is to start an execution (no write of its own), else by a write
+   * conditional on the document being the one last read or written (no read).
+   */
   private async afterCommit(
     job: Job | null,
     transition: ApplyResult['transition'],
     effects: readonly Effect[],
     source: Source,
-  ): Promise<void> {
+    read: JobRead | undefined,
+  ): Promise<JobRead | undefined> {
     if (job && transition) {
       faultPoint('after-commit', job.id);
       this.deps.log.info(
@@ -165,10 +185,19 @@ export class Reconciler {
         'transition',
       );
     }
-    // the event and the effects go out together; the outbox entry is marked once both are done
-    const effectsRun = this.runEffects(effects, job ?? undefined);
-    await Promise.all([
-      job && transition ? this.deps.outbox.publish(job, transition, effectsRun) : null,
+    const sent = job && transition ? this.deps.outbox.send(job, transition) : null;
+    const carry =
+      sent && effects.length === 1 && effects[0]!.kind === 'startExecution'
+        ? { seq: transition!.seq, sent }
+        : undefined;
+    const effectsRun = this.effects.after(effects, read, carry);
+    const [, out] = await Promise.all([
+      sent &&
+        (async () => {
+          if (!(await sent)) return;
+          const { latest, carried } = await effectsRun;
+          if (!carried) await this.deps.outbox.markPublished(job!, transition!, latest ?? read);
+        })(),
       effectsRun,
       job && transition
         ? this.deps.reactions
@@ -176,6 +205,7 @@ export class Reconciler {
             .catch((err: unknown) => this.deps.log.error({ err, jobId: job.id }, 'transition reaction failed'))
         : null,
     ]);
+    return out.latest;
   }
 
   /**
@@ -239,92 +269,5 @@ export class Reconciler {
       },
       cutShort: g.unfinished.length > 0 && g.errors.length === 0,
     };
-  }
-
-  /** Runs effects after commit. Failures are logged: recorded intent lets reconcile/sweep repeat them. */
-  async runEffects(effects: readonly Effect[], known?: Job): Promise<void> {
-    for (const effect of effects) {
-      try {
-        await this.runEffect(effect, known?.id === effect.jobId ? known : undefined);
-      } catch (err) {
-        this.deps.log.error({ err, effect }, 'effect failed; it will be retried by reconcile');
-      }
-    }
-  }
-
-  private async runEffect(effect: Effect, known: Job | undefined): Promise<void> {
-    switch (effect.kind) {
-      case 'startExecution':
-        return this.start(effect.jobId, effect.attempt);
-      case 'cancelExecution': {
-        const job = known ?? (await this.deps.store.get(effect.jobId));
-        const executor = job ? this.deps.executors[job.executor.kind] : undefined;
-        if (executor) await executor.cancel(effect.executionRef);
-        return;
-      }
-      case 'probe':
-        await this.reconcile(effect.jobId, 'worker');
-        return;
-      case 'stopUnrecordedStart': {
-        const job = known ?? (await this.deps.store.get(effect.jobId));
-        const executor = job ? this.deps.executors[job.executor.kind] : undefined;
-        const type = job ? this.deps.registry.get(job.type) : undefined;
-        const ref = job && type && executor?.find ? await executor.find(job, type, effect.attempt) : null;
-        if (!ref) return;
-        this.deps.log.warn(
-          { jobId: effect.jobId, executionRef: ref },
-          'stopping an execution whose start was never recorded',
-        );
-        await executor!.cancel(ref);
-        return;
-      }
-      case 'cleanupTemp': {
-        const job = known ?? (await this.deps.store.get(effect.jobId));
-        const type = job ? this.deps.registry.get(job.type) : undefined;
-        if (!job || !type) return;
-        const deleted = await this.deps.temp.cleanup(job, type.tempPrefix);
-        if (deleted > 0) this.deps.log.info({ jobId: job.id, deleted }, 'temporary objects deleted');
-        return;
-      }
-      default:
-        return assertNever(effect, 'effect');
-    }
-  }
-
-  private async start(jobId: string, attempt: number): Promise<void> {
-    const job = await this.deps.store.get(jobId);
-    if (!job || job.status !== 'queued' || job.attempt !== attempt || job.executor.executionRef !== null) return;
-    const type = this.deps.registry.get(job.type);
-    const executor = this.deps.executors[job.executor.kind];
-    if (!type || !executor) {
-      const message = !type
-        ? `job type ${job.type} is no longer configured`
-        : `no ${job.executor.kind} executor in this deployment`;
-      await this.commit(jobId, { kind: 'dispatchFailed', source: 'executor', attempt, message, retryable: false });
-      return;
-    }
-    let started;
-    try {
-      started = await executor.start(job, type);
-    } catch (err) {
-      if (!(err instanceof ExecutorStartError)) throw err;
-      await this.commit(jobId, {
-        kind: 'dispatchFailed',
-        source: 'executor',
-        attempt,
-        message: err.message,
-        retryable: err.retryable,
-      });
-      return;
-    }
-    this.deps.log.info({ jobId, attempt, executionRef: started.executionRef }, 'execution started');
-    faultPoint('after-effect', jobId);
-    await this.commit(jobId, {
-      kind: 'dispatched',
-      source: 'executor',
-      attempt,
-      executionRef: started.executionRef,
-      ...(started.outputUris ? { outputUris: started.outputUris } : {}),
-    });
   }
 }

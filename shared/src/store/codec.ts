@@ -2,6 +2,8 @@
 import { Timestamp, type DocumentData } from '@google-cloud/firestore';
 import type { Cause, Job, RecordedTransition, Transition } from '../core/index.js';
 
+const STORE_FIELDS = ['lease', 'dedupe', 'outbox', 'outboxDueAt'] as const;
+
 const JOB_TIME_FIELDS = [
   'createdAt',
   'updatedAt',
@@ -73,7 +75,8 @@ export function jobFromDoc(doc: DocumentData): Job {
         })),
       }
     : null;
-  delete (job as Record<string, unknown>).lease;
+  // the store's bookkeeping in the document (job-doc.ts; the sweep's lease of old), never part of a Job
+  for (const f of STORE_FIELDS) delete (job as Record<string, unknown>)[f];
   return job;
 }
 

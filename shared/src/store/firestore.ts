@@ -9,15 +9,12 @@ export function createFirestore(projectId: string): Firestore {
 export const Collections = {
   jobs: 'jobs',
   transitions: 'transitions',
-  dedupe: 'dedupe',
   seenOutputs: 'seen',
   locks: 'locks',
   idempotency: 'idempotency',
   projects: 'projects',
   /** Sweep leases, one per job being checked. */
   leases: 'leases',
-  /** One entry per transition to announce on `verity-job-events`, written in the committing transaction. */
-  outbox: 'outbox',
   /** One small record per probe (verify, reconcile) with a TTL: the per-owner probe quota counts them. */
   probes: 'probes',
 } as const;

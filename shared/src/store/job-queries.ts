@@ -5,6 +5,7 @@
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import type { Job } from '../core/index.js';
 import { jobFromDoc } from './codec.js';
+import { readOf, type JobRead } from './job-doc.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { QUERIES, type JobFilter } from './queries.js';
 
@@ -53,8 +54,9 @@ export async function jobByExecutionRef(db: Firestore, ref: string): Promise<Job
 }
 
 /** The jobs that may take this object as evidence (active, or failed: late output); at most 50. */
-export async function jobsExpectingOutput(db: Firestore, uri: string): Promise<Job[]> {
-  return jobsOf(await QUERIES.jobsExpectingOutput(db, uri).get());
+/** The active jobs expecting an object, each as read (a write that follows needs no read of its own). */
+export async function jobsExpectingOutput(db: Firestore, uri: string): Promise<JobRead[]> {
+  return (await QUERIES.jobsExpectingOutput(db, uri).get()).docs.map((d) => readOf(d.data(), d.updateTime));
 }
 
 /** Whether any job, in any state, declares this object as an output. */

@@ -1,11 +1,11 @@
 /**
- * The one transactional write path for job state. Every change: re-read the job in a transaction, run
- * `decide`, write the job (version + 1 when a transition applies), `transitions/{seq}` with its cause (the
- * event, the patchable fields it was decided from, the random draws: core/replay.ts) and the transition's
- * outbox entry, record the dedupe key, take or release the resourceKey lock. Nothing else writes job state.
+ * The one transactional write path for job state. Every change: read the job (or take the read the caller
+ * holds), run `decide`, write the job (version + 1 when a transition applies) with its bookkeeping (the
+ * delivery key, the transition to announce: job-doc.ts), `transitions/{seq}` with its cause (the event, the
+ * patchable fields it was decided from, the random draws: core/replay.ts) and its effects, and take or release
+ * the resourceKey lock. Nothing else writes job state.
  */
-import { createHash } from 'node:crypto';
-import { FieldValue, Timestamp, type Firestore, type WriteBatch } from '@google-cloud/firestore';
+import { Timestamp, type Firestore, type WriteBatch } from '@google-cloud/firestore';
 import {
   decide,
   type Cause,
@@ -22,8 +22,8 @@ import {
   type Transition,
 } from '../core/index.js';
 import { retryOnConflict } from './conflicts.js';
-import { jobFromDoc, jobToDoc, recordedTransitionFromDoc, transitionFromDoc, transitionToDoc } from './codec.js';
-import { writeOutboxEntry } from './outbox-store.js';
+import { jobToDoc, recordedTransitionFromDoc, transitionFromDoc, transitionToDoc } from './codec.js';
+import { bookkeeping, hashKey, outboxOf, overwrite, readOf, seenDelivery, type JobRead } from './job-doc.js';
 import { Collections } from './firestore.js';
 import {
   anyJobWithOutput,
@@ -49,10 +49,22 @@ export interface ApplyResult {
   transition: Transition | null;
   effects: Effect[];
   rejection?: Rejection;
+  /** The job document as this apply read or wrote it (a later write may start from it). */
+  read?: JobRead;
+  /** Announcements this write marked done (`announced`). */
+  announced?: number[];
+}
+
+export interface ApplyOptions {
+  dedupeKey?: string | undefined;
+  /** The job as the caller last read or wrote it: the first attempt decides on it without reading again. */
+  known?: JobRead | undefined;
+  /** Transitions whose event is out and whose effects this write completes: their outbox entries leave. */
+  announced?: readonly number[];
 }
 
 export type CreateResult =
-  | { outcome: 'created'; job: Job; transition: Transition; effects: Effect[] }
+  | { outcome: 'created'; job: Job; transition: Transition; effects: Effect[]; read: JobRead }
   | { outcome: 'idempotent'; job: Job }
   | { outcome: 'locked'; holderId: string };
 
@@ -60,15 +72,9 @@ export interface JobStoreDeps {
   db: Firestore;
   clock: Clock;
   random?: () => number;
-  /** How long a processed delivery key is remembered (a TTL policy on `expireAt` removes it). */
-  dedupeTtlMs?: number;
 }
 
-const DAY = 24 * 3600 * 1000;
-
-export function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex').slice(0, 40);
-}
+export { hashKey };
 
 /**
  * resourceKey locks and idempotency keys are scoped to their owner: another owner's key is another key. The
@@ -83,13 +89,11 @@ export class JobStore {
   private readonly db: Firestore;
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly dedupeTtlMs: number;
 
   constructor(deps: JobStoreDeps) {
     this.db = deps.db;
     this.clock = deps.clock;
     this.random = deps.random ?? Math.random;
-    this.dedupeTtlMs = deps.dedupeTtlMs ?? 7 * DAY;
   }
 
   private jobRef(id: string) {
@@ -109,8 +113,13 @@ export class JobStore {
 
   /** One document read. */
   async get(id: string): Promise<Job | null> {
+    return (await this.read(id))?.job ?? null;
+  }
+
+  /** One document read, kept with its update time for a write that follows. */
+  async read(id: string): Promise<JobRead | null> {
     const snap = await this.jobRef(id).get();
-    return snap.exists ? jobFromDoc(snap.data()!) : null;
+    return snap.exists ? readOf(snap.data()!, snap.updateTime!) : null;
   }
 
   async history(id: string): Promise<Transition[]> {
@@ -169,7 +178,8 @@ export class JobStore {
       if (holder && isActive(holder.status)) return { outcome: 'locked', holderId };
     }
     const batch = this.db.batch();
-    batch.create(this.jobRef(job.id), jobToDoc(job));
+    const stored = { ...jobToDoc(job), ...bookkeeping(null, { announce: { seq: 1, atMs: decision.transition!.at } }) };
+    batch.create(this.jobRef(job.id), stored); // first in the batch: its result is the job's
     const { input: _input, ...initial } = job;
     const cause: Cause = { kind: 'created', initial, draws: ctx.draws };
     this.writeTransition(batch, job, decision.transition!, cause, decision.effects);
@@ -185,8 +195,9 @@ export class JobStore {
       if (lockSnap?.exists) batch.update(lockRef, lock, { lastUpdateTime: lockSnap.updateTime! });
       else batch.create(lockRef, lock);
     }
-    await batch.commit();
-    return { outcome: 'created', job, transition: decision.transition!, effects: decision.effects };
+    const [written] = await batch.commit();
+    const read = { job, doc: stored, updateTime: written!.writeTime };
+    return { outcome: 'created', job, transition: decision.transition!, effects: decision.effects, read };
   }
 
   /**
@@ -198,27 +209,30 @@ export class JobStore {
    * expires it (60 s idle, in Firestore and its emulator alike), and the job it guards could not move.
    * A dedupe key seen before changes nothing; a decision that changes nothing writes nothing.
    */
-  apply(jobId: string, event: JobEvent, opts: { dedupeKey?: string } = {}): Promise<ApplyResult> {
-    return retryOnConflict(() => this.applyOnce(jobId, event, opts));
+  apply(jobId: string, event: JobEvent, opts: ApplyOptions = {}): Promise<ApplyResult> {
+    let known = opts.known?.job.id === jobId ? opts.known : undefined;
+    return retryOnConflict(async () => {
+      const read = known ?? (await this.read(jobId));
+      known = undefined; // a retry reads again
+      return this.applyOnce(read, event, opts);
+    });
   }
 
-  private async applyOnce(jobId: string, event: JobEvent, opts: { dedupeKey?: string }): Promise<ApplyResult> {
-    const ref = this.jobRef(jobId);
-    const dedupeRef = opts.dedupeKey ? ref.collection(Collections.dedupe).doc(hashKey(opts.dedupeKey)) : null;
-    // one round trip for the job and its dedupe record
-    const [snap, dedupeSnap] = dedupeRef ? await this.db.getAll(ref, dedupeRef) : [await ref.get(), null];
-    if (!snap?.exists) return { outcome: 'not_found', job: null, before: null, transition: null, effects: [] };
-    const before = jobFromDoc(snap.data()!);
-    if (dedupeSnap?.exists) return { outcome: 'duplicate', job: before, before, transition: null, effects: [] };
+  private async applyOnce(read: JobRead | null, event: JobEvent, opts: ApplyOptions): Promise<ApplyResult> {
+    if (!read) return { outcome: 'not_found', job: null, before: null, transition: null, effects: [] };
+    const before = read.job;
+    const ref = this.jobRef(before.id);
+    if (opts.dedupeKey && seenDelivery(read.doc, opts.dedupeKey))
+      return { outcome: 'duplicate', job: before, before, transition: null, effects: [], read };
 
     const ctx = this.ctx();
     const decided = decide(before, event, ctx);
     if (isRejection(decided))
-      return { outcome: 'rejected', job: before, before, transition: null, effects: [], rejection: decided };
+      return { outcome: 'rejected', job: before, before, transition: null, effects: [], rejection: decided, read };
     const { job, transition } = decided;
-    // nothing changed: nothing to write, not even the dedupe record (a redelivery changes nothing either, or
+    // nothing changed: nothing to write, not even the delivery key (a redelivery changes nothing either, or
     // applies to whatever the job has become, as a late first delivery would)
-    if (job === before) return { outcome: 'unchanged', job, before, transition: null, effects: decided.effects };
+    if (job === before) return { outcome: 'unchanged', job, before, transition: null, effects: decided.effects, read };
 
     const releaseLock =
       transition !== null && job.resourceKey !== null && isActive(before.status) && !isActive(job.status);
@@ -228,33 +242,45 @@ export class JobStore {
     const lockSnap = lockRef ? await lockRef.get() : null;
 
     const batch = this.db.batch();
-    const doc = jobToDoc(job);
-    for (const field of Object.keys(snap.data()!)) if (!(field in doc)) doc[field] = FieldValue.delete();
-    batch.update(ref, doc, { lastUpdateTime: snap.updateTime! });
-    if (dedupeRef)
-      batch.create(dedupeRef, {
-        key: opts.dedupeKey,
-        at: Timestamp.fromMillis(ctx.now),
-        expireAt: Timestamp.fromMillis(ctx.now + this.dedupeTtlMs),
-      });
+    const announced = (opts.announced ?? []).filter((seq) => outboxOf(read.doc).some((e) => e.seq === seq));
+    const stored = {
+      ...jobToDoc(job),
+      ...bookkeeping(read.doc, {
+        dedupeKey: opts.dedupeKey,
+        ...(transition ? { announce: { seq: transition.seq, atMs: transition.at } } : {}),
+        announced,
+      }),
+    };
+    batch.update(ref, overwrite(read.doc, stored), { lastUpdateTime: read.updateTime }); // first: its result is the job's
     if (transition) {
       const cause: Cause = { kind: 'event', event, prior: patchFieldsOf(before), draws: ctx.draws };
       this.writeTransition(batch, job, transition, cause, decided.effects);
     }
     if (lockRef && lockSnap?.exists && lockSnap.get('jobId') === job.id)
       batch.delete(lockRef, { lastUpdateTime: lockSnap.updateTime! });
-    await batch.commit();
-    return { outcome: transition ? 'applied' : 'patched', job, before, transition, effects: decided.effects };
+    const [written] = await batch.commit();
+    return {
+      outcome: transition ? 'applied' : 'patched',
+      job,
+      before,
+      transition,
+      effects: decided.effects,
+      read: { job, doc: stored, updateTime: written!.writeTime },
+      announced,
+    };
   }
 
-  /** The transition, its cause and its outbox entry (with its effects): history and announcement commit together. */
+  /**
+   * The transition with its cause and its effects (run after the commit; again by the sweep while the job's
+   * outbox holds the transition): history, announcement and effects commit together.
+   */
   private writeTransition(tx: WriteBatch, job: Job, t: Transition, cause: Cause, effects: readonly Effect[]): void {
     tx.create(this.jobRef(job.id).collection(Collections.transitions).doc(String(t.seq)), {
       ...transitionToDoc(t, cause),
       jobId: job.id,
       ownerId: job.ownerId,
+      ...(effects.length > 0 ? { effects: effects.map((e) => ({ ...e })) } : {}),
     });
-    writeOutboxEntry(this.db, tx, job, t, effects);
   }
 
   // Reads over the indexed queries (job-queries.ts): plain Jobs out, no Firestore types.
@@ -273,7 +299,7 @@ export class JobStore {
   byExecutionRef(ref: string): Promise<Job | null> {
     return jobByExecutionRef(this.db, ref);
   }
-  expectingOutput(uri: string): Promise<Job[]> {
+  expectingOutput(uri: string): Promise<JobRead[]> {
     return jobsExpectingOutput(this.db, uri);
   }
   anyWithOutput(uri: string): Promise<boolean> {

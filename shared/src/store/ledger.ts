@@ -19,7 +19,7 @@ export interface Ledger {
   /** Job state: the one transactional write path, and the job reads. */
   jobs: JobStore;
   projects: ProjectStore;
-  /** Events out: entries written with each transition, marked once published. */
+  /** Events out: each transition enters its job's outbox when committed and leaves once published. */
   outbox: OutboxStore;
   /** The sweep's per-job leases. */
   leases: Leases;
@@ -36,7 +36,7 @@ export function createLedger(db: LedgerClient, clock: () => number, opts: { rand
   const jobs = new JobStore({ db, clock, ...(opts.random ? { random: opts.random } : {}) });
   return {
     jobs,
-    outbox: new OutboxStore(db, (id) => jobs.get(id)),
+    outbox: new OutboxStore(db, (id) => jobs.read(id)),
     projects: new ProjectStore(db, clock),
     leases: new Leases(db, clock),
     seen: new SeenOutputs(db, clock),

@@ -1,79 +1,78 @@
 /**
- * The outbox of events out: one entry per transition, `outbox/{jobId}:{seq}`, created in the transaction that
- * commits the transition (job-store.ts), with the transition's effects, so neither the announcement nor the
+ * The outbox of events out, kept in the job document (job-doc.ts): each transition enters the job's `outbox`
+ * in the write that commits it, with its effects stored on the transition, so neither the announcement nor the
  * effects are lost between the commit and their running. Once the event is published and the effects have
- * run, the entry is marked (not the history, which never changes) and given a TTL.
+ * run, the entry leaves — carried by the effects' own write when there is one, else by an update on the
+ * condition that the job document is still the one last read or written (no read when it is).
  */
-import { Timestamp, type Firestore, type WriteBatch } from '@google-cloud/firestore';
+import { FieldValue, Timestamp, type Firestore } from '@google-cloud/firestore';
 import type { Effect, Job, Transition } from '../core/index.js';
 import { recordedTransitionFromDoc } from './codec.js';
+import { retryOnConflict } from './conflicts.js';
 import { Collections } from './firestore.js';
+import { bookkeeping, outboxOf, readOf, type JobRead } from './job-doc.js';
 import { QUERIES } from './queries.js';
-
-const DAY = 24 * 3600 * 1000;
-/** How long a published entry is kept (a TTL policy on `expireAt` removes it). */
-export const PUBLISHED_OUTBOX_TTL_MS = 7 * DAY;
-
-export const outboxDocId = (jobId: string, seq: number): string => `${jobId}:${seq}`;
-
-/** Writes the outbox entry of a transition, with its effects, in the batch that commits it. */
-export function writeOutboxEntry(
-  db: Firestore,
-  tx: WriteBatch,
-  job: Job,
-  t: Transition,
-  effects: readonly Effect[] = [],
-): void {
-  tx.create(db.collection(Collections.outbox).doc(outboxDocId(job.id, t.seq)), {
-    jobId: job.id,
-    ownerId: job.ownerId,
-    seq: t.seq,
-    createdAt: Timestamp.fromMillis(t.at),
-    pending: true,
-    ...(effects.length > 0 ? { effects: effects.map((e) => ({ ...e })) } : {}),
-  });
-}
 
 export interface PendingEvent {
   job: Job;
   transition: Transition;
   /** The effects committed with the transition (idempotent: repeating them is safe). */
   effects: Effect[];
+  /** The job document the entry was found in. */
+  read: JobRead;
 }
 
 export class OutboxStore {
   constructor(
     private readonly db: Firestore,
-    private readonly readJob: (id: string) => Promise<Job | null>,
+    private readonly readJob: (id: string) => Promise<JobRead | null>,
   ) {}
 
-  async markPublished(jobId: string, seq: number, nowMs: number): Promise<void> {
-    await this.db
-      .collection(Collections.outbox)
-      .doc(outboxDocId(jobId, seq))
-      .update({
-        pending: false,
-        publishedAt: Timestamp.fromMillis(nowMs),
-        expireAt: Timestamp.fromMillis(nowMs + PUBLISHED_OUTBOX_TTL_MS),
-      });
+  /**
+   * Takes transition `seq` out of the job's outbox. `known`: the job document as last read or written — the
+   * update is conditional on it, so no read is needed unless the job changed since; then it is read again.
+   */
+  async markPublished(jobId: string, seq: number, known?: JobRead): Promise<void> {
+    let first = known?.job.id === jobId ? known : undefined;
+    await retryOnConflict(async () => {
+      const read = first ?? (await this.readJob(jobId));
+      first = undefined;
+      if (!read || !outboxOf(read.doc).some((e) => e.seq === seq)) return; // gone, or carried by another write
+      const left = bookkeeping(read.doc, { announced: [seq] });
+      await this.db
+        .collection(Collections.jobs)
+        .doc(jobId)
+        .update(
+          { outbox: left.outbox ?? FieldValue.delete(), outboxDueAt: left.outboxDueAt ?? FieldValue.delete() },
+          { lastUpdateTime: read.updateTime },
+        );
+    });
   }
 
   /** Entries committed before `beforeMs` and not yet published, oldest first, with their job and transition. */
   async pending(beforeMs: number, limit: number): Promise<PendingEvent[]> {
-    const snap = await QUERIES.pendingOutbox(this.db, Timestamp.fromMillis(beforeMs), limit).get();
-    // each entry's job and transition, all entries at once (the sweep runs this on every pass)
-    const read = await Promise.all(
-      snap.docs.map(async (doc): Promise<PendingEvent | null> => {
-        const jobId = String(doc.get('jobId'));
-        const seq = Number(doc.get('seq'));
-        const [job, t] = await Promise.all([
-          this.readJob(jobId),
-          this.db.collection(Collections.jobs).doc(jobId).collection(Collections.transitions).doc(String(seq)).get(),
-        ]);
-        const effects = (doc.get('effects') as Effect[] | undefined) ?? [];
-        return job && t.exists ? { job, transition: recordedTransitionFromDoc(t.data()!), effects } : null;
+    const before = Timestamp.fromMillis(beforeMs);
+    const snap = await QUERIES.pendingOutbox(this.db, before, limit).get();
+    const entries = snap.docs.flatMap((doc) => {
+      const read = readOf(doc.data(), doc.updateTime);
+      return outboxOf(read.doc)
+        .filter((e) => e.at <= before)
+        .map((e) => ({ read, seq: e.seq }));
+    });
+    // each entry's transition, all at once (the sweep runs this on every pass)
+    const found = await Promise.all(
+      entries.slice(0, limit).map(async ({ read, seq }): Promise<PendingEvent | null> => {
+        const t = await this.db
+          .collection(Collections.jobs)
+          .doc(read.job.id)
+          .collection(Collections.transitions)
+          .doc(String(seq))
+          .get();
+        if (!t.exists) return null;
+        const effects = (t.get('effects') as Effect[] | undefined) ?? [];
+        return { job: read.job, transition: recordedTransitionFromDoc(t.data()!), effects, read };
       }),
     );
-    return read.filter((e): e is PendingEvent => e !== null);
+    return found.filter((e): e is PendingEvent => e !== null);
   }
 }

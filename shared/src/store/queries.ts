@@ -106,22 +106,15 @@ export const QUERIES = {
     )
       .where('at', '>=', since)
       .orderBy('at'),
-  /** outbox: entries committed but not yet published. */
+  /** Jobs whose outbox (job-doc.ts) holds a transition committed at or before `before`, oldest first. */
   pendingOutbox: (db: Firestore, before: Timestamp, limit: number) =>
-    db
-      .collection(Collections.outbox)
-      .where('pending', '==', true)
-      .where('createdAt', '<=', before)
-      .orderBy('createdAt')
-      .limit(limit),
+    db.collection(Collections.jobs).where('outboxDueAt', '<=', before).orderBy('outboxDueAt').limit(limit),
 } as const;
 
 /** Documents Firestore deletes by itself after `field` (a timestamp) has passed: TTL policies. */
 export const TTL_POLICIES: readonly { collectionGroup: string; field: string }[] = [
-  { collectionGroup: Collections.dedupe, field: 'expireAt' }, // processed delivery keys (job-store)
   { collectionGroup: Collections.leases, field: 'expireAt' }, // sweep leases
   { collectionGroup: Collections.probes, field: 'expireAt' }, // probe quota records
-  { collectionGroup: Collections.outbox, field: 'expireAt' }, // published outbox entries
   { collectionGroup: Collections.seenOutputs, field: 'expireAt' }, // outputs seen by finalize events (seen.ts)
 ];
 
@@ -193,6 +186,7 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
   ],
   // equality filters only: served by merging single-field indexes
   countJobs: [],
+  pendingOutbox: [], // single-field index on outboxDueAt
   transitionsSince: [
     {
       collectionGroup: Collections.transitions,
@@ -206,16 +200,6 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
       collectionGroup: Collections.transitions,
       queryScope: 'COLLECTION_GROUP',
       fields: [{ fieldPath: 'at', order: 'ASCENDING' }],
-    },
-  ],
-  pendingOutbox: [
-    {
-      collectionGroup: Collections.outbox,
-      queryScope: 'COLLECTION',
-      fields: [
-        { fieldPath: 'pending', order: 'ASCENDING' },
-        { fieldPath: 'createdAt', order: 'ASCENDING' },
-      ],
     },
   ],
 };

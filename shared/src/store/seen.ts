@@ -11,7 +11,7 @@
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import type { OutputObservation } from '../core/index.js';
 import { Collections } from './firestore.js';
-import { hashKey } from './job-store.js';
+import { hashKey } from './job-doc.js';
 
 export const SEEN_TTL_MS = 30 * 24 * 3600_000;
 

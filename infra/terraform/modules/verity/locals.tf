@@ -159,17 +159,14 @@ locals {
     { collection = "artifacts", scope = "COLLECTION_GROUP", fields = [{ field = "uri", order = "ASCENDING" }] },
     { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
     { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "at", order = "ASCENDING" }] },
-    { collection = "outbox", scope = "COLLECTION", fields = [{ field = "pending", order = "ASCENDING" }, { field = "createdAt", order = "ASCENDING" }] },
   ]
   composite_indexes      = { for i in local.firestore_indexes : join("-", concat([i.collection], [for f in i.fields : f.field])) => i if length(i.fields) > 1 }
   single_field_overrides = { for i in local.firestore_indexes : "${i.collection}-${i.fields[0].field}" => i if length(i.fields) == 1 }
 
   # TTL policies: Firestore deletes these documents once the field's time has passed.
   ttl_fields = {
-    dedupe = "expireAt"
     leases = "expireAt"
     probes = "expireAt"
-    outbox = "expireAt"
     seen   = "expireAt"
   }
 }
