@@ -1,120 +1,32 @@
 /** The HTTP API: a small route table over the shared JobsService. Built by a factory with injected deps. */
 import '../common/body-limits.js';
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
-import {
-  ConflictError,
-  ErrorCode,
-  NotFoundError,
-  ValidationError,
-  VerityError,
-  type Job,
-} from '../../shared/src/core/index.js';
+import { ErrorCode, NotFoundError, ValidationError, VerityError } from '../../shared/src/core/index.js';
 import type { Principal } from '../../shared/src/auth/principal.js';
 import type { Runtime } from '../../shared/src/runtime.js';
 import type { RuntimeSource } from '../common/runtime-source.js';
 import {
-  CreateProjectSchema,
   EnqueueRequestSchema,
   JobIdSchema,
   JobListQuerySchema,
-  ListQuerySchema,
   SweepRequestSchema,
   WorkerUpdateSchema,
 } from '../../shared/src/schemas.js';
 import { ForbiddenError } from '../../shared/src/core/index.js';
-import { jobView, projectView, transitionView } from '../../shared/src/views.js';
+import { jobView, transitionView } from '../../shared/src/views.js';
 import { validationProblems } from '../../shared/src/api-kit.js';
-import { handleError, parseBody, refuseOversizedBody, sendError } from '../common/http.js';
+import { handleError, parseBody, refuseOversizedBody } from '../common/http.js';
 import { handleWebhook } from '../common/webhook.js';
 import { streamAll, streamJob } from './sse.js';
 import { DASHBOARD_HEADERS, serveDashboard } from './dashboard.js';
 import { openApiDocument, vocabularyOf } from './openapi.js';
-
-type Handler = (ctx: { req: Request; res: Response; rt: Runtime; who: Principal; id: string }) => Promise<void>;
-/** A route answered without the clients: liveness, and the webhooks (whose handler loads them after its checks). */
-type LightHandler = (ctx: { req: Request; res: Response; src: RuntimeSource }) => Promise<void>;
-
-type Route = {
-  method: string;
-  pattern: RegExp;
-  auth: boolean;
-  /** An event stream: it never ends on its own, so HEAD (which wants only the headers) is refused there. */
-  stream?: true;
-} & ({ run: Handler; light?: undefined } | { light: LightHandler; run?: undefined });
-
-const ID = '([^/]+)';
-
-/** A 409 names the active job only to its owner (keys are per owner, so the holder is the caller's own). */
-const activeJobConflict = (res: Response, err: unknown, who: Principal): boolean => {
-  if (!(err instanceof ConflictError) || err.code !== ErrorCode.ACTIVE_JOB_EXISTS) return false;
-  const holder = (err.details as { activeJob?: Job } | undefined)?.activeJob;
-  sendError(
-    res,
-    new ConflictError(err.code, err.message),
-    holder && holder.ownerId === who.userId ? { activeJob: jobView(holder) } : {},
-  );
-  return true;
-};
-
-const projectRoutes: Route[] = [
-  {
-    method: 'POST',
-    pattern: /^\/api\/projects$/,
-    auth: true,
-    run: async ({ req, res, rt, who }) => {
-      const { project, artifacts } = await rt.projects.create(who, parseBody(req, CreateProjectSchema));
-      res.status(201).json({ project: projectView(project, artifacts) });
-    },
-  },
-  {
-    method: 'GET',
-    pattern: /^\/api\/projects$/,
-    auth: true,
-    run: async ({ req, res, rt, who }) => {
-      const q = ListQuerySchema.safeParse(req.query);
-      if (!q.success) throw new ValidationError('invalid query', validationProblems(q.error.issues));
-      const { projects, nextCursor } = await rt.projects.list(who, q.data.limit, q.data.cursor);
-      res.status(200).json({ projects: projects.map((p) => projectView(p)), nextCursor });
-    },
-  },
-  {
-    method: 'GET',
-    pattern: new RegExp(`^/api/projects/${ID}$`),
-    auth: true,
-    run: async ({ res, rt, who, id }) => {
-      const { project, artifacts } = await rt.projects.read(who, id);
-      res.status(200).json({ project: projectView(project, artifacts) });
-    },
-  },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^/api/projects/${ID}/reconcile$`),
-    auth: true,
-    run: async ({ res, rt, who, id }) => {
-      const { report } = await rt.projects.requestReconcile(who, id);
-      res.status(200).json({ report });
-    },
-  },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^/api/projects/${ID}/generate$`),
-    auth: true,
-    run: async ({ res, rt, who, id }) => {
-      try {
-        const { created, project, job } = await rt.projects.generate(who, id);
-        const artifacts = (await rt.projects.read(who, id)).artifacts;
-        res
-          .status(created ? 202 : 200)
-          .json({ project: projectView(project, artifacts), ...(job ? { job: jobView(job) } : {}) });
-      } catch (err) {
-        if (!activeJobConflict(res, err, who)) throw err;
-      }
-    },
-  },
-];
+import { insightRoutes } from './insight-routes.js';
+import { projectRoutes } from './project-routes.js';
+import { activeJobConflict, ID, type Route } from './route.js';
 
 const routes: Route[] = [
   ...projectRoutes,
+  ...insightRoutes,
   {
     method: 'POST',
     pattern: /^\/api\/sweep$/,

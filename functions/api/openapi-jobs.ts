@@ -109,6 +109,18 @@ export const jobPaths = (v: ApiVocabulary): Json => ({
       responses: { 200: json(ref('Progress')), ...errors(...AUTH, 404) },
     }),
   },
+  '/api/jobs/{id}/diagnosis': {
+    get: jobOp('diagnosis', {
+      summary:
+        'The job explained in plain words: the cause with its evidence, what it waits for, the next deadline and ' +
+        'what happens then, the actions that make sense (rules over history, evidence and policy; no probe inside ' +
+        'the deadlines)',
+      responses: {
+        200: json({ type: 'object', required: ['diagnosis'], properties: { diagnosis: ref('Diagnosis') } }),
+        ...errors(...AUTH, 404),
+      },
+    }),
+  },
   '/api/jobs/{id}/events': {
     get: jobOp('events', {
       summary: 'SSE of one job; Last-Event-ID replays from the history',

@@ -70,6 +70,7 @@ export const JOB_OPS = {
   updates: 'updates',
   history: 'history',
   progress: 'progress',
+  diagnosis: 'diagnosis',
   events: 'events',
 };
 export const PROJECT_OPS = { get: '', reconcile: 'reconcile', generate: 'generate' };

@@ -2,7 +2,7 @@
  * The response shapes of the OpenAPI document (functions/api/openapi.ts), described by hand from
  * shared/src/views.ts and the services: what the API answers, not what it accepts (that comes from zod).
  */
-import { ErrorCode, JOB_STATUSES, Reason, Source } from '../../shared/src/core/index.js';
+import { CAUSE_CODES, ErrorCode, JOB_STATUSES, Reason, Source } from '../../shared/src/core/index.js';
 import { MAX_JSON_DEPTH, MAX_KEY_LENGTH } from '../../shared/src/json-limits.js';
 
 type Json = Record<string, unknown>;
@@ -146,6 +146,48 @@ const ProgressSchema = {
     hasWarnings: { type: 'boolean' },
   },
 };
+const DiagnosisSchema = {
+  type: 'object',
+  required: ['jobId', 'status', 'summary', 'cause', 'waitingFor', 'nextDeadline', 'evidence', 'actions'],
+  properties: {
+    jobId: { type: 'string' },
+    status: { enum: [...JOB_STATUSES] },
+    summary: { type: 'string', description: 'one sentence' },
+    cause: {
+      type: 'object',
+      properties: { code: { enum: [...CAUSE_CODES] }, explanation: { type: 'string' } },
+    },
+    waitingFor: { type: 'array', items: { type: 'string' } },
+    nextDeadline: {
+      anyOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          properties: {
+            kind: { type: 'string', description: 'the deadline reason (e.g. HEARTBEAT_TIMEOUT) or LATE_OUTPUT_CHECK' },
+            at: iso,
+            action: { enum: ['retry', 'fail', 'cancel', 'check'] },
+            then: { type: 'string' },
+          },
+        },
+      ],
+    },
+    evidence: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { kind: { type: 'string' }, seen: { type: 'boolean' }, at: iso, detail: { type: 'string' } },
+      },
+    },
+    actions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { action: { enum: ['cancel', 'retry', 'reconcile', 'wait'] }, why: { type: 'string' } },
+      },
+    },
+  },
+};
 const ProjectSchema = {
   type: 'object',
   properties: {
@@ -215,6 +257,7 @@ export const SCHEMAS = {
   Transition: TransitionSchema,
   Progress: ProgressSchema,
   Step: StepSchema,
+  Diagnosis: DiagnosisSchema,
   Project: ProjectSchema,
   Error: ErrorSchema,
   JsonValue,

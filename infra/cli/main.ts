@@ -14,12 +14,14 @@ import { createRuntime, type Runtime } from '../../shared/src/runtime.js';
 import { jobView, transitionView } from '../../shared/src/views.js';
 import { checkCredentials, credentialsLine, isCredentialsError } from './credentials.js';
 import { parseDuration, progress, table } from './format.js';
+import { explain } from './insight.js';
 
 const USAGE = `usage: verity <command> [options]
 
   jobs ls [--status S] [--type T] [--owner U] [--resource-key K] [--limit N]
   jobs show <jobId>
   jobs history <jobId>
+  explain <jobId>              the job in plain words: cause, evidence, next deadline, what to do
   reconcile <jobId>            reconcile one job now (probes outputs and the executor)
   reconcile --stale            reconcile every job whose deadline or due action has passed
   sweep [--dry-run]            what the scheduler runs: due jobs, retries, unpublished events
@@ -32,7 +34,7 @@ exit codes: 0 done, 1 failed, 2 usage or no Google credentials, 3 not found, 4 p
 
 class UsageError extends Error {}
 
-const COMMANDS = new Set(['jobs', 'reconcile', 'sweep', 'cleanup']);
+const COMMANDS = new Set(['jobs', 'explain', 'reconcile', 'sweep', 'cleanup']);
 
 const LOCAL = {
   FIRESTORE_EMULATOR_HOST: '127.0.0.1:8681',
@@ -92,6 +94,10 @@ async function main(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'jobs':
         return await jobs(rt, sub, arg, o);
+      case 'explain':
+        if (!sub) throw new UsageError('explain needs a jobId');
+        process.stdout.write(await explain(rt, sub, o.json));
+        return 0;
       case 'reconcile': {
         if (o.stale) return await sweep(rt, false, o.json, 'reconcile');
         if (!sub) throw new UsageError('reconcile needs a jobId, or --stale');

@@ -1,6 +1,7 @@
 /**
  * The local stack's demo worker for type `demo-render`. Input: durationMs, steps, and a fault to show what
- * Verity recovers from: none | crash (dies mid-way, says nothing) | hang (stops making progress) |
+ * Verity recovers from: none | crash (dies mid-way, says nothing) | hang (stops making progress but keeps
+ * heartbeating, as a stuck render whose heartbeat thread lives: only the run deadline ends it) |
  * silent (does the work, writes the output, never reports) | fail (reports a non-retryable failure).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -63,7 +64,8 @@ async function main(): Promise<void> {
   for (let i = 0; i < input.steps; i++) {
     if (input.fault === 'crash' && i >= Math.floor(input.steps / 2)) process.exit(1);
     if (input.fault === 'hang' && i >= 1) {
-      setInterval(() => undefined, 60_000); // alive, silent, no progress: only a deadline notices
+      // alive, heartbeating, no progress: the diagnosis calls it WORKER_HUNG; only the run deadline ends it
+      setInterval(() => void report('heartbeat', () => reporter.reportHeartbeat()), Math.max(1000, stepMs));
       return new Promise<void>(() => undefined);
     }
     await sleep(stepMs);

@@ -1,5 +1,5 @@
 /** The outside shape of jobs and transitions (contract.md): RFC 3339 UTC times, no internal fields. */
-import type { Job, Transition } from './core/index.js';
+import type { Diagnosis, Job, Transition } from './core/index.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -51,6 +51,15 @@ export function progressView(job: Job): Record<string, unknown> | null {
     stepPct: p.stepPct,
     completedSteps: p.completedSteps,
     steps: p.steps.map((s) => ({ name: s.name, startedAt: iso(s.startedAt), completedAt: iso(s.completedAt) })),
+  };
+}
+
+/** The diagnosis with its times as RFC 3339. */
+export function diagnosisView(d: Diagnosis): Record<string, unknown> {
+  return {
+    ...d,
+    nextDeadline: d.nextDeadline && { ...d.nextDeadline, at: iso(d.nextDeadline.at) },
+    evidence: d.evidence.map((e) => ({ ...e, at: iso(e.at) })),
   };
 }
 

@@ -73,6 +73,18 @@ describe('verity CLI', () => {
     assert.match(history.stdout, /ENQUEUED[\s\S]*STARTED/);
   });
 
+  it('explain <id>: the job in plain words, as text and as JSON; an unknown id exits 3', async () => {
+    const { job } = await rt.jobs.enqueue(alice, { type: 'external', outputs: [], reuseExistingOutputs: true });
+    const text = await cli('explain', job.id);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, new RegExp(`^${job.id}  queued  WAITING_FOR_EXECUTOR\n\nQueued for `));
+    assert.match(text.stdout, /\n→ cancel: stops the work/);
+    const json = JSON.parse((await cli('explain', job.id, '--json')).stdout);
+    assert.equal(json.cause.code, 'WAITING_FOR_EXECUTOR');
+    assert.deepEqual(json.waitingFor, ["the worker's first report"]);
+    assert.equal((await cli('explain', 'job_nope')).code, 3);
+  });
+
   it('reconcile <id> corrects a stuck job; sweep --dry-run lists due jobs and changes nothing', async () => {
     const { job } = await rt.jobs.enqueue(alice, {
       type: 'external',

@@ -97,6 +97,7 @@ describe('hostile: two owners', () => {
       ['POST', `/api/jobs/${id}/updates`, { kind: 'succeeded' }],
       ['GET', `/api/jobs/${id}/history`],
       ['GET', `/api/jobs/${id}/progress`],
+      ['GET', `/api/jobs/${id}/diagnosis`],
       ['GET', `/api/jobs/${id}/events`],
       ['GET', `/api/projects/${aliceProject}`],
       ['POST', `/api/projects/${aliceProject}/reconcile`],

@@ -20,6 +20,7 @@ export const PATCH_FIELDS = [
   'executor',
   'reportedSucceededAt',
   'heartbeatAt',
+  'progressAt',
   'stepPlan',
   'progress',
   'updatedAt',
@@ -119,6 +120,7 @@ export function failAttempt(
       notBefore: ctx.now + delay,
       startedAt: null,
       heartbeatAt: null,
+      progressAt: null,
       reportedSucceededAt: null,
       progress: null,
       executor: {

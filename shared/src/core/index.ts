@@ -12,3 +12,4 @@ export * from './project.js';
 export * from './progress.js';
 export * from './eta.js';
 export * from './replay.js';
+export * from './diagnose.js';

@@ -126,6 +126,8 @@ export interface Job {
   notBefore: EpochMs | null;
   startedAt: EpochMs | null;
   heartbeatAt: EpochMs | null;
+  /** The last worker report that carried progress (absent on jobs stored before it was kept). */
+  progressAt?: EpochMs | null;
   /** A worker or executor said "succeeded" while declared outputs were still missing. */
   reportedSucceededAt: EpochMs | null;
   completedAt: EpochMs | null;

@@ -63,5 +63,5 @@ function progressFields(job: Job, r: WorkerReport, now: number): PatchFields {
   // the step started when the job did: a first report on a queued job starts it now
   const startedAt = job.startedAt ?? now;
   const plan = planFrom(job, r.progress);
-  return { stepPlan: plan, progress: nextProgress({ ...job, startedAt }, r.progress, plan, now) };
+  return { stepPlan: plan, progress: nextProgress({ ...job, startedAt }, r.progress, plan, now), progressAt: now };
 }

@@ -1,10 +1,12 @@
 /** The read side of jobs for the API: visibility, the queue, one job (reconcile-on-read), progress, history. */
 import {
+  diagnose,
   estimate,
   ForbiddenError,
   isActive,
   JOB_STATUSES,
   NotFoundError,
+  type Diagnosis,
   type Job,
   type PastRun,
   type Transition,
@@ -116,6 +118,15 @@ export class JobReads {
   private async takeProbe(who: Principal, job: Job): Promise<void> {
     const perMinute = this.deps.registry.get(job.type)?.quotas.probesPerMinute ?? Number.POSITIVE_INFINITY;
     if (Number.isFinite(perMinute)) await this.deps.quotas.takeProbe(who.userId, perMinute);
+  }
+
+  /**
+   * The job explained (core/diagnose.ts): read as GET /api/jobs/:id reads it — a job inside its deadlines costs
+   * one document read and no probe; a due one is reconciled first, so the diagnosis speaks of what is true now.
+   */
+  async diagnosis(who: Principal, id: string): Promise<Diagnosis> {
+    const job = await this.read(who, id);
+    return diagnose(job, await this.deps.store.history(id), this.deps.clock());
   }
 
   async history(who: Principal, id: string): Promise<Transition[]> {

@@ -3,7 +3,7 @@
  * worker reports) and reads (job-reads.ts: the queue, one job with reconcile-on-read, progress, history).
  */
 import type { Principal } from '../auth/principal.js';
-import type { Job, Transition } from '../core/index.js';
+import type { Diagnosis, Job, Transition } from '../core/index.js';
 import type { EnqueueRequest, WorkerUpdate } from '../schemas.js';
 import { JobCommands, type EnqueueOptions } from './job-commands.js';
 import { JobReads } from './job-reads.js';
@@ -54,5 +54,8 @@ export class JobsService {
   }
   history(who: Principal, id: string): Promise<Transition[]> {
     return this.reads.history(who, id);
+  }
+  diagnosis(who: Principal, id: string): Promise<Diagnosis> {
+    return this.reads.diagnosis(who, id);
   }
 }

@@ -11,6 +11,7 @@ const JOB_TIME_FIELDS = [
   'notBefore',
   'startedAt',
   'heartbeatAt',
+  'progressAt',
   'reportedSucceededAt',
   'completedAt',
   'canceledAt',
@@ -18,8 +19,8 @@ const JOB_TIME_FIELDS = [
   'nextCheckAt',
 ] as const satisfies readonly (keyof Job)[];
 
-function toTs(ms: number | null): Timestamp | null {
-  return ms === null ? null : Timestamp.fromMillis(ms);
+function toTs(ms: number | null | undefined): Timestamp | null {
+  return ms === null || ms === undefined ? null : Timestamp.fromMillis(ms);
 }
 
 function fromTs(v: unknown): number | null {
