@@ -77,6 +77,27 @@ describe('sweep: the late-output check of a failed job', () => {
     assert.equal((await rt.sweeper.sweep()).checked, 0);
     assert.equal((await rt.store.history(j.id)).length, 2);
   });
+
+  it("past its check, the retry's outputs found by a probe (their notification lost) turn the failed job succeeded too", async () => {
+    const j = await external('retried');
+    rt.testClock.advance(11 * S);
+    await rt.sweeper.sweep();
+    rt.testClock.advance(21 * S);
+    await rt.sweeper.sweep(); // the late-output check: nothing there yet, the failed job leaves the sweep
+    assert.equal((await get(j.id)).nextCheckAt, null);
+    const retry = await rt.jobs.retry(alice, j.id);
+    assert.deepEqual(retry.outputUris, [out('retried')]);
+    await put('retried'); // the retry's work; its notification never comes (for either job)
+    const { report } = await rt.reconciler.reconcile(retry.id, 'reconcile');
+    assert.equal(report.correctedStatus, 'succeeded');
+    const [t] = (await rt.store.history(retry.id)).slice(-1);
+    assert.deepEqual([t!.reason, t!.source], ['OUTPUT_FOUND', 'reconcile']);
+    const first = await get(j.id);
+    assert.equal(first.status, 'succeeded', 'the shareOutputs effect had the failed job look for itself');
+    assert.equal(first.statusReason, 'LATE_OUTPUT');
+    const last = (await rt.store.history(j.id)).at(-1)!;
+    assert.deepEqual([last.source, last.evidence.correctedFrom], ['reconcile', 'QUEUE_TIMEOUT']);
+  });
 });
 
 describe('sweep: a job whose lock is held', () => {

@@ -96,6 +96,20 @@ describe('decide: the late-output check of a failed job', () => {
     assert.equal(wrote.job.statusReason, 'LATE_OUTPUT', 'it wrote them before it ended');
   });
 
+  it('outputs found by looking ask the other jobs expecting them to look too; found by their event, not', () => {
+    const look = run(failed(), { kind: 'observed', source: 'sweep', probed: true, outputs: [present()] }, DUE + S);
+    assert.deepEqual(
+      look.effects.find((e) => e.kind === 'shareOutputs'),
+      { kind: 'shareOutputs', jobId: 'job_1', uris: ['gs://b/out.mp4'] },
+    );
+    const event = run(failed(), { kind: 'observed', source: 'gcs', probed: false, outputs: [present()] }, DUE + S);
+    assert.equal(event.job.statusReason, 'LATE_OUTPUT');
+    assert.equal(
+      event.effects.find((e) => e.kind === 'shareOutputs'),
+      undefined,
+    );
+  });
+
   it('a failed job without declared outputs has no check', () => {
     const d = run(
       dispatched(newJob({ outputs: [] })),

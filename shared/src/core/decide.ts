@@ -65,7 +65,10 @@ function onObserved(job: Job, ev: Ev<'observed'>, ctx: DecideContext): Decision 
       ...outputsEvidence(withOutputs),
       ...(reason === Reason.LATE_OUTPUT ? { correctedFrom: job.statusReason } : {}),
     };
-    return transition(withOutputs, JobStatus.succeeded, reason, ev.source, evidence, ctx, { outputs });
+    // found by looking: its finalize event may be lost, for the other jobs expecting these objects too
+    const share =
+      ev.source === Source.gcs ? [] : [{ kind: 'shareOutputs' as const, jobId: job.id, uris: [...job.outputUris] }];
+    return transition(withOutputs, JobStatus.succeeded, reason, ev.source, evidence, ctx, { outputs }, share);
   }
   if (job.status === JobStatus.failed) return onLateOutputCheck(job, withOutputs, ev, ctx);
 

@@ -239,7 +239,12 @@ export type Effect =
    */
   | { kind: 'stopUnrecordedStart'; jobId: string; attempt: number }
   /** Gather evidence now (e.g. a worker said succeeded and outputs must be checked). */
-  | { kind: 'probe'; jobId: string };
+  | { kind: 'probe'; jobId: string }
+  /**
+   * The job's outputs were found by looking (a probe), not by their finalize event: the other jobs expecting the
+   * same objects (the failed job a retry repeats, say) may have missed that event too, and look now.
+   */
+  | { kind: 'shareOutputs'; jobId: string; uris: string[] };
 export type EffectKind = Effect['kind'];
 
 export interface Decision {

@@ -1,6 +1,7 @@
 /**
  * The effects a commit asks for, run after it: start an execution (and record it), cancel one, stop an
- * unrecorded start, look again (probe), clean the temp prefix. Each is idempotent and its intent was recorded
+ * unrecorded start, look again (probe), have other jobs expecting outputs found by a probe look too, clean
+ * the temp prefix. Each is idempotent and its intent was recorded
  * in the commit (the transition carries its effects while it is in the job's outbox), so a failure is logged
  * and repeated by reconcile or the sweep.
  */
@@ -94,6 +95,15 @@ export class Effects {
           'stopping an execution whose start was never recorded',
         );
         await executor!.cancel(ref);
+        return;
+      }
+      case 'shareOutputs': {
+        // every other job expecting one of these objects looks for itself (a probe: the objects are the truth)
+        const others = new Set<string>();
+        for (const uri of effect.uris)
+          for (const r of await this.deps.store.expectingOutput(uri))
+            if (r.job.id !== effect.jobId) others.add(r.job.id);
+        for (const id of others) await this.deps.reconcile(id, 'reconcile');
         return;
       }
       case 'cleanupTemp': {
