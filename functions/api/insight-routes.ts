@@ -1,4 +1,7 @@
-/** Insight (issue 16): a job explained in plain words. */
+/** Insight (issue 16): a job explained in plain words; what recovered what. */
+import { ValidationError } from '../../shared/src/core/index.js';
+import { validationProblems } from '../../shared/src/api-kit.js';
+import { StatsQuerySchema } from '../../shared/src/schemas.js';
 import { diagnosisView } from '../../shared/src/views.js';
 import { ID, type Route } from './route.js';
 
@@ -9,6 +12,16 @@ export const insightRoutes: Route[] = [
     auth: true,
     run: async ({ res, rt, who, id }) => {
       res.status(200).json({ diagnosis: diagnosisView(await rt.jobs.diagnosis(who, id)) });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/stats\/recoveries$/,
+    auth: true,
+    run: async ({ req, res, rt, who }) => {
+      const q = StatsQuerySchema.safeParse(req.query);
+      if (!q.success) throw new ValidationError('invalid query', validationProblems(q.error.issues));
+      res.status(200).json(await rt.stats.recoveries(who, q.data.window));
     },
   },
 ];

@@ -1,5 +1,5 @@
 /** The job paths of the OpenAPI document (./openapi.ts): `/api/jobs` and every operation on one job. */
-import { JobListQuerySchema } from '../../shared/src/schemas.js';
+import { JobListQuerySchema, StatsQuerySchema } from '../../shared/src/schemas.js';
 import {
   AUTH,
   BODY,
@@ -120,6 +120,18 @@ export const jobPaths = (v: ApiVocabulary): Json => ({
         ...errors(...AUTH, 404),
       },
     }),
+  },
+  '/api/stats/recoveries': {
+    get: {
+      ...secured,
+      operationId: 'recoveryStats',
+      summary:
+        'What recovered what in a window, own jobs (admin: all): transitions by source and reason, recoveries with ' +
+        'their time to recover, per type the ended jobs and failure rate, and the work avoided (count() and sum() ' +
+        'aggregations; no counter document)',
+      parameters: queryParams(StatsQuerySchema),
+      responses: { 200: json(ref('RecoveryStats')), ...errors(...AUTH, 400) },
+    },
   },
   '/api/jobs/{id}/events': {
     get: jobOp('events', {

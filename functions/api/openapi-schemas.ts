@@ -188,6 +188,50 @@ const DiagnosisSchema = {
     },
   },
 };
+const counts = (keys: readonly string[]): Json => ({
+  type: 'object',
+  properties: Object.fromEntries(keys.map((k) => [k, { type: 'integer' }])),
+});
+const RecoveryStatsSchema = {
+  type: 'object',
+  properties: {
+    window: { enum: ['1h', '24h', '7d'] },
+    since: iso,
+    transitions: { type: 'integer' },
+    bySource: counts(Object.values(Source)),
+    byReason: { ...counts(Object.values(Reason)), description: 'reasons seen in the window (absent: none)' },
+    recovered: {
+      type: 'object',
+      description: 'states set by a read, a reconcile or the sweep rather than by the event that should have said it',
+      properties: {
+        count: { type: 'integer' },
+        bySource: counts(['read', 'reconcile', 'sweep']),
+        secondsToRecover: {
+          type: 'object',
+          description: 'from the deadline, or the output found, to the correction',
+          properties: {
+            p50: { type: ['number', 'null'] },
+            p99: { type: ['number', 'null'] },
+            samples: { type: 'integer' },
+          },
+        },
+      },
+    },
+    byType: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        properties: {
+          succeeded: { type: 'integer' },
+          failed: { type: 'integer' },
+          canceled: { type: 'integer' },
+          failureRate: { type: ['number', 'null'], description: 'failed / (succeeded + failed)' },
+        },
+      },
+    },
+    avoided: counts(['outputsAlreadyPresent', 'stepsSkipped', 'artifactsNotRegenerated']),
+  },
+};
 const ProjectSchema = {
   type: 'object',
   properties: {
@@ -258,6 +302,7 @@ export const SCHEMAS = {
   Progress: ProgressSchema,
   Step: StepSchema,
   Diagnosis: DiagnosisSchema,
+  RecoveryStats: RecoveryStatsSchema,
   Project: ProjectSchema,
   Error: ErrorSchema,
   JsonValue,

@@ -1,4 +1,6 @@
-/** `verity explain <jobId>`: the diagnosis (GET /api/jobs/:id/diagnosis) for an operator, as text or JSON. */
+/** `verity explain <jobId>` and `verity stats`: the insight routes for an operator, as text or JSON. */
+import { STATS_WINDOWS } from '../../shared/src/core/index.js';
+import { StatsQuerySchema } from '../../shared/src/schemas.js';
 import type { Principal } from '../../shared/src/auth/principal.js';
 import type { Runtime } from '../../shared/src/runtime.js';
 import { diagnosisView } from '../../shared/src/views.js';
@@ -27,4 +29,34 @@ export async function explain(rt: Runtime, id: string, json: boolean): Promise<s
     ...(d.actions as { action: string; why: string }[]).map((a) => `→ ${a.action}: ${a.why}`),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** `verity stats [--window 24h]`: what recovered what (GET /api/stats/recoveries) for every owner. */
+export async function stats(rt: Runtime, window: string | undefined, json: boolean): Promise<string> {
+  const q = StatsQuerySchema.safeParse({ window });
+  if (!q.success) throw new Error(`--window must be one of ${Object.keys(STATS_WINDOWS).join(', ')}`);
+  const s = await rt.stats.recoveries(OPERATOR, q.data.window);
+  if (json) return `${JSON.stringify(s, null, 2)}\n`;
+  const rows = (o: Record<string, number>, key: string): Record<string, unknown>[] =>
+    Object.entries(o)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => ({ [key]: k, transitions: n }));
+  const r = s.recovered;
+  return [
+    `last ${s.window} (since ${s.since}): ${s.transitions} transitions; ${r.count} recovered, ` +
+      `time to recover p50 ${r.secondsToRecover.p50 ?? '-'} s, p99 ${r.secondsToRecover.p99 ?? '-'} s`,
+    '',
+    table(rows(s.bySource, 'source'), ['source', 'transitions']).trimEnd(),
+    '',
+    table(rows(s.byReason, 'reason'), ['reason', 'transitions']).trimEnd(),
+    '',
+    table(
+      Object.entries(s.byType).map(([type, t]) => ({ type, ...t })),
+      ['type', 'succeeded', 'failed', 'canceled', 'failureRate'],
+    ).trimEnd(),
+    '',
+    `avoided: ${s.avoided.outputsAlreadyPresent} jobs whose outputs existed, ${s.avoided.artifactsNotRegenerated} ` +
+      `project artifacts not generated again, ${s.avoided.stepsSkipped} steps skipped`,
+    '',
+  ].join('\n');
 }

@@ -14,7 +14,7 @@ import { createRuntime, type Runtime } from '../../shared/src/runtime.js';
 import { jobView, transitionView } from '../../shared/src/views.js';
 import { checkCredentials, credentialsLine, isCredentialsError } from './credentials.js';
 import { parseDuration, progress, table } from './format.js';
-import { explain } from './insight.js';
+import { explain, stats } from './insight.js';
 
 const USAGE = `usage: verity <command> [options]
 
@@ -22,6 +22,7 @@ const USAGE = `usage: verity <command> [options]
   jobs show <jobId>
   jobs history <jobId>
   explain <jobId>              the job in plain words: cause, evidence, next deadline, what to do
+  stats [--window 1h|24h|7d]   what recovered what: by source and reason, time to recover, failure rate per type
   reconcile <jobId>            reconcile one job now (probes outputs and the executor)
   reconcile --stale            reconcile every job whose deadline or due action has passed
   sweep [--dry-run]            what the scheduler runs: due jobs, retries, unpublished events
@@ -34,7 +35,7 @@ exit codes: 0 done, 1 failed, 2 usage or no Google credentials, 3 not found, 4 p
 
 class UsageError extends Error {}
 
-const COMMANDS = new Set(['jobs', 'explain', 'reconcile', 'sweep', 'cleanup']);
+const COMMANDS = new Set(['jobs', 'explain', 'stats', 'reconcile', 'sweep', 'cleanup']);
 
 const LOCAL = {
   FIRESTORE_EMULATOR_HOST: '127.0.0.1:8681',
@@ -64,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
       stale: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
       'older-than': { type: 'string' },
+      window: { type: 'string' },
       admin: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -97,6 +99,9 @@ async function main(argv: string[]): Promise<number> {
       case 'explain':
         if (!sub) throw new UsageError('explain needs a jobId');
         process.stdout.write(await explain(rt, sub, o.json));
+        return 0;
+      case 'stats':
+        process.stdout.write(await stats(rt, o.window, o.json));
         return 0;
       case 'reconcile': {
         if (o.stale) return await sweep(rt, false, o.json, 'reconcile');

@@ -196,6 +196,18 @@ export function checkTerraform(tf: Terraform, units: readonly DeployUnit[] = DEP
     if (!TTL_POLICIES.some((p) => p.collectionGroup === c)) problems.push(`TTL policy the code does not use: ${c}`);
   if (!tf.resources.google_firestore_field?.ttl?.ttl_config) problems.push('no google_firestore_field with ttl_config');
 
+  // the log-based metrics read the transition log line (reconciler.ts: message "transition", type, to, reason, source)
+  const endings = first(tf.resources.google_logging_metric?.job_endings);
+  const extract = (endings.label_extractors ?? {}) as Record<string, string>;
+  if (!String(endings.filter ?? '').includes('jsonPayload.message="transition"'))
+    problems.push('the job_endings metric does not count the transition log line');
+  if (extract.job_type !== 'EXTRACT(jsonPayload.type)' || extract.outcome !== 'EXTRACT(jsonPayload.to)')
+    problems.push('the job_endings metric does not label by the logged type and outcome');
+  if (
+    !JSON.stringify(tf.resources.google_monitoring_alert_policy?.failure_rate ?? '').includes('user_verity_job_endings')
+  )
+    problems.push('no failure-rate alert on the job_endings metric');
+
   // topics and subscriptions
   const topics = Object.values((tf.locals.topics ?? {}) as Record<string, string>);
   for (const t of Object.values(TOPICS)) if (!topics.includes(t)) problems.push(`topic ${t} is not created`);

@@ -62,6 +62,8 @@ export interface Measured {
   getVerified: Measurement;
   /** GET /api/jobs?limit=LIST_LIMIT_MEASURED. */
   list: Measurement;
+  /** GET /api/stats/recoveries on the few jobs measured (each aggregation its minimum of one read). */
+  stats: Measurement;
   idleSweep: Measurement;
 }
 
@@ -237,6 +239,23 @@ export function dailyModel(m: Measured): { lines: Line[]; perDay: Usage; ttl: nu
   return { lines, perDay: day, ttl };
 }
 
+/**
+ * The stats call at a day of DAY.jobs: its aggregations' minimum (as measured), plus one read per 1,000 index
+ * entries for the three breakdowns of the day's transitions (total, by source, by reason) and the ended jobs,
+ * plus one read per recovery (their records give the time to recover).
+ */
+function statsLine(m: Measured, transitionsPerDay: number): string {
+  const reads =
+    total(m.stats).reads +
+    3 * Math.ceil(transitionsPerDay / 1000) +
+    Math.ceil(DAY.jobs / 1000) +
+    (DAY.recovered + DAY.retriedShare) * DAY.jobs;
+  return (
+    `24 h window; at ${fmt(DAY.jobs)} jobs a day ≈ ${fmt(reads)} reads, ` +
+    `${usd(reads * PRICES.firestoreRead * 100)} per 100 calls: one per aggregation, one per 1,000 index entries, one per recovery`
+  );
+}
+
 export function renderCostSection(m: Measured): string {
   const idle = total(m.idleSweep);
   const list = total(m.list);
@@ -289,6 +308,7 @@ export function renderCostSection(m: Measured): string {
     `| \`GET /api/jobs/:id\` inside the job's deadlines | ${total(m.get).reads} | ${total(m.get).writes} |`,
     `| \`GET /api/jobs/:id?verify=true\` (probes outputs and executor) | ${total(m.getVerified).reads} | ${total(m.getVerified).writes} |`,
     `| \`GET /api/jobs\`, a page of N | N + ${list.reads - LIST_LIMIT_MEASURED} (\`count()\` stats) | ${list.writes} |`,
+    `| \`GET /api/stats/recoveries\` (${statsLine(m, model.perDay.messages)}) | ${total(m.stats).reads} here | ${total(m.stats).writes} |`,
     `| a sweep run with nothing due | ${idle.reads} | ${idle.writes} |`,
     '| an SSE stream (`/api/jobs/:id/events`) | the replayed transitions, then 1 per change (Firestore listener) | 0 |',
     '',

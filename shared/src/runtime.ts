@@ -23,6 +23,7 @@ import { Reconciler } from './reconcile/reconciler.js';
 import { OutputsService } from './reconcile/outputs-service.js';
 import { WebhooksService } from './reconcile/webhooks-service.js';
 import { Sweeper } from './reconcile/sweep.js';
+import { StatsService } from './reconcile/stats-service.js';
 import { ProjectsService } from './projects/projects-service.js';
 import { createFirestore } from './store/firestore.js';
 import type { JobStore } from './store/job-store.js';
@@ -46,6 +47,8 @@ export interface Runtime {
   webhooks: WebhooksService;
   sweeper: Sweeper;
   projects: ProjectsService;
+  /** What recovered what (GET /api/stats/recoveries). */
+  stats: StatsService;
   auth: Authenticator;
   log: Logger;
   clock: () => number;
@@ -169,6 +172,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     generationType: env.projectJobType,
     clock,
   });
+  const stats = new StatsService({ stats: ledger.stats, registry, clock });
   // built on first use: only the units that authenticate callers (api, sweep) are given VERITY_AUTH_AUDIENCE
   let auth: Authenticator | undefined;
   return {
@@ -187,6 +191,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     webhooks,
     sweeper,
     projects,
+    stats,
     log,
     clock,
     get auth() {

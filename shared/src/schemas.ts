@@ -89,3 +89,8 @@ export const JobListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: CursorSchema.optional(),
 });
+
+/** GET /api/stats/recoveries: the window (core/recovery.ts: STATS_WINDOWS). */
+export const StatsQuerySchema = z.object({
+  window: z.enum(['1h', '24h', '7d']).default('24h'),
+});

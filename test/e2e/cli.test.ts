@@ -85,6 +85,24 @@ describe('verity CLI', () => {
     assert.equal((await cli('explain', 'job_nope')).code, 3);
   });
 
+  it('stats: tables by default, --json, a bad window is a usage error', async () => {
+    const text = await cli('stats', '--window', '1h');
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^last 1h \(since .*\): \d+ transitions; \d+ recovered/);
+    assert.match(text.stdout, /\nSOURCE\s+TRANSITIONS\napi\s+\d+/);
+    const json = JSON.parse((await cli('stats', '--json')).stdout);
+    assert.equal(json.window, '24h');
+    assert.ok(json.bySource.api >= 2, 'the jobs enqueued above');
+    assert.ok(json.bySource.worker >= 1, 'the start reported above');
+    assert.equal(
+      json.transitions,
+      Object.values(json.bySource as Record<string, number>).reduce((a, b) => a + b),
+    );
+    const bad = await cli('stats', '--window', '30d');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--window must be one of 1h, 24h, 7d/);
+  });
+
   it('reconcile <id> corrects a stuck job; sweep --dry-run lists due jobs and changes nothing', async () => {
     const { job } = await rt.jobs.enqueue(alice, {
       type: 'external',

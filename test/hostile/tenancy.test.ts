@@ -110,6 +110,10 @@ describe('hostile: two owners', () => {
     const list = await api.call('GET', '/api/jobs', as(bob));
     assert.equal(list.status, 200);
     assert.equal(list.body.jobs.length, 0, "Bob's list holds none of Alice's jobs");
+    const stats = await api.call('GET', '/api/stats/recoveries', as(bob));
+    assert.equal(stats.status, 200);
+    assert.equal(stats.body.transitions, 0, "Bob's stats count none of Alice's transitions");
+    assert.deepEqual(stats.body.byType, {});
     const projects = await api.call('GET', '/api/projects', as(bob));
     assert.equal(projects.body.projects.length, 0);
   });

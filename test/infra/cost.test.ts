@@ -91,7 +91,7 @@ const retried = lifecycle(async () => {
  * What users and the scheduler add, on jobs of a user of its own (bob): LIST_LIMIT_MEASURED finished renders,
  * so that a read finds a finished job and a list page is full, whatever else ran before.
  */
-const requests = once(async (): Promise<Pick<Measured, 'get' | 'getVerified' | 'list' | 'idleSweep'>> => {
+const requests = once(async (): Promise<Pick<Measured, 'get' | 'getVerified' | 'list' | 'stats' | 'idleSweep'>> => {
   const bob = await h.tokenOf('bob');
   const ids: string[] = [];
   for (let i = 0; i < LIST_LIMIT_MEASURED; i++) ids.push(await h.renderJob({ bearer: bob }));
@@ -105,6 +105,10 @@ const requests = once(async (): Promise<Pick<Measured, 'get' | 'getVerified' | '
     list: await h.measure(async () => {
       const page = await h.call('api', 'GET', `/api/jobs?limit=${LIST_LIMIT_MEASURED}`, undefined, bob);
       assert.equal(page.jobs.length, LIST_LIMIT_MEASURED);
+    }),
+    stats: await h.measure(async () => {
+      const s = await h.call('api', 'GET', '/api/stats/recoveries', undefined, bob);
+      assert.ok(s.transitions > 0);
     }),
     idleSweep: await h.measure(async () => {
       const r = await h.sweep();
@@ -156,6 +160,7 @@ describe('cost per job, measured', () => {
     assert.deepEqual(invoked(r.get), { api: 1 });
     assert.deepEqual(invoked(r.getVerified), { api: 1 });
     assert.deepEqual(invoked(r.list), { api: 1 });
+    assert.deepEqual(invoked(r.stats), { api: 1 });
     assert.deepEqual(invoked(r.idleSweep), { sweep: 1 });
   });
 

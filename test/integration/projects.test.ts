@@ -90,6 +90,9 @@ describe("projects: seed 001's scenarios", () => {
       next.body.job.input.artifacts,
       Array.from({ length: 8 }, (_, i) => `clip-${i + 7}`),
     );
+    const [enqueued] = await rt.store.history(next.body.job.id);
+    assert.equal(enqueued!.evidence.artifactsReused, 7, 'the 7 not generated again, for the stats');
+    assert.equal((await rt.store.history(first.id))[0]!.evidence.artifactsReused, 0);
   });
 
   it('3. a crashed job (past its deadline) with 3/15 → recoverable draft; with 0/15 → error', async () => {

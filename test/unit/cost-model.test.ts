@@ -33,6 +33,7 @@ function measured(over: Partial<Measured> = {}): Measured {
     get: none,
     getVerified: none,
     list: measurement({ api: { invocations: 1, reads: 4 } }),
+    stats: measurement({ api: { invocations: 1, reads: 30 } }),
     idleSweep: none,
     ...over,
   };

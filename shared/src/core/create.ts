@@ -17,6 +17,8 @@ export interface NewJobSpec {
   policy: Policy;
   /** The job type's step plan (empty: none declared). */
   stepPlan?: StepSpec[];
+  /** Recorded on the first transition (e.g. `artifactsReused`: a project's artifacts not generated again). */
+  evidence?: Record<string, unknown>;
 }
 
 export function createJob(spec: NewJobSpec, observations: readonly OutputObservation[], ctx: DecideContext): Decision {
@@ -81,6 +83,7 @@ export function createJob(spec: NewJobSpec, observations: readonly OutputObserva
       endedAt: now,
     };
     const evidence = {
+      ...spec.evidence,
       outputs: outputs.map((o) => ({ uri: o.uri, generation: o.generation, size: o.size, timeCreated: o.timeCreated })),
     };
     return {
@@ -111,7 +114,7 @@ export function createJob(spec: NewJobSpec, observations: readonly OutputObserva
       source: Source.api,
       attempt: 1,
       at: now,
-      evidence: {},
+      evidence: { ...spec.evidence },
     },
     effects: starts ? [{ kind: 'startExecution', jobId: spec.id, attempt: 1 }] : [],
   };

@@ -13,3 +13,4 @@ export * from './progress.js';
 export * from './eta.js';
 export * from './replay.js';
 export * from './diagnose.js';
+export * from './recovery.js';

@@ -163,13 +163,17 @@ export class ProjectsService implements JobReactions {
         'no job type generates project artifacts here: set VERITY_PROJECT_JOB_TYPE (Terraform: project_job_type)',
       );
     }
-    const { job } = await this.d.jobs.enqueue(who, {
-      type: this.d.generationType,
-      input: { projectId: id, artifacts: missing.map((a) => a.key) },
-      outputs: missing.map((a) => a.uri),
-      resourceKey: projectKey(id),
-      reuseExistingOutputs: true,
-    }); // a generation job still really active: 409 ACTIVE_JOB_EXISTS with it
+    const { job } = await this.d.jobs.enqueue(
+      who,
+      {
+        type: this.d.generationType,
+        input: { projectId: id, artifacts: missing.map((a) => a.key) },
+        outputs: missing.map((a) => a.uri),
+        resourceKey: projectKey(id),
+        reuseExistingOutputs: true,
+      },
+      { evidence: { artifactsReused: artifacts.length - missing.length } },
+    ); // a generation job still really active: 409 ACTIVE_JOB_EXISTS with it
     const updated =
       (await this.d.store.update(id, () => ({
         activeJobId: isActive(job.status) ? job.id : null,

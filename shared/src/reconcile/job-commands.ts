@@ -32,6 +32,8 @@ export const MAX_NEW_JOB_BYTES = 512 * 1024;
 /** Outputs carried over from the job a retry repeats: checked when that job was enqueued, not again. */
 export interface EnqueueOptions {
   inheritedOutputs?: string[];
+  /** Recorded on the job's first transition (projects: `artifactsReused`, for the stats' avoided work). */
+  evidence?: Record<string, unknown>;
 }
 
 export class JobCommands {
@@ -89,6 +91,7 @@ export class JobCommands {
       executorKind: type.executor.kind,
       policy: resolved.policy,
       stepPlan: type.steps,
+      ...(opts.evidence ? { evidence: opts.evidence } : {}),
     };
     for (let round = 0; ; round++) {
       const res = await this.deps.reconciler.create((ctx) => {

@@ -176,6 +176,7 @@ export class Reconciler {
       this.deps.log.info(
         {
           jobId: job.id,
+          type: job.type,
           seq: transition.seq,
           from: transition.from,
           to: transition.to,

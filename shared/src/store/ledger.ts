@@ -10,6 +10,7 @@ import { OutboxStore } from './outbox-store.js';
 import { ProjectStore } from './projects.js';
 import { Quotas } from './quotas.js';
 import { SeenOutputs } from './seen.js';
+import { StatsStore } from './stats.js';
 import { Watch } from './watch.js';
 
 /** The client a ledger is built on: only the wiring (and tests, which read the emulator) hold one. */
@@ -28,6 +29,8 @@ export interface Ledger {
   /** Listeners and replay for the event streams. */
   watch: Watch;
   quotas: Quotas;
+  /** The aggregations behind the recovery stats. */
+  stats: StatsStore;
   /** Ends the client (a CLI run, a benchmark); a deployed function keeps it for its lifetime. */
   close(): Promise<void>;
 }
@@ -42,6 +45,7 @@ export function createLedger(db: LedgerClient, clock: () => number, opts: { rand
     seen: new SeenOutputs(db, clock),
     watch: new Watch(db),
     quotas: new Quotas({ db, clock }),
+    stats: new StatsStore(db),
     close: () => db.terminate(),
   };
 }

@@ -27,6 +27,13 @@ const byCreated = (...eq: string[]): IndexSpec => ({
   ],
 });
 
+/** A collection-group index on transitions: equality fields, then `at` (a single field: a field override). */
+const byAt = (...eq: string[]): IndexSpec => ({
+  collectionGroup: Collections.transitions,
+  queryScope: 'COLLECTION_GROUP',
+  fields: [...eq, 'at'].map((fieldPath) => ({ fieldPath, order: 'ASCENDING' as const })),
+});
+
 function filtered(db: Firestore, f: JobFilter): FirebaseFirestore.Query {
   let q: FirebaseFirestore.Query = db.collection(Collections.jobs);
   for (const field of JOB_FILTER_FIELDS) {
@@ -106,6 +113,27 @@ export const QUERIES = {
     )
       .where('at', '>=', since)
       .orderBy('at'),
+  /** stats: an owner's (null: everyone's) transitions since a time, optionally with one field equal to a value. */
+  transitionsIn: (
+    db: Firestore,
+    ownerId: string | null,
+    since: Timestamp,
+    by?: { field: 'source' | 'reason'; value: string },
+  ) => {
+    let q: FirebaseFirestore.Query = db.collectionGroup(Collections.transitions);
+    if (ownerId !== null) q = q.where('ownerId', '==', ownerId);
+    if (by) q = q.where(by.field, '==', by.value);
+    return q.where('at', '>=', since);
+  },
+  /** stats: recoveries (transitions by a read, a reconcile or the sweep) since a time, oldest first, with evidence. */
+  recoveriesIn: (db: Firestore, ownerId: string | null, sources: string[], since: Timestamp, limit: number) => {
+    let q: FirebaseFirestore.Query = db.collectionGroup(Collections.transitions);
+    if (ownerId !== null) q = q.where('ownerId', '==', ownerId);
+    return q.where('source', 'in', sources).where('at', '>=', since).select('at', 'evidence').limit(limit);
+  },
+  /** stats: jobs of a type that ended in a status since a time (count()). */
+  endedJobs: (db: Firestore, ownerId: string | null, type: string, status: string, since: Timestamp) =>
+    filtered(db, { ...(ownerId !== null ? { ownerId } : {}), type, status }).where('endedAt', '>=', since),
   /** Jobs whose outbox (job-doc.ts) holds a transition committed at or before `before`, oldest first. */
   pendingOutbox: (db: Firestore, before: Timestamp, limit: number) =>
     db.collection(Collections.jobs).where('outboxDueAt', '<=', before).orderBy('outboxDueAt').limit(limit),
@@ -187,6 +215,33 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
   // equality filters only: served by merging single-field indexes
   countJobs: [],
   pendingOutbox: [], // single-field index on outboxDueAt
+  transitionsIn: [
+    ...(['source', 'reason'] as const).flatMap((field) => [byAt('ownerId', field), byAt(field)]),
+    byAt('ownerId'),
+    byAt(),
+  ],
+  recoveriesIn: [byAt('ownerId', 'source'), byAt('source')],
+  endedJobs: [
+    {
+      collectionGroup: Collections.jobs,
+      queryScope: 'COLLECTION',
+      fields: [
+        { fieldPath: 'ownerId', order: 'ASCENDING' },
+        { fieldPath: 'type', order: 'ASCENDING' },
+        { fieldPath: 'status', order: 'ASCENDING' },
+        { fieldPath: 'endedAt', order: 'ASCENDING' },
+      ],
+    },
+    {
+      collectionGroup: Collections.jobs,
+      queryScope: 'COLLECTION',
+      fields: [
+        { fieldPath: 'type', order: 'ASCENDING' },
+        { fieldPath: 'status', order: 'ASCENDING' },
+        { fieldPath: 'endedAt', order: 'ASCENDING' },
+      ],
+    },
+  ],
   transitionsSince: [
     {
       collectionGroup: Collections.transitions,

@@ -159,6 +159,12 @@ locals {
     { collection = "artifacts", scope = "COLLECTION_GROUP", fields = [{ field = "uri", order = "ASCENDING" }] },
     { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
     { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "at", order = "ASCENDING" }] },
+    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "source", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
+    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "source", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
+    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "reason", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
+    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "reason", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "type", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "endedAt", order = "ASCENDING" }] },
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "type", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "endedAt", order = "ASCENDING" }] },
   ]
   composite_indexes      = { for i in local.firestore_indexes : join("-", concat([i.collection], [for f in i.fields : f.field])) => i if length(i.fields) > 1 }
   single_field_overrides = { for i in local.firestore_indexes : "${i.collection}-${i.fields[0].field}" => i if length(i.fields) == 1 }

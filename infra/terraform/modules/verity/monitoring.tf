@@ -50,6 +50,60 @@ resource "google_logging_metric" "recoveries" {
   }
 }
 
+# Jobs that ended succeeded or failed, by type (seed 000: success and failure rates; an alert on a high
+# failure rate). The transition log line carries the job's type.
+resource "google_logging_metric" "job_endings" {
+  project = var.project_id
+  name    = "verity/job_endings"
+  filter  = "resource.type=\"cloud_run_revision\" AND jsonPayload.message=\"transition\" AND jsonPayload.to=(\"succeeded\" OR \"failed\")"
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    display_name = "Verity: jobs ended, by type and outcome"
+    labels {
+      key        = "job_type"
+      value_type = "STRING"
+    }
+    labels {
+      key        = "outcome"
+      value_type = "STRING"
+    }
+  }
+  label_extractors = {
+    job_type = "EXTRACT(jsonPayload.type)"
+    outcome  = "EXTRACT(jsonPayload.to)"
+  }
+}
+
+# failed / (succeeded + failed) per type over the last hour, once a type has ended enough jobs to mean something
+resource "google_monitoring_alert_policy" "failure_rate" {
+  project               = var.project_id
+  display_name          = "Verity: a job type is failing"
+  combiner              = "OR"
+  notification_channels = var.notification_channels
+
+  conditions {
+    display_name = "failure rate per type above ${var.failure_rate_alert_threshold} over 1 h (at least ${var.failure_rate_min_jobs} jobs ended)"
+    condition_prometheus_query_language {
+      query               = <<-EOT
+        (
+          sum by (job_type) (increase(logging_googleapis_com:user_verity_job_endings{outcome="failed"}[1h]))
+          / sum by (job_type) (increase(logging_googleapis_com:user_verity_job_endings[1h]))
+        ) > ${var.failure_rate_alert_threshold}
+        and sum by (job_type) (increase(logging_googleapis_com:user_verity_job_endings[1h])) >= ${var.failure_rate_min_jobs}
+      EOT
+      duration            = "0s"
+      evaluation_interval = "60s"
+    }
+  }
+
+  documentation {
+    content   = "A job type's failure rate is high. `npx verity stats --window 1h` shows failures by reason and type; `npx verity explain <jobId>` explains one."
+    mime_type = "text/markdown"
+  }
+}
+
 resource "google_monitoring_alert_policy" "stuck_jobs" {
   project               = var.project_id
   display_name          = "Verity: jobs getting stuck"
@@ -72,7 +126,7 @@ resource "google_monitoring_alert_policy" "stuck_jobs" {
   }
 
   documentation {
-    content   = "Jobs are timing out, losing their executions or missing outputs. See the reasons on the verity/stuck_jobs metric, then `npx verity list --status failed` and a job's history."
+    content   = "Jobs are timing out, losing their executions or missing outputs. See the reasons on the verity/stuck_jobs metric, then `npx verity jobs ls --status failed` and a job's history."
     mime_type = "text/markdown"
   }
 }

@@ -140,3 +140,19 @@ variable "labels" {
   type        = map(string)
   default     = { app = "verity" }
 }
+
+variable "failure_rate_alert_threshold" {
+  description = "Alert when a job type's failed / (succeeded + failed) over an hour is above this (0–1)."
+  type        = number
+  default     = 0.2
+  validation {
+    condition     = var.failure_rate_alert_threshold > 0 && var.failure_rate_alert_threshold < 1
+    error_message = "failure_rate_alert_threshold must be between 0 and 1."
+  }
+}
+
+variable "failure_rate_min_jobs" {
+  description = "The failure-rate alert waits for this many jobs of a type to end within the hour."
+  type        = number
+  default     = 10
+}
