@@ -9,7 +9,8 @@
  *      Pub/Sub emulator → push to a function that does nothing), on the same uploads (goal ≤ 1.5 at p50);
  *  (d) the sweep over 1,000 stale jobs among 10,000 and among 100,000 (goal: within 1.3× of each other), and
  *      the seeds' approach on the same 100,000 (scan every processing job, probe one by one; goal ≥ 10× slower).
- *  (e) 200 concurrent SSE clients on one job: delivery latency relative to one client, memory per connection.
+ *  (e) 200 concurrent SSE clients on one job: delivery latency relative to one client (the median of
+ *      VERITY_BENCH_SSE_REPEATS, default 5, repeats), memory per connection.
  *  (f) cold start of every deploy unit against a bare functions-framework function, alternating runs: time to
  *      the first answer and peak memory (goal ≤ 2× and ≤ 90 MiB); VERITY_BENCH_COLD_ROUNDS (default 5).
  * Pick parts with VERITY_BENCH_ONLY=a,b,c,d,e,f; VERITY_BENCH_SWEEP_TOTALS=10000,100000.
@@ -113,7 +114,10 @@ async function main(): Promise<void> {
       process.stdout.write(
         `(e) SSE: a transition reaches 1 client in ${e.oneP50.toFixed(1)} ms (p50); ` +
           `200 clients p50 ${e.manyP50.toFixed(1)} ms, p99 ${e.manyP99.toFixed(1)} ms ` +
-          `→ ratio p50 ${e.ratioP50.toFixed(2)}, p99 ${e.ratioP99.toFixed(2)}; ` +
+          `→ ratio p50 ${e.ratioP50.toFixed(2)}, p99 ${e.ratioP99.toFixed(2)} (the median of ${e.ratiosP99.length} ` +
+          `repeats side by side; each repeat's p99 ratio: ${e.ratiosP99.map((x) => x.toFixed(2)).join(', ')}); ` +
+          `of which the commit and the emulator's push to the server: p50 / max ${e.push.one.map((x) => x.toFixed(1)).join(' / ')} ms ` +
+          `in rounds of 1, ${e.push.many.map((x) => x.toFixed(1)).join(' / ')} ms in rounds of 200; ` +
           `${e.heapPerConnKiB.toFixed(1)} KiB live memory per open stream after full GCs, median of 3 rounds ` +
           `(clients included; RSS delta ${e.rssPerConnKiB.toFixed(0)} KiB)\n`,
       );

@@ -230,6 +230,20 @@ const RecoveryStatsSchema = {
       },
     },
     avoided: counts(['outputsAlreadyPresent', 'stepsSkipped', 'artifactsNotRegenerated']),
+    series: {
+      type: 'array',
+      description: 'the window in 12 equal buckets, oldest first',
+      items: {
+        type: 'object',
+        properties: {
+          start: iso,
+          end: iso,
+          ...(counts(['transitions', 'recovered', 'succeeded', 'failed']).properties as Json),
+          failureRate: { type: ['number', 'null'] },
+          secondsToRecoverP50: { type: ['number', 'null'] },
+        },
+      },
+    },
   },
 };
 const ProjectSchema = {

@@ -241,13 +241,14 @@ export function dailyModel(m: Measured): { lines: Line[]; perDay: Usage; ttl: nu
 
 /**
  * The stats call at a day of DAY.jobs: its aggregations' minimum (as measured), plus one read per 1,000 index
- * entries for the three breakdowns of the day's transitions (total, by source, by reason) and the ended jobs,
+ * entries for the breakdowns of the day's transitions (total, by source, by reason; the series' total and its
+ * recovered, succeeded and failed, about two more) and the ended jobs,
  * plus one read per recovery (their records give the time to recover).
  */
 function statsLine(m: Measured, transitionsPerDay: number): string {
   const reads =
     total(m.stats).reads +
-    3 * Math.ceil(transitionsPerDay / 1000) +
+    5 * Math.ceil(transitionsPerDay / 1000) +
     Math.ceil(DAY.jobs / 1000) +
     (DAY.recovered + DAY.retriedShare) * DAY.jobs;
   return (

@@ -86,6 +86,20 @@ describe('GET /api/stats/recoveries', () => {
     assert.ok(s.recovered.secondsToRecover.p50 >= 0);
   });
 
+  it('the series: twelve buckets over the window that add up to it', async () => {
+    const s = (await api.call('GET', '/api/stats/recoveries')).body;
+    assert.equal(s.series.length, 12);
+    const sum = (k: string) => s.series.reduce((a: number, b: Record<string, number>) => a + b[k]!, 0);
+    assert.equal(sum('transitions'), s.transitions);
+    assert.equal(sum('recovered'), s.recovered.count);
+    assert.equal(sum('failed'), s.byReason.QUEUE_TIMEOUT);
+    assert.equal(s.series[0].start, s.since);
+    const last = s.series.at(-1);
+    assert.equal(last.transitions, s.transitions, 'everything happened in the last two hours');
+    assert.equal(last.failureRate, 0.333);
+    assert.ok(last.secondsToRecoverP50 >= 0);
+  });
+
   it('per type: ended jobs and the failure rate; the work avoided', async () => {
     const s = (await api.call('GET', '/api/stats/recoveries')).body;
     assert.deepEqual(s.byType.external, { succeeded: 2, failed: 1, canceled: 0, failureRate: 0.333 });

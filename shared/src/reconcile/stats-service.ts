@@ -39,7 +39,24 @@ export interface RecoveryStats {
   };
   byType: Record<string, { succeeded: number; failed: number; canceled: number; failureRate: number | null }>;
   avoided: { outputsAlreadyPresent: number; stepsSkipped: number; artifactsNotRegenerated: number };
+  /** The window in SERIES_BUCKETS equal buckets, oldest first: the Health page's charts over time. */
+  series: SeriesBucket[];
 }
+
+export interface SeriesBucket {
+  start: string;
+  end: string;
+  transitions: number;
+  recovered: number;
+  succeeded: number;
+  failed: number;
+  failureRate: number | null;
+  /** The median time to recover of the recoveries read that fell in the bucket; null with none. */
+  secondsToRecoverP50: number | null;
+}
+
+/** Buckets of the series (5 min in an hour, 2 h in a day, 14 h in a week). */
+export const SERIES_BUCKETS = 12;
 
 export class StatsService {
   constructor(private readonly deps: { stats: StatsStore; registry: JobTypeRegistry; clock: () => number }) {}
@@ -52,17 +69,37 @@ export class StatsService {
     };
     const s = this.deps.stats;
     const types = this.deps.registry.names();
-    const [transitions, sources, reasons, recoveries, ended, reused] = await Promise.all([
+    const step = STATS_WINDOWS[window] / SERIES_BUCKETS;
+    const starts = Array.from({ length: SERIES_BUCKETS }, (_, i) => scope.sinceMs + i * step);
+    const bucketCounts = Promise.all(
+      starts.map((start) => {
+        const b: StatsScope = { ...scope, sinceMs: start };
+        const end = start + step;
+        return Promise.all([
+          s.countTransitions(b, undefined, end),
+          s.countTransitions(b, { field: 'source', in: [...RECOVERY_SOURCES] }, end),
+          s.countTransitions(b, { field: 'to', value: 'succeeded' }, end),
+          s.countTransitions(b, { field: 'to', value: 'failed' }, end),
+        ]);
+      }),
+    );
+    const [transitions, sources, reasons, recoveries, ended, reused, buckets] = await Promise.all([
       s.countTransitions(scope),
       Promise.all(SOURCES.map((value) => s.countTransitions(scope, { field: 'source', value }))),
       Promise.all(REASONS.map((value) => s.countTransitions(scope, { field: 'reason', value }))),
       s.recoveries(scope, RECOVERY_SOURCES, MAX_RECOVERIES_READ),
       Promise.all(types.map((t) => Promise.all(ENDED.map((status) => s.countEnded(scope, t, status))))),
       s.sumEvidence(scope, Reason.ENQUEUED, 'artifactsReused'),
+      bucketCounts,
     ]);
     const bySource = Object.fromEntries(SOURCES.map((k, i) => [k, sources[i]!]));
     const byReason = Object.fromEntries(REASONS.map((k, i) => [k, reasons[i]!]).filter(([, n]) => n !== 0));
     const lags = recoveries.map(recoveryLagMs).filter((x): x is number => x !== null);
+    const lagsIn = (start: number): number[] =>
+      recoveries
+        .filter((t) => t.at >= start && t.at < start + step)
+        .map(recoveryLagMs)
+        .filter((x): x is number => x !== null);
     const sec = (ms: number | null): number | null => (ms === null ? null : Math.round(ms / 100) / 10);
     const recoveredBySource = Object.fromEntries(
       SOURCES.filter((k) => isRecovery({ source: k })).map((k) => [k, bySource[k]!]),
@@ -99,6 +136,19 @@ export class StatsService {
         stepsSkipped: 0,
         artifactsNotRegenerated: reused,
       },
+      series: starts.map((start, i) => {
+        const [all, recovered, succeeded, failed] = buckets[i]!;
+        return {
+          start: new Date(start).toISOString(),
+          end: new Date(start + step).toISOString(),
+          transitions: all!,
+          recovered: recovered!,
+          succeeded: succeeded!,
+          failed: failed!,
+          failureRate: failureRate(succeeded!, failed!),
+          secondsToRecoverP50: sec(percentile(lagsIn(start), 50)),
+        };
+      }),
     };
   }
 }

@@ -15,6 +15,9 @@ export interface IndexSpec {
 /** Jobs that may still take an output as evidence (active, or failed: late output). */
 export const OUTPUT_EVIDENCE_STATUSES = ['queued', 'running', 'failed'] as const;
 
+/** A filter on the transitions the stats count: one field equal to a value, or the source among some. */
+export type TransitionFilter = { field: 'source' | 'reason' | 'to'; value: string } | { field: 'source'; in: string[] };
+
 export const JOB_FILTER_FIELDS = ['ownerId', 'status', 'type', 'resourceKey'] as const;
 export type JobFilter = Partial<Record<(typeof JOB_FILTER_FIELDS)[number], string>>;
 
@@ -118,12 +121,14 @@ export const QUERIES = {
     db: Firestore,
     ownerId: string | null,
     since: Timestamp,
-    by?: { field: 'source' | 'reason'; value: string },
+    by?: TransitionFilter,
+    until?: Timestamp,
   ) => {
     let q: FirebaseFirestore.Query = db.collectionGroup(Collections.transitions);
     if (ownerId !== null) q = q.where('ownerId', '==', ownerId);
-    if (by) q = q.where(by.field, '==', by.value);
-    return q.where('at', '>=', since);
+    if (by) q = 'in' in by ? q.where(by.field, 'in', by.in) : q.where(by.field, '==', by.value);
+    q = q.where('at', '>=', since);
+    return until ? q.where('at', '<', until) : q;
   },
   /** stats: recoveries (transitions by a read, a reconcile or the sweep) since a time, oldest first, with evidence. */
   recoveriesIn: (db: Firestore, ownerId: string | null, sources: string[], since: Timestamp, limit: number) => {
@@ -216,7 +221,7 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
   countJobs: [],
   pendingOutbox: [], // single-field index on outboxDueAt
   transitionsIn: [
-    ...(['source', 'reason'] as const).flatMap((field) => [byAt('ownerId', field), byAt(field)]),
+    ...(['source', 'reason', 'to'] as const).flatMap((field) => [byAt('ownerId', field), byAt(field)]),
     byAt('ownerId'),
     byAt(),
   ],

@@ -3,7 +3,7 @@
  * jobs (indexed; queries.ts), and the recoveries' evidence — no counter document, nothing written.
  */
 import { AggregateField, Timestamp, type Firestore } from '@google-cloud/firestore';
-import { QUERIES } from './queries.js';
+import { QUERIES, type TransitionFilter } from './queries.js';
 import type { Transition } from '../core/index.js';
 
 /** Whose and since when: an owner (null: everyone, for an admin) and the window's start. */
@@ -15,8 +15,10 @@ export interface StatsScope {
 export class StatsStore {
   constructor(private readonly db: Firestore) {}
 
-  async countTransitions(scope: StatsScope, by?: { field: 'source' | 'reason'; value: string }): Promise<number> {
-    const q = QUERIES.transitionsIn(this.db, scope.ownerId, Timestamp.fromMillis(scope.sinceMs), by);
+  /** Transitions in the scope (before `untilMs`, when given), with a filter. */
+  async countTransitions(scope: StatsScope, by?: TransitionFilter, untilMs?: number): Promise<number> {
+    const until = untilMs === undefined ? undefined : Timestamp.fromMillis(untilMs);
+    const q = QUERIES.transitionsIn(this.db, scope.ownerId, Timestamp.fromMillis(scope.sinceMs), by, until);
     return (await q.count().get()).data().count;
   }
 

@@ -163,6 +163,8 @@ locals {
     { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "source", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
     { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "reason", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
     { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "reason", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
+    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "to", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
+    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "to", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
     { collection = "jobs", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "type", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "endedAt", order = "ASCENDING" }] },
     { collection = "jobs", scope = "COLLECTION", fields = [{ field = "type", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "endedAt", order = "ASCENDING" }] },
   ]
