@@ -43,13 +43,17 @@ export const DASHBOARD_DIR = path.join(REPO_ROOT, 'functions', 'api', 'dashboard
 export const DASHBOARD_MODULES = [
   'app.js',
   'api-client.js',
+  'charts.js',
   'dom.js',
   'format.js',
   'router.js',
   'session.js',
   'sse.js',
+  'view-diagnosis.js',
+  'view-health.js',
   'view-job.js',
   'view-project.js',
+  'view-projects.js',
   'view-queue.js',
 ] as const;
 

@@ -31,13 +31,27 @@ export const projectPaths = (v: ApiVocabulary): Json => ({
     get: {
       ...secured,
       operationId: 'listProjects',
-      summary: 'Own projects, paged',
+      summary: 'Own projects, paged, newest first, each with its readiness (artifacts present of declared)',
       parameters: queryParams(ListQuerySchema),
       responses: {
         200: json({
           type: 'object',
           properties: {
-            projects: { type: 'array', items: ref('Project') },
+            projects: {
+              type: 'array',
+              items: {
+                allOf: [
+                  ref('Project'),
+                  {
+                    type: 'object',
+                    properties: {
+                      artifactCount: { type: 'integer', description: 'artifacts declared' },
+                      presentCount: { type: 'integer', description: 'artifacts recorded present' },
+                    },
+                  },
+                ],
+              },
+            },
             nextCursor: { type: ['string', 'null'] },
           },
         }),

@@ -24,7 +24,11 @@ export const projectRoutes: Route[] = [
       const q = ListQuerySchema.safeParse(req.query);
       if (!q.success) throw new ValidationError('invalid query', validationProblems(q.error.issues));
       const { projects, nextCursor } = await rt.projects.list(who, q.data.limit, q.data.cursor);
-      res.status(200).json({ projects: projects.map((p) => projectView(p)), nextCursor });
+      const readiness = (p: (typeof projects)[number]) => ({
+        artifactCount: p.artifactCount,
+        presentCount: p.presentCount,
+      });
+      res.status(200).json({ projects: projects.map((p) => ({ ...projectView(p), ...readiness(p) })), nextCursor });
     },
   },
   {

@@ -4,85 +4,28 @@
  * screenshot at test-results/dashboard.png.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
+import { readdirSync } from 'node:fs';
 import { after, afterEach, before, describe, it } from 'node:test';
-import * as functions from '@google-cloud/functions-framework';
-import { getTestServer } from '@google-cloud/functions-framework/testing';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { mintLocalToken } from '../../shared/src/auth/local-issuer.js';
-import { REPO_ROOT } from '../../shared/src/config/env.js';
-import { createApiHandler } from '../../functions/api/handler.js';
-import { DASHBOARD_DIR, DASHBOARD_HEADERS, DASHBOARD_MODULES, serveDashboard } from '../../functions/api/dashboard.js';
-import { CHROMIUM_ARGS, ensureChromium } from '../../infra/local/chromium.js';
-import { testRuntime, TEST_SECRET, type TestRuntime } from '../helpers/runtime.js';
-import { readyRuntime } from '../../functions/common/runtime-source.js';
+import type { Page } from 'playwright-core';
+import { DASHBOARD_DIR, DASHBOARD_MODULES, serveDashboard } from '../../functions/api/dashboard.js';
+import { startDashboard, until, type Dashboard } from '../helpers/dashboard.js';
+import type { TestRuntime } from '../helpers/runtime.js';
 
-const WAIT_MS = 10_000;
-
+let d: Dashboard;
 let rt: TestRuntime;
-let server: Server;
 let url: string;
-let browser: Browser;
 let page: Page;
-let token: string;
-const pageProblems: string[] = [];
+let pageProblems: string[];
 
-/** Until the API serves `/` itself: the dashboard's files, everything else to the API handler. */
-function dashboardShim(): functions.HttpFunction {
-  const api = createApiHandler(readyRuntime(rt));
-  return async (req, res) => {
-    const file = req.method === 'GET' ? serveDashboard(req.path) : null;
-    if (!file) return api(req, res);
-    res
-      .status(file.status)
-      .set({ ...DASHBOARD_HEADERS, 'Content-Type': file.contentType })
-      .send(file.body);
-  };
-}
-
-async function call(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url + p, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function until(what: string, check: () => Promise<boolean>, ms = WAIT_MS): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const call = (method: string, p: string, body?: unknown) => d.call(method, p, body);
 
 const summaryStatus = (status: string) =>
   page.getByRole('region', { name: 'Summary' }).getByText(status, { exact: true });
 const timeline = () => page.getByRole('region', { name: 'Timeline' });
 
 before(async () => {
-  const executablePath = await ensureChromium();
-  rt = await testRuntime('dash');
-  const name = 'dashboard-test';
-  functions.http(name, dashboardShim());
-  server = getTestServer(name);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  token = await mintLocalToken(TEST_SECRET, 'alice');
-  browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS], timeout: 20_000 });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.setDefaultTimeout(WAIT_MS);
-  page.on('pageerror', (err) => pageProblems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text()))
-      pageProblems.push(`console: ${msg.text()}`);
-  });
+  d = await startDashboard('dash');
+  ({ rt, url, page, problems: pageProblems } = d);
 });
 
 afterEach(async (t) => {
@@ -92,11 +35,7 @@ afterEach(async (t) => {
 });
 
 after(async () => {
-  if (pageProblems.length) process.stderr.write(`dashboard page problems:\n${pageProblems.join('\n')}\n`);
-  await browser?.close();
-  server?.closeAllConnections();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await rt?.db.terminate();
+  await d?.close();
 });
 
 describe('dashboard', { timeout: 60_000 }, () => {
@@ -127,7 +66,7 @@ describe('dashboard', { timeout: 60_000 }, () => {
 
   it('signs in, lists a new job, follows it through its states and cancels it', async () => {
     await page.goto(url);
-    await page.getByLabel('Bearer token').fill(token);
+    await page.getByLabel('Bearer token').fill(d.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('banner').getByText('Signed in as alice').waitFor();
     await page.getByRole('heading', { name: 'Job queue' }).waitFor();
@@ -184,11 +123,11 @@ describe('dashboard', { timeout: 60_000 }, () => {
     assert.equal(await details.evaluate((el) => (el as unknown as { open: boolean }).open), true);
     assert.deepEqual(JSON.parse(await shown.innerText()), started.evidence);
 
-    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
     await summaryStatus('canceled').waitFor();
     await timeline().getByText('CANCELED_BY_USER', { exact: true }).waitFor();
-    assert.equal(await page.getByRole('button', { name: 'Cancel' }).isDisabled(), true);
-    assert.equal(await page.getByRole('button', { name: 'Retry' }).isDisabled(), false);
+    assert.equal(await page.getByRole('button', { name: 'Cancel', exact: true }).isDisabled(), true);
+    assert.equal(await page.getByRole('button', { name: 'Retry', exact: true }).isDisabled(), false);
     const read = await call('GET', `/api/jobs/${jobId}`);
     await page.getByText('Finished: no more live updates.').waitFor();
     assert.equal(read.body.job.status, 'canceled');
@@ -199,8 +138,7 @@ describe('dashboard', { timeout: 60_000 }, () => {
       /canceled/.test((await page.locator('[aria-live]').textContent()) ?? ''),
     );
 
-    mkdirSync(path.join(REPO_ROOT, 'test-results'), { recursive: true });
-    await page.screenshot({ path: path.join(REPO_ROOT, 'test-results', 'dashboard.png'), fullPage: true });
+    await d.screenshot('dashboard');
 
     // back on the queue the row shows the new status
     await page.getByRole('link', { name: '← Queue' }).click();
@@ -246,7 +184,7 @@ describe('dashboard', { timeout: 60_000 }, () => {
     await page.goto(`${url}/#/projects/${res.body.project.id}`);
     const tiles = page.getByRole('list', { name: 'Artifacts' });
     await tiles.getByRole('listitem').filter({ hasText: 'outro' }).getByText('Missing', { exact: true }).waitFor();
-    await page.getByRole('button', { name: 'Reconcile' }).click();
+    await page.getByRole('button', { name: 'Reconcile', exact: true }).click();
     await page
       .getByRole('region', { name: 'Reconcile report' })
       .getByText(/"missingArtifacts"/)

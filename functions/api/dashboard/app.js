@@ -3,7 +3,9 @@
 //   session.js      the bearer token          api-client.js  JSON calls, ApiError, the streams' paths
 //   sse.js          event streams + polling   router.js      hash → view, sign-in and sign-out
 //   dom.js          h(), alerts, shared parts format.js      times, durations, badges
-//   view-queue.js, view-job.js, view-project.js: one module per page
+//   charts.js       accessible SVG bar charts with their data as a table
+//   view-queue.js, view-job.js (+ view-diagnosis.js), view-project.js, view-projects.js, view-health.js: one
+//   module per page
 import { $, announce, clearError } from './dom.js';
 import { route, signOut } from './router.js';
 import { session, tokenSubject } from './session.js';

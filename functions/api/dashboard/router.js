@@ -1,15 +1,19 @@
-// The router: the hash names the view (#/, #/jobs/{id}, #/projects/{id}); each view runs until the next
+// The router: the hash names the view (#/, #/jobs/{id}, #/projects, #/projects/{id}, #/health); each view runs until the next
 // route aborts its signal. Also the session's part of the page: sign-in form, who is signed in, sign-out.
 import { UNAUTHORIZED } from './api-client.js';
 import { $, replace, showError } from './dom.js';
 import { session, tokenSubject } from './session.js';
 import { jobView } from './view-job.js';
+import { healthView } from './view-health.js';
 import { projectView } from './view-project.js';
+import { projectsView } from './view-projects.js';
 import { queueView } from './view-queue.js';
 
 const ROUTES = [
   [/^\/jobs\/([^/]+)$/, jobView],
   [/^\/projects\/([^/]+)$/, projectView],
+  [/^\/projects$/, projectsView],
+  [/^\/health$/, healthView],
 ];
 
 let current = null; // the AbortController of the view on screen
@@ -50,7 +54,7 @@ export function route() {
   const view = $('#view');
   view.replaceChildren();
   const found = ROUTES.map(([re, render]) => [re.exec(hash), render]).find(([m]) => m);
-  if (found) found[1](view, current.signal, decodeURIComponent(found[0][1]));
+  if (found) found[1](view, current.signal, found[0][1] === undefined ? undefined : decodeURIComponent(found[0][1]));
   else queueView(view, current.signal);
   const h1 = view.querySelector('h1');
   if (h1 && document.activeElement !== document.body && document.activeElement !== null) {

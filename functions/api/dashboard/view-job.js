@@ -1,4 +1,5 @@
-// One job: summary, progress and steps, the timeline of transitions with their evidence, and the actions.
+// One job: its diagnosis, summary, progress and steps, the timeline of transitions with their evidence, and
+// the actions.
 import { ApiError, client, missing, streams } from './api-client.js';
 import {
   actions,
@@ -26,6 +27,7 @@ import {
   timeEl,
 } from './format.js';
 import { live } from './sse.js';
+import { diagnosisPanel } from './view-diagnosis.js';
 
 const secs = (n) => (n === null || n === undefined ? '—' : fmtSeconds(n));
 
@@ -125,6 +127,7 @@ export function jobView(view, signal, id) {
   const indicator = h('p', { class: 'conn', role: 'status' });
   const timeline = h('ol', { class: 'timeline' });
   const report = reportPanel('report-title');
+  const diagnosis = diagnosisPanel();
   const cancelBtn = button('Cancel', 'danger');
   const retryBtn = button('Retry');
   const reconcileBtn = button('Reconcile');
@@ -136,6 +139,7 @@ export function jobView(view, signal, id) {
     actions('Job actions', cancelBtn, retryBtn, reconcileBtn),
     report.el,
     indicator,
+    diagnosis.el,
     section('sum-title', 'Summary', summary),
     section(
       'prog-title',
@@ -150,6 +154,7 @@ export function jobView(view, signal, id) {
 
   let job = null;
   let progressAvailable = true;
+  let diagnosisAvailable = true;
   let lastSeqRendered = -1;
 
   function renderJob() {
@@ -183,10 +188,11 @@ export function jobView(view, signal, id) {
   }
 
   async function load() {
-    const [jobRes, histRes, progRes] = await Promise.allSettled([
+    const [jobRes, histRes, progRes, diagRes] = await Promise.allSettled([
       client.getJob(id),
       client.jobHistory(id),
       progressAvailable ? client.jobProgress(id) : Promise.resolve(null),
+      diagnosisAvailable ? client.jobDiagnosis(id) : Promise.resolve(null),
     ]);
     if (signal.aborted) return;
     if (jobRes.status === 'rejected') {
@@ -202,7 +208,13 @@ export function jobView(view, signal, id) {
     else showError(histRes.reason);
     if (progRes.status === 'rejected' && missing(progRes.reason)) progressAvailable = false;
     renderProgress(progRes.status === 'fulfilled' ? progRes.value : null);
+    if (diagRes.status === 'rejected' && missing(diagRes.reason)) diagnosisAvailable = false;
+    diagnosis.el.hidden = !diagnosisAvailable;
+    if (diagRes.status === 'fulfilled') diagnosis.render(diagRes.value?.diagnosis, suggest);
   }
+
+  /** A suggested action runs as its button on the page does (the same handler, the same reload). */
+  const suggest = (action) => ({ cancel: cancelBtn, retry: retryBtn, reconcile: reconcileBtn })[action]?.click();
 
   const refreshSoon = debounce(signal, 150, load);
 

@@ -183,12 +183,15 @@ export class ProjectsService implements JobReactions {
     return { created: true, project: updated, job };
   }
 
+  /** The owner's projects, newest first, each with how many of its artifacts are present (a count() each). */
   async list(
     who: Principal,
     limit: number,
     cursor: string | undefined,
-  ): Promise<{ projects: Project[]; nextCursor: string | null }> {
-    return this.d.store.list(who.userId, limit, cursor);
+  ): Promise<{ projects: (Project & { presentCount: number })[]; nextCursor: string | null }> {
+    const page = await this.d.store.list(who.userId, limit, cursor);
+    const counts = await Promise.all(page.projects.map((p) => this.d.store.presentCount(p.id)));
+    return { projects: page.projects.map((p, i) => ({ ...p, presentCount: counts[i]! })), nextCursor: page.nextCursor };
   }
 
   /** A finalize event: mark the artifact present; the project is ready the moment the last one lands. */

@@ -69,12 +69,14 @@ export class StatsService {
     };
     const s = this.deps.stats;
     const types = this.deps.registry.names();
+    const now = scope.sinceMs + STATS_WINDOWS[window];
     const step = STATS_WINDOWS[window] / SERIES_BUCKETS;
     const starts = Array.from({ length: SERIES_BUCKETS }, (_, i) => scope.sinceMs + i * step);
     const bucketCounts = Promise.all(
       starts.map((start) => {
         const b: StatsScope = { ...scope, sinceMs: start };
-        const end = start + step;
+        // the last bucket ends now, inclusive: a transition at this very instant is in the window
+        const end = start + step >= now ? undefined : start + step;
         return Promise.all([
           s.countTransitions(b, undefined, end),
           s.countTransitions(b, { field: 'source', in: [...RECOVERY_SOURCES] }, end),
@@ -97,7 +99,7 @@ export class StatsService {
     const lags = recoveries.map(recoveryLagMs).filter((x): x is number => x !== null);
     const lagsIn = (start: number): number[] =>
       recoveries
-        .filter((t) => t.at >= start && t.at < start + step)
+        .filter((t) => t.at >= start && (t.at < start + step || start + step >= now))
         .map(recoveryLagMs)
         .filter((x): x is number => x !== null);
     const sec = (ms: number | null): number | null => (ms === null ? null : Math.round(ms / 100) / 10);
