@@ -152,6 +152,12 @@ export function projectSchema(v: ApiVocabulary): Json {
 export function updateSchema(): Json {
   const s = schema(WorkerUpdateSchema.omit({ jobId: true }));
   const progress = s.properties.progress as Json | undefined;
-  if (progress) progress.anyOf = [{ required: ['pct'] }, { required: ['step'] }, { required: ['completedSteps'] }];
+  if (progress)
+    progress.anyOf = [
+      { required: ['pct'] },
+      { required: ['step'] },
+      { required: ['completedSteps'] },
+      { required: ['skippedSteps'] },
+    ];
   return s;
 }

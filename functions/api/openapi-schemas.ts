@@ -56,6 +56,10 @@ const JobSchema = {
       description: 'declared steps and their weights (job type config, or the worker’s first report)',
       items: { type: 'object', properties: { name: { type: 'string' }, weight: { type: 'number' } } },
     },
+    checkpointPrefix: {
+      type: ['string', 'null'],
+      description: 'where the worker checkpoints its steps (a retry keeps its original’s: it resumes from them)',
+    },
     progress: {
       type: ['object', 'null'],
       description: 'as reported; with a step plan `pct` is weighted from it',
@@ -64,6 +68,7 @@ const JobSchema = {
         step: { type: ['string', 'null'] },
         stepPct: { type: ['number', 'null'] },
         completedSteps: { type: 'array', items: { type: 'string' } },
+        skippedSteps: { type: 'array', items: { type: 'string' } },
         steps: {
           type: 'array',
           items: { type: 'object', properties: { name: { type: 'string' }, startedAt: iso, completedAt: iso } },
@@ -103,7 +108,7 @@ const StepSchema = {
   type: 'object',
   properties: {
     name: { type: 'string' },
-    status: { enum: ['pending', 'running', 'completed'] },
+    status: { enum: ['pending', 'running', 'completed', 'skipped'], description: 'skipped: its checkpoint stood' },
     weight: { type: ['number', 'null'] },
     startedAt: iso,
     completedAt: iso,
@@ -140,6 +145,11 @@ const ProgressSchema = {
       ],
     },
     completedSteps: { type: 'array', items: { type: 'string' } },
+    skippedSteps: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'completed steps this attempt resumed past',
+    },
     steps: { type: 'array', items: ref('Step') },
     canResume: { type: 'boolean' },
     hasErrors: { type: 'boolean' },

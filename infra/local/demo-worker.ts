@@ -3,11 +3,15 @@
  * Verity recovers from: none | crash (dies mid-way, says nothing) | hang (stops making progress but keeps
  * heartbeating, as a stuck render whose heartbeat thread lives: only the run deadline ends it) |
  * silent (does the work, writes the output, never reports) | fail (reports a non-retryable failure).
+ * `faultAtStep` (1-based) stages crash, hang or fail at that step; `faultAttempts` hits only the first N attempts.
+ * Each step runs through the SDK's step API: with a checkpoint prefix (VERITY_CHECKPOINT_PREFIX), an attempt
+ * after a crash, or a retry, skips the steps an earlier attempt checkpointed (docs/workers.md).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DemoRenderInput } from '../../shared/src/config/job-types.js';
 import { parseGcsUri } from '../../shared/src/evidence/gcs-uri.js';
 import { reporterFromEnv } from '../../shared/src/worker/reporter.js';
+import { stepsFromEnv } from '../../shared/src/worker/steps.js';
 
 const jobId = process.env.VERITY_JOB_ID ?? '';
 const attempt = Number(process.env.VERITY_ATTEMPT ?? '1');
@@ -61,26 +65,36 @@ async function main(): Promise<void> {
   await report('started', () =>
     reporter.reportStarted({ step: names[0] ?? null, stepPct: 0, completedSteps: [], steps: plan }),
   );
+  const steps = await stepsFromEnv(reporter, process.env, (err) =>
+    process.stderr.write(`report progress failed: ${(err as Error).message}\n`),
+  );
+  const faulty = input.fault !== 'none' && attempt <= (input.faultAttempts ?? Number.POSITIVE_INFINITY);
+  // where the fault strikes: the step named, else (as before) crash mid-way, hang after the first, fail at the end
+  const at = (i: number, fallback: boolean): boolean =>
+    faulty && (input.faultAtStep !== undefined ? i === input.faultAtStep - 1 : fallback);
   for (let i = 0; i < input.steps; i++) {
-    if (input.fault === 'crash' && i >= Math.floor(input.steps / 2)) process.exit(1);
-    if (input.fault === 'hang' && i >= 1) {
-      // alive, heartbeating, no progress: the diagnosis calls it WORKER_HUNG; only the run deadline ends it
-      setInterval(() => void report('heartbeat', () => reporter.reportHeartbeat()), Math.max(1000, stepMs));
-      return new Promise<void>(() => undefined);
-    }
-    await sleep(stepMs);
-    await report('progress', () =>
-      reporter.reportProgress({ step: names[i + 1] ?? null, stepPct: 0, completedSteps: names.slice(0, i + 1) }),
-    );
+    await steps.run(names[i]!, async () => {
+      if (input.fault === 'crash' && at(i, i >= Math.floor(input.steps / 2))) process.exit(1);
+      if (input.fault === 'hang' && at(i, i >= 1)) {
+        // alive, heartbeating, no progress: the diagnosis calls it WORKER_HUNG; only the run deadline ends it
+        setInterval(() => void report('heartbeat', () => reporter.reportHeartbeat()), Math.max(1000, stepMs));
+        return new Promise<never>(() => undefined);
+      }
+      if (input.fault === 'fail' && input.faultAtStep !== undefined && at(i, false)) await failNow();
+      await sleep(stepMs);
+      return { step: names[i], attempt };
+    });
   }
-  if (input.fault === 'fail') {
-    await report('failed', () =>
-      reporter.reportFailed({ code: 'RENDER_FAILED', message: 'the demo renderer was told to fail', retryable: false }),
-    );
-    process.exit(1);
-  }
+  if (input.fault === 'fail' && faulty && input.faultAtStep === undefined) await failNow();
   await writeOutputs();
   await report('succeeded', () => reporter.reportSucceeded());
+}
+
+async function failNow(): Promise<never> {
+  await report('failed', () =>
+    reporter.reportFailed({ code: 'RENDER_FAILED', message: 'the demo renderer was told to fail', retryable: false }),
+  );
+  process.exit(1);
 }
 
 main().catch((err: unknown) => {

@@ -106,6 +106,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
               VERITY_INPUT: JSON.stringify(job.input),
               VERITY_OUTPUTS: JSON.stringify(job.outputUris),
               VERITY_TEMP_PREFIX: fillTemplate(type.tempPrefix, { jobId: job.id, bucket: env.bucket }),
+              ...(job.checkpointPrefix ? { VERITY_CHECKPOINT_PREFIX: job.checkpointPrefix } : {}),
               VERITY_API_URL: env.apiUrl,
               VERITY_REPORT_VIA: env.workerReports,
               VERITY_UPDATES_TOPIC: env.updatesTopic,

@@ -46,6 +46,8 @@ export const WorkerUpdateSchema = z
         /** Percent of the current step. */
         stepPct: z.number().min(0).max(100).nullable().optional(),
         completedSteps: z.array(z.string().min(1).max(200)).max(500).optional(),
+        /** Steps not run because a checkpoint of an earlier attempt stood (docs/workers.md: resume). */
+        skippedSteps: z.array(z.string().min(1).max(200)).max(500).optional(),
         /** A step plan with optional weights (default 1), used when the job type declares none. */
         steps: z
           .array(
@@ -56,9 +58,11 @@ export const WorkerUpdateSchema = z
           .optional(),
       })
       .strict()
-      .refine((p) => p.pct !== undefined || p.step !== undefined || p.completedSteps !== undefined, {
-        message: 'progress needs pct, step or completedSteps',
-      })
+      .refine(
+        (p) =>
+          p.pct !== undefined || p.step !== undefined || p.completedSteps !== undefined || p.skippedSteps !== undefined,
+        { message: 'progress needs pct, step, completedSteps or skippedSteps' },
+      )
       .optional(),
     error: z
       .object({ code: z.string().min(1).max(100), message: z.string().max(2000), retryable: z.boolean().optional() })

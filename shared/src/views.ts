@@ -28,6 +28,7 @@ export function jobView(job: Job): Record<string, unknown> {
     policy: job.policy,
     progress: progressView(job),
     stepPlan: job.stepPlan,
+    checkpointPrefix: job.checkpointPrefix ?? null,
     createdAt: iso(job.createdAt),
     updatedAt: iso(job.updatedAt),
     startedAt: iso(job.startedAt),
@@ -50,6 +51,7 @@ export function progressView(job: Job): Record<string, unknown> | null {
     step: p.step,
     stepPct: p.stepPct,
     completedSteps: p.completedSteps,
+    skippedSteps: p.skippedSteps ?? [],
     steps: p.steps.map((s) => ({ name: s.name, startedAt: iso(s.startedAt), completedAt: iso(s.completedAt) })),
   };
 }

@@ -127,6 +127,7 @@ describe('jobs API: enqueue and read', () => {
         step: 'render',
         stepPct: null,
         completedSteps: ['fetch'],
+        skippedSteps: [],
         steps: [
           ['fetch', false],
           ['render', true],

@@ -5,113 +5,29 @@
  * worker and a demo third-party provider that drops webhooks on demand.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Firestore } from '@google-cloud/firestore';
-import { mintLocalToken } from '../../shared/src/auth/local-issuer.js';
-import { createStorage } from '../../shared/src/evidence/storage.js';
-import { JobStore } from '../../shared/src/store/job-store.js';
-import { startDemoProvider, type DemoProvider } from '../../infra/local/demo-provider.js';
-import { deleteSubscription, freePort, pushTo, startFunction, type FunctionProcess } from '../helpers/processes.js';
-import { requireEmulators, TEST_SECRET, uniqueName } from '../helpers/runtime.js';
+import { startLocalStack, type LocalStack } from '../helpers/local-stack.js';
 import { openSse } from '../helpers/sse.js';
 import { waitFor } from '../helpers/wait.js';
 
-/** fake-gcs-server in the harness notifies this project's topic, so the end-to-end run uses it. */
-const PROJECT = process.env.GOOGLE_CLOUD_PROJECT ?? 'verity-test';
-const PROVIDER_SECRET = 'e2e-provider-secret-0123456789';
-
-let fns: FunctionProcess[] = [];
-let provider: DemoProvider;
+let stack: LocalStack;
 let dropWebhooks = false;
 let url: string;
 let token: string;
-let stateDir: string;
-let store: JobStore;
-let db: Firestore;
-const subs: string[] = [];
+let provider: LocalStack['provider'];
 
-async function call(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url + p, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: await res.json() };
-}
-
-const exitOf = (jobId: string, attempt = 1): { code: number | null; signal: string | null } | null => {
-  try {
-    return JSON.parse(readFileSync(path.join(stateDir, 'executions', `${jobId}.${attempt}`, 'exit.json'), 'utf8'));
-  } catch {
-    return null;
-  }
-};
-
+const call = (method: string, p: string, body?: unknown) => stack.call(method, p, body);
+const exitOf = (jobId: string, attempt = 1) => stack.exitOf(jobId, attempt);
 /** Reads the ledger directly: proof that nobody's read (no reconcile-on-read) moved the job. */
-const ledger = (id: string) => store.get(id);
+const ledger = (id: string) => stack.store.get(id);
 
 before(async () => {
-  const { firestore, gcs } = requireEmulators();
-  const pubsubHost = process.env.PUBSUB_EMULATOR_HOST!;
-  const bucket = uniqueName('verity-e2e');
-  stateDir = mkdtempSync(path.join(os.tmpdir(), 'verity-e2e-'));
-  await createStorage(PROJECT, gcs).createBucket(bucket);
-  const apiPort = await freePort();
-  const webhooksPort = await freePort();
-  url = `http://127.0.0.1:${apiPort}`;
-  provider = await startDemoProvider({
-    port: 0,
-    secret: PROVIDER_SECRET,
-    bucket,
-    gcsEndpoint: gcs,
-    projectId: PROJECT,
-    dropWebhookRate: 0.5,
-    durationMs: 300,
-    random: () => (dropWebhooks ? 0 : 0.99),
-  });
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    GOOGLE_CLOUD_PROJECT: PROJECT,
-    FIRESTORE_EMULATOR_HOST: firestore,
-    VERITY_GCS_ENDPOINT: gcs,
-    VERITY_BUCKET: bucket,
-    VERITY_PROFILE: 'local',
-    VERITY_LOCAL_JWT_SECRET: TEST_SECRET,
-    VERITY_STATE_DIR: stateDir,
-    VERITY_API_URL: url,
-    VERITY_WEBHOOK_BASE_URL: `http://127.0.0.1:${webhooksPort}`,
-    VERITY_WEBHOOK_SECRETS: JSON.stringify({ demo: PROVIDER_SECRET }),
-    VERITY_DEMO_PROVIDER_URL: provider.url,
-    VERITY_LOG_LEVEL: 'warn',
-    METADATA_SERVER_DETECTION: 'none',
-    VERITY_JOB_TYPES: JSON.stringify({
-      'provider-bare': { executor: { kind: 'http', provider: 'demo', baseUrl: provider.url } },
-    }),
-  };
-  fns = await Promise.all([
-    startFunction('api', 'dist/functions/api/index.js', 'http', env, stateDir, apiPort),
-    startFunction('objectFinalized', 'dist/functions/object-finalized/index.js', 'cloudevent', env, stateDir),
-    startFunction('jobUpdates', 'dist/functions/job-updates/index.js', 'cloudevent', env, stateDir),
-    startFunction('webhooks', 'dist/functions/webhooks/index.js', 'http', env, stateDir, webhooksPort),
-  ]);
-  const finalize = uniqueName('e2e-finalize');
-  const updates = uniqueName('e2e-updates');
-  subs.push(finalize, updates);
-  await pushTo(pubsubHost, PROJECT, finalize, 'verity-gcs-notifications', fns[1]!);
-  await pushTo(pubsubHost, PROJECT, updates, 'verity-job-updates', fns[2]!);
-  db = new Firestore({ projectId: PROJECT });
-  store = new JobStore({ db, clock: Date.now });
-  token = await mintLocalToken(TEST_SECRET, 'alice');
+  stack = await startLocalStack(() => dropWebhooks);
+  ({ url, token, provider } = stack);
 });
 
 after(async () => {
-  for (const s of subs) await deleteSubscription(process.env.PUBSUB_EMULATOR_HOST!, PROJECT, s).catch(() => undefined);
-  await Promise.all(fns.map((f) => f.proc.stop()));
-  await provider?.stop();
-  await db?.terminate();
+  await stack?.stop();
 });
 
 describe('local stack end to end (real processes, real events)', () => {
@@ -204,18 +120,19 @@ describe('local stack end to end (real processes, real events)', () => {
     assert.ok(Date.parse(job.notBefore) > Date.parse(job.updatedAt), 'the next attempt waits for its backoff');
   });
 
-  it('fault "hang": the heartbeat deadline fails it and the hung process is killed', async () => {
+  it('fault "hang": heartbeats go on, progress does not; the run deadline fails it and the process is killed', async () => {
     const { body } = await call('POST', '/api/jobs', {
       type: 'demo-render',
       input: { durationMs: 600, steps: 3, fault: 'hang' },
-      policy: { heartbeatTimeoutSeconds: 1, maxAttempts: 1 },
+      policy: { heartbeatTimeoutSeconds: 10, runTimeoutSeconds: 3, maxAttempts: 1 },
     });
     const id = body.job.id;
-    const job = await waitFor('heartbeat timeout', async () => {
+    const job = await waitFor('run timeout', async () => {
       const j = (await call('GET', `/api/jobs/${id}`)).body.job;
       return j.status === 'failed' ? j : null;
     });
-    assert.equal(job.statusReason, 'HEARTBEAT_TIMEOUT');
+    assert.equal(job.statusReason, 'RUN_TIMEOUT');
+    assert.ok(Date.parse(job.heartbeatAt) > Date.parse(job.startedAt), 'it kept heartbeating');
     const exit = await waitFor('the hung worker to be killed', async () => exitOf(id));
     assert.equal(exit.signal, 'SIGTERM');
   });
@@ -274,7 +191,7 @@ describe('local stack end to end (real processes, real events)', () => {
       return j?.status === 'succeeded' ? j : null;
     });
     assert.equal(job.statusReason, 'OUTPUT_FOUND');
-    const h = await store.history(id);
+    const h = await stack.store.history(id);
     assert.deepEqual(
       h.map((t) => [t.to, t.source]),
       [
@@ -295,7 +212,7 @@ describe('local stack end to end (real processes, real events)', () => {
     assert.equal(job.statusReason, 'OUTPUT_FOUND');
     assert.match(job.outputUris[0]!, /\/provider\/ext_[^/]+_output_0\.mp4$/);
     assert.ok(provider.webhooksDropped >= 1);
-    assert.equal((await store.history(id)).at(-1)!.source, 'gcs');
+    assert.equal((await stack.store.history(id)).at(-1)!.source, 'gcs');
   });
 
   it('a provider job without outputs whose webhook is dropped is recovered from the provider status on reconcile', async () => {
@@ -323,6 +240,6 @@ describe('local stack end to end (real processes, real events)', () => {
       return j?.status === 'succeeded' ? j : null;
     });
     assert.equal(job.statusReason, 'WORKER_SUCCEEDED');
-    assert.equal((await store.history(id)).at(-1)!.source, 'webhook');
+    assert.equal((await stack.store.history(id)).at(-1)!.source, 'webhook');
   });
 });

@@ -244,6 +244,36 @@ describe('estimate (ETA from history)', () => {
     assert.deepEqual([e.elapsedSeconds, e.remainingSeconds, e.estimatedTotalSeconds], [70, 0, 70]);
   });
 
+  it('resume: skipped steps are done in no time, leave nothing to go, and teach the ETA nothing', () => {
+    // a worker resumed past voice and render (their checkpoints stood): it reports them skipped
+    const job = report(
+      { ...newJob({ kind: 'external', outputs: [] }), stepPlan: PLAN, status: 'running', startedAt: T0 },
+      { step: 'mux', skippedSteps: ['voice', 'render'] },
+      T0 + 2 * S,
+    );
+    assert.deepEqual(job.progress!.completedSteps, ['voice', 'render'], 'a skipped step counts as completed');
+    assert.deepEqual(job.progress!.skippedSteps, ['voice', 'render']);
+    assert.equal(job.progress!.pct, 80, 'their weights count');
+    const e = estimate(job, history, T0 + 3 * S);
+    assert.deepEqual(
+      e.steps.map((s) => [s.name, s.status, s.remainingSeconds]),
+      [
+        ['voice', 'skipped', 0],
+        ['render', 'skipped', 0],
+        ['mux', 'running', 4],
+      ],
+    );
+    assert.equal(e.remainingSeconds, 4 + 5, 'mux median 5 s, 1 s in, and the tail');
+    // as history, the resumed run's skipped steps are no sample of how long a step takes
+    const resumed: PastRun = { startedAt: T0, completedAt: T0 + 10 * S, steps: job.progress!.steps };
+    const fresh = estimate(
+      runningAt(T0 + 50 * S, 'render', ['voice'], T0 + 20 * S),
+      [resumed, ...history],
+      T0 + 50 * S,
+    );
+    assert.equal(fresh.steps[1]!.estimatedSeconds, 80, 'the median of 60, 80 and 100 — not of a 0 s skip');
+  });
+
   it('median: odd, even, empty', () => {
     assert.equal(median([3, 1, 2]), 2);
     assert.equal(median([4, 1, 2, 3]), 2.5);

@@ -92,6 +92,11 @@ const JobTypeConfig = z
       .default({}),
     /** Where an execution may leave temporary files: deleted when the job ends, never a declared output. */
     tempPrefix: z.string().default('gs://{bucket}/tmp/{jobId}/'),
+    /**
+     * Where a worker keeps a checkpoint per finished step ({jobId}: the first job of a retry chain, so a retry
+     * resumes from its original's checkpoints; docs/workers.md). Never a declared output.
+     */
+    checkpointPrefix: z.string().default('gs://{bucket}/ckpt/{jobId}/'),
     /** The steps of the work, with weights (default 1): overall progress is weighted, the ETA learned per step. */
     steps: z
       .array(z.object({ name: z.string().min(1).max(200), weight: z.number().positive().max(1e6).default(1) }).strict())
@@ -115,6 +120,7 @@ export interface JobType {
   requestPrefixes: string[];
   quotas: { maxActiveJobs: number; probesPerMinute: number };
   tempPrefix: string;
+  checkpointPrefix: string;
   steps: StepSpec[];
   input: z.ZodType<JsonObject>;
 }
@@ -127,6 +133,10 @@ export const DemoRenderInput = z
     durationMs: z.number().int().min(0).max(600_000).default(3000),
     steps: z.number().int().min(1).max(50).default(3),
     fault: z.enum(['none', 'crash', 'hang', 'silent', 'fail']).default('none'),
+    /** The step (1-based) where crash, hang or fail strikes; default: crash mid-way, hang after one, fail at the end. */
+    faultAtStep: z.number().int().min(1).max(50).optional(),
+    /** How many first attempts the fault hits; default all. */
+    faultAttempts: z.number().int().min(1).max(100).optional(),
     /** Set when a project generates its missing artifacts. */
     projectId: z.string().max(100).optional(),
     artifacts: z.array(z.string().max(200)).max(500).optional(),
@@ -165,6 +175,7 @@ function toJobType(name: string, cfg: z.infer<typeof JobTypeConfig>, input: z.Zo
       probesPerMinute: cfg.quotas.probesPerMinute ?? env.probesPerMinute,
     },
     tempPrefix: cfg.tempPrefix,
+    checkpointPrefix: cfg.checkpointPrefix,
     steps: cfg.steps,
     input,
   };

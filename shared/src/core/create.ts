@@ -17,6 +17,8 @@ export interface NewJobSpec {
   policy: Policy;
   /** The job type's step plan (empty: none declared). */
   stepPlan?: StepSpec[];
+  /** The checkpoint prefix of the job's steps (a retry keeps its original's). */
+  checkpointPrefix?: string;
   /** Recorded on the first transition (e.g. `artifactsReused`: a project's artifacts not generated again). */
   evidence?: Record<string, unknown>;
 }
@@ -47,6 +49,7 @@ export function createJob(spec: NewJobSpec, observations: readonly OutputObserva
     },
     policy: spec.policy,
     stepPlan: spec.stepPlan ?? [],
+    ...(spec.checkpointPrefix ? { checkpointPrefix: spec.checkpointPrefix } : {}),
     progress: null,
     error: null,
     createdAt: now,
@@ -55,6 +58,7 @@ export function createJob(spec: NewJobSpec, observations: readonly OutputObserva
     notBefore: null,
     startedAt: null,
     heartbeatAt: null,
+    progressAt: null,
     reportedSucceededAt: null,
     completedAt: null,
     canceledAt: null,

@@ -12,7 +12,8 @@ export interface PastRun {
   steps: readonly StepTiming[];
 }
 
-export type StepStatus = 'pending' | 'running' | 'completed';
+/** `skipped`: done by an earlier attempt, whose checkpoint this one resumed from. */
+export type StepStatus = 'pending' | 'running' | 'completed' | 'skipped';
 
 export interface StepEta {
   name: string;
@@ -50,7 +51,7 @@ export function estimate(job: Job, history: readonly PastRun[], now: EpochMs): E
     median(
       history.flatMap((r) =>
         r.steps
-          .filter((s) => s.name === name && s.startedAt !== null && s.completedAt !== null)
+          .filter((s) => s.name === name && !s.skipped && s.startedAt !== null && s.completedAt !== null)
           .map((s) => secs(s.completedAt! - s.startedAt!)),
       ),
     );
@@ -65,16 +66,23 @@ export function estimate(job: Job, history: readonly PastRun[], now: EpochMs): E
   const end = job.endedAt ?? now;
   const elapsed = job.startedAt === null ? 0 : secs(end - job.startedAt);
   const done = new Set(job.progress?.completedSteps ?? []);
+  const skipped = new Set(job.progress?.skippedSteps ?? []);
   const current = job.progress?.step ?? null;
   const timing = (name: string): StepTiming | undefined => job.progress?.steps.find((s) => s.name === name);
   const steps = stepOrder(job, history).map((name): StepEta => {
     const t = timing(name);
     // a succeeded job did every step, whether or not its last reports arrived before the output did
     const weight = job.stepPlan.find((s) => s.name === name)?.weight ?? null;
-    const status: StepStatus =
-      done.has(name) || job.status === 'succeeded' ? 'completed' : name === current ? 'running' : 'pending';
+    const status: StepStatus = skipped.has(name)
+      ? 'skipped'
+      : done.has(name) || job.status === 'succeeded'
+        ? 'completed'
+        : name === current
+          ? 'running'
+          : 'pending';
     const learned = stepMedian(name);
     const base = { name, weight, status, startedAt: t?.startedAt ?? null, completedAt: t?.completedAt ?? null };
+    if (status === 'skipped') return { ...base, estimatedSeconds: 0, remainingSeconds: 0 };
     if (status === 'completed') {
       const actual = t?.startedAt != null && t.completedAt != null ? secs(t.completedAt - t.startedAt) : learned;
       return { ...base, estimatedSeconds: actual, remainingSeconds: 0 };
@@ -93,7 +101,7 @@ export function estimate(job: Job, history: readonly PastRun[], now: EpochMs): E
     steps,
   });
   if (!isActive(job.status)) return out(0, null);
-  const togo = steps.filter((s) => s.status !== 'completed');
+  const togo = steps.filter((s) => s.status !== 'completed' && s.status !== 'skipped');
   if (steps.length > 0 && togo.every((s) => s.remainingSeconds !== null) && (togo.length > 0 || tail !== null)) {
     return out(togo.reduce((sum, s) => sum + s.remainingSeconds!, 0) + (tail ?? 0), 'steps');
   }

@@ -62,6 +62,8 @@ export interface StepTiming {
   name: string;
   startedAt: EpochMs | null;
   completedAt: EpochMs | null;
+  /** Not run by this attempt: its checkpoint from an earlier one stood (the ETA does not learn from it). */
+  skipped?: boolean;
 }
 
 export interface Progress {
@@ -71,6 +73,8 @@ export interface Progress {
   /** Percent of the current step, when the worker says. */
   stepPct: number | null;
   completedSteps: string[];
+  /** Completed steps this attempt did not run: a checkpoint of an earlier attempt stood (resume). */
+  skippedSteps?: string[];
   /** Timings of the steps seen so far, in the order they started: the ETA learns from these. */
   steps: StepTiming[];
 }
@@ -137,6 +141,11 @@ export interface Job {
   nextCheckAt: EpochMs | null;
   /** Set while a due deadline is held back by failing probes; absent or null otherwise. */
   probeHold?: ProbeHold | null;
+  /**
+   * Where the worker keeps a checkpoint per finished step (the type's template, filled with the id of the first
+   * job of a retry chain, so a retry resumes from its original's checkpoints); absent on older jobs.
+   */
+  checkpointPrefix?: string | null;
 }
 
 export interface Transition {
@@ -201,6 +210,8 @@ export interface ProgressReport {
   step?: string | null;
   stepPct?: number | null;
   completedSteps?: string[];
+  /** Steps skipped because their checkpoint exists (they count as completed). */
+  skippedSteps?: string[];
   /** A plan the worker declares, used when the job type declares none. */
   steps?: { name: string; weight?: number }[];
 }

@@ -36,7 +36,10 @@ export function weightedPct(
 
 export function nextProgress(job: Job, r: ProgressReport, plan: readonly StepSpec[], now: EpochMs): Progress {
   const prev = job.progress;
-  const completed = (r.completedSteps ?? prev?.completedSteps ?? []).slice(0, MAX_STEPS);
+  const skipped = (r.skippedSteps ?? prev?.skippedSteps ?? []).slice(0, MAX_STEPS);
+  const reported = r.completedSteps ?? prev?.completedSteps ?? [];
+  // a skipped step is done: its checkpoint stands
+  const completed = [...reported, ...skipped.filter((s) => !reported.includes(s))].slice(0, MAX_STEPS);
   const step = r.step !== undefined ? r.step : (prev?.step ?? null);
   const stepPct =
     r.stepPct !== undefined && r.stepPct !== null
@@ -44,9 +47,9 @@ export function nextProgress(job: Job, r: ProgressReport, plan: readonly StepSpe
       : step === (prev?.step ?? null)
         ? (prev?.stepPct ?? null)
         : null;
-  const steps = recordTimings(prev?.steps ?? [], completed, step, job.startedAt, now);
+  const steps = recordTimings(prev?.steps ?? [], completed, step, job.startedAt, now, skipped);
   const pct = weightedPct(plan, completed, step, stepPct) ?? clampPct(r.pct ?? prev?.pct ?? 0);
-  return { pct, step, stepPct, completedSteps: completed, steps };
+  return { pct, step, stepPct, completedSteps: completed, ...(skipped.length ? { skippedSteps: skipped } : {}), steps };
 }
 
 /**
@@ -59,6 +62,7 @@ function recordTimings(
   step: string | null,
   jobStartedAt: EpochMs | null,
   now: EpochMs,
+  skipped: readonly string[] = [],
 ): StepTiming[] {
   const steps = prev.map((s) => ({ ...s }));
   const lastEnd = (): EpochMs =>
@@ -71,7 +75,10 @@ function recordTimings(
   for (const name of completed) {
     const t = steps.find((s) => s.name === name);
     if (!t) {
-      if (steps.length < MAX_STEPS) steps.push({ name, startedAt: lastEnd(), completedAt: now });
+      // a skipped step took no time in this attempt
+      if (skipped.includes(name) && steps.length < MAX_STEPS)
+        steps.push({ name, startedAt: now, completedAt: now, skipped: true });
+      else if (steps.length < MAX_STEPS) steps.push({ name, startedAt: lastEnd(), completedAt: now });
     } else if (t.completedAt === null) t.completedAt = now;
   }
   if (step !== null && !completed.includes(step) && !steps.some((s) => s.name === step) && steps.length < MAX_STEPS) {

@@ -32,6 +32,8 @@ export const MAX_NEW_JOB_BYTES = 512 * 1024;
 /** Outputs carried over from the job a retry repeats: checked when that job was enqueued, not again. */
 export interface EnqueueOptions {
   inheritedOutputs?: string[];
+  /** A retry resumes from the checkpoints of the job it repeats: their prefix. */
+  checkpointPrefix?: string;
   /** Recorded on the job's first transition (projects: `artifactsReused`, for the stats' avoided work). */
   evidence?: Record<string, unknown>;
 }
@@ -91,6 +93,8 @@ export class JobCommands {
       executorKind: type.executor.kind,
       policy: resolved.policy,
       stepPlan: type.steps,
+      checkpointPrefix:
+        opts.checkpointPrefix ?? fillTemplate(type.checkpointPrefix, { bucket: this.deps.bucket, jobId: id }),
       ...(opts.evidence ? { evidence: opts.evidence } : {}),
     };
     for (let round = 0; ; round++) {
@@ -188,7 +192,10 @@ export class JobCommands {
         reuseExistingOutputs: true,
         idempotencyKey: `retry:${old.id}:${old.version}`,
       },
-      derivedLater ? {} : { inheritedOutputs: old.outputUris },
+      {
+        ...(derivedLater ? {} : { inheritedOutputs: old.outputUris }),
+        ...(old.checkpointPrefix ? { checkpointPrefix: old.checkpointPrefix } : {}),
+      },
     );
     return job;
   }

@@ -87,6 +87,7 @@ export class JobReads {
       etaSamples: eta.samples,
       currentStep: current ? { ...current, progressPct: job.progress?.stepPct ?? null } : null,
       completedSteps: job.progress?.completedSteps ?? [],
+      skippedSteps: job.progress?.skippedSteps ?? [],
       steps,
       canResume:
         (job.status === 'failed' || job.status === 'canceled') && (job.progress?.completedSteps.length ?? 0) > 0,

@@ -69,10 +69,12 @@ export function jobFromDoc(doc: DocumentData): Job {
         step: p.step ?? null,
         stepPct: p.stepPct ?? null,
         completedSteps: p.completedSteps ?? [],
+        ...(Array.isArray(p.skippedSteps) && p.skippedSteps.length ? { skippedSteps: p.skippedSteps as string[] } : {}),
         steps: ((p.steps as DocumentData[] | undefined) ?? []).map((s) => ({
           name: s.name,
           startedAt: fromTs(s.startedAt),
           completedAt: fromTs(s.completedAt),
+          ...(s.skipped ? { skipped: true } : {}),
         })),
       }
     : null;

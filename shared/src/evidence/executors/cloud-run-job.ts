@@ -58,6 +58,7 @@ export const ENV_JOB_ID = 'VERITY_JOB_ID';
 export const ENV_ATTEMPT = 'VERITY_ATTEMPT';
 export const ENV_INPUT = 'VERITY_INPUT';
 export const ENV_OUTPUTS = 'VERITY_OUTPUTS';
+export const ENV_CHECKPOINT_PREFIX = 'VERITY_CHECKPOINT_PREFIX';
 
 function grpcCode(err: unknown): number | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -213,6 +214,7 @@ export function createCloudRunJobExecutor(opts: CloudRunJobOptions): Executor {
         { name: ENV_ATTEMPT, value: String(job.attempt) },
         { name: ENV_INPUT, value: JSON.stringify(job.input) },
         { name: ENV_OUTPUTS, value: JSON.stringify(job.outputUris) },
+        ...(job.checkpointPrefix ? [{ name: ENV_CHECKPOINT_PREFIX, value: job.checkpointPrefix }] : []),
       ];
       const overrides: protos.google.cloud.run.v2.RunJobRequest.IOverrides = {
         containerOverrides: [{ ...(cfg.container ? { name: cfg.container } : {}), env }],
