@@ -50,6 +50,12 @@ before(async () => {
   await put('alice', 'there');
   await external(alice, 'there');
   await external(alice, 'partial', { evidence: { artifactsReused: 2 } }, 3600); // still queued
+  // one whose worker resumed past two steps (their checkpoints stood) and succeeded
+  const { job: resumed } = await rt.jobs.enqueue(alice, { type: 'external', outputs: [], reuseExistingOutputs: true });
+  ids.push(resumed.id);
+  const skipped = { completedSteps: ['fetch', 'render'], skippedSteps: ['fetch', 'render'] };
+  await rt.jobs.report(null, { jobId: resumed.id, kind: 'started', progress: skipped });
+  await rt.jobs.report(null, { jobId: resumed.id, kind: 'succeeded' });
   // Bob: a failure Alice must not see
   await external(bob, 'bobs');
   rt.testClock.advance(12 * S);
@@ -97,14 +103,14 @@ describe('GET /api/stats/recoveries', () => {
     assert.equal(s.series[0].start, s.since);
     const last = s.series.at(-1);
     assert.equal(last.transitions, s.transitions, 'everything happened in the last two hours');
-    assert.equal(last.failureRate, 0.333);
+    assert.equal(last.failureRate, 0.25);
     assert.ok(last.secondsToRecoverP50 >= 0);
   });
 
   it('per type: ended jobs and the failure rate; the work avoided', async () => {
     const s = (await api.call('GET', '/api/stats/recoveries')).body;
-    assert.deepEqual(s.byType.external, { succeeded: 2, failed: 1, canceled: 0, failureRate: 0.333 });
-    assert.deepEqual(s.avoided, { outputsAlreadyPresent: 1, stepsSkipped: 0, artifactsNotRegenerated: 2 });
+    assert.deepEqual(s.byType.external, { succeeded: 3, failed: 1, canceled: 0, failureRate: 0.25 });
+    assert.deepEqual(s.avoided, { outputsAlreadyPresent: 1, stepsSkipped: 2, artifactsNotRegenerated: 2 });
   });
 
   it("an admin sees everyone's; Bob only his own", async () => {

@@ -87,5 +87,9 @@ describe('resume from the last finished step (local stack)', () => {
       ['skipped', 'skipped'],
     );
     assert.equal((await manifest(`ckpt/${id}/`, 'step-2')).attempt, 1, 'step 2 was not run again');
+    // each ending records the steps it resumed past: the stats' work avoided (2 here, 2 in the test above)
+    const ending = (await call('GET', `/api/jobs/${retry.id}/history`)).body.transitions.at(-1);
+    assert.equal(ending.evidence.stepsSkipped, 2);
+    assert.ok((await call('GET', '/api/stats/recoveries')).body.avoided.stepsSkipped >= 4);
   });
 });

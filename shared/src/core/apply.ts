@@ -73,9 +73,21 @@ export function transition(
   next.nextCheckAt = computeNextCheckAt(next);
   const ended = to === JobStatus.succeeded || to === JobStatus.failed || to === JobStatus.canceled;
   const firstEnd = ended && (job.status === JobStatus.queued || job.status === JobStatus.running);
+  // the steps this attempt resumed past, on its end: the stats' work avoided (a sum over the transitions)
+  const skipped = firstEnd ? (job.progress?.skippedSteps?.length ?? 0) : 0;
+  const recorded = skipped > 0 ? { ...evidence, stepsSkipped: skipped } : evidence;
   return {
     job: next,
-    transition: { seq: next.version, from: job.status, to, reason, source, attempt: job.attempt, at: now, evidence },
+    transition: {
+      seq: next.version,
+      from: job.status,
+      to,
+      reason,
+      source,
+      attempt: job.attempt,
+      at: now,
+      evidence: recorded,
+    },
     effects: firstEnd ? [...effects, { kind: 'cleanupTemp', jobId: job.id }] : effects,
   };
 }

@@ -85,13 +85,14 @@ export class StatsService {
         ]);
       }),
     );
-    const [transitions, sources, reasons, recoveries, ended, reused, buckets] = await Promise.all([
+    const [transitions, sources, reasons, recoveries, ended, reused, skippedByEnd, buckets] = await Promise.all([
       s.countTransitions(scope),
       Promise.all(SOURCES.map((value) => s.countTransitions(scope, { field: 'source', value }))),
       Promise.all(REASONS.map((value) => s.countTransitions(scope, { field: 'reason', value }))),
       s.recoveries(scope, RECOVERY_SOURCES, MAX_RECOVERIES_READ),
       Promise.all(types.map((t) => Promise.all(ENDED.map((status) => s.countEnded(scope, t, status))))),
       s.sumEvidence(scope, Reason.ENQUEUED, 'artifactsReused'),
+      Promise.all(ENDED.map((to) => s.sumEvidenceTo(scope, to, 'stepsSkipped'))),
       bucketCounts,
     ]);
     const bySource = Object.fromEntries(SOURCES.map((k, i) => [k, sources[i]!]));
@@ -135,7 +136,7 @@ export class StatsService {
       ),
       avoided: {
         outputsAlreadyPresent: byReason[Reason.OUTPUT_ALREADY_PRESENT] ?? 0,
-        stepsSkipped: 0,
+        stepsSkipped: skippedByEnd.reduce((a, b) => a + b, 0),
         artifactsNotRegenerated: reused,
       },
       series: starts.map((start, i) => {

@@ -32,6 +32,16 @@ export class StatsStore {
     return snap.data().n ?? 0;
   }
 
+  /** Σ of a numeric evidence field over the transitions to one status (e.g. the ends' `stepsSkipped`). */
+  async sumEvidenceTo(scope: StatsScope, to: string, field: string): Promise<number> {
+    const q = QUERIES.transitionsIn(this.db, scope.ownerId, Timestamp.fromMillis(scope.sinceMs), {
+      field: 'to',
+      value: to,
+    });
+    const snap = await q.aggregate({ n: AggregateField.sum(`evidence.${field}`) }).get();
+    return snap.data().n ?? 0;
+  }
+
   /** The recoveries in the window (at most `limit`, oldest first): their times and evidence. */
   async recoveries(
     scope: StatsScope,
