@@ -117,6 +117,7 @@ const StepSchema = {
       description: 'actual duration when completed, else the median of recent successful runs of the type',
     },
     remainingSeconds: seconds,
+    checkpointAt: { ...iso, description: 'when its checkpoint landed (docs/workers.md); null: none seen' },
   },
 };
 const ProgressSchema = {

@@ -10,6 +10,7 @@ import { createAuthenticator, mintLocalToken, loadLocalSecret, type Authenticato
 import { parseEnv, type Env } from './config/env.js';
 import { buildRegistry, type JobTypeRegistry } from './config/job-types.js';
 import { fillTemplate } from './evidence/gcs-uri.js';
+import { checkpointMatcher } from './evidence/checkpoint-uri.js';
 import { createExternalExecutor } from './evidence/executors/external.js';
 import { createLocalProcessExecutor } from './evidence/executors/local-process.js';
 import { createCloudRunClients, createCloudRunJobExecutor } from './evidence/executors/cloud-run-job.js';
@@ -146,11 +147,19 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     log,
     clock,
     quotas,
+    checkpoints: ledger.checkpoints,
     bucket: env.bucket,
     allowedBuckets: env.allowedBuckets,
     ...(o.newId ? { newId: o.newId } : {}),
   });
-  const outputs = new OutputsService({ jobs: store, seen: ledger.seen, reconciler, log, reactions });
+  const checkpoints = {
+    match: checkpointMatcher(
+      registry.names().map((n) => registry.get(n)!.checkpointPrefix),
+      env.bucket,
+    ),
+    evidence: ledger.checkpoints,
+  };
+  const outputs = new OutputsService({ jobs: store, seen: ledger.seen, reconciler, log, reactions, checkpoints });
   const webhooks = new WebhooksService({ jobs: store, reconciler, registry, log, clock, secrets: env.webhookSecrets });
   const sweeper = new Sweeper({
     jobs: store,

@@ -58,6 +58,11 @@ describe('resume from the last finished step (local stack)', () => {
         ['step-4', 'completed'],
       ],
     );
+    // each checkpoint landing was recorded on the job (finalize events): the progress view says when
+    await waitFor('the checkpoints recorded', async () => {
+      const steps = (await call('GET', `/api/jobs/${id}/progress`)).body.steps as { checkpointAt: string | null }[];
+      return steps.every((s) => s.checkpointAt !== null && Date.parse(s.checkpointAt) > 0);
+    });
     // the checkpoints say which attempt ran each step: 1–2 by the first, 3–4 by the second, each once
     const manifests = await Promise.all([1, 2, 3, 4].map((n) => manifest(`ckpt/${id}/`, `step-${n}`)));
     assert.deepEqual(

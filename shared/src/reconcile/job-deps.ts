@@ -4,6 +4,7 @@ import type { OutputProbe } from '../evidence/outputs.js';
 import type { Logger } from '../log.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Quotas } from '../store/quotas.js';
+import type { CheckpointEvidence } from '../store/checkpoint-evidence.js';
 import type { Reconciler } from './reconciler.js';
 
 export interface JobsServiceDeps {
@@ -16,5 +17,7 @@ export interface JobsServiceDeps {
   bucket: string;
   allowedBuckets: readonly string[];
   quotas: Quotas;
+  /** Step checkpoints seen landing: the progress view shows them. */
+  checkpoints?: Pick<CheckpointEvidence, 'list'>;
   newId?: () => string;
 }

@@ -58,7 +58,11 @@ export class JobReads {
    */
   async progress(who: Principal, id: string): Promise<Record<string, unknown>> {
     const job = await this.read(who, id);
-    const history: PastRun[] = (await this.deps.store.recentSucceeded(job.ownerId, job.type, 20))
+    const [recent, checkpoints] = await Promise.all([
+      this.deps.store.recentSucceeded(job.ownerId, job.type, 20),
+      this.deps.checkpoints?.list(job.id) ?? new Map<string, { at: number | null }>(),
+    ]);
+    const history: PastRun[] = recent
       .filter((j) => j.startedAt !== null && j.completedAt !== null && j.id !== job.id)
       .map((j) => ({ startedAt: j.startedAt!, completedAt: j.completedAt!, steps: j.progress?.steps ?? [] }));
     const eta = estimate(job, history, this.deps.clock());
@@ -72,6 +76,8 @@ export class JobReads {
       completedAt: iso(s.completedAt),
       estimatedSeconds: round(s.estimatedSeconds),
       remainingSeconds: round(s.remainingSeconds),
+      // its checkpoint landed (a finalize event): the step is resumable from there
+      checkpointAt: iso(checkpoints.get(s.name)?.at ?? null),
     }));
     const current = steps.find((s) => s.status === 'running');
     return {

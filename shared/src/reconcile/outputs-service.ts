@@ -5,6 +5,8 @@ import type { SeenOutputs } from '../store/seen.js';
 import type { Logger } from '../log.js';
 import type { FinalizedObject } from '../events/cloudevents.js';
 import type { JobReactions } from './reactions.js';
+import type { CheckpointManifestRef } from '../evidence/checkpoint-uri.js';
+import type { CheckpointEvidence } from '../store/checkpoint-evidence.js';
 import type { Reconciler } from './reconciler.js';
 
 export interface OutputEventResult {
@@ -21,6 +23,11 @@ export class OutputsService {
       log: Logger;
       /** Project artifacts follow finalized objects too (reactions.ts). */
       reactions: Pick<JobReactions, 'onObjectFinalized'>;
+      /** Step checkpoint manifests: which objects are, and where they are recorded (checkpoint evidence). */
+      checkpoints?: {
+        match: (uri: string) => CheckpointManifestRef | null;
+        evidence: Pick<CheckpointEvidence, 'record'>;
+      };
     },
   ) {}
 
@@ -38,6 +45,17 @@ export class OutputsService {
   /** Same object generation twice → one transition (dedupe key `gcs:{bucket}/{name}#{generation}`). */
   async onObjectFinalized(obj: FinalizedObject): Promise<OutputEventResult> {
     const uri = `gs://${obj.bucket}/${obj.name}`;
+    const ck = this.deps.checkpoints?.match(uri);
+    if (ck) {
+      // a step's checkpoint landed: evidence for the jobs resuming from its prefix, never anyone's output
+      const ids = await this.deps.checkpoints!.evidence.record(ck.prefix, {
+        step: ck.step,
+        generation: obj.generation,
+        at: obj.timeCreated,
+      });
+      this.deps.log.info({ uri, step: ck.step, jobs: ids }, 'checkpoint recorded');
+      return { uri, jobs: ids.map((jobId) => ({ jobId, outcome: 'checkpoint', status: null })) };
+    }
     const [expecting] = await Promise.all([
       this.deps.jobs.expectingOutput(uri),
       this.deps.reactions.onObjectFinalized(obj),

@@ -10,6 +10,8 @@ export const Collections = {
   jobs: 'jobs',
   transitions: 'transitions',
   seenOutputs: 'seen',
+  /** Step checkpoints seen landing (checkpoint-evidence.ts). */
+  checkpoints: 'checkpoints',
   locks: 'locks',
   idempotency: 'idempotency',
   projects: 'projects',

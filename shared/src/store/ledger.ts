@@ -11,6 +11,7 @@ import { ProjectStore } from './projects.js';
 import { Quotas } from './quotas.js';
 import { SeenOutputs } from './seen.js';
 import { StatsStore } from './stats.js';
+import { CheckpointEvidence } from './checkpoint-evidence.js';
 import { Watch } from './watch.js';
 
 /** The client a ledger is built on: only the wiring (and tests, which read the emulator) hold one. */
@@ -29,6 +30,8 @@ export interface Ledger {
   /** Listeners and replay for the event streams. */
   watch: Watch;
   quotas: Quotas;
+  /** Step checkpoints seen landing. */
+  checkpoints: CheckpointEvidence;
   /** The aggregations behind the recovery stats. */
   stats: StatsStore;
   /** Ends the client (a CLI run, a benchmark); a deployed function keeps it for its lifetime. */
@@ -46,6 +49,7 @@ export function createLedger(db: LedgerClient, clock: () => number, opts: { rand
     watch: new Watch(db),
     quotas: new Quotas({ db, clock }),
     stats: new StatsStore(db),
+    checkpoints: new CheckpointEvidence(db),
     close: () => db.terminate(),
   };
 }

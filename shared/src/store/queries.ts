@@ -65,6 +65,9 @@ export const QUERIES = {
       .orderBy('nextCheckAt')
       .orderBy(FieldPath.documentId())
       .limit(limit),
+  /** checkpoints: the jobs (a retry chain) whose steps checkpoint under a prefix (single-field index). */
+  jobsByCheckpointPrefix: (db: Firestore, prefix: string) =>
+    db.collection(Collections.jobs).where('checkpointPrefix', '==', prefix).limit(20),
   /** webhooks: the job an http provider's execution belongs to (single-field index). */
   jobByExecutionRef: (db: Firestore, ref: string) =>
     db.collection(Collections.jobs).where('executor.executionRef', '==', ref).limit(2),
@@ -166,6 +169,7 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
   anyJobWithOutput: [],
   dueJobs: [], // single-field index on nextCheckAt (it orders by document id too, in the same direction)
   jobByExecutionRef: [],
+  jobsByCheckpointPrefix: [],
   // one equality filter, or an owner with one more, newest first
   listJobs: [
     byCreated('status'),
