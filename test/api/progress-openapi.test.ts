@@ -75,6 +75,7 @@ describe('GET /api/jobs/:id/progress', () => {
           completedAt: null,
           estimatedSeconds: null,
           remainingSeconds: null,
+          checkpointAt: null,
           progressPct: null,
         },
         done: ['script'],
