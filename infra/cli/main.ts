@@ -125,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
         const olderThan = o['older-than'] ? parseDuration(o['older-than']) : undefined;
         const bar = progress('cleanup', !o.json);
         const report = await sweepOrphans(
-          { storage: rt.storage, ledger: rt.ledger },
+          { storage: rt.storage, ledger: rt.ledger, registry: rt.registry },
           {
             buckets: env.allowedBuckets,
             now: Date.now(),

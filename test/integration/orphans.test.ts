@@ -108,4 +108,51 @@ describe('orphan sweep', () => {
       [`tmp/${id}/final.mp4`],
     );
   });
+
+  it('checkpoints: kept while the chain runs, a day after a success, the retry window after a failure', async () => {
+    const b = rt.storage.bucket(rt.bucket);
+    const H = 3600_000;
+    const external = async () =>
+      (await rt.jobs.enqueue(alice, { type: 'external', outputs: [], reuseExistingOutputs: true })).job;
+    const [won, lost, running] = [await external(), await external(), await external()];
+    await rt.jobs.report(null, { jobId: won.id, kind: 'succeeded' });
+    await rt.jobs.cancel(alice, lost.id);
+    const retry = await rt.jobs.retry(alice, lost.id); // a retry shares its original's checkpoints...
+    await rt.jobs.cancel(alice, retry.id); // ...and ends canceled too: the chain's latest decides
+    for (const j of [won, lost, running])
+      assert.equal((await rt.store.get(j.id))!.checkpointPrefix, `gs://${rt.bucket}/ckpt/${j.id}/`);
+    const files = (id: string) => [`ckpt/${id}/render.json`, `ckpt/${id}/render.1-abcd.out`];
+    await Promise.all([won, lost, running].flatMap((j) => files(j.id)).map((n) => b.file(n).save('x')));
+    await b.file('ckpt/job_gone/render.json').save('x'); // no job names it: an orphan
+    const left = async (now: number) => {
+      await sweepOrphans(
+        { storage: rt.storage, ledger: rt.ledger, registry: rt.registry },
+        { buckets: [rt.bucket], now },
+      );
+      return (await b.getFiles({ prefix: 'ckpt/' }))[0].map((f) => f.name).sort();
+    };
+    const all = [...[won, lost, running].flatMap((j) => files(j.id)), 'ckpt/job_gone/render.json'].sort();
+    assert.deepEqual(await left(Date.now() + 23 * H), all, 'within a day: everything');
+    assert.deepEqual(
+      await left(rt.clock() + 25 * H),
+      [...files(lost.id), ...files(running.id)].sort(),
+      "after a day: the success's and the orphan's gone; the failure's kept for a retry; the running job's kept",
+    );
+    assert.deepEqual(await left(rt.clock() + 8 * 24 * H), files(running.id).sort(), 'after the retry window: gone');
+  });
+
+  it("retention is the job type's: a type keeping temp files one hour loses them after one", async () => {
+    const b = rt.storage.bucket(rt.bucket);
+    const job = (await rt.jobs.enqueue(alice, { type: 'external', outputs: [], reuseExistingOutputs: true })).job;
+    await rt.jobs.cancel(alice, job.id);
+    await b.file(`tmp/${job.id}/scratch.wav`).save('x');
+    const type = rt.registry.get('external')!;
+    const registry = { get: () => ({ ...type, retention: { ...type.retention, tempHours: 1 } }) };
+    const sweep = (now: number) =>
+      sweepOrphans({ storage: rt.storage, ledger: rt.ledger, registry }, { buckets: [rt.bucket], now, dryRun: true });
+    assert.ok(
+      !(await sweep(Date.now() + 0.5 * 3600_000)).deleted.includes(`gs://${rt.bucket}/tmp/${job.id}/scratch.wav`),
+    );
+    assert.ok((await sweep(Date.now() + 2 * 3600_000)).deleted.includes(`gs://${rt.bucket}/tmp/${job.id}/scratch.wav`));
+  });
 });

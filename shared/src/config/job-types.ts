@@ -97,6 +97,33 @@ const JobTypeConfig = z
      * resumes from its original's checkpoints; docs/workers.md). Never a declared output.
      */
     checkpointPrefix: z.string().default('gs://{bucket}/ckpt/{jobId}/'),
+    /**
+     * How long the cleanup (`verity cleanup`, the orphan sweep) keeps what a job leaves, in hours: its temp and
+     * proxy prefixes after it ended; its checkpoints after it succeeded, and after it failed or was canceled (the
+     * retry window: a retry resumes from them). Seed 002's retention, moved to configuration.
+     */
+    retention: z
+      .object({
+        tempHours: z
+          .number()
+          .positive()
+          .max(24 * 365),
+        proxyHours: z
+          .number()
+          .positive()
+          .max(24 * 365),
+        checkpointHours: z
+          .number()
+          .positive()
+          .max(24 * 365),
+        retryWindowHours: z
+          .number()
+          .positive()
+          .max(24 * 365),
+      })
+      .strict()
+      .partial()
+      .default({}),
     /** The steps of the work, with weights (default 1): overall progress is weighted, the ETA learned per step. */
     steps: z
       .array(z.object({ name: z.string().min(1).max(200), weight: z.number().positive().max(1e6).default(1) }).strict())
@@ -121,9 +148,14 @@ export interface JobType {
   quotas: { maxActiveJobs: number; probesPerMinute: number };
   tempPrefix: string;
   checkpointPrefix: string;
+  /** Hours, defaults filled (RETENTION_DEFAULTS). */
+  retention: { tempHours: number; proxyHours: number; checkpointHours: number; retryWindowHours: number };
   steps: StepSpec[];
   input: z.ZodType<JsonObject>;
 }
+
+/** Retention defaults, hours: temp 24, proxy 48, checkpoints 24 after success, 7 days after a failure or cancel. */
+export const RETENTION_DEFAULTS = { tempHours: 24, proxyHours: 48, checkpointHours: 24, retryWindowHours: 168 };
 
 const AnyInput: z.ZodType<JsonObject> = z.record(z.string(), z.unknown());
 
@@ -176,6 +208,7 @@ function toJobType(name: string, cfg: z.infer<typeof JobTypeConfig>, input: z.Zo
     },
     tempPrefix: cfg.tempPrefix,
     checkpointPrefix: cfg.checkpointPrefix,
+    retention: { ...RETENTION_DEFAULTS, ...cfg.retention },
     steps: cfg.steps,
     input,
   };

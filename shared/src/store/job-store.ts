@@ -22,7 +22,7 @@ import {
   type Transition,
 } from '../core/index.js';
 import { retryOnConflict } from './conflicts.js';
-import { jobToDoc, recordedTransitionFromDoc, transitionFromDoc, transitionToDoc } from './codec.js';
+import { jobFromDoc, jobToDoc, recordedTransitionFromDoc, transitionFromDoc, transitionToDoc } from './codec.js';
 import { bookkeeping, hashKey, outboxOf, overwrite, readOf, seenDelivery, type JobRead } from './job-doc.js';
 import { Collections } from './firestore.js';
 import {
@@ -36,7 +36,7 @@ import {
   type DueCursor,
   type JobPage,
 } from './job-queries.js';
-import type { JobFilter } from './queries.js';
+import { QUERIES, type JobFilter } from './queries.js';
 
 export type Clock = () => number;
 
@@ -301,6 +301,11 @@ export class JobStore {
   }
   expectingOutput(uri: string): Promise<JobRead[]> {
     return jobsExpectingOutput(this.db, uri);
+  }
+  /** The jobs whose steps checkpoint under a prefix (a retry chain), oldest first. */
+  async withCheckpointPrefix(prefix: string): Promise<Job[]> {
+    const snap = await QUERIES.jobsByCheckpointPrefix(this.db, prefix).get();
+    return snap.docs.map((d) => jobFromDoc(d.data())).sort((a, b) => a.createdAt - b.createdAt);
   }
   anyWithOutput(uri: string): Promise<boolean> {
     return anyJobWithOutput(this.db, uri);
