@@ -13,7 +13,9 @@
  *      VERITY_BENCH_SSE_REPEATS, default 5, repeats), memory per connection.
  *  (f) cold start of every deploy unit against a bare functions-framework function, alternating runs: time to
  *      the first answer and peak memory (goal ≤ 2× and ≤ 90 MiB); VERITY_BENCH_COLD_ROUNDS (default 5).
- * Pick parts with VERITY_BENCH_ONLY=a,b,c,d,e,f; VERITY_BENCH_SWEEP_TOTALS=10000,100000.
+ *  (g) resume against restart: a 4-step job crashed at step 3, the second attempt's time and Cloud Storage
+ *      operations with and without the first's checkpoints (VERITY_BENCH_RESUME_ROUNDS, default 5).
+ * Pick parts with VERITY_BENCH_ONLY=a,b,c,d,e,f,g; VERITY_BENCH_SWEEP_TOTALS=10000,100000.
  */
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -33,6 +35,7 @@ import { LOCAL_HOST } from '../infra/local/ports.js';
 import { benchGet } from './get-vs-read.js';
 import { benchLifecycle } from './lifecycle.js';
 import { benchColdStart } from './coldstart.js';
+import { benchResume } from './resume.js';
 
 // one owner holds every bench job: quotas are not what the bench measures
 process.env.VERITY_MAX_ACTIVE_JOBS ??= '100000';
@@ -66,7 +69,7 @@ async function main(): Promise<void> {
   process.env.METADATA_SERVER_DETECTION = 'none';
   await createTopic(ps.hostPort, PROJECT, TOPIC);
   try {
-    const only = new Set((process.env.VERITY_BENCH_ONLY ?? 'a,b,c,d,e,f').split(','));
+    const only = new Set((process.env.VERITY_BENCH_ONLY ?? 'a,b,c,d,e,f,g').split(','));
     const a = only.has('a')
       ? await benchLifecycle(
           Number(process.env.VERITY_BENCH_JOBS ?? 150),
@@ -92,6 +95,9 @@ async function main(): Promise<void> {
           basePort: Number(process.env.VERITY_BENCH_COLD_PORT ?? 19700),
           env: { GOOGLE_CLOUD_PROJECT: PROJECT, VERITY_GCS_ENDPOINT: gcs.url, VERITY_LOG_LEVEL: 'warn' },
         })
+      : null;
+    const g = only.has('g')
+      ? await benchResume(gcs.url, 'verity-bench-resume', Number(process.env.VERITY_BENCH_RESUME_ROUNDS ?? 5))
       : null;
     process.stdout.write('\nresults\n');
     if (a)
@@ -120,6 +126,13 @@ async function main(): Promise<void> {
           `in rounds of 1, ${e.push.many.map((x) => x.toFixed(1)).join(' / ')} ms in rounds of 200; ` +
           `${e.heapPerConnKiB.toFixed(1)} KiB live memory per open stream after full GCs, median of 3 rounds ` +
           `(clients included; RSS delta ${e.rssPerConnKiB.toFixed(0)} KiB)\n`,
+      );
+    if (g)
+      process.stdout.write(
+        `(g) resume vs restart after a crash at step 3 of 4: the second attempt takes ${g.resume.ms.toFixed(0)} ms and ` +
+          `${g.resume.ops} Cloud Storage operations resuming, ${g.restart.ms.toFixed(0)} ms and ${g.restart.ops} restarting ` +
+          `→ time ratio ${g.timeRatio.toFixed(2)}, operations ratio ${g.opsRatio.toFixed(2)}; checkpointing a run that ` +
+          `does not crash costs ×${g.overheadTime.toFixed(2)} time, ×${g.overheadOps.toFixed(2)} operations\n`,
       );
     if (d) {
       for (const r of d)

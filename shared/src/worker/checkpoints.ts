@@ -77,11 +77,10 @@ export class Checkpoints {
 
   /**
    * Records a finished step: the data, then the manifest, create-only. Another attempt that finished the step
-   * first owns it: its checkpoint is returned (`won: false`), so both go on from the same result.
+   * first owns it: its checkpoint is returned (`won: false`), so both go on from the same result. (The caller
+   * has just looked for a checkpoint: no second look before writing.)
    */
   async save(step: string, attempt: number, data: Buffer, now = new Date()): Promise<{ won: boolean; data: Buffer }> {
-    const existing = await this.load(step);
-    if (existing) return { won: false, data: existing.data };
     const object = this.dataName(step, attempt);
     await this.io.write(`${this.prefix}${object}`, data, { contentType: 'application/json' });
     const manifest: CheckpointManifest = {
