@@ -41,7 +41,7 @@ describe('resume from the last finished step (local stack)', () => {
       policy: { maxAttempts: 2, backoff: { initialSeconds: 1, jitter: 0 } },
     });
     const id = body.job.id;
-    assert.equal(body.job.checkpointPrefix, `gs://${bucket}/ckpt/${id}/`);
+    assert.equal(body.job.checkpointPrefix, `gs://${bucket}/ckpt/alice/${id}/`);
     await waitFor('the crash', async () => stack.exitOf(id));
     // no sweep runs here: a verified read learns of the failed execution and schedules the retry; plain reads
     // then start it once its backoff is over (a due check), and the finalize event ends it
@@ -64,12 +64,12 @@ describe('resume from the last finished step (local stack)', () => {
       return steps.every((s) => s.checkpointAt !== null && Date.parse(s.checkpointAt) > 0);
     });
     // the checkpoints say which attempt ran each step: 1–2 by the first, 3–4 by the second, each once
-    const manifests = await Promise.all([1, 2, 3, 4].map((n) => manifest(`ckpt/${id}/`, `step-${n}`)));
+    const manifests = await Promise.all([1, 2, 3, 4].map((n) => manifest(`ckpt/alice/${id}/`, `step-${n}`)));
     assert.deepEqual(
       manifests.map((m) => m.attempt),
       [1, 1, 2, 2],
     );
-    const objects = (await storage.bucket(bucket).getFiles({ prefix: `ckpt/${id}/` }))[0].map((f) => f.name);
+    const objects = (await storage.bucket(bucket).getFiles({ prefix: `ckpt/alice/${id}/` }))[0].map((f) => f.name);
     assert.equal(objects.filter((n) => n.endsWith('.out')).length, 4, 'one data object per step: none ran twice');
   });
 
@@ -82,7 +82,7 @@ describe('resume from the last finished step (local stack)', () => {
     assert.equal((await statusOf(id, 'failed')).statusReason, 'WORKER_FAILED');
     const retry = (await call('POST', `/api/jobs/${id}/retry`)).body.job;
     assert.notEqual(retry.id, id);
-    assert.equal(retry.checkpointPrefix, `gs://${bucket}/ckpt/${id}/`, "the original's prefix");
+    assert.equal(retry.checkpointPrefix, `gs://${bucket}/ckpt/alice/${id}/`, "the original's prefix");
     // the fault strikes again at step 3 (the same input): what matters is where the retry began
     await statusOf(retry.id, 'failed');
     const p = (await call('GET', `/api/jobs/${retry.id}/progress`)).body;
@@ -91,7 +91,7 @@ describe('resume from the last finished step (local stack)', () => {
       p.steps.slice(0, 2).map((s: { status: string }) => s.status),
       ['skipped', 'skipped'],
     );
-    assert.equal((await manifest(`ckpt/${id}/`, 'step-2')).attempt, 1, 'step 2 was not run again');
+    assert.equal((await manifest(`ckpt/alice/${id}/`, 'step-2')).attempt, 1, 'step 2 was not run again');
     // each ending records the steps it resumed past: the stats' work avoided (2 here, 2 in the test above)
     const ending = (await call('GET', `/api/jobs/${retry.id}/history`)).body.transitions.at(-1);
     assert.equal(ending.evidence.stepsSkipped, 2);

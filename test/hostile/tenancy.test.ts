@@ -127,6 +127,9 @@ describe('hostile: two owners', () => {
     assert.notEqual(bobs.body.job.id, aliceJob.id);
     assert.equal(bobs.body.job.ownerId, 'bob');
     assert.doesNotMatch(bobs.text, /alice-input/);
+    // each owner's step checkpoints live under their own folder (resume never reads another owner's)
+    assert.match(bobs.body.job.checkpointPrefix, /\/ckpt\/bob\/job_[^/]+\/$/);
+    assert.match((await rt.store.get(aliceJob.id))!.checkpointPrefix!, /\/ckpt\/alice\/job_[^/]+\/$/);
     // Alice still holds her key: her own second try is a 409 that shows her own job
     const again = await api.call('POST', '/api/jobs', {
       ...as(alice),

@@ -120,10 +120,10 @@ describe('orphan sweep', () => {
     const retry = await rt.jobs.retry(alice, lost.id); // a retry shares its original's checkpoints...
     await rt.jobs.cancel(alice, retry.id); // ...and ends canceled too: the chain's latest decides
     for (const j of [won, lost, running])
-      assert.equal((await rt.store.get(j.id))!.checkpointPrefix, `gs://${rt.bucket}/ckpt/${j.id}/`);
-    const files = (id: string) => [`ckpt/${id}/render.json`, `ckpt/${id}/render.1-abcd.out`];
+      assert.equal((await rt.store.get(j.id))!.checkpointPrefix, `gs://${rt.bucket}/ckpt/alice/${j.id}/`);
+    const files = (id: string) => [`ckpt/alice/${id}/render.json`, `ckpt/alice/${id}/render.1-abcd.out`];
     await Promise.all([won, lost, running].flatMap((j) => files(j.id)).map((n) => b.file(n).save('x')));
-    await b.file('ckpt/job_gone/render.json').save('x'); // no job names it: an orphan
+    await b.file('ckpt/nobody/job_gone/render.json').save('x'); // no job names it: an orphan
     const left = async (now: number) => {
       await sweepOrphans(
         { storage: rt.storage, ledger: rt.ledger, registry: rt.registry },
@@ -131,7 +131,7 @@ describe('orphan sweep', () => {
       );
       return (await b.getFiles({ prefix: 'ckpt/' }))[0].map((f) => f.name).sort();
     };
-    const all = [...[won, lost, running].flatMap((j) => files(j.id)), 'ckpt/job_gone/render.json'].sort();
+    const all = [...[won, lost, running].flatMap((j) => files(j.id)), 'ckpt/nobody/job_gone/render.json'].sort();
     assert.deepEqual(await left(Date.now() + 23 * H), all, 'within a day: everything');
     assert.deepEqual(
       await left(rt.clock() + 25 * H),

@@ -94,9 +94,10 @@ const JobTypeConfig = z
     tempPrefix: z.string().default('gs://{bucket}/tmp/{jobId}/'),
     /**
      * Where a worker keeps a checkpoint per finished step ({jobId}: the first job of a retry chain, so a retry
-     * resumes from its original's checkpoints; docs/workers.md). Never a declared output.
+     * resumes from its original's checkpoints; {ownerId}: each owner's under their own; docs/workers.md).
+     * Never a declared output.
      */
-    checkpointPrefix: z.string().default('gs://{bucket}/ckpt/{jobId}/'),
+    checkpointPrefix: z.string().default('gs://{bucket}/ckpt/{ownerId}/{jobId}/'),
     /**
      * How long the cleanup (`verity cleanup`, the orphan sweep) keeps what a job leaves, in hours: its temp and
      * proxy prefixes after it ended; its checkpoints after it succeeded, and after it failed or was canceled (the

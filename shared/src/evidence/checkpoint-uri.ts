@@ -10,13 +10,16 @@ export interface CheckpointManifestRef {
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** A matcher for the manifests under any of the templates (`{bucket}` filled, `{jobId}` any one path segment). */
+/**
+ * A matcher for the manifests under any of the templates (`{bucket}` filled, `{jobId}` and `{ownerId}` any one
+ * path segment each).
+ */
 export function checkpointMatcher(
   templates: readonly string[],
   bucket: string,
 ): (uri: string) => CheckpointManifestRef | null {
   const res = [...new Set(templates)].map((t) => {
-    const parts = t.split('{jobId}').map((p) => escape(p.replace(/\{bucket\}/g, bucket)));
+    const parts = t.split(/\{jobId\}|\{ownerId\}/).map((p) => escape(p.replace(/\{bucket\}/g, bucket)));
     return new RegExp(`^(${parts.join('[^/]+')})([^/]+)\\.json$`);
   });
   return (uri) => {

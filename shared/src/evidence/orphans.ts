@@ -1,6 +1,6 @@
 /**
  * The orphan sweep (seed 002's temp/proxy sweeps): temporary prefixes `tmp/{jobId}/` and `proxy/{jobId}/`
- * older than their retention whose job is gone or ended are deleted, and step checkpoints `ckpt/{jobId}/`
+ * older than their retention whose job is gone or ended are deleted, and step checkpoints `ckpt/{ownerId}/{jobId}/`
  * (docs/workers.md) once the retry chain they belong to no longer needs them: a succeeded job's after its
  * type's `checkpointHours`, a failed or canceled one's after its type's retry window. Retention comes from the
  * job's type (`retention` in its configuration), else the defaults. Declared outputs and project artifacts are
@@ -86,7 +86,10 @@ export async function sweepOrphans(
     for (const root of Object.keys(ORPHAN_ROOTS) as OrphanRoot[]) {
       const [files] = await deps.storage.bucket(bucket).getFiles({ prefix: `${root}/`, autoPaginate: true });
       for (const f of files) {
-        const m = /^(tmp|proxy|ckpt)\/([A-Za-z0-9_-]{1,128})\//.exec(f.name);
+        // tmp/{jobId}/, proxy/{jobId}/, ckpt/{ownerId}/{jobId}/ (the default layouts)
+        const m =
+          /^(tmp|proxy)\/([A-Za-z0-9_-]{1,128})\//.exec(f.name) ??
+          /^(ckpt\/[^/]{1,128})\/([A-Za-z0-9_-]{1,128})\//.exec(f.name);
         if (!m) continue;
         const key = `${bucket}/${m[1]}/${m[2]}/`;
         const g = groups.get(key) ?? { bucket, root, jobId: m[2]!, files: [] };

@@ -94,7 +94,8 @@ export class JobCommands {
       policy: resolved.policy,
       stepPlan: type.steps,
       checkpointPrefix:
-        opts.checkpointPrefix ?? fillTemplate(type.checkpointPrefix, { bucket: this.deps.bucket, jobId: id }),
+        opts.checkpointPrefix ??
+        fillTemplate(type.checkpointPrefix, { bucket: this.deps.bucket, jobId: id, ownerId: who.userId }),
       ...(opts.evidence ? { evidence: opts.evidence } : {}),
     };
     for (let round = 0; ; round++) {
