@@ -17,6 +17,7 @@ import { DASHBOARD_HEADERS, serveDashboard } from '../../functions/api/dashboard
 import { CHROMIUM_ARGS, ensureChromium } from '../../infra/local/chromium.js';
 import { readyRuntime } from '../../functions/common/runtime-source.js';
 import { testRuntime, TEST_SECRET, type TestRuntime } from './runtime.js';
+import { jsonCall, type JsonCall } from './json-call.js';
 
 export const WAIT_MS = 10_000;
 
@@ -26,7 +27,7 @@ export interface Dashboard {
   page: Page;
   token: string;
   problems: string[];
-  call(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }>;
+  call: JsonCall;
   /** Saves a full-page screenshot as test-results/<name>.png. */
   screenshot(name: string): Promise<void>;
   close(): Promise<void>;
@@ -68,15 +69,7 @@ export async function startDashboard(name: string, user = 'alice'): Promise<Dash
     page,
     token,
     problems,
-    async call(method, p, body) {
-      const res = await fetch(url + p, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : null };
-    },
+    call: jsonCall(url, token),
     async screenshot(file) {
       mkdirSync(path.join(REPO_ROOT, 'test-results'), { recursive: true });
       await page.screenshot({ path: path.join(REPO_ROOT, 'test-results', `${file}.png`), fullPage: true });

@@ -14,6 +14,7 @@ import { JobStore } from '../../shared/src/store/job-store.js';
 import { startDemoProvider, type DemoProvider } from '../../infra/local/demo-provider.js';
 import { deleteSubscription, freePort, pushTo, startFunction, type FunctionProcess } from './processes.js';
 import { requireEmulators, TEST_SECRET, uniqueName } from './runtime.js';
+import { jsonCall, type JsonCall } from './json-call.js';
 
 /** fake-gcs-server in the harness notifies this project's topic, so the end-to-end run uses it. */
 export const PROJECT = process.env.GOOGLE_CLOUD_PROJECT ?? 'verity-test';
@@ -29,7 +30,7 @@ export interface LocalStack {
   store: JobStore;
   provider: DemoProvider;
   fns: FunctionProcess[];
-  call(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }>;
+  call: JsonCall;
   /** How a local execution ended (its exit.json), or null while it runs. */
   exitOf(jobId: string, attempt?: number): { code: number | null; signal: string | null } | null;
   stop(): Promise<void>;
@@ -99,14 +100,7 @@ export async function startLocalStack(dropWebhooks: () => boolean = () => false)
     store,
     provider,
     fns,
-    async call(method, p, body) {
-      const res = await fetch(url + p, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      return { status: res.status, body: await res.json() };
-    },
+    call: jsonCall(url, token),
     exitOf(jobId, attempt = 1) {
       try {
         return JSON.parse(readFileSync(path.join(stateDir, 'executions', `${jobId}.${attempt}`, 'exit.json'), 'utf8'));

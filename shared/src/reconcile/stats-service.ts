@@ -91,8 +91,8 @@ export class StatsService {
       Promise.all(REASONS.map((value) => s.countTransitions(scope, { field: 'reason', value }))),
       s.recoveries(scope, RECOVERY_SOURCES, MAX_RECOVERIES_READ),
       Promise.all(types.map((t) => Promise.all(ENDED.map((status) => s.countEnded(scope, t, status))))),
-      s.sumEvidence(scope, Reason.ENQUEUED, 'artifactsReused'),
-      Promise.all(ENDED.map((to) => s.sumEvidenceTo(scope, to, 'stepsSkipped'))),
+      s.sumEvidence(scope, { field: 'reason', value: Reason.ENQUEUED }, 'artifactsReused'),
+      Promise.all(ENDED.map((to) => s.sumEvidence(scope, { field: 'to', value: to }, 'stepsSkipped'))),
       bucketCounts,
     ]);
     const bySource = Object.fromEntries(SOURCES.map((k, i) => [k, sources[i]!]));

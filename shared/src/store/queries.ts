@@ -30,6 +30,13 @@ const byCreated = (...eq: string[]): IndexSpec => ({
   ],
 });
 
+/** A jobs index: equality fields, then one ordered (or ranged) field. */
+const jobsBy = (eq: string[], last: string, order: 'ASCENDING' | 'DESCENDING'): IndexSpec => ({
+  collectionGroup: Collections.jobs,
+  queryScope: 'COLLECTION',
+  fields: [...eq.map((fieldPath) => ({ fieldPath, order: 'ASCENDING' as const })), { fieldPath: last, order }],
+});
+
 /** A collection-group index on transitions: equality fields, then `at` (a single field: a field override). */
 const byAt = (...eq: string[]): IndexSpec => ({
   collectionGroup: Collections.transitions,
@@ -198,18 +205,7 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
       fields: [{ fieldPath: 'uri', order: 'ASCENDING' }],
     },
   ],
-  recentSucceeded: [
-    {
-      collectionGroup: Collections.jobs,
-      queryScope: 'COLLECTION',
-      fields: [
-        { fieldPath: 'ownerId', order: 'ASCENDING' },
-        { fieldPath: 'type', order: 'ASCENDING' },
-        { fieldPath: 'status', order: 'ASCENDING' },
-        { fieldPath: 'completedAt', order: 'DESCENDING' },
-      ],
-    },
-  ],
+  recentSucceeded: [jobsBy(['ownerId', 'type', 'status'], 'completedAt', 'DESCENDING')],
   countActiveJobs: [], // equality and `in` only: merged single-field indexes
   probesSince: [
     {
@@ -231,25 +227,8 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
   ],
   recoveriesIn: [byAt('ownerId', 'source'), byAt('source')],
   endedJobs: [
-    {
-      collectionGroup: Collections.jobs,
-      queryScope: 'COLLECTION',
-      fields: [
-        { fieldPath: 'ownerId', order: 'ASCENDING' },
-        { fieldPath: 'type', order: 'ASCENDING' },
-        { fieldPath: 'status', order: 'ASCENDING' },
-        { fieldPath: 'endedAt', order: 'ASCENDING' },
-      ],
-    },
-    {
-      collectionGroup: Collections.jobs,
-      queryScope: 'COLLECTION',
-      fields: [
-        { fieldPath: 'type', order: 'ASCENDING' },
-        { fieldPath: 'status', order: 'ASCENDING' },
-        { fieldPath: 'endedAt', order: 'ASCENDING' },
-      ],
-    },
+    jobsBy(['ownerId', 'type', 'status'], 'endedAt', 'ASCENDING'),
+    jobsBy(['type', 'status'], 'endedAt', 'ASCENDING'),
   ],
   transitionsSince: [
     {

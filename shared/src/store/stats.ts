@@ -22,22 +22,9 @@ export class StatsStore {
     return (await q.count().get()).data().count;
   }
 
-  /** Σ of a numeric evidence field over the transitions of one reason (e.g. ENQUEUED's `artifactsReused`). */
-  async sumEvidence(scope: StatsScope, reason: string, field: string): Promise<number> {
-    const q = QUERIES.transitionsIn(this.db, scope.ownerId, Timestamp.fromMillis(scope.sinceMs), {
-      field: 'reason',
-      value: reason,
-    });
-    const snap = await q.aggregate({ n: AggregateField.sum(`evidence.${field}`) }).get();
-    return snap.data().n ?? 0;
-  }
-
-  /** Σ of a numeric evidence field over the transitions to one status (e.g. the ends' `stepsSkipped`). */
-  async sumEvidenceTo(scope: StatsScope, to: string, field: string): Promise<number> {
-    const q = QUERIES.transitionsIn(this.db, scope.ownerId, Timestamp.fromMillis(scope.sinceMs), {
-      field: 'to',
-      value: to,
-    });
+  /** Σ of a numeric evidence field over the filtered transitions (ENQUEUED's `artifactsReused`, the ends' `stepsSkipped`). */
+  async sumEvidence(scope: StatsScope, by: TransitionFilter, field: string): Promise<number> {
+    const q = QUERIES.transitionsIn(this.db, scope.ownerId, Timestamp.fromMillis(scope.sinceMs), by);
     const snap = await q.aggregate({ n: AggregateField.sum(`evidence.${field}`) }).get();
     return snap.data().n ?? 0;
   }
