@@ -241,15 +241,15 @@ export function dailyModel(m: Measured): { lines: Line[]; perDay: Usage; ttl: nu
 
 /**
  * The stats call at a day of DAY.jobs: its aggregations' minimum (as measured), plus one read per 1,000 index
- * entries for the breakdowns of the day's transitions (total, by source, by reason; the series' total and its
- * recovered, succeeded and failed, about two more) and the ended jobs,
+ * entries for the breakdowns of the day's transitions (total, by source, by reason; the series' by source,
+ * succeeded and failed: about three more) and the ended jobs (the totals, and the series' by type),
  * plus one read per recovery (their records give the time to recover).
  */
 function statsLine(m: Measured, transitionsPerDay: number): string {
   const reads =
     total(m.stats).reads +
-    5 * Math.ceil(transitionsPerDay / 1000) +
-    Math.ceil(DAY.jobs / 1000) +
+    6 * Math.ceil(transitionsPerDay / 1000) +
+    2 * Math.ceil(DAY.jobs / 1000) +
     (DAY.recovered + DAY.retriedShare) * DAY.jobs;
   return (
     `24 h window; at ${fmt(DAY.jobs)} jobs a day ≈ ${fmt(reads)} reads, ` +

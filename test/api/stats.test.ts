@@ -104,6 +104,9 @@ describe('GET /api/stats/recoveries', () => {
     const last = s.series.at(-1);
     assert.equal(last.transitions, s.transitions, 'everything happened in the last two hours');
     assert.equal(last.failureRate, 0.25);
+    assert.deepEqual(last.bySource, s.bySource, 'all in the last bucket');
+    assert.deepEqual(last.byType, { external: { succeeded: 3, failed: 1, failureRate: 0.25 } });
+    assert.deepEqual(s.series[0].byType, {});
     assert.ok(last.secondsToRecoverP50 >= 0);
   });
 

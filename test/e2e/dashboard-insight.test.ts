@@ -90,14 +90,15 @@ describe('dashboard: insight', { timeout: 60_000 }, () => {
       /recovered \(read \d+, reconcile 1, sweep 1\)/.test(await headline.innerText()),
     );
     for (const name of [
-      'Transitions over time',
+      'Transitions by source over time',
+      'Failure rate of external over time',
       'Recoveries over time (set by a read, a reconcile or the sweep)',
       'Failure rate over time: failed / (succeeded + failed)',
       'Median time to recover over time',
       'Transitions by source in the window',
     ])
       await page.getByRole('img', { name: new RegExp(`^${name.replace(/[()/+]/g, '\\$&')}`) }).waitFor();
-    const bySource = page.getByRole('img', { name: /^Transitions by source/ });
+    const bySource = page.getByRole('img', { name: /^Transitions by source in the window/ });
     assert.match((await bySource.getAttribute('aria-labelledby')) ?? '', /-t .*-d$/);
     // the text alternative: the same data, as a table
     await page.getByText('Transitions by source in the window: the data as a table').click();
@@ -107,6 +108,10 @@ describe('dashboard: insight', { timeout: 60_000 }, () => {
       .getByRole('table', { name: 'Ended jobs by type' })
       .getByRole('row', { name: /^external 1 1 1 50 %$/ }) // and the cancel of the first test
       .waitFor();
+    // the stacked chart's table: a column per source, the last bucket holding the sweep's correction
+    await page.getByText('Transitions by source over time: the data as a table').click();
+    const stacked = page.getByRole('table', { name: 'Transitions by source over time' });
+    await stacked.getByRole('columnheader', { name: 'sweep' }).waitFor();
     await d.screenshot('dashboard-health');
 
     // live: a transition on the stream refreshes the page

@@ -59,3 +59,78 @@ export function barChart({ title, bars, unit = '', cls = '' }) {
     ),
   );
 }
+
+/**
+ * A stacked bar chart: one bar per entry of `bars` ({label, short?, parts: {series: value}}), each split by
+ * `series` (drawn bottom up, a class `s-{i}` each, named in a legend); the table has a column per series.
+ */
+export function stackedChart({ title, bars, series }) {
+  const id = `chart-${++seq}`;
+  const W = 600;
+  const H = 170;
+  const pad = 24;
+  const total = (b) => series.reduce((sum, k) => sum + (b.parts[k] ?? 0), 0);
+  const max = Math.max(1, ...bars.map(total));
+  const bw = (W - 2 * pad) / Math.max(1, bars.length);
+  const words = (b) =>
+    series
+      .filter((k) => b.parts[k])
+      .map((k) => `${k} ${b.parts[k]}`)
+      .join(', ') || 'none';
+  const svg = s(
+    'svg',
+    { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': `${id}-t ${id}-d`, class: 'chart stacked' },
+    s('title', { id: `${id}-t` }, title),
+    s('desc', { id: `${id}-d` }, bars.map((b) => `${b.label}: ${words(b)}`).join('; ') || 'no data'),
+    s('line', { x1: pad, y1: H - pad, x2: W - pad, y2: H - pad, class: 'axis' }),
+    ...bars.map((b, i) => {
+      let y = H - pad;
+      const rects = series.map((k, j) => {
+        const v = b.parts[k] ?? 0;
+        const bh = ((H - 2 * pad) * v) / max;
+        y -= bh;
+        return v
+          ? s('rect', { x: pad + i * bw + 2, y, width: Math.max(1, bw - 4), height: bh, class: `bar s-${j}` })
+          : null;
+      });
+      return s(
+        'g',
+        {},
+        ...rects,
+        s('text', { x: pad + i * bw + bw / 2, y: H - 8, 'text-anchor': 'middle', class: 'tick' }, b.short ?? b.label),
+      );
+    }),
+    s('text', { x: pad, y: 14, class: 'tick' }, `max ${max}`),
+  );
+  const legend = h(
+    'ul',
+    { class: 'legend', 'aria-hidden': 'true' },
+    series.map((k, j) => h('li', {}, h('span', { class: `swatch s-${j}` }), ` ${k}`)),
+  );
+  const head = h(
+    'tr',
+    {},
+    h('th', { scope: 'col' }, 'Bucket'),
+    series.map((k) => h('th', { scope: 'col' }, k)),
+  );
+  const rows = bars.map((b) =>
+    h(
+      'tr',
+      {},
+      h('th', { scope: 'row' }, b.label),
+      series.map((k) => h('td', {}, b.parts[k] ?? 0)),
+    ),
+  );
+  return h(
+    'figure',
+    { class: 'chart-figure' },
+    svg,
+    legend,
+    h(
+      'details',
+      {},
+      h('summary', {}, `${title}: the data as a table`),
+      h('table', {}, h('caption', {}, title), h('thead', {}, head), h('tbody', {}, rows)),
+    ),
+  );
+}

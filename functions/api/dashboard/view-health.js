@@ -2,7 +2,7 @@
 // buckets (transitions and recoveries, failure rate, time to recover), recoveries by source, failure rate by
 // type, the work avoided; live: every transition on /api/events refreshes it (debounced), polling when down.
 import { client, streams } from './api-client.js';
-import { barChart } from './charts.js';
+import { barChart, stackedChart } from './charts.js';
 import { crumbs, debounce, h, replace, section, showError, table } from './dom.js';
 import { live } from './sse.js';
 
@@ -16,8 +16,14 @@ function charts(s) {
   const label = (b) => `${hhmm(b.start)}–${hhmm(b.end)}`;
   const series = (f, text) =>
     s.series.map((b) => ({ label: label(b), short: hhmm(b.start), value: f(b), text: text?.(b) }));
+  const sources = Object.keys(s.bySource);
+  const types = [...new Set(s.series.flatMap((b) => Object.keys(b.byType ?? {})))];
   return [
-    barChart({ title: 'Transitions over time', bars: series((b) => b.transitions), cls: 'c-transitions' }),
+    stackedChart({
+      title: 'Transitions by source over time',
+      bars: s.series.map((b) => ({ label: label(b), short: hhmm(b.start), parts: b.bySource ?? {} })),
+      series: sources,
+    }),
     barChart({
       title: 'Recoveries over time (set by a read, a reconcile or the sweep)',
       bars: series((b) => b.recovered),
@@ -29,6 +35,14 @@ function charts(s) {
       unit: ' %',
       cls: 'c-failed',
     }),
+    ...types.map((t) =>
+      barChart({
+        title: `Failure rate of ${t} over time`,
+        bars: series((b) => rate(b.byType?.[t]?.failureRate)),
+        unit: ' %',
+        cls: 'c-failed',
+      }),
+    ),
     barChart({
       title: 'Median time to recover over time',
       bars: series((b) => b.secondsToRecoverP50),

@@ -18,6 +18,9 @@ import {
   type StatsWindow,
 } from '../core/index.js';
 import type { StatsScope, StatsStore } from '../store/stats.js';
+import { seconds, statsSeries, type SeriesBucket } from './stats-series.js';
+
+export { SERIES_BUCKETS, type SeriesBucket } from './stats-series.js';
 
 /** At most this many recoveries are read for the percentiles (the count is exact). */
 export const MAX_RECOVERIES_READ = 2000;
@@ -43,21 +46,6 @@ export interface RecoveryStats {
   series: SeriesBucket[];
 }
 
-export interface SeriesBucket {
-  start: string;
-  end: string;
-  transitions: number;
-  recovered: number;
-  succeeded: number;
-  failed: number;
-  failureRate: number | null;
-  /** The median time to recover of the recoveries read that fell in the bucket; null with none. */
-  secondsToRecoverP50: number | null;
-}
-
-/** Buckets of the series (5 min in an hour, 2 h in a day, 14 h in a week). */
-export const SERIES_BUCKETS = 12;
-
 export class StatsService {
   constructor(private readonly deps: { stats: StatsStore; registry: JobTypeRegistry; clock: () => number }) {}
 
@@ -69,23 +57,7 @@ export class StatsService {
     };
     const s = this.deps.stats;
     const types = this.deps.registry.names();
-    const now = scope.sinceMs + STATS_WINDOWS[window];
-    const step = STATS_WINDOWS[window] / SERIES_BUCKETS;
-    const starts = Array.from({ length: SERIES_BUCKETS }, (_, i) => scope.sinceMs + i * step);
-    const bucketCounts = Promise.all(
-      starts.map((start) => {
-        const b: StatsScope = { ...scope, sinceMs: start };
-        // the last bucket ends now, inclusive: a transition at this very instant is in the window
-        const end = start + step >= now ? undefined : start + step;
-        return Promise.all([
-          s.countTransitions(b, undefined, end),
-          s.countTransitions(b, { field: 'source', in: [...RECOVERY_SOURCES] }, end),
-          s.countTransitions(b, { field: 'to', value: 'succeeded' }, end),
-          s.countTransitions(b, { field: 'to', value: 'failed' }, end),
-        ]);
-      }),
-    );
-    const [transitions, sources, reasons, recoveries, ended, reused, skippedByEnd, buckets] = await Promise.all([
+    const [transitions, sources, reasons, recoveries, ended, reused, skippedByEnd] = await Promise.all([
       s.countTransitions(scope),
       Promise.all(SOURCES.map((value) => s.countTransitions(scope, { field: 'source', value }))),
       Promise.all(REASONS.map((value) => s.countTransitions(scope, { field: 'reason', value }))),
@@ -93,17 +65,12 @@ export class StatsService {
       Promise.all(types.map((t) => Promise.all(ENDED.map((status) => s.countEnded(scope, t, status))))),
       s.sumEvidence(scope, { field: 'reason', value: Reason.ENQUEUED }, 'artifactsReused'),
       Promise.all(ENDED.map((to) => s.sumEvidence(scope, { field: 'to', value: to }, 'stepsSkipped'))),
-      bucketCounts,
     ]);
+    const series = await statsSeries(s, scope, STATS_WINDOWS[window], types, recoveries);
     const bySource = Object.fromEntries(SOURCES.map((k, i) => [k, sources[i]!]));
     const byReason = Object.fromEntries(REASONS.map((k, i) => [k, reasons[i]!]).filter(([, n]) => n !== 0));
     const lags = recoveries.map(recoveryLagMs).filter((x): x is number => x !== null);
-    const lagsIn = (start: number): number[] =>
-      recoveries
-        .filter((t) => t.at >= start && (t.at < start + step || start + step >= now))
-        .map(recoveryLagMs)
-        .filter((x): x is number => x !== null);
-    const sec = (ms: number | null): number | null => (ms === null ? null : Math.round(ms / 100) / 10);
+    const sec = seconds;
     const recoveredBySource = Object.fromEntries(
       SOURCES.filter((k) => isRecovery({ source: k })).map((k) => [k, bySource[k]!]),
     );
@@ -139,19 +106,7 @@ export class StatsService {
         stepsSkipped: skippedByEnd.reduce((a, b) => a + b, 0),
         artifactsNotRegenerated: reused,
       },
-      series: starts.map((start, i) => {
-        const [all, recovered, succeeded, failed] = buckets[i]!;
-        return {
-          start: new Date(start).toISOString(),
-          end: new Date(start + step).toISOString(),
-          transitions: all!,
-          recovered: recovered!,
-          succeeded: succeeded!,
-          failed: failed!,
-          failureRate: failureRate(succeeded!, failed!),
-          secondsToRecoverP50: sec(percentile(lagsIn(start), 50)),
-        };
-      }),
+      series,
     };
   }
 }

@@ -147,8 +147,17 @@ export const QUERIES = {
     return q.where('source', 'in', sources).where('at', '>=', since).select('at', 'evidence').limit(limit);
   },
   /** stats: jobs of a type that ended in a status since a time (count()). */
-  endedJobs: (db: Firestore, ownerId: string | null, type: string, status: string, since: Timestamp) =>
-    filtered(db, { ...(ownerId !== null ? { ownerId } : {}), type, status }).where('endedAt', '>=', since),
+  endedJobs: (
+    db: Firestore,
+    ownerId: string | null,
+    type: string,
+    status: string,
+    since: Timestamp,
+    until?: Timestamp,
+  ) => {
+    const q = filtered(db, { ...(ownerId !== null ? { ownerId } : {}), type, status }).where('endedAt', '>=', since);
+    return until ? q.where('endedAt', '<', until) : q;
+  },
   /** Jobs whose outbox (job-doc.ts) holds a transition committed at or before `before`, oldest first. */
   pendingOutbox: (db: Firestore, before: Timestamp, limit: number) =>
     db.collection(Collections.jobs).where('outboxDueAt', '<=', before).orderBy('outboxDueAt').limit(limit),

@@ -42,8 +42,9 @@ export class StatsStore {
     }));
   }
 
-  async countEnded(scope: StatsScope, type: string, status: string): Promise<number> {
-    const q = QUERIES.endedJobs(this.db, scope.ownerId, type, status, Timestamp.fromMillis(scope.sinceMs));
+  async countEnded(scope: StatsScope, type: string, status: string, untilMs?: number): Promise<number> {
+    const until = untilMs === undefined ? undefined : Timestamp.fromMillis(untilMs);
+    const q = QUERIES.endedJobs(this.db, scope.ownerId, type, status, Timestamp.fromMillis(scope.sinceMs), until);
     return (await q.count().get()).data().count;
   }
 }
