@@ -209,6 +209,7 @@ describe('hostile: JSON shapes and ids are refused with 4xx, never a 500', () =>
       for (const [method, path] of [
         ['GET', `/api/jobs/${id}`],
         ['POST', `/api/jobs/${id}/cancel`],
+        ['GET', `/api/jobs/${id}/diagnosis`],
         ['GET', `/api/projects/${id}`],
       ] as const) {
         const res = await nothingWritten(() => api.call(method, path));
@@ -231,6 +232,10 @@ describe('hostile: malformed and impossible messages are acknowledged once, neve
     ['jobId with a slash', JSON.stringify({ jobId: 'a/b', kind: 'started' })],
     ['jobId of dots', JSON.stringify({ jobId: '..', kind: 'started' })],
     ['a lone surrogate in a step name', '{"jobId":"JOB","kind":"progress","progress":{"step":"\\ud800"}}'],
+    [
+      'skippedSteps of 501 names',
+      JSON.stringify({ jobId: 'JOB', kind: 'progress', progress: { skippedSteps: Array(501).fill('s') } }),
+    ],
     ['nested 30 deep', JSON.stringify({ jobId: 'x', kind: 'started', progress: nest(30) })],
     ['not JSON', '{"jobId":'],
     ['an unknown job', JSON.stringify({ jobId: 'job_nobody', kind: 'succeeded' })],
