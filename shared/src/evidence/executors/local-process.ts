@@ -134,19 +134,26 @@ export function createLocalProcessExecutor(opts: LocalProcessOptions): Executor 
     async status(ref): Promise<ExecutorObservation> {
       const dir = dirOf(ref);
       if (!dir) return { executionRef: ref, state: 'lost', detail: 'not a local-process execution reference' };
-      const exit = await readJson<ExitInfo>(path.join(dir, 'exit.json'));
-      const canceled = (await readJson<unknown>(path.join(dir, 'cancel.json'))) !== null;
-      if (exit) {
-        if (canceled) return { executionRef: ref, state: 'canceled', detail: 'canceled' };
+      /** How the execution ended, when its runner recorded the exit. */
+      const ended = async (): Promise<ExecutorObservation | null> => {
+        const exit = await readJson<ExitInfo>(path.join(dir, 'exit.json'));
+        if (!exit) return null;
+        if ((await readJson<unknown>(path.join(dir, 'cancel.json'))) !== null)
+          return { executionRef: ref, state: 'canceled', detail: 'canceled' };
         if (exit.code === 0) return { executionRef: ref, state: 'succeeded' };
         return {
           executionRef: ref,
           state: 'failed',
           detail: exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`,
         };
-      }
+      };
+      const first = await ended();
+      if (first) return first;
       const info = await readJson<RunnerInfo>(path.join(dir, 'runner.json'));
       if (info && alive(info.runnerPid)) return { executionRef: ref, state: 'running' };
+      // the runner may have written its exit and gone between the two reads: look once more before calling it lost
+      const late = info ? await ended() : null;
+      if (late) return late;
       if (info) return { executionRef: ref, state: 'lost', detail: 'the runner died without recording an exit' };
       try {
         const st = await stat(dir);
