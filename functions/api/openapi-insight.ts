@@ -50,6 +50,18 @@ const counts = (keys: readonly string[]): Json => ({
   type: 'object',
   properties: Object.fromEntries(keys.map((k) => [k, { type: 'integer' }])),
 });
+/** Per job type: how many ended in each status, and failed / (succeeded + failed). */
+const endedByType = (statuses: readonly string[], description: string): Json => ({
+  type: 'object',
+  description,
+  additionalProperties: {
+    type: 'object',
+    properties: {
+      ...(counts(statuses).properties as Json),
+      failureRate: { type: ['number', 'null'], description: 'failed / (succeeded + failed)' },
+    },
+  },
+});
 const RecoveryStatsSchema = {
   type: 'object',
   properties: {
@@ -75,18 +87,7 @@ const RecoveryStatsSchema = {
         },
       },
     },
-    byType: {
-      type: 'object',
-      additionalProperties: {
-        type: 'object',
-        properties: {
-          succeeded: { type: 'integer' },
-          failed: { type: 'integer' },
-          canceled: { type: 'integer' },
-          failureRate: { type: ['number', 'null'], description: 'failed / (succeeded + failed)' },
-        },
-      },
-    },
+    byType: endedByType(['succeeded', 'failed', 'canceled'], 'jobs of each type that ended in the window'),
     avoided: counts(['outputsAlreadyPresent', 'stepsSkipped', 'artifactsNotRegenerated']),
     series: {
       type: 'array',
@@ -99,18 +100,7 @@ const RecoveryStatsSchema = {
           ...(counts(['transitions', 'recovered', 'succeeded', 'failed']).properties as Json),
           bySource: counts(Object.values(Source)),
           failureRate: { type: ['number', 'null'] },
-          byType: {
-            type: 'object',
-            description: 'jobs of each type that ended in the bucket (types with any)',
-            additionalProperties: {
-              type: 'object',
-              properties: {
-                succeeded: { type: 'integer' },
-                failed: { type: 'integer' },
-                failureRate: { type: ['number', 'null'] },
-              },
-            },
-          },
+          byType: endedByType(['succeeded', 'failed'], 'jobs of each type that ended in the bucket (types with any)'),
           secondsToRecoverP50: { type: ['number', 'null'] },
         },
       },

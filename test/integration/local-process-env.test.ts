@@ -7,10 +7,9 @@ import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { DEFAULT_LIMITS, DEFAULT_POLICY } from '../../shared/src/core/index.js';
-import type { JobType } from '../../shared/src/config/job-types.js';
 import { createLocalProcessExecutor, WORKER_ENV_ALLOWLIST } from '../../shared/src/evidence/executors/local-process.js';
 import { newJob } from '../helpers/jobs.js';
+import { nodeScriptType } from '../helpers/local-type.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SECRETS = {
@@ -47,16 +46,7 @@ describe('local-process executor', () => {
       }),
     });
     const script = 'require("fs").writeFileSync(process.env.DUMP_TO, JSON.stringify(process.env))';
-    const type = {
-      name: 'env-dump',
-      executor: { kind: 'local-process', command: [process.execPath, '-e', script] },
-      policy: DEFAULT_POLICY,
-      limits: DEFAULT_LIMITS,
-      outputTemplates: [],
-      outputsFromRequest: false,
-      tempPrefix: 'tmp/{jobId}/',
-      steps: [],
-    } as unknown as JobType;
+    const type = nodeScriptType('env-dump', script);
     const job = newJob({ outputs: [] });
     const { executionRef } = await exec.start(job, type);
     await waitFor('the worker to exit', async () => (await exec.status(executionRef)).state === 'succeeded');
@@ -86,16 +76,7 @@ describe('local-process executor', () => {
     const runs = path.join(stateDir, 'runs');
     const exec = createLocalProcessExecutor({ stateDir, workerEnv: () => ({ RUNS: runs }) });
     const script = 'require("fs").appendFileSync(process.env.RUNS, "run\\n")';
-    const type = {
-      name: 'dup',
-      executor: { kind: 'local-process', command: [process.execPath, '-e', script] },
-      policy: DEFAULT_POLICY,
-      limits: DEFAULT_LIMITS,
-      outputTemplates: [],
-      outputsFromRequest: false,
-      tempPrefix: 'tmp/{jobId}/',
-      steps: [],
-    } as unknown as JobType;
+    const type = nodeScriptType('dup', script);
     const job = newJob({ outputs: [] });
     const [a, b] = await Promise.all([exec.start(job, type), exec.start(job, type)]);
     assert.equal(a.executionRef, b.executionRef);
@@ -108,16 +89,7 @@ describe('local-process executor', () => {
     const runs = path.join(stateDir, 'runs');
     const exec = createLocalProcessExecutor({ stateDir, workerEnv: () => ({ RUNS: runs }) });
     const script = 'require("fs").appendFileSync(process.env.RUNS, "run\\n")';
-    const type = {
-      name: 'half',
-      executor: { kind: 'local-process', command: [process.execPath, '-e', script] },
-      policy: DEFAULT_POLICY,
-      limits: DEFAULT_LIMITS,
-      outputTemplates: [],
-      outputsFromRequest: false,
-      tempPrefix: 'tmp/{jobId}/',
-      steps: [],
-    } as unknown as JobType;
+    const type = nodeScriptType('half', script);
     const job = newJob({ outputs: [] });
     // what a process killed between the folder and the spawn leaves: an empty execution folder
     mkdirSync(path.join(stateDir, 'executions', `${job.id}.${job.attempt}`), { recursive: true });

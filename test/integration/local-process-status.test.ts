@@ -8,10 +8,9 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { DEFAULT_LIMITS, DEFAULT_POLICY } from '../../shared/src/core/index.js';
-import type { JobType } from '../../shared/src/config/job-types.js';
 import { createLocalProcessExecutor } from '../../shared/src/evidence/executors/local-process.js';
 import { newJob } from '../helpers/jobs.js';
+import { nodeScriptType } from '../helpers/local-type.js';
 
 const N = 80;
 
@@ -19,16 +18,7 @@ describe('local-process executor: status as an execution ends', () => {
   it('is never lost for an execution that recorded its exit, however the reads fall', async () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'verity-status-'));
     const exec = createLocalProcessExecutor({ stateDir, workerEnv: () => ({}) });
-    const type = {
-      name: 'quick',
-      executor: { kind: 'local-process', command: [process.execPath, '-e', ''] },
-      policy: DEFAULT_POLICY,
-      limits: DEFAULT_LIMITS,
-      outputTemplates: [],
-      outputsFromRequest: false,
-      tempPrefix: 'tmp/{jobId}/',
-      steps: [],
-    } as unknown as JobType;
+    const type = nodeScriptType('quick', '');
     const seen = new Map<string, number>();
     for (let i = 0; i < N; i++) {
       const job = { ...newJob({ outputs: [] }), id: `job_status_${i}` };
