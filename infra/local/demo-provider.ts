@@ -12,16 +12,20 @@
  * As a process: `node dist/infra/local/demo-provider.js`, configured by DEMO_PROVIDER_PORT (8090),
  * DEMO_PROVIDER_HOST (127.0.0.1), DEMO_PROVIDER_SECRET (required), VERITY_BUCKET (verity-local),
  * VERITY_GCS_ENDPOINT (required), GOOGLE_CLOUD_PROJECT (verity-local), DEMO_PROVIDER_DROP_RATE (0.5) and
- * DEMO_PROVIDER_DURATION_MS (3000); it prints one ready line, then one line per event.
+ * DEMO_PROVIDER_DURATION_MS (3000); it prints one ready line, then one line per event. With
+ * DEMO_PROVIDER_TRUTH_LOG (the soak sets it), it also records each render it really started, each cancel it
+ * received, each end and each output it wrote, in the soak's ground truth (infra/local/truth-log.ts).
  */
 import { keepIdleSocketsLonger } from './keep-alive.js';
 import { randomUUID } from 'node:crypto';
 import { realpathSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { Storage } from '@google-cloud/storage';
 import { SIGNATURE_HEADER, signPayload } from '../../shared/src/webhooks/signature.js';
+import { truthWriter, type TruthRecord } from './truth-log.js';
+import { HttpError, readBody, send } from './demo-provider-http.js';
 
 export interface DemoProviderOptions {
   /** 0: an ephemeral port (see `url`). */
@@ -40,6 +44,8 @@ export interface DemoProviderOptions {
   random?: () => number;
   /** One line per event (submit, completion, webhook); default: silent. */
   log?: (line: string) => void;
+  /** The soak's ground truth: renders started, cancels received, ends, outputs written. */
+  truth?: (r: TruthRecord) => void;
 }
 
 export type DemoJobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
@@ -66,40 +72,7 @@ export interface DemoProvider {
   readonly webhooksDropped: number;
 }
 
-const MAX_BODY = 1 << 20;
 const MAX_DURATION_MS = 600_000;
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new HttpError(413, 'TOO_LARGE', 'body too large'));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -118,6 +91,18 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
   if (!o.secret) throw new Error('the demo provider needs a webhook secret');
   const random = o.random ?? Math.random;
   const log = o.log ?? ((): void => undefined);
+  const truth = o.truth ?? ((): void => undefined);
+  /** A clientRef is "<jobId>:<attempt>" (the http executor's): the execution as the truth names it. */
+  const execOf = (job: DemoJob) => {
+    const i = job.clientRef.lastIndexOf(':');
+    const attempt = Number(job.clientRef.slice(i + 1));
+    return {
+      executor: 'provider' as const,
+      jobId: i > 0 ? job.clientRef.slice(0, i) : job.clientRef,
+      attempt: Number.isInteger(attempt) ? attempt : 0,
+      exec: job.externalJobId,
+    };
+  };
   const storage = new Storage({ apiEndpoint: o.gcsEndpoint, projectId: o.projectId, useAuthWithCustomEndpoint: false });
   const jobs = new Map<string, DemoJob>();
   const byClientRef = new Map<string, string>();
@@ -150,6 +135,7 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
   /** The terminal state; the webhook's fate is decided in the same tick, so tests need not wait for it. */
   function complete(job: DemoJob, status: 'succeeded' | 'failed', extra: Pick<DemoJob, 'outputUrl' | 'error'>): void {
     Object.assign(job, { status, endedAt: Date.now() }, extra);
+    truth({ t: 'exit', ...execOf(job), at: job.endedAt!, outcome: status });
     if (random() < o.dropWebhookRate) {
       webhooksDropped++;
       job.webhook = 'dropped';
@@ -171,9 +157,21 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
     }
     const name = `provider/${job.externalJobId}_output_0.mp4`;
     try {
-      await storage.bucket(o.bucket).file(name).save(`demo provider render ${job.externalJobId} (${job.clientRef})\n`, {
+      const file = storage.bucket(o.bucket).file(name);
+      await file.save(`demo provider render ${job.externalJobId} (${job.clientRef})\n`, {
         resumable: false,
         contentType: 'video/mp4',
+      });
+      const { jobId, attempt } = execOf(job);
+      const generation = String(file.metadata.generation);
+      truth({
+        t: 'output',
+        at: Date.now(),
+        writer: 'provider',
+        uri: `gs://${o.bucket}/${name}`,
+        generation,
+        jobId,
+        attempt,
       });
     } catch (err) {
       if (job.status === 'running' && !stopping.signal.aborted) {
@@ -220,17 +218,20 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
       job.externalJobId,
       setTimeout(() => void finish(job), typeof d === 'number' ? d : o.durationMs),
     );
+    truth({ t: 'start', ...execOf(job), at: job.submittedAt });
     log(`submitted ${clientRef} as ${job.externalJobId}`);
     return { status: 201, body: { externalJobId: job.externalJobId } };
   }
 
   function cancel(job: DemoJob): { status: number; body: unknown } {
+    truth({ t: 'cancel', ...execOf(job), at: Date.now() });
     if (job.status === 'succeeded' || job.status === 'failed')
       throw new HttpError(409, 'ALREADY_FINISHED', `job ${job.externalJobId} is ${job.status}`);
     if (job.status !== 'canceled') {
       clearTimeout(timers.get(job.externalJobId));
       timers.delete(job.externalJobId);
       Object.assign(job, { status: 'canceled', endedAt: Date.now() });
+      truth({ t: 'exit', ...execOf(job), at: job.endedAt!, outcome: 'canceled' });
       log(`canceled ${job.externalJobId}`);
     }
     return { status: 200, body: view(job) };
@@ -328,6 +329,7 @@ async function main(): Promise<void> {
     dropWebhookRate,
     durationMs,
     log: (line) => process.stdout.write(`${line}\n`),
+    truth: truthWriter(env.DEMO_PROVIDER_TRUTH_LOG),
   });
   process.stdout.write(
     `demo provider ready at ${provider.url} (bucket ${bucket}, drops ${Math.round(dropWebhookRate * 100)}% of webhooks)\n`,

@@ -6,18 +6,30 @@
  * `faultAtStep` (1-based) stages crash, hang or fail at that step; `faultAttempts` hits only the first N attempts.
  * Each step runs through the SDK's step API: with a checkpoint prefix (VERITY_CHECKPOINT_PREFIX), an attempt
  * after a crash, or a retry, skips the steps an earlier attempt checkpointed (docs/workers.md).
+ * `--truth=<file>` (the soak's job type passes it): the worker's own record of its start, each output it
+ * wrote, a cancel (SIGTERM) it received and its exit, in the soak's ground truth (infra/local/truth-log.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DemoRenderInput } from '../../shared/src/config/job-types.js';
 import { parseGcsUri } from '../../shared/src/evidence/gcs-uri.js';
 import { reporterFromEnv } from '../../shared/src/worker/reporter.js';
 import { stepsFromEnv } from '../../shared/src/worker/steps.js';
+import { truthWriter } from './truth-log.js';
 
 const jobId = process.env.VERITY_JOB_ID ?? '';
 const attempt = Number(process.env.VERITY_ATTEMPT ?? '1');
 const input = DemoRenderInput.parse(JSON.parse(process.env.VERITY_INPUT ?? '{}'));
 const outputs = JSON.parse(process.env.VERITY_OUTPUTS ?? '[]') as string[];
 const gcsEndpoint = process.env.VERITY_GCS_ENDPOINT;
+const truth = truthWriter(process.argv.find((a) => a.startsWith('--truth='))?.slice('--truth='.length));
+const execution = { executor: 'local' as const, jobId, attempt, exec: `pid:${process.pid}` };
+truth({ t: 'start', ...execution, at: Date.now() });
+process.on('exit', (code) => truth({ t: 'exit', ...execution, at: Date.now(), outcome: `exit ${code}` }));
+// the executor's cancel: recorded as received, then the default's end (128 + 15)
+process.on('SIGTERM', () => {
+  truth({ t: 'cancel', ...execution, at: Date.now() });
+  process.exit(143);
+});
 
 const reporter = await reporterFromEnv();
 
@@ -44,11 +56,23 @@ async function writeOutputs(): Promise<void> {
       const url = `${base}?uploadType=media&name=${encodeURIComponent(loc.name)}`;
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body });
       if (!res.ok) throw new Error(`upload ${uri}: HTTP ${res.status} ${await res.text()}`);
+      const { generation } = (await res.json()) as { generation?: string | number };
+      truth({ t: 'output', at: Date.now(), writer: 'local', uri, generation: String(generation), jobId, attempt });
       continue;
     }
     const { Storage } = await import('@google-cloud/storage');
     const storage = new Storage({ projectId: process.env.GOOGLE_CLOUD_PROJECT ?? 'verity-local' });
-    await storage.bucket(loc.bucket).file(loc.name).save(body, { resumable: false, contentType: 'video/mp4' });
+    const file = storage.bucket(loc.bucket).file(loc.name);
+    await file.save(body, { resumable: false, contentType: 'video/mp4' });
+    truth({
+      t: 'output',
+      at: Date.now(),
+      writer: 'local',
+      uri,
+      generation: String(file.metadata.generation),
+      jobId,
+      attempt,
+    });
   }
 }
 

@@ -4,13 +4,16 @@
  * the VERITY_OUTPUTS override) and succeeds, or fails. Most containers report as a worker does (the worker
  * SDK: started, then succeeded or failed, on the updates topic, through the soak's message faults); a quarter
  * are silent, and only the executor's status tells (at a deadline). Calls fail with UNAVAILABLE, or answer
- * slowly, at the plan's rate.
+ * slowly, at the plan's rate. The ground truth of its executions is the fake's own record of each (created,
+ * canceled, completed: `executionTruth`); the driver records each output it writes.
  */
 import * as grpc from '@grpc/grpc-js';
+import type { protos } from '@google-cloud/run';
 import type { Storage } from '@google-cloud/storage';
 import { startFakeCloudRun, type FakeCloudRun } from '../../test/fakes/cloud-run-server.js';
 import { parseGcsUri } from '../../shared/src/evidence/gcs-uri.js';
 import { createReporter, type Transport, type WorkerReporter } from '../../shared/src/worker/reporter.js';
+import type { TruthRecord } from '../local/truth-log.js';
 import type { JobSpec, Rng } from './plan.js';
 import type { FaultRecord } from './proxy.js';
 
@@ -29,6 +32,28 @@ function envOf(ex: {
   return env;
 }
 
+const identity = (env: Map<string, string>) => ({
+  jobId: env.get('VERITY_JOB_ID') ?? '',
+  attempt: Number(env.get('VERITY_ATTEMPT') ?? '0'),
+});
+const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
+  Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+
+/** The fake's record of every execution, as ground truth: created (start), canceled, completed (exit). */
+export function executionTruth(executions: Iterable<protos.google.cloud.run.v2.IExecution>): TruthRecord[] {
+  const out: TruthRecord[] = [];
+  for (const ex of executions) {
+    const e = { executor: 'cloud-run' as const, ...identity(envOf(ex)), exec: ex.name ?? '' };
+    out.push({ t: 'start', ...e, at: ms(ex.createTime) });
+    if (!ex.completionTime) continue;
+    const outcome =
+      ex.conditions?.[0]?.executionReason === 'CANCELLED' ? 'canceled' : (ex.conditions?.[0]?.state ?? '');
+    if (outcome === 'canceled') out.push({ t: 'cancel', ...e, at: ms(ex.completionTime) });
+    out.push({ t: 'exit', ...e, at: ms(ex.completionTime), outcome: String(outcome) });
+  }
+  return out;
+}
+
 export async function startCloudRun(o: {
   port: number;
   storage: Storage;
@@ -39,6 +64,7 @@ export async function startCloudRun(o: {
   active(): boolean;
   /** How a reporting container sends its worker updates (the emulator's REST publish). */
   transport: Transport;
+  truth(r: TruthRecord): void;
 }): Promise<CloudRunDriver> {
   const fake = await startFakeCloudRun({ port: o.port });
   fake.addJob(SOAK_CLOUD_RUN_JOB);
@@ -83,7 +109,19 @@ export async function startCloudRun(o: {
         if (spec?.outcome === 'succeeded') {
           for (const uri of JSON.parse(env.get('VERITY_OUTPUTS') ?? '[]') as string[]) {
             const loc = parseGcsUri(uri);
-            if (loc) await o.storage.bucket(loc.bucket).file(loc.name).save('cloud run render\n', { resumable: false });
+            if (!loc) continue;
+            const file = o.storage.bucket(loc.bucket).file(loc.name);
+            await file.save('cloud run render\n', { resumable: false });
+            const { jobId, attempt } = identity(env);
+            o.truth({
+              t: 'output',
+              at: Date.now(),
+              writer: 'cloud-run',
+              uri,
+              generation: String(file.metadata.generation),
+              jobId,
+              attempt,
+            });
           }
         }
         if (!fake.executions.get(name)?.completionTime) {

@@ -1,9 +1,10 @@
 /**
  * One soak run: the stack (units.ts), the Cloud Run fake and its driver, the event recorder, the workload,
- * random SIGKILLs of units and the sweep's schedule; then the drain, the read-back and the figures.
+ * random SIGKILLs of units and the sweep's schedule; then the drain, a quiet period, the read-back of the ground
+ * truth (what the workload's actors recorded, in `<logDir>/truth/`) and of Verity's documents, and the verdict.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Firestore, Timestamp } from '@google-cloud/firestore';
@@ -19,10 +20,11 @@ import { TOPIC_JOB_EVENTS, TOPIC_JOB_UPDATES } from '../local/stack.js';
 import { emulatorTransport } from '../../shared/src/worker/reporter.js';
 import { SoakClient } from './client.js';
 import { holdRandomJob } from './contention.js';
-import { startCloudRun } from './cloud-run.js';
+import { executionTruth, startCloudRun } from './cloud-run.js';
 import type { SoakConfig } from './config.js';
 import { recordEvents } from './events.js';
-import { checkInvariants, type Findings, type World } from './invariants.js';
+import { TruthRecord, truthWriter } from '../local/truth-log.js';
+import { checkInvariants, COUNTED, type Findings } from './invariants.js';
 import { planJobs, rng, streamSeed, type JobSpec } from './plan.js';
 import type { FaultRecord } from './proxy.js';
 import { percentile, recoveries, slowest, summarize, type Summary } from './report.js';
@@ -33,6 +35,7 @@ import {
   SOAK_PROJECT,
   SOAK_SECRET,
   startSoakStack,
+  truthFiles,
   UNITS,
 } from './units.js';
 import { runWorkload } from './workload.js';
@@ -41,17 +44,47 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Sweeps the soak's scheduler lets run at once (each fired on schedule, as Cloud Scheduler does). */
 const MAX_SWEEPS_IN_FLIGHT = 3;
+/**
+ * After every job has ended and every event gone out, the stack runs on this long, sweeps included, before the
+ * read-back: a stop the sweep repeats, an execution's exit after its cancel, the last deliveries.
+ */
+const QUIET_MS = 10_000;
+
+/** Every record in the truth folder (a line torn by a crash mid-write is reported, not trusted). */
+export function readTruth(dir: string): { records: TruthRecord[]; torn: string[] } {
+  const records: TruthRecord[] = [];
+  const torn: string[] = [];
+  for (const name of existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.jsonl')) : []) {
+    for (const line of readFileSync(path.join(dir, name), 'utf8').split('\n').filter(Boolean)) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        parsed = null;
+      }
+      const r = TruthRecord.safeParse(parsed);
+      if (r.success) records.push(r.data);
+      else torn.push(`${name}: ${line.slice(0, 120)}`);
+    }
+  }
+  return { records, torn };
+}
 
 export interface SoakResult {
   summary: Summary;
   findings: Findings;
   logDir: string;
+  /** The workload's own failures (a request with no final answer, an output it could not write). */
+  workloadErrors: string[];
 }
 
 export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: string) => void): Promise<SoakResult> {
   const logDir = cfg.logDir ?? mkdtempSync(path.join(os.tmpdir(), 'verity-soak-'));
   const stateDir = path.join(logDir, 'state');
   mkdirSync(stateDir, { recursive: true });
+  const truthDir = path.join(logDir, 'truth');
+  mkdirSync(truthDir, { recursive: true });
+  const files = truthFiles(truthDir);
   const faultLog = path.join(logDir, 'fault-points.jsonl');
   appendFileSync(faultLog, '');
   const faults: FaultRecord[] = [];
@@ -66,6 +99,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
     repoRoot,
     logDir,
     stateDir,
+    truthDir,
     faultLog,
     record,
     faultsActive: () => faultsOn,
@@ -85,14 +119,14 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
     record,
     active: () => faultsOn,
     transport: emulatorTransport(stack.env.PUBSUB_EMULATOR_HOST!, SOAK_PROJECT, TOPIC_JOB_UPDATES),
+    truth: truthWriter(files.cloudRun),
   });
   const events = await recordEvents(pubsub, TOPIC_JOB_EVENTS, `soak-events-${Date.now()}`);
-  const client = new SoakClient(`http://127.0.0.1:${ports.api}`, SOAK_SECRET);
+  const client = new SoakClient(`http://127.0.0.1:${ports.api}`, SOAK_SECRET, truthWriter(files.requests));
   const timers: NodeJS.Timeout[] = [];
   /** The scheduler's view of the sweeps: answered (and how long each took), failed, not fired (too many in flight). */
   const sweeps = {
     ms: [] as number[],
-    answered: [] as World['sweeps'],
     failed: 0,
     skipped: 0,
     slow: 0,
@@ -124,9 +158,8 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
           signal: AbortSignal.timeout(60_000),
         })
           .then(async (r) => {
-            const report = (await r.json()) as { outcomes?: Record<string, number>; movedOn?: string[] };
+            const report = (await r.json()) as { outcomes?: Record<string, number> };
             sweeps.ms.push(Date.now() - started);
-            sweeps.answered.push({ start: started, end: Date.now(), movedOn: new Set(report.movedOn ?? []) });
             sweeps.slow += report.outcomes?.slow ?? 0;
           })
           .catch(() => void sweeps.failed++) // killed mid-sweep (or down): the next one continues
@@ -146,15 +179,16 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
         }, cfg.contentionEveryMs),
       );
     const seenObjects = new Set<string>();
-    const listObjects = async (): Promise<Set<string>> => {
-      const [files] = await storage.bucket(SOAK_BUCKET).getFiles();
-      return new Set(files.map((f) => `gs://${SOAK_BUCKET}/${f.name}`));
+    /** The bucket: each object's URI and generation. */
+    const listObjects = async (): Promise<Map<string, string>> => {
+      const [objects] = await storage.bucket(SOAK_BUCKET).getFiles();
+      return new Map(objects.map((f) => [`gs://${SOAK_BUCKET}/${f.name}`, String(f.metadata.generation)]));
     };
     timers.push(
       setInterval(
         () =>
           void listObjects().then(
-            (s) => s.forEach((u) => seenObjects.add(u)),
+            (s) => s.forEach((_, u) => seenObjects.add(u)),
             () => undefined,
           ),
         3000,
@@ -175,6 +209,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       concurrency: cfg.concurrency,
       jobSpec,
       jobTimeoutMs: JOB_BOUND_MS,
+      truth: truthWriter(files.external),
       progress: (n) => {
         if (n % step === 0 || n === cfg.jobs)
           say(
@@ -183,6 +218,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       },
     });
     for (const e of work.errors.slice(0, 10)) say(`soak: workload error: ${e}`);
+    if (work.errors.length > 10) say(`soak: … ${work.errors.length - 10} more workload errors`);
 
     // drain: no new faults; every job ends (or its bound passes), every outbox entry goes out
     faultsOn = false;
@@ -203,7 +239,8 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       say(`soak: draining, ${active.length} jobs with checks to come, ${pending} events unpublished`);
       await sleep(5000);
     }
-    await sleep(3000); // the last events' deliveries
+    say(`soak: every job ended; ${QUIET_MS / 1000} s of quiet before the read-back`);
+    await sleep(QUIET_MS);
     for (const t of timers) clearInterval(t);
 
     const jobs = await allJobs();
@@ -214,13 +251,6 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       id: d.id,
       jobId: String(d.get('jobId')),
     }));
-    const providerStatus = new Map<string, string>();
-    await mapLimit([...jobs.values()], 8, async (j) => {
-      const ext = j.executor.executionRef?.startsWith('http:') ? j.executor.executionRef.split(':')[2] : undefined;
-      if (!ext) return;
-      const res = await fetch(`http://127.0.0.1:${ports.provider}/jobs/${ext}`).catch(() => null);
-      if (res?.ok) providerStatus.set(ext, String(((await res.json()) as { status: string }).status));
-    });
     for (const line of existsSync(faultLog) ? readFileSync(faultLog, 'utf8').split('\n').filter(Boolean) : []) {
       const p = JSON.parse(line) as { point: string; jobId: string | null; at: number };
       kills.push({ kind: `point:${p.point}`, at: p.at, subject: p.jobId });
@@ -242,24 +272,30 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       })),
     }));
     writeFileSync(path.join(logDir, 'jobs.jsonl'), dump.map((d) => JSON.stringify(d)).join('\n') + '\n');
+    // the Cloud Run fake's own record of its executions joins the truth (the driver wrote its outputs there)
+    const writeCloudRun = truthWriter(files.cloudRun);
+    for (const r of executionTruth(cloudRun.fake.executions.values())) writeCloudRun(r);
+    const truth = readTruth(truthDir);
+    for (const line of truth.torn.slice(0, 5)) say(`soak: a torn truth record: ${line}`);
+    const docIds = (await db.collection(Collections.jobs).listDocuments()).map((d) => d.id);
     const findings = checkInvariants({
       now: Date.now(),
       jobs,
       histories,
+      historiesWithoutJob: docIds.filter((id) => !jobs.has(id)),
       locks,
       objects: await listObjects(),
       seenObjects,
       events: events.seen,
-      stateDir,
-      cloudRunExecutions: cloudRun.fake.executions.values(),
-      providerStatus,
-      boundMs: JOB_BOUND_MS,
+      eventTo: events.to,
+      truth: truth.records,
       sweepIntervalMs: cfg.sweepIntervalMs,
-      lateMs: cfg.sweepIntervalMs + SWEEP_LEASE_MS,
-      sweeps: sweeps.answered,
+      sweepLeaseMs: SWEEP_LEASE_MS,
       duplicateMismatches: work.duplicateMismatches,
     });
     const summary = summarize({
+      planned: specs.length,
+      acknowledged: work.acknowledged,
       jobs: jobs.size,
       kills,
       faults,
@@ -275,19 +311,13 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
     say(
       `soak: ${work.cancels} cancels, ${work.retries} retries, ${work.locked} resourceKey conflicts, restarts ${restarts}`,
     );
-    for (const [k, list] of Object.entries(findings)) for (const item of list.slice(0, 20)) say(`soak: ${k}: ${item}`);
+    say(`soak: ${truth.records.length} truth records in ${truthDir}; ${work.errors.length} workload errors`);
+    for (const k of COUNTED) for (const item of findings[k].slice(0, 20)) say(`soak: ${k}: ${item}`);
     for (const l of summary.perKind) say(l);
     say(summary.messageLine);
     for (const l of slowest(jobs, histories)) say(l);
-    say(
-      `soak: ${summary.undispatched} jobs failed QUEUE_TIMEOUT never dispatched (not counted: consistent, but lost work)`,
-    );
-    say(
-      `soak: ${summary.delayed} deadlines acted on late while the sweep was down or busy ` +
-        `(not counted: the fault's cost, in the recovery times)`,
-    );
     say(summary.line);
-    return { summary, findings, logDir };
+    return { summary, findings, logDir, workloadErrors: work.errors };
   } finally {
     for (const t of timers) clearInterval(t);
     await events.stop().catch(() => undefined);

@@ -1,8 +1,9 @@
 /**
  * `npm run soak`: a fault soak of the whole stack (issue 14). VERITY_SOAK_JOBS (2000), VERITY_SOAK_SEED (1),
  * more in infra/soak/config.ts. Prints progress, the findings, the recovery time per fault kind, and last:
- *   soak: N jobs, K kills, F faults, stuck S, wrong W, lost L, deleted D, orphaned O, recovery p50/p99 …
- * Exits 1 when any count is not 0.
+ *   soak: P planned, A acknowledged, N jobs, K kills, F faults, 5xx X, stuck S (worst lateness …), wrong W,
+ *   lost L, never dispatched U, duplicate launches D, orphaned O, deleted E, recovery p50/p99 …
+ * Exits 1 when any count is not 0, a planned request was not acknowledged, or the workload itself failed.
  */
 import { findRepoRoot } from '../local/tools.js';
 import { parseSoakConfig } from './config.js';
@@ -13,7 +14,8 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => process.exit(130));
   const cfg = parseSoakConfig();
   const result = await runSoak(cfg, findRepoRoot(import.meta.url), (line) => process.stdout.write(`${line}\n`));
-  const bad = Object.values(result.summary.counts).some((n) => n > 0);
+  const { counts, planned, acknowledged } = result.summary;
+  const bad = Object.values(counts).some((n) => n > 0) || acknowledged < planned || result.workloadErrors.length > 0;
   process.exit(bad ? 1 : 0);
 }
 

@@ -1,6 +1,6 @@
 /** The soak's figures: faults by kind, recovery times (fault → the job's next transition), the last line. */
 import type { Job, Transition } from '../../shared/src/core/index.js';
-import type { Findings } from './invariants.js';
+import { COUNTED, type Counted, type Findings } from './invariants.js';
 import type { FaultRecord } from './proxy.js';
 
 export interface Recovery {
@@ -38,6 +38,8 @@ export function percentile(xs: number[], p: number): number {
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 
 export interface Summary {
+  planned: number;
+  acknowledged: number;
   jobs: number;
   kills: number;
   faults: number;
@@ -45,14 +47,14 @@ export interface Summary {
   /** Deliveries through the message proxies while faults were on, and the line that puts the two together. */
   deliveries: number;
   messageLine: string;
-  counts: Record<Exclude<keyof Findings, 'undispatched' | 'delayed'>, number>;
-  undispatched: number;
-  delayed: number;
+  counts: Record<Counted, number>;
   line: string;
   perKind: string[];
 }
 
 export function summarize(o: {
+  planned: number;
+  acknowledged: number;
   jobs: number;
   kills: FaultRecord[];
   faults: FaultRecord[];
@@ -60,8 +62,7 @@ export function summarize(o: {
   recoveries: Recovery[];
   deliveries: number;
 }): Summary {
-  const { undispatched, delayed, ...five } = o.findings;
-  const counts = Object.fromEntries(Object.entries(five).map(([k, v]) => [k, v.length])) as Summary['counts'];
+  const counts = Object.fromEntries(COUNTED.map((k) => [k, o.findings[k].length])) as Summary['counts'];
   const kinds = new Map<string, { n: number; ms: number[] }>();
   for (const f of [...o.kills, ...o.faults]) {
     const k = kinds.get(kindOf(f.kind)) ?? { n: 0, ms: [] };
@@ -83,11 +84,17 @@ export function summarize(o: {
   const messageLine =
     `soak: ${o.deliveries} deliveries (finalize, updates, webhooks): ${lossy} dropped, duplicated or reordered ` +
     `(${pct(lossy)}), ${messageFaults - lossy} delayed; ${pct(messageFaults)} in all`;
+  const w = o.findings.worst;
+  const worst = w ? `worst lateness ${secs(w.lateMs)}, ${Math.round(w.share * 100)}% of its bound` : 'no job';
   const line =
-    `soak: ${o.jobs} jobs, ${o.kills.length} kills, ${o.faults.length} faults, stuck ${counts.stuck}, wrong ${counts.wrong}, ` +
-    `lost ${counts.lost}, deleted ${counts.deleted}, orphaned ${counts.orphaned}, ` +
+    `soak: ${o.planned} planned, ${o.acknowledged} acknowledged, ${o.jobs} jobs, ${o.kills.length} kills, ` +
+    `${o.faults.length} faults, 5xx ${counts.fiveXX}, stuck ${counts.stuck} (${worst}), wrong ${counts.wrong}, ` +
+    `lost ${counts.lost}, never dispatched ${counts.neverDispatched}, duplicate launches ${counts.duplicateLaunches}, ` +
+    `orphaned ${counts.orphaned}, deleted ${counts.deleted}, ` +
     `recovery p50/p99 ${secs(percentile(all, 50))}/${secs(percentile(all, 99))}`;
   return {
+    planned: o.planned,
+    acknowledged: o.acknowledged,
     jobs: o.jobs,
     kills: o.kills.length,
     faults: o.faults.length,
@@ -95,8 +102,6 @@ export function summarize(o: {
     deliveries: o.deliveries,
     messageLine,
     counts,
-    undispatched: undispatched.length,
-    delayed: delayed.length,
     line,
     perKind,
   };

@@ -24,11 +24,17 @@ const POLICY = {
   runTimeoutSeconds: 20,
   heartbeatTimeoutSeconds: 6,
   outputGraceSeconds: 4,
+  // the shortest grace the policy allows: a GCS outage holds a deadline at most this long
+  probeFailureGraceSeconds: 60,
   maxAttempts: 2,
   backoff: { initialSeconds: 1, multiplier: 2, maxSeconds: 4, jitter: 0.2 },
 };
-/** The longest a job may take under POLICY: every attempt timing out, the backoffs, a cancel's grace. */
-export const JOB_BOUND_MS = (2 * (40 + 20 + 4) + 4 + 60) * 1000;
+/**
+ * How long the workload follows one job before it moves on: well past the longest a job may take under POLICY
+ * (every attempt timing out and held, the backoffs, a cancel's grace). The verdict judges each job by its own
+ * bound (bounds.ts); this only keeps the workload from waiting forever.
+ */
+export const JOB_BOUND_MS = (2 * (40 + 20 + 4 + 60 + 10) + 10 + 60 + 60) * 1000;
 /**
  * The sweep's lease, below the soak's 2 s sweep interval as the default 30 s is below Cloud Scheduler's minute:
  * a killed sweep's leases lapse before the next sweep (with 30 s, each sweep kill kept ~16 jobs from it).
@@ -55,12 +61,26 @@ export function soakPorts(base: number): SoakPorts {
   return Object.fromEntries([...names, ...more].map((n, i) => [n, base + i])) as unknown as SoakPorts;
 }
 
-export function soakJobTypes(ports: SoakPorts, stateRoot: string): Record<string, unknown> {
+/** The ground truth's files (infra/local/truth-log.ts), one per kind of writer, in the run's log folder. */
+export const truthFiles = (dir: string) => ({
+  requests: join(dir, 'requests.jsonl'),
+  local: join(dir, 'local.jsonl'),
+  provider: join(dir, 'provider.jsonl'),
+  cloudRun: join(dir, 'cloud-run.jsonl'),
+  external: join(dir, 'external.jsonl'),
+});
+
+export function soakJobTypes(ports: SoakPorts, stateRoot: string, truthDir: string): Record<string, unknown> {
   return {
     'demo-render': {
       executor: {
         kind: 'local-process',
-        command: [process.execPath, join(stateRoot, 'dist/infra/local/demo-worker.js')],
+        // configuration, not a request, names the command: the demo worker, recording its own starts and exits
+        command: [
+          process.execPath,
+          join(stateRoot, 'dist/infra/local/demo-worker.js'),
+          `--truth=${truthFiles(truthDir).local}`,
+        ],
       },
       outputTemplates: ['gs://{bucket}/renders/{jobId}.mp4'],
       policy: POLICY,
@@ -96,6 +116,7 @@ export async function startSoakStack(o: {
   repoRoot: string;
   logDir: string;
   stateDir: string;
+  truthDir: string;
   faultLog: string;
   record(f: FaultRecord): void;
   faultsActive(): boolean;
@@ -150,19 +171,21 @@ export async function startSoakStack(o: {
     restartFunctions: { restartDelayMs: 300 },
     pushVia: (spec: FunctionSpec) => (via[spec.target] ? `http://127.0.0.1:${via[spec.target]}` : undefined),
     incarnationEnv: (spec, n): Record<string, string> =>
-      (UNITS as readonly string[]).includes(spec.target) && o.cfg.pointRate > 0
-        ? {
-            VERITY_FAULTS: JSON.stringify({
-              seed: streamSeed(o.cfg.seed, `${spec.target}#${n}`),
-              points: Object.fromEntries(points.map((p) => [p, o.cfg.pointRate])),
-              log: o.faultLog,
-              label: `${spec.target}#${n}`,
-            }),
-          }
-        : {},
+      spec.target === 'demoProvider'
+        ? { DEMO_PROVIDER_TRUTH_LOG: truthFiles(o.truthDir).provider }
+        : (UNITS as readonly string[]).includes(spec.target) && o.cfg.pointRate > 0
+          ? {
+              VERITY_FAULTS: JSON.stringify({
+                seed: streamSeed(o.cfg.seed, `${spec.target}#${n}`),
+                points: Object.fromEntries(points.map((p) => [p, o.cfg.pointRate])),
+                log: o.faultLog,
+                label: `${spec.target}#${n}`,
+              }),
+            }
+          : {},
     extraEnv: {
       ...LOCAL_FUNCTION_ENV,
-      VERITY_JOB_TYPES: JSON.stringify(soakJobTypes(ports, o.repoRoot)),
+      VERITY_JOB_TYPES: JSON.stringify(soakJobTypes(ports, o.repoRoot, o.truthDir)),
       // the units' probes go through the GCS fault proxy (the soak itself and the bucket's set-up do not)
       VERITY_GCS_ENDPOINT: `http://127.0.0.1:${ports.gcsProxy}`,
       VERITY_CLOUD_RUN_ENDPOINT: `127.0.0.1:${ports.cloudRun}`,

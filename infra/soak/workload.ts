@@ -1,7 +1,9 @@
 /**
  * Plays the plan against the API: submits each spec (at most `concurrency` unfinished at once), cancels and
- * retries as planned, writes the outputs of external jobs (the soak is their external worker), and follows
- * each job in Firestore until it ends. A duplicate must come back as the very job its key made first.
+ * retries as planned, writes the outputs of external jobs (the soak is their external worker, and records each
+ * write in the ground truth), and follows each job in Firestore until it ends. A duplicate must come back as
+ * the very job its key made first. A spec is acknowledged when the API gave it a final answer: 2xx, or a 409
+ * (checked afterwards against the job that really held the key: infra/soak/verdict.ts).
  */
 import type { Firestore } from '@google-cloud/firestore';
 import type { Storage } from '@google-cloud/storage';
@@ -9,12 +11,15 @@ import { isActive } from '../../shared/src/core/index.js';
 import { parseGcsUri } from '../../shared/src/evidence/gcs-uri.js';
 import { jobFromDoc } from '../../shared/src/store/codec.js';
 import { Collections } from '../../shared/src/store/firestore.js';
+import type { TruthRecord } from '../local/truth-log.js';
 import type { SoakClient } from './client.js';
 import type { JobSpec } from './plan.js';
 
 export interface WorkloadResult {
   /** spec index → the job ids it made (its own, then its retry). */
   jobsOf: Map<number, string[]>;
+  /** Specs the API answered finally (2xx, or a 409 naming the holder). */
+  acknowledged: number;
   projects: string[];
   locked: number;
   /** Duplicates answered with another job than the key's first: a broken idempotency key. */
@@ -36,9 +41,11 @@ export async function runWorkload(o: {
   progress(done: number): void;
   /** Stop waiting for a job this long after its submit. */
   jobTimeoutMs: number;
+  truth(r: TruthRecord): void;
 }): Promise<WorkloadResult> {
   const out: WorkloadResult = {
     jobsOf: new Map(),
+    acknowledged: 0,
     projects: [],
     locked: 0,
     duplicateMismatches: [],
@@ -56,16 +63,19 @@ export async function runWorkload(o: {
     }
   };
   /** The soak as the external worker: its outputs land after the planned duration. */
-  const workExternally = (job: { outputs: { uri: string }[] }, spec: JobSpec): void => {
+  const workExternally = (job: { id: string; outputs: { uri: string }[] }, spec: JobSpec): void => {
     if (spec.kind !== 'external' || spec.outcome !== 'succeeded') return;
     void sleep(spec.durationMs).then(async () => {
       for (const { uri } of job.outputs) {
         const loc = parseGcsUri(uri)!;
-        await o.storage
-          .bucket(loc.bucket)
-          .file(loc.name)
-          .save('external work\n', { resumable: false })
-          .catch((err: Error) => out.errors.push(`writing ${uri}: ${err.message}`));
+        const file = o.storage.bucket(loc.bucket).file(loc.name);
+        await file.save('external work\n', { resumable: false }).then(
+          () => {
+            const generation = String(file.metadata.generation);
+            o.truth({ t: 'output', at: Date.now(), writer: 'external', uri, generation, jobId: job.id, attempt: 1 });
+          },
+          (err: Error) => out.errors.push(`writing ${uri}: ${err.message}`),
+        );
       }
     });
   };
@@ -74,22 +84,32 @@ export async function runWorkload(o: {
     const until = Date.now() + o.jobTimeoutMs;
     if (spec.kind === 'project') {
       const p = await o.client.call(spec.owner, 'POST', '/api/projects', spec.request);
-      if (p.status !== 201 && p.status !== 200)
+      if ((p.status !== 201 && p.status !== 200) || !p.body.project)
         throw new Error(`create project: ${p.status} ${JSON.stringify(p.body)}`);
-      const id = p.body.project.id as string;
+      const id = p.body.project.id;
       out.projects.push(id);
       const g = await o.client.call(spec.owner, 'POST', `/api/projects/${id}/generate`);
       // 409: a resent generate (the first answer was lost with a killed instance) finds its own job active
-      if (g.status >= 400 && g.status !== 409) throw new Error(`generate ${id}: ${g.status} ${JSON.stringify(g.body)}`);
+      const jobId = g.status === 409 ? g.body.activeJob?.id : g.body.job?.id;
+      if (g.status >= 400 && !(g.status === 409 && jobId))
+        throw new Error(`generate ${id}: ${g.status} ${JSON.stringify(g.body)}`);
+      out.acknowledged++;
+      if (jobId) {
+        out.jobsOf.set(spec.index, [jobId]);
+        await waitTerminal(jobId, until);
+      }
       return;
     }
     const res = await o.client.call(spec.owner, 'POST', '/api/jobs', spec.request);
-    if (res.status === 409) {
+    if (res.status === 409 && (res.body.activeJob?.id ?? res.body.error?.details?.activeJob?.id)) {
+      out.acknowledged++;
       out.locked++;
       return;
     }
-    if (res.status !== 201 && res.status !== 200) throw new Error(`enqueue: ${res.status} ${JSON.stringify(res.body)}`);
-    const id = res.body.job.id as string;
+    if ((res.status !== 201 && res.status !== 200) || !res.body.job)
+      throw new Error(`enqueue: ${res.status} ${JSON.stringify(res.body)}`);
+    out.acknowledged++;
+    const id = res.body.job.id;
     if (spec.duplicateOf !== undefined) {
       const first = out.jobsOf.get(spec.duplicateOf)?.[0];
       if (first && first !== id) out.duplicateMismatches.push(`${first} then ${id}`);
@@ -107,9 +127,9 @@ export async function runWorkload(o: {
     if (status === 'failed' && spec.retryOnFail) {
       const r = await o.client.call(spec.owner, 'POST', `/api/jobs/${id}/retry`);
       if (r.status === 409) out.locked++;
-      else if (r.status < 300) {
+      else if (r.status < 300 && r.body.job) {
         out.retries++;
-        const retryId = r.body.job.id as string;
+        const retryId = r.body.job.id;
         out.jobsOf.get(spec.index)!.push(retryId);
         o.jobSpec.set(retryId, spec);
         workExternally(r.body.job, spec);

@@ -160,7 +160,15 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     evidence: ledger.checkpoints,
   };
   const outputs = new OutputsService({ jobs: store, seen: ledger.seen, reconciler, log, reactions, checkpoints });
-  const webhooks = new WebhooksService({ jobs: store, reconciler, registry, log, clock, secrets: env.webhookSecrets });
+  const webhooks = new WebhooksService({
+    jobs: store,
+    reconciler,
+    registry,
+    log,
+    clock,
+    secrets: env.webhookSecrets,
+    bucket: env.bucket,
+  });
   const sweeper = new Sweeper({
     jobs: store,
     leases: ledger.leases,

@@ -18,7 +18,15 @@ before(async () => {
     envOverrides: {
       VERITY_WEBHOOK_SECRETS: JSON.stringify({ acme: SECRET }),
       VERITY_JOB_TYPES: JSON.stringify({
-        'acme-render': { executor: { kind: 'http', provider: 'acme', baseUrl: 'http://127.0.0.1:9' } },
+        'acme-render': {
+          executor: {
+            kind: 'http',
+            provider: 'acme',
+            baseUrl: 'http://127.0.0.1:9',
+            outputTemplates: ['gs://{bucket}/acme/{externalJobId}.mp4'],
+          },
+          outputsFromRequest: false,
+        },
       }),
     },
   });
@@ -159,7 +167,35 @@ describe('webhooks', () => {
       }),
       204,
     );
-    assert.equal((await rt.store.get(id))!.statusReason, 'WORKER_SUCCEEDED');
+    // the webhook proves the execution: recorded first, with the outputs its template names, which the success
+    // then waits for (before, it succeeded with no outputs to check: the soak's ground truth found it)
+    const raced = (await rt.store.get(id))!;
+    assert.equal(raced.executor.executionRef, 'http:acme:ext-not-yet-recorded');
+    assert.deepEqual(raced.outputUris, [`gs://${rt.bucket}/acme/ext-not-yet-recorded.mp4`]);
+    assert.notEqual(raced.status, 'succeeded', 'its output is not there yet');
+    assert.ok(raced.reportedSucceededAt !== null, 'the report is kept: the output grace runs');
+    // an id unfit for an object name is not recorded as an execution, and names no output
+    const odd = `job_wh_odd_${n}`;
+    await rt.store.create((ctx) =>
+      createJob(
+        {
+          id: odd,
+          type: 'acme-render',
+          ownerId: 'alice',
+          resourceKey: null,
+          idempotencyKey: null,
+          input: {},
+          outputUris: [],
+          reuseExistingOutputs: true,
+          executorKind: 'http',
+          policy: DEFAULT_POLICY,
+        },
+        [],
+        ctx,
+      ),
+    );
+    await deliver('acme', { eventId: 'evt-odd', externalJobId: '../x', clientRef: `${odd}:1`, status: 'failed' });
+    assert.equal((await rt.store.get(odd))!.executor.executionRef, null);
     // a clientRef naming a job of another type (not this provider's) is not trusted
     const other = `job_wh_other_${n}`;
     await rt.store.create((ctx) =>

@@ -1,6 +1,7 @@
 /** decide: starting executions, retries and their attempts. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { dispatchRetryMs } from '../../shared/src/core/deadlines.js';
 import { run, running, tableTests, type Row } from '../helpers/decide.js';
 import { dispatched, newJob, S, T0 } from '../helpers/jobs.js';
 
@@ -34,8 +35,39 @@ describe('decide: dispatch', () => {
       reason: 'EXECUTOR_START_FAILED',
       transition: true,
     },
+    {
+      name: 'start failure (transient) → the same attempt, queued, is started again later',
+      job: () => newJob(),
+      event: { kind: 'dispatchFailed', source: 'executor', attempt: 1, message: '14 UNAVAILABLE', retryable: true },
+      at: T0 + S,
+      to: 'queued',
+      reason: 'ENQUEUED',
+      transition: false,
+    },
   ];
   tableTests(rows);
+
+  it('a transient start failure spends no attempt: the start is due again after the dispatch retry', () => {
+    const job = newJob();
+    const failed = run(
+      job,
+      { kind: 'dispatchFailed', source: 'executor', attempt: 1, message: '14 UNAVAILABLE', retryable: true },
+      T0 + 5 * S,
+    ).job;
+    assert.equal(failed.attempt, 1);
+    assert.equal(failed.executor.startRequestedAt, T0 + 5 * S);
+    assert.equal(failed.nextCheckAt, Math.min(T0 + 5 * S + dispatchRetryMs(job), failed.nextCheckAt!));
+    const again = run(
+      failed,
+      { kind: 'observed', source: 'sweep', probed: true, outputs: [] },
+      T0 + 5 * S + dispatchRetryMs(job),
+    );
+    assert.deepEqual(
+      again.effects.map((e) => e.kind),
+      ['startExecution'],
+      'the sweep starts attempt 1 again',
+    );
+  });
 });
 
 describe('decide: retries', () => {

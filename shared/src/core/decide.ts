@@ -311,14 +311,14 @@ function onDispatched(job: Job, ev: Ev<'dispatched'>, ctx: DecideContext): Decis
 function onDispatchFailed(job: Job, ev: Ev<'dispatchFailed'>, ctx: DecideContext): Decision {
   if (job.status !== JobStatus.queued || ev.attempt !== job.attempt || job.executor.executionRef !== null)
     return unchanged(job);
-  return failAttempt(
-    job,
-    Reason.EXECUTOR_START_FAILED,
-    ev.message,
-    ev.retryable,
-    ev.source,
-    { message: ev.message },
-    ctx,
-    { stop: false },
-  );
+  if (ev.retryable) {
+    // A transient error (the executor's API unavailable, a provider's 5xx): the start is not known to have
+    // happened, so the same attempt is started again after dispatchRetryMs — each executor finds what an
+    // earlier try of this attempt made, so a second try never launches twice — until the queue deadline. A
+    // hiccup never spends an attempt on work that was not tried (the soak's "never dispatched", issue 26).
+    return patch(job, { executor: { ...job.executor, attempt: job.attempt, startRequestedAt: ctx.now } }, ctx);
+  }
+  return failAttempt(job, Reason.EXECUTOR_START_FAILED, ev.message, false, ev.source, { message: ev.message }, ctx, {
+    stop: false,
+  });
 }

@@ -13,6 +13,7 @@ import type { JobStore } from '../store/job-store.js';
 import { verifySignature } from '../webhooks/signature.js';
 import { jsonShapeProblem } from '../json-limits.js';
 import { validationProblems } from '../api-kit.js';
+import { httpExecution } from '../evidence/executors/http-provider.js';
 import type { Reconciler } from './reconciler.js';
 
 export const WebhookBodySchema = z.object({
@@ -38,6 +39,8 @@ export class WebhooksService {
       log: Logger;
       clock: () => number;
       secrets: Record<string, string>;
+      /** Fills {bucket} in a provider type's output templates. */
+      bucket: string;
     },
   ) {}
 
@@ -72,6 +75,7 @@ export class WebhooksService {
       return { outcome: 'unknown_job', jobId: null };
     }
     const attempt = body.clientRef ? Number(body.clientRef.split(':')[1]) : job.executor.attempt;
+    if (job.executor.executionRef === null) await this.recordDispatch(job, provider, body.externalJobId, attempt);
     const res = await this.deps.reconciler.commit(
       job.id,
       {
@@ -92,6 +96,22 @@ export class WebhooksService {
       { dedupeKey: `webhook:${provider}:${body.eventId}` },
     );
     return { outcome: res.outcome, jobId: job.id };
+  }
+
+  /**
+   * A webhook that beats the record of its submit (found by clientRef) proves the execution: it is recorded
+   * first, with the outputs the type's templates name for it, so a success waits for those outputs as it would
+   * had the submit's answer come first — never a success with no outputs to check (the soak, issue 26).
+   */
+  private async recordDispatch(job: Job, provider: string, externalJobId: string, attempt: number): Promise<void> {
+    const type = this.deps.registry.get(job.type);
+    if (type?.executor.kind !== 'http') return;
+    const execution = httpExecution(type.executor, this.deps.bucket, job.id, externalJobId);
+    if ('bad' in execution) {
+      this.deps.log.warn({ jobId: job.id, provider, externalJobId }, 'webhook names an unusable execution');
+      return;
+    }
+    await this.deps.reconciler.commit(job.id, { kind: 'dispatched', source: 'webhook', attempt, ...execution });
   }
 
   /**

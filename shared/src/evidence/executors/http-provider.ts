@@ -49,6 +49,26 @@ const PROVIDER = /^[a-z][a-z0-9-]{0,62}$/;
 /** Safe in a URL path segment and in an object name (no '/', no '..' on its own). */
 const EXTERNAL_ID = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/;
 
+/**
+ * A provider's execution as Verity records it: its reference and the outputs its templates name — from the
+ * submit's answer, or from a webhook that arrived before that answer was recorded. `bad`: an id unfit for an
+ * object name, or a template that gives no valid gs:// URI.
+ */
+export function httpExecution(
+  cfg: { provider: string; outputTemplates: readonly string[] },
+  bucket: string,
+  jobId: string,
+  externalJobId: string,
+): { executionRef: string; outputUris?: string[] } | { bad: string } {
+  if (!EXTERNAL_ID.test(externalJobId)) return { bad: externalJobId };
+  const values = { bucket, jobId, externalJobId };
+  const outputUris = cfg.outputTemplates.map((t) => fillTemplate(t, values));
+  const bad = outputUris.find((u) => /\{[a-zA-Z]+\}/.test(u) || !parseGcsUri(u));
+  if (bad !== undefined) return { bad };
+  const executionRef = `http:${cfg.provider}:${externalJobId}`;
+  return outputUris.length > 0 ? { executionRef, outputUris } : { executionRef };
+}
+
 export function parseHttpRef(ref: string): { provider: string; externalJobId: string } | null {
   const m = /^http:([^:]+):(.+)$/.exec(ref);
   if (!m || !PROVIDER.test(m[1]!) || !EXTERNAL_ID.test(m[2]!)) return null;
@@ -187,13 +207,13 @@ export function createHttpProviderExecutor(opts: HttpProviderOptions): Executor 
           true,
         );
       }
-      const values = { bucket: opts.bucket, jobId: job.id, externalJobId };
-      const outputUris = cfg.outputTemplates.map((t) => fillTemplate(t, values));
-      const bad = outputUris.find((u) => /\{[a-zA-Z]+\}/.test(u) || !parseGcsUri(u));
-      if (bad !== undefined)
-        throw new ExecutorStartError(`type ${type.name}: output template gives an invalid gs:// URI: ${bad}`, false);
-      const executionRef = `http:${cfg.provider}:${externalJobId}`;
-      return outputUris.length > 0 ? { executionRef, outputUris } : { executionRef };
+      const execution = httpExecution(cfg, opts.bucket, job.id, externalJobId);
+      if ('bad' in execution)
+        throw new ExecutorStartError(
+          `type ${type.name}: output template gives an invalid gs:// URI: ${execution.bad}`,
+          false,
+        );
+      return execution;
     },
 
     async status(ref): Promise<ExecutorObservation> {

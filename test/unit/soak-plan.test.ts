@@ -1,0 +1,61 @@
+/** The soak's plan is the seed's; its report names the slowest jobs with their transitions. No stack needed. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { JobEvent } from '../../shared/src/core/index.js';
+import { planJobs } from '../../infra/soak/plan.js';
+import { slowest } from '../../infra/soak/report.js';
+import { S, T0 } from '../helpers/jobs.js';
+import { recorder } from '../helpers/recorder.js';
+
+const OUT = 'gs://b/u/alice/out.mp4';
+const w = (report: Extract<JobEvent, { kind: 'worker' }>['report']): JobEvent => ({
+  kind: 'worker',
+  source: 'worker',
+  report,
+});
+
+function succeeded(id: string) {
+  const r = recorder(7, id);
+  r.apply(w({ kind: 'started', attempt: 1 }), T0 + S);
+  const found = { uri: OUT, exists: true, generation: '1', size: 1, timeCreated: T0 + 2 * S };
+  r.apply({ kind: 'observed', source: 'gcs', probed: false, outputs: [found] }, T0 + 3 * S);
+  return { job: r.job, history: r.history };
+}
+
+describe('soak: the plan', () => {
+  it('is the seed’s: the same seed plans the same jobs, another seed others; every kind is in a large one', () => {
+    const a = planJobs(5, 300, 'b', 'run');
+    assert.deepEqual(planJobs(5, 300, 'b', 'run'), a);
+    assert.notDeepEqual(planJobs(6, 300, 'b', 'run'), a);
+    const kinds = new Set(a.map((s) => s.kind));
+    assert.deepEqual([...kinds].sort(), ['cloud-run', 'external', 'project', 'provider', 'render']);
+    for (const s of a) if (s.duplicateOf !== undefined) assert.ok(s.duplicateOf < s.index);
+  });
+});
+
+describe('soak: the tail', () => {
+  it('names the slowest jobs first, each with its transitions in seconds after it was created', () => {
+    const a = succeeded('job_fast');
+    const b = recorder(8, 'job_slow');
+    b.apply(w({ kind: 'started', attempt: 1 }), T0 + S);
+    const found = { uri: OUT, exists: true, generation: '1', size: 1, timeCreated: T0 + 2 * S };
+    b.apply({ kind: 'observed', source: 'gcs', probed: false, outputs: [found] }, T0 + 40 * S);
+    const jobs = new Map([
+      [a.job.id, a.job],
+      [b.job.id, b.job],
+    ]);
+    const lines = slowest(
+      jobs,
+      new Map([
+        [a.job.id, a.history],
+        [b.job.id, b.history],
+      ]),
+      1,
+    );
+    assert.equal(lines.length, 1);
+    assert.match(
+      lines[0]!,
+      /^soak: slowest: job_slow \S+ 40\.0s: ENQUEUED \+0\.0s, STARTED \+1\.0s, OUTPUT_FOUND \+40\.0s$/,
+    );
+  });
+});
