@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createJob, type Job, type JobEvent } from '../../shared/src/core/index.js';
+import { createJob, outboxRetryMs, type Job, type JobEvent } from '../../shared/src/core/index.js';
 import { DEDUPE_KEEP } from '../../shared/src/store/job-doc.js';
 import { policy } from '../helpers/jobs.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
@@ -82,9 +82,12 @@ describe('the outbox in the job document', () => {
       created.outbox.map((e: { seq: number }) => e.seq),
       [1],
     );
-    assert.equal(created.outboxDueAt.toMillis(), job.createdAt);
+    // taken up again by the sweep once core's outboxRetryMs has passed, not before
+    assert.equal(created.outboxDueAt.toMillis(), job.createdAt + outboxRetryMs(job));
     await rt.store.apply(job.id, progress(10)); // queued → running: transition 2
-    const pending = await rt.ledger.outbox.pending(rt.testClock.now() + 1, 500);
+    const early = await rt.ledger.outbox.pending(rt.testClock.now() + outboxRetryMs(job) - 1, 500);
+    assert.equal(early.filter((p) => p.job.id === job.id).length, 0, 'not yet: maybe still being published');
+    const pending = await rt.ledger.outbox.pending(rt.testClock.now() + outboxRetryMs(job), 500);
     const entries = pending.filter((p) => p.job.id === job.id);
     assert.deepEqual(
       entries.map((e) => e.transition.seq),
@@ -98,7 +101,7 @@ describe('the outbox in the job document', () => {
     assert.equal(marked.outbox, undefined);
     assert.equal(marked.outboxDueAt, undefined);
     assert.equal(marked.progress.pct, 40);
-    const left = await rt.ledger.outbox.pending(rt.testClock.now() + 1, 500);
+    const left = await rt.ledger.outbox.pending(rt.testClock.now() + outboxRetryMs(job), 500);
     assert.equal(
       left.find((p) => p.job.id === job.id),
       undefined,

@@ -89,7 +89,12 @@ describe('decide: the late-output check of a failed job', () => {
     assert.equal(held.transition, null);
     assert.equal(held.job.probeHold?.count, 1);
     assert.equal(held.job.nextCheckAt, DUE + S + PROBE_HOLD_INITIAL_MS, 'looked at again, not given up');
+    // told to stop again on every look while it runs (a stop lost with its process: the soak's ground truth)
+    assert.deepEqual(held.effects, [
+      { kind: 'cancelExecution', jobId: job.id, attempt: job.attempt, executionRef: ref },
+    ]);
     const ended = run(held.job, look('canceled'), held.job.nextCheckAt!);
+    assert.deepEqual(ended.effects, [], 'ended: nothing to stop');
     assert.equal(ended.job.nextCheckAt, null, 'ended without them: the check is done');
     assert.equal(ended.job.status, 'failed');
     const wrote = run(held.job, look('canceled', [present()]), held.job.nextCheckAt!);

@@ -26,6 +26,16 @@ export function dispatchRetryMs(job: Job): number {
   return Math.min(DISPATCH_RETRY_MS, Math.max(S, (job.policy.queueTimeoutSeconds * S) / 3));
 }
 
+/**
+ * How long a committed transition's event and effects may stay unannounced before the sweep runs them again
+ * (a process died between the commit and them): the dispatch retry, and at most a third of the cancel grace,
+ * so a stop lost with its process is repeated well before the execution outlives the grace (issue 26: the
+ * soak's ground truth saw a lost stop repeated only after the 60 s the sweep used to wait).
+ */
+export function outboxRetryMs(job: Job): number {
+  return Math.min(dispatchRetryMs(job), Math.max(S, (job.policy.cancelGraceSeconds * S) / 3));
+}
+
 /** Deadlines that apply to the job's current attempt, in no particular order. */
 export function pendingDeadlines(job: Job): Deadline[] {
   const p = job.policy;

@@ -127,7 +127,19 @@ function onLateOutputCheck(job: Job, withOutputs: Job, ev: Ev<'observed'>, ctx: 
   const running = ev.executor?.state === ExecutionState.running || ev.executor?.state === ExecutionState.pending;
   const probes = running ? { probed: false, errors: [`execution ${ev.executor!.executionRef} still running`] } : looked;
   const hold = nextProbeHold(job, { reason: Reason.OUTPUT_MISSING, at }, probes, ctx.now);
-  return patch(withOutputs, { probeHold: hold === 'expired' ? null : hold }, ctx);
+  // The attempt ended and its execution still runs: it was told to stop (the failing transition's effect), and
+  // is told again on every look — level-based, so a stop lost with its process is repeated (idempotent).
+  const stop = running
+    ? [
+        {
+          kind: 'cancelExecution' as const,
+          jobId: job.id,
+          attempt: job.attempt,
+          executionRef: ev.executor!.executionRef,
+        },
+      ]
+    : [];
+  return patch(withOutputs, { probeHold: hold === 'expired' ? null : hold }, ctx, stop);
 }
 
 function probesOf(ev: Ev<'observed'>): ProbeOutcome {

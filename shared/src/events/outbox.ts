@@ -28,12 +28,12 @@ export interface EventPublisher {
    */
   publish(job: Job, t: Transition, effectsRun?: Promise<unknown>, known?: JobRead): Promise<boolean>;
   /**
-   * Publishes outbox entries still pending after `olderThanMs` and runs their recorded effects again through
-   * `rerun` (a process died between the commit and the mark); returns how many.
+   * Publishes outbox entries still pending when their time to be taken up again has come (each entry's `due`:
+   * core's outboxRetryMs after its commit) and runs their recorded effects again through `rerun` (a process died
+   * between the commit and the mark); returns how many.
    */
   republishPending(
     nowMs: number,
-    olderThanMs?: number,
     limit?: number,
     rerun?: (effects: Effect[], job: Job) => Promise<void>,
   ): Promise<number>;
@@ -97,8 +97,8 @@ export function createOutbox(deps: {
     send,
     markPublished,
     publish,
-    async republishPending(nowMs, olderThanMs = 60_000, limit = 200, rerun) {
-      const entries = (await deps.store.pending(nowMs - olderThanMs, limit)).filter(
+    async republishPending(nowMs, limit = 200, rerun) {
+      const entries = (await deps.store.pending(nowMs, limit)).filter(
         (e) => !inFlight.has(`${e.job.id}:${e.transition.seq}`),
       );
       // independent entries, each effect idempotent: a few at once, so one slow effect holds back no other

@@ -143,7 +143,7 @@ export class Sweeper {
     }
     if (!opts.dryRun) {
       const rerun = (effects: Effect[], job: Job): Promise<void> => this.deps.reconciler.runEffects(effects, job);
-      report.republished = await this.deps.outbox.republishPending(this.deps.clock(), undefined, undefined, rerun);
+      report.republished = await this.deps.outbox.republishPending(this.deps.clock(), undefined, rerun);
     }
     report.durationMs = Math.round(performance.now() - t0);
     this.deps.log.info({ ...report, due: undefined }, 'sweep done');

@@ -8,7 +8,8 @@
  *    report of another attempt and one for an ended job; a progress or heartbeat report repeated that late
  *    re-states a liveness the 64 later changes already proved).
  *  - `outbox`: the transitions committed and not yet announced on `verity-job-events` with their effects run
- *    (events/outbox.ts), `{seq, at}` each, and `outboxDueAt`, the oldest `at`, which the sweep queries. The
+ *    (events/outbox.ts), `{seq, at, due}` each — `due`: when the sweep runs it again if it is still here
+ *    (`at` + core's outboxRetryMs) — and `outboxDueAt`, the earliest `due`, which the sweep queries. The
  *    transition's effects are stored on the transition itself. An entry leaves when its event is published and
  *    its effects have run: in the next write of the job when that write is the effects' own (the dispatch that
  *    records its execution), else by an update on the condition that the document is still the one written.
@@ -29,7 +30,14 @@ const dedupeHash = (key: string): string => hashKey(`dedupe:${key}`).slice(0, 20
 export interface OutboxEntry {
   seq: number;
   at: Timestamp;
+  /** When the sweep runs it again; absent in entries written before it existed (then `at` + 60 s). */
+  due?: Timestamp;
 }
+
+const LEGACY_RETRY_MS = 60_000;
+
+/** When the sweep takes up an entry still in the outbox. */
+export const dueOf = (e: OutboxEntry): Timestamp => e.due ?? Timestamp.fromMillis(e.at.toMillis() + LEGACY_RETRY_MS);
 
 /** A job document as read or as just written: the job, the stored fields, and the document's update time. */
 export interface JobRead {
@@ -52,13 +60,20 @@ export const outboxOf = (doc: DocumentData): OutboxEntry[] => (doc.outbox as Out
 /** The bookkeeping after a change: a delivery key remembered, a transition to announce, announcements done. */
 export function bookkeeping(
   prev: DocumentData | null,
-  change: { dedupeKey?: string | undefined; announce?: { seq: number; atMs: number }; announced?: readonly number[] },
+  change: {
+    dedupeKey?: string | undefined;
+    announce?: { seq: number; atMs: number; dueMs: number };
+    announced?: readonly number[];
+  },
 ): DocumentData {
   const keys = (prev?.dedupe as string[] | undefined) ?? [];
   const dedupe = change.dedupeKey ? [...keys, dedupeHash(change.dedupeKey)].slice(-DEDUPE_KEEP) : keys;
   const outbox = outboxOf(prev ?? {}).filter((e) => !change.announced?.includes(e.seq));
-  if (change.announce) outbox.push({ seq: change.announce.seq, at: Timestamp.fromMillis(change.announce.atMs) });
-  const due = outbox.reduce<Timestamp | null>((min, e) => (min === null || e.at < min ? e.at : min), null);
+  if (change.announce) {
+    const { seq, atMs, dueMs } = change.announce;
+    outbox.push({ seq, at: Timestamp.fromMillis(atMs), due: Timestamp.fromMillis(dueMs) });
+  }
+  const due = outbox.reduce<Timestamp | null>((min, e) => (min === null || dueOf(e) < min ? dueOf(e) : min), null);
   return {
     ...(dedupe.length > 0 ? { dedupe } : {}),
     ...(outbox.length > 0 ? { outbox, outboxDueAt: due } : {}),

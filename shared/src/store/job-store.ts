@@ -11,6 +11,7 @@ import {
   type Cause,
   isActive,
   isRejection,
+  outboxRetryMs,
   type DecideContext,
   type Decision,
   type Effect,
@@ -25,6 +26,9 @@ import { retryOnConflict } from './conflicts.js';
 import { jobFromDoc, jobToDoc, recordedTransitionFromDoc, transitionFromDoc, transitionToDoc } from './codec.js';
 import { bookkeeping, hashKey, outboxOf, overwrite, readOf, seenDelivery, type JobRead } from './job-doc.js';
 import { Collections } from './firestore.js';
+
+/** A transition's outbox entry: announced by `at`, taken up again by the sweep from when core says. */
+const announceOf = (job: Job, t: Transition) => ({ seq: t.seq, atMs: t.at, dueMs: t.at + outboxRetryMs(job) });
 import {
   anyJobWithOutput,
   countJobs,
@@ -178,7 +182,7 @@ export class JobStore {
       if (holder && isActive(holder.status)) return { outcome: 'locked', holderId };
     }
     const batch = this.db.batch();
-    const stored = { ...jobToDoc(job), ...bookkeeping(null, { announce: { seq: 1, atMs: decision.transition!.at } }) };
+    const stored = { ...jobToDoc(job), ...bookkeeping(null, { announce: announceOf(job, decision.transition!) }) };
     batch.create(this.jobRef(job.id), stored); // first in the batch: its result is the job's
     const { input: _input, ...initial } = job;
     const cause: Cause = { kind: 'created', initial, draws: ctx.draws };
@@ -247,7 +251,7 @@ export class JobStore {
       ...jobToDoc(job),
       ...bookkeeping(read.doc, {
         dedupeKey: opts.dedupeKey,
-        ...(transition ? { announce: { seq: transition.seq, atMs: transition.at } } : {}),
+        ...(transition ? { announce: announceOf(job, transition) } : {}),
         announced,
       }),
     };

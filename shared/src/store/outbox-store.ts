@@ -10,7 +10,7 @@ import type { Effect, Job, Transition } from '../core/index.js';
 import { recordedTransitionFromDoc } from './codec.js';
 import { retryOnConflict } from './conflicts.js';
 import { Collections } from './firestore.js';
-import { bookkeeping, outboxOf, readOf, type JobRead } from './job-doc.js';
+import { bookkeeping, dueOf, outboxOf, readOf, type JobRead } from './job-doc.js';
 import { QUERIES } from './queries.js';
 
 export interface PendingEvent {
@@ -49,14 +49,14 @@ export class OutboxStore {
     });
   }
 
-  /** Entries committed before `beforeMs` and not yet published, oldest first, with their job and transition. */
-  async pending(beforeMs: number, limit: number): Promise<PendingEvent[]> {
-    const before = Timestamp.fromMillis(beforeMs);
-    const snap = await QUERIES.pendingOutbox(this.db, before, limit).get();
+  /** Entries not yet published whose time to be taken up again has come by `nowMs`, with job and transition. */
+  async pending(nowMs: number, limit: number): Promise<PendingEvent[]> {
+    const now = Timestamp.fromMillis(nowMs);
+    const snap = await QUERIES.pendingOutbox(this.db, now, limit).get();
     const entries = snap.docs.flatMap((doc) => {
       const read = readOf(doc.data(), doc.updateTime);
       return outboxOf(read.doc)
-        .filter((e) => e.at <= before)
+        .filter((e) => dueOf(e) <= now)
         .map((e) => ({ read, seq: e.seq }));
     });
     // each entry's transition, all at once (the sweep runs this on every pass)
