@@ -25,11 +25,19 @@ const truth = truthWriter(process.argv.find((a) => a.startsWith('--truth='))?.sl
 const execution = { executor: 'local' as const, jobId, attempt, exec: `pid:${process.pid}` };
 truth({ t: 'start', ...execution, at: Date.now() });
 process.on('exit', (code) => truth({ t: 'exit', ...execution, at: Date.now(), outcome: `exit ${code}` }));
+/** Uploads under way: a stop waits for the one in flight (and its record), as a worker's graceful stop would. */
+let writing = 0;
+let stopping = false;
 // the executor's cancel: recorded as received, then the default's end (128 + 15)
 process.on('SIGTERM', () => {
   truth({ t: 'cancel', ...execution, at: Date.now() });
-  process.exit(143);
+  stopping = true;
+  if (writing === 0) process.exit(143);
 });
+const writeDone = (): void => {
+  writing--;
+  if (stopping && writing === 0) process.exit(143);
+};
 
 const reporter = await reporterFromEnv();
 
@@ -47,33 +55,43 @@ async function report(what: string, send: () => Promise<void>): Promise<void> {
  * client costs about a second of CPU per worker process, and the local stack and the soak start hundreds.
  */
 async function writeOutputs(): Promise<void> {
-  const body = `demo render of ${jobId}, attempt ${attempt}\n`;
   for (const uri of outputs) {
-    const loc = parseGcsUri(uri);
-    if (!loc) continue;
-    if (gcsEndpoint) {
-      const base = `${gcsEndpoint.replace(/\/$/, '')}/upload/storage/v1/b/${encodeURIComponent(loc.bucket)}/o`;
-      const url = `${base}?uploadType=media&name=${encodeURIComponent(loc.name)}`;
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body });
-      if (!res.ok) throw new Error(`upload ${uri}: HTTP ${res.status} ${await res.text()}`);
-      const { generation } = (await res.json()) as { generation?: string | number };
-      truth({ t: 'output', at: Date.now(), writer: 'local', uri, generation: String(generation), jobId, attempt });
-      continue;
+    if (stopping) return;
+    writing++;
+    try {
+      await writeOutput(uri);
+    } finally {
+      writeDone();
     }
-    const { Storage } = await import('@google-cloud/storage');
-    const storage = new Storage({ projectId: process.env.GOOGLE_CLOUD_PROJECT ?? 'verity-local' });
-    const file = storage.bucket(loc.bucket).file(loc.name);
-    await file.save(body, { resumable: false, contentType: 'video/mp4' });
-    truth({
-      t: 'output',
-      at: Date.now(),
-      writer: 'local',
-      uri,
-      generation: String(file.metadata.generation),
-      jobId,
-      attempt,
-    });
   }
+}
+
+async function writeOutput(uri: string): Promise<void> {
+  const body = `demo render of ${jobId}, attempt ${attempt}\n`;
+  const loc = parseGcsUri(uri);
+  if (!loc) return;
+  if (gcsEndpoint) {
+    const base = `${gcsEndpoint.replace(/\/$/, '')}/upload/storage/v1/b/${encodeURIComponent(loc.bucket)}/o`;
+    const url = `${base}?uploadType=media&name=${encodeURIComponent(loc.name)}`;
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body });
+    if (!res.ok) throw new Error(`upload ${uri}: HTTP ${res.status} ${await res.text()}`);
+    const { generation } = (await res.json()) as { generation?: string | number };
+    truth({ t: 'output', at: Date.now(), writer: 'local', uri, generation: String(generation), jobId, attempt });
+    return;
+  }
+  const { Storage } = await import('@google-cloud/storage');
+  const storage = new Storage({ projectId: process.env.GOOGLE_CLOUD_PROJECT ?? 'verity-local' });
+  const file = storage.bucket(loc.bucket).file(loc.name);
+  await file.save(body, { resumable: false, contentType: 'video/mp4' });
+  truth({
+    t: 'output',
+    at: Date.now(),
+    writer: 'local',
+    uri,
+    generation: String(file.metadata.generation),
+    jobId,
+    attempt,
+  });
 }
 
 async function main(): Promise<void> {
