@@ -33,7 +33,7 @@ export function dispatchRetryMs(job: Job): number {
  * soak's ground truth saw a lost stop repeated only after the 60 s the sweep used to wait).
  */
 export function outboxRetryMs(job: Job): number {
-  return Math.min(dispatchRetryMs(job), Math.max(S, (job.policy.cancelGraceSeconds * S) / 3));
+  return Math.min(dispatchRetryMs(job), Math.max(S, Math.floor((job.policy.cancelGraceSeconds * S) / 3)));
 }
 
 /** Deadlines that apply to the job's current attempt, in no particular order. */
