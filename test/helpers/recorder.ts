@@ -10,6 +10,7 @@ import {
   type Job,
   type JobEvent,
   type PatchLog,
+  type Policy,
   type RecordedTransition,
 } from '../../shared/src/core/index.js';
 import { policy, T0 } from './jobs.js';
@@ -18,7 +19,11 @@ import { policy, T0 } from './jobs.js';
  * Records like JobStore: the created job, then per transition its event, the patches since the transition
  * before (the patch log, `pending` after the last one), its prior patchable fields and its draws.
  */
-export function recorder(seed: number, id = 'job_r', executorKind: 'external' | 'local-process' = 'external') {
+export function recorder(
+  seed: number,
+  id = 'job_r',
+  o: { executorKind?: 'external' | 'local-process'; policy?: Partial<Policy> } = {},
+) {
   let x = seed;
   const rnd = () => (x = (x * 16807) % 2147483647) / 2147483647;
   const spec = {
@@ -30,8 +35,8 @@ export function recorder(seed: number, id = 'job_r', executorKind: 'external' | 
     input: { scene: 1 },
     outputUris: ['gs://b/u/alice/out.mp4'],
     reuseExistingOutputs: false,
-    executorKind,
-    policy: policy({ maxAttempts: 4 }),
+    executorKind: o.executorKind ?? 'external',
+    policy: policy({ maxAttempts: 4, ...o.policy }),
     stepPlan: [
       { name: 'render', weight: 3 },
       { name: 'mux', weight: 1 },

@@ -201,16 +201,23 @@ const events: fc.Arbitrary<JobEvent> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'cancel' as const, source: 'api' as const }) },
 ) as fc.Arbitrary<JobEvent>;
 
+const TIME_FIELDS = ['updatedAt', 'notBefore', 'startedAt', 'heartbeatAt', 'progressAt', 'nextCheckAt'] as const;
+
 describe('replay: properties of the patch log', () => {
   it('whatever happens, the recorded history and pending patches replay exactly (what the log drops is redundant)', () => {
     fc.assert(
       fc.property(
         fc.constantFrom('external' as const, 'local-process' as const),
+        fc.constantFrom(10, 40, 60),
         fc.array(fc.tuple(events, fc.integer({ min: 0, max: 40 * S })), { maxLength: 60 }),
-        (kind, steps) => {
-          const r = recorder(11, 'job_p', kind);
+        (executorKind, queueTimeoutSeconds, steps) => {
+          const r = recorder(11, 'job_p', { executorKind, policy: { queueTimeoutSeconds } });
           let now = T0;
-          for (const [event, dt] of steps) r.apply(event, (now += dt));
+          for (const [event, dt] of steps) {
+            r.apply(event, (now += dt));
+            // the store keeps times to the millisecond: a fraction decided would not be the one stored
+            for (const f of TIME_FIELDS) assert.ok(Number.isInteger(r.job[f] ?? 0), `${f}: ${r.job[f]}`);
+          }
           assert.deepEqual(replayHistory(r.job, r.history, r.pending), []);
         },
       ),
