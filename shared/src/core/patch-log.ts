@@ -31,7 +31,7 @@ export interface RecordedPatch {
 /** The patches applied since the job's last transition, in order. */
 export interface PatchLog {
   patches: RecordedPatch[];
-  /** Patches not kept since the last transition (the log overflowed): this stretch cannot be checked. */
+  /** The log overflowed: the patches it held then, and every one since, were not kept (no check possible). */
   unkept?: number;
   /** The patchable fields before the last patch kept, to tell whether the next one makes it redundant. */
   beforeLast?: PatchFields;
