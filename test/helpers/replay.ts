@@ -5,8 +5,9 @@
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { Firestore } from '@google-cloud/firestore';
-import { replayHistory, type ReplayMismatch } from '../../shared/src/core/index.js';
+import { replayStored, type ReplayMismatch } from '../../shared/src/core/index.js';
 import { Collections } from '../../shared/src/store/firestore.js';
+import { patchLogOf } from '../../shared/src/store/job-doc.js';
 import { JobStore } from '../../shared/src/store/job-store.js';
 
 export function recordTestProject(projectId: string): void {
@@ -26,21 +27,30 @@ export interface ReplayReport {
   mismatches: (ReplayMismatch & { projectId: string; jobId: string })[];
 }
 
-/** Replays every job's history in one project, a few jobs at a time. */
+/**
+ * Replays every job's history in one project, a few jobs at a time, with the patches still pending in each
+ * job document: every job document and every history (`jobs/{id}/transitions`, found as a collection group so
+ * a history whose job document is gone is found too) is replayed; either without the other is a mismatch.
+ */
 export async function replayProject(projectId: string, db?: Firestore): Promise<ReplayReport> {
   const own = db ?? new Firestore({ projectId, ignoreUndefinedProperties: true });
   const store = new JobStore({ db: own, clock: Date.now });
   const report: ReplayReport = { jobs: 0, transitions: 0, mismatches: [] };
   try {
-    const ids = (await own.collection(Collections.jobs).select().get()).docs.map((d) => d.id);
+    const jobIds = (await own.collection(Collections.jobs).select().get()).docs.map((d) => d.id);
+    const historyIds = (await own.collectionGroup(Collections.transitions).select().get()).docs
+      .map((d) => d.ref.parent.parent)
+      .filter((job) => job?.parent.id === Collections.jobs && job.parent.parent === null)
+      .map((job) => job!.id);
+    const ids = [...new Set([...jobIds, ...historyIds])];
     for (let i = 0; i < ids.length; i += 16) {
       await Promise.all(
         ids.slice(i, i + 16).map(async (jobId) => {
-          const [job, history] = await Promise.all([store.get(jobId), store.recordedHistory(jobId)]);
-          if (!job) return;
+          const [read, history] = await Promise.all([store.read(jobId), store.recordedHistory(jobId)]);
           report.jobs++;
           report.transitions += history.length;
-          for (const m of replayHistory(job, history)) report.mismatches.push({ ...m, projectId, jobId });
+          const mismatches = replayStored(read?.job ?? null, history, read ? patchLogOf(read.doc) : null);
+          for (const m of mismatches) report.mismatches.push({ ...m, projectId, jobId });
         }),
       );
     }

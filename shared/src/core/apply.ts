@@ -11,7 +11,8 @@ export function unchanged(job: Job, effects: Effect[] = []): Decision {
 
 /**
  * The fields a change without a transition may set: evidence and liveness, never status, attempt or the
- * lifecycle times. Replay (replay.ts) takes these from the record and reproduces every other field.
+ * lifecycle times. Replay (replay.ts) re-derives these from the patches recorded between transitions
+ * (patch-log.ts) and reproduces every other field from the transitions.
  */
 export const PATCH_FIELDS = [
   'outputs',
@@ -34,6 +35,16 @@ export function patchFieldsOf(job: Job): PatchFields {
   const out: Record<string, unknown> = {};
   for (const f of PATCH_FIELDS) if (job[f] !== undefined) out[f] = job[f];
   return out as PatchFields;
+}
+
+/** The job with its patchable fields those of `fields`: one `fields` lacks is absent (as patchFieldsOf left it). */
+export function withPatchFields(job: Job, fields: PatchFields): Job {
+  const out: Record<string, unknown> = { ...job };
+  for (const f of PATCH_FIELDS) {
+    if (fields[f] === undefined) delete out[f];
+    else out[f] = fields[f];
+  }
+  return out as unknown as Job;
 }
 
 /** A change of fields without a change of status: no version bump, no transition. */

@@ -21,9 +21,11 @@ const S = 1000;
 /**
  * How long a start may stay unanswered before it is tried again: DISPATCH_RETRY_MS, but at most a third of the
  * queue timeout, so a start lost with its process is retried before the queue deadline fails the attempt.
+ * Whole milliseconds: the store keeps times to the millisecond, so a fraction (a third of 10 s) would leave the
+ * stored `nextCheckAt` other than the one decided, and replay (replay.ts) could not re-derive it.
  */
 export function dispatchRetryMs(job: Job): number {
-  return Math.min(DISPATCH_RETRY_MS, Math.max(S, (job.policy.queueTimeoutSeconds * S) / 3));
+  return Math.min(DISPATCH_RETRY_MS, Math.max(S, Math.floor((job.policy.queueTimeoutSeconds * S) / 3)));
 }
 
 /**

@@ -14,3 +14,4 @@ export * from './eta.js';
 export * from './replay.js';
 export * from './diagnose.js';
 export * from './recovery.js';
+export * from './patch-log.js';

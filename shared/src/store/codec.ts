@@ -2,7 +2,7 @@
 import { Timestamp, type DocumentData } from '@google-cloud/firestore';
 import type { Cause, Job, RecordedTransition, Transition } from '../core/index.js';
 
-const STORE_FIELDS = ['lease', 'dedupe', 'outbox', 'outboxDueAt'] as const;
+const STORE_FIELDS = ['lease', 'dedupe', 'outbox', 'outboxDueAt', 'patchLogJson'] as const;
 
 const JOB_TIME_FIELDS = [
   'createdAt',

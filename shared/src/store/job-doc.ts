@@ -13,10 +13,15 @@
  *    transition's effects are stored on the transition itself. An entry leaves when its event is published and
  *    its effects have run: in the next write of the job when that write is the effects' own (the dispatch that
  *    records its execution), else by an update on the condition that the document is still the one written.
+ *  - `patchLogJson`: the patches applied since the job's last transition (core/patch-log.ts), as JSON text (an
+ *    event may hold arrays in arrays): each patch's write appends its event, time and draws; the next
+ *    transition moves the log into its cause and starts an empty one. Every job written since patches are
+ *    recorded has one (empty or not); a document without one was written before, and starts its log at its
+ *    next transition (the patches before it were never recorded: that transition's `prior` stands on trust).
  */
 import { createHash } from 'node:crypto';
 import { FieldValue, Timestamp, type DocumentData } from '@google-cloud/firestore';
-import type { Job } from '../core/index.js';
+import type { Job, PatchLog } from '../core/index.js';
 import { jobFromDoc } from './codec.js';
 
 export function hashKey(key: string): string {
@@ -56,6 +61,14 @@ export const seenDelivery = (doc: DocumentData, key: string): boolean =>
   ((doc.dedupe as string[] | undefined) ?? []).includes(dedupeHash(key));
 
 export const outboxOf = (doc: DocumentData): OutboxEntry[] => (doc.outbox as OutboxEntry[] | undefined) ?? [];
+
+/** The job's patch log; null on a document written before patches were recorded. */
+export const patchLogOf = (doc: DocumentData): PatchLog | null =>
+  typeof doc.patchLogJson === 'string' ? (JSON.parse(doc.patchLogJson) as PatchLog) : null;
+
+/** The patch log's field: none for a document that has no log and starts none (the write is a patch). */
+export const patchLogField = (log: PatchLog | null): DocumentData =>
+  log === null ? {} : { patchLogJson: JSON.stringify(log) };
 
 /** The bookkeeping after a change: a delivery key remembered, a transition to announce, announcements done. */
 export function bookkeeping(

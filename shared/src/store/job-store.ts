@@ -1,13 +1,17 @@
 /**
  * The one transactional write path for job state. Every change: read the job (or take the read the caller
  * holds), run `decide`, write the job (version + 1 when a transition applies) with its bookkeeping (the
- * delivery key, the transition to announce: job-doc.ts), `transitions/{seq}` with its cause (the event, the
- * patchable fields it was decided from, the random draws: core/replay.ts) and its effects, and take or release
- * the resourceKey lock. Nothing else writes job state.
+ * delivery key, the transition to announce, the patch log: job-doc.ts), `transitions/{seq}` with its cause
+ * (the event, the patches since the transition before, the patchable fields it was decided from, the random
+ * draws: core/replay.ts) and its effects, and take or release the resourceKey lock. Nothing else writes job
+ * state.
  */
 import { Timestamp, type Firestore, type WriteBatch } from '@google-cloud/firestore';
 import {
+  causePatches,
   decide,
+  emptyPatchLog,
+  logPatch,
   type Cause,
   isActive,
   isRejection,
@@ -24,7 +28,17 @@ import {
 } from '../core/index.js';
 import { retryOnConflict } from './conflicts.js';
 import { jobFromDoc, jobToDoc, recordedTransitionFromDoc, transitionFromDoc, transitionToDoc } from './codec.js';
-import { bookkeeping, hashKey, outboxOf, overwrite, readOf, seenDelivery, type JobRead } from './job-doc.js';
+import {
+  bookkeeping,
+  hashKey,
+  outboxOf,
+  overwrite,
+  patchLogField,
+  patchLogOf,
+  readOf,
+  seenDelivery,
+  type JobRead,
+} from './job-doc.js';
 import { Collections } from './firestore.js';
 
 /** A transition's outbox entry: announced by `at`, taken up again by the sweep from when core says. */
@@ -182,10 +196,14 @@ export class JobStore {
       if (holder && isActive(holder.status)) return { outcome: 'locked', holderId };
     }
     const batch = this.db.batch();
-    const stored = { ...jobToDoc(job), ...bookkeeping(null, { announce: announceOf(job, decision.transition!) }) };
+    const stored = {
+      ...jobToDoc(job),
+      ...bookkeeping(null, { announce: announceOf(job, decision.transition!) }),
+      ...patchLogField(emptyPatchLog()),
+    };
     batch.create(this.jobRef(job.id), stored); // first in the batch: its result is the job's
     const { input: _input, ...initial } = job;
-    const cause: Cause = { kind: 'created', initial, draws: ctx.draws };
+    const cause: Cause = { kind: 'created', initial, draws: ctx.draws, patches: [] };
     this.writeTransition(batch, job, decision.transition!, cause, decision.effects);
     const createdAt = Timestamp.fromMillis(job.createdAt);
     if (idemRef) {
@@ -247,6 +265,12 @@ export class JobStore {
 
     const batch = this.db.batch();
     const announced = (opts.announced ?? []).filter((seq) => outboxOf(read.doc).some((e) => e.seq === seq));
+    // the patches since the last transition: a transition takes them into its cause and starts a new log, a
+    // patch joins them (a document from before patches were recorded starts its log at its next transition)
+    const log = patchLogOf(read.doc);
+    const nextLog = transition
+      ? emptyPatchLog()
+      : log && logPatch(log, { event, at: ctx.now, draws: ctx.draws }, before, job);
     const stored = {
       ...jobToDoc(job),
       ...bookkeeping(read.doc, {
@@ -254,10 +278,12 @@ export class JobStore {
         ...(transition ? { announce: announceOf(job, transition) } : {}),
         announced,
       }),
+      ...patchLogField(nextLog),
     };
     batch.update(ref, overwrite(read.doc, stored), { lastUpdateTime: read.updateTime }); // first: its result is the job's
     if (transition) {
-      const cause: Cause = { kind: 'event', event, prior: patchFieldsOf(before), draws: ctx.draws };
+      const prior = patchFieldsOf(before);
+      const cause: Cause = { kind: 'event', event, prior, draws: ctx.draws, ...causePatches(log) };
       this.writeTransition(batch, job, transition, cause, decided.effects);
     }
     if (lockRef && lockSnap?.exists && lockSnap.get('jobId') === job.id)
