@@ -9,10 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Firestore, Timestamp } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
-import type { Job, RecordedTransition } from '../../shared/src/core/index.js';
+import type { Job, PatchLog, RecordedTransition } from '../../shared/src/core/index.js';
 import { createStorage } from '../../shared/src/evidence/storage.js';
 import { mapLimit } from '../../shared/src/evidence/limits.js';
 import { jobFromDoc } from '../../shared/src/store/codec.js';
+import { patchLogOf } from '../../shared/src/store/job-doc.js';
 import { Collections } from '../../shared/src/store/firestore.js';
 import { QUERIES } from '../../shared/src/store/queries.js';
 import { JobStore } from '../../shared/src/store/job-store.js';
@@ -223,8 +224,11 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
     // drain: no new faults; every job ends (or its bound passes), every outbox entry goes out
     faultsOn = false;
     const until = Date.now() + cfg.drainTimeoutMs;
+    /** Each job's patches since its last transition (its document's patch log), for the checked replay. */
+    const pendingPatches = new Map<string, PatchLog | null>();
     const allJobs = async (): Promise<Map<string, Job>> => {
       const snap = await db.collection(Collections.jobs).get();
+      for (const d of snap.docs) pendingPatches.set(d.id, patchLogOf(d.data()));
       return new Map(snap.docs.map((d) => [d.id, jobFromDoc(d.data())]));
     };
     for (;;) {
@@ -283,6 +287,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       jobs,
       histories,
       historiesWithoutJob: docIds.filter((id) => !jobs.has(id)),
+      pendingPatches,
       locks,
       objects: await listObjects(),
       seenObjects,

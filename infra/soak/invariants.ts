@@ -4,7 +4,13 @@
  * is one line naming the job; the counts are the numbers of findings. Pure: tests plant each violation in a
  * world built by hand (test/unit/soak-verdict.test.ts).
  */
-import { isActive, replayHistory, type Job, type RecordedTransition } from '../../shared/src/core/index.js';
+import {
+  isActive,
+  replayHistory,
+  type Job,
+  type PatchLog,
+  type RecordedTransition,
+} from '../../shared/src/core/index.js';
 import type { TruthRecord } from '../local/truth-log.js';
 import { lateness, type BoundTiming } from './bounds.js';
 import { checkExecutions, checkOutputs } from './execution-checks.js';
@@ -16,6 +22,8 @@ export interface World extends BoundTiming {
   histories: Map<string, RecordedTransition[]>;
   /** Job ids with transitions stored but no job document. */
   historiesWithoutJob: string[];
+  /** Each job document's patches since its last transition (absent: replay takes its fields as they are). */
+  pendingPatches?: Map<string, PatchLog | null>;
   /** lock documents: the job holding each. */
   locks: { id: string; jobId: string }[];
   /** Objects in the bucket now (gs:// URI → generation); and every one seen at any moment of the run. */
@@ -89,7 +97,7 @@ export function checkInvariants(w: World): Findings {
       f.lost.push(`${job.id} has no history`);
       continue;
     }
-    const mismatches = replayHistory(job, h);
+    const mismatches = replayHistory(job, h, w.pendingPatches?.get(job.id));
     if (mismatches.length > 0) f.wrong.push(`${job.id} does not replay: ${JSON.stringify(mismatches[0])}`);
     // lost: contiguous seqs, every transition announced, as the state it reached
     h.forEach((t, i) => {
