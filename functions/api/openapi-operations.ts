@@ -37,7 +37,7 @@ export const ERRORS: Record<number, string> = {
   413: 'body over 1 MiB (as sent or decoded), or a job over the stored-size budget',
   415: 'not JSON',
   429: 'a quota of the caller; retry after `Retry-After` seconds',
-  503: 'not available in this deployment',
+  503: 'not available in this deployment; or a dependency unavailable for now, with `Retry-After`: send it again',
 };
 /** The shared response (components/responses/E<code>) of one error status. */
 export const errorResponse = (code: number): Json => {
@@ -49,6 +49,10 @@ export const errorResponse = (code: number): Json => {
   if (code === 429)
     r.headers = {
       'Retry-After': { description: 'seconds to wait', schema: { type: 'integer', minimum: 0 }, required: true },
+    };
+  if (code === 503)
+    r.headers = {
+      'Retry-After': { description: 'seconds to wait (a transient failure)', schema: { type: 'integer', minimum: 0 } },
     };
   return r;
 };

@@ -5,6 +5,7 @@ import { ConflictError, ErrorCode, QuotaError, ValidationError, VerityError } fr
 import type { Logger } from '../../shared/src/log.js';
 import { jsonShapeProblem } from '../../shared/src/json-limits.js';
 import { validationProblems } from '../../shared/src/api-kit.js';
+import { Code, codeOf } from '../../shared/src/store/conflicts.js';
 import { bodyErrorOf, MAX_BODY_BYTES } from './body-limits.js';
 
 export { MAX_BODY_BYTES };
@@ -80,6 +81,14 @@ export function parseBody<T extends z.ZodType>(req: Request, schema: T, opts: { 
   return parsed.data;
 }
 
+/** gRPC codes of a dependency that may pass: ABORTED, UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED. */
+const TRANSIENT_CODES: ReadonlySet<number> = new Set([
+  Code.ABORTED,
+  Code.UNAVAILABLE,
+  Code.DEADLINE_EXCEEDED,
+  Code.RESOURCE_EXHAUSTED,
+]);
+
 export function handleError(res: Response, err: unknown, log: Logger): void {
   if (err instanceof VerityError) {
     // an active-job conflict that no route shaped (activeJobConflict): never the raw job
@@ -90,6 +99,13 @@ export function handleError(res: Response, err: unknown, log: Logger): void {
   const e = err as { status?: number; type?: string; message?: string };
   if (e?.type === 'entity.parse.failed')
     return sendError(res, new ValidationError('body is not valid JSON', undefined, ErrorCode.INVALID_JSON));
+  // a dependency's transient answer (Firestore's ABORTED after its own retries, UNAVAILABLE, a deadline): the
+  // request changed nothing it did not also record, and may be sent again — 503 with Retry-After, not a 500
+  if (TRANSIENT_CODES.has(codeOf(err) ?? -1)) {
+    log.warn({ err }, 'a dependency failed for now; answered 503');
+    res.set('Retry-After', '1');
+    return sendError(res, new VerityError(ErrorCode.UNAVAILABLE, 'a dependency is unavailable for now; retry'));
+  }
   log.error({ err }, 'unhandled error');
   sendError(res, new VerityError(ErrorCode.INTERNAL, 'internal error'));
 }

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { FieldValue, Timestamp, type Firestore } from '@google-cloud/firestore';
 import type { ProjectStatus } from '../core/index.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { retryOnConflict } from './conflicts.js';
 import { QUERIES } from './queries.js';
 
 export interface Artifact {
@@ -151,10 +152,12 @@ export class ProjectStore {
   /** Marks one artifact present from a finalize event; false when it already was (same generation). */
   async markPresent(a: ArtifactRef, generation: string): Promise<boolean> {
     const artifactRef = this.artifactRef(a.projectId, a.key);
-    return this.db.runTransaction(async (tx) => {
-      const s = await tx.get(artifactRef);
+    // a read and a write on the condition it did not change (no transaction: no lock to wait for), as jobs do
+    return retryOnConflict(async () => {
+      const s = await artifactRef.get();
       if (!s.exists || (s.get('present') === true && s.get('generation') === generation)) return false;
-      tx.update(artifactRef, { present: true, generation, verifiedAt: Timestamp.fromMillis(this.clock()) });
+      const fields = { present: true, generation, verifiedAt: Timestamp.fromMillis(this.clock()) };
+      await artifactRef.update(fields, { lastUpdateTime: s.updateTime! });
       return true;
     });
   }
@@ -164,14 +167,19 @@ export class ProjectStore {
     id: string,
     change: (p: Project) => Partial<Pick<Project, 'status' | 'activeJobId' | 'lastJobId'>> | null,
   ): Promise<Project | null> {
-    return this.db.runTransaction(async (tx) => {
-      const s = await tx.get(this.ref(id));
+    // a read and a write on the condition it did not change: a lock held by a killed process (or a busy emulator)
+    // cannot make it fail — the soak's ground truth saw a transaction's lock timeout answered 500 (issue 26)
+    return retryOnConflict(async () => {
+      const s = await this.ref(id).get();
       if (!s.exists) return null;
       const p = toProject(s.data()!);
       const fields = change(p);
       if (!fields || Object.entries(fields).every(([k, v]) => p[k as keyof Project] === v)) return p;
       const now = this.clock();
-      tx.update(this.ref(id), { ...fields, version: FieldValue.increment(1), updatedAt: Timestamp.fromMillis(now) });
+      await this.ref(id).update(
+        { ...fields, version: FieldValue.increment(1), updatedAt: Timestamp.fromMillis(now) },
+        { lastUpdateTime: s.updateTime! },
+      );
       return { ...p, ...fields, version: p.version + 1, updatedAt: now };
     });
   }
