@@ -63,6 +63,28 @@ async function providerJob(outputs: string[] = []): Promise<{ id: string; ext: s
   return { id, ext };
 }
 
+/** A queued job of `type` with no execution recorded yet. */
+async function queuedJob(id: string, type: string, executorKind: 'http' | 'external'): Promise<void> {
+  await rt.store.create((ctx) =>
+    createJob(
+      {
+        id,
+        type,
+        ownerId: 'alice',
+        resourceKey: null,
+        idempotencyKey: null,
+        input: {},
+        outputUris: [],
+        reuseExistingOutputs: true,
+        executorKind,
+        policy: DEFAULT_POLICY,
+      },
+      [],
+      ctx,
+    ),
+  );
+}
+
 async function deliver(
   provider: string,
   body: unknown,
@@ -140,24 +162,7 @@ describe('webhooks', () => {
 
   it('a webhook that beats the commit of the execution reference finds its job by the echoed clientRef', async () => {
     const id = `job_wh_race_${++n}`;
-    await rt.store.create((ctx) =>
-      createJob(
-        {
-          id,
-          type: 'acme-render',
-          ownerId: 'alice',
-          resourceKey: null,
-          idempotencyKey: null,
-          input: {},
-          outputUris: [],
-          reuseExistingOutputs: true,
-          executorKind: 'http',
-          policy: DEFAULT_POLICY,
-        },
-        [],
-        ctx,
-      ),
-    );
+    await queuedJob(id, 'acme-render', 'http');
     assert.equal(
       await deliver('acme', {
         eventId: 'evt-race',
@@ -176,46 +181,12 @@ describe('webhooks', () => {
     assert.ok(raced.reportedSucceededAt !== null, 'the report is kept: the output grace runs');
     // an id unfit for an object name is not recorded as an execution, and names no output
     const odd = `job_wh_odd_${n}`;
-    await rt.store.create((ctx) =>
-      createJob(
-        {
-          id: odd,
-          type: 'acme-render',
-          ownerId: 'alice',
-          resourceKey: null,
-          idempotencyKey: null,
-          input: {},
-          outputUris: [],
-          reuseExistingOutputs: true,
-          executorKind: 'http',
-          policy: DEFAULT_POLICY,
-        },
-        [],
-        ctx,
-      ),
-    );
+    await queuedJob(odd, 'acme-render', 'http');
     await deliver('acme', { eventId: 'evt-odd', externalJobId: '../x', clientRef: `${odd}:1`, status: 'failed' });
     assert.equal((await rt.store.get(odd))!.executor.executionRef, null);
     // a clientRef naming a job of another type (not this provider's) is not trusted
     const other = `job_wh_other_${n}`;
-    await rt.store.create((ctx) =>
-      createJob(
-        {
-          id: other,
-          type: 'external',
-          ownerId: 'alice',
-          resourceKey: null,
-          idempotencyKey: null,
-          input: {},
-          outputUris: [],
-          reuseExistingOutputs: true,
-          executorKind: 'external',
-          policy: DEFAULT_POLICY,
-        },
-        [],
-        ctx,
-      ),
-    );
+    await queuedJob(other, 'external', 'external');
     assert.equal(
       await deliver('acme', {
         eventId: 'evt-other',
