@@ -38,6 +38,8 @@ export interface Latencies {
   n: number;
   /** Requests that started no execution (an error answer, or no execution name in it). */
   failed: number;
+  /** Why, counted: the answer's status and the job's status and reason (or the error's code). */
+  why: Record<string, number>;
   /** Executions created per second, from the first request sent to the last execution created. */
   perSecond: number;
 }
@@ -48,10 +50,23 @@ export interface DispatchLoad {
   ratioP99: number;
 }
 
-/** One request: when it left, and the execution it started (null: none). */
-type Sample = { t0: number; ref: string | null };
+type Answer = {
+  job?: {
+    status?: string;
+    statusReason?: string;
+    executor?: { executionRef?: string | null };
+    error?: { message?: string } | null;
+  };
+  error?: { code?: string; message?: string };
+};
+
+/** One request: when it left, and the execution it started (null: none, and why). */
+type Sample = { t0: number; ref: string | null; why?: string };
 
 /** `runAt`: each execution's creation; an execution it does not hold started nothing the bench could time. */
+/** The gist of an error: its first words, without the names and numbers that make every one unique. */
+const gist = (message: string | undefined): string => (message ?? '').replace(/projects\/\S+|\d+/g, '…').slice(0, 80);
+
 function summary(samples: Sample[], runAt: Map<string, number>): Latencies {
   const ok = samples.flatMap((s) => {
     const at = s.ref === null ? undefined : runAt.get(s.ref);
@@ -64,6 +79,10 @@ function summary(samples: Sample[], runAt: Map<string, number>): Latencies {
     p99: pct(xs, 99),
     n: xs.length,
     failed: samples.length - ok.length,
+    why: samples.reduce<Record<string, number>>((m, s) => {
+      if (s.why) m[s.why] = (m[s.why] ?? 0) + 1;
+      return m;
+    }, {}),
     perSecond: ok.length / (span / 1000),
   };
 }
@@ -159,10 +178,18 @@ export async function benchDispatch(o: {
   const one = async (url: string): Promise<Sample> => {
     const body = JSON.stringify({ type: 'render', input: { scene: ++seq } });
     const t0 = wallNow();
-    const res = await fetch(`${url}/api/jobs`, { method: 'POST', headers, body }).catch(() => null);
-    const json = (await res?.json().catch(() => null)) as { job?: { executor?: { executionRef?: string } } } | null;
+    let failure = '';
+    const res = await fetch(`${url}/api/jobs`, { method: 'POST', headers, body }).catch((err: Error) => {
+      failure = String((err.cause as Error | undefined)?.message ?? err.message);
+      return null;
+    });
+    const json = (await res?.json().catch(() => null)) as Answer | null;
     const ref = res && res.status < 300 ? json?.job?.executor?.executionRef : undefined;
-    return { t0, ref: ref ?? null };
+    if (ref) return { t0, ref };
+    const job = json?.job;
+    if (!res) return { t0, ref: null, why: `no answer (${gist(failure)})` };
+    const what = job ? `${job.status} ${job.statusReason}` : json?.error?.code;
+    return { t0, ref: null, why: `${res.status} ${what} (${gist(job?.error?.message ?? json?.error?.message)})` };
   };
   /** `n` requests to `url`, one every `gapMs` (0: all at once), none awaited before the next leaves. */
   const load = async (url: string, n: number, gapMs: number): Promise<Sample[]> => {

@@ -206,7 +206,12 @@ function printColdStart(r: ColdStartRow): void {
 
 function printDispatch(name: string, l: DispatchLoad): void {
   const side = (x: DispatchLoad['verity']): string =>
-    `p50 ${x.p50.toFixed(1)} ms, p99 ${x.p99.toFixed(1)} ms (n ${x.n}${x.failed ? `, ${x.failed} started nothing` : ''}` +
+    `p50 ${x.p50.toFixed(1)} ms, p99 ${x.p99.toFixed(1)} ms (n ${x.n}` +
+    (x.failed
+      ? `, ${x.failed} started nothing: ${Object.entries(x.why)
+          .map(([k, v]) => `${v} × ${k}`)
+          .join(', ')}`
+      : '') +
     (name === 'burst' ? `; ${x.perSecond.toFixed(1)} executions/s)` : ')');
   process.stdout.write(
     `(h) P11 dispatch, ${name}: enqueue → execution created ${side(l.verity)} vs bare create + runJob ${side(l.bare)} ` +
