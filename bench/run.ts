@@ -2,20 +2,26 @@
  * `npm run bench`: ratios measured side by side in one run against the Firestore emulator (started here
  * on its own port). Not a test: no assertions, the machine is shared and noisy; compare the ratios.
  *  (a) job lifecycle enqueue → started → progress → succeeded, transitions/s, relative to the same number of
- *      bare read-modify-write transactions on distinct documents (goal ≥ 0.5);
+ *      bare read-modify-write transactions on distinct documents (goal ≥ 0.5), and to as many reads each
+ *      followed by a write conditional on the read's update time (Verity's own way of writing);
  *  (b) GET /api/jobs/:id of an in-deadline job, relative to a bare document read served over the same
  *      functions-framework HTTP stack (goal ≤ 1.3);
  *  (c) finalize → job succeeded through object-finalized, relative to the bare transport floor (fake-gcs-server →
  *      Pub/Sub emulator → push to a function that does nothing), on the same uploads (goal ≤ 1.5 at p50);
  *  (d) the sweep over 1,000 stale jobs among 10,000 and among 100,000 (goal: within 1.3× of each other), and
  *      the seeds' approach on the same 100,000 (scan every processing job, probe one by one; goal ≥ 10× slower).
- *  (e) 200 concurrent SSE clients on one job: delivery latency relative to one client (the median of
- *      VERITY_BENCH_SSE_REPEATS, default 5, repeats), memory per connection.
+ *  (e) 200 concurrent SSE clients on one job: delivery latency relative to one client (VERITY_BENCH_SSE_REPEATS,
+ *      default 5, repeats side by side, samples pooled: p99 of ≥ 100 samples each side), memory per connection.
  *  (f) cold start of every deploy unit against a bare functions-framework function, alternating runs: time to
- *      the first answer and peak memory (goal ≤ 2× and ≤ 90 MiB); VERITY_BENCH_COLD_ROUNDS (default 5).
+ *      the first answer and peak memory (goal ≤ 2× and ≤ 90 MiB); then each unit's first real request (it loads
+ *      the clients) against a bare function making the same client calls; VERITY_BENCH_COLD_ROUNDS (default 5).
  *  (g) resume against restart: a 4-step job crashed at step 3, the second attempt's time and Cloud Storage
  *      operations with and without the first's checkpoints (VERITY_BENCH_RESUME_ROUNDS, default 5).
- * Pick parts with VERITY_BENCH_ONLY=a,b,c,d,e,f,g; VERITY_BENCH_SWEEP_TOTALS=10000,100000.
+ *  (h) P11 dispatch: POST /api/jobs of a cloud-run-job type → the execution's creation at the (fake) Cloud Run
+ *      API, p50/p99, against a bare function that creates a similar document and runs the job with the same
+ *      client; VERITY_BENCH_DISPATCH_JOBS (default 1000) per side at VERITY_BENCH_DISPATCH_RATE/s (default 10),
+ *      then as many at once.
+ * Pick parts with VERITY_BENCH_ONLY=a,b,c,d,e,f,g,h; VERITY_BENCH_SWEEP_TOTALS=10000,100000.
  */
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -34,8 +40,9 @@ import { benchSse } from './sse.js';
 import { LOCAL_HOST } from '../infra/local/ports.js';
 import { benchGet } from './get-vs-read.js';
 import { benchLifecycle } from './lifecycle.js';
-import { benchColdStart } from './coldstart.js';
+import { benchColdStart, type ColdStartRow } from './coldstart.js';
 import { benchResume } from './resume.js';
+import { benchDispatch, type DispatchLoad } from './dispatch.js';
 
 // one owner holds every bench job: quotas are not what the bench measures
 process.env.VERITY_MAX_ACTIVE_JOBS ??= '100000';
@@ -69,7 +76,7 @@ async function main(): Promise<void> {
   process.env.METADATA_SERVER_DETECTION = 'none';
   await createTopic(ps.hostPort, PROJECT, TOPIC);
   try {
-    const only = new Set((process.env.VERITY_BENCH_ONLY ?? 'a,b,c,d,e,f,g').split(','));
+    const only = new Set((process.env.VERITY_BENCH_ONLY ?? 'a,b,c,d,e,f,g,h').split(','));
     const a = only.has('a')
       ? await benchLifecycle(
           Number(process.env.VERITY_BENCH_JOBS ?? 150),
@@ -93,17 +100,28 @@ async function main(): Promise<void> {
       ? await benchColdStart({
           rounds: Number(process.env.VERITY_BENCH_COLD_ROUNDS ?? 5),
           basePort: Number(process.env.VERITY_BENCH_COLD_PORT ?? 19700),
-          env: { GOOGLE_CLOUD_PROJECT: PROJECT, VERITY_GCS_ENDPOINT: gcs.url, VERITY_LOG_LEVEL: 'warn' },
+          // a project of its own: the sweep's real request sees only the jobs seeded for it
+          env: { GOOGLE_CLOUD_PROJECT: `${PROJECT}-cold`, VERITY_GCS_ENDPOINT: gcs.url, VERITY_LOG_LEVEL: 'warn' },
+          pubsubHost: ps.hostPort,
         })
       : null;
     const g = only.has('g')
       ? await benchResume(gcs.url, 'verity-bench-resume', Number(process.env.VERITY_BENCH_RESUME_ROUNDS ?? 5))
       : null;
+    const h = only.has('h')
+      ? await benchDispatch({
+          jobs: Number(process.env.VERITY_BENCH_DISPATCH_JOBS ?? 1000),
+          ratePerSecond: Number(process.env.VERITY_BENCH_DISPATCH_RATE ?? 10),
+          gcsUrl: gcs.url,
+          pubsubHost: ps.hostPort,
+        })
+      : null;
     process.stdout.write('\nresults\n');
     if (a)
       process.stdout.write(
         `(a) lifecycle: ${a.transitionsPerSecond.toFixed(0)} transitions/s vs ${a.barePerSecond.toFixed(0)} bare RMW tx/s ` +
-          `→ ratio ${a.ratio.toFixed(2)} (goal ≥ 0.5)\n`,
+          `→ ratio ${a.ratio.toFixed(2)} (goal ≥ 0.5); vs ${a.conditionalPerSecond.toFixed(0)} reads + conditional ` +
+          `writes/s (update-time precondition, as Verity writes) → ratio ${a.ratioConditional.toFixed(2)}\n`,
       );
     if (b)
       process.stdout.write(
@@ -112,18 +130,22 @@ async function main(): Promise<void> {
       );
     if (c)
       process.stdout.write(
-        `(c) finalize → succeeded: p50 ${c.verityP50.toFixed(1)} ms, p99 ${c.verityP99.toFixed(1)} ms ` +
-          `vs transport floor p50 ${c.floorP50.toFixed(1)} ms, p99 ${c.floorP99.toFixed(1)} ms ` +
-          `→ ratio p50 ${c.ratioP50.toFixed(2)} (goal ≤ 1.5), p99 ${c.ratioP99.toFixed(2)}; ${c.succeeded} jobs succeeded\n`,
+        `(c) finalize → succeeded: p50 ${c.verityP50.toFixed(1)} ms, p99 ${c.verityP99.toFixed(1)} ms (n ${c.n.verity}) ` +
+          `vs transport floor p50 ${c.floorP50.toFixed(1)} ms, p99 ${c.floorP99.toFixed(1)} ms (n ${c.n.floor}) ` +
+          `→ ratio p50 ${c.ratioP50.toFixed(2)} (goal ≤ 1.5), p99 ${c.ratioP99.toFixed(2)}; ${c.succeeded} jobs succeeded` +
+          `; never delivered: ${c.missing.verity} to object-finalized, ${c.missing.floor} to the floor` +
+          `; ${c.early} deliveries before the upload's own answer\n`,
       );
     if (e)
       process.stdout.write(
-        `(e) SSE: a transition reaches 1 client in ${e.oneP50.toFixed(1)} ms (p50); ` +
-          `200 clients p50 ${e.manyP50.toFixed(1)} ms, p99 ${e.manyP99.toFixed(1)} ms ` +
-          `→ ratio p50 ${e.ratioP50.toFixed(2)}, p99 ${e.ratioP99.toFixed(2)} (the median of ${e.ratiosP99.length} ` +
-          `repeats side by side; each repeat's p99 ratio: ${e.ratiosP99.map((x) => x.toFixed(2)).join(', ')}); ` +
+        `(e) SSE: a transition reaches 1 client in p50 ${e.oneP50.toFixed(1)} ms, p99 ${e.oneP99.toFixed(1)} ms ` +
+          `(n ${e.n.one} rounds); 200 clients p50 ${e.manyP50.toFixed(1)} ms, p99 ${e.manyP99.toFixed(1)} ms ` +
+          `(n ${e.n.many} deliveries of ${e.n.manyTransitions} transitions) ` +
+          `→ ratio p50 ${e.ratioP50.toFixed(2)}, p99 ${e.ratioP99.toFixed(2)} (${e.ratiosP50.length} repeats side by ` +
+          `side, pooled; each repeat's p50 ratio: ${e.ratiosP50.map((x) => x.toFixed(2)).join(', ')}); ` +
           `of which the commit and the emulator's push to the server: p50 / max ${e.push.one.map((x) => x.toFixed(1)).join(' / ')} ms ` +
-          `in rounds of 1, ${e.push.many.map((x) => x.toFixed(1)).join(' / ')} ms in rounds of 200; ` +
+          `in rounds of 1 (n ${e.n.one}), ${e.push.many.map((x) => x.toFixed(1)).join(' / ')} ms in rounds of 200 ` +
+          `(n ${e.n.manyTransitions}); ` +
           `${e.heapPerConnKiB.toFixed(1)} KiB live memory per open stream after full GCs, median of 3 rounds ` +
           `(clients included; RSS delta ${e.rssPerConnKiB.toFixed(0)} KiB)\n`,
       );
@@ -151,17 +173,50 @@ async function main(): Promise<void> {
           `(d) seeds' scan vs Verity at ${scan.total} → ${(scan.ms / big.ms).toFixed(1)}× slower (goal ≥ 10)\n`,
         );
     }
-    for (const r of f ?? [])
-      process.stdout.write(
-        `(f) cold start ${r.name}: first answer ${r.ms.toFixed(0)} ms (${r.msRatio.toFixed(2)}× bare, goal ≤ 2), ` +
-          `peak ${r.rssMiB.toFixed(0)} MiB (${r.rssRatio.toFixed(2)}× bare; goal ≤ 90 MiB)` +
-          (r.name === 'bare'
-            ? '\n'
-            : `; then loading its clients +${r.clientsMs.toFixed(0)} ms, peak ${r.clientsRssMiB.toFixed(0)} MiB\n`),
-      );
+    for (const r of f ?? []) printColdStart(r);
+    if (h) for (const [name, l] of [['steady', h.steady] as const, ['burst', h.burst] as const]) printDispatch(name, l);
   } finally {
     await Promise.all([fs.stop(), ps.stop(), gcs.stop()]);
   }
+}
+
+function printColdStart(r: ColdStartRow): void {
+  if (r.name.startsWith('floor: ') && r.real) {
+    const x = r.real;
+    process.stdout.write(
+      `(f) cold start, ${r.name.slice(7)}'s floor (a bare function making the same client calls): first real ` +
+        `request +${x.ms.toFixed(0)} ms, ${x.totalMs.toFixed(0)} ms from spawn, peak after ${x.rssMiB.toFixed(0)} MiB ` +
+        `(n ${x.n}${x.failed ? `; ${x.failed} did not do their work` : ''})\n`,
+    );
+    return;
+  }
+  let line =
+    `(f) cold start ${r.name}: first answer ${r.ms.toFixed(0)} ms (${r.msRatio.toFixed(2)}× bare, goal ≤ 2), ` +
+    `peak ${r.rssMiB.toFixed(0)} MiB (${r.rssRatio.toFixed(2)}× bare; goal ≤ 90 MiB)`;
+  const x = r.real;
+  if (x) {
+    const ratio = (k: 'ms' | 'totalMs' | 'rssMiB'): string => (x.ratios ? ` (${x.ratios[k].toFixed(2)}× floor)` : '');
+    line +=
+      `; first real request +${x.ms.toFixed(0)} ms${ratio('ms')}, ${x.totalMs.toFixed(0)} ms from spawn` +
+      `${ratio('totalMs')}, peak after ${x.rssMiB.toFixed(0)} MiB${ratio('rssMiB')}` +
+      ` (n ${x.n}${x.failed ? `; ${x.failed} did not do their work` : ''})`;
+  }
+  process.stdout.write(`${line}\n`);
+}
+
+function printDispatch(name: string, l: DispatchLoad): void {
+  const side = (x: DispatchLoad['verity']): string =>
+    `p50 ${x.p50.toFixed(1)} ms, p99 ${x.p99.toFixed(1)} ms (n ${x.n}` +
+    (x.failed
+      ? `, ${x.failed} started nothing: ${Object.entries(x.why)
+          .map(([k, v]) => `${v} × ${k}`)
+          .join(', ')}`
+      : '') +
+    (name === 'burst' ? `; ${x.perSecond.toFixed(1)} executions/s)` : ')');
+  process.stdout.write(
+    `(h) P11 dispatch, ${name}: enqueue → execution created ${side(l.verity)} vs bare create + runJob ${side(l.bare)} ` +
+      `→ ratio p50 ${l.ratioP50.toFixed(2)}, p99 ${l.ratioP99.toFixed(2)}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -21,6 +21,8 @@ import { silentLogger } from '../shared/src/log.js';
 import { createRuntime } from '../shared/src/runtime.js';
 import { readyRuntime } from '../functions/common/runtime-source.js';
 import { connect, wallNow } from './sse-clients.js';
+import { clockOffset } from './clock-offset.js';
+import { pct } from './stats.js';
 
 /** The clients' process: one request, its answer. */
 function ask<T>(child: ChildProcess, msg: object): Promise<T> {
@@ -30,24 +32,13 @@ function ask<T>(child: ChildProcess, msg: object): Promise<T> {
   });
 }
 
-/**
- * The clients' clock minus ours: of 50 pings, the one with the shortest round trip, its reply taken as sent
- * half-way (NTP's estimate); the error is at most half that round trip.
- */
-async function clockOffset(child: ChildProcess): Promise<number> {
-  let best = { rtt: Infinity, offset: 0 };
-  for (let i = 0; i < 50; i++) {
-    const sent = wallNow();
-    const { pong } = await ask<{ pong: number }>(child, { ping: true });
-    const back = wallNow();
-    if (back - sent < best.rtt) best = { rtt: back - sent, offset: pong - (sent + back) / 2 };
-  }
-  return best.offset;
-}
-
 const SECRET = 'bench-secret-0123456789abcdef';
 /** Repeats of the timed rounds (VERITY_BENCH_SSE_REPEATS). */
 const REPEATS = Math.max(1, Number(process.env.VERITY_BENCH_SSE_REPEATS ?? 5));
+/** One-client rounds per repeat (VERITY_BENCH_SSE_ONE_ROUNDS): 20 × 5 repeats gives the 1-client p99 100 samples. */
+const ONE_ROUNDS = Math.max(1, Number(process.env.VERITY_BENCH_SSE_ONE_ROUNDS ?? 20));
+/** Rounds of N clients per repeat: each gives N samples of one transition. */
+const MANY_ROUNDS = 3;
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -58,17 +49,18 @@ function liveBytes(): number {
   const m = process.memoryUsage();
   return m.heapUsed + m.external;
 }
-const pct = (xs: number[], p: number): number =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 export async function benchSse(clients: number): Promise<{
   oneP50: number;
+  oneP99: number;
   manyP50: number;
   manyP99: number;
   ratioP50: number;
   ratioP99: number;
-  /** Each repeat's p99 ratio, in the order run. */
-  ratiosP99: number[];
+  /** Samples pooled over the repeats: 1-client rounds (one transition each); N-client deliveries, transitions. */
+  n: { one: number; many: number; manyTransitions: number };
+  /** Each repeat's p50 ratio, in the order run (a repeat has too few 1-client samples for a p99 of its own). */
+  ratiosP50: number[];
   push: { one: number[]; many: number[] };
   rssPerConnKiB: number;
   heapPerConnKiB: number;
@@ -143,25 +135,25 @@ export async function benchSse(clients: number): Promise<{
   };
 
   process.stdout.write(
-    `(e) SSE: ${REPEATS} × (1 client × 10 rounds, then ${clients} clients × 3 rounds), one job each round; ` +
-      '3 memory rounds…\n',
+    `(e) SSE: ${REPEATS} × (1 client × ${ONE_ROUNDS} rounds, then ${clients} clients × ${MANY_ROUNDS} rounds), ` +
+      'one job each round; 3 memory rounds…\n',
   );
-  // Side by side, several times: the 1-client and the 200-client rounds of one repeat run back to back; a repeat's
-  // ratio is its 200-client p50 / p99 over its 1-client p50 / p99, and the result is the median repeat (a stall
-  // of this shared machine lands on one round of 200 at once, and on a p99 whole).
+  // Side by side, several times: the 1-client and the 200-client rounds of one repeat run back to back. The
+  // percentiles pool every repeat's samples (a p99 wants ≥ 100: the 1-client side has one per round); each
+  // repeat's own p50 ratio is printed beside them, to show how much a stall of this shared machine moves one.
   const repeats: { one: number[]; many: number[] }[] = [];
   const pushOne: number[] = [];
   const pushMany: number[] = [];
   for (let r = 0; r < REPEATS; r++) {
     const one: number[] = [];
     // each round its own viewer: a closed stream may still hold its user's slot (10 per user and instance)
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < ONE_ROUNDS; i++) {
       const x = await round(1, false, i);
       one.push(...x.lat);
       pushOne.push(...x.push);
     }
     const many: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < MANY_ROUNDS; i++) {
       const x = await round(clients);
       many.push(...x.lat);
       pushMany.push(...x.push);
@@ -179,19 +171,17 @@ export async function benchSse(clients: number): Promise<{
   clientsProcess.kill();
   await new Promise<void>((r) => server.close(() => r()));
   server.closeAllConnections?.();
-  const ratios = repeats.map((r) => ({
-    p50: pct(r.many, 50) / pct(r.one, 50),
-    p99: pct(r.many, 99) / pct(r.one, 99),
-    r,
-  }));
-  const median = [...ratios].sort((a, b) => a.p99 - b.p99)[Math.floor(ratios.length / 2)]!;
+  const one = repeats.flatMap((r) => r.one);
+  const many = repeats.flatMap((r) => r.many);
   const res = {
-    oneP50: pct(median.r.one, 50),
-    manyP50: pct(median.r.many, 50),
-    manyP99: pct(median.r.many, 99),
-    ratioP50: median.p50,
-    ratioP99: median.p99,
-    ratiosP99: ratios.map((x) => x.p99),
+    oneP50: pct(one, 50),
+    oneP99: pct(one, 99),
+    manyP50: pct(many, 50),
+    manyP99: pct(many, 99),
+    ratioP50: pct(many, 50) / pct(one, 50),
+    ratioP99: pct(many, 99) / pct(one, 99),
+    n: { one: one.length, many: many.length, manyTransitions: REPEATS * MANY_ROUNDS },
+    ratiosP50: repeats.map((r) => pct(r.many, 50) / pct(r.one, 50)),
     /** From the commit's start to the emulator's push reaching this process, p50 / max, rounds of 1 and of N. */
     push: { one: [pct(pushOne, 50), Math.max(...pushOne)], many: [pct(pushMany, 50), Math.max(...pushMany)] },
     rssPerConnKiB: rss / clients / 1024,
