@@ -28,15 +28,22 @@ process.on('exit', (code) => truth({ t: 'exit', ...execution, at: Date.now(), ou
 /** Uploads under way: a stop waits for the one in flight (and its record), as a worker's graceful stop would. */
 let writing = 0;
 let stopping = false;
-// the executor's cancel: recorded as received, then the default's end (128 + 15)
+/** Ends the process by the signal itself, as without a handler (its runner records `signal: SIGTERM`). */
+const stopNow = (): void => {
+  truth({ t: 'exit', ...execution, at: Date.now(), outcome: 'signal SIGTERM' });
+  process.removeAllListeners('exit'); // recorded just now
+  process.removeAllListeners('SIGTERM');
+  process.kill(process.pid, 'SIGTERM');
+};
+// the executor's cancel: recorded as received; the process then ends as the signal's default would
 process.on('SIGTERM', () => {
   truth({ t: 'cancel', ...execution, at: Date.now() });
   stopping = true;
-  if (writing === 0) process.exit(143);
+  if (writing === 0) stopNow();
 });
 const writeDone = (): void => {
   writing--;
-  if (stopping && writing === 0) process.exit(143);
+  if (stopping && writing === 0) stopNow();
 };
 
 const reporter = await reporterFromEnv();
