@@ -20,7 +20,7 @@ import { parseEnv } from '../shared/src/config/env.js';
 import { DEFAULT_POLICY } from '../shared/src/core/index.js';
 import { createCloudRunClients } from '../shared/src/evidence/executors/cloud-run-job.js';
 import { createStorage } from '../shared/src/evidence/storage.js';
-import { silentLogger } from '../shared/src/log.js';
+import { createLogger, type Logger } from '../shared/src/log.js';
 import { createRuntime } from '../shared/src/runtime.js';
 import { createTopic } from '../infra/local/emulators.js';
 import { clockOffset } from './clock-offset.js';
@@ -65,7 +65,24 @@ type Sample = { t0: number; ref: string | null; why?: string };
 
 /** `runAt`: each execution's creation; an execution it does not hold started nothing the bench could time. */
 /** The gist of an error: its first words, without the names and numbers that make every one unique. */
-const gist = (message: string | undefined): string => (message ?? '').replace(/projects\/\S+|\d+/g, '…').slice(0, 80);
+const gist = (message: string | undefined): string =>
+  (message ?? '')
+    .split(',')[0]!
+    .replace(/projects\/\S+|[\d.]+/g, '…')
+    .slice(0, 80);
+
+/** A logger that keeps only errors, counted by their gist: what went wrong inside Verity when a request failed. */
+function errorCounter(): { log: Logger; errors: Record<string, number> } {
+  const errors: Record<string, number> = {};
+  const to = {
+    write(line: string): void {
+      const o = JSON.parse(line) as { message?: string; err?: { message?: string } };
+      const key = `${o.message ?? ''}: ${gist(o.err?.message)}`;
+      errors[key] = (errors[key] ?? 0) + 1;
+    },
+  };
+  return { log: createLogger('bench-dispatch', 'error', to), errors };
+}
 
 function summary(samples: Sample[], runAt: Map<string, number>): Latencies {
   const ok = samples.flatMap((s) => {
@@ -107,7 +124,7 @@ export async function benchDispatch(o: {
   ratePerSecond: number;
   gcsUrl: string;
   pubsubHost: string;
-}): Promise<{ steady: DispatchLoad; burst: DispatchLoad }> {
+}): Promise<{ steady: DispatchLoad; burst: DispatchLoad; errors: Record<string, number> }> {
   const fake = await startFake();
   const projectId = `bench-dispatch-${Date.now()}`;
   const bucket = `bench-dispatch-${Date.now()}`;
@@ -130,7 +147,8 @@ export async function benchDispatch(o: {
   await createStorage(projectId, o.gcsUrl).createBucket(bucket);
   await createTopic(o.pubsubHost, projectId, env.eventsTopic);
   const db = new Firestore({ projectId, ignoreUndefinedProperties: true });
-  const rt = createRuntime('bench', { env, db, log: silentLogger() });
+  const logged = errorCounter();
+  const rt = createRuntime('bench', { env, db, log: logged.log });
   const { jobsClient, executionsClient } = createCloudRunClients({ endpoint: fake.endpoint, projectId });
 
   functions.http('bench-dispatch-api', createApiHandler(readyRuntime(rt)));
@@ -239,7 +257,11 @@ export async function benchDispatch(o: {
   await bare.close();
   await Promise.all([jobsClient.close(), executionsClient.close()]);
   await rt.ledger.close();
-  const res = { steady: await result(steadyV, steadyB), burst: await result(burstV, burstB) };
+  const res = {
+    steady: await result(steadyV, steadyB),
+    burst: await result(burstV, burstB),
+    errors: logged.errors,
+  };
   fake.child.disconnect();
   return res;
 }

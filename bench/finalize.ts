@@ -42,6 +42,11 @@ export async function benchFinalize(opts: {
   missing: { floor: number; verity: number };
   /** Deliveries noted before the upload's own answer reached the bench (their latency is ≤ 0). */
   early: number;
+  /**
+   * object-finalized's handler alone, every delivery (ms), and the most deliveries it had at once: when the
+   * handler is slower than the uploads come, the emulator's push (which keeps few in flight) queues them.
+   */
+  handler: { p50: number; p99: number; n: number; maxInFlight: number };
 }> {
   const bucket = `bench-${Date.now()}`;
   const env = parseEnv({
@@ -70,8 +75,18 @@ export async function benchFinalize(opts: {
     if ('object' in p && p.object.bucket === bucket) note(floor, p.object.name);
   });
   const verityHandler = createObjectFinalizedHandler(readyRuntime(rt));
+  const handled: number[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
   functions.cloudEvent('bench-verity', async (ce: CloudEvent<unknown>) => {
-    await verityHandler(ce);
+    const h0 = performance.now();
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
+    try {
+      await verityHandler(ce);
+    } finally {
+      inFlight--;
+      handled.push(performance.now() - h0);
+    }
     const p = parseFinalizeEvent(ce);
     if ('object' in p && p.object.bucket === bucket) note(verity, p.object.name);
   });
@@ -145,6 +160,7 @@ export async function benchFinalize(opts: {
     n: { floor: f.length, verity: v.length },
     missing: { floor: opts.objects - f.length, verity: opts.objects - v.length },
     early: [...f, ...v].filter((x) => x <= 0).length,
+    handler: { p50: pct(handled, 50), p99: pct(handled, 99), n: handled.length, maxInFlight },
   };
   return { ...r, ratioP50: r.verityP50 / r.floorP50, ratioP99: r.verityP99 / r.floorP99 };
 }

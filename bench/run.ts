@@ -134,7 +134,9 @@ async function main(): Promise<void> {
           `vs transport floor p50 ${c.floorP50.toFixed(1)} ms, p99 ${c.floorP99.toFixed(1)} ms (n ${c.n.floor}) ` +
           `→ ratio p50 ${c.ratioP50.toFixed(2)} (goal ≤ 1.5), p99 ${c.ratioP99.toFixed(2)}; ${c.succeeded} jobs succeeded` +
           `; never delivered: ${c.missing.verity} to object-finalized, ${c.missing.floor} to the floor` +
-          `; ${c.early} deliveries before the upload's own answer\n`,
+          `; ${c.early} deliveries before the upload's own answer; object-finalized's handler alone p50 ` +
+          `${c.handler.p50.toFixed(1)} ms, p99 ${c.handler.p99.toFixed(1)} ms (n ${c.handler.n}), at most ` +
+          `${c.handler.maxInFlight} deliveries in flight\n`,
       );
     if (e)
       process.stdout.write(
@@ -174,7 +176,11 @@ async function main(): Promise<void> {
         );
     }
     for (const r of f ?? []) printColdStart(r);
-    if (h) for (const [name, l] of [['steady', h.steady] as const, ['burst', h.burst] as const]) printDispatch(name, l);
+    if (h) {
+      for (const [name, l] of [['steady', h.steady] as const, ['burst', h.burst] as const]) printDispatch(name, l);
+      const errors = Object.entries(h.errors).map(([k, v]) => `${v} × ${k}`);
+      if (errors.length) process.stdout.write(`(h) errors Verity logged: ${errors.join('; ')}\n`);
+    }
   } finally {
     await Promise.all([fs.stop(), ps.stop(), gcs.stop()]);
   }
