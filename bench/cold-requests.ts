@@ -20,6 +20,15 @@ import { createTopic } from '../infra/local/emulators.js';
 import { LOCAL_DEMO_PROVIDER_SECRET } from '../infra/local/functions.js';
 import type { BareCalls } from './bare-clients-fn.js';
 
+/** The query a bare function makes to find the job a notification or a webhook concerns, as the unit does. */
+const jobsWhere = (field: string, op: '==' | 'array-contains', value: string, limit: number) => ({
+  collection: 'jobs',
+  field,
+  op,
+  value,
+  limit,
+});
+
 export type Request = { method: string; path: string; body?: string; headers?: Record<string, string> };
 export interface RealRequest {
   request: Request;
@@ -194,13 +203,7 @@ export async function coldRequests(env: NodeJS.ProcessEnv, pubsubHost: string, s
           return { request: bareCalls({ get: `jobs/${apiJob}` }), check: is(apiJob, 'queued') };
         case 'objectFinalized': {
           const x = await expected();
-          const query = {
-            collection: 'jobs',
-            field: 'outputUris',
-            op: 'array-contains' as const,
-            value: x.uri,
-            limit: 50,
-          };
+          const query = jobsWhere('outputUris', 'array-contains', x.uri, 50);
           return { request: bareCalls({ query, update: done, publish: e.eventsTopic }), check: is(x.id, 'succeeded') };
         }
         case 'jobUpdates': {
@@ -212,13 +215,7 @@ export async function coldRequests(env: NodeJS.ProcessEnv, pubsubHost: string, s
         }
         case 'webhooks': {
           const p = await providerJob();
-          const query = {
-            collection: 'jobs',
-            field: 'executor.executionRef',
-            op: '==' as const,
-            value: p.ref,
-            limit: 2,
-          };
+          const query = jobsWhere('executor.executionRef', '==', p.ref, 2);
           return { request: bareCalls({ query, update: done, publish: e.eventsTopic }), check: is(p.id, 'succeeded') };
         }
         case 'sweep': {
