@@ -12,7 +12,7 @@ import {
   createCloudRunJobExecutor,
   isExecutionOf,
 } from '../../shared/src/evidence/executors/cloud-run-job.js';
-import { ExecutorStartError, type Executor } from '../../shared/src/evidence/executors/types.js';
+import { ExecutorStartError, StartLeaseOver, type Executor } from '../../shared/src/evidence/executors/types.js';
 import { ctx, policy, T0 } from '../helpers/jobs.js';
 import { startFakeCloudRun, type FakeCloudRun } from '../fakes/cloud-run-server.js';
 
@@ -226,6 +226,37 @@ describe('cloud-run-job executor (real client, fake Cloud Run)', () => {
       (err: unknown) => err instanceof ExecutorStartError && !err.retryable && /missing/.test(err.message),
     );
     assert.equal(fake.runJobCalls, calls + 1);
+  });
+
+  it('a start whose lease has run out runs no RunJob, and one within its lease runs it bounded by it', async () => {
+    const job = newJob();
+    const calls = fake.runJobCalls;
+    const past = { startWithinMs: -1, endWithinMs: 10_000 };
+    await assert.rejects(exec.start(job, render, { lease: past }), (err: unknown) => err instanceof StartLeaseOver);
+    assert.equal(fake.runJobCalls, calls, 'no RunJob after startBy');
+    assert.equal(
+      [...fake.executions.values()].filter((ex) => isExecutionOf(ex, job.id, job.attempt)).length,
+      0,
+      'nothing was created',
+    );
+    // a slow RunJob (2 s) within a lease that ends in 1 s: the call is cut at the lease's end
+    fake.chaos = (m) => (m === 'RunJob' ? { delayMs: 2000 } : null);
+    try {
+      const short = { startWithinMs: 500, endWithinMs: 1000 };
+      const t0 = Date.now();
+      await assert.rejects(exec.start(newJob(), render, { lease: short }), (err: unknown) => {
+        return err instanceof ExecutorStartError && err.retryable && /DEADLINE_EXCEEDED/.test(err.message);
+      });
+      assert.ok(Date.now() - t0 < 1900, `the call ended by the lease's end (${Date.now() - t0} ms)`);
+    } finally {
+      fake.chaos = null;
+    }
+    const { executionRef } = await exec.start(job, render, { lease: { startWithinMs: 5000, endWithinMs: 9000 } });
+    assert.deepEqual(
+      [...fake.executions.values()].filter((ex) => isExecutionOf(ex, job.id, job.attempt)).map((ex) => ex.name),
+      [executionRef],
+      'the start within its lease ran the one execution',
+    );
   });
 
   it('an unavailable API is a retryable start error; another executor kind is not retryable', async () => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Principal } from '../../shared/src/auth/principal.js';
-import { createJob, DEFAULT_POLICY } from '../../shared/src/core/index.js';
+import { createJob, DEFAULT_POLICY, dispatchRetryMs } from '../../shared/src/core/index.js';
 import { createCloudRunClients, isExecutionOf } from '../../shared/src/evidence/executors/cloud-run-job.js';
 import { startFakeCloudRun, type FakeCloudRun } from '../fakes/cloud-run-server.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
@@ -126,6 +126,45 @@ describe('cloud-run-job through Verity', () => {
       [job.executor.executionRef],
       `one live execution, the recorded one (of ${mine.length} started)`,
     );
+  });
+
+  it('a start its process left undone: rerun within that start lease starts nothing; after it, one execution', async () => {
+    const created = await rt.store.create((c) =>
+      createJob(
+        {
+          id: `crlease${Date.now()}`,
+          type: 'render',
+          ownerId: 'alice',
+          resourceKey: null,
+          idempotencyKey: null,
+          input: {},
+          outputUris: [],
+          reuseExistingOutputs: true,
+          executorKind: 'cloud-run-job',
+          policy: DEFAULT_POLICY,
+        },
+        [],
+        c,
+      ),
+    );
+    assert.equal(created.outcome, 'created');
+    if (created.outcome !== 'created') return;
+    const id = created.job.id;
+    const executionsOf = () => [...fake.executions.values()].filter((ex) => isExecutionOf(ex, id, 1));
+    // the API died after its commit; its start may still be under way: the outbox's rerun waits for its lease
+    await rt.reconciler.rerunEffects(created.effects, created.job);
+    assert.equal(executionsOf().length, 0, 'nothing started within the lease of the start the commit recorded');
+    assert.equal((await rt.store.get(id))!.executor.executionRef, null);
+    rt.testClock.advance(dispatchRetryMs(created.job));
+    await rt.reconciler.rerunEffects(created.effects, created.job);
+    const job = (await rt.store.get(id))!;
+    assert.deepEqual(
+      executionsOf().map((ex) => ex.name),
+      [job.executor.executionRef],
+      'one execution, recorded',
+    );
+    await rt.reconciler.rerunEffects(created.effects, job);
+    assert.equal(executionsOf().length, 1, 'a rerun of a recorded start starts nothing');
   });
 
   it('a second execution of a recorded attempt (started by a process that did not see the first) is cancelled', async () => {

@@ -1,7 +1,7 @@
 /** decide: starting executions, retries and their attempts. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dispatchRetryMs } from '../../shared/src/core/deadlines.js';
+import { dispatchDueAt, dispatchRetryMs, startLease } from '../../shared/src/core/deadlines.js';
 import { run, running, tableTests, type Row } from '../helpers/decide.js';
 import { dispatched, newJob, S, T0 } from '../helpers/jobs.js';
 
@@ -67,6 +67,26 @@ describe('decide: dispatch', () => {
       ['startExecution'],
       'the sweep starts attempt 1 again',
     );
+  });
+});
+
+describe('start lease', () => {
+  it('ends before the next dispatch is due, and leaves its creating call half of it, at most 5 s', () => {
+    const job = newJob(); // created at T0 with its start requested
+    const lease = startLease(job)!;
+    const due = dispatchDueAt(job)!;
+    assert.equal(due, T0 + dispatchRetryMs(job), 'the next start is due when the lease has passed');
+    assert.equal(lease.until, due - 1000, 'the holder ends its calls a second before (clocks)');
+    assert.equal(lease.startBy, lease.until - Math.min(5000, Math.floor((lease.until - T0) / 2)));
+    assert.ok(lease.startBy > T0 && lease.startBy < lease.until);
+    const short = newJob({ policy: { queueTimeoutSeconds: 6 } }); // a 2 s retry: half of its 1 s lease to call
+    assert.deepEqual(startLease(short), { startBy: T0 + 500, until: T0 + 1000 });
+  });
+
+  it('a job whose start was never requested for this attempt has none', () => {
+    const job = newJob();
+    assert.equal(startLease({ ...job, executor: { ...job.executor, startRequestedAt: null } }), null);
+    assert.equal(startLease({ ...job, attempt: 2 }), null);
   });
 });
 

@@ -29,6 +29,25 @@ export function dispatchRetryMs(job: Job): number {
 }
 
 /**
+ * The start lease of the process that recorded a start request (`startRequestedAt`): nobody else starts the
+ * attempt's execution before it is over (decide dispatches again only then: dispatchDueAt), and the holder
+ * begins no creating call after `startBy` and ends it by `until` (the lease less a margin for two processes'
+ * clocks), so one attempt never has two starts in flight (issue 26: the soak's duplicate launches). `startBy`
+ * leaves the call half the lease, at most START_CALL_MS. Null without a request for this attempt.
+ */
+export function startLease(job: Job): { startBy: EpochMs; until: EpochMs } | null {
+  if (job.executor.startRequestedAt === null || job.executor.attempt !== job.attempt) return null;
+  const from = job.executor.startRequestedAt;
+  const until = from + dispatchRetryMs(job) - START_LEASE_MARGIN_MS;
+  return { startBy: until - Math.min(START_CALL_MS, Math.floor((until - from) / 2)), until };
+}
+
+/** What a start lease keeps back for clock skew between the holder and the next one. */
+export const START_LEASE_MARGIN_MS = 1000;
+/** The most time a start lease keeps for its creating call. */
+export const START_CALL_MS = 5000;
+
+/**
  * How long a committed transition's event and effects may stay unannounced before the sweep runs them again
  * (a process died between the commit and them): the dispatch retry, and at most a third of the cancel grace,
  * so a stop lost with its process is repeated well before the execution outlives the grace (issue 26: the

@@ -5,10 +5,10 @@
  * in the commit (the transition carries its effects while it is in the job's outbox), so a failure is logged
  * and repeated by reconcile or the sweep.
  */
-import { assertNever, type Effect, type Job, type JobEvent, type Source } from '../core/index.js';
+import { assertNever, startLease, type Effect, type Job, type JobEvent, type Source } from '../core/index.js';
 import type { JobTypeRegistry } from '../config/job-types.js';
 import type { ExecutorSet } from '../evidence/executors/types.js';
-import { ExecutorStartError } from '../evidence/executors/types.js';
+import { ExecutorStartError, StartLeaseOver } from '../evidence/executors/types.js';
 import type { TempCleaner } from '../evidence/temp.js';
 import { faultPoint } from '../faults.js';
 import type { Logger } from '../log.js';
@@ -28,6 +28,7 @@ export interface EffectsDeps {
   executors: ExecutorSet;
   temp: TempCleaner;
   log: Logger;
+  clock: () => number;
   /** The reconciler's commit (the one write path, then publish and effects). */
   commit(jobId: string, event: JobEvent, opts?: ApplyOptions): Promise<ApplyResult>;
   reconcile(jobId: string, source: Source): Promise<unknown>;
@@ -59,11 +60,17 @@ export class Effects {
     }
   }
 
-  /** Runs effects after commit. Failures are logged: recorded intent lets reconcile/sweep repeat them. */
-  async runEffects(effects: readonly Effect[], known?: Job): Promise<void> {
+  /**
+   * Runs effects after commit. Failures are logged: recorded intent lets reconcile/sweep repeat them. `owned`:
+   * the caller made the commit that asked for them (and holds its start lease); false for a rerun of effects
+   * a process left undone (the outbox's), whose start is then asked of reconcile: decide starts the attempt
+   * again only once the lease of the start it recorded is over, and takes the lease in the same write.
+   */
+  async runEffects(effects: readonly Effect[], known?: Job, owned = true): Promise<void> {
     for (const effect of effects) {
       try {
-        await this.runEffect(effect, known?.id === effect.jobId ? known : undefined);
+        if (effect.kind === 'startExecution' && !owned) await this.deps.reconcile(effect.jobId, 'reconcile');
+        else await this.runEffect(effect, known?.id === effect.jobId ? known : undefined);
       } catch (err) {
         this.deps.log.error({ err, effect }, 'effect failed; it will be retried by reconcile');
       }
@@ -147,10 +154,15 @@ export class Effects {
         retryable: false,
       });
     }
+    const lease = startLease(job);
+    const now = this.deps.clock();
+    if (lease && now > lease.startBy) return this.leaseOver(jobId, attempt, 'before the start');
     let started;
     try {
-      started = await executor.start(job, type);
+      const within = lease ? { lease: { startWithinMs: lease.startBy - now, endWithinMs: lease.until - now } } : {};
+      started = await executor.start(job, type, within);
     } catch (err) {
+      if (err instanceof StartLeaseOver) return this.leaseOver(jobId, attempt, 'before the executor was called');
       if (!(err instanceof ExecutorStartError)) throw err;
       return this.deps.commit(jobId, {
         kind: 'dispatchFailed',
@@ -174,5 +186,11 @@ export class Effects {
       },
       { known: read, announced },
     );
+  }
+
+  /** A start whose lease ran out did nothing: the job stays due (dispatchDueAt) for the next lease holder. */
+  private leaseOver(jobId: string, attempt: number, when: string): undefined {
+    this.deps.log.warn({ jobId, attempt }, `start lease over ${when}; the next dispatch starts it`);
+    return undefined;
   }
 }

@@ -83,6 +83,14 @@ export class Reconciler {
   }
 
   /**
+   * Runs again the effects of a commit whose process left them undone (the outbox's): like runEffects, but a
+   * start is asked of reconcile, which starts the attempt only once the recorded start's lease is over.
+   */
+  rerunEffects(effects: readonly Effect[], known?: Job): Promise<void> {
+    return this.effects.runEffects(effects, known, false);
+  }
+
+  /**
    * Probes the job's outputs and execution in parallel, each within its own timeout. `budgetMs` (the sweep's)
    * may cut them shorter: what has not answered by then is `unfinished` — not a failure, since it did not have
    * its time — and the reconcile leaves the job as it is, due, for the next look (`reconcile`).

@@ -105,6 +105,29 @@ export class Sweeper {
       report.outcomes[key] = (report.outcomes[key] ?? 0) + 1;
       if (jobId && MOVED_ON.has(key) && report.movedOn.length < 1000) report.movedOn.push(jobId);
     };
+    // The outbox goes alongside the due jobs, not after them: a stop or a start a dead process left undone is
+    // repeated on time however long the due jobs take, and whether or not this sweep is killed before their end.
+    const rerun = (effects: Effect[], job: Job): Promise<void> => this.deps.reconciler.rerunEffects(effects, job);
+    const [, republished] = await Promise.all([
+      this.dueJobs(started, t0, budgetMs, pageSize, opts, report, count),
+      opts.dryRun ? 0 : this.deps.outbox.republishPending(this.deps.clock(), undefined, rerun),
+    ]);
+    report.republished = republished;
+    report.durationMs = Math.round(performance.now() - t0);
+    this.deps.log.info({ ...report, due: undefined }, 'sweep done');
+    return report;
+  }
+
+  /** Reconciles the jobs due at `started`, page by page within the budget (each within its lease). */
+  private async dueJobs(
+    started: number,
+    t0: number,
+    budgetMs: number,
+    pageSize: number,
+    opts: SweepOptions,
+    report: SweepReport,
+    count: (key: string, jobId?: string) => void,
+  ): Promise<void> {
     let cursor: DueCursor | undefined;
     for (;;) {
       if (performance.now() - t0 > budgetMs) {
@@ -141,13 +164,6 @@ export class Sweeper {
       }
       if (page.length < pageSize) break;
     }
-    if (!opts.dryRun) {
-      const rerun = (effects: Effect[], job: Job): Promise<void> => this.deps.reconciler.runEffects(effects, job);
-      report.republished = await this.deps.outbox.republishPending(this.deps.clock(), undefined, rerun);
-    }
-    report.durationMs = Math.round(performance.now() - t0);
-    this.deps.log.info({ ...report, due: undefined }, 'sweep done');
-    return report;
   }
 
   /** Lease, reconcile and count one due job; never rejects. */

@@ -5,11 +5,13 @@
  *   (by the VERITY_JOB_ID / VERITY_ATTEMPT env overrides it was started with), so a crash between runJob and
  *   recording the ref never starts a second one; otherwise runJob with container overrides and takes the
  *   execution name from the operation's metadata, without waiting for the operation (that is the whole run).
- *   Two starts of one attempt at once (two processes running the same start effect) may both find nothing and
- *   both run: so after runJob the attempt's executions are listed again, the oldest is the attempt's execution
- *   (every racer sees it: it was created before their own), and the others are cancelled. What still slips
- *   through (an execution not yet listed) is caught when the ref is recorded: decide keeps the recorded one and
- *   cancels the other.
+ *   runJob has no request id, so a start runs within its lease (`opts.lease`, core/deadlines.ts startLease):
+ *   no runJob begins after its `startWithinMs`, each call ends within `endWithinMs`, and the attempt's next
+ *   start only comes after the lease — then it finds ours by listing. Should two starts still overlap (no
+ *   lease given, a clock far off), both may find nothing and both run: so after runJob the attempt's
+ *   executions are listed again, the oldest is the attempt's execution (every racer sees it: it was created
+ *   before their own), and the others are cancelled. What still slips through (an execution not yet listed)
+ *   is caught when the ref is recorded: decide keeps the recorded one and cancels the other.
  * - status: getExecution. Before completionTime: `pending` while no task has started (runningCount 0, no
  *   startTime, nothing finished), else `running`. After: the `Completed` condition decides; NOT_FOUND is `lost`
  *   (Cloud Run keeps only recent executions).
@@ -18,7 +20,7 @@
 import { ExecutionsClient, JobsClient, type protos } from '@google-cloud/run';
 import { grpc, type ClientOptions } from 'google-gax';
 import type { ExecutorObservation, Job } from '../../core/index.js';
-import { ExecutorStartError, type Executor } from './types.js';
+import { ExecutorStartError, StartLeaseOver, type Executor, type StartOptions } from './types.js';
 
 type IExecution = protos.google.cloud.run.v2.IExecution;
 type ICondition = protos.google.cloud.run.v2.ICondition;
@@ -132,11 +134,17 @@ export function createCloudRunJobExecutor(opts: CloudRunJobOptions): Executor {
   const { jobsClient, executionsClient } = opts;
   const call = { timeout: opts.timeoutMs ?? 30_000 };
 
+  /** A call's options within a start's lease (taken at `t0`, performance.now()): it ends by the lease's end. */
+  const leased = (lease: StartOptions['lease'], t0: number): { timeout: number } =>
+    lease
+      ? { timeout: Math.max(1, Math.min(call.timeout, Math.floor(lease.endWithinMs - (performance.now() - t0)))) }
+      : call;
+
   /** This attempt's executions among the job's most recent ones, oldest first: the first is the attempt's. */
-  async function executionsOf(jobName: string, job: Job): Promise<string[]> {
+  async function executionsOf(jobName: string, job: Job, opts = call): Promise<string[]> {
     const [executions] = await executionsClient.listExecutions(
       { parent: jobName, pageSize: 50 },
-      { ...call, autoPaginate: false },
+      { ...opts, autoPaginate: false },
     );
     return executions
       .filter((ex) => isExecutionOf(ex, job.id, job.attempt) && ex.name)
@@ -144,8 +152,8 @@ export function createCloudRunJobExecutor(opts: CloudRunJobOptions): Executor {
       .map((ex) => ex.name!);
   }
 
-  async function findExisting(jobName: string, job: Job): Promise<string | null> {
-    return (await executionsOf(jobName, job))[0] ?? null;
+  async function findExisting(jobName: string, job: Job, opts = call): Promise<string | null> {
+    return (await executionsOf(jobName, job, opts))[0] ?? null;
   }
 
   /**
@@ -198,12 +206,14 @@ export function createCloudRunJobExecutor(opts: CloudRunJobOptions): Executor {
       return findExisting(type.executor.job, { ...job, attempt });
     },
 
-    async start(job, type) {
+    async start(job, type, opts) {
       const cfg = type.executor;
       if (cfg.kind !== 'cloud-run-job')
         throw new ExecutorStartError(`type ${type.name} is not a cloud-run-job type`, false);
+      const lease = opts?.lease;
+      const t0 = performance.now();
       try {
-        const existing = await findExisting(cfg.job, job);
+        const existing = await findExisting(cfg.job, job, leased(lease, t0));
         if (existing) return { executionRef: existing };
       } catch (err) {
         throw startError(err, `listing executions of ${cfg.job}`);
@@ -222,8 +232,12 @@ export function createCloudRunJobExecutor(opts: CloudRunJobOptions): Executor {
         ...(cfg.timeoutSeconds ? { timeout: { seconds: cfg.timeoutSeconds } } : {}),
       };
       let name: string | null | undefined;
+      // runJob has no request id: a second one is a second execution. Within the lease only, so the next
+      // holder (after it) never runs one while ours may still create its execution.
+      if (lease && performance.now() - t0 > lease.startWithinMs)
+        throw new StartLeaseOver(`the start lease of ${job.id} ran out`);
       try {
-        const [operation] = await jobsClient.runJob({ name: cfg.job, overrides }, call);
+        const [operation] = await jobsClient.runJob({ name: cfg.job, overrides }, leased(lease, t0));
         // The decoded metadata is the Execution; do not await operation.promise(): it lasts the whole run.
         name = (operation.metadata as IExecution | null)?.name;
       } catch (err) {

@@ -9,7 +9,7 @@ export interface Executor {
    * (the effect may be repeated after a crash between commit and effect). `outputUris` is set by executors
    * whose outputs are only known once started (an http provider's predictable `{externalJobId}` URIs).
    */
-  start(job: Job, type: JobType): Promise<StartedExecution>;
+  start(job: Job, type: JobType, opts?: StartOptions): Promise<StartedExecution>;
   status(executionRef: string): Promise<ExecutorObservation>;
   cancel(executionRef: string): Promise<void>;
   /**
@@ -17,6 +17,21 @@ export interface Executor {
    * lost. Executors that cannot look an execution up by job and attempt leave it out.
    */
   find?(job: Job, type: JobType, attempt: number): Promise<string | null>;
+}
+
+export interface StartOptions {
+  /**
+   * The start's lease (core/deadlines.ts startLease), as time left from the call (ms; the caller's clock decides
+   * it, the executor measures it): an executor whose start cannot be made idempotent by itself (Cloud Run's
+   * runJob has no request id) begins no creating call after `startWithinMs` and bounds each call to end within
+   * `endWithinMs`; otherwise it throws StartLeaseOver. Unset: no bound.
+   */
+  lease?: { startWithinMs: number; endWithinMs: number };
+}
+
+/** The start's lease ran out before the execution was created: nothing was started; the next holder starts it. */
+export class StartLeaseOver extends Error {
+  override name = 'StartLeaseOver';
 }
 
 /** A start that failed; `retryable` false means trying again cannot help (bad configuration). */
