@@ -46,6 +46,27 @@ const enqueue = async (policy?: Record<string, number>) =>
     })
   ).job;
 
+/** A render job committed as the API would, its start effect not run (a process that died after its commit). */
+const createUnstarted = (id: string) =>
+  rt.store.create((c) =>
+    createJob(
+      {
+        id,
+        type: 'render',
+        ownerId: 'alice',
+        resourceKey: null,
+        idempotencyKey: null,
+        input: {},
+        outputUris: [],
+        reuseExistingOutputs: true,
+        executorKind: 'cloud-run-job',
+        policy: DEFAULT_POLICY,
+      },
+      [],
+      c,
+    ),
+  );
+
 describe('cloud-run-job through Verity', () => {
   it('enqueue runs the job with the job id in its env and stores the execution name', async () => {
     const job = await enqueue();
@@ -97,24 +118,7 @@ describe('cloud-run-job through Verity', () => {
 
   it('the start effect run twice at once (two processes) for one attempt: one execution runs, and the job names it', async () => {
     let n = 0;
-    const created = await rt.store.create((c) =>
-      createJob(
-        {
-          id: `crdup${++n}${Date.now()}`,
-          type: 'render',
-          ownerId: 'alice',
-          resourceKey: null,
-          idempotencyKey: null,
-          input: {},
-          outputUris: [],
-          reuseExistingOutputs: true,
-          executorKind: 'cloud-run-job',
-          policy: DEFAULT_POLICY,
-        },
-        [],
-        c,
-      ),
-    );
+    const created = await createUnstarted(`crdup${++n}${Date.now()}`);
     assert.equal(created.outcome, 'created');
     if (created.outcome !== 'created') return;
     await Promise.all([rt.reconciler.runEffects(created.effects), rt.reconciler.runEffects(created.effects)]);
@@ -129,24 +133,7 @@ describe('cloud-run-job through Verity', () => {
   });
 
   it('a start its process left undone: rerun within that start lease starts nothing; after it, one execution', async () => {
-    const created = await rt.store.create((c) =>
-      createJob(
-        {
-          id: `crlease${Date.now()}`,
-          type: 'render',
-          ownerId: 'alice',
-          resourceKey: null,
-          idempotencyKey: null,
-          input: {},
-          outputUris: [],
-          reuseExistingOutputs: true,
-          executorKind: 'cloud-run-job',
-          policy: DEFAULT_POLICY,
-        },
-        [],
-        c,
-      ),
-    );
+    const created = await createUnstarted(`crlease${Date.now()}`);
     assert.equal(created.outcome, 'created');
     if (created.outcome !== 'created') return;
     const id = created.job.id;

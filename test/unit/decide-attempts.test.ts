@@ -1,7 +1,7 @@
 /** decide: starting executions, retries and their attempts. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dispatchDueAt, dispatchRetryMs, startLease } from '../../shared/src/core/deadlines.js';
+import { dispatchDueAt, dispatchRetryMs, onlyDispatchDue, startLease } from '../../shared/src/core/deadlines.js';
 import { run, running, tableTests, type Row } from '../helpers/decide.js';
 import { dispatched, newJob, S, T0 } from '../helpers/jobs.js';
 
@@ -87,6 +87,20 @@ describe('start lease', () => {
     const job = newJob();
     assert.equal(startLease({ ...job, executor: { ...job.executor, startRequestedAt: null } }), null);
     assert.equal(startLease({ ...job, attempt: 2 }), null);
+  });
+});
+
+describe('a look with only a start to make (it skips the probes)', () => {
+  it('is one whose start is due and no deadline is, and no probes are held', () => {
+    const job = newJob();
+    const due = dispatchDueAt(job)!;
+    assert.equal(onlyDispatchDue(job, due - 1), false, 'the start lease still runs');
+    assert.equal(onlyDispatchDue(job, due), true);
+    const queueDeadline = T0 + job.policy.queueTimeoutSeconds * S;
+    assert.equal(onlyDispatchDue(job, queueDeadline), false, 'the queue deadline is due: the look needs evidence');
+    const held = { ...job, probeHold: { since: T0, count: 1, retryAt: due } };
+    assert.equal(onlyDispatchDue(held, due), false, 'a held look keeps probing');
+    assert.equal(onlyDispatchDue(running(job), due), false, 'a running job has no start to make');
   });
 });
 

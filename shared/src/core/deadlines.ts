@@ -121,6 +121,16 @@ export function dispatchDueAt(job: Job): EpochMs | null {
 }
 
 /**
+ * A look at `now` has only a start to make: the job's start is due and no deadline is. It needs no evidence
+ * (decide starts the attempt on a look that probed nothing), so the look skips the probes: a start left by a
+ * dead process is made in one write and a call, not after a GCS probe that may hang (issue 26: never dispatched).
+ */
+export function onlyDispatchDue(job: Job, now: EpochMs): boolean {
+  const at = dispatchDueAt(job);
+  return at !== null && at <= now && !job.probeHold && dueDeadline(job, now) === null;
+}
+
+/**
  * When a failed job's outputs are looked for once more: its output grace after it failed. An execution told to
  * stop may still have written them, and their notification may never come (dropped, or sent before the job
  * knew them); a present set then turns the job `succeeded` LATE_OUTPUT. Null for a job without declared outputs.

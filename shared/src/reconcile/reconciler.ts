@@ -6,6 +6,7 @@
 import {
   isActive,
   lateOutputCheckDue,
+  onlyDispatchDue,
   type DecideContext,
   type Decision,
   type Effect,
@@ -66,6 +67,15 @@ interface Gathered {
   /** Probes the caller's budget cut short (not failures: they did not have their own timeout). */
   unfinished: string[];
 }
+
+/** A look that needs no evidence (core: onlyDispatchDue): it probed nothing, and nothing failed. */
+const NOTHING_GATHERED: Gathered = {
+  outputs: undefined,
+  executor: undefined,
+  complete: false,
+  errors: [],
+  unfinished: [],
+};
 
 export class Reconciler {
   private readonly effects: Effects;
@@ -234,8 +244,11 @@ export class Reconciler {
     // evidence either way, and the job stays due for the next look (a sweep seconds later). Past that, the
     // probes get their own time, so a hung dependency ends in their timeout (a failed probe, a hold), and a
     // merely slow one (a loaded machine) answers.
-    const dueFor = this.deps.clock() - (job.nextCheckAt ?? Infinity);
-    const g = await this.gather(job, dueFor < this.probeTimeoutMs() ? probeBudgetMs : undefined);
+    const now = this.deps.clock();
+    const dueFor = now - (job.nextCheckAt ?? Infinity);
+    const g = onlyDispatchDue(job, now)
+      ? NOTHING_GATHERED
+      : await this.gather(job, dueFor < this.probeTimeoutMs() ? probeBudgetMs : undefined);
     if (g.unfinished.length > 0) this.deps.log.info({ jobId, unfinished: g.unfinished }, 'reconcile: probes cut short');
     if (g.errors.length > 0)
       this.deps.log.warn(

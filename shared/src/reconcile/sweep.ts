@@ -6,7 +6,7 @@
  * crashed function left unpublished.
  */
 import { randomUUID } from 'node:crypto';
-import type { Effect, Job, Source } from '../core/index.js';
+import { onlyDispatchDue, type Effect, type Job, type Source } from '../core/index.js';
 import type { EventPublisher } from '../events/outbox.js';
 import { mapLimit } from '../evidence/limits.js';
 import { faultPoint } from '../faults.js';
@@ -146,7 +146,10 @@ export class Sweeper {
           report.checked++;
         }
       } else {
-        await mapLimit(page, opts.concurrency ?? 16, async (job) => {
+        // starts first: each is one write and a call, and a sweep cut short (killed, cold) makes them all the same
+        const starts = page.filter((j) => onlyDispatchDue(j, started));
+        const ordered = [...starts, ...page.filter((j) => !starts.includes(j))];
+        await mapLimit(ordered, opts.concurrency ?? 16, async (job) => {
           // No job holds the sweep longer than its lease: a transaction waiting on a lock a dead process holds
           // (until the database times it out) would otherwise hold back every job after it, and every sweep
           // after this one that takes the lapsed lease. The abandoned reconcile goes on, transactional as ever.
