@@ -330,7 +330,8 @@ export function renderCostSection(m: Measured): string {
     'line rests on the assumed billed time, an upper bound since concurrent requests share an instance',
     `(\`concurrency\` in \`locals.tf\`). Firestore scales with jobs: ${fmt(model.perDay.reads / DAY.jobs, 1)} reads ` +
       `and ${fmt(model.perDay.writes / DAY.jobs, 1)} writes per job in this mix.`,
-    `Idle, Verity costs the sweep: ${idle.reads} reads a minute, inside the free tier. Not included: the workers`,
+    `Idle, Verity costs the sweep: ${idle.reads} reads a minute, inside the free tier; a busy instance of another unit looks`,
+    'for starts a dead process left at most every 5 s (a read when none is due, ≤ 17,280 a day). Not included: the workers',
     "themselves (Cloud Run Job executions, the provider's bill), storing the outputs, Firestore storage (each",
     'job keeps its document, its transitions and their index entries until you delete them), Cloud Logging beyond its',
     'free 50 GiB, and Cloud Build minutes at deploy time.',

@@ -20,6 +20,7 @@ import { createGcsOutputProbe, type OutputProbe } from './evidence/outputs.js';
 import { createStorage } from './evidence/storage.js';
 import { createLogger, type Logger } from './log.js';
 import { JobsService } from './reconcile/jobs-service.js';
+import { DueStarts } from './reconcile/due-starts.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { OutputsService } from './reconcile/outputs-service.js';
 import { WebhooksService } from './reconcile/webhooks-service.js';
@@ -47,6 +48,8 @@ export interface Runtime {
   outputs: OutputsService;
   webhooks: WebhooksService;
   sweeper: Sweeper;
+  /** The starts a dead process left, looked for by every committing unit but the sweep (due-starts.ts). */
+  dueStarts: DueStarts;
   projects: ProjectsService;
   /** What recovered what (GET /api/stats/recoveries). */
   stats: StatsService;
@@ -137,7 +140,25 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     onJobTransition: (job: Job, t: Transition): Promise<void> => projects.onJobTransition(job, t),
     onObjectFinalized: (obj: FinalizedObject): Promise<unknown> => projects.onObjectFinalized(obj),
   };
-  const reconciler = new Reconciler({ store, registry, executors, probe, log, clock, outbox, temp, reactions });
+  const dueStarts = new DueStarts({
+    queuedDue: (nowMs, limit) => store.queuedDue(nowMs, limit),
+    reconcile: (jobId, known) => reconciler.reconcile(jobId, 'reconcile', known),
+    clock,
+    log,
+    everyMs: name === 'sweep' ? 0 : env.dueStartsEveryMs,
+  });
+  const reconciler = new Reconciler({
+    store,
+    registry,
+    executors,
+    probe,
+    log,
+    clock,
+    outbox,
+    temp,
+    reactions,
+    onCommitted: () => void dueStarts.kick(),
+  });
   const quotas = ledger.quotas;
   const jobs = new JobsService({
     store,
@@ -208,6 +229,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     outputs,
     webhooks,
     sweeper,
+    dueStarts,
     projects,
     stats,
     log,

@@ -63,6 +63,8 @@ export async function testRuntime(
       VERITY_GCS_ENDPOINT: gcs,
       VERITY_LOCAL_JWT_SECRET: TEST_SECRET,
       VERITY_STATE_DIR: stateDir,
+      // off unless a test turns it on: its background looks would add reads the cost tests do not expect
+      VERITY_DUE_STARTS_EVERY_MS: '0',
       ...o.envOverrides,
     }),
     ...o.envPatch,

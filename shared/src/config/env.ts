@@ -65,6 +65,11 @@ const EnvSchema = z.object({
   VERITY_SWEEP_BUDGET_MS: z.coerce.number().int().min(1000).max(3_000_000).default(50_000),
   /** How long a sweep holds a job it checks: below the scheduler interval (a killed sweep's leases then lapse). */
   VERITY_SWEEP_LEASE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /**
+   * How often (at most) a unit other than the sweep looks for starts a dead process left (due-starts.ts), in ms
+   * per instance; 0: never (the sweep alone makes them).
+   */
+  VERITY_DUE_STARTS_EVERY_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
   /** Per-owner quotas, defaults for every job type (a type may set its own): active jobs of a type, probes a minute. */
   VERITY_MAX_ACTIVE_JOBS: z.coerce.number().int().min(1).max(100_000).default(100),
   VERITY_PROBES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
@@ -102,6 +107,7 @@ export interface Env {
   sweepAudience: string | undefined;
   sweepBudgetMs: number;
   sweepLeaseMs: number;
+  dueStartsEveryMs: number;
   /** Per-owner quotas (defaults; job types may override). */
   maxActiveJobs: number;
   probesPerMinute: number;
@@ -180,6 +186,7 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
     sweepAudience: e.VERITY_SWEEP_AUDIENCE,
     sweepBudgetMs: e.VERITY_SWEEP_BUDGET_MS,
     sweepLeaseMs: e.VERITY_SWEEP_LEASE_MS,
+    dueStartsEveryMs: e.VERITY_DUE_STARTS_EVERY_MS,
     maxActiveJobs: e.VERITY_MAX_ACTIVE_JOBS,
     probesPerMinute: e.VERITY_PROBES_PER_MINUTE,
     projectJobType: e.VERITY_PROJECT_JOB_TYPE || (e.VERITY_PROFILE === 'local' ? 'demo-render' : null),

@@ -172,7 +172,9 @@ export class Effects {
         retryable: err.retryable,
       });
     }
-    this.deps.log.info({ jobId, attempt, executionRef: started.executionRef }, 'execution started');
+    const requested = job.executor.startRequestedAt;
+    const sinceRequestMs = requested === null ? undefined : this.deps.clock() - requested;
+    this.deps.log.info({ jobId, attempt, executionRef: started.executionRef, sinceRequestMs }, 'execution started');
     faultPoint('after-effect', jobId);
     const announced = carry && (await carry.sent) ? [carry.seq] : [];
     return this.deps.commit(

@@ -56,6 +56,8 @@ export interface ReconcilerDeps {
   temp: TempCleaner;
   /** What follows each applied transition beyond the job: the projects (reactions.ts). */
   reactions: Pick<JobReactions, 'onJobTransition'>;
+  /** Told after each commit (due-starts.ts: the unit looks for starts a dead process left). */
+  onCommitted?: () => void;
   executorTimeoutMs?: number;
 }
 
@@ -164,6 +166,7 @@ export class Reconciler {
   /** Applies an event through the store's one write path, then publishes and acts; the job as it is after both. */
   async commit(jobId: string, event: JobEvent, opts: ApplyOptions = {}): Promise<ApplyResult> {
     const res = await this.deps.store.apply(jobId, event, opts);
+    this.deps.onCommitted?.();
     const after = await this.afterCommit(res.job, res.transition, res.effects, event.source, res.read);
     return after ? { ...res, job: after.job, read: after } : res;
   }
@@ -172,6 +175,7 @@ export class Reconciler {
   async create(build: (ctx: DecideContext) => Decision, source: Source): Promise<CreateResult> {
     const res = await this.deps.store.create(build);
     if (res.outcome !== 'created') return res;
+    this.deps.onCommitted?.();
     const after = await this.afterCommit(res.job, res.transition, res.effects, source, res.read);
     return after ? { ...res, job: after.job, read: after } : res;
   }

@@ -156,11 +156,17 @@ export class Sweeper {
           const leaseMs = this.deps.leaseMs ?? 30_000;
           let timer: NodeJS.Timeout | undefined;
           const slow = new Promise<'slow'>((r) => (timer = setTimeout(() => r('slow'), leaseMs)));
-          const outcome = await Promise.race([this.sweepOne(job, opts, report, count), slow]);
+          const t1 = performance.now();
+          const one = this.sweepOne(job, opts, report, count);
+          const outcome = await Promise.race([one, slow]);
           clearTimeout(timer);
           if (outcome === 'slow') {
             count('slow', job.id);
             this.deps.log.warn({ jobId: job.id, leaseMs }, 'sweep: a job took longer than its lease; moving on');
+            // how long it really took: what holds a due job back (a lock, a hung call) shows in the logs
+            void one.then(() =>
+              this.deps.log.info({ jobId: job.id, ms: Math.round(performance.now() - t1) }, 'sweep: a slow job done'),
+            );
           }
           opts.onProgress?.(report.checked);
         });

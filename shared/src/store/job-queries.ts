@@ -48,6 +48,11 @@ export async function dueJobs(db: Firestore, nowMs: number, limit: number, after
   return jobsOf(await q.get());
 }
 
+/** Queued jobs whose `nextCheckAt` is at or before `nowMs`, soonest first. */
+export async function queuedDue(db: Firestore, nowMs: number, limit: number): Promise<Job[]> {
+  return jobsOf(await QUERIES.queuedDue(db, Timestamp.fromMillis(nowMs), limit).get());
+}
+
 /** The job an execution reference belongs to, if any. */
 export async function jobByExecutionRef(db: Firestore, ref: string): Promise<Job | null> {
   return jobsOf(await QUERIES.jobByExecutionRef(db, ref).get())[0] ?? null;

@@ -50,6 +50,7 @@ import {
   jobByExecutionRef,
   jobsExpectingOutput,
   listJobs,
+  queuedDue,
   recentSucceeded,
   type DueCursor,
   type JobPage,
@@ -325,6 +326,9 @@ export class JobStore {
   }
   due(nowMs: number, limit: number, after?: DueCursor): Promise<Job[]> {
     return dueJobs(this.db, nowMs, limit, after);
+  }
+  queuedDue(nowMs: number, limit: number): Promise<Job[]> {
+    return queuedDue(this.db, nowMs, limit);
   }
   byExecutionRef(ref: string): Promise<Job | null> {
     return jobByExecutionRef(this.db, ref);
