@@ -1,4 +1,11 @@
-import { createJob, DEFAULT_POLICY, type DecideContext, type Job, type Policy } from '../../shared/src/core/index.js';
+import {
+  createJob,
+  DEFAULT_POLICY,
+  type DecideContext,
+  type Job,
+  type NewJobSpec,
+  type Policy,
+} from '../../shared/src/core/index.js';
 
 export const T0 = Date.parse('2026-01-01T00:00:00Z');
 export const S = 1000;
@@ -44,6 +51,20 @@ export function newJob(
     ctx(T0),
   );
   return d.job;
+}
+
+/** A new job's spec: alice's, no keys, no input, nothing declared, the default policy; `over` changes any of it. */
+export function jobSpec(over: Partial<NewJobSpec> & Pick<NewJobSpec, 'id' | 'type' | 'executorKind'>): NewJobSpec {
+  return {
+    ownerId: 'alice',
+    resourceKey: null,
+    idempotencyKey: null,
+    input: {},
+    outputUris: [],
+    reuseExistingOutputs: true,
+    policy: DEFAULT_POLICY,
+    ...over,
+  };
 }
 
 /** A job whose execution was started and named. */

@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Principal } from '../../shared/src/auth/principal.js';
-import { createJob, DEFAULT_POLICY, dispatchRetryMs } from '../../shared/src/core/index.js';
+import { createJob, dispatchRetryMs } from '../../shared/src/core/index.js';
 import { createCloudRunClients, isExecutionOf } from '../../shared/src/evidence/executors/cloud-run-job.js';
 import { startFakeCloudRun, type FakeCloudRun } from '../fakes/cloud-run-server.js';
+import { jobSpec } from '../helpers/jobs.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 const JOB = 'projects/verity-test/locations/europe-west1/jobs/render';
@@ -48,24 +49,7 @@ const enqueue = async (policy?: Record<string, number>) =>
 
 /** A render job committed as the API would, its start effect not run (a process that died after its commit). */
 const createUnstarted = (id: string) =>
-  rt.store.create((c) =>
-    createJob(
-      {
-        id,
-        type: 'render',
-        ownerId: 'alice',
-        resourceKey: null,
-        idempotencyKey: null,
-        input: {},
-        outputUris: [],
-        reuseExistingOutputs: true,
-        executorKind: 'cloud-run-job',
-        policy: DEFAULT_POLICY,
-      },
-      [],
-      c,
-    ),
-  );
+  rt.store.create((c) => createJob(jobSpec({ id, type: 'render', executorKind: 'cloud-run-job' }), [], c));
 
 describe('cloud-run-job through Verity', () => {
   it('enqueue runs the job with the job id in its env and stores the execution name', async () => {

@@ -9,6 +9,7 @@ import type { Principal } from '../../shared/src/auth/principal.js';
 import { createJob, DEFAULT_POLICY, dispatchRetryMs } from '../../shared/src/core/index.js';
 import { isExecutionOf } from '../../shared/src/evidence/executors/cloud-run-job.js';
 import { startFakeCloudRun, type FakeCloudRun } from '../fakes/cloud-run-server.js';
+import { jobSpec } from '../helpers/jobs.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 const JOB = 'projects/verity-test/locations/europe-west1/jobs/render';
@@ -38,18 +39,12 @@ after(async () => {
 async function unstarted(id: string, queueTimeoutSeconds = DEFAULT_POLICY.queueTimeoutSeconds) {
   const created = await rt.store.create((c) =>
     createJob(
-      {
+      jobSpec({
         id,
         type: 'render',
-        ownerId: 'alice',
-        resourceKey: null,
-        idempotencyKey: null,
-        input: {},
-        outputUris: [],
-        reuseExistingOutputs: true,
         executorKind: 'cloud-run-job',
         policy: { ...DEFAULT_POLICY, queueTimeoutSeconds },
-      },
+      }),
       [],
       c,
     ),
