@@ -1,10 +1,11 @@
 /** functions/webhooks: HMAC signature, replay window, constant-time check; unknown provider or bad signature → 401, nothing written. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createJob, DEFAULT_POLICY } from '../../shared/src/core/index.js';
+import { createJob } from '../../shared/src/core/index.js';
 import { createWebhooksHandler } from '../../functions/webhooks/handler.js';
 import { signPayload } from '../../shared/src/webhooks/signature.js';
 import { serveHttp, type Served } from '../helpers/functions.js';
+import { jobSpec } from '../helpers/jobs.js';
 import { countDocuments, testRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { readyRuntime } from '../../functions/common/runtime-source.js';
 
@@ -42,22 +43,7 @@ async function providerJob(outputs: string[] = []): Promise<{ id: string; ext: s
   const ext = `ext-${++n}`;
   const id = `job_wh_${n}`;
   await rt.store.create((ctx) =>
-    createJob(
-      {
-        id,
-        type: 'external',
-        ownerId: 'alice',
-        resourceKey: null,
-        idempotencyKey: null,
-        input: {},
-        outputUris: outputs,
-        reuseExistingOutputs: true,
-        executorKind: 'http',
-        policy: DEFAULT_POLICY,
-      },
-      [],
-      ctx,
-    ),
+    createJob(jobSpec({ id, type: 'external', outputUris: outputs, executorKind: 'http' }), [], ctx),
   );
   await rt.store.apply(id, { kind: 'dispatched', source: 'executor', attempt: 1, executionRef: `http:acme:${ext}` });
   return { id, ext };
@@ -65,24 +51,7 @@ async function providerJob(outputs: string[] = []): Promise<{ id: string; ext: s
 
 /** A queued job of `type` with no execution recorded yet. */
 async function queuedJob(id: string, type: string, executorKind: 'http' | 'external'): Promise<void> {
-  await rt.store.create((ctx) =>
-    createJob(
-      {
-        id,
-        type,
-        ownerId: 'alice',
-        resourceKey: null,
-        idempotencyKey: null,
-        input: {},
-        outputUris: [],
-        reuseExistingOutputs: true,
-        executorKind,
-        policy: DEFAULT_POLICY,
-      },
-      [],
-      ctx,
-    ),
-  );
+  await rt.store.create((ctx) => createJob(jobSpec({ id, type, executorKind }), [], ctx));
 }
 
 async function deliver(

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createJob, type JobEvent } from '../../shared/src/core/index.js';
 import { present } from '../helpers/decide.js';
 import { Play } from '../helpers/play.js';
-import { ctx, dispatched, newJob, policy, S, T0 } from '../helpers/jobs.js';
+import { ctx, dispatched, jobSpec, newJob, policy, S, T0 } from '../helpers/jobs.js';
 
 const REF = 'local:job_1:1';
 const started = (p: Play, at = T0 + 2 * S): Play =>
@@ -150,18 +150,7 @@ const ROWS: Row[] = [
     name: 'dropped webhook: the provider was asked by the sweep and said succeeded',
     play: () => {
       const job = createJob(
-        {
-          id: 'job_1',
-          type: 'provider-tts',
-          ownerId: 'alice',
-          resourceKey: null,
-          idempotencyKey: null,
-          input: {},
-          outputUris: [],
-          reuseExistingOutputs: true,
-          executorKind: 'http',
-          policy: policy(),
-        },
+        jobSpec({ id: 'job_1', type: 'provider-tts', executorKind: 'http', policy: policy() }),
         [],
         ctx(T0),
       ).job;
