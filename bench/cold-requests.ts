@@ -18,6 +18,7 @@ import { createLedger } from '../shared/src/store/ledger.js';
 import { signPayload, SIGNATURE_HEADER } from '../shared/src/webhooks/signature.js';
 import { createTopic } from '../infra/local/emulators.js';
 import { LOCAL_DEMO_PROVIDER_SECRET } from '../infra/local/functions.js';
+import { jobSpec } from '../test/helpers/jobs.js';
 import type { BareCalls } from './bare-clients-fn.js';
 
 /** The query a bare function makes to find the job a notification or a webhook concerns, as the unit does. */
@@ -92,18 +93,14 @@ export async function coldRequests(env: NodeJS.ProcessEnv, pubsubHost: string, s
     const id = `job_cold_${Date.now()}_${++n}`;
     await (o.stale ? past : ledger).jobs.create((ctx) =>
       createJob(
-        {
+        jobSpec({
           id,
           type: o.type ?? 'external',
           ownerId: OWNER,
-          resourceKey: null,
-          idempotencyKey: null,
-          input: {},
           outputUris: o.outputs ?? [],
-          reuseExistingOutputs: true,
           executorKind: o.kind ?? 'external',
           policy: o.stale ? DEFAULT_POLICY : POLICY,
-        },
+        }),
         [],
         ctx,
       ),

@@ -4,9 +4,10 @@
  * conditional on the update time the read saw — what Verity itself does (no transaction since issue 14).
  */
 import { Firestore } from '@google-cloud/firestore';
-import { createJob, DEFAULT_POLICY } from '../shared/src/core/index.js';
+import { createJob } from '../shared/src/core/index.js';
 import { mapLimit } from '../shared/src/evidence/limits.js';
 import { JobStore } from '../shared/src/store/job-store.js';
+import { jobSpec } from '../test/helpers/jobs.js';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -35,22 +36,7 @@ export async function benchLifecycle(jobs: number, concurrency: number): Promise
       async (i) => {
         const id = `job_b${round}_${i}`;
         await store.create((ctx) =>
-          createJob(
-            {
-              id,
-              type: 'external',
-              ownerId: 'bench',
-              resourceKey: null,
-              idempotencyKey: null,
-              input: {},
-              outputUris: [],
-              reuseExistingOutputs: true,
-              executorKind: 'external',
-              policy: DEFAULT_POLICY,
-            },
-            [],
-            ctx,
-          ),
+          createJob(jobSpec({ id, type: 'external', ownerId: 'bench', executorKind: 'external' }), [], ctx),
         );
         await store.apply(
           id,

@@ -5,12 +5,13 @@
  */
 import { Firestore, Timestamp } from '@google-cloud/firestore';
 import type { Storage } from '@google-cloud/storage';
-import { createJob, DEFAULT_POLICY, type Job } from '../shared/src/core/index.js';
+import { createJob, type Job } from '../shared/src/core/index.js';
 import { parseEnv } from '../shared/src/config/env.js';
 import { silentLogger } from '../shared/src/log.js';
 import { createRuntime } from '../shared/src/runtime.js';
 import { jobToDoc } from '../shared/src/store/codec.js';
 import { Collections } from '../shared/src/store/firestore.js';
+import { jobSpec } from '../test/helpers/jobs.js';
 
 const STALE = 1000;
 
@@ -18,18 +19,13 @@ function makeJob(i: number, kind: 'stale' | 'healthy' | 'done', bucket: string, 
   const id = `job_${kind}_${i}`;
   const created = kind === 'stale' ? now - 3600_000 : now - 60_000;
   const { job } = createJob(
-    {
+    jobSpec({
       id,
       type: 'external',
       ownerId: 'bench',
-      resourceKey: null,
-      idempotencyKey: null,
-      input: {},
       outputUris: [`gs://${bucket}/out/${id}.mp4`],
-      reuseExistingOutputs: true,
       executorKind: 'external',
-      policy: DEFAULT_POLICY,
-    },
+    }),
     [],
     { now: created, random: () => 0.5 },
   );

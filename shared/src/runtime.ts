@@ -1,9 +1,6 @@
 /** Wires the real clients from the environment. Each deploy unit builds one Runtime on first use. */
 import { PubSub } from '@google-cloud/pubsub';
 import type { Storage } from '@google-cloud/storage';
-import type { Job, Transition } from './core/index.js';
-import type { FinalizedObject } from './events/cloudevents.js';
-import type { JobReactions } from './reconcile/reactions.js';
 import { createOutbox, type EventPublisher } from './events/outbox.js';
 import { createTempCleaner } from './evidence/temp.js';
 import { createAuthenticator, mintLocalToken, loadLocalSecret, type Authenticator } from './auth/index.js';
@@ -20,12 +17,13 @@ import { createGcsOutputProbe, type OutputProbe } from './evidence/outputs.js';
 import { createStorage } from './evidence/storage.js';
 import { createLogger, type Logger } from './log.js';
 import { JobsService } from './reconcile/jobs-service.js';
-import { DueStarts } from './reconcile/due-starts.js';
+import type { DueStarts } from './reconcile/due-starts.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { OutputsService } from './reconcile/outputs-service.js';
 import { WebhooksService } from './reconcile/webhooks-service.js';
 import { Sweeper } from './reconcile/sweep.js';
 import { StatsService } from './reconcile/stats-service.js';
+import { ProjectFollower } from './projects/follow.js';
 import { ProjectsService } from './projects/projects-service.js';
 import { createFirestore } from './store/firestore.js';
 import type { JobStore } from './store/job-store.js';
@@ -134,21 +132,11 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     clock,
   });
   const temp = createTempCleaner({ storage, bucket: env.bucket, allowedBuckets: env.allowedBuckets });
-  // projects follow their generation jobs and artifacts (reactions.ts); the service is built below, on the
-  // reconciler it also uses, and bound here
-  const reactions: JobReactions = {
-    onJobTransition: (job: Job, t: Transition): Promise<void> => projects.onJobTransition(job, t),
-    onObjectFinalized: (obj: FinalizedObject): Promise<unknown> => projects.onObjectFinalized(obj),
-  };
-  const dueStarts = new DueStarts({
-    queuedDue: (nowMs, limit) => store.queuedDue(nowMs, limit),
-    reconcile: (jobId, known) => reconciler.reconcile(jobId, 'reconcile', known),
-    clock,
-    log,
-    everyMs: name === 'sweep' ? 0 : env.dueStartsEveryMs,
-  });
+  // projects follow their generation jobs and artifacts (reactions.ts), on the project store alone
+  const follower = new ProjectFollower(ledger.projects);
   const reconciler = new Reconciler({
     store,
+    pending: ledger.outbox,
     registry,
     executors,
     probe,
@@ -156,8 +144,8 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     clock,
     outbox,
     temp,
-    reactions,
-    onCommitted: () => void dueStarts.kick(),
+    reactions: follower,
+    dueStartsEveryMs: name === 'sweep' ? 0 : env.dueStartsEveryMs,
   });
   const quotas = ledger.quotas;
   const jobs = new JobsService({
@@ -180,7 +168,14 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     ),
     evidence: ledger.checkpoints,
   };
-  const outputs = new OutputsService({ jobs: store, seen: ledger.seen, reconciler, log, reactions, checkpoints });
+  const outputs = new OutputsService({
+    jobs: store,
+    seen: ledger.seen,
+    reconciler,
+    log,
+    reactions: follower,
+    checkpoints,
+  });
   const webhooks = new WebhooksService({
     jobs: store,
     reconciler,
@@ -194,7 +189,6 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     jobs: store,
     leases: ledger.leases,
     reconciler,
-    outbox,
     log,
     clock,
     leaseMs: env.sweepLeaseMs,
@@ -229,7 +223,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     outputs,
     webhooks,
     sweeper,
-    dueStarts,
+    dueStarts: reconciler.dueStarts,
     projects,
     stats,
     log,

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { createJob, type Job } from '../../shared/src/core/index.js';
 import { parseEnv } from '../../shared/src/config/env.js';
 import { buildRegistry, type JobType } from '../../shared/src/config/job-types.js';
-import { ctx } from './jobs.js';
+import { ctx, jobSpec } from './jobs.js';
 
 /** The output template of every http type here: the provider writes one output named by its job id. */
 export const OUTPUT = 'gs://{bucket}/provider/{externalJobId}_output_0.mp4';
@@ -41,18 +41,14 @@ export function jobOf(
 ): Job {
   const t = typeIn(types, typeName);
   const j = createJob(
-    {
+    jobSpec({
       id: `job_${randomBytes(4).toString('hex')}`,
       type: typeName,
-      ownerId: 'alice',
-      resourceKey: null,
-      idempotencyKey: null,
       input,
-      outputUris: [],
       reuseExistingOutputs: false,
       executorKind: 'http',
       policy: t.policy,
-    },
+    }),
     [],
     ctx(Date.now()),
   ).job;

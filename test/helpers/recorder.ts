@@ -13,7 +13,7 @@ import {
   type Policy,
   type RecordedTransition,
 } from '../../shared/src/core/index.js';
-import { policy, T0 } from './jobs.js';
+import { jobSpec, policy, T0 } from './jobs.js';
 
 /**
  * Records like JobStore: the created job, then per transition its event, the patches since the transition
@@ -26,12 +26,9 @@ export function recorder(
 ) {
   let x = seed;
   const rnd = () => (x = (x * 16807) % 2147483647) / 2147483647;
-  const spec = {
+  const spec = jobSpec({
     id,
     type: 'demo-render',
-    ownerId: 'alice',
-    resourceKey: null,
-    idempotencyKey: null,
     input: { scene: 1 },
     outputUris: ['gs://b/u/alice/out.mp4'],
     reuseExistingOutputs: false,
@@ -41,7 +38,7 @@ export function recorder(
       { name: 'render', weight: 3 },
       { name: 'mux', weight: 1 },
     ],
-  };
+  });
   const first = createJob(spec, [], { now: T0, random: rnd });
   const { input: _, ...initial } = first.job;
   const history: RecordedTransition[] = [

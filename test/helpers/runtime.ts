@@ -10,6 +10,7 @@ import { parseEnv, type Env } from '../../shared/src/config/env.js';
 import { createStorage } from '../../shared/src/evidence/storage.js';
 import { silentLogger } from '../../shared/src/log.js';
 import { createTempCleaner } from '../../shared/src/evidence/temp.js';
+import { ProjectFollower } from '../../shared/src/projects/follow.js';
 import { Reconciler, type ReconcilerDeps } from '../../shared/src/reconcile/reconciler.js';
 import { Sweeper, type SweeperDeps } from '../../shared/src/reconcile/sweep.js';
 import { createRuntime, type Runtime, type RuntimeOverrides } from '../../shared/src/runtime.js';
@@ -120,7 +121,6 @@ export function otherSweeper(rt: TestRuntime, over: Partial<SweeperDeps> = {}): 
     jobs: rt.ledger.jobs,
     leases: rt.ledger.leases,
     reconciler: rt.reconciler,
-    outbox: rt.outbox,
     log: rt.log,
     clock: rt.clock,
     ...over,
@@ -137,8 +137,9 @@ export function otherReconciler(rt: TestRuntime, over: Partial<ReconcilerDeps> =
     log: rt.log,
     clock: rt.clock,
     outbox: rt.outbox,
+    pending: rt.ledger.outbox,
     temp: createTempCleaner({ storage: rt.storage, bucket: rt.bucket, allowedBuckets: rt.env.allowedBuckets }),
-    reactions: { onJobTransition: (job, t) => rt.projects.onJobTransition(job, t) },
+    reactions: new ProjectFollower(rt.ledger.projects),
     ...over,
   });
 }

@@ -13,7 +13,7 @@ import {
   isExecutionOf,
 } from '../../shared/src/evidence/executors/cloud-run-job.js';
 import { ExecutorStartError, StartLeaseOver, type Executor } from '../../shared/src/evidence/executors/types.js';
-import { ctx, policy, T0 } from '../helpers/jobs.js';
+import { ctx, jobSpec, policy, T0 } from '../helpers/jobs.js';
 import { startFakeCloudRun, type FakeCloudRun } from '../fakes/cloud-run-server.js';
 
 const RENDER = 'projects/p/locations/l/jobs/render';
@@ -34,18 +34,15 @@ let n = 0;
 function newJob(over: { attempt?: number; id?: string } = {}): Job {
   n++;
   const { job } = createJob(
-    {
+    jobSpec({
       id: over.id ?? `job_crj_${n}`,
       type: 'render',
-      ownerId: 'alice',
-      resourceKey: null,
-      idempotencyKey: null,
       input: { scene: n, title: 'café "quoted"' },
       outputUris: [`gs://b/renders/${n}.mp4`],
       reuseExistingOutputs: false,
       executorKind: 'cloud-run-job',
       policy: policy(),
-    },
+    }),
     [],
     ctx(T0),
   );

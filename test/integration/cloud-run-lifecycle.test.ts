@@ -105,7 +105,7 @@ describe('cloud-run-job through Verity', () => {
     const created = await createUnstarted(`crdup${++n}${Date.now()}`);
     assert.equal(created.outcome, 'created');
     if (created.outcome !== 'created') return;
-    await Promise.all([rt.reconciler.runEffects(created.effects), rt.reconciler.runEffects(created.effects)]);
+    await Promise.all([rt.reconciler.runner.run(created), rt.reconciler.runner.run(created)]);
     const job = (await rt.store.get(created.job.id))!;
     const mine = [...fake.executions.values()].filter((ex) => isExecutionOf(ex, job.id, 1));
     const live = mine.filter((ex) => !ex.completionTime).map((ex) => ex.name);
@@ -123,18 +123,18 @@ describe('cloud-run-job through Verity', () => {
     const id = created.job.id;
     const executionsOf = () => [...fake.executions.values()].filter((ex) => isExecutionOf(ex, id, 1));
     // the API died after its commit; its start may still be under way: the outbox's rerun waits for its lease
-    await rt.reconciler.rerunEffects(created.effects, created.job);
+    await rt.reconciler.runner.run(created, false);
     assert.equal(executionsOf().length, 0, 'nothing started within the lease of the start the commit recorded');
     assert.equal((await rt.store.get(id))!.executor.executionRef, null);
     rt.testClock.advance(dispatchRetryMs(created.job));
-    await rt.reconciler.rerunEffects(created.effects, created.job);
+    await rt.reconciler.runner.run(created, false);
     const job = (await rt.store.get(id))!;
     assert.deepEqual(
       executionsOf().map((ex) => ex.name),
       [job.executor.executionRef],
       'one execution, recorded',
     );
-    await rt.reconciler.rerunEffects(created.effects, job);
+    await rt.reconciler.runner.run({ ...created, job }, false);
     assert.equal(executionsOf().length, 1, 'a rerun of a recorded start starts nothing');
   });
 

@@ -96,4 +96,29 @@ describe('due starts: a unit at work makes the starts a dead process left', () =
     await rt.dueStarts.idle();
     assert.equal(executionsOf(job.id).length, 1, 'one execution: the lease is taken by one conditional write');
   });
+
+  it('finds a due start behind more other due jobs than one look reads (issue 26: a start crowded out)', async () => {
+    const tag = Date.now();
+    const job = await unstarted(`duecrowd${tag}`);
+    // 25 queued jobs of an external type, each at its queue deadline before the start comes due: due jobs for
+    // the sweep, but none has a start to make; one look reads 20 documents
+    for (let i = 0; i < 25; i++)
+      await rt.store.create((c) =>
+        createJob(
+          jobSpec({
+            id: `duecrowdext${tag}_${i}`,
+            type: 'external',
+            executorKind: 'external',
+            policy: { ...DEFAULT_POLICY, queueTimeoutSeconds: 1 },
+          }),
+          [],
+          c,
+        ),
+      );
+    rt.testClock.advance(dispatchRetryMs(job) + EVERY_MS);
+    assert.ok((await rt.store.due(rt.testClock.now(), 100)).length >= 26, 'the external jobs are due');
+    await rt.dueStarts.kick();
+    await rt.dueStarts.idle();
+    assert.equal(executionsOf(job.id).length, 1, 'started: the look reads only jobs with a start due');
+  });
 });

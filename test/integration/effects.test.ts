@@ -9,6 +9,7 @@ import { createJob, DEFAULT_POLICY, type Job } from '../../shared/src/core/index
 import type { Principal } from '../../shared/src/auth/principal.js';
 import type { Executor } from '../../shared/src/evidence/executors/types.js';
 import { createExternalExecutor } from '../../shared/src/evidence/executors/external.js';
+import { jobSpec } from '../helpers/jobs.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -52,19 +53,8 @@ after(async () => {
   await rt.db.terminate();
 });
 
-const spec = (id: string, over: Partial<Parameters<typeof createJob>[0]> = {}) => ({
-  id,
-  type: 'demo-render',
-  ownerId: 'alice',
-  resourceKey: null,
-  idempotencyKey: null,
-  input: {},
-  outputUris: [] as string[],
-  reuseExistingOutputs: true,
-  executorKind: 'local-process' as const,
-  policy: DEFAULT_POLICY,
-  ...over,
-});
+const spec = (id: string, over: Partial<Parameters<typeof createJob>[0]> = {}) =>
+  jobSpec({ id, type: 'demo-render', executorKind: 'local-process', ...over });
 
 describe('events out', () => {
   it('every applied transition appears on verity-job-events exactly once after dedupe, lost publishes included', async () => {
@@ -88,10 +78,10 @@ describe('events out', () => {
       source: 'worker',
       report: { kind: 'failed', error: { code: 'X', message: 'y' } },
     });
-    assert.equal(await rt.outbox.republishPending(rt.testClock.now()), 0, 'too recent: maybe still being published');
+    assert.equal(await rt.reconciler.drainPending(rt.testClock.now()), 0, 'too recent: maybe still being published');
     rt.testClock.advance(2 * 60_000);
-    assert.equal(await rt.outbox.republishPending(rt.testClock.now()), 3);
-    assert.equal(await rt.outbox.republishPending(rt.testClock.now()), 0, 'published once, then marked');
+    assert.equal(await rt.reconciler.drainPending(rt.testClock.now()), 3);
+    assert.equal(await rt.reconciler.drainPending(rt.testClock.now()), 0, 'published once, then marked');
 
     const expected = [
       ...(await rt.store.history(a)).map((t) => `${a}:${t.seq}`),

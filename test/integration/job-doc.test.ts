@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createJob, outboxRetryMs, type Job, type JobEvent } from '../../shared/src/core/index.js';
 import { DEDUPE_KEEP } from '../../shared/src/store/job-doc.js';
-import { policy } from '../helpers/jobs.js';
+import { jobSpec, policy } from '../helpers/jobs.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 let rt: TestRuntime;
@@ -17,18 +17,13 @@ async function put(): Promise<Job> {
   n++;
   const res = await rt.store.create((c) =>
     createJob(
-      {
+      jobSpec({
         id: `job_doc_${n}_${Date.now()}`,
         type: 'external',
-        ownerId: 'alice',
-        resourceKey: null,
-        idempotencyKey: null,
-        input: {},
         outputUris: [`gs://${rt.bucket}/u/alice/out/doc-${n}.mp4`],
-        reuseExistingOutputs: true,
         executorKind: 'external',
         policy: policy(),
-      },
+      }),
       [],
       c,
     ),

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Principal } from '../../shared/src/auth/principal.js';
 import { sweepOrphans } from '../../shared/src/evidence/orphans.js';
-import { createJob, DEFAULT_POLICY } from '../../shared/src/core/index.js';
+import { createJob } from '../../shared/src/core/index.js';
+import { jobSpec } from '../helpers/jobs.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 const alice: Principal = { userId: 'alice', admin: false, workerJobId: null };
@@ -19,23 +20,14 @@ describe('orphan sweep', () => {
   it('deletes temp/proxy of ended and unknown jobs past retention; keeps outputs, active jobs and recent files', async () => {
     const b = rt.storage.bucket(rt.bucket);
     // a job from before outputs under tmp/ were refused (the API now answers OUTPUT_NOT_ALLOWED): its output stays
-    const legacy = {
+    const spec = jobSpec({
       id: 'job_legacy_tmp_output',
       type: 'external',
-      ownerId: 'alice',
-      resourceKey: null,
-      idempotencyKey: null,
-      input: {},
-    };
-    const spec = {
-      ...legacy,
       outputUris: [`gs://${rt.bucket}/tmp/keep-output/final.mp4`],
-      reuseExistingOutputs: true,
-      executorKind: 'external' as const,
-      policy: DEFAULT_POLICY,
-    };
+      executorKind: 'external',
+    });
     await rt.store.create((ctx) => createJob(spec, [], ctx));
-    const ended = await rt.jobs.read(alice, legacy.id);
+    const ended = await rt.jobs.read(alice, spec.id);
     await rt.jobs.cancel(alice, ended.id);
     const active = (await rt.jobs.enqueue(alice, { type: 'external', outputs: [], reuseExistingOutputs: true })).job;
     const names = [
@@ -80,18 +72,13 @@ describe('orphan sweep', () => {
     const id = 'job_output_under_tmp';
     await rt.store.create((ctx) =>
       createJob(
-        {
+        jobSpec({
           id,
           type: 'external',
-          ownerId: 'alice',
-          resourceKey: null,
-          idempotencyKey: null,
-          input: {},
           outputUris: [`gs://${rt.bucket}/tmp/${id}/final.mp4`],
           reuseExistingOutputs: false,
           executorKind: 'external',
-          policy: DEFAULT_POLICY,
-        },
+        }),
         [],
         ctx,
       ),

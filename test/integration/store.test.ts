@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createJob, type Job } from '../../shared/src/core/index.js';
 import type { Principal } from '../../shared/src/auth/principal.js';
-import { policy } from '../helpers/jobs.js';
+import { jobSpec, policy } from '../helpers/jobs.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 const alice: Principal = { userId: 'alice', admin: false, workerJobId: null };
@@ -11,19 +11,14 @@ let n = 0;
 
 function spec(over: Partial<Parameters<typeof createJob>[0]> = {}) {
   n++;
-  return {
+  return jobSpec({
     id: `job_store_${n}`,
     type: 'external',
-    ownerId: 'alice',
-    resourceKey: null,
-    idempotencyKey: null,
-    input: {},
     outputUris: [`gs://${rt.bucket}/u/alice/out/${n}.mp4`],
-    reuseExistingOutputs: true,
-    executorKind: 'external' as const,
+    executorKind: 'external',
     policy: policy(),
     ...over,
-  };
+  });
 }
 
 async function put(s: ReturnType<typeof spec>): Promise<Job> {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createJob, type Job, type JobEvent } from '../../shared/src/core/index.js';
 import { Collections } from '../../shared/src/store/firestore.js';
-import { policy } from '../helpers/jobs.js';
+import { jobSpec, policy } from '../helpers/jobs.js';
 import { recordedTestProjects, replayProject } from '../helpers/replay.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 
@@ -26,12 +26,10 @@ async function created(outputs: number): Promise<Job> {
   const res = await rt.reconciler.create(
     (ctx) =>
       createJob(
-        {
+        jobSpec({
           id: `job_replay_${n}`,
           type: 'external',
-          ownerId: 'alice',
           resourceKey: `scene-${n % 2}`,
-          idempotencyKey: null,
           input: { n, nested: [[1, 2], { 'a.b': null }] },
           outputUris: Array.from({ length: outputs }, (_, i) => `gs://${rt.bucket}/u/alice/replay/${n}-${i}.mp4`),
           reuseExistingOutputs: false,
@@ -41,7 +39,7 @@ async function created(outputs: number): Promise<Job> {
             { name: 'render', weight: 3 },
             { name: 'mux', weight: 1 },
           ],
-        },
+        }),
         [],
         ctx,
       ),

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { FieldValue } from '@google-cloud/firestore';
 import { createJob, type Job, type JobEvent, type PatchLog } from '../../shared/src/core/index.js';
 import { Collections } from '../../shared/src/store/firestore.js';
-import { policy } from '../helpers/jobs.js';
+import { jobSpec, policy } from '../helpers/jobs.js';
 import { replayProject } from '../helpers/replay.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 
@@ -28,12 +28,9 @@ async function running(): Promise<Job> {
   n++;
   const res = await rt.store.create((c) =>
     createJob(
-      {
+      jobSpec({
         id: `job_tampered_${n}`,
         type: 'external',
-        ownerId: 'alice',
-        resourceKey: null,
-        idempotencyKey: null,
         input: { n },
         outputUris: [`gs://${rt.bucket}/u/alice/tampered/${n}.mp4`],
         reuseExistingOutputs: false,
@@ -43,7 +40,7 @@ async function running(): Promise<Job> {
           { name: 'render', weight: 3 },
           { name: 'mux', weight: 1 },
         ],
-      },
+      }),
       [],
       c,
     ),

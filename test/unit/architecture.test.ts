@@ -74,6 +74,36 @@ describe('architecture', () => {
     assert.deepEqual(offenders, []);
   });
 
+  it('runs one way: the commit acts on nothing, effects never call back into the reconciler', () => {
+    const reconcile = (f: string) => path.join(REPO_ROOT, 'shared/src/reconcile', f);
+    // what each module of the flow may not reach, directly or through others
+    const forbidden: [string, string[]][] = [
+      ['commit.ts', ['effect-runner.ts', 'effects.ts', 'observe.ts', 'reconciler.ts']],
+      ['observe.ts', ['effect-runner.ts', 'effects.ts', 'reconciler.ts']],
+      ['effects.ts', ['effect-runner.ts', 'commit.ts', 'observe.ts', 'reconciler.ts']],
+      ['effect-runner.ts', ['reconciler.ts']],
+    ];
+    const reach = (from: string): Set<string> => {
+      const seen = new Set<string>();
+      const walk = (f: string): void => {
+        for (const { resolved } of graph.get(f) ?? [])
+          if (resolved && graph.has(resolved) && !seen.has(resolved)) {
+            seen.add(resolved);
+            walk(resolved);
+          }
+      };
+      walk(from);
+      return seen;
+    };
+    const offenders: string[] = [];
+    for (const [from, never] of forbidden) {
+      assert.ok(graph.has(reconcile(from)), `finds ${from}`);
+      const reached = reach(reconcile(from));
+      for (const n of never) if (reached.has(reconcile(n))) offenders.push(`${from} reaches ${n}`);
+    }
+    assert.deepEqual(offenders, []);
+  });
+
   it('keeps deploy units apart: functions/<unit>/ imports no other unit, functions/common/ imports none', () => {
     const functionsDir = path.join(REPO_ROOT, 'functions') + path.sep;
     const folderOf = (f: string): string | null => {

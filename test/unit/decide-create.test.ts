@@ -3,23 +3,19 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createJob } from '../../shared/src/core/index.js';
 import { present } from '../helpers/decide.js';
-import { ctx, policy, T0 } from '../helpers/jobs.js';
+import { ctx, jobSpec, policy, T0 } from '../helpers/jobs.js';
 
 describe('createJob', () => {
   it('enqueues with ENQUEUED, version 1 and a start effect recorded before it runs', () => {
     const d = createJob(
-      {
+      jobSpec({
         id: 'j',
         type: 't',
         ownerId: 'a',
-        resourceKey: null,
-        idempotencyKey: null,
-        input: {},
         outputUris: ['gs://b/o'],
-        reuseExistingOutputs: true,
         executorKind: 'local-process',
         policy: policy(),
-      },
+      }),
       [],
       ctx(T0),
     );
@@ -39,18 +35,14 @@ describe('createJob', () => {
   });
   it('is succeeded with OUTPUT_ALREADY_PRESENT and runs nothing when every output exists', () => {
     const d = createJob(
-      {
+      jobSpec({
         id: 'j',
         type: 't',
         ownerId: 'a',
-        resourceKey: null,
-        idempotencyKey: null,
-        input: {},
         outputUris: ['gs://b/o'],
-        reuseExistingOutputs: true,
         executorKind: 'local-process',
         policy: policy(),
-      },
+      }),
       [present('gs://b/o', T0 - 1000)],
       ctx(T0),
     );
@@ -61,18 +53,15 @@ describe('createJob', () => {
   });
   it('ignores existing outputs when reuseExistingOutputs is false', () => {
     const d = createJob(
-      {
+      jobSpec({
         id: 'j',
         type: 't',
         ownerId: 'a',
-        resourceKey: null,
-        idempotencyKey: null,
-        input: {},
         outputUris: ['gs://b/o'],
         reuseExistingOutputs: false,
         executorKind: 'external',
         policy: policy(),
-      },
+      }),
       [present('gs://b/o', T0 - 1000)],
       ctx(T0),
     );

@@ -1,6 +1,6 @@
 /** The first transition of a job: `null → queued` (ENQUEUED), or `null → succeeded` (OUTPUT_ALREADY_PRESENT). */
 import { countsAsOutput } from './apply.js';
-import { computeNextCheckAt, needsExecutor } from './deadlines.js';
+import { computeNextCheckAt, startable } from './deadlines.js';
 import type { DecideContext, Decision, ExecutorKind, Job, OutputObservation, Policy, StepSpec } from './model.js';
 import { JobStatus, Reason, Source } from './states.js';
 
@@ -105,7 +105,7 @@ export function createJob(spec: NewJobSpec, observations: readonly OutputObserva
       effects: [],
     };
   }
-  const starts = needsExecutor(draft);
+  const starts = startable(draft, 1);
   const job: Job = { ...draft, outputs, executor: { ...draft.executor, startRequestedAt: starts ? now : null } };
   job.nextCheckAt = computeNextCheckAt(job);
   return {
@@ -122,4 +122,13 @@ export function createJob(spec: NewJobSpec, observations: readonly OutputObserva
     },
     effects: starts ? [{ kind: 'startExecution', jobId: spec.id, attempt: 1 }] : [],
   };
+}
+
+/**
+ * What a request's idempotency key resolves to: the job its record names when that job exists (the request was
+ * made before: answer it), else null — create, replacing a record whose job was never written. The store asks
+ * this both before the work a new job costs (quota, probes) and in the create's own write (a racing twin).
+ */
+export function idempotentAnswer(record: { jobId: string } | null, job: Job | null): Job | null {
+  return record !== null && job !== null && job.id === record.jobId ? job : null;
 }

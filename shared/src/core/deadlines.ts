@@ -105,6 +105,29 @@ export function needsExecutor(job: Job): boolean {
   return job.executor.kind !== 'external';
 }
 
+/** Whether the job's next check has come at `now` (the one definition of "due": the sweep's query is its index). */
+export function isDue(job: Job, now: EpochMs): boolean {
+  return job.nextCheckAt !== null && job.nextCheckAt <= now;
+}
+
+/** How long the job has been due at `now` (negative before its check; -Infinity with none). */
+export function dueForMs(job: Job, now: EpochMs): number {
+  return job.nextCheckAt === null ? -Infinity : now - job.nextCheckAt;
+}
+
+/**
+ * Whether the start of `attempt` may be made now: the job is queued at that attempt and no execution is recorded
+ * for it (create.ts asks for the first start; the effect runner checks again on the document it acts on).
+ */
+export function startable(job: Job, attempt: number): boolean {
+  return (
+    job.status === JobStatus.queued &&
+    job.attempt === attempt &&
+    job.executor.executionRef === null &&
+    needsExecutor(job)
+  );
+}
+
 /** When the start effect is (again) due for a queued job without an execution; null if not applicable. */
 export function dispatchDueAt(job: Job): EpochMs | null {
   if (
@@ -143,7 +166,7 @@ export function lateOutputCheckAt(job: Job): EpochMs | null {
 /** The late-output check's time when it is due at `now` (the job's next check has come), else null. */
 export function lateOutputCheckDue(job: Job, now: EpochMs): EpochMs | null {
   const at = lateOutputCheckAt(job);
-  return at !== null && job.nextCheckAt !== null && job.nextCheckAt <= now ? at : null;
+  return at !== null && isDue(job, now) ? at : null;
 }
 
 /**

@@ -110,3 +110,8 @@ export function isRetryable(policy: Policy, reason: FailureReason, hint: boolean
     return hint === true || (hint === undefined && code !== undefined && policy.retryableErrorCodes.includes(code));
   return policy.retryableReasons.includes(reason) && hint !== false;
 }
+
+/** Whether a failed call to a service may succeed when tried again, by its HTTP status (5xx, timeout, throttled). */
+export function retryableHttpStatus(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429;
+}

@@ -4,17 +4,15 @@ import {
   ErrorCode,
   ForbiddenError,
   isActive,
+  isDue,
   NotFoundError,
   ValidationError,
   VerityError,
   type Job,
   type ProjectStatus,
-  type Transition,
 } from '../core/index.js';
-import type { JobReactions } from '../reconcile/reactions.js';
 import type { Principal } from '../auth/principal.js';
 import { canSee, newProjectId } from '../api-kit.js';
-import type { FinalizedObject } from '../events/cloudevents.js';
 import { assertRequestUris } from '../evidence/prefixes.js';
 import type { OutputProbe } from '../evidence/outputs.js';
 import type { Logger } from '../log.js';
@@ -23,6 +21,7 @@ import type { Reconciler } from '../reconcile/reconciler.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Artifact, Project, ProjectStore } from '../store/projects.js';
 import type { Quotas } from '../store/quotas.js';
+import { projectKey } from './follow.js';
 
 export interface ProjectReport {
   projectId: string;
@@ -50,9 +49,8 @@ export interface ProjectsDeps {
 }
 
 export const MAX_ARTIFACTS = 499;
-export const projectKey = (id: string): string => `project:${id}`;
 
-export class ProjectsService implements JobReactions {
+export class ProjectsService {
   constructor(private readonly d: ProjectsDeps) {}
 
   async create(
@@ -146,8 +144,7 @@ export class ProjectsService implements JobReactions {
     const id = p.activeJobId ?? p.lastJobId;
     if (!id) return null;
     const job = await this.d.jobStore.get(id);
-    if (job && job.nextCheckAt !== null && job.nextCheckAt <= this.d.clock())
-      return (await this.d.reconciler.reconcile(id, 'reconcile', job)).job;
+    if (job && isDue(job, this.d.clock())) return (await this.d.reconciler.reconcile(id, 'reconcile', job)).job;
     return job;
   }
 
@@ -192,38 +189,5 @@ export class ProjectsService implements JobReactions {
     const page = await this.d.store.list(who.userId, limit, cursor);
     const counts = await Promise.all(page.projects.map((p) => this.d.store.presentCount(p.id)));
     return { projects: page.projects.map((p, i) => ({ ...p, presentCount: counts[i]! })), nextCursor: page.nextCursor };
-  }
-
-  /** A finalize event: mark the artifact present; the project is ready the moment the last one lands. */
-  async onObjectFinalized(obj: FinalizedObject): Promise<number> {
-    const uri = `gs://${obj.bucket}/${obj.name}`;
-    const artifacts = await this.d.store.artifactsAt(uri);
-    for (const artifact of artifacts) {
-      const projectId = artifact.projectId;
-      if (!(await this.d.store.markPresent(artifact, obj.generation))) continue;
-      // Each marker counts after its own commit, so the last of many concurrent markers sees them all; only
-      // a marker that has something to change opens a transaction on the project (no hot document).
-      const [present, current] = await Promise.all([this.d.store.presentCount(projectId), this.d.store.get(projectId)]);
-      if (!current || present < current.artifactCount || current.status === 'ready') continue;
-      await this.d.store.update(projectId, (p) =>
-        present >= p.artifactCount && p.status !== 'ready' ? { status: 'ready' } : null,
-      );
-    }
-    return artifacts.length;
-  }
-
-  /** The generation job moved: the project follows (its end clears activeJobId and re-derives the status). */
-  async onJobTransition(job: Job, t: Transition): Promise<void> {
-    if (!job.resourceKey?.startsWith('project:') || isActive(t.to)) return;
-    const id = job.resourceKey.slice('project:'.length);
-    const present = await this.d.store.presentCount(id);
-    await this.d.store.update(id, (p) => {
-      if (p.activeJobId !== job.id && p.lastJobId !== job.id) return null;
-      return {
-        activeJobId: null,
-        lastJobId: job.id,
-        status: deriveProjectStatus({ declared: p.artifactCount, present, job }),
-      };
-    });
   }
 }

@@ -3,18 +3,21 @@
  * the sweep once its lease is over (core: dispatchDueAt); but Cloud Scheduler fires at most once a minute, and a
  * sweep can itself be down, so a short queue timeout (40 s in the soak) could pass first: the attempt would fail
  * QUEUE_TIMEOUT for work never tried (issue 26: *never dispatched*). So every unit that commits also looks, at
- * most once per `everyMs` per instance, for queued jobs whose check has passed, and reconciles those with only a
- * start to make (core: onlyDispatchDue): one indexed query of at most `limit` documents, then per job the one
+ * most once per `everyMs` per instance, for the jobs whose start is due (their stored `startDueAt`: only those,
+ * so no other due job — an external job at its queue deadline, a held one — crowds them out of the page) and
+ * looks at those with only a start to make (core: onlyDispatchDue): one query of at most `limit` documents, then per job the one
  * conditional write that takes the start lease (one winner, whoever else looks) and the start. Best effort, off
- * the caller's path: the sweep stays the guarantee.
+ * the caller's path: the sweep stays the guarantee. Built by the reconciler (reconciler.ts), from its parts.
  */
 import { onlyDispatchDue, type Job } from '../core/index.js';
 import { mapLimit } from '../evidence/limits.js';
 import type { Logger } from '../log.js';
 
 export interface DueStartsDeps {
-  queuedDue(nowMs: number, limit: number): Promise<Job[]>;
-  reconcile(jobId: string, known: Job): Promise<unknown>;
+  /** The jobs whose start is due, soonest first (store: startsDue). */
+  startsDue(nowMs: number, limit: number): Promise<Job[]>;
+  /** A look at one job (observe.ts) and the draining of what it committed. */
+  look(jobId: string, known: Job): Promise<unknown>;
   clock: () => number;
   log: Logger;
   /** At most one look per this many ms per instance; 0: never. */
@@ -46,10 +49,10 @@ export class DueStarts {
   }
 
   private async look(now: number): Promise<number> {
-    const starts = (await this.deps.queuedDue(now, this.deps.limit ?? 20)).filter((j) => onlyDispatchDue(j, now));
+    const starts = (await this.deps.startsDue(now, this.deps.limit ?? 20)).filter((j) => onlyDispatchDue(j, now));
     const made = await mapLimit(starts, 4, async (job) => {
       try {
-        await this.deps.reconcile(job.id, job);
+        await this.deps.look(job.id, job);
         return 1;
       } catch (err) {
         this.deps.log.warn({ err, jobId: job.id }, 'due starts: a start failed; the sweep retries it');

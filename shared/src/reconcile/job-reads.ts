@@ -4,6 +4,7 @@ import {
   estimate,
   ForbiddenError,
   isActive,
+  isDue,
   JOB_STATUSES,
   NotFoundError,
   type Diagnosis,
@@ -108,7 +109,7 @@ export class JobReads {
    */
   async read(who: Principal, id: string, opts: { verify?: boolean } = {}): Promise<Job> {
     const job = await this.visible(who, id);
-    const due = job.nextCheckAt !== null && job.nextCheckAt <= this.deps.clock();
+    const due = isDue(job, this.deps.clock());
     if (!opts.verify && !due) return job;
     if (!opts.verify && !isActive(job.status)) return job;
     if (opts.verify) await this.takeProbe(who, job);

@@ -6,8 +6,7 @@
  * crashed function left unpublished.
  */
 import { randomUUID } from 'node:crypto';
-import { onlyDispatchDue, type Effect, type Job, type Source } from '../core/index.js';
-import type { EventPublisher } from '../events/outbox.js';
+import { onlyDispatchDue, type Job, type Source } from '../core/index.js';
 import { mapLimit } from '../evidence/limits.js';
 import { faultPoint } from '../faults.js';
 import type { Logger } from '../log.js';
@@ -61,7 +60,6 @@ export interface SweeperDeps {
   jobs: JobStore;
   leases: Leases;
   reconciler: Reconciler;
-  outbox: EventPublisher;
   log: Logger;
   clock: () => number;
   /**
@@ -107,10 +105,9 @@ export class Sweeper {
     };
     // The outbox goes alongside the due jobs, not after them: a stop or a start a dead process left undone is
     // repeated on time however long the due jobs take, and whether or not this sweep is killed before their end.
-    const rerun = (effects: Effect[], job: Job): Promise<void> => this.deps.reconciler.rerunEffects(effects, job);
     const [, republished] = await Promise.all([
       this.dueJobs(started, t0, budgetMs, pageSize, opts, report, count),
-      opts.dryRun ? 0 : this.deps.outbox.republishPending(this.deps.clock(), undefined, rerun),
+      opts.dryRun ? 0 : this.deps.reconciler.drainPending(this.deps.clock()),
     ]);
     report.republished = republished;
     report.durationMs = Math.round(performance.now() - t0);

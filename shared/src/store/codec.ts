@@ -1,8 +1,8 @@
 /** Job and transition ↔ Firestore documents: epoch ms in the core, Timestamps in the store. */
 import { Timestamp, type DocumentData } from '@google-cloud/firestore';
-import type { Cause, Job, RecordedTransition, Transition } from '../core/index.js';
+import { dispatchDueAt, type Cause, type Job, type RecordedTransition, type Transition } from '../core/index.js';
 
-const STORE_FIELDS = ['lease', 'dedupe', 'outbox', 'outboxDueAt', 'patchLogJson'] as const;
+const STORE_FIELDS = ['lease', 'dedupe', 'outbox', 'outboxDueAt', 'patchLogJson', 'startDueAt'] as const;
 
 const JOB_TIME_FIELDS = [
   'createdAt',
@@ -38,6 +38,9 @@ export function jobToDoc(job: Job): DocumentData {
   for (const f of JOB_TIME_FIELDS) doc[f] = toTs(job[f]);
   doc.executor.startRequestedAt = toTs(job.executor.startRequestedAt);
   doc.executor.cancelRequestedAt = toTs(job.executor.cancelRequestedAt);
+  // derived, for one query: when a start is (again) due (core: dispatchDueAt), null with none to make — so the
+  // units looking for starts a dead process left read only those (queries.ts: startsDue), whatever else is due
+  doc.startDueAt = toTs(dispatchDueAt(job));
   doc.outputs = job.outputs.map((o) => ({ ...o, timeCreated: toTs(o.timeCreated) }));
   if (job.progress)
     doc.progress = {

@@ -48,9 +48,9 @@ export async function dueJobs(db: Firestore, nowMs: number, limit: number, after
   return jobsOf(await q.get());
 }
 
-/** Queued jobs whose `nextCheckAt` is at or before `nowMs`, soonest first. */
-export async function queuedDue(db: Firestore, nowMs: number, limit: number): Promise<Job[]> {
-  return jobsOf(await QUERIES.queuedDue(db, Timestamp.fromMillis(nowMs), limit).get());
+/** Jobs whose start is due at `nowMs` (core: dispatchDueAt), soonest first. */
+export async function startsDue(db: Firestore, nowMs: number, limit: number): Promise<Job[]> {
+  return jobsOf(await QUERIES.startsDue(db, Timestamp.fromMillis(nowMs), limit).get());
 }
 
 /** The job an execution reference belongs to, if any. */

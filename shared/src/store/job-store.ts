@@ -11,6 +11,7 @@ import {
   causePatches,
   decide,
   emptyPatchLog,
+  idempotentAnswer,
   logPatch,
   type Cause,
   isActive,
@@ -50,7 +51,7 @@ import {
   jobByExecutionRef,
   jobsExpectingOutput,
   listJobs,
-  queuedDue,
+  startsDue,
   recentSucceeded,
   type DueCursor,
   type JobPage,
@@ -159,7 +160,8 @@ export class JobStore {
   async findIdempotent(ownerId: string, key: string): Promise<Job | null> {
     const snap = await this.db.collection(Collections.idempotency).doc(idempotencyDocId(ownerId, key)).get();
     if (!snap.exists) return null;
-    return this.get(String(snap.get('jobId')));
+    const jobId = String(snap.get('jobId'));
+    return idempotentAnswer({ jobId }, await this.get(jobId));
   }
 
   /**
@@ -188,7 +190,8 @@ export class JobStore {
     const idemSnap = idemRef ? snaps[0] : undefined;
     const lockSnap = lockRef ? snaps[idemRef ? 1 : 0] : undefined;
     if (idemSnap?.exists) {
-      const existing = await this.get(String(idemSnap.get('jobId')));
+      const record = { jobId: String(idemSnap.get('jobId')) };
+      const existing = idempotentAnswer(record, await this.get(record.jobId));
       if (existing) return { outcome: 'idempotent', job: existing };
     }
     if (lockRef && lockSnap?.exists && isActive(job.status)) {
@@ -327,8 +330,8 @@ export class JobStore {
   due(nowMs: number, limit: number, after?: DueCursor): Promise<Job[]> {
     return dueJobs(this.db, nowMs, limit, after);
   }
-  queuedDue(nowMs: number, limit: number): Promise<Job[]> {
-    return queuedDue(this.db, nowMs, limit);
+  startsDue(nowMs: number, limit: number): Promise<Job[]> {
+    return startsDue(this.db, nowMs, limit);
   }
   byExecutionRef(ref: string): Promise<Job | null> {
     return jobByExecutionRef(this.db, ref);

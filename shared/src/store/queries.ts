@@ -72,14 +72,12 @@ export const QUERIES = {
       .orderBy('nextCheckAt')
       .orderBy(FieldPath.documentId())
       .limit(limit),
-  /** any unit: queued jobs whose check has passed — the starts a dead process left (reconcile/due-starts.ts). */
-  queuedDue: (db: Firestore, now: Timestamp, limit: number) =>
-    db
-      .collection(Collections.jobs)
-      .where('status', '==', 'queued')
-      .where('nextCheckAt', '<=', now)
-      .orderBy('nextCheckAt')
-      .limit(limit),
+  /**
+   * any unit: the jobs whose start is due (a stored `startDueAt`, codec.ts) — the starts a dead process left
+   * (reconcile/due-starts.ts); single-field index. Only jobs with a start to make carry the field's value.
+   */
+  startsDue: (db: Firestore, now: Timestamp, limit: number) =>
+    db.collection(Collections.jobs).where('startDueAt', '<=', now).orderBy('startDueAt').limit(limit),
   /** checkpoints: the jobs (a retry chain) whose steps checkpoint under a prefix (single-field index). */
   jobsByCheckpointPrefix: (db: Firestore, prefix: string) =>
     db.collection(Collections.jobs).where('checkpointPrefix', '==', prefix).limit(20),
@@ -192,16 +190,7 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
   ],
   anyJobWithOutput: [],
   dueJobs: [], // single-field index on nextCheckAt (it orders by document id too, in the same direction)
-  queuedDue: [
-    {
-      collectionGroup: Collections.jobs,
-      queryScope: 'COLLECTION',
-      fields: [
-        { fieldPath: 'status', order: 'ASCENDING' },
-        { fieldPath: 'nextCheckAt', order: 'ASCENDING' },
-      ],
-    },
-  ],
+  startsDue: [], // single-field index on startDueAt
   jobByExecutionRef: [],
   jobsByCheckpointPrefix: [],
   // one equality filter, or an owner with one more, newest first

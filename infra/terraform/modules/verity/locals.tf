@@ -167,7 +167,6 @@ locals {
     { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "to", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
     { collection = "jobs", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "type", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "endedAt", order = "ASCENDING" }] },
     { collection = "jobs", scope = "COLLECTION", fields = [{ field = "type", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "endedAt", order = "ASCENDING" }] },
-    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "status", order = "ASCENDING" }, { field = "nextCheckAt", order = "ASCENDING" }] },
   ]
   composite_indexes      = { for i in local.firestore_indexes : join("-", concat([i.collection], [for f in i.fields : f.field])) => i if length(i.fields) > 1 }
   single_field_overrides = { for i in local.firestore_indexes : "${i.collection}-${i.fields[0].field}" => i if length(i.fields) == 1 }

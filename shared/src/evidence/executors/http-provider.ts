@@ -21,7 +21,7 @@
  * `providers`, so any process (API, trigger, sweep) can observe or cancel an execution started by another.
  * Outputs: the executor config's `outputTemplates` filled with {bucket}, {jobId} and {externalJobId}.
  */
-import type { ExecutorObservation, ExecutionState, Job } from '../../core/index.js';
+import { retryableHttpStatus, type ExecutorObservation, type ExecutionState, type Job } from '../../core/index.js';
 import type { JobType } from '../../config/job-types.js';
 import { fillTemplate, parseGcsUri } from '../gcs-uri.js';
 import { ExecutorStartError, type Executor } from './types.js';
@@ -192,7 +192,7 @@ export function createHttpProviderExecutor(opts: HttpProviderOptions): Executor 
       if (!res.ok) {
         const text = await bodyText(res);
         // 408 and 429 are "try later"; any other 4xx means this request will never be accepted as it is
-        const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
+        const retryable = retryableHttpStatus(res.status);
         throw new ExecutorStartError(`submit to ${cfg.provider} answered ${res.status}: ${text}`, retryable);
       }
       let externalJobId: unknown;
