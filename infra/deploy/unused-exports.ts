@@ -1,8 +1,8 @@
 /**
  * Exports nothing imports: dead code that reads as if something used it. Builds the repo's TypeScript program
  * (tsconfig.json: sources, tests, benches, the soak) and, with the type checker, collects every symbol any
- * file refers to from another file — an import, a re-export, a namespace member — then reports each export of
- * a source file (shared/src, functions, infra) that no other file refers to. Entry points (a deploy unit's
+ * file refers to — an import, a re-export, a use in its own file — then reports each export of a source file
+ * (shared/src, functions, infra) that nothing refers to. Entry points (a deploy unit's
  * index.ts, the CLI and scripts run by `node dist/...`) are named in ENTRY: their exports are their outside.
  *
  *   node dist/infra/deploy/unused-exports.js      prints them, exits 1 when there is any
@@ -13,7 +13,13 @@ import path from 'node:path';
 import ts from 'typescript';
 
 /** Files whose exports are used from outside the program (functions-framework, node, the CLI). */
-const ENTRY = [/^functions\/[^/]+\/index\.ts$/, /^functions\/units\.ts$/, /^infra\/cli\/main\.ts$/];
+const ENTRY = [
+  /^functions\/[^/]+\/index\.ts$/,
+  /^functions\/units\.ts$/,
+  /^infra\/cli\/main\.ts$/,
+  // the worker SDK: workers import it (docs/workers.md)
+  /^shared\/src\/worker\//,
+];
 /** Where dead exports are looked for: the product (tests and benches only use it). */
 const CHECKED = /^(shared\/src|functions|infra)\//;
 
@@ -32,19 +38,32 @@ export function findUnusedExports(repoRoot: string): UnusedExport[] {
   const files = program.getSourceFiles().filter((f) => !f.isDeclarationFile && !rel(f).startsWith('..'));
 
   const resolve = (s: ts.Symbol): ts.Symbol => (s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s);
-  // every symbol referred to from a file other than the one that declares it
+  // every symbol referred to anywhere but where it is declared (its own file counts: an exported Deps interface
+  // its class takes, a schema its parser uses, is that module's surface, not dead code)
   const used = new Set<ts.Symbol>();
+  /** What a name refers to beyond its own symbol: `{ a }` as a value, `const { a } = await import(...)`. */
+  const indirect = (node: ts.Identifier): ts.Symbol[] => {
+    const p = node.parent;
+    if (ts.isShorthandPropertyAssignment(p)) return [checker.getShorthandAssignmentValueSymbol(p)].filter((x) => !!x);
+    if (ts.isBindingElement(p) && ts.isObjectBindingPattern(p.parent)) {
+      const key = p.propertyName && ts.isIdentifier(p.propertyName) ? p.propertyName.text : node.text;
+      const prop = checker.getTypeAtLocation(p.parent).getProperty(key);
+      return prop ? [prop] : [];
+    }
+    return [];
+  };
   for (const file of files) {
     const visit = (node: ts.Node): void => {
       if (ts.isIdentifier(node)) {
         const s = checker.getSymbolAtLocation(node);
-        if (s) {
-          for (const sym of [s, resolve(s)]) {
-            const declaredIn = sym.declarations?.map((d) => d.getSourceFile());
-            if (declaredIn && !declaredIn.includes(file)) used.add(sym);
-          }
-          // `import { a } from`, `export { a } from`: the alias and what it names
-          if (s.flags & ts.SymbolFlags.Alias) used.add(resolve(s));
+        const declaring = s?.declarations?.some((d) => (d as ts.NamedDeclaration).name === node);
+        if (s && !declaring) {
+          used.add(s);
+          used.add(resolve(s));
+        }
+        for (const other of indirect(node)) {
+          used.add(other);
+          used.add(resolve(other));
         }
       }
       ts.forEachChild(node, visit);

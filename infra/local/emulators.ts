@@ -252,10 +252,3 @@ export async function createBucket(gcsUrl: string, bucket: string, project = 've
 }
 
 /** Deletes every document of the project's (default) database. */
-export async function wipeFirestore(hostPort: string, project: string): Promise<void> {
-  await call(
-    `wipe Firestore ${project}`,
-    'DELETE',
-    `http://${hostPort}/emulator/v1/projects/${project}/databases/(default)/documents`,
-  );
-}

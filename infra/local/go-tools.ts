@@ -54,7 +54,6 @@ export function goToolInstalled(repoRoot: string, tool: GoTool): boolean {
   }
 }
 
-export const fakeGcsBinary = (repoRoot: string): string => goToolBinary(repoRoot, FAKE_GCS);
 export const fakeGcsInstalled = (repoRoot: string): boolean => goToolInstalled(repoRoot, FAKE_GCS);
 
 /** What to say when `go` is needed (the tool is not installed yet) and missing. */

@@ -19,7 +19,6 @@ export {
   FAKE_GCS,
   FAKE_GCS_MODULE,
   FAKE_GCS_VERSION,
-  fakeGcsBinary,
   fakeGcsInstalled,
   goToolBinary,
   goToolInstalled,
@@ -73,8 +72,3 @@ export function portProblem(host: string, port: number, what: string, envVar?: s
   });
 }
 
-/** Throws "port 8681 (Firestore emulator) is in use — stop whatever uses it or set VERITY_FIRESTORE_PORT". */
-export async function assertPortFree(host: string, port: number, what: string, envVar?: string): Promise<void> {
-  const problem = await portProblem(host, port, what, envVar);
-  if (problem) throw new Error(problem);
-}

@@ -11,7 +11,6 @@ import { appendFileSync } from 'node:fs';
 import { z } from 'zod';
 
 export const EXECUTORS = ['local', 'cloud-run', 'provider'] as const;
-export type TruthExecutor = (typeof EXECUTORS)[number];
 
 const Execution = {
   executor: z.enum(EXECUTORS),

@@ -16,6 +16,9 @@ export const GcsUriSchema = z.string().min(6).max(1100).regex(GCS_URI_PATTERN);
 /** The cursors this API gives out: `<epoch ms>.<id>` of the last item (shared/src/store/cursor.ts). */
 export const CursorSchema = z.string().regex(CURSOR_PATTERN);
 
+/** The most artifacts one project declares (its documents are written in one batch: 500 writes with the project). */
+export const MAX_ARTIFACTS = 499;
+
 export { PolicyOverridesSchema };
 
 export const EnqueueRequestSchema = z
@@ -77,7 +80,7 @@ export const SweepRequestSchema = z.object({ dryRun: z.boolean().default(false) 
 export const CreateProjectSchema = z
   .object({
     name: z.string().min(1).max(200),
-    artifacts: z.array(z.object({ key: z.string().min(1).max(200), uri: GcsUriSchema }).strict()).max(499),
+    artifacts: z.array(z.object({ key: z.string().min(1).max(200), uri: GcsUriSchema }).strict()).max(MAX_ARTIFACTS),
   })
   .strict();
 

@@ -24,11 +24,6 @@ export function duration(ms: number): string {
     .join(' ');
 }
 
-/** `5 min ago` / `in 5 min` relative to now. */
-export function relative(at: EpochMs, now: EpochMs): string {
-  return at <= now ? `${duration(now - at)} ago` : `in ${duration(at - now)}`;
-}
-
 /** What a recorded reason means, in a phrase ("the heartbeat deadline passed"). */
 export const REASON_WORDS: Record<string, string> = {
   ENQUEUED: 'it was queued',

@@ -81,13 +81,6 @@ export class QuotaError extends VerityError {
   }
 }
 
-/** A dependency failed in a way that may pass (emulator/Firestore/GCS hiccup): redeliver. */
-export class TransientError extends VerityError {
-  constructor(message: string, details?: unknown) {
-    super(ErrorCode.UNAVAILABLE, message, details, true);
-  }
-}
-
 /** What decide answers when an event can never apply to the job (a user command on the wrong state). */
 export interface Rejection {
   rejected: true;

@@ -235,7 +235,6 @@ export type JobEvent =
   | { kind: 'dispatched'; source: Source; attempt: number; executionRef: string; outputUris?: string[] }
   /** The start effect failed in a way that will not fix itself. */
   | { kind: 'dispatchFailed'; source: Source; attempt: number; message: string; retryable: boolean };
-export type JobEventKind = JobEvent['kind'];
 
 /* ---------- effects ---------- */
 
@@ -256,7 +255,6 @@ export type Effect =
    * same objects (the failed job a retry repeats, say) may have missed that event too, and look now.
    */
   | { kind: 'shareOutputs'; jobId: string; uris: string[] };
-export type EffectKind = Effect['kind'];
 
 export interface Decision {
   /** The next job; the same object as the input when nothing changed. */

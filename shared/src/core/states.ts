@@ -17,10 +17,6 @@ export function isActive(status: JobStatus): status is ActiveStatus {
   return status === JobStatus.queued || status === JobStatus.running;
 }
 
-export function isTerminal(status: JobStatus): boolean {
-  return !isActive(status);
-}
-
 export const Reason = {
   ENQUEUED: 'ENQUEUED',
   STARTED: 'STARTED',
@@ -59,16 +55,6 @@ export const FAILURE_REASONS = [
   Reason.EVIDENCE_UNAVAILABLE,
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
-
-/** Failures Verity inferred (no one reported them); late output evidence may overturn any failure. */
-export const INFERRED_FAILURES: readonly FailureReason[] = [
-  Reason.QUEUE_TIMEOUT,
-  Reason.RUN_TIMEOUT,
-  Reason.HEARTBEAT_TIMEOUT,
-  Reason.EXECUTOR_LOST,
-  Reason.OUTPUT_MISSING,
-  Reason.EVIDENCE_UNAVAILABLE,
-];
 
 export const Source = {
   api: 'api',

@@ -22,10 +22,6 @@ export function parseGcsUri(uri: string): GcsLocation | null {
   return { bucket: m[1]!, name };
 }
 
-export function toGcsUri(bucket: string, name: string): string {
-  return `gs://${bucket}/${name}`;
-}
-
 /** Fills `{bucket}` and `{jobId}` (and other simple keys) in a template. */
 export function fillTemplate(template: string, values: Record<string, string>): string {
   return template.replace(/\{([a-zA-Z]+)\}/g, (whole, key: string) => values[key] ?? whole);

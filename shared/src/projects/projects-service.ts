@@ -48,7 +48,6 @@ export interface ProjectsDeps {
   clock: () => number;
 }
 
-export const MAX_ARTIFACTS = 499;
 
 export class ProjectsService {
   constructor(private readonly d: ProjectsDeps) {}

@@ -28,7 +28,6 @@ export const WebhookBodySchema = z.object({
   outputUrl: z.string().max(2048).optional(),
   error: z.object({ code: z.string().max(100).optional(), message: z.string().max(2000).optional() }).optional(),
 });
-export type WebhookBody = z.infer<typeof WebhookBodySchema>;
 
 export class WebhooksService {
   constructor(
