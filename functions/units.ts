@@ -8,9 +8,9 @@
  */
 
 export const TOPICS = {
-  /** Worker reports in (contract: verity-job-updates). */
+  /** Worker reports in (docs/contract.md: topic verity-job-updates). */
   jobUpdates: 'verity-job-updates',
-  /** One event per applied transition, out (contract: verity-job-events). */
+  /** One event per applied transition, out (docs/contract.md: topic verity-job-events). */
   jobEvents: 'verity-job-events',
   /** Cloud Storage OBJECT_FINALIZE notifications of the output buckets. */
   gcsNotifications: 'verity-gcs-notifications',
@@ -119,7 +119,7 @@ export const DEPLOY_UNITS: readonly DeployUnit[] = [
     env: ['VERITY_AUTH_AUDIENCE', 'VERITY_ADMINS'],
     secretEnv: ['VERITY_WEBHOOK_SECRETS', PROVIDER_KEYS],
     needs: [...EFFECTS, NEEDS.webhookSecrets],
-    assets: ['functions/api/dashboard'],
+    assets: ['functions/api/dashboard/static'],
   },
   {
     name: 'object-finalized',

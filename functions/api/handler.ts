@@ -18,8 +18,8 @@ import { validationProblems } from '../../shared/src/api-kit.js';
 import { handleError, parseBody, refuseOversizedBody } from '../common/http.js';
 import { handleWebhook } from '../common/webhook.js';
 import { streamAll, streamJob } from './sse.js';
-import { DASHBOARD_HEADERS, serveDashboard } from './dashboard.js';
-import { openApiDocument, vocabularyOf } from './openapi.js';
+import { DASHBOARD_HEADERS, serveDashboard } from './dashboard/serve.js';
+import { openApiDocument, vocabularyOf } from './openapi/document.js';
 import { insightRoutes } from './insight-routes.js';
 import { projectRoutes } from './project-routes.js';
 import { activeJobConflict, ID, type Route } from './route.js';
@@ -151,8 +151,9 @@ const routes: Route[] = [
 
 /**
  * Served without a bearer token: liveness, the document, and the webhooks (signed). The api serves
- * POST /api/webhooks/:provider too because the contract puts that path on the API host; it goes through the
- * same shared handler as the `webhooks` unit (functions/common/webhook.ts), so both answer alike.
+ * POST /api/webhooks/:provider too because docs/contract.md ("Webhooks in") puts that path on the API host; it
+ * goes through the same shared handler as the `webhooks` unit (functions/common/webhook.ts), so both answer
+ * alike.
  */
 const publicRoutes: Route[] = [
   {

@@ -4,10 +4,11 @@
  * body-parser middlewares the framework builds (json, text, urlencoded, raw), before it builds them:
  * - the limit is 1 MiB, counted on the bytes as decoded while they stream in (raw-body stops reading and
  *   the decompression stream is dropped at the cap), and a declared Content-Length over 1 MiB is refused
- *   before a byte is read (the contract's "at most 1 MiB as sent and at most 1 MiB once decoded");
+ *   before a byte is read (docs/contract.md, "Tenancy and limits": "at most 1 MiB as sent and at most 1 MiB
+ *   once decoded");
  * - a body error (too large, not JSON, unsupported charset or encoding) is kept on the request
- *   (`verityBodyError`) and the request goes on to our handler, which answers with the contract's JSON
- *   error body (413, 400 INVALID_JSON, 415) — never Express's HTML page.
+ *   (`verityBodyError`) and the request goes on to our handler, which answers with the JSON error body
+ *   of docs/contract.md, "Errors" (413, 400 INVALID_JSON, 415) — never Express's HTML page.
  * Imported (for its side effect) by the HTTP units' handlers, and so before the framework builds its server.
  */
 import { createRequire } from 'node:module';

@@ -10,7 +10,7 @@ import { bodyErrorOf, MAX_BODY_BYTES } from './body-limits.js';
 
 export { MAX_BODY_BYTES };
 
-/** The HTTP status of each stable code (contract.md, "Errors"); the core's errors know no transport. */
+/** The HTTP status of each stable code (docs/contract.md, "Errors"); the core's errors know no transport. */
 const HTTP_STATUS: Record<ErrorCode, number> = {
   INVALID_INPUT: 400,
   INVALID_JSON: 400,

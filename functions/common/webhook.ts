@@ -1,6 +1,7 @@
 /**
  * POST /api/webhooks/:provider, authenticated by HMAC signature (no bearer token). One handler, served by
- * two deploy units: `webhooks` (its own function) and `api` (the contract puts the path on the API host).
+ * two deploy units: `webhooks` (its own function) and `api` (docs/contract.md, "Webhooks in", puts the path
+ * on the API host).
  */
 import './body-limits.js';
 import type { Request, Response } from '@google-cloud/functions-framework';

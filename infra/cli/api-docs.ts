@@ -2,8 +2,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderApiReference } from '../../functions/api/api-reference.js';
-import { localApiDocument } from '../../functions/api/openapi.js';
+import { renderApiReference } from '../../functions/api/openapi/reference.js';
+import { localApiDocument } from '../../functions/api/openapi/document.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const target = path.join(root, 'docs/api.md');

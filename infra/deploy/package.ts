@@ -11,7 +11,7 @@
  * not use (functions/common/runtime-source.ts).
  *
  * The folder keeps the repo's layout for its entry (dist/functions/<name>/index.js) and assets
- * (functions/api/dashboard/…); REPO_ROOT is the folder with the nearest package.json, here the deploy folder.
+ * (functions/api/dashboard/static/…); REPO_ROOT is the folder with the nearest package.json, here the deploy folder.
  */
 import { builtinModules } from 'node:module';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 /**
  * Every port of the local stack in one place.
  *
- * `npm start` uses LOCAL defaults (the contract's "Local stack" table); `npm test` uses a separate TEST
+ * `npm start` uses LOCAL defaults (docs/contract.md, "Local stack"); `npm test` uses a separate TEST
  * set so that a test run never collides with a running `npm start`. Each port can be overridden by env.
  */
 

@@ -71,4 +71,3 @@ export function portProblem(host: string, port: number, what: string, envVar?: s
     server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(null)));
   });
 }
-

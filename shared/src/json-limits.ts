@@ -1,8 +1,8 @@
 /**
- * Limits every JSON value from outside must meet before any schema or store sees it (contract: "Tenancy and
- * limits"): nesting ≤ 16 levels, object keys of 1–256 characters, every string well-formed Unicode (a lone
- * surrogate cannot be stored or hashed faithfully: distinct keys would collapse into one). Iterative, so a
- * hostile value cannot exhaust the stack; stops at the first problem.
+ * Limits every JSON value from outside must meet before any schema or store sees it (docs/contract.md:
+ * "Tenancy and limits"): nesting ≤ 16 levels, object keys of 1–256 characters, every string well-formed
+ * Unicode (a lone surrogate cannot be stored or hashed faithfully: distinct keys would collapse into one).
+ * Iterative, so a hostile value cannot exhaust the stack; stops at the first problem.
  */
 export const MAX_JSON_DEPTH = 16;
 export const MAX_KEY_LENGTH = 256;

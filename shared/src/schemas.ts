@@ -1,6 +1,6 @@
 /**
  * zod schemas for every request body and message Verity accepts: validation, and the request side of the OpenAPI
- * document (functions/api/openapi-requests.ts).
+ * document (functions/api/openapi/requests.ts).
  */
 import { z } from 'zod';
 import { GCS_URI_PATTERN } from './evidence/gcs-uri.js';

@@ -1,9 +1,111 @@
-/** The outside shape of jobs and transitions (contract.md): RFC 3339 UTC times, no internal fields. */
-import type { Diagnosis, Job, Transition } from './core/index.js';
+/**
+ * The outside shape of jobs, transitions and projects (docs/contract.md): RFC 3339 UTC times, no internal
+ * fields. Each shape is a zod schema, the one source for both the builder below (typed by it) and the OpenAPI
+ * document's response schema (functions/api/openapi/schemas.ts renders it).
+ */
+import { z } from 'zod';
+import {
+  JOB_STATUSES,
+  ProjectStatus,
+  Reason,
+  Source,
+  type Diagnosis,
+  type Job,
+  type Transition,
+} from './core/index.js';
+import { PolicySchema } from './policy-schema.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const isoOf = (ms: number): string => new Date(ms).toISOString();
 
-export function jobView(job: Job): Record<string, unknown> {
+const Time = z.iso.datetime();
+const MaybeTime = Time.nullable();
+const Json = z.record(z.string(), z.unknown());
+const Status = z.enum(JOB_STATUSES);
+const ReasonCode = z.enum(Object.values(Reason) as [string, ...string[]]);
+
+export const ProgressViewSchema = z
+  .object({
+    pct: z.number(),
+    step: z.string().nullable(),
+    stepPct: z.number().nullable(),
+    completedSteps: z.array(z.string()),
+    skippedSteps: z.array(z.string()),
+    steps: z.array(z.object({ name: z.string(), startedAt: MaybeTime, completedAt: MaybeTime })),
+  })
+  .meta({ description: 'as reported; with a step plan `pct` is weighted from it' });
+
+export const JobViewSchema = z.object({
+  id: z.string(),
+  type: z.string(),
+  ownerId: z.string(),
+  resourceKey: z.string().nullable(),
+  idempotencyKey: z.string().nullable(),
+  status: Status,
+  statusReason: ReasonCode,
+  attempt: z.int(),
+  maxAttempts: z.int(),
+  version: z.int(),
+  input: Json,
+  outputs: z.array(
+    z.object({
+      uri: z.string(),
+      present: z.boolean(),
+      generation: z.string().nullable(),
+      size: z.number().nullable(),
+      timeCreated: MaybeTime,
+    }),
+  ),
+  reuseExistingOutputs: z.boolean(),
+  executor: z.object({ kind: z.string(), executionRef: z.string().nullable() }),
+  policy: PolicySchema,
+  progress: ProgressViewSchema.nullable(),
+  stepPlan: z
+    .array(z.object({ name: z.string(), weight: z.number() }))
+    .meta({ description: 'declared steps and their weights (job type config, or the worker’s first report)' }),
+  checkpointPrefix: z.string().nullable().meta({
+    description: 'where the worker checkpoints its steps (a retry keeps its original’s: it resumes from them)',
+  }),
+  createdAt: Time,
+  updatedAt: Time,
+  startedAt: MaybeTime,
+  heartbeatAt: MaybeTime,
+  completedAt: MaybeTime,
+  canceledAt: MaybeTime,
+  endedAt: MaybeTime,
+  notBefore: MaybeTime,
+  nextCheckAt: MaybeTime,
+  error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }).nullable(),
+});
+export type JobView = z.infer<typeof JobViewSchema>;
+
+export const TransitionViewSchema = z.object({
+  seq: z.int(),
+  from: Status.nullable(),
+  to: Status,
+  reason: ReasonCode,
+  source: z.enum(Object.values(Source) as [string, ...string[]]),
+  attempt: z.int(),
+  at: Time,
+  evidence: Json,
+});
+
+export const ProjectViewSchema = z.object({
+  id: z.string(),
+  ownerId: z.string(),
+  name: z.string(),
+  status: z.enum(Object.values(ProjectStatus) as [string, ...string[]]),
+  artifacts: z
+    .array(z.object({ key: z.string(), uri: z.string(), present: z.boolean(), generation: z.string().nullable() }))
+    .optional()
+    .meta({ description: 'on a single project; not in lists' }),
+  activeJobId: z.string().nullable(),
+  version: z.int(),
+  createdAt: Time,
+  updatedAt: Time,
+});
+
+export function jobView(job: Job): JobView {
   return {
     id: job.id,
     type: job.type,
@@ -29,8 +131,8 @@ export function jobView(job: Job): Record<string, unknown> {
     progress: progressView(job),
     stepPlan: job.stepPlan,
     checkpointPrefix: job.checkpointPrefix ?? null,
-    createdAt: iso(job.createdAt),
-    updatedAt: iso(job.updatedAt),
+    createdAt: isoOf(job.createdAt),
+    updatedAt: isoOf(job.updatedAt),
     startedAt: iso(job.startedAt),
     heartbeatAt: iso(job.heartbeatAt),
     completedAt: iso(job.completedAt),
@@ -43,7 +145,7 @@ export function jobView(job: Job): Record<string, unknown> {
 }
 
 /** The job's progress as reported (times as RFC 3339); null before the first report. */
-export function progressView(job: Job): Record<string, unknown> | null {
+export function progressView(job: Job): z.infer<typeof ProgressViewSchema> | null {
   const p = job.progress;
   if (!p) return null;
   return {
@@ -65,7 +167,7 @@ export function diagnosisView(d: Diagnosis): Record<string, unknown> {
   };
 }
 
-export function transitionView(t: Transition): Record<string, unknown> {
+export function transitionView(t: Transition): z.infer<typeof TransitionViewSchema> {
   return {
     seq: t.seq,
     from: t.from,
@@ -73,7 +175,7 @@ export function transitionView(t: Transition): Record<string, unknown> {
     reason: t.reason,
     source: t.source,
     attempt: t.attempt,
-    at: new Date(t.at).toISOString(),
+    at: isoOf(t.at),
     evidence: t.evidence,
   };
 }
@@ -90,7 +192,7 @@ export function projectView(
     updatedAt: number;
   },
   artifacts?: { key: string; uri: string; present: boolean; generation: string | null }[],
-): Record<string, unknown> {
+): z.infer<typeof ProjectViewSchema> {
   return {
     id: p.id,
     ownerId: p.ownerId,
@@ -101,7 +203,7 @@ export function projectView(
       : {}),
     activeJobId: p.activeJobId,
     version: p.version,
-    createdAt: new Date(p.createdAt).toISOString(),
-    updatedAt: new Date(p.updatedAt).toISOString(),
+    createdAt: isoOf(p.createdAt),
+    updatedAt: isoOf(p.updatedAt),
   };
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { DASHBOARD_DIR, DASHBOARD_MODULES, serveDashboard } from '../../functions/api/dashboard.js';
+import { DASHBOARD_DIR, DASHBOARD_MODULES, serveDashboard } from '../../functions/api/dashboard/serve.js';
 import { startDashboard, until, type Dashboard } from '../helpers/dashboard.js';
 import type { TestRuntime } from '../helpers/runtime.js';
 

@@ -13,7 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { mintLocalToken } from '../../shared/src/auth/local-issuer.js';
 import { REPO_ROOT } from '../../shared/src/config/env.js';
 import { createApiHandler } from '../../functions/api/handler.js';
-import { DASHBOARD_HEADERS, serveDashboard } from '../../functions/api/dashboard.js';
+import { DASHBOARD_HEADERS, serveDashboard } from '../../functions/api/dashboard/serve.js';
 import { CHROMIUM_ARGS, ensureChromium } from '../../infra/local/chromium.js';
 import { readyRuntime } from '../../functions/common/runtime-source.js';
 import { testRuntime, TEST_SECRET, type TestRuntime } from './runtime.js';

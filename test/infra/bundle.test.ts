@@ -93,11 +93,11 @@ describe('npm run build: one self-contained deploy folder per unit', () => {
       );
     }
     // the whole dashboard folder ships with the api: the page, the stylesheet and every ES module it imports
-    const dashboard = readdirSync(path.join(REPO_ROOT, 'functions/api/dashboard'));
+    const dashboard = readdirSync(path.join(REPO_ROOT, 'functions/api/dashboard/static'));
     assert.ok(dashboard.includes('index.html') && dashboard.includes('app.js'));
     for (const f of dashboard)
       assert.ok(
-        existsSync(path.join(BUILD, 'api/functions/api/dashboard', f)),
+        existsSync(path.join(BUILD, 'api/functions/api/dashboard/static', f)),
         `the dashboard's ${f} ships with the api`,
       );
   });

@@ -215,7 +215,7 @@ function toJobType(name: string, cfg: z.infer<typeof JobTypeConfig>, input: z.Zo
   };
 }
 
-/** The two types of the local stack: contract.md, "Local stack". */
+/** The job types of the local stack: docs/contract.md, "Local stack". */
 export function localJobTypes(env: Env): Record<string, z.input<typeof JobTypeConfig>> {
   return {
     'demo-render': {

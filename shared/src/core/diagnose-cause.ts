@@ -1,6 +1,6 @@
 /**
- * Why a job is where it is: the cause code of a diagnosis (contract: "Diagnosis causes"), by rule from the job,
- * its history and the time. Pure. Codes are added, never renamed.
+ * Why a job is where it is: the cause code of a diagnosis (docs/contract.md: "Diagnosis causes"), by rule from
+ * the job, its history and the time. Pure. Codes are added, never renamed.
  */
 import { cancelRequested, dueDeadline } from './deadlines.js';
 import type { EpochMs, Job, Transition } from './model.js';

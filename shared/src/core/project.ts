@@ -22,9 +22,9 @@ export interface ProjectEvidence {
 }
 
 /**
- * contract.md's table: none declared → draft; all present → ready; a generation job active → generating;
- * some present, none active → draft; none present and the generation job failed or went stale → error;
- * none present, none active → draft.
+ * The table of docs/contract.md, "Job states and reasons": none declared → draft; all present → ready; a
+ * generation job active → generating; some present, none active → draft; none present and the generation job
+ * failed or went stale → error; none present, none active → draft.
  */
 export function deriveProjectStatus(e: ProjectEvidence): ProjectStatus {
   if (e.declared === 0) return ProjectStatus.draft;

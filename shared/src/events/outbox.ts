@@ -1,6 +1,6 @@
 /**
- * Events out (contract: topic `verity-job-events`): one message per applied transition. The write that
- * commits a transition also puts it in its job's outbox (store/outbox-store.ts); it leaves once Pub/Sub
+ * Events out (docs/contract.md: topic `verity-job-events`): one message per applied transition. The write
+ * that commits a transition also puts it in its job's outbox (store/outbox-store.ts); it leaves once Pub/Sub
  * accepted the message and the transition's effects have run. The effect runner (reconcile/effect-runner.ts)
  * sends it right after the commit; if a function dies between commit and publish, the runner's `drainPending`
  * (run by the sweep) publishes it later: at-least-once, consumers dedupe on `dedupeId` = `{jobId}:{seq}`.

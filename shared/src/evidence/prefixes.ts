@@ -1,7 +1,7 @@
 /**
  * Tenancy of objects: outputs and project artifacts that a request names must lie under a prefix the job
- * type allows the caller (contract: "Tenancy and limits"). The check looks only at the URI, before any probe,
- * so a refused request learns nothing about the object (existence, size, generation).
+ * type allows the caller (docs/contract.md: "Tenancy and limits"). The check looks only at the URI, before any
+ * probe, so a refused request learns nothing about the object (existence, size, generation).
  */
 import { EPHEMERAL_PREFIXES, isEphemeralName } from './ephemeral.js';
 import { fillTemplate, parseGcsUri } from './gcs-uri.js';

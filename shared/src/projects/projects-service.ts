@@ -48,7 +48,6 @@ export interface ProjectsDeps {
   clock: () => number;
 }
 
-
 export class ProjectsService {
   constructor(private readonly d: ProjectsDeps) {}
 

@@ -1,6 +1,7 @@
 /**
- * Webhook signatures (contract.md): header `X-Verity-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret,
- * "<t>.<raw body>")>`. Verification is constant-time and refuses anything older (or newer) than the window.
+ * Webhook signatures (docs/contract.md, "Webhooks in"): header
+ * `X-Verity-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`. Verification is
+ * constant-time and refuses anything older (or newer) than the window.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 

@@ -1,8 +1,8 @@
 /**
  * The worker SDK: what a render/stitch/voice-over worker calls to tell Verity where it stands. Messages go
- * to the `verity-job-updates` topic (contract shape, attribute `jobId`), or over HTTP to
- * `POST /api/jobs/:id/updates` where Pub/Sub is not at hand. Each report carries its own `id`, so a
- * publisher retry that delivers it twice still applies once.
+ * to the `verity-job-updates` topic (shape and attribute `jobId`: docs/contract.md, "Topics and messages"),
+ * or over HTTP to `POST /api/jobs/:id/updates` where Pub/Sub is not at hand. Each report carries its own
+ * `id`, so a publisher retry that delivers it twice still applies once.
  */
 import { randomUUID } from 'node:crypto';
 import type { PubSub } from '@google-cloud/pubsub';

@@ -68,7 +68,7 @@ export function renderApiReference(doc: Json): string {
   const out: string[] = [
     `# ${doc.info.title} API reference`,
     '',
-    '<!-- Generated from the OpenAPI document (functions/api/openapi.ts) by `npm run docs:api`. ' +
+    '<!-- Generated from the OpenAPI document (functions/api/openapi/document.ts) by `npm run docs:api`. ' +
       'Do not edit by hand: a test compares the two. -->',
     '',
     String(doc.info.description),

@@ -3,8 +3,8 @@
  * answers by status, the id path parameter, and the `links` that lead from the 2xx of `POST /api/jobs` and
  * `POST /api/projects` to every operation on the new id, so a stateful client (or fuzzer) reaches them all.
  */
-import { ID_PATTERN, type Json } from './openapi-requests.js';
-import { ref } from './openapi-schemas.js';
+import { ID_PATTERN, type Json } from './requests.js';
+import { ref } from './schemas.js';
 
 export const json = (s: unknown, description = 'OK'): Json => ({
   description,
@@ -26,7 +26,7 @@ export const sse = {
   content: { 'text/event-stream': { schema: { type: 'string' } } },
 };
 
-/** Error answers by status: what each means here (contract.md, "Errors"). */
+/** Error answers by status: what each means here (docs/contract.md, "Errors"). */
 export const ERRORS: Record<number, string> = {
   400: 'invalid input (body, query or a value the service refuses)',
   401: 'no, or an invalid, credential',

@@ -1,23 +1,23 @@
 /**
  * The OpenAPI 3.1 document, served at /api/openapi.json. Built from the same zod schemas that validate the
- * requests, plus what only the configuration knows (./openapi-requests.ts); responses come from
- * ./openapi-schemas.ts, the operations' building blocks (statuses, links) from ./openapi-operations.ts, the paths
- * from ./openapi-jobs.ts, ./openapi-projects.ts and, for the rest (streams, sweep, webhooks, this document,
+ * requests, plus what only the configuration knows (./requests.ts); responses come from
+ * ./schemas.ts, the operations' building blocks (statuses, links) from ./operations.ts, the paths
+ * from ./jobs.ts, ./projects.ts and, for the rest (streams, sweep, webhooks, this document,
  * liveness), from here. Every operation lists every status it can answer; `links` lead from the 2xx of
  * `POST /api/jobs` and `POST /api/projects` to every operation on the new id, so a stateful client (or fuzzer)
  * reaches them all.
  */
-import { parseEnv } from '../../shared/src/config/env.js';
-import { buildRegistry } from '../../shared/src/config/job-types.js';
-import { WebhookBodySchema } from '../../shared/src/reconcile/webhooks-service.js';
-import { SweepRequestSchema } from '../../shared/src/schemas.js';
-import { jobPaths } from './openapi-jobs.js';
-import { AUTH, BODY, body, ERRORS, errorResponse, errors, json, secured, sse } from './openapi-operations.js';
-import { projectPaths } from './openapi-projects.js';
-import { schema, vocabularyOf, type ApiVocabulary } from './openapi-requests.js';
-import { SCHEMAS } from './openapi-schemas.js';
+import { parseEnv } from '../../../shared/src/config/env.js';
+import { buildRegistry } from '../../../shared/src/config/job-types.js';
+import { WebhookBodySchema } from '../../../shared/src/reconcile/webhooks-service.js';
+import { SweepRequestSchema } from '../../../shared/src/schemas.js';
+import { jobPaths } from './jobs.js';
+import { AUTH, BODY, body, ERRORS, errorResponse, errors, json, secured, sse } from './operations.js';
+import { projectPaths } from './projects.js';
+import { schema, vocabularyOf, type ApiVocabulary } from './requests.js';
+import { SCHEMAS } from './schemas.js';
 
-export { vocabularyOf, type ApiVocabulary, type TypeVocabulary } from './openapi-requests.js';
+export { vocabularyOf, type ApiVocabulary, type TypeVocabulary } from './requests.js';
 
 export function openApiDocument(v: ApiVocabulary): Record<string, unknown> {
   return {

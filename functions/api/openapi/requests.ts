@@ -4,14 +4,14 @@
  * configuration knows: the registered job types and the buckets a request may name.
  */
 import { z } from 'zod';
-import type { JobTypeRegistry } from '../../shared/src/config/job-types.js';
+import type { JobTypeRegistry } from '../../../shared/src/config/job-types.js';
 import {
   CreateProjectSchema,
   EnqueueRequestSchema,
   JobIdSchema,
   WorkerUpdateSchema,
-} from '../../shared/src/schemas.js';
-import { JSON_INPUT } from './openapi-schemas.js';
+} from '../../../shared/src/schemas.js';
+import { JSON_INPUT } from './schemas.js';
 
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

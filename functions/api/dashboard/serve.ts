@@ -2,12 +2,12 @@
  * The operator dashboard: static files (no build step) served by the API: `index.html` at `/`, the stylesheet
  * and the ES modules each at `/<name>` (`app.js` is the entry; it imports the others by same-origin URL, which
  * `script-src 'self'` allows). Only the files named in DASHBOARD_MODULES are served. tsc does not copy non-TS
- * files, so they are read from the source folder (`functions/api/dashboard/…` under REPO_ROOT; the api's
+ * files, so they are read from the source folder (`functions/api/dashboard/static/…` under REPO_ROOT; the api's
  * deploy folder ships the whole folder), once, on first use.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from '../../shared/src/config/env.js';
+import { REPO_ROOT } from '../../../shared/src/config/env.js';
 
 export interface DashboardFile {
   status: number;
@@ -37,7 +37,7 @@ export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
   'Cache-Control': 'no-cache',
 };
 
-export const DASHBOARD_DIR = path.join(REPO_ROOT, 'functions', 'api', 'dashboard');
+export const DASHBOARD_DIR = path.join(REPO_ROOT, 'functions', 'api', 'dashboard', 'static');
 
 /** Every script of the dashboard: the entry, then the modules it imports (see app.js for what each does). */
 export const DASHBOARD_MODULES = [

@@ -1,5 +1,5 @@
 /** The response shapes of the insight routes (issue 16): the diagnosis and the recovery stats. */
-import { CAUSE_CODES, JOB_STATUSES, Reason, Source } from '../../shared/src/core/index.js';
+import { CAUSE_CODES, JOB_STATUSES, Reason, Source } from '../../../shared/src/core/index.js';
 
 type Json = Record<string, unknown>;
 const iso = { type: ['string', 'null'], format: 'date-time' };

@@ -1,20 +1,8 @@
 /** The job paths of the OpenAPI document (./openapi.ts): `/api/jobs` and every operation on one job. */
-import { JobListQuerySchema, StatsQuerySchema } from '../../shared/src/schemas.js';
-import {
-  AUTH,
-  BODY,
-  body,
-  errors,
-  idParam,
-  jobBody,
-  jobOp,
-  json,
-  secured,
-  sse,
-  withJobLinks,
-} from './openapi-operations.js';
-import { enqueueSchema, queryParams, updateSchema, type ApiVocabulary, type Json } from './openapi-requests.js';
-import { ref, stats } from './openapi-schemas.js';
+import { JobListQuerySchema, StatsQuerySchema } from '../../../shared/src/schemas.js';
+import { AUTH, BODY, body, errors, idParam, jobBody, jobOp, json, secured, sse, withJobLinks } from './operations.js';
+import { enqueueSchema, queryParams, updateSchema, type ApiVocabulary, type Json } from './requests.js';
+import { ref, stats } from './schemas.js';
 
 export const jobPaths = (v: ApiVocabulary): Json => ({
   '/api/jobs': {

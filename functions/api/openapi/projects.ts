@@ -1,5 +1,5 @@
 /** The project paths of the OpenAPI document (./openapi.ts): `/api/projects` and every operation on one project. */
-import { ListQuerySchema } from '../../shared/src/schemas.js';
+import { ListQuerySchema } from '../../../shared/src/schemas.js';
 import {
   AUTH,
   BODY,
@@ -12,9 +12,9 @@ import {
   projectOp,
   secured,
   withJobLinks,
-} from './openapi-operations.js';
-import { projectSchema, queryParams, type ApiVocabulary, type Json } from './openapi-requests.js';
-import { ref } from './openapi-schemas.js';
+} from './operations.js';
+import { projectSchema, queryParams, type ApiVocabulary, type Json } from './requests.js';
+import { ref } from './schemas.js';
 
 export const projectPaths = (v: ApiVocabulary): Json => ({
   '/api/projects': {

@@ -1,5 +1,5 @@
 // Verity dashboard: plain ES modules, no build step, served by the API under a strict CSP (see
-// functions/api/dashboard.ts, which lists every file). This entry wires the page's fixed controls to the router.
+// functions/api/dashboard/serve.ts, which lists every file). This entry wires the page's fixed controls to the router.
 //   session.js      the bearer token          api-client.js  JSON calls, ApiError, the streams' paths
 //   sse.js          event streams + polling   router.js      hash → view, sign-in and sign-out
 //   dom.js          h(), alerts, shared parts format.js      times, durations, badges
