@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { DASHBOARD_DIR, DASHBOARD_MODULES, serveDashboard } from '../../functions/api/dashboard/serve.js';
 import { startDashboard, until, type Dashboard } from '../helpers/dashboard.js';
 import type { TestRuntime } from '../helpers/runtime.js';
+import { waitFor } from '../helpers/wait.js';
 
 let d: Dashboard;
 let rt: TestRuntime;
@@ -72,6 +73,12 @@ describe('dashboard', { timeout: 60_000 }, () => {
     await page.getByRole('heading', { name: 'Job queue' }).waitFor();
     await page.getByLabel('Status').waitFor();
     await page.getByLabel('Type').waitFor();
+    // the type filter lists the registered types, read from the API (none written into the page)
+    const registered = rt.registry.names();
+    const options = page.locator('#f-type option');
+    await waitFor('the registered types', async () => (await options.count()) === registered.length + 1);
+    const listed = await options.evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value));
+    assert.deepEqual(listed.slice(1).sort(), [...registered].sort());
 
     // the test clock stands still; /api/events streams transitions strictly after the instant it opened
     rt.testClock.advance(1000);

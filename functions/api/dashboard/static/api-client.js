@@ -77,6 +77,12 @@ export const client = {
   getProject: (id) => api('GET', project(id)),
   reconcileProject: (id) => api('POST', project(id, '/reconcile')),
   generateProject: (id) => api('POST', project(id, '/generate')),
+  /** The registered job types, as the API's own document names them (the enum of an enqueue's `type`). */
+  jobTypes: async () => {
+    const doc = await api('GET', '/api/openapi.json');
+    const type = doc?.paths?.['/api/jobs']?.post?.requestBody?.content?.['application/json']?.schema?.properties?.type;
+    return Array.isArray(type?.enum) ? type.enum.filter((t) => typeof t === 'string') : [];
+  },
 };
 
 /** The event streams (Server-Sent Events) the views follow. */

@@ -5,7 +5,6 @@ import { fmtPct, reasonBadge, reasonClass, STATUSES, statusBadge, timeEl } from 
 import { live } from './sse.js';
 
 const FILTERS_KEY = 'verity.filters';
-const KNOWN_TYPES = ['demo-render', 'external'];
 const CAPTION = 'Jobs, newest first. Highlighted rows were corrected or recovered from evidence.';
 const COLUMNS = ['Job', 'Type', 'Status', 'Reason', 'Progress', 'Created', 'Updated'];
 
@@ -56,9 +55,19 @@ function filterParams(statusSel, typeSel, base = {}) {
 export function queueView(view, signal) {
   const saved = new URLSearchParams(sessionStorage.getItem(FILTERS_KEY) ?? '');
   const statusSel = h('select', { id: 'f-status', name: 'status' }, options(STATUSES));
-  const typeSel = h('select', { id: 'f-type', name: 'type' }, options(KNOWN_TYPES));
+  const typeSel = h('select', { id: 'f-type', name: 'type' }, options([]));
   statusSel.value = saved.get('status') ?? '';
+  /** A type joins the filter once: from the API's registered types, or from a job on the page. */
+  const addType = (t) => {
+    if (t && ![...typeSel.options].some((o) => o.value === t)) typeSel.append(h('option', { value: t }, t));
+  };
+  addType(saved.get('type'));
   typeSel.value = saved.get('type') ?? '';
+  // the registered types, not a list written into the page; a failure leaves the ones the jobs show
+  client.jobTypes().then(
+    (types) => types.forEach(addType),
+    () => undefined,
+  );
   const stats = h('ul', { class: 'stats', 'aria-label': 'Job counts' });
   const tbody = h('tbody');
   const note = h('p', { class: 'note', hidden: true });
@@ -113,8 +122,7 @@ export function queueView(view, signal) {
       replace(tbody, h('tr', {}, h('td', { colSpan: COLUMNS.length, class: 'empty' }, 'No jobs.')));
     else replace(tbody, jobs.map(jobRow));
     for (const j of jobs) {
-      const known = KNOWN_TYPES.includes(j.type) || [...typeSel.options].some((o) => o.value === j.type);
-      if (!known) typeSel.append(h('option', { value: j.type }, j.type));
+      addType(j.type);
     }
   }
 
