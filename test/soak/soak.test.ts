@@ -94,10 +94,7 @@ describe('fault soak', () => {
     );
   });
 
-  // Not yet 0 (the 2,000-job soak with seed 1 on 2026-12-07: 4 Cloud Run first attempts failed QUEUE_TIMEOUT with
-  // no execution ever created, while the sweep was killed 129 times): the ground truth sees them; the fix is issue
-  // 26's next step. A todo runs and reports, it does not pass.
-  it('none never dispatched', { timeout: 600_000, todo: 'issue 26: not yet 0' }, async () => {
+  it('no attempt failed without its execution ever starting', { timeout: 600_000 }, async () => {
     const { findings: f, last } = await soakOnce();
     assert.deepEqual(f.neverDispatched, [], last);
   });

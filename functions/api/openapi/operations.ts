@@ -1,5 +1,5 @@
 /**
- * The building blocks of the OpenAPI document's operations (./openapi.ts): bodies and responses, the error
+ * The building blocks of the OpenAPI document's operations (./document.ts): bodies and responses, the error
  * answers by status, the id path parameter, and the `links` that lead from the 2xx of `POST /api/jobs` and
  * `POST /api/projects` to every operation on the new id, so a stateful client (or fuzzer) reaches them all.
  */
@@ -23,7 +23,55 @@ export const sse = {
     'Server-Sent Events: `id:` transition seq, `event: transition|progress`, `data:` JSON; `: keep-alive` every 15 s. ' +
     'At most 10 open streams per user and instance (a per-instance limit, not a global quota): the 11th gets 429 ' +
     'TOO_MANY_STREAMS with Retry-After. A stream request that carries a body gets 400. Reconnect with Last-Event-ID.',
-  content: { 'text/event-stream': { schema: { type: 'string' } } },
+  content: {
+    'text/event-stream': {
+      // each event as an SSE parser hands it over: its fields, `data` being JSON text
+      schema: {
+        type: 'array',
+        items: {
+          oneOf: [
+            {
+              type: 'object',
+              required: ['event', 'data'],
+              properties: {
+                event: { const: 'transition' },
+                id: { type: 'string', description: 'the transition seq (on the queue: `{jobId}:{seq}`)' },
+                data: {
+                  type: 'string',
+                  contentMediaType: 'application/json',
+                  contentSchema: {
+                    allOf: [
+                      ref('Transition'),
+                      { type: 'object', required: ['jobId'], properties: { jobId: { type: 'string' } } },
+                    ],
+                  },
+                },
+              },
+            },
+            {
+              type: 'object',
+              required: ['event', 'data'],
+              properties: {
+                event: { const: 'progress' },
+                data: {
+                  type: 'string',
+                  contentMediaType: 'application/json',
+                  contentSchema: {
+                    type: 'object',
+                    required: ['jobId', 'progress'],
+                    properties: {
+                      jobId: { type: 'string' },
+                      progress: { anyOf: [{ type: 'null' }, { type: 'object' }] },
+                    },
+                  },
+                },
+              },
+            },
+          ],
+        },
+      },
+    },
+  },
 };
 
 /** Error answers by status: what each means here (docs/contract.md, "Errors"). */
