@@ -107,9 +107,10 @@ export class Observer {
       ...(g.errors.length > 0 ? { probeErrors: g.errors.map((e) => e.slice(0, 300)).slice(0, 10) } : {}),
     });
     if (!res.job) throw new NotFoundError(`job ${jobId} not found`);
+    const committed = { ...res, job: res.job };
     return {
-      res: { ...res, job: res.job },
-      report: this.report(jobId, job, res as ApplyResult & { job: Job }, g),
+      res: committed,
+      report: this.report(jobId, job, committed, g),
       cutShort: g.unfinished.length > 0 && g.errors.length === 0,
     };
   }
