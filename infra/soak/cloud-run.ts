@@ -11,6 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { protos } from '@google-cloud/run';
 import type { Storage } from '@google-cloud/storage';
 import { startFakeCloudRun, type FakeCloudRun } from '../../test/fakes/cloud-run-server.js';
+import { ENV_ATTEMPT, ENV_JOB_ID } from '../../shared/src/evidence/executors/cloud-run-job.js';
 import { parseGcsUri } from '../../shared/src/evidence/gcs-uri.js';
 import { createReporter, type Transport, type WorkerReporter } from '../../shared/src/worker/reporter.js';
 import type { TruthRecord } from '../local/truth-log.js';
@@ -38,6 +39,19 @@ const identity = (env: Map<string, string>) => ({
 });
 const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
   Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+
+/** The job and attempt a RunJob request starts (its container overrides' VERITY_JOB_ID, VERITY_ATTEMPT). */
+export function runJobSubject(request: unknown): { subject: string | null; attempt?: number } {
+  const overrides = (
+    request as { overrides?: { containerOverrides?: { env?: { name?: string; value?: string }[] }[] } }
+  )?.overrides;
+  const env = new Map<string, string>();
+  for (const c of overrides?.containerOverrides ?? [])
+    for (const e of c.env ?? []) env.set(e.name ?? '', e.value ?? '');
+  const jobId = env.get(ENV_JOB_ID) ?? null;
+  const attempt = Number(env.get(ENV_ATTEMPT));
+  return jobId === null ? { subject: null } : { subject: jobId, ...(Number.isInteger(attempt) ? { attempt } : {}) };
+}
 
 /** The fake's record of every execution, as ground truth: created (start), canceled, completed (exit). */
 export function executionTruth(executions: Iterable<protos.google.cloud.run.v2.IExecution>): TruthRecord[] {
@@ -83,15 +97,17 @@ export async function startCloudRun(o: {
     }
     return reporters.get(name)!;
   };
-  // per call: UNAVAILABLE at the error rate, a slow answer (1–4 s) at half of it
-  fake.chaos = () => {
+  // per call: UNAVAILABLE at the error rate, a slow answer (1–4 s) at half of it; a RunJob's fault is recorded
+  // against the job and attempt its overrides name (the verdict excepts that attempt from never dispatched)
+  fake.chaos = (method, request) => {
     if (!o.active()) return null;
+    const about = method === 'RunJob' ? runJobSubject(request) : { subject: null };
     if (o.rng.chance(o.errorRate)) {
-      o.record({ kind: 'cloud-run-unavailable', at: Date.now(), subject: null });
+      o.record({ kind: 'cloud-run-unavailable', at: Date.now(), ...about });
       return { code: grpc.status.UNAVAILABLE };
     }
     if (o.rng.chance(o.errorRate / 2)) {
-      o.record({ kind: 'cloud-run-slow', at: Date.now(), subject: null });
+      o.record({ kind: 'cloud-run-slow', at: Date.now(), ...about });
       return { delayMs: o.rng.int(1000, 4000) };
     }
     return null;

@@ -297,6 +297,9 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       sweepIntervalMs: cfg.sweepIntervalMs,
       sweepLeaseMs: SWEEP_LEASE_MS,
       duplicateMismatches: work.duplicateMismatches,
+      startFaults: new Set(
+        faults.flatMap((f) => (f.kind.startsWith('cloud-run') && f.attempt ? [`${f.subject}:${f.attempt}`] : [])),
+      ),
     });
     const summary = summarize({
       planned: specs.length,

@@ -57,6 +57,8 @@ export function checkExecutions(
   histories: ReadonlyMap<string, readonly RecordedTransition[]>,
   /** How long an execution may outlive the end of its attempt: the executor's stop, a sweep to re-run it. */
   graceMs: (job: Job) => number,
+  /** `jobId:attempt` of each attempt whose start met an injected executor fault (excepted from never dispatched). */
+  startFaults: ReadonlySet<string> = new Set(),
 ): ExecutionFindings {
   const f: ExecutionFindings = { duplicateLaunches: [], orphaned: [], neverDispatched: [], wrong: [] };
   const runs = runsOf(truth);
@@ -82,7 +84,7 @@ export function checkExecutions(
   for (const job of jobs.values()) {
     const h = histories.get(job.id) ?? [];
     const byAttempt = runs.get(job.id);
-    if (job.executor.kind !== 'external') neverDispatched(job, h, byAttempt, f);
+    if (job.executor.kind !== 'external') neverDispatched(job, h, byAttempt, startFaults, f);
     const end = firstEndAt(h);
     if (end === null || job.status === 'succeeded') continue;
     // failed or canceled: the current attempt's executions stopped, and a cancel reached them or they had ended
@@ -102,17 +104,21 @@ export function checkExecutions(
   return f;
 }
 
-/** Attempts that failed (or timed out) without their execution ever starting: work lost, not tried. */
+/**
+ * Attempts that failed (or timed out) without their execution ever starting: work lost, not tried — unless an
+ * executor fault was injected into that attempt's start (the issue's rule: then the executor, not Verity, lost it).
+ */
 function neverDispatched(
   job: Job,
   h: readonly RecordedTransition[],
   byAttempt: Map<number, Map<string, Run>> | undefined,
+  startFaults: ReadonlySet<string>,
   f: ExecutionFindings,
 ): void {
   for (let a = 1; a <= job.attempt; a++) {
     const ended = attemptEndAt(h, a);
     if (!ended || ended.to === 'succeeded' || ended.to === 'canceled') continue;
-    if ((byAttempt?.get(a)?.size ?? 0) > 0) continue;
+    if ((byAttempt?.get(a)?.size ?? 0) > 0 || startFaults.has(`${job.id}:${a}`)) continue;
     const why = typeof ended.evidence.failure === 'string' ? ended.evidence.failure : ended.reason;
     f.neverDispatched.push(`${job.id} attempt ${a} ended (${why}) without its execution ever starting`);
   }

@@ -36,6 +36,8 @@ export interface World extends BoundTiming {
   truth: TruthRecord[];
   /** Client-side findings: a duplicate key answered with another job. */
   duplicateMismatches: string[];
+  /** `jobId:attempt` of each attempt whose start met an injected executor fault (the fake's record). */
+  startFaults?: ReadonlySet<string>;
 }
 
 export const COUNTED = [
@@ -82,7 +84,7 @@ export function checkInvariants(w: World): Findings {
     else if (l.lateMs > 0) f.stuck.push(`${job.id} ended ${Math.round(l.lateMs / 1000)} s past its bound`);
   }
 
-  const ran = checkExecutions(w.truth, w.jobs, w.histories, (job) => graceMs(job, w));
+  const ran = checkExecutions(w.truth, w.jobs, w.histories, (job) => graceMs(job, w), w.startFaults);
   f.duplicateLaunches.push(...ran.duplicateLaunches);
   f.orphaned.push(...ran.orphaned);
   f.neverDispatched.push(...ran.neverDispatched);

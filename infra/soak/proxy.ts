@@ -13,6 +13,8 @@ export interface FaultRecord {
   kind: string;
   at: number;
   subject: string | null;
+  /** The attempt the fault concerned, when the call named it (an executor's creating call). */
+  attempt?: number;
 }
 
 export interface ProxyOptions {

@@ -51,7 +51,7 @@ export interface FakeCloudRun {
    * Asked before every call (null: none): an error to answer instead, or a delay before answering (a slow API).
    * For soaks; tests that want one precise failure use failNext.
    */
-  chaos: ((method: FakeMethod) => { code: grpc.status } | { delayMs: number } | null) | null;
+  chaos: ((method: FakeMethod, request: unknown) => { code: grpc.status } | { delayMs: number } | null) | null;
   stop(): Promise<void>;
 }
 
@@ -105,12 +105,12 @@ function locationOf(name: string): string {
   return name.split('/').slice(0, 4).join('/');
 }
 
-type Chaos = (() => { code: grpc.status } | { delayMs: number } | null) | undefined;
+type Chaos = ((request: unknown) => { code: grpc.status } | { delayMs: number } | null) | undefined;
 
 /** A unary handler; `chaos` (asked on arrival) may answer an error instead, or answer later (a slow API). */
 function unary<Req, Res>(fn: (req: Req) => Res, chaos?: Chaos): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    const c = chaos?.() ?? null;
+    const c = chaos?.(call.request) ?? null;
     if (c && 'code' in c) return callback({ code: c.code, details: `injected ${grpc.status[c.code]}` });
     const answer = (): void => {
       try {
@@ -151,8 +151,8 @@ export async function startFakeCloudRun(opts: FakeCloudRunOptions = {}): Promise
   };
   const chaosOf =
     (method: FakeMethod): Chaos =>
-    () => {
-      const c = fake.chaos?.(method) ?? null;
+    (request) => {
+      const c = fake.chaos?.(method, request) ?? null;
       if (c && 'code' in c) calls[method]++;
       return c;
     };

@@ -143,20 +143,51 @@ describe('an execution whose start was never recorded (found by the fault soak)'
     assert.ok(exec.cancels.includes('local:job_lost_record:1'), 'the unrecorded execution was stopped');
   });
 
-  it('is stopped when the job is canceled before it was recorded; nothing is asked of a job never started', async () => {
+  it('is stopped when a cancel meets it unrecorded (at the start lease end); nothing is asked of a job never started', async () => {
     const { job } = (await rt.store.create((ctx) => createJob(spec('job_lost_cancel', { policy }), [], ctx))) as {
       job: Job;
     };
-    await exec.start(job, rt.registry.get('demo-render')!);
-    const canceled = await rt.reconciler.commit(job.id, { kind: 'cancel', source: 'api' });
-    assert.equal(canceled.job?.status, 'canceled');
-    assert.deepEqual(canceled.effects.map((e) => e.kind).sort(), ['cleanupTemp', 'stopUnrecordedStart']);
-    assert.ok(exec.cancels.includes('local:job_lost_cancel:1'));
+    await exec.start(job, rt.registry.get('demo-render')!); // started; its dispatched never committed
+    const starts = exec.starts;
+    const waiting = await rt.reconciler.commit(job.id, { kind: 'cancel', source: 'api' });
+    assert.equal(waiting.job?.status, 'queued', 'the start may still be creating an execution: the cancel waits');
+    assert.equal(waiting.job?.executor.cancelRequestedAt, rt.testClock.now());
+    assert.deepEqual(waiting.effects, []);
+    rt.testClock.advance(20_000); // the start's lease (a 20 s dispatch retry, less 1 s) is over
+    const { job: canceled } = await rt.reconciler.reconcile(job.id, 'sweep');
+    assert.equal(canceled.status, 'canceled');
+    assert.equal(exec.starts, starts, 'no second start while the cancel waited');
+    await waitFor('the unrecorded execution stopped', async () => exec.cancels.includes('local:job_lost_cancel:1'));
 
     const never = (await rt.store.create((ctx) => createJob(spec('job_never', { policy }), [], ctx))) as { job: Job };
     const cancels = exec.cancels.length;
     await rt.reconciler.commit(never.job.id, { kind: 'cancel', source: 'api' });
+    rt.testClock.advance(20_000);
+    const { job: ended } = await rt.reconciler.reconcile(never.job.id, 'sweep');
+    assert.equal(ended.status, 'canceled');
     assert.equal(exec.cancels.length, cancels, 'find returned nothing: no cancel');
+  });
+
+  it('a cancel that meets a start in flight stops the execution the start names, then confirms', async () => {
+    const { job } = (await rt.store.create((ctx) => createJob(spec('job_cancel_inflight', { policy }), [], ctx))) as {
+      job: Job;
+    };
+    await rt.reconciler.commit(job.id, { kind: 'cancel', source: 'api' });
+    const started = await exec.start(job, rt.registry.get('demo-render')!);
+    const named = await rt.reconciler.commit(job.id, {
+      kind: 'dispatched',
+      source: 'executor',
+      attempt: 1,
+      ...started,
+    });
+    assert.equal(named.job?.executor.executionRef, started.executionRef);
+    assert.deepEqual(
+      named.effects.map((e) => e.kind),
+      ['cancelExecution'],
+    );
+    await waitFor('the execution stopped', async () => exec.cancels.includes(started.executionRef));
+    const { job: after } = await rt.reconciler.reconcile(job.id, 'sweep');
+    assert.equal(after.status, 'canceled');
   });
 });
 

@@ -1,7 +1,13 @@
 /** decide: starting executions, retries and their attempts. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dispatchDueAt, dispatchRetryMs, onlyDispatchDue, startLease } from '../../shared/src/core/deadlines.js';
+import {
+  dispatchDueAt,
+  dispatchRetryMs,
+  onlyDispatchDue,
+  START_RETRY_MS,
+  startLease,
+} from '../../shared/src/core/deadlines.js';
 import { run, running, tableTests, type Row } from '../helpers/decide.js';
 import { dispatched, newJob, S, T0 } from '../helpers/jobs.js';
 
@@ -18,9 +24,9 @@ describe('decide: dispatch', () => {
     },
     {
       name: 'dispatched for a finished job cancels the orphan',
-      job: () => run(newJob(), { kind: 'cancel', source: 'api' }, T0 + S).job,
+      job: () => run(newJob(), { kind: 'cancel', source: 'api' }, T0 + 25 * S).job, // after the start's lease
       event: { kind: 'dispatched', source: 'executor', attempt: 1, executionRef: 'local:job_1:1' },
-      at: T0 + 2 * S,
+      at: T0 + 26 * S,
       to: 'canceled',
       reason: 'CANCELED_BY_USER',
       transition: false,
@@ -47,7 +53,7 @@ describe('decide: dispatch', () => {
   ];
   tableTests(rows);
 
-  it('a transient start failure spends no attempt: the start is due again after the dispatch retry', () => {
+  it('a transient start failure spends no attempt: the start is due again a few seconds later', () => {
     const job = newJob();
     const failed = run(
       job,
@@ -55,18 +61,27 @@ describe('decide: dispatch', () => {
       T0 + 5 * S,
     ).job;
     assert.equal(failed.attempt, 1);
-    assert.equal(failed.executor.startRequestedAt, T0 + 5 * S);
-    assert.equal(failed.nextCheckAt, Math.min(T0 + 5 * S + dispatchRetryMs(job), failed.nextCheckAt!));
-    const again = run(
-      failed,
-      { kind: 'observed', source: 'sweep', probed: true, outputs: [] },
-      T0 + 5 * S + dispatchRetryMs(job),
-    );
+    assert.equal(dispatchDueAt(failed), T0 + 5 * S + START_RETRY_MS, 'not the full dispatch retry');
+    assert.ok(START_RETRY_MS < dispatchRetryMs(job));
+    assert.equal(failed.nextCheckAt, T0 + 5 * S + START_RETRY_MS);
+    assert.equal(startLease(failed)!.until, T0 + 5 * S + START_RETRY_MS - 1000, 'the failed call ended its lease');
+    const early = run(failed, { kind: 'observed', source: 'sweep', probed: true, outputs: [] }, T0 + 9 * S);
+    assert.deepEqual(early.effects, [], 'not before the retry');
+    const again = run(failed, { kind: 'observed', source: 'sweep', probed: true, outputs: [] }, T0 + 10 * S);
     assert.deepEqual(
       again.effects.map((e) => e.kind),
       ['startExecution'],
       'the sweep starts attempt 1 again',
     );
+    // a run of failures: each retry a few seconds after the last, all within the queue timeout
+    let j = failed;
+    for (let t = T0 + 10 * S; t < T0 + 50 * S; t += 5 * S) {
+      j = run(j, { kind: 'observed', source: 'sweep', probed: true, outputs: [] }, t).job;
+      const f = { kind: 'dispatchFailed', source: 'executor', attempt: 1, message: '14', retryable: true } as const;
+      j = run(j, f, t).job;
+      assert.equal(dispatchDueAt(j), t + START_RETRY_MS);
+    }
+    assert.equal(j.status, 'queued');
   });
 });
 

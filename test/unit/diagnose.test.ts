@@ -225,9 +225,18 @@ const ROWS: Row[] = [
     actions: ['wait'],
   },
   {
-    name: 'canceled',
+    name: 'a cancel waiting for a start in flight',
     play: () => new Play(newJob()).on({ kind: 'cancel', source: 'api' }, T0 + 5 * S),
     at: T0 + 6 * S,
+    code: 'CANCELING',
+    status: 'queued',
+    next: { kind: 'CANCELED_BY_USER', action: 'cancel' },
+    actions: ['wait'],
+  },
+  {
+    name: 'canceled',
+    play: () => new Play(newJob()).on({ kind: 'cancel', source: 'api' }, T0 + 25 * S), // its start's lease over
+    at: T0 + 26 * S,
     code: 'CANCELED',
     status: 'canceled',
     next: null,

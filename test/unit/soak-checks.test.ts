@@ -276,7 +276,7 @@ describe('soak: the verdict, from ground truth', () => {
     const { job, history } = timedOut('job_q');
     assert.equal(job.status, 'failed');
     const started = { ...job, executor: { ...job.executor, kind: 'local-process' as const } };
-    const wld = (j: Job, truth: TruthRecord[]) =>
+    const wld = (j: Job, truth: TruthRecord[], startFaults?: Set<string>) =>
       checkInvariants(
         world({
           jobs: new Map([[j.id, j]]),
@@ -285,6 +285,7 @@ describe('soak: the verdict, from ground truth', () => {
           truth,
           objects: new Map(),
           seenObjects: new Set(),
+          ...(startFaults ? { startFaults } : {}),
         }),
       );
     assert.match(
@@ -297,6 +298,8 @@ describe('soak: the verdict, from ground truth', () => {
     ];
     assert.deepEqual(wld(started, ran).neverDispatched, []);
     assert.deepEqual(wld(job, []).neverDispatched, [], 'an external job has no execution of ours');
+    assert.deepEqual(wld(started, [], new Set(['job_q:1'])).neverDispatched, [], 'its start met an injected fault');
+    assert.equal(wld(started, [], new Set(['job_q:2', 'job_r:1'])).neverDispatched.length, 1, 'not this attempt');
   });
 
   it('orphaned: an execution still running at the end whose attempt is over', () => {

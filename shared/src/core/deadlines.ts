@@ -42,6 +42,23 @@ export function startLease(job: Job): { startBy: EpochMs; until: EpochMs } | nul
   return { startBy: until - Math.min(START_CALL_MS, Math.floor((until - from) / 2)), until };
 }
 
+/**
+ * How soon a start that failed with a transient error (the executor's API unavailable, a provider's 5xx) is made
+ * again: a few seconds, so a run of hiccups does not use up the queue timeout between tries 30 s apart (issue
+ * 26: a Cloud Run start met three injected UNAVAILABLEs 15 s apart and the queue deadline beat the fourth).
+ */
+export const START_RETRY_MS = 5000;
+
+/**
+ * The `startRequestedAt` a transient start failure at `now` records: the failed call ended its lease holder's
+ * start, so the lease is cut to end START_RETRY_MS from now (at most the full dispatch retry), and the next start
+ * is due then (dispatchDueAt). Whole milliseconds, as the store keeps them.
+ */
+export function startRetryLeaseFrom(job: Job, now: EpochMs): EpochMs {
+  const full = dispatchRetryMs(job);
+  return now + Math.min(START_RETRY_MS, full) - full;
+}
+
 /** What a start lease keeps back for clock skew between the holder and the next one. */
 export const START_LEASE_MARGIN_MS = 1000;
 /** The most time a start lease keeps for its creating call. */
@@ -62,8 +79,11 @@ export function pendingDeadlines(job: Job): Deadline[] {
   const p = job.policy;
   const out: Deadline[] = [];
   if (cancelRequested(job)) {
-    // a cancel is under way: only its grace deadline counts
-    return [{ reason: Reason.CANCELED_BY_USER, at: job.executor.cancelRequestedAt! + p.cancelGraceSeconds * S }];
+    // a cancel is under way: only its deadline counts — the grace after it for a recorded execution; for a start
+    // still in flight (no execution recorded), the end of the start's lease, when no creating call is left
+    const grace = job.executor.cancelRequestedAt! + p.cancelGraceSeconds * S;
+    const lease = job.executor.executionRef === null ? startLease(job) : null;
+    return [{ reason: Reason.CANCELED_BY_USER, at: lease ? Math.min(lease.until, grace) : grace }];
   }
   const active = job.status === JobStatus.queued || job.status === JobStatus.running;
   if (job.reportedSucceededAt !== null && active) {
@@ -128,6 +148,15 @@ export function startable(job: Job, attempt: number): boolean {
   );
 }
 
+/**
+ * Whether a start of the current attempt may be in flight at `now`: one was requested, no execution is recorded,
+ * and its lease is not over (a creating call may still make one). A cancel then waits for the start (decide).
+ */
+export function startInFlight(job: Job, now: EpochMs): boolean {
+  const lease = job.executor.executionRef === null && needsExecutor(job) ? startLease(job) : null;
+  return lease !== null && now < lease.until;
+}
+
 /** When the start effect is (again) due for a queued job without an execution; null if not applicable. */
 export function dispatchDueAt(job: Job): EpochMs | null {
   if (
@@ -184,8 +213,10 @@ export function computeNextCheckAt(job: Job): EpochMs | null {
   }
   if (job.status !== JobStatus.queued && job.status !== JobStatus.running) return null;
   const held = (at: EpochMs): EpochMs => (job.probeHold && at < job.probeHold.retryAt ? job.probeHold.retryAt : at);
-  // A pending cancel is due at once: every look (read, sweep) checks whether the executor confirmed.
-  if (cancelRequested(job)) return held(job.executor.cancelRequestedAt!);
+  // A pending cancel is due at once: every look (read, sweep) checks whether the executor confirmed. One that
+  // waits for a start in flight is due when the start's lease ends (its `dispatched` may come before).
+  if (cancelRequested(job))
+    return held(job.executor.executionRef === null ? pendingDeadlines(job)[0]!.at : job.executor.cancelRequestedAt!);
   let next: EpochMs | null = dispatchDueAt(job);
   for (const d of pendingDeadlines(job)) {
     if (next === null || d.at < next) next = d.at;

@@ -2,17 +2,11 @@
  * decide(job, event, ctx) → the next job, at most one transition, and the effects to run after commit;
  * or a Rejection for a command that can never apply. Pure: no I/O, no clock, no randomness of its own.
  */
-import { allOutputsPresent, failAttempt, mergeOutputs, patch, stopExecution, transition, unchanged } from './apply.js';
-import {
-  cancelRequested,
-  dispatchDueAt,
-  dueDeadline,
-  lateOutputCheckDue,
-  needsExecutor,
-  type Deadline,
-} from './deadlines.js';
-import { nextProbeHold, probeFailureGraceMs, type ProbeOutcome } from './holds.js';
-import { ErrorCode, reject, type Rejection } from './errors.js';
+import { allOutputsPresent, failAttempt, mergeOutputs, patch, transition, unchanged } from './apply.js';
+import { cancelRequested, dispatchDueAt, dueDeadline, lateOutputCheckDue, type Deadline } from './deadlines.js';
+import { nextProbeHold, probeFailureGraceMs } from './holds.js';
+import type { Rejection } from './errors.js';
+import { onCancel, onCancelPending, onDispatched, onDispatchFailed, probesOf } from './start-cancel.js';
 import {
   ExecutionState,
   type DecideContext,
@@ -21,7 +15,7 @@ import {
   type Job,
   type JobEvent,
 } from './model.js';
-import { assertNever, isActive, JobStatus, Reason, Source } from './states.js';
+import { assertNever, JobStatus, Reason, Source } from './states.js';
 import { onWorker } from './worker-report.js';
 
 type Ev<K extends JobEvent['kind']> = Extract<JobEvent, { kind: K }>;
@@ -142,10 +136,6 @@ function onLateOutputCheck(job: Job, withOutputs: Job, ev: Ev<'observed'>, ctx: 
   return patch(withOutputs, { probeHold: hold === 'expired' ? null : hold }, ctx, stop);
 }
 
-function probesOf(ev: Ev<'observed'>): ProbeOutcome {
-  return { probed: ev.probed, errors: ev.probed ? [] : (ev.probeErrors ?? []) };
-}
-
 /** A deadline passed and the probes kept failing for the whole probe-failure grace: the attempt fails. */
 function evidenceUnavailable(job: Job, due: Deadline, ev: Ev<'observed'>, ctx: DecideContext): Decision {
   const hold = job.probeHold;
@@ -161,49 +151,6 @@ function evidenceUnavailable(job: Job, due: Deadline, ev: Ev<'observed'>, ctx: D
   const what = due.reason.toLowerCase().replace(/_/g, ' ');
   const message = `${what} passed and the probes failed for ${seconds} s: ${(ev.probeErrors ?? []).join('; ')}`;
   return failAttempt(job, Reason.EVIDENCE_UNAVAILABLE, message.slice(0, 1000), undefined, ev.source, evidence, ctx);
-}
-
-/**
- * A cancel was requested and the execution has not confirmed. It is `canceled` once the executor says the
- * execution ended (any way) or is gone, or once the cancel grace passes; until then the cancel is repeated on
- * every look (idempotent), which also repairs a crash between the commit and the cancel effect.
- */
-function onCancelPending(
-  job: Job,
-  outputsChanged: boolean,
-  exec: ExecutorObservation | undefined,
-  ev: Ev<'observed'>,
-  ctx: DecideContext,
-): Decision {
-  const ended = exec !== undefined && exec.state !== 'running' && exec.state !== 'pending';
-  const due = dueDeadline(job, ctx.now);
-  // While the executor cannot be asked, the grace is held like any deadline, then the cancel completes anyway.
-  const hold = ended ? null : nextProbeHold(job, due, probesOf(ev), ctx.now);
-  if (ended || (ev.probed && due) || hold === 'expired') {
-    const evidence = ended
-      ? { executor: exec }
-      : {
-          cancelGraceExpired: true,
-          requestedAt: job.executor.cancelRequestedAt,
-          ...(hold === 'expired' ? { probeErrors: ev.probeErrors ?? [] } : {}),
-        };
-    return transition(job, JobStatus.canceled, Reason.CANCELED_BY_USER, ev.source, evidence, ctx, {
-      outputs: job.outputs,
-    });
-  }
-  const again = exec
-    ? [
-        {
-          kind: 'cancelExecution' as const,
-          jobId: job.id,
-          attempt: job.attempt,
-          executionRef: job.executor.executionRef!,
-        },
-      ]
-    : [];
-  const holdChanged = hold !== (job.probeHold ?? null);
-  if (!outputsChanged && !holdChanged) return unchanged(job, again);
-  return patch(job, holdChanged ? { probeHold: hold } : {}, ctx, again);
 }
 
 /** The executor speaks for its execution (rule 2). Null: nothing it says changes the job. */
@@ -262,75 +209,4 @@ function onExecution(
     default:
       return assertNever(obs.state, 'execution state');
   }
-}
-
-/**
- * Cancel: with nothing running (no execution yet, or an `external` job) the job is canceled at once; otherwise
- * the intent is recorded and the executor's cancel runs after commit; the job is canceled when the executor
- * confirms or the cancel grace passes (onCancelPending). A repeated cancel repeats the executor's cancel.
- */
-function onCancel(job: Job, ev: Ev<'cancel'>, ctx: DecideContext): Decision | Rejection {
-  if (!isActive(job.status)) return reject(ErrorCode.JOB_TERMINAL, `job is already ${job.status}`);
-  const ref = job.executor.attempt === job.attempt ? job.executor.executionRef : null;
-  if (ref === null || !needsExecutor(job)) {
-    const unrecorded = ref === null && needsExecutor(job) ? stopExecution(job, ctx).effects : [];
-    return transition(job, JobStatus.canceled, Reason.CANCELED_BY_USER, ev.source, {}, ctx, {}, unrecorded);
-  }
-  const stop = stopExecution(job, ctx);
-  if (cancelRequested(job)) return unchanged(job, stop.effects);
-  return patch(job, stop.fields, ctx, stop.effects);
-}
-
-function onDispatched(job: Job, ev: Ev<'dispatched'>, ctx: DecideContext): Decision {
-  const current = isActive(job.status) && ev.attempt === job.attempt && needsExecutor(job);
-  if (!current) {
-    // The job moved on while the execution was being started: that execution is an orphan; stop it.
-    return unchanged(job, [
-      { kind: 'cancelExecution', jobId: job.id, attempt: ev.attempt, executionRef: ev.executionRef },
-    ]);
-  }
-  if (job.executor.executionRef === ev.executionRef) return unchanged(job);
-  if (job.executor.executionRef !== null && job.executor.attempt === job.attempt) {
-    // A second start of this attempt (a repeated start effect, two processes running it) made a second
-    // execution: the recorded one stays the attempt's execution, the other is stopped before it does any work.
-    return unchanged(job, [
-      { kind: 'cancelExecution', jobId: job.id, attempt: ev.attempt, executionRef: ev.executionRef },
-    ]);
-  }
-  // Outputs only known once started (an http provider's {externalJobId} URIs) are declared now, if none were.
-  const declare = job.outputs.length === 0 && ev.outputUris && ev.outputUris.length > 0;
-  return patch(
-    job,
-    {
-      executor: { ...job.executor, attempt: job.attempt, executionRef: ev.executionRef },
-      ...(declare
-        ? {
-            outputUris: [...ev.outputUris!],
-            outputs: ev.outputUris!.map((uri) => ({
-              uri,
-              present: false,
-              generation: null,
-              size: null,
-              timeCreated: null,
-            })),
-          }
-        : {}),
-    },
-    ctx,
-  );
-}
-
-function onDispatchFailed(job: Job, ev: Ev<'dispatchFailed'>, ctx: DecideContext): Decision {
-  if (job.status !== JobStatus.queued || ev.attempt !== job.attempt || job.executor.executionRef !== null)
-    return unchanged(job);
-  if (ev.retryable) {
-    // A transient error (the executor's API unavailable, a provider's 5xx): the start is not known to have
-    // happened, so the same attempt is started again after dispatchRetryMs — each executor finds what an
-    // earlier try of this attempt made, so a second try never launches twice — until the queue deadline. A
-    // hiccup never spends an attempt on work that was not tried (the soak's "never dispatched", issue 26).
-    return patch(job, { executor: { ...job.executor, attempt: job.attempt, startRequestedAt: ctx.now } }, ctx);
-  }
-  return failAttempt(job, Reason.EXECUTOR_START_FAILED, ev.message, false, ev.source, { message: ev.message }, ctx, {
-    stop: false,
-  });
 }

@@ -185,6 +185,15 @@ function words(job: Job, c: CauseFinding, now: EpochMs): Words {
       };
     case CauseCode.CANCELING: {
       const at = job.executor.cancelRequestedAt;
+      if (job.executor.executionRef === null)
+        return {
+          headline: 'a cancel is waiting for the start in flight',
+          explanation:
+            `A cancel was asked for at ${at !== null ? clockTime(at) : '?'} while the executor was starting ` +
+            `attempt ${job.attempt}. The execution the start makes is told to stop as soon as it is named; the ` +
+            `job is canceled when the executor confirms it stopped, when the start fails, or when the start's ` +
+            `time is up without an execution.`,
+        };
       return {
         headline: 'a cancel is under way',
         explanation:

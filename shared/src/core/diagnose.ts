@@ -52,8 +52,13 @@ export function nextDeadline(job: Job, now: EpochMs, hung = false): NextDeadline
   const first = pending.sort((a, b) => a.at - b.at)[0];
   if (!first) return null;
   const at = job.probeHold && first.at < job.probeHold.retryAt ? job.probeHold.retryAt : first.at;
-  if (first.reason === Reason.CANCELED_BY_USER)
-    return { kind: first.reason, at, action: 'cancel', then: "it is canceled without the executor's confirmation" };
+  if (first.reason === Reason.CANCELED_BY_USER) {
+    const then =
+      job.executor.executionRef === null
+        ? 'its start can no longer create an execution: it is canceled, and an execution the start made is stopped'
+        : "it is canceled without the executor's confirmation";
+    return { kind: first.reason, at, action: 'cancel', then };
+  }
   const reason = first.reason as FailureReason;
   const why = REASON_WORDS[reason] ?? reason;
   if (isRetryable(job.policy, reason, undefined) && job.attempt < job.maxAttempts) {
