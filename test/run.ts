@@ -62,14 +62,16 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const running: { child?: ChildProcess } = {};
-  const runFiles = async (env: NodeJS.ProcessEnv): Promise<number> => {
+  const running: { children: ChildProcess[] } = { children: [] };
+  /** Runs `list` in one `node --test` child; `out`: where its stdout goes (ours when absent). */
+  const runFiles = async (env: NodeJS.ProcessEnv, list: string[], out?: (b: Buffer) => void): Promise<number> => {
     const spawned = spawn(
       process.execPath,
-      ['--test', '--test-concurrency=1', '--enable-source-maps', ...nodeArgs, ...files],
-      { cwd: repoRoot, env, stdio: 'inherit' },
+      ['--test', '--test-concurrency=1', '--enable-source-maps', ...nodeArgs, ...list],
+      { cwd: repoRoot, env, stdio: ['ignore', out ? 'pipe' : 'inherit', 'inherit'] },
     );
-    running.child = spawned;
+    if (out) spawned.stdout?.on('data', out);
+    running.children.push(spawned);
     return new Promise<number>((resolve) => {
       spawned.once('error', () => resolve(1));
       spawned.once('exit', (c, signal) => resolve(c ?? (signal ? 128 + constants.signals[signal] : 1)));
@@ -80,8 +82,9 @@ async function main(): Promise<void> {
   const unitDir = join(repoRoot, 'dist', 'test', 'unit') + sep;
   if (files.every((f) => f.startsWith(unitDir))) {
     process.stderr.write(`${files.length} test file(s), all under test/unit/: no emulators started\n`);
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => running.child?.kill(s));
-    process.exit(await runFiles(process.env));
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+      process.on(s, () => running.children.forEach((c) => c.kill(s)));
+    process.exit(await runFiles(process.env, files));
   }
 
   let ports: StackPorts;
@@ -98,7 +101,7 @@ async function main(): Promise<void> {
     interrupted = signal;
     aborter.abort();
     // a terminal Ctrl-C reaches the child too (same process group); a SIGTERM from CI may not
-    running.child?.kill(signal);
+    running.children.forEach((c) => c.kill(signal));
   };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
 
@@ -138,9 +141,49 @@ async function main(): Promise<void> {
     VERITY_TEST_PROJECTS_FILE: projectsFile,
   };
   writeFileSync(projectsFile, `${TEST_PROJECT}\n`);
-  const code = await runFiles(env);
+  const code = await runLayers(files, env, runFiles);
   await stack.stop().catch(() => undefined);
   process.exit(code);
+}
+
+type RunFiles = (env: NodeJS.ProcessEnv, list: string[], out?: (b: Buffer) => void) => Promise<number>;
+
+/**
+ * Layers that run beside the others, each in its own `node --test` child (issue 27: npm test under 10 minutes):
+ * the fault soak (dist/test/soak/: a stack of its own on its own ports, mostly waiting on its workload's clock).
+ * The fuzzer stays in line: beside the others on two cores its requests timed out (20 s) and schemathesis's
+ * health check called its data generation too slow. The other files run as before and print as they go; each
+ * side layer's report follows theirs, then one line sums them all: `N passed, N failed`.
+ */
+const SIDE_LAYERS = ['soak'] as const;
+
+async function runLayers(files: string[], env: NodeJS.ProcessEnv, runFiles: RunFiles): Promise<number> {
+  const dirOf = (layer: string): string => join(repoRoot, 'dist', 'test', layer) + sep;
+  const sides = SIDE_LAYERS.map((layer) => ({ layer, files: files.filter((f) => f.startsWith(dirOf(layer))) }));
+  const rest = files.filter((f) => !SIDE_LAYERS.some((layer) => f.startsWith(dirOf(layer))));
+  const running = [
+    ...(rest.length > 0 ? [{ layer: 'rest', files: rest }] : []),
+    ...sides.filter((x) => x.files.length),
+  ];
+  if (running.length < 2) return runFiles(env, files);
+  const outputs: string[] = running.map(() => '');
+  const codes = await Promise.all(
+    running.map((part, i) =>
+      runFiles(env, part.files, (b) => {
+        if (part.layer === 'rest') process.stdout.write(b);
+        outputs[i] += b.toString();
+      }),
+    ),
+  );
+  running.forEach((part, i) => {
+    if (part.layer !== 'rest')
+      process.stdout.write(`\n# ${part.layer} (${part.files.length} file(s)), run beside the others:\n${outputs[i]}`);
+  });
+  const count = (key: string): number =>
+    outputs.reduce((n, o) => n + Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(o)?.[1] ?? 0), 0);
+  const failed = count('fail') + count('cancelled');
+  process.stdout.write(`${count('pass')} passed, ${failed} failed\n`);
+  return codes.find((c) => c !== 0) ?? 0;
 }
 
 main().catch((err: unknown) => {

@@ -12,8 +12,8 @@ export const projectRoutes: Route[] = [
     pattern: /^\/api\/projects$/,
     auth: true,
     run: async ({ req, res, rt, who }) => {
-      const { project, artifacts } = await rt.projects.create(who, parseBody(req, CreateProjectSchema));
-      res.status(201).json({ project: projectView(project, artifacts) });
+      const { project, artifacts, warnings } = await rt.projects.create(who, parseBody(req, CreateProjectSchema));
+      res.status(201).json({ project: projectView(project, artifacts), ...(warnings.length > 0 ? { warnings } : {}) });
     },
   },
   {

@@ -1,29 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Executor } from '../../shared/src/evidence/executors/types.js';
 import { createExternalExecutor } from '../../shared/src/evidence/executors/external.js';
 import { startApi, type ApiClient } from '../helpers/api.js';
+import { recordingExecutor } from '../helpers/executors.js';
 import { countDocuments, testRuntime, type TestRuntime } from '../helpers/runtime.js';
-
-/** Records what it was asked to start; an execution reports "running" until it is canceled. */
-function recordingExecutor(): Executor & { started: string[] } {
-  const started: string[] = [];
-  const canceled = new Set<string>();
-  return {
-    kind: 'local-process',
-    started,
-    async start(job) {
-      started.push(`${job.id}:${job.attempt}`);
-      return { executionRef: `local:${job.id}:${job.attempt}` };
-    },
-    async status(executionRef) {
-      return { executionRef, state: canceled.has(executionRef) ? 'canceled' : 'running' };
-    },
-    async cancel(executionRef) {
-      canceled.add(executionRef);
-    },
-  };
-}
 
 let rt: TestRuntime;
 let api: ApiClient;

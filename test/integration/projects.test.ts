@@ -180,17 +180,54 @@ describe('projects: isolation, listing, bad input', () => {
     assert.equal((await api.call('GET', '/api/projects?cursor=garbage')).status, 400);
   });
 
-  it('artifacts outside the allowed buckets, duplicate keys or too many are refused and nothing is written', async () => {
+  it('a key listed twice names one artifact, with its last uri, and the answer warns', async () => {
+    const u = (n: string) => `gs://${rt.bucket}/u/alice/dup/${n}.mp4`;
+    const body = {
+      name: 'dup',
+      artifacts: [
+        { key: 'a', uri: u('a1') },
+        { key: 'b', uri: u('b') },
+        { key: 'a', uri: u('a2') },
+        { key: 'a', uri: u('a3') },
+      ],
+    };
+    const created = await api.call('POST', '/api/projects', { body });
+    assert.equal(created.status, 201, created.text);
+    assert.deepEqual(created.body.warnings, ['artifact key "a" was listed 3 times: the last uri is kept']);
+    const read = await api.call('GET', `/api/projects/${created.body.project.id}`);
+    assert.deepEqual(
+      read.body.project.artifacts.map((a: { key: string; uri: string }) => [a.key, a.uri]),
+      [
+        ['a', u('a3')],
+        ['b', u('b')],
+      ],
+      'stored: one artifact per key, at its first place',
+    );
+    const plain = await api.call('POST', '/api/projects', {
+      body: { name: 'one', artifacts: [{ key: 'a', uri: u('a') }] },
+    });
+    assert.equal(plain.body.warnings, undefined, 'no warnings without a repeated key');
+    // two keys naming one object (found by the fuzzer): generate makes it once
+    const shared = {
+      name: 'shared',
+      artifacts: [
+        { key: 'x', uri: u('same') },
+        { key: 'y', uri: u('same') },
+      ],
+    };
+    const two = await api.call('POST', '/api/projects', { body: shared });
+    const gen = await api.call('POST', `/api/projects/${two.body.project.id}/generate`);
+    assert.equal(gen.status, 202, gen.text);
+    assert.deepEqual(
+      gen.body.job.outputs.map((o: { uri: string }) => o.uri),
+      [u('same')],
+    );
+  });
+
+  it('artifacts outside the allowed buckets or too many are refused and nothing is written', async () => {
     const before = await countDocuments(rt.db);
     const bad = [
       { name: 'x', artifacts: [{ key: 'a', uri: 'gs://elsewhere/a.mp4' }] },
-      {
-        name: 'x',
-        artifacts: [
-          { key: 'a', uri: `gs://${rt.bucket}/u/alice/a.mp4` },
-          { key: 'a', uri: `gs://${rt.bucket}/u/alice/b.mp4` },
-        ],
-      },
       {
         name: 'x',
         artifacts: Array.from({ length: 500 }, (_, i) => ({ key: `k${i}`, uri: `gs://${rt.bucket}/u/alice/${i}.mp4` })),

@@ -24,7 +24,24 @@ export const projectPaths = (v: ApiVocabulary): Json => ({
       summary: 'Create a project',
       requestBody: body(projectSchema(v)),
       responses: {
-        201: { ...json(projectBody, 'created'), links: links('Project', PROJECT_OPS) },
+        201: {
+          ...json(
+            {
+              ...projectBody,
+              properties: {
+                ...projectBody.properties,
+                warnings: {
+                  type: 'array',
+                  items: { type: 'string' },
+                  description:
+                    'present when an artifact key was listed more than once: one artifact per key, its last uri',
+                },
+              },
+            },
+            'created',
+          ),
+          links: links('Project', PROJECT_OPS),
+        },
         ...errors(...AUTH, ...BODY),
       },
     },

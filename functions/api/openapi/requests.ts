@@ -141,7 +141,8 @@ export function projectSchema(v: ApiVocabulary): Json {
   const s = schema(CreateProjectSchema);
   withUri(s.properties.artifacts?.items?.properties?.uri, v);
   if (s.properties.artifacts)
-    Object.assign(s.properties.artifacts, { uniqueItems: true, description: 'each `key` at most once' });
+    s.properties.artifacts.description =
+      'a `key` listed more than once is one artifact, at its first place, with the last uri given (the answer warns)';
   return s;
 }
 

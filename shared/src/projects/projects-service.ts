@@ -6,7 +6,6 @@ import {
   isActive,
   isDue,
   NotFoundError,
-  ValidationError,
   VerityError,
   type Job,
   type ProjectStatus,
@@ -51,10 +50,15 @@ export interface ProjectsDeps {
 export class ProjectsService {
   constructor(private readonly d: ProjectsDeps) {}
 
+  /**
+   * A project of the listed artifacts. A key listed more than once names one artifact, at its first place, with
+   * the last uri given for it (as a map built from pairs: `Object.fromEntries`, Kubernetes' env) — the answer
+   * says so in `warnings`, one line per repeated key (docs/contract.md: Projects).
+   */
   async create(
     who: Principal,
     body: { name: string; artifacts: { key: string; uri: string }[] },
-  ): Promise<{ project: Project; artifacts: Artifact[] }> {
+  ): Promise<{ project: Project; artifacts: Artifact[]; warnings: string[] }> {
     if (who.workerJobId) throw new ForbiddenError('a worker token cannot create projects');
     // artifacts lie where the generation type lets this owner name outputs (OUTPUT_NOT_ALLOWED, before any probe)
     assertRequestUris(
@@ -62,19 +66,13 @@ export class ProjectsService {
       body.artifacts.map((a) => a.uri),
       this.d.jobs.requestPrefixesOf(this.d.generationType, who.userId),
     );
-    const problems: { field: string; message: string }[] = [];
-    const keys = new Set<string>();
-    body.artifacts.forEach((a, i) => {
-      if (keys.has(a.key)) problems.push({ field: `artifacts.${i}.key`, message: 'duplicate key' });
-      keys.add(a.key);
-    });
-    if (problems.length > 0) throw new ValidationError('invalid artifacts', problems);
+    const { artifacts: declared, warnings } = distinctArtifacts(body.artifacts);
     const id = newProjectId();
     const project = await this.d.store.create(
-      { id, ownerId: who.userId, name: body.name, artifactCount: body.artifacts.length },
-      body.artifacts,
+      { id, ownerId: who.userId, name: body.name, artifactCount: declared.length },
+      declared,
     );
-    return { project, artifacts: body.artifacts.map((a) => ({ ...a, present: false, generation: null })) };
+    return { project, artifacts: declared.map((a) => ({ ...a, present: false, generation: null })), warnings };
   }
 
   async visible(who: Principal, id: string): Promise<Project> {
@@ -163,7 +161,7 @@ export class ProjectsService {
       {
         type: this.d.generationType,
         input: { projectId: id, artifacts: missing.map((a) => a.key) },
-        outputs: missing.map((a) => a.uri),
+        outputs: [...new Set(missing.map((a) => a.uri))], // two keys may name one object: one output (found by the fuzzer)
         resourceKey: projectKey(id),
         reuseExistingOutputs: true,
       },
@@ -188,4 +186,21 @@ export class ProjectsService {
     const counts = await Promise.all(page.projects.map((p) => this.d.store.presentCount(p.id)));
     return { projects: page.projects.map((p, i) => ({ ...p, presentCount: counts[i]! })), nextCursor: page.nextCursor };
   }
+}
+
+/** One artifact per key: at the key's first place, with its last uri; a warning for each key listed twice or more. */
+export function distinctArtifacts(listed: readonly { key: string; uri: string }[]): {
+  artifacts: { key: string; uri: string }[];
+  warnings: string[];
+} {
+  const uris = new Map<string, string>();
+  const times = new Map<string, number>();
+  for (const a of listed) {
+    uris.set(a.key, a.uri);
+    times.set(a.key, (times.get(a.key) ?? 0) + 1);
+  }
+  const warnings = [...times]
+    .filter(([, n]) => n > 1)
+    .map(([key, n]) => `artifact key ${JSON.stringify(key)} was listed ${n} times: the last uri is kept`);
+  return { artifacts: [...uris].map(([key, uri]) => ({ key, uri })), warnings };
 }
