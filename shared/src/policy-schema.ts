@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import {
   FAILURE_REASONS,
+  LIVENESS,
   PROBE_FAILURE_GRACE_BOUNDS,
   type Backoff,
   type Policy,
@@ -36,7 +37,7 @@ export const PolicySchema = z
   .object({
     queueTimeoutSeconds: PolicySecondsSchema,
     runTimeoutSeconds: PolicySecondsSchema,
-    heartbeatTimeoutSeconds: PolicySecondsSchema,
+    heartbeatTimeoutSeconds: PolicySecondsSchema.nullable(),
     outputGraceSeconds: PolicySecondsSchema,
     cancelGraceSeconds: PolicySecondsSchema,
     maxAttempts: MaxAttemptsSchema,
@@ -48,6 +49,9 @@ export const PolicySchema = z
     backoff: BackoffSchema,
     retryableReasons: z.array(z.enum(FAILURE_REASONS)),
     retryableErrorCodes: z.array(z.string().min(1).max(100)),
+    liveness: z.enum(LIVENESS).optional(),
+    probeAfterSeconds: PolicySecondsSchema.nullable().optional(),
+    probeEverySeconds: PolicySecondsSchema.nullable().optional(),
   })
   .strict();
 
@@ -70,6 +74,8 @@ export const PolicyOverridesSchema = PolicySchema.pick({
   heartbeatTimeoutSeconds: true,
   outputGraceSeconds: true,
   maxAttempts: true,
+  probeAfterSeconds: true,
+  probeEverySeconds: true,
 })
   .partial()
   .extend({ backoff: PartialBackoffSchema.optional() })

@@ -11,17 +11,23 @@ const WEEK = 7 * 24 * 3600;
 
 /** [field path, value, accepted?]: edge values of every field a request and a type may both set. */
 const EDGES: [string, unknown, boolean][] = [
-  ...['queueTimeoutSeconds', 'runTimeoutSeconds', 'heartbeatTimeoutSeconds', 'outputGraceSeconds'].flatMap(
-    (f): [string, unknown, boolean][] => [
-      [f, 0, false],
-      [f, 1, true],
-      [f, 1.5, false],
-      [f, WEEK, true],
-      [f, WEEK + 1, false],
-      [f, '60', false],
-      [f, null, false],
-    ],
-  ),
+  ...[
+    'queueTimeoutSeconds',
+    'runTimeoutSeconds',
+    'heartbeatTimeoutSeconds',
+    'outputGraceSeconds',
+    'probeAfterSeconds',
+    'probeEverySeconds',
+  ].flatMap((f): [string, unknown, boolean][] => [
+    [f, 0, false],
+    [f, 1, true],
+    [f, 1.5, false],
+    [f, WEEK, true],
+    [f, WEEK + 1, false],
+    [f, '60', false],
+    // null: a worker that does not report (heartbeat), the default probe schedule (probe*); the rest are required
+    [f, null, f === 'heartbeatTimeoutSeconds' || f.startsWith('probe')],
+  ]),
   ['maxAttempts', 0, false],
   ['maxAttempts', 1, true],
   ['maxAttempts', 20, true],

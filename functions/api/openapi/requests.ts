@@ -90,7 +90,15 @@ const withUri = (field: Json | undefined, v: ApiVocabulary): void => {
   if (field) Object.assign(field, gsUri(v));
 };
 
-const TIMEOUTS = ['queueTimeoutSeconds', 'runTimeoutSeconds', 'heartbeatTimeoutSeconds', 'outputGraceSeconds'] as const;
+/** Fields held to the type's timeout bounds (a bound says nothing of null: a silent worker, the default probes). */
+const TIMEOUTS = [
+  'queueTimeoutSeconds',
+  'runTimeoutSeconds',
+  'heartbeatTimeoutSeconds',
+  'outputGraceSeconds',
+  'probeAfterSeconds',
+  'probeEverySeconds',
+] as const;
 
 /** What one type accepts beyond the common schema: its input, its policy bounds, and whether it takes outputs. */
 function typeBranch(t: TypeVocabulary): Json {

@@ -194,6 +194,9 @@ function toJobType(name: string, cfg: z.infer<typeof JobTypeConfig>, input: z.Zo
     retryableReasons: cfg.policy?.retryableReasons ?? [...DEFAULT_POLICY.retryableReasons],
     retryableErrorCodes: cfg.policy?.retryableErrorCodes ?? [...DEFAULT_POLICY.retryableErrorCodes],
   };
+  // a type whose work shows it is alive by its executor alone has no heartbeat unless it names one (liveness.ts)
+  if (cfg.policy?.liveness === 'executor' && cfg.policy.heartbeatTimeoutSeconds === undefined)
+    policy.heartbeatTimeoutSeconds = null;
   const limits: PolicyLimits = { ...DEFAULT_LIMITS, ...cfg.limits };
   return {
     name,

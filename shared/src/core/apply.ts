@@ -22,6 +22,8 @@ export const PATCH_FIELDS = [
   'reportedSucceededAt',
   'heartbeatAt',
   'progressAt',
+  'executorAliveAt',
+  'livenessCheckedAt',
   'stepPlan',
   'progress',
   'updatedAt',
@@ -144,6 +146,8 @@ export function failAttempt(
       startedAt: null,
       heartbeatAt: null,
       progressAt: null,
+      executorAliveAt: null,
+      livenessCheckedAt: null,
       reportedSucceededAt: null,
       progress: null,
       executor: {

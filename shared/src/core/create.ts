@@ -59,6 +59,8 @@ export function createJob(spec: NewJobSpec, observations: readonly OutputObserva
     startedAt: null,
     heartbeatAt: null,
     progressAt: null,
+    executorAliveAt: null,
+    livenessCheckedAt: null,
     reportedSucceededAt: null,
     completedAt: null,
     canceledAt: null,

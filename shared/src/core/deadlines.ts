@@ -1,3 +1,4 @@
+import { ageProbeAt, heartbeatBase } from './liveness.js';
 import type { EpochMs, Job } from './model.js';
 import { Reason, JobStatus } from './states.js';
 
@@ -98,7 +99,10 @@ export function pendingDeadlines(job: Job): Deadline[] {
   } else if (job.status === JobStatus.running) {
     const started = job.startedAt ?? job.attemptQueuedAt;
     out.push({ reason: Reason.RUN_TIMEOUT, at: started + p.runTimeoutSeconds * S });
-    out.push({ reason: Reason.HEARTBEAT_TIMEOUT, at: (job.heartbeatAt ?? started) + p.heartbeatTimeoutSeconds * S });
+    // a silent job (null heartbeat) has none: its executor speaks for it (liveness.ts), the run timeout bounds it
+    const base = heartbeatBase(job);
+    if (base !== null && p.heartbeatTimeoutSeconds !== null)
+      out.push({ reason: Reason.HEARTBEAT_TIMEOUT, at: base + p.heartbeatTimeoutSeconds * S });
   }
   return out;
 }
@@ -218,6 +222,8 @@ export function computeNextCheckAt(job: Job): EpochMs | null {
   if (cancelRequested(job))
     return held(job.executor.executionRef === null ? pendingDeadlines(job)[0]!.at : job.executor.cancelRequestedAt!);
   let next: EpochMs | null = dispatchDueAt(job);
+  const probe = ageProbeAt(job);
+  if (probe !== null && (next === null || probe < next)) next = probe;
   for (const d of pendingDeadlines(job)) {
     if (next === null || d.at < next) next = d.at;
   }

@@ -6,6 +6,7 @@ import { allOutputsPresent, failAttempt, mergeOutputs, patch, transition, unchan
 import { cancelRequested, dispatchDueAt, dueDeadline, lateOutputCheckDue, type Deadline } from './deadlines.js';
 import { nextProbeHold, probeFailureGraceMs } from './holds.js';
 import type { Rejection } from './errors.js';
+import { ageProbeDue, executorKeepsAlive } from './liveness.js';
 import { onCancel, onCancelPending, onDispatched, onDispatchFailed, probesOf } from './start-cancel.js';
 import {
   ExecutionState,
@@ -75,7 +76,11 @@ function onObserved(job: Job, ev: Ev<'observed'>, ctx: DecideContext): Decision 
     const decided = onExecution(withOutputs, current, ev.source, ctx);
     if (decided) return decided;
   }
+  return onDeadlines(job, signsOfLife(withOutputs, current, ev, ctx.now), ev, ctx);
+}
 
+/** A look that changed no status by what it saw: a due deadline fails the attempt, or probes hold it; a start due. */
+function onDeadlines(job: Job, withOutputs: Job, ev: Ev<'observed'>, ctx: DecideContext): Decision {
   const due = dueDeadline(withOutputs, ctx.now);
   if (ev.probed && due && due.reason !== Reason.CANCELED_BY_USER) {
     const evidence = {
@@ -105,6 +110,22 @@ function onObserved(job: Job, ev: Ev<'observed'>, ctx: DecideContext): Decision 
     ]);
   }
   return held === job ? unchanged(job) : patch(held, {}, ctx);
+}
+
+/**
+ * The executor's word as liveness (liveness.ts), recorded only when it is asked for, so a long job writes a
+ * bounded number of times: at an age-based probe (its time, and the executor's "running" if it said so), and when
+ * the heartbeat deadline of a job that counts its executor comes while the executor says the attempt runs.
+ * Returns the job unchanged when neither applies.
+ */
+function signsOfLife(job: Job, current: ExecutorObservation | undefined, ev: Ev<'observed'>, now: number): Job {
+  const looked = probesOf(ev);
+  const running = current?.state === ExecutionState.running;
+  const probeDue = (looked.probed || looked.errors.length > 0) && ageProbeDue(job, now);
+  const heartbeatDue =
+    running && executorKeepsAlive(job.policy) && dueDeadline(job, now)?.reason === Reason.HEARTBEAT_TIMEOUT;
+  if (!probeDue && !heartbeatDue) return job;
+  return { ...job, ...(probeDue ? { livenessCheckedAt: now } : {}), ...(running ? { executorAliveAt: now } : {}) };
 }
 
 /**

@@ -59,8 +59,9 @@ export function lastProgressAt(job: Job): EpochMs | null {
  */
 export function looksHung(job: Job, now: EpochMs): boolean {
   const progressed = lastProgressAt(job);
-  if (job.progress === null || progressed === null || job.heartbeatAt === null) return false;
-  const limit = HUNG_AFTER_HEARTBEAT_TIMEOUTS * job.policy.heartbeatTimeoutSeconds * 1000;
+  const hb = job.policy.heartbeatTimeoutSeconds;
+  if (hb === null || job.progress === null || progressed === null || job.heartbeatAt === null) return false;
+  const limit = HUNG_AFTER_HEARTBEAT_TIMEOUTS * hb * 1000;
   return job.heartbeatAt > progressed && now - progressed > limit;
 }
 

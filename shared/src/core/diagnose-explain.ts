@@ -5,6 +5,7 @@
 import { CauseCode, HUNG_AFTER_HEARTBEAT_TIMEOUTS, lastProgressAt, type CauseFinding } from './diagnose-cause.js';
 import { clockTime, duration, REASON_WORDS, SOURCE_WORDS } from './diagnose-text.js';
 import { needsExecutor } from './deadlines.js';
+import { ageProbeAt, livenessOf } from './liveness.js';
 import type { EpochMs, Job, Transition } from './model.js';
 import { assertNever, isActive, JobStatus } from './states.js';
 
@@ -37,6 +38,34 @@ function lastReport(job: Job, now: EpochMs): string {
     : `the last worker report came at ${clockTime(job.heartbeatAt)}, ${duration(now - job.heartbeatAt)} ago`;
 }
 
+/** The heartbeat deadline in words ("no heartbeat deadline" for a worker that does not report). */
+const heartbeatWords = (job: Job): string =>
+  job.policy.heartbeatTimeoutSeconds === null
+    ? 'no heartbeat deadline (its worker does not report)'
+    : duration(job.policy.heartbeatTimeoutSeconds * S);
+
+/** Which evidence keeps a running job alive (liveness.ts): worker reports, its executor, or either. */
+function aliveBy(job: Job, now: EpochMs): string {
+  const exec =
+    job.executorAliveAt != null
+      ? `the executor confirmed ${ref(job)} running at ${clockTime(job.executorAliveAt)}, ` +
+        `${duration(now - job.executorAliveAt)} ago`
+      : `the executor has not yet been asked whether ${ref(job)} runs`;
+  const next = ageProbeAt(job);
+  const check = next !== null ? `; the next check is at ${clockTime(next)}` : '';
+  const liveness = livenessOf(job.policy);
+  switch (liveness) {
+    case 'executor':
+      return `its worker does not report, so its executor speaks for it: ${exec}${check}`;
+    case 'both':
+      return `${lastReport(job, now)}, and ${exec}; either keeps it alive (a sign is expected within ${heartbeatWords(job)})${check}`;
+    case 'reports':
+      return `${lastReport(job, now)} (a report is expected within ${heartbeatWords(job)})${check}`;
+    default:
+      return assertNever(liveness, 'liveness');
+  }
+}
+
 function words(job: Job, c: CauseFinding, now: EpochMs): Words {
   const t = c.transition;
   const p = job.policy;
@@ -62,9 +91,7 @@ function words(job: Job, c: CauseFinding, now: EpochMs): Words {
       const pct = job.progress ? ` at ${Math.round(job.progress.pct)} %${step}` : '';
       return {
         headline: `running normally${pct}`,
-        explanation:
-          `It started at ${clockTime(job.startedAt ?? job.attemptQueuedAt)}; ${lastReport(job, now)} ` +
-          `(a report is expected within ${duration(p.heartbeatTimeoutSeconds * S)}).`,
+        explanation: `It started at ${clockTime(job.startedAt ?? job.attemptQueuedAt)}; ${aliveBy(job, now)}.`,
       };
     }
     case CauseCode.WORKER_SILENT:
@@ -75,8 +102,8 @@ function words(job: Job, c: CauseFinding, now: EpochMs): Words {
           : 'the worker went silent',
         explanation: active
           ? `${ref(job)} is running but ${lastReport(job, now)}; the heartbeat deadline allows ` +
-            `${duration(p.heartbeatTimeoutSeconds * S)} between reports and has passed.`
-          : `No worker report came within the heartbeat deadline of ${duration(p.heartbeatTimeoutSeconds * S)}; ` +
+            `${heartbeatWords(job)} between reports and has passed.`
+          : `No worker report came within the heartbeat deadline of ${heartbeatWords(job)}; ` +
             `${by(t)} failed attempt ${t?.attempt ?? job.attempt}.`,
       };
     case CauseCode.WORKER_HUNG: {

@@ -10,6 +10,7 @@ import { CauseCode, findCause, type CauseFinding } from './diagnose-cause.js';
 import { clockTime, duration, REASON_WORDS } from './diagnose-text.js';
 import { cancelRequested, dispatchRetryMs, lateOutputCheckAt, pendingDeadlines, needsExecutor } from './deadlines.js';
 import type { EpochMs, Job, Transition } from './model.js';
+import { executorKeepsAlive } from './liveness.js';
 import { isRetryable } from './policy.js';
 import { isActive, JobStatus, Reason, Source, type FailureReason } from './states.js';
 
@@ -104,10 +105,20 @@ export function evidenceLines(job: Job, history: readonly Transition[], now: Epo
     line(
       'heartbeat',
       job.heartbeatAt,
-      `last worker report ${job.heartbeatAt !== null ? ago(job.heartbeatAt) : ''} ago (expected within ${duration(hb * 1000)})`,
-      'no worker report for this attempt',
+      `last worker report ${job.heartbeatAt !== null ? ago(job.heartbeatAt) : ''} ago` +
+        (hb === null ? ' (its worker is not expected to report)' : ` (expected within ${duration(hb * 1000)})`),
+      hb === null ? 'no worker report (its worker does not report)' : 'no worker report for this attempt',
     ),
   );
+  if (executorKeepsAlive(job.policy))
+    out.push(
+      line(
+        'executor-alive',
+        job.executorAliveAt ?? null,
+        `the executor confirmed the execution running ${job.executorAliveAt != null ? ago(job.executorAliveAt) : ''} ago`,
+        'the executor has not confirmed the execution running yet',
+      ),
+    );
   if (job.progress !== null)
     out.push(
       line(

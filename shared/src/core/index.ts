@@ -8,6 +8,7 @@ export * from './holds.js';
 export * from './apply.js';
 export * from './decide.js';
 export * from './create.js';
+export * from './liveness.js';
 export * from './project.js';
 export * from './progress.js';
 export * from './eta.js';

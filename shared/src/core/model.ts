@@ -14,7 +14,11 @@ export interface Backoff {
 export interface Policy {
   queueTimeoutSeconds: number;
   runTimeoutSeconds: number;
-  heartbeatTimeoutSeconds: number;
+  /**
+   * The longest a reporting worker may stay silent; null: the worker does not report, and the job is alive
+   * while its executor says the attempt runs (liveness.ts), bounded by the run timeout.
+   */
+  heartbeatTimeoutSeconds: number | null;
   outputGraceSeconds: number;
   /** After a cancel request, how long the executor has to confirm before the job is canceled anyway. */
   cancelGraceSeconds: number;
@@ -28,7 +32,19 @@ export interface Policy {
   retryableReasons: FailureReason[];
   /** Worker error codes that retry even when the worker did not mark them retryable. */
   retryableErrorCodes: string[];
+  /**
+   * How the work shows it is alive (liveness.ts): worker reports, the executor's status, or both. A null
+   * heartbeat means `executor` whatever this says; absent (older jobs, most types): `reports`.
+   */
+  liveness?: Liveness | undefined;
+  /** Age-based probes (seeds 003/004): the first look after this long in the attempt (null: the default). */
+  probeAfterSeconds?: number | null | undefined;
+  /** …then one every this long, doubling up to PROBE_EVERY_CAP_SECONDS (null: the default). */
+  probeEverySeconds?: number | null | undefined;
 }
+
+export const LIVENESS = ['reports', 'executor', 'both'] as const;
+export type Liveness = (typeof LIVENESS)[number];
 
 export interface OutputState {
   uri: string;
@@ -132,6 +148,13 @@ export interface Job {
   heartbeatAt: EpochMs | null;
   /** The last worker report that carried progress (absent on jobs stored before it was kept). */
   progressAt?: EpochMs | null;
+  /**
+   * The last time the executor confirmed the current attempt running, recorded as liveness (liveness.ts) at
+   * most once per probe interval; null or absent before the first confirmation and on each new attempt.
+   */
+  executorAliveAt?: EpochMs | null;
+  /** The last age-based probe of the current attempt (liveness.ts: the next one is scheduled from it). */
+  livenessCheckedAt?: EpochMs | null;
   /** A worker or executor said "succeeded" while declared outputs were still missing. */
   reportedSucceededAt: EpochMs | null;
   completedAt: EpochMs | null;

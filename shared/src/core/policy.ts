@@ -35,9 +35,12 @@ export const DEFAULT_POLICY: Policy = {
 export interface PolicyOverrides {
   queueTimeoutSeconds?: number | undefined;
   runTimeoutSeconds?: number | undefined;
-  heartbeatTimeoutSeconds?: number | undefined;
+  /** null: the worker does not report (liveness.ts); absent: the type's value. */
+  heartbeatTimeoutSeconds?: number | null | undefined;
   outputGraceSeconds?: number | undefined;
   maxAttempts?: number | undefined;
+  probeAfterSeconds?: number | null | undefined;
+  probeEverySeconds?: number | null | undefined;
   backoff?: Partial<Backoff> | undefined;
 }
 
@@ -57,7 +60,16 @@ const TIMEOUT_FIELDS = [
   'runTimeoutSeconds',
   'heartbeatTimeoutSeconds',
   'outputGraceSeconds',
+  'probeAfterSeconds',
+  'probeEverySeconds',
 ] as const;
+
+/** Fields a request may set to null: no heartbeat (a silent worker), the default probe schedule. */
+const NULLABLE_FIELDS: ReadonlySet<string> = new Set([
+  'heartbeatTimeoutSeconds',
+  'probeAfterSeconds',
+  'probeEverySeconds',
+]);
 
 export interface PolicyProblem {
   field: string;
@@ -80,6 +92,10 @@ export function resolvePolicy(
   for (const field of TIMEOUT_FIELDS) {
     const value = overrides?.[field];
     if (value === undefined) continue;
+    if (value === null) {
+      if (NULLABLE_FIELDS.has(field)) (policy as unknown as Record<string, unknown>)[field] = null;
+      continue;
+    }
     if (value < limits.minTimeoutSeconds || value > limits.maxTimeoutSeconds) {
       problems.push({
         field: `policy.${field}`,

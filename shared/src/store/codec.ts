@@ -12,6 +12,8 @@ const JOB_TIME_FIELDS = [
   'startedAt',
   'heartbeatAt',
   'progressAt',
+  'executorAliveAt',
+  'livenessCheckedAt',
   'reportedSucceededAt',
   'completedAt',
   'canceledAt',
