@@ -147,6 +147,18 @@ export function startFakeGcs(o: FakeGcsOptions): Promise<RunningService> {
   );
 }
 
+/** gofakes3 over plain http, in memory, with `bucket` made at start (and any other made on first use). */
+export function startFakeS3(o: ServiceOptions & { binary: string; bucket: string }): Promise<RunningService> {
+  return startService(
+    'fake-s3',
+    'gofakes3',
+    o,
+    o.binary,
+    ['-backend', 'memory', '-host', `${o.host}:${o.port}`, '-initialbucket', o.bucket, '-autobucket', '-quiet'],
+    (url) => httpProbe(`${url}/${o.bucket}/`, (s) => s < 500),
+  );
+}
+
 // ---------------------------------------------------------------------------------------------------
 // REST helpers (idempotent: "already exists" is success)
 

@@ -1,6 +1,7 @@
 /**
  * Go tools the project installs itself, pinned, into <repo>/.tools/bin with `go install` on first use:
- * fake-gcs-server (the local Cloud Storage) and terraform (for `terraform fmt -check`).
+ * fake-gcs-server (the local Cloud Storage), gofakes3 (the local S3-compatible store) and terraform (for
+ * `terraform fmt -check`).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,17 @@ export const FAKE_GCS: GoTool = {
   module: FAKE_GCS_MODULE,
   version: FAKE_GCS_VERSION,
   why: 'the local Cloud Storage',
+};
+/**
+ * gofakes3, a real S3-speaking server (the AWS SDK v3 talks to it as to S3): the local stand-in for the
+ * S3-compatible stores outputs may live in (DigitalOcean Spaces in seeds 003/004). Its memory backend; plain
+ * GETs and HEADs of its objects serve as the "HTTPS URL" outputs of the local stack too.
+ */
+export const GOFAKES3: GoTool = {
+  binary: 'gofakes3',
+  module: 'github.com/johannesboyne/gofakes3/cmd/gofakes3',
+  version: 'v1.2.0',
+  why: 'the local S3-compatible store',
 };
 /**
  * Terraform, for `terraform fmt -check`. Its release downloads are out of reach here, and from 1.6 on its

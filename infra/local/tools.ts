@@ -20,6 +20,7 @@ export {
   FAKE_GCS_MODULE,
   FAKE_GCS_VERSION,
   fakeGcsInstalled,
+  GOFAKES3,
   goToolBinary,
   goToolInstalled,
   TERRAFORM,

@@ -14,6 +14,7 @@ import { createCloudRunClients, createCloudRunJobExecutor } from './evidence/exe
 import { createHttpProviderExecutor, httpProvidersOf } from './evidence/executors/http-provider.js';
 import type { ExecutorSet } from './evidence/executors/types.js';
 import { createGcsOutputProbe, type OutputProbe } from './evidence/outputs.js';
+import { createHttpHead, createS3Head } from './evidence/store-probes.js';
 import { createStorage } from './evidence/storage.js';
 import { createLogger, type Logger } from './log.js';
 import { JobsService } from './reconcile/jobs-service.js';
@@ -77,7 +78,13 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
   const registry = buildRegistry(env);
   const ledger = createLedger(db, clock, o.random ? { random: o.random } : {});
   const store = ledger.jobs;
-  const probe = createGcsOutputProbe(storage);
+  // outputs in s3:// stores and at https:// URLs are probed only where configuration names them (stores.ts)
+  const probe = createGcsOutputProbe(storage, {
+    ...(Object.keys(env.s3Stores).length > 0 ? { s3: createS3Head(env.s3Stores) } : {}),
+    ...(Object.keys(env.httpOutputHosts).length > 0
+      ? { https: createHttpHead(env.httpOutputHosts, env.profile === 'local') }
+      : {}),
+  });
   const types = registry.names().map((n) => registry.get(n)!);
   const kinds = new Set(types.map((t) => t.executor.kind));
   const executors: ExecutorSet = o.executors ?? {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { issueLines } from '../api-kit.js';
+import { HttpHostsSchema, S3StoresSchema, type HttpHosts, type S3Stores } from '../evidence/stores.js';
 
 const csv = z.string().transform((s) =>
   s
@@ -50,6 +51,10 @@ const EnvSchema = z.object({
   VERITY_WEBHOOK_SECRETS: z.string().optional(),
   /** Third-party API keys: {"provider": "key"}, sent on every call to that provider's API. */
   VERITY_PROVIDER_KEYS: z.string().optional(),
+  /** JSON {"bucket": {endpoint?, region, forcePathStyle?, accessKeyIdEnv?, secretAccessKeyEnv?}}: s3:// output stores. */
+  VERITY_S3_STORES: z.string().optional(),
+  /** JSON {"host[:port]": {headers?: {"name": "ENV_VAR"}}}: hosts whose https:// URLs may be outputs. */
+  VERITY_HTTP_OUTPUT_HOSTS: z.string().optional(),
   /** Where providers call back: {base}/api/webhooks/{provider}. Default: the API URL. */
   VERITY_WEBHOOK_BASE_URL: z.url().optional(),
   /** host:port of a Cloud Run Admin API v2 stand-in (tests); unset in the cloud. */
@@ -100,6 +105,9 @@ export interface Env {
   /** Provider name → the API key Verity sends to its API (http executor). */
   providerKeys: Record<string, string>;
   webhookBaseUrl: string;
+  /** Output stores besides Cloud Storage (evidence/stores.ts). */
+  s3Stores: S3Stores;
+  httpOutputHosts: HttpHosts;
   cloudRunEndpoint: string | undefined;
   workerReports: 'pubsub' | 'http';
   demoProviderUrl: string;
@@ -136,6 +144,20 @@ function parseSecrets(
     throw new ConfigError(`${name} is not JSON: expected {"provider": "${expected}"}`);
   }
   const parsed = z.record(z.string().regex(PROVIDER_NAME), value).safeParse(json);
+  if (!parsed.success) throw new ConfigError(`${name}: ${issueLines(parsed.error.issues).join('; ')}`);
+  return parsed.data;
+}
+
+/** A JSON configuration variable checked against its schema; absent: `{}`. */
+function parseJsonVar<T>(name: string, raw: string | undefined, schema: z.ZodType<T>): T | Record<string, never> {
+  if (!raw) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`${name} is not JSON`);
+  }
+  const parsed = schema.safeParse(json);
   if (!parsed.success) throw new ConfigError(`${name}: ${issueLines(parsed.error.issues).join('; ')}`);
   return parsed.data;
 }
@@ -179,6 +201,8 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
       'API key',
     ),
     webhookBaseUrl: e.VERITY_WEBHOOK_BASE_URL ?? e.VERITY_API_URL ?? `http://127.0.0.1:${e.VERITY_PORT}`,
+    s3Stores: parseJsonVar('VERITY_S3_STORES', e.VERITY_S3_STORES, S3StoresSchema),
+    httpOutputHosts: parseJsonVar('VERITY_HTTP_OUTPUT_HOSTS', e.VERITY_HTTP_OUTPUT_HOSTS, HttpHostsSchema),
     cloudRunEndpoint: e.VERITY_CLOUD_RUN_ENDPOINT,
     workerReports: e.VERITY_WORKER_REPORTS,
     demoProviderUrl: e.VERITY_DEMO_PROVIDER_URL,

@@ -10,6 +10,7 @@ import { ConfigError, type Env } from './env.js';
 import { issueLines } from '../api-kit.js';
 import { DEFAULT_REQUEST_PREFIXES } from '../evidence/prefixes.js';
 import { fillTemplate, parseGcsUri } from '../evidence/gcs-uri.js';
+import { outsideStores } from '../evidence/stores.js';
 
 const LimitsConfig = z
   .object({
@@ -276,6 +277,20 @@ function parseRegistry(env: Env): JobTypeRegistry {
       throw new ConfigError(
         `job type ${name}: requestPrefixes name buckets outside VERITY_ALLOWED_BUCKETS (${outside.join(', ')})`,
       );
+    // every output a type derives lies in a store configuration names (startup fails fast otherwise)
+    const templates = [...cfg.outputTemplates, ...(cfg.executor.kind === 'http' ? cfg.executor.outputTemplates : [])];
+    const stores = {
+      gcsBuckets: env.allowedBuckets,
+      s3: env.s3Stores,
+      http: env.httpOutputHosts,
+      allowHttp: env.profile === 'local',
+    };
+    const refused = templates
+      .map((t) =>
+        outsideStores(fillTemplate(t, { bucket: env.bucket, jobId: 'x', externalJobId: 'x' }), stores, parseGcsUri),
+      )
+      .filter((why): why is string => why !== null);
+    if (refused.length > 0) throw new ConfigError(`job type ${name}: outputTemplates: ${refused.join('; ')}`);
     map.set(
       name,
       toJobType(name, cfg, name === 'demo-render' ? (DemoRenderInput as z.ZodType<JsonObject>) : AnyInput, env),

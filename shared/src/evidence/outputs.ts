@@ -3,6 +3,8 @@ import type { Storage } from '@google-cloud/storage';
 import type { OutputObservation } from '../core/index.js';
 import { parseGcsUri } from './gcs-uri.js';
 import { mapLimit, withTimeout } from './limits.js';
+import type { HeadProbe } from './store-probes.js';
+import { outputScheme } from './stores.js';
 
 export interface OutputProbe {
   /** Observations for the URIs it could check; `complete` is false when any probe failed. */
@@ -12,6 +14,9 @@ export interface OutputProbe {
 export interface GcsProbeOptions {
   concurrency?: number;
   timeoutMs?: number;
+  /** Probes for outputs outside Cloud Storage (store-probes.ts): s3:// and https:// URIs; absent: refused. */
+  s3?: HeadProbe;
+  https?: HeadProbe;
 }
 
 function isNotFound(err: unknown): boolean {
@@ -25,6 +30,20 @@ export function createGcsOutputProbe(storage: Storage, opts: GcsProbeOptions = {
     async probe(uris) {
       const errors: string[] = [];
       const results = await mapLimit(uris, concurrency, async (uri): Promise<OutputObservation | null> => {
+        const scheme = outputScheme(uri);
+        if (scheme === 's3' || scheme === 'https') {
+          const head = opts[scheme];
+          if (!head) {
+            errors.push(`${uri}: no ${scheme} store is configured`);
+            return null;
+          }
+          try {
+            return await head(uri, AbortSignal.timeout(timeoutMs));
+          } catch (err) {
+            errors.push(`${uri}: ${(err as Error).message}`);
+            return null;
+          }
+        }
         const loc = parseGcsUri(uri);
         if (!loc) {
           errors.push(`${uri}: not a gs:// URI`);

@@ -15,6 +15,7 @@ import {
 import type { JobType } from '../config/job-types.js';
 import type { Principal } from '../auth/principal.js';
 import { fillTemplate, parseGcsUri } from '../evidence/gcs-uri.js';
+import { outputScheme } from '../evidence/stores.js';
 import { assertRequestUris, DEFAULT_REQUEST_PREFIXES, ownerPrefixes } from '../evidence/prefixes.js';
 import { storedBytes } from '../json-limits.js';
 import { newJobId, validationProblems } from '../api-kit.js';
@@ -142,7 +143,9 @@ export class JobCommands {
   private outputsFor(type: JobType, req: EnqueueRequest, jobId: string, ownerId: string): string[] {
     if (req.outputs === undefined) {
       const uris = type.outputTemplates.map((t) => fillTemplate(t, { bucket: this.deps.bucket, jobId }));
-      const inAllowedBucket = (u: string): boolean => this.deps.allowedBuckets.includes(parseGcsUri(u)?.bucket ?? '');
+      // s3:// and https:// templates were checked against their stores when the registry was built
+      const inAllowedBucket = (u: string): boolean =>
+        outputScheme(u) !== 'gs' || this.deps.allowedBuckets.includes(parseGcsUri(u)?.bucket ?? '');
       if (!uris.every(inAllowedBucket))
         throw new VerityError(
           ErrorCode.UNAVAILABLE,

@@ -24,6 +24,7 @@
 import { retryableHttpStatus, type ExecutorObservation, type ExecutionState, type Job } from '../../core/index.js';
 import type { JobType } from '../../config/job-types.js';
 import { fillTemplate, parseGcsUri } from '../gcs-uri.js';
+import { outputScheme, parseHttpUrl, parseS3Uri } from '../stores.js';
 import { ExecutorStartError, type Executor } from './types.js';
 
 export interface HttpProvider {
@@ -63,10 +64,24 @@ export function httpExecution(
   if (!EXTERNAL_ID.test(externalJobId)) return { bad: externalJobId };
   const values = { bucket, jobId, externalJobId };
   const outputUris = cfg.outputTemplates.map((t) => fillTemplate(t, values));
-  const bad = outputUris.find((u) => /\{[a-zA-Z]+\}/.test(u) || !parseGcsUri(u));
+  const bad = outputUris.find((u) => /\{[a-zA-Z]+\}/.test(u) || !validOutputUri(u));
   if (bad !== undefined) return { bad };
   const executionRef = `http:${cfg.provider}:${externalJobId}`;
   return outputUris.length > 0 ? { executionRef, outputUris } : { executionRef };
+}
+
+/** A gs://, s3:// or http(s):// URI that parses (its store was checked when the type was loaded: stores.ts). */
+function validOutputUri(u: string): boolean {
+  switch (outputScheme(u)) {
+    case 'gs':
+      return parseGcsUri(u) !== null;
+    case 's3':
+      return parseS3Uri(u) !== null;
+    case 'https':
+      return parseHttpUrl(u, true) !== null;
+    case null:
+      return false;
+  }
 }
 
 export function parseHttpRef(ref: string): { provider: string; externalJobId: string } | null {
