@@ -2,8 +2,11 @@
  * A stand-in for a third-party media API (the `http` executor's protocol, shared/src/evidence/executors/
  * http-provider.ts), for the local stack and the tests. It behaves like the real ones Verity has to live with:
  *
- *  - a submit "renders" for `input.durationMs ?? durationMs` ms, then writes its output to fake-gcs-server at
- *    the predictable name `provider/{externalJobId}_output_0.mp4` and reports succeeded;
+ *  - a submit "renders" for `input.durationMs ?? durationMs` ms, then writes its output to fake-gcs-server (or,
+ *    with `s3`, to an S3-compatible store, reporting its URL) at the predictable name
+ *    `provider/{externalJobId}_output_0.mp4` (or `provider/{input.outputName}`) and reports succeeded;
+ *  - `input.silent === true`: the provider never says so — no webhook, and its status stays "running" after
+ *    the output is written (seed 003's jobs stuck "processing": only the output shows the work is done);
  *  - `input.fail === true` makes the render fail instead (no output, status failed);
  *  - the completion webhook is signed (X-Verity-Signature) but dropped with probability `dropWebhookRate`,
  *    so the fallbacks (status polling, output probe) have something to do;
@@ -18,14 +21,13 @@
  */
 import { keepIdleSocketsLonger } from './keep-alive.js';
 import { randomUUID } from 'node:crypto';
-import { realpathSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
-import { Storage } from '@google-cloud/storage';
+import { isMain } from './is-main.js';
 import { SIGNATURE_HEADER, signPayload } from '../../shared/src/webhooks/signature.js';
 import { truthWriter, type TruthRecord } from './truth-log.js';
 import { HttpError, readBody, send } from './demo-provider-http.js';
+import { gcsWriter, outputNameOf, s3Writer, type DemoS3Store } from './demo-provider-outputs.js';
 
 export interface DemoProviderOptions {
   /** 0: an ephemeral port (see `url`). */
@@ -36,6 +38,8 @@ export interface DemoProviderOptions {
   bucket: string;
   gcsEndpoint: string;
   projectId: string;
+  /** Write outputs to this S3-compatible store instead of `bucket` on fake-gcs-server. */
+  s3?: DemoS3Store;
   /** 0..1: the probability that a completion webhook is never sent. */
   dropWebhookRate: number;
   /** Render time when the input names none. */
@@ -75,8 +79,9 @@ export interface DemoProvider {
 const MAX_DURATION_MS = 600_000;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function view(job: DemoJob): Record<string, unknown> {
+  const silent = job.input.silent === true && job.status === 'succeeded';
+  if (silent) return { externalJobId: job.externalJobId, status: 'running' };
   return {
     externalJobId: job.externalJobId,
     status: job.status,
@@ -92,7 +97,6 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
   const random = o.random ?? Math.random;
   const log = o.log ?? ((): void => undefined);
   const truth = o.truth ?? ((): void => undefined);
-  /** A clientRef is "<jobId>:<attempt>" (the http executor's): the execution as the truth names it. */
   const execOf = (job: DemoJob) => {
     const i = job.clientRef.lastIndexOf(':');
     const attempt = Number(job.clientRef.slice(i + 1));
@@ -103,7 +107,7 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
       exec: job.externalJobId,
     };
   };
-  const storage = new Storage({ apiEndpoint: o.gcsEndpoint, projectId: o.projectId, useAuthWithCustomEndpoint: false });
+  const write = o.s3 ? s3Writer(o.s3) : gcsWriter(o);
   const jobs = new Map<string, DemoJob>();
   const byClientRef = new Map<string, string>();
   const timers = new Map<string, NodeJS.Timeout>();
@@ -136,7 +140,7 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
   function complete(job: DemoJob, status: 'succeeded' | 'failed', extra: Pick<DemoJob, 'outputUrl' | 'error'>): void {
     Object.assign(job, { status, endedAt: Date.now() }, extra);
     truth({ t: 'exit', ...execOf(job), at: job.endedAt!, outcome: status });
-    if (random() < o.dropWebhookRate) {
+    if (job.input.silent === true || random() < o.dropWebhookRate) {
       webhooksDropped++;
       job.webhook = 'dropped';
       log(`${job.externalJobId} ${status}; webhook dropped`);
@@ -155,21 +159,17 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
       complete(job, 'failed', { error: { code: 'RENDER_FAILED', message: 'the demo provider was told to fail' } });
       return;
     }
-    const name = `provider/${job.externalJobId}_output_0.mp4`;
+    const name = outputNameOf(job.input, job.externalJobId) as string; // checked at submit
+    let written: Awaited<ReturnType<typeof write>>;
     try {
-      const file = storage.bucket(o.bucket).file(name);
-      await file.save(`demo provider render ${job.externalJobId} (${job.clientRef})\n`, {
-        resumable: false,
-        contentType: 'video/mp4',
-      });
+      written = await write(name, `demo provider render ${job.externalJobId} (${job.clientRef})\n`);
       const { jobId, attempt } = execOf(job);
-      const generation = String(file.metadata.generation);
       truth({
         t: 'output',
         at: Date.now(),
         writer: 'provider',
-        uri: `gs://${o.bucket}/${name}`,
-        generation,
+        uri: written.uri,
+        generation: written.generation,
         jobId,
         attempt,
       });
@@ -180,7 +180,7 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
       return;
     }
     if (job.status !== 'running' || stopping.signal.aborted) return; // canceled while writing
-    complete(job, 'succeeded', { outputUrl: `gs://${o.bucket}/${name}` });
+    complete(job, 'succeeded', { outputUrl: written.url });
   }
 
   function submit(raw: string): { status: number; body: unknown } {
@@ -202,6 +202,8 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
     if (d !== undefined && !(typeof d === 'number' && Number.isInteger(d) && d >= 0 && d <= MAX_DURATION_MS)) {
       throw new HttpError(400, 'INVALID_INPUT', `input.durationMs must be an integer within 0..${MAX_DURATION_MS}`);
     }
+    if (typeof outputNameOf(input, 'x') !== 'string')
+      throw new HttpError(400, 'INVALID_INPUT', 'input.outputName must be a file name with {externalJobId}');
     const existing = byClientRef.get(clientRef);
     if (existing) return { status: 200, body: { externalJobId: existing } };
     const job: DemoJob = {
@@ -294,16 +296,6 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
   };
 }
 
-function isMain(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
 async function main(): Promise<void> {
   const env = process.env;
   const need = (name: string): string => {
@@ -341,7 +333,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', shutdown);
 }
 
-if (isMain()) {
+if (isMain(import.meta.url)) {
   main().catch((err: unknown) => {
     process.stderr.write(`demo provider: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

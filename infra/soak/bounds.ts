@@ -12,6 +12,8 @@ export interface BoundTiming {
   sweepIntervalMs: number;
   /** The sweep's lease: a killed sweep's jobs wait this long before the next sweep may take them. */
   sweepLeaseMs: number;
+  /** Output URIs whose probe met an injected storage fault (the GCS proxy's record). */
+  storageFaults?: ReadonlySet<string>;
 }
 
 /** The first time the job was no longer active (its first terminal transition), or null. */
@@ -19,10 +21,19 @@ export function firstEndAt(history: readonly RecordedTransition[]): number | nul
   return history.find((t) => !isActive(t.to))?.at ?? null;
 }
 
-/** Whether any deadline of the job was held back while probes failed. */
-export function wasHeld(job: Job, history: readonly RecordedTransition[]): boolean {
+/**
+ * Whether a deadline of the job may have been held back while probes failed: its records say so, or — ground
+ * truth, whatever they say — a probe of one of its outputs met an injected storage fault (`storageFaults`: the
+ * URIs the GCS proxy failed). A hold that ended without a transition leaves no mark in the history.
+ */
+export function wasHeld(
+  job: Job,
+  history: readonly RecordedTransition[],
+  storageFaults: ReadonlySet<string> = new Set(),
+): boolean {
   return (
     Boolean(job.probeHold) ||
+    job.outputUris.some((u) => storageFaults.has(u)) ||
     history.some(
       (t) => (t.cause?.kind === 'event' && Boolean(t.cause.prior.probeHold)) || t.reason === 'EVIDENCE_UNAVAILABLE',
     )
@@ -59,7 +70,7 @@ export function lateness(
   for (const job of jobs) {
     const h = histories.get(job.id) ?? [];
     const end = firstEndAt(h);
-    const bound = jobBoundMs(job, wasHeld(job, h), t);
+    const bound = jobBoundMs(job, wasHeld(job, h, t.storageFaults), t);
     const took = (end ?? now) - job.createdAt;
     out.push({ jobId: job.id, lateMs: took - bound, share: took / bound, ended: end !== null });
   }

@@ -300,6 +300,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       startFaults: new Set(
         faults.flatMap((f) => (f.kind.startsWith('cloud-run') && f.attempt ? [`${f.subject}:${f.attempt}`] : [])),
       ),
+      storageFaults: new Set(faults.flatMap((f) => (f.kind.startsWith('gcs:') && f.subject ? [f.subject] : []))),
     });
     const summary = summarize({
       planned: specs.length,
@@ -323,7 +324,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
     for (const k of COUNTED) for (const item of findings[k].slice(0, 20)) say(`soak: ${k}: ${item}`);
     for (const l of summary.perKind) say(l);
     say(summary.messageLine);
-    for (const l of slowest(jobs, histories)) say(l);
+    for (const l of slowest(jobs, histories, faults)) say(l);
     say(summary.line);
     return { summary, findings, logDir, workloadErrors: work.errors };
   } finally {

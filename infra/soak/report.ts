@@ -111,13 +111,24 @@ export function summarize(o: {
  * The `n` jobs that took longest to end (the soak's tail): each with its transitions, as seconds after it was
  * created, so what held it is read off the line (a hold's 30 s, a retry's backoff, a late deadline).
  */
-export function slowest(jobs: Map<string, Job>, histories: Map<string, Transition[]>, n = 5): string[] {
+export function slowest(
+  jobs: Map<string, Job>,
+  histories: Map<string, Transition[]>,
+  faults: readonly FaultRecord[],
+  n = 5,
+): string[] {
   return [...jobs.values()]
     .filter((j) => j.endedAt !== null)
     .sort((a, b) => b.endedAt! - b.createdAt - (a.endedAt! - a.createdAt))
     .slice(0, n)
     .map((j) => {
       const steps = (histories.get(j.id) ?? []).map((t) => `${t.reason} +${secs(t.at - j.createdAt)}`);
-      return `soak: slowest: ${j.id} ${j.type} ${secs(j.endedAt! - j.createdAt)}: ${steps.join(', ')}`;
+      // the injected faults that named the job or one of its outputs, so its tail can be explained
+      const met = faults
+        .filter((f) => f.subject === j.id || (f.subject !== null && j.outputUris.includes(f.subject)))
+        .map((f) => `${kindOf(f.kind)} +${secs(f.at - j.createdAt)}`);
+      const more = met.length > 12 ? `, … ${met.length - 12} more` : '';
+      const faultsMet = met.length > 0 ? `; faults met: ${met.slice(0, 12).join(', ')}${more}` : '';
+      return `soak: slowest: ${j.id} ${j.type} ${secs(j.endedAt! - j.createdAt)}: ${steps.join(', ')}${faultsMet}`;
     });
 }

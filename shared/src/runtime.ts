@@ -5,8 +5,8 @@ import { createOutbox, type EventPublisher } from './events/outbox.js';
 import { createTempCleaner } from './evidence/temp.js';
 import { createAuthenticator, mintLocalToken, loadLocalSecret, type Authenticator } from './auth/index.js';
 import { parseEnv, type Env } from './config/env.js';
-import { buildRegistry, type JobTypeRegistry } from './config/job-types.js';
-import { fillTemplate } from './evidence/gcs-uri.js';
+import { buildRegistry, storesOf, type JobTypeRegistry } from './config/job-types.js';
+import { fillTemplate, parseGcsUri } from './evidence/gcs-uri.js';
 import { checkpointMatcher } from './evidence/checkpoint-uri.js';
 import { createExternalExecutor } from './evidence/executors/external.js';
 import { createLocalProcessExecutor } from './evidence/executors/local-process.js';
@@ -15,6 +15,7 @@ import { createHttpProviderExecutor, httpProvidersOf } from './evidence/executor
 import type { ExecutorSet } from './evidence/executors/types.js';
 import { createGcsOutputProbe, type OutputProbe } from './evidence/outputs.js';
 import { createHttpHead, createS3Head } from './evidence/store-probes.js';
+import { outsideStores } from './evidence/stores.js';
 import { createStorage } from './evidence/storage.js';
 import { createLogger, type Logger } from './log.js';
 import { JobsService } from './reconcile/jobs-service.js';
@@ -113,7 +114,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
               VERITY_JOB_ID: job.id,
               VERITY_ATTEMPT: String(job.attempt),
               VERITY_INPUT: JSON.stringify(job.input),
-              VERITY_OUTPUTS: JSON.stringify(job.outputUris),
+              VERITY_OUTPUTS: JSON.stringify(job.outputs.map((o) => o.uri)),
               VERITY_TEMP_PREFIX: fillTemplate(type.tempPrefix, { jobId: job.id, bucket: env.bucket }),
               ...(job.checkpointPrefix ? { VERITY_CHECKPOINT_PREFIX: job.checkpointPrefix } : {}),
               VERITY_API_URL: env.apiUrl,
@@ -191,6 +192,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     clock,
     secrets: env.webhookSecrets,
     bucket: env.bucket,
+    outsideStores: (uri) => outsideStores(uri, storesOf(env), parseGcsUri),
   });
   const sweeper = new Sweeper({
     jobs: store,

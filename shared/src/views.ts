@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import {
+  foundName,
   JOB_STATUSES,
   ProjectStatus,
   Reason,
@@ -50,6 +51,14 @@ export const JobViewSchema = z.object({
   outputs: z.array(
     z.object({
       uri: z.string(),
+      anyOf: z
+        .array(z.string())
+        .optional()
+        .meta({ description: 'other names this output may take: any one present counts (the type declares them)' }),
+      foundUri: z
+        .string()
+        .nullable()
+        .meta({ description: 'where the output was found: its name, or the alternative present; null while absent' }),
       present: z.boolean(),
       generation: z.string().nullable(),
       size: z.number().nullable(),
@@ -120,6 +129,8 @@ export function jobView(job: Job): JobView {
     input: job.input,
     outputs: job.outputs.map((o) => ({
       uri: o.uri,
+      ...(o.anyOf ? { anyOf: o.anyOf } : {}),
+      foundUri: o.present ? foundName(o) : null,
       present: o.present,
       generation: o.generation,
       size: o.size,

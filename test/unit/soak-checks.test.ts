@@ -158,6 +158,10 @@ describe('soak: the verdict, from ground truth', () => {
     const f = checkInvariants(world({ ...late, now: T0 + bound + 60 * S }));
     assert.deepEqual(f.stuck, ['job_a ended 5 s past its bound']);
     assert.equal(f.worst!.lateMs, 5 * S);
+    // a probe of its output met an injected storage fault: its deadline may have been held, the bound allows it
+    const stuck = (u: string) =>
+      checkInvariants(world({ ...late, now: T0 + bound + 60 * S, storageFaults: new Set([u]) }));
+    assert.deepEqual([stuck(OUT).stuck.length, stuck('gs://b/x').stuck.length], [0, 1]);
   });
 
   it('5xx: every 500 answered is counted, by route, even when the client got a final answer after it', () => {

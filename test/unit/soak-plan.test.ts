@@ -50,12 +50,16 @@ describe('soak: the tail', () => {
         [a.job.id, a.history],
         [b.job.id, b.history],
       ]),
+      [
+        { kind: 'gcs:outage', at: T0 + 3 * S, subject: OUT },
+        { kind: 'updates:drop', at: T0 + 4 * S, subject: 'job_other' },
+      ],
       1,
     );
     assert.equal(lines.length, 1);
     assert.match(
       lines[0]!,
-      /^soak: slowest: job_slow \S+ 40\.0s: ENQUEUED \+0\.0s, STARTED \+1\.0s, OUTPUT_FOUND \+40\.0s$/,
+      /^soak: slowest: job_slow \S+ 40\.0s: ENQUEUED \+0\.0s, STARTED \+1\.0s, OUTPUT_FOUND \+40\.0s; faults met: gcs:outage \+3\.0s$/,
     );
   });
 });

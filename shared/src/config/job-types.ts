@@ -11,6 +11,7 @@ import { issueLines } from '../api-kit.js';
 import { DEFAULT_REQUEST_PREFIXES } from '../evidence/prefixes.js';
 import { fillTemplate, parseGcsUri } from '../evidence/gcs-uri.js';
 import { outsideStores } from '../evidence/stores.js';
+import { declaredTemplates, OutputTemplateSchema, type OutputTemplate } from '../evidence/output-templates.js';
 
 const LimitsConfig = z
   .object({
@@ -47,8 +48,11 @@ export const ExecutorConfig = z.discriminatedUnion('kind', [
       provider: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
       /** Base URL of the provider's API: POST {baseUrl}/jobs submits, GET {baseUrl}/jobs/{externalJobId} reads. */
       baseUrl: z.url(),
-      /** Predictable output URIs, e.g. gs://{bucket}/provider/{externalJobId}_output_0.mp4 */
-      outputTemplates: z.array(z.string()).default([]),
+      /**
+       * Predictable outputs, e.g. gs://{bucket}/provider/{externalJobId}_output_0.mp4, or { anyOf, reported }
+       * (evidence/output-templates.ts): alternative names, and the pattern a webhook's outputUrl must match.
+       */
+      outputTemplates: z.array(OutputTemplateSchema).max(32).default([]),
       /**
        * The header that carries the provider's API key (VERITY_PROVIDER_KEYS[provider]) on every call:
        * `authorization` sends `Bearer <key>`, any other header the key itself (e.g. x-api-key).
@@ -68,8 +72,8 @@ const JobTypeConfig = z
     executor: ExecutorConfig,
     policy: PolicyConfigSchema.optional(),
     limits: LimitsConfig.optional(),
-    /** URI templates with {bucket} and {jobId}; used when the request names no outputs. */
-    outputTemplates: z.array(z.string()).default([]),
+    /** URI templates with {bucket} and {jobId} (or { anyOf }: alternatives); used when the request names none. */
+    outputTemplates: z.array(OutputTemplateSchema).max(32).default([]),
     /** May a request name its own outputs (within `requestPrefixes`)? */
     outputsFromRequest: z.boolean().default(true),
     /**
@@ -144,7 +148,7 @@ export interface JobType {
   executor: ExecutorConfig;
   policy: Policy;
   limits: PolicyLimits;
-  outputTemplates: string[];
+  outputTemplates: OutputTemplate[];
   outputsFromRequest: boolean;
   requestPrefixes: string[];
   quotas: { maxActiveJobs: number; probesPerMinute: number };
@@ -244,6 +248,16 @@ export function localJobTypes(env: Env): Record<string, z.input<typeof JobTypeCo
   };
 }
 
+/** The stores configuration names (evidence/stores.ts): where Verity may look for outputs. */
+export function storesOf(env: Env): Parameters<typeof outsideStores>[1] {
+  return {
+    gcsBuckets: env.allowedBuckets,
+    s3: env.s3Stores,
+    http: env.httpOutputHosts,
+    allowHttp: env.profile === 'local',
+  };
+}
+
 const built = new WeakMap<Env, JobTypeRegistry>();
 
 /** The registry of an environment, built once: the boot check and the runtime share it (one parse at cold start). */
@@ -278,13 +292,11 @@ function parseRegistry(env: Env): JobTypeRegistry {
         `job type ${name}: requestPrefixes name buckets outside VERITY_ALLOWED_BUCKETS (${outside.join(', ')})`,
       );
     // every output a type derives lies in a store configuration names (startup fails fast otherwise)
-    const templates = [...cfg.outputTemplates, ...(cfg.executor.kind === 'http' ? cfg.executor.outputTemplates : [])];
-    const stores = {
-      gcsBuckets: env.allowedBuckets,
-      s3: env.s3Stores,
-      http: env.httpOutputHosts,
-      allowHttp: env.profile === 'local',
-    };
+    const templates = [
+      ...cfg.outputTemplates,
+      ...(cfg.executor.kind === 'http' ? cfg.executor.outputTemplates : []),
+    ].flatMap(declaredTemplates);
+    const stores = storesOf(env);
     const refused = templates
       .map((t) =>
         outsideStores(fillTemplate(t, { bucket: env.bucket, jobId: 'x', externalJobId: 'x' }), stores, parseGcsUri),

@@ -4,6 +4,7 @@ import { computeNextCheckAt } from './deadlines.js';
 import type { DecideContext, Decision, Effect, Job, OutputObservation, OutputState } from './model.js';
 import { isRetryable } from './policy.js';
 import { JobStatus, Reason, type FailureReason, type Source } from './states.js';
+import { observeOutput } from './outputs.js';
 
 export function unchanged(job: Job, effects: Effect[] = []): Decision {
   return { job, transition: null, effects };
@@ -179,24 +180,13 @@ export function countsAsOutput(job: Job, obs: OutputObservation): boolean {
   return obs.timeCreated === undefined || obs.timeCreated === null || obs.timeCreated >= job.createdAt;
 }
 
-/** Outputs with the observations merged in; the same array when nothing changed. */
+/** Outputs with the observations merged in (any of an output's names counts); the same array when nothing changed. */
 export function mergeOutputs(job: Job, observations: readonly OutputObservation[] | undefined): OutputState[] {
   if (!observations || observations.length === 0) return job.outputs;
   let changed = false;
   const merged = job.outputs.map((o) => {
-    const obs = observations.find((x) => x.uri === o.uri);
-    if (!obs) return o;
-    const present = countsAsOutput(job, obs);
-    const next: OutputState = present
-      ? {
-          uri: o.uri,
-          present,
-          generation: obs.generation ?? null,
-          size: obs.size ?? null,
-          timeCreated: obs.timeCreated ?? null,
-        }
-      : { uri: o.uri, present: false, generation: null, size: null, timeCreated: null };
-    if (next.present !== o.present || next.generation !== o.generation) {
+    const next = observeOutput(o, observations, (obs) => countsAsOutput(job, obs));
+    if (next.present !== o.present || next.generation !== o.generation || next.foundUri !== o.foundUri) {
       changed = true;
       return next;
     }

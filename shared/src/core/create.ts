@@ -1,5 +1,6 @@
 /** The first transition of a job: `null → queued` (ENQUEUED), or `null → succeeded` (OUTPUT_ALREADY_PRESENT). */
 import { countsAsOutput } from './apply.js';
+import { declareOutputs, foundName, observeOutput } from './outputs.js';
 import { computeNextCheckAt, startable } from './deadlines.js';
 import type { DecideContext, Decision, ExecutorKind, Job, OutputObservation, Policy, StepSpec } from './model.js';
 import { JobStatus, Reason, Source } from './states.js';
@@ -12,6 +13,8 @@ export interface NewJobSpec {
   idempotencyKey: string | null;
   input: Record<string, unknown>;
   outputUris: string[];
+  /** `outputAlternatives[i]`: other names output i may take (core/outputs.ts). */
+  outputAlternatives?: string[][];
   reuseExistingOutputs: boolean;
   executorKind: ExecutorKind;
   policy: Policy;
@@ -37,8 +40,7 @@ export function createJob(spec: NewJobSpec, observations: readonly OutputObserva
     maxAttempts: spec.policy.maxAttempts,
     version: 1,
     input: spec.input,
-    outputs: spec.outputUris.map((uri) => ({ uri, present: false, generation: null, size: null, timeCreated: null })),
-    outputUris: [...spec.outputUris],
+    ...declareOutputs(spec.outputUris, spec.outputAlternatives),
     reuseExistingOutputs: spec.reuseExistingOutputs,
     executor: {
       kind: spec.executorKind,
@@ -67,18 +69,9 @@ export function createJob(spec: NewJobSpec, observations: readonly OutputObserva
     endedAt: null,
     nextCheckAt: null,
   };
-  const outputs = draft.outputs.map((o) => {
-    const obs = observations.find((x) => x.uri === o.uri);
-    return obs && spec.reuseExistingOutputs && countsAsOutput(draft, obs)
-      ? {
-          uri: o.uri,
-          present: true,
-          generation: obs.generation ?? null,
-          size: obs.size ?? null,
-          timeCreated: obs.timeCreated ?? null,
-        }
-      : o;
-  });
+  const outputs = spec.reuseExistingOutputs
+    ? draft.outputs.map((o) => observeOutput(o, observations, (obs) => countsAsOutput(draft, obs)))
+    : draft.outputs;
   if (spec.reuseExistingOutputs && outputs.length > 0 && outputs.every((o) => o.present)) {
     const job: Job = {
       ...draft,
@@ -90,7 +83,12 @@ export function createJob(spec: NewJobSpec, observations: readonly OutputObserva
     };
     const evidence = {
       ...spec.evidence,
-      outputs: outputs.map((o) => ({ uri: o.uri, generation: o.generation, size: o.size, timeCreated: o.timeCreated })),
+      outputs: outputs.map((o) => ({
+        uri: foundName(o),
+        generation: o.generation,
+        size: o.size,
+        timeCreated: o.timeCreated,
+      })),
     };
     return {
       job,

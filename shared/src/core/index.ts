@@ -16,3 +16,4 @@ export * from './replay.js';
 export * from './diagnose.js';
 export * from './recovery.js';
 export * from './patch-log.js';
+export * from './outputs.js';

@@ -47,7 +47,12 @@ export const LIVENESS = ['reports', 'executor', 'both'] as const;
 export type Liveness = (typeof LIVENESS)[number];
 
 export interface OutputState {
+  /** The output's declared name. */
   uri: string;
+  /** Other names it may take: any one present counts (outputs.ts). */
+  anyOf?: string[];
+  /** The alternative it was found under (absent: found under its declared name, or not found). */
+  foundUri?: string;
   present: boolean;
   generation: string | null;
   size: number | null;
@@ -227,6 +232,12 @@ export interface WorkerReport {
   error?: { code: string; message: string; retryable?: boolean };
 }
 
+/** One more name for output `output` (its index in `Job.outputs`). */
+export interface OutputName {
+  output: number;
+  uri: string;
+}
+
 export interface ProgressReport {
   /** Overall percent; optional when the job has a step plan (then it is computed from the weights). */
   pct?: number;
@@ -252,10 +263,24 @@ export type JobEvent =
       executor?: ExecutorObservation;
       probeErrors?: string[];
     }
-  | { kind: 'worker'; source: Source; report: WorkerReport }
+  | {
+      kind: 'worker';
+      source: Source;
+      report: WorkerReport;
+      /** Names a provider's webhook reported for outputs, matched to the type's declared patterns (outputs.ts). */
+      outputNames?: OutputName[];
+    }
   | { kind: 'cancel'; source: Source }
   /** The start effect ran and the executor named its execution. */
-  | { kind: 'dispatched'; source: Source; attempt: number; executionRef: string; outputUris?: string[] }
+  | {
+      kind: 'dispatched';
+      source: Source;
+      attempt: number;
+      executionRef: string;
+      /** Outputs known once started (an http provider's); `outputAlternatives[i]`: output i's other names. */
+      outputUris?: string[];
+      outputAlternatives?: string[][];
+    }
   /** The start effect failed in a way that will not fix itself. */
   | { kind: 'dispatchFailed'; source: Source; attempt: number; message: string; retryable: boolean };
 

@@ -8,6 +8,7 @@ import { nextProbeHold, type ProbeOutcome } from './holds.js';
 import { ErrorCode, reject, type Rejection } from './errors.js';
 import type { DecideContext, Decision, ExecutorObservation, Job, JobEvent } from './model.js';
 import { isActive, JobStatus, Reason } from './states.js';
+import { declareOutputs } from './outputs.js';
 
 type Ev<K extends JobEvent['kind']> = Extract<JobEvent, { kind: K }>;
 
@@ -122,18 +123,7 @@ export function onDispatched(job: Job, ev: Ev<'dispatched'>, ctx: DecideContext)
     job,
     {
       executor: { ...job.executor, attempt: job.attempt, executionRef: ev.executionRef },
-      ...(declare
-        ? {
-            outputUris: [...ev.outputUris!],
-            outputs: ev.outputUris!.map((uri) => ({
-              uri,
-              present: false,
-              generation: null,
-              size: null,
-              timeCreated: null,
-            })),
-          }
-        : {}),
+      ...(declare ? declareOutputs(ev.outputUris!, ev.outputAlternatives) : {}),
     },
     ctx,
   );

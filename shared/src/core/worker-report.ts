@@ -6,15 +6,20 @@ import { failAttempt, patch, transition, unchanged, type PatchFields } from './a
 import { cancelRequested } from './deadlines.js';
 import type { DecideContext, Decision, Job, JobEvent, WorkerReport } from './model.js';
 import { nextProgress, planFrom } from './progress.js';
+import { withOutputNames } from './outputs.js';
 import { assertNever, isActive, JobStatus, Reason } from './states.js';
 
 export function onWorker(job: Job, ev: Extract<JobEvent, { kind: 'worker' }>, ctx: DecideContext): Decision {
   const r = ev.report;
   const probe = [{ kind: 'probe' as const, jobId: job.id }];
   const wantsOutputCheck = r.kind === 'succeeded' && job.outputs.length > 0;
+  // names a provider reported for outputs (matched to the type's patterns): looked for like declared ones
+  const named = r.kind === 'succeeded' ? withOutputNames(job, ev.outputNames) : null;
   // A finished job, or a report from an attempt that is no longer current, cannot move the job by itself;
   // a "succeeded" still makes us look at the outputs, which can (late output).
   if (!isActive(job.status) || (r.attempt !== undefined && r.attempt !== job.attempt)) {
+    const lateOutput = job.status !== JobStatus.succeeded && job.status !== JobStatus.canceled;
+    if (named && lateOutput) return patch(job, named, ctx, probe);
     return unchanged(
       job,
       wantsOutputCheck && job.status !== JobStatus.succeeded && job.status !== JobStatus.canceled ? probe : [],
@@ -33,7 +38,11 @@ export function onWorker(job: Job, ev: Extract<JobEvent, { kind: 'worker' }>, ct
     case 'succeeded': {
       if (job.outputs.length === 0)
         return transition(job, JobStatus.succeeded, Reason.WORKER_SUCCEEDED, ev.source, evidence, ctx);
-      const fields: PatchFields = { heartbeatAt: ctx.now, reportedSucceededAt: job.reportedSucceededAt ?? ctx.now };
+      const fields: PatchFields = {
+        heartbeatAt: ctx.now,
+        reportedSucceededAt: job.reportedSucceededAt ?? ctx.now,
+        ...named,
+      };
       if (job.status === JobStatus.queued)
         return transition(job, JobStatus.running, Reason.STARTED, ev.source, evidence, ctx, fields, probe);
       return patch(job, fields, ctx, probe);

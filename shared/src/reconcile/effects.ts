@@ -67,9 +67,16 @@ export class EffectActions {
     const sinceRequestMs = requested === null ? undefined : this.deps.clock() - requested;
     this.deps.log.info({ jobId, attempt, executionRef: started.executionRef, sinceRequestMs }, 'execution started');
     faultPoint('after-effect', jobId);
-    const { executionRef, outputUris } = started;
+    const { executionRef, outputUris, outputAlternatives } = started;
     return {
-      event: { kind: 'dispatched', source: 'executor', attempt, executionRef, ...(outputUris ? { outputUris } : {}) },
+      event: {
+        kind: 'dispatched',
+        source: 'executor',
+        attempt,
+        executionRef,
+        ...(outputUris ? { outputUris } : {}),
+        ...(outputAlternatives ? { outputAlternatives } : {}),
+      },
       read,
     };
   }

@@ -1,5 +1,6 @@
 /** The write side of jobs: enqueue, retry, cancel and worker reports, each through the reconciler's commit. */
 import {
+  alternativesOf,
   ConflictError,
   createJob,
   ErrorCode,
@@ -16,6 +17,7 @@ import type { JobType } from '../config/job-types.js';
 import type { Principal } from '../auth/principal.js';
 import { fillTemplate, parseGcsUri } from '../evidence/gcs-uri.js';
 import { outputScheme } from '../evidence/stores.js';
+import { fillOutputs } from '../evidence/output-templates.js';
 import { assertRequestUris, DEFAULT_REQUEST_PREFIXES, ownerPrefixes } from '../evidence/prefixes.js';
 import { storedBytes } from '../json-limits.js';
 import { newJobId, validationProblems } from '../api-kit.js';
@@ -30,9 +32,15 @@ import type { JobsServiceDeps } from './job-deps.js';
  */
 export const MAX_NEW_JOB_BYTES = 512 * 1024;
 
-/** Outputs carried over from the job a retry repeats: checked when that job was enqueued, not again. */
+/** A new job's outputs: `uris[i]` output i's name, `alternatives[i]` its other names (core/outputs.ts). */
+interface DeclaredOutputs {
+  uris: string[];
+  alternatives: string[][];
+}
+
 export interface EnqueueOptions {
-  inheritedOutputs?: string[];
+  /** Outputs carried over from the job a retry repeats: checked when that job was enqueued, not again. */
+  inheritedOutputs?: DeclaredOutputs;
   /** A retry resumes from the checkpoints of the job it repeats: their prefix. */
   checkpointPrefix?: string;
   /** Recorded on the job's first transition (projects: `artifactsReused`, for the stats' avoided work). */
@@ -65,7 +73,8 @@ export class JobCommands {
     const resolved = resolvePolicy(type.policy, type.limits, req.policy);
     if ('problems' in resolved) throw new ValidationError('policy out of bounds for this job type', resolved.problems);
     const id = this.newId();
-    const outputUris = opts.inheritedOutputs ?? this.outputsFor(type, req, id, who.userId);
+    const declared = opts.inheritedOutputs ?? this.outputsFor(type, req, id, who.userId);
+    const outputUris = declared.uris;
     const inputBytes = storedBytes(input.data);
     if (inputBytes > MAX_NEW_JOB_BYTES / 2) {
       throw new VerityError(
@@ -81,7 +90,9 @@ export class JobCommands {
     }
     await this.deps.quotas.checkActiveJobs(who.userId, type.name, type.quotas.maxActiveJobs);
     const observations: OutputObservation[] =
-      req.reuseExistingOutputs && outputUris.length > 0 ? (await this.deps.probe.probe(outputUris)).observations : [];
+      req.reuseExistingOutputs && outputUris.length > 0
+        ? (await this.deps.probe.probe([...outputUris, ...declared.alternatives.flat()])).observations
+        : [];
     const spec = {
       id,
       type: type.name,
@@ -90,6 +101,7 @@ export class JobCommands {
       idempotencyKey: req.idempotencyKey ?? null,
       input: input.data,
       outputUris,
+      ...(declared.alternatives.some((a) => a.length > 0) ? { outputAlternatives: declared.alternatives } : {}),
       reuseExistingOutputs: req.reuseExistingOutputs,
       executorKind: type.executor.kind,
       policy: resolved.policy,
@@ -140,9 +152,10 @@ export class JobCommands {
    * The outputs a request names (each under a prefix the type allows the caller, none under a temporary
    * prefix: 400 OUTPUT_NOT_ALLOWED before any probe), else the type's derived outputs.
    */
-  private outputsFor(type: JobType, req: EnqueueRequest, jobId: string, ownerId: string): string[] {
+  private outputsFor(type: JobType, req: EnqueueRequest, jobId: string, ownerId: string): DeclaredOutputs {
     if (req.outputs === undefined) {
-      const uris = type.outputTemplates.map((t) => fillTemplate(t, { bucket: this.deps.bucket, jobId }));
+      const filled = fillOutputs(type.outputTemplates, { bucket: this.deps.bucket, jobId });
+      const uris = [...filled.uris, ...filled.alternatives.flat()];
       // s3:// and https:// templates were checked against their stores when the registry was built
       const inAllowedBucket = (u: string): boolean =>
         outputScheme(u) !== 'gs' || this.deps.allowedBuckets.includes(parseGcsUri(u)?.bucket ?? '');
@@ -151,7 +164,7 @@ export class JobCommands {
           ErrorCode.UNAVAILABLE,
           `job type ${type.name} derives outputs outside the allowed buckets`,
         );
-      return uris;
+      return filled;
     }
     // the request's list wins, an empty one included (a job with no declared outputs)
     if (!type.outputsFromRequest)
@@ -159,7 +172,7 @@ export class JobCommands {
     assertRequestUris('outputs', req.outputs, this.requestPrefixesOf(type.name, ownerId));
     if (new Set(req.outputs).size !== req.outputs.length)
       throw new ValidationError('invalid outputs', [{ field: 'outputs', message: 'duplicate output URIs' }]);
-    return req.outputs;
+    return { uris: req.outputs, alternatives: [] };
   }
 
   /**
@@ -197,7 +210,9 @@ export class JobCommands {
         idempotencyKey: `retry:${old.id}:${old.version}`,
       },
       {
-        ...(derivedLater ? {} : { inheritedOutputs: old.outputUris }),
+        ...(derivedLater
+          ? {}
+          : { inheritedOutputs: { uris: old.outputs.map((o) => o.uri), alternatives: alternativesOf(old) } }),
         ...(old.checkpointPrefix ? { checkpointPrefix: old.checkpointPrefix } : {}),
       },
     );

@@ -1,5 +1,5 @@
 /** Output objects arriving by event: find the jobs expecting the object (indexed), record it as evidence. */
-import type { OutputObservation } from '../core/index.js';
+import { coversOutputs, type Job, type OutputObservation } from '../core/index.js';
 import type { JobStore } from '../store/job-store.js';
 import type { SeenOutputs } from '../store/seen.js';
 import type { Logger } from '../log.js';
@@ -37,9 +37,12 @@ export class OutputsService {
    * finds all of them seen (counting after its own write, so the last of concurrent writers sees every one)
    * commits, with every observation. Returns null while some are still missing.
    */
-  private async recordSeen(jobId: string, expected: number, o: OutputObservation): Promise<OutputObservation[] | null> {
-    const count = await this.deps.seen.record(jobId, o);
-    return count < expected ? null : this.deps.seen.list(jobId);
+  private async recordSeen(job: Job, o: OutputObservation): Promise<OutputObservation[] | null> {
+    const count = await this.deps.seen.record(job.id, o);
+    if (count < job.outputs.length) return null;
+    const seen = await this.deps.seen.list(job.id);
+    // an output with alternatives is seen once any of its names is (two names of one output count once)
+    return coversOutputs(job, seen, () => true) ? seen : null;
   }
 
   /** Same object generation twice → one transition (dedupe key `gcs:{bucket}/{name}#{generation}`). */
@@ -70,8 +73,7 @@ export class OutputsService {
     };
     for (const read of expecting) {
       const { job } = read;
-      const observations =
-        job.outputUris.length <= 1 ? [observation] : await this.recordSeen(job.id, job.outputUris.length, observation);
+      const observations = job.outputs.length <= 1 ? [observation] : await this.recordSeen(job, observation);
       if (!observations) {
         result.jobs.push({ jobId: job.id, outcome: 'recorded', status: job.status });
         continue;

@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import { AuthError, ValidationError } from '../core/index.js';
 import type { Logger } from '../log.js';
-import type { Job } from '../core/index.js';
+import type { Job, OutputName } from '../core/index.js';
+import { reportedOutput } from '../evidence/output-templates.js';
 import type { JobTypeRegistry } from '../config/job-types.js';
 import type { JobStore } from '../store/job-store.js';
 import { verifySignature } from '../webhooks/signature.js';
@@ -40,6 +41,8 @@ export class WebhooksService {
       secrets: Record<string, string>;
       /** Fills {bucket} in a provider type's output templates. */
       bucket: string;
+      /** Why a URI lies outside the configured stores, or null (evidence/stores.ts). */
+      outsideStores: (uri: string) => string | null;
     },
   ) {}
 
@@ -48,7 +51,7 @@ export class WebhooksService {
     provider: string,
     rawBody: Buffer,
     signature: string | undefined,
-  ): Promise<{ outcome: string; jobId: string | null }> {
+  ): Promise<{ outcome: string; jobId: string | null; outputUrl?: 'accepted' | 'ignored' }> {
     const secret = Object.hasOwn(this.deps.secrets, provider) ? this.deps.secrets[provider] : undefined;
     if (!secret) throw new AuthError(`unknown webhook provider "${provider}"`);
     const check = verifySignature(secret, rawBody, signature, this.deps.clock());
@@ -75,11 +78,13 @@ export class WebhooksService {
     }
     const attempt = body.clientRef ? Number(body.clientRef.split(':')[1]) : job.executor.attempt;
     if (job.executor.executionRef === null) await this.recordDispatch(job, provider, body.externalJobId, attempt);
+    const named = body.outputUrl && body.status === 'succeeded' ? this.outputName(job, body, body.outputUrl) : null;
     const res = await this.deps.reconciler.commit(
       job.id,
       {
         kind: 'worker',
         source: 'webhook',
+        ...(named ? { outputNames: [named] } : {}),
         report:
           body.status === 'succeeded'
             ? { kind: 'succeeded', attempt }
@@ -94,7 +99,29 @@ export class WebhooksService {
       },
       { dedupeKey: `webhook:${provider}:${body.eventId}` },
     );
-    return { outcome: res.outcome, jobId: job.id };
+    const url = body.outputUrl && body.status === 'succeeded' ? { outputUrl: named ? 'accepted' : 'ignored' } : {};
+    return { outcome: res.outcome, jobId: job.id, ...(url as { outputUrl?: 'accepted' | 'ignored' }) };
+  }
+
+  /**
+   * The output a webhook's outputUrl names, when it matches the `reported` pattern of one of the type's output
+   * declarations (filled with this execution's values) and lies in a configured store: one more name Verity
+   * looks for — a probe still decides whether it is there. Anything else is ignored, and logged.
+   */
+  private outputName(job: Job, body: { externalJobId: string }, url: string): OutputName | null {
+    const type = this.deps.registry.get(job.type);
+    if (type?.executor.kind !== 'http') return null;
+    const values = { bucket: this.deps.bucket, jobId: job.id, externalJobId: body.externalJobId };
+    const output = reportedOutput(type.executor.outputTemplates, values, url);
+    const outside = output >= 0 ? this.deps.outsideStores(url) : null;
+    if (output < 0 || outside !== null) {
+      this.deps.log.warn(
+        { jobId: job.id, outputUrl: url, why: outside ?? 'matches no declared pattern' },
+        'webhook outputUrl ignored',
+      );
+      return null;
+    }
+    return { output, uri: url };
   }
 
   /**

@@ -223,7 +223,7 @@ export function createCloudRunJobExecutor(opts: CloudRunJobOptions): Executor {
         { name: ENV_JOB_ID, value: job.id },
         { name: ENV_ATTEMPT, value: String(job.attempt) },
         { name: ENV_INPUT, value: JSON.stringify(job.input) },
-        { name: ENV_OUTPUTS, value: JSON.stringify(job.outputUris) },
+        { name: ENV_OUTPUTS, value: JSON.stringify(job.outputs.map((o) => o.uri)) },
         ...(job.checkpointPrefix ? [{ name: ENV_CHECKPOINT_PREFIX, value: job.checkpointPrefix }] : []),
       ];
       const overrides: protos.google.cloud.run.v2.RunJobRequest.IOverrides = {

@@ -23,7 +23,8 @@
  */
 import { retryableHttpStatus, type ExecutorObservation, type ExecutionState, type Job } from '../../core/index.js';
 import type { JobType } from '../../config/job-types.js';
-import { fillTemplate, parseGcsUri } from '../gcs-uri.js';
+import { parseGcsUri } from '../gcs-uri.js';
+import { fillOutputs, hasAlternatives, type OutputTemplate } from '../output-templates.js';
 import { outputScheme, parseHttpUrl, parseS3Uri } from '../stores.js';
 import { ExecutorStartError, type Executor } from './types.js';
 
@@ -56,18 +57,20 @@ const EXTERNAL_ID = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/;
  * object name, or a template that gives no valid gs:// URI.
  */
 export function httpExecution(
-  cfg: { provider: string; outputTemplates: readonly string[] },
+  cfg: { provider: string; outputTemplates: readonly OutputTemplate[] },
   bucket: string,
   jobId: string,
   externalJobId: string,
-): { executionRef: string; outputUris?: string[] } | { bad: string } {
+): { executionRef: string; outputUris?: string[]; outputAlternatives?: string[][] } | { bad: string } {
   if (!EXTERNAL_ID.test(externalJobId)) return { bad: externalJobId };
-  const values = { bucket, jobId, externalJobId };
-  const outputUris = cfg.outputTemplates.map((t) => fillTemplate(t, values));
-  const bad = outputUris.find((u) => /\{[a-zA-Z]+\}/.test(u) || !validOutputUri(u));
+  const { uris, alternatives } = fillOutputs(cfg.outputTemplates, { bucket, jobId, externalJobId });
+  const bad = [...uris, ...alternatives.flat()].find((u) => /\{[a-zA-Z]+\}/.test(u) || !validOutputUri(u));
   if (bad !== undefined) return { bad };
   const executionRef = `http:${cfg.provider}:${externalJobId}`;
-  return outputUris.length > 0 ? { executionRef, outputUris } : { executionRef };
+  if (uris.length === 0) return { executionRef };
+  return hasAlternatives(cfg.outputTemplates)
+    ? { executionRef, outputUris: uris, outputAlternatives: alternatives }
+    : { executionRef, outputUris: uris };
 }
 
 /** A gs://, s3:// or http(s):// URI that parses (its store was checked when the type was loaded: stores.ts). */

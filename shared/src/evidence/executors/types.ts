@@ -48,6 +48,8 @@ export class ExecutorStartError extends Error {
 export interface StartedExecution {
   executionRef: string;
   outputUris?: string[];
+  /** `outputAlternatives[i]`: other names output i may take (core/outputs.ts). */
+  outputAlternatives?: string[][];
 }
 
 export type ExecutorSet = Partial<Record<ExecutorKind, Executor>>;
