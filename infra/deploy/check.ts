@@ -69,7 +69,8 @@ function indexKey(
 function sampleValue(name: string, value: unknown): string {
   if (typeof value === 'string' && !value.includes('${')) return value;
   if (/_URL$|AUDIENCE$/.test(name)) return 'https://example.test/verity';
-  if (name === 'VERITY_JOB_TYPES' || name === 'VERITY_WEBHOOK_SECRETS' || name === 'VERITY_PROVIDER_KEYS') return '{}';
+  const maps = ['VERITY_JOB_TYPES', 'VERITY_WEBHOOK_SECRETS', 'VERITY_PROVIDER_KEYS', 'VERITY_S3_STORES'];
+  if (maps.includes(name) || name === 'VERITY_HTTP_OUTPUT_HOSTS') return '{}';
   if (name === 'VERITY_PROJECT_JOB_TYPE') return ''; // the module's default: none
   if (typeof value === 'string' && value.startsWith('${tostring(var.')) return '7'; // a number variable (quotas)
   return 'sample-value';

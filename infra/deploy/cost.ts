@@ -4,6 +4,7 @@
  * test/helpers/meter.ts). Pure: measurements and list prices in, markdown out.
  */
 import { DEPLOY_UNITS } from '../../functions/units.js';
+import { DAY, PRICES } from './cost-model.js';
 
 /** Billed operations of one deploy unit. */
 export interface Usage {
@@ -57,6 +58,8 @@ export interface Measured {
   provider: Measurement;
   recovered: Measurement;
   retried: Measurement;
+  /** A silent job (liveness: executor) running one hour, swept every minute. */
+  silentHour: Measurement;
   strayObject: Measurement;
   get: Measurement;
   getVerified: Measurement;
@@ -70,60 +73,6 @@ export interface Measured {
 export const LIST_LIMIT_MEASURED = 4;
 /** Units invoked per job; the sweep runs on its schedule whatever the jobs do. */
 const JOB_UNITS = DEPLOY_UNITS.filter((u) => u.trigger.kind !== 'scheduler').map((u) => u.name);
-
-/**
- * List prices in USD (Tier 1 regions; Firestore in a multi-region such as eur3 — the module's default — or
- * nam5). Check https://cloud.google.com/pricing for yours and change them here; the test re-renders.
- */
-export const PRICES = {
-  firestoreRead: 0.06 / 100_000,
-  firestoreWrite: 0.18 / 100_000,
-  firestoreDelete: 0.02 / 100_000,
-  /** Free per day: 50k reads, 20k writes, 20k deletes (TTL deletes are not free). */
-  firestoreFreeReadsPerDay: 50_000,
-  firestoreFreeWritesPerDay: 20_000,
-  /** Cloud Run functions (request-based billing): per request, vCPU-second, GiB-second; free per month. */
-  request: 0.4 / 1_000_000,
-  vcpuSecond: 0.000024,
-  gibSecond: 0.0000025,
-  freeRequestsPerMonth: 2_000_000,
-  freeVcpuSecondsPerMonth: 180_000,
-  freeGibSecondsPerMonth: 360_000,
-  /** Pub/Sub throughput (publish and delivery), at least 1,000 bytes per message; 10 GiB a month free. */
-  pubsubTib: 40,
-  pubsubFreeGibPerMonth: 10,
-  /** Cloud Storage Standard operations. */
-  gcsClassA: 0.005 / 1000,
-  gcsClassB: 0.0004 / 1000,
-  /** Cloud Scheduler: per job a month (3 free per billing account). */
-  schedulerJob: 0.1,
-} as const;
-
-/** Assumptions of the daily model: stated in the rendered section, none of them measured. */
-export const DAY = {
-  jobs: 10_000,
-  /** Share of jobs by path. */
-  render: 0.7,
-  provider: 0.25,
-  recovered: 0.05,
-  /** Jobs with one failed attempt retried (on top of the mix). */
-  retriedShare: 0.05,
-  /** Objects per job that no job declares (temp files, proxies) in a notified bucket. */
-  strayObjectsPerJob: 2,
-  /** Status reads per job (GET /api/jobs/:id), and list pages of 20 viewed a day. */
-  getsPerJob: 5,
-  listPagesPerDay: 1_000,
-  listPageSize: 20,
-  /** The sweep runs every minute. */
-  sweepsPerDay: 1_440,
-  /**
-   * Billed instance time per invocation, seconds (Cloud Run rounds up to 100 ms), and memory, GiB: one figure for
-   * every unit, though locals.tf gives api and sweep 512Mi (the other units 256Mi).
-   */
-  secondsPerInvocation: 0.3,
-  gibPerInvocation: 0.25,
-  daysPerMonth: 30,
-} as const;
 
 const total = (m: Measurement): Usage => Object.values(m.byUnit).reduce((acc, u) => addUsage(acc, u), emptyUsage());
 
@@ -291,6 +240,9 @@ export function renderCostSection(m: Measured): string {
       sweepRuns: m.idleSweep,
     }),
     scenarioRow('an object no job declares (temp file, proxy) in a notified bucket', m.strayObject),
+    scenarioRow('a silent job (seed 000) running one hour: looked at by age, 1 min doubling to 10', m.silentHour, {
+      sweepRuns: m.idleSweep,
+    }),
     '',
     'Where they go: a worker report reads the job (1 read) and writes it (1 write), its delivery key and the',
     'outbox folded into the document; a report that changes the status also writes `transitions/{seq}` (with',

@@ -66,3 +66,23 @@ export function outputNameOf(input: Record<string, unknown>, externalJobId: stri
     return { bad: 'input.outputName must be a file name with {externalJobId}' };
   return `provider/${asked.replace('{externalJobId}', externalJobId)}`;
 }
+
+/**
+ * The stack's S3-compatible store as the demo provider process finds it: bucket `{bucket}-s3` in
+ * VERITY_S3_STORES, its keys from the variables that entry names (infra/local/stack.ts sets all three).
+ */
+export function s3StoreFromEnv(env: NodeJS.ProcessEnv, bucket: string): DemoS3Store | undefined {
+  let stores: Record<string, { endpoint?: string; accessKeyIdEnv?: string; secretAccessKeyEnv?: string }>;
+  try {
+    stores = JSON.parse(env.VERITY_S3_STORES ?? '{}') as typeof stores;
+  } catch {
+    return undefined;
+  }
+  const name = `${bucket}-s3`;
+  const s = Object.hasOwn(stores, name) ? stores[name] : undefined;
+  if (!s?.endpoint || !s.accessKeyIdEnv || !s.secretAccessKeyEnv) return undefined;
+  const accessKeyId = env[s.accessKeyIdEnv];
+  const secretAccessKey = env[s.secretAccessKeyEnv];
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  return { endpoint: s.endpoint, bucket: name, accessKeyId, secretAccessKey };
+}

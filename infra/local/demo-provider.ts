@@ -27,7 +27,7 @@ import { isMain } from './is-main.js';
 import { SIGNATURE_HEADER, signPayload } from '../../shared/src/webhooks/signature.js';
 import { truthWriter, type TruthRecord } from './truth-log.js';
 import { HttpError, readBody, send } from './demo-provider-http.js';
-import { gcsWriter, outputNameOf, s3Writer, type DemoS3Store } from './demo-provider-outputs.js';
+import { gcsWriter, outputNameOf, s3StoreFromEnv, s3Writer, type DemoS3Store } from './demo-provider-outputs.js';
 
 export interface DemoProviderOptions {
   /** 0: an ephemeral port (see `url`). */
@@ -38,8 +38,9 @@ export interface DemoProviderOptions {
   bucket: string;
   gcsEndpoint: string;
   projectId: string;
-  /** Write outputs to this S3-compatible store instead of `bucket` on fake-gcs-server. */
+  /** Where jobs submitted under `/s3/` (or every job, with `s3Only`) write: an S3-compatible store. */
   s3?: DemoS3Store;
+  s3Only?: boolean;
   /** 0..1: the probability that a completion webhook is never sent. */
   dropWebhookRate: number;
   /** Render time when the input names none. */
@@ -64,6 +65,8 @@ export interface DemoJob {
   error?: { code: string; message: string };
   submittedAt: number;
   endedAt?: number;
+  /** Where its output goes: fake-gcs-server, or the S3-compatible store (submitted under /s3/). */
+  store: 'gcs' | 's3';
   /** What became of the completion webhook. */
   webhook?: 'sent' | 'dropped' | 'undeliverable';
 }
@@ -107,7 +110,7 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
       exec: job.externalJobId,
     };
   };
-  const write = o.s3 ? s3Writer(o.s3) : gcsWriter(o);
+  const writers = { gcs: gcsWriter(o), s3: o.s3 ? s3Writer(o.s3) : null };
   const jobs = new Map<string, DemoJob>();
   const byClientRef = new Map<string, string>();
   const timers = new Map<string, NodeJS.Timeout>();
@@ -160,19 +163,13 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
       return;
     }
     const name = outputNameOf(job.input, job.externalJobId) as string; // checked at submit
-    let written: Awaited<ReturnType<typeof write>>;
+    let written: Awaited<ReturnType<typeof writers.gcs>>;
     try {
-      written = await write(name, `demo provider render ${job.externalJobId} (${job.clientRef})\n`);
+      written = await writers[job.store]!(name, `demo provider render ${job.externalJobId} (${job.clientRef})\n`);
       const { jobId, attempt } = execOf(job);
-      truth({
-        t: 'output',
-        at: Date.now(),
-        writer: 'provider',
-        uri: written.uri,
-        generation: written.generation,
-        jobId,
-        attempt,
-      });
+      // one object, reachable under both names when the store serves URLs (s3:// and http://)
+      for (const uri of new Set([written.uri, written.url]))
+        truth({ t: 'output', at: Date.now(), writer: 'provider', uri, generation: written.generation, jobId, attempt });
     } catch (err) {
       if (job.status === 'running' && !stopping.signal.aborted) {
         complete(job, 'failed', { error: { code: 'OUTPUT_WRITE_FAILED', message: (err as Error).message } });
@@ -183,7 +180,8 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
     complete(job, 'succeeded', { outputUrl: written.url });
   }
 
-  function submit(raw: string): { status: number; body: unknown } {
+  function submit(raw: string, store: DemoJob['store']): { status: number; body: unknown } {
+    if (store === 's3' && !writers.s3) throw new HttpError(404, 'NOT_FOUND', 'no S3-compatible store is configured');
     let req: unknown;
     try {
       req = JSON.parse(raw);
@@ -213,6 +211,7 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
       callbackUrl,
       status: 'running',
       submittedAt: Date.now(),
+      store,
     };
     jobs.set(job.externalJobId, job);
     byClientRef.set(clientRef, job.externalJobId);
@@ -240,10 +239,13 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
   }
 
   async function route(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const full = new URL(req.url ?? '/', 'http://x').pathname;
+    // under /s3/: the same API, rendering into the S3-compatible store (a second provider on one port)
+    const underS3 = full.startsWith('/s3/');
+    const path = underS3 ? full.slice(3) : full;
     const raw = req.method === 'POST' ? await readBody(req) : '';
     if (req.method === 'GET' && path === '/healthz') return { status: 200, body: { ok: true } };
-    if (req.method === 'POST' && path === '/jobs') return submit(raw);
+    if (req.method === 'POST' && path === '/jobs') return submit(raw, underS3 || o.s3Only ? 's3' : 'gcs');
     const m = /^\/jobs\/([^/]+)(\/cancel)?$/.exec(path);
     if (!m) throw new HttpError(404, 'NOT_FOUND', `no route ${req.method ?? ''} ${path}`);
     const job = jobs.get(decodeURIComponent(m[1]!));
@@ -320,6 +322,7 @@ async function main(): Promise<void> {
     projectId: env.GOOGLE_CLOUD_PROJECT ?? 'verity-local',
     dropWebhookRate,
     durationMs,
+    s3: s3StoreFromEnv(env, bucket),
     log: (line) => process.stdout.write(`${line}\n`),
     truth: truthWriter(env.DEMO_PROVIDER_TRUTH_LOG),
   });

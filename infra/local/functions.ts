@@ -67,6 +67,6 @@ export const LOCAL_FUNCTIONS: readonly FunctionSpec[] = [
 
 /** Env every local function gets. */
 export const LOCAL_FUNCTION_ENV: Record<string, string> = {
-  VERITY_WEBHOOK_SECRETS: JSON.stringify({ demo: LOCAL_DEMO_PROVIDER_SECRET }),
+  VERITY_WEBHOOK_SECRETS: JSON.stringify({ demo: LOCAL_DEMO_PROVIDER_SECRET, 'demo-s3': LOCAL_DEMO_PROVIDER_SECRET }),
   VERITY_DEMO_PROVIDER_URL: `http://127.0.0.1:${DEMO_PROVIDER_PORT}`,
 };

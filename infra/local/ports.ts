@@ -14,11 +14,13 @@ export interface StackPorts {
   pubsub: number;
   /** fake-gcs-server (plain http). */
   gcs: number;
+  /** gofakes3, the S3-compatible store (plain http). */
+  s3: number;
 }
 
 export type PortName = keyof StackPorts;
 
-export const PORT_NAMES: readonly PortName[] = ['api', 'firestore', 'pubsub', 'gcs'];
+export const PORT_NAMES: readonly PortName[] = ['api', 'firestore', 'pubsub', 'gcs', 's3'];
 
 /** Human names, used in messages ("port 8681 (Firestore emulator) is in use"). */
 export const PORT_LABELS: Readonly<Record<PortName, string>> = {
@@ -26,22 +28,31 @@ export const PORT_LABELS: Readonly<Record<PortName, string>> = {
   firestore: 'Firestore emulator',
   pubsub: 'Pub/Sub emulator',
   gcs: 'fake-gcs-server',
+  s3: 'gofakes3 (S3-compatible store)',
 };
 
-export const DEFAULT_PORTS: Readonly<StackPorts> = { api: 8080, firestore: 8681, pubsub: 8685, gcs: 4443 };
+export const DEFAULT_PORTS: Readonly<StackPorts> = { api: 8080, firestore: 8681, pubsub: 8685, gcs: 4443, s3: 4569 };
 export const PORT_ENV: Readonly<Record<PortName, string>> = {
   api: 'VERITY_PORT',
   firestore: 'VERITY_FIRESTORE_PORT',
   pubsub: 'VERITY_PUBSUB_PORT',
   gcs: 'VERITY_GCS_PORT',
+  s3: 'VERITY_S3_PORT',
 };
 
-export const DEFAULT_TEST_PORTS: Readonly<StackPorts> = { api: 18080, firestore: 18681, pubsub: 18685, gcs: 14443 };
+export const DEFAULT_TEST_PORTS: Readonly<StackPorts> = {
+  api: 18080,
+  firestore: 18681,
+  pubsub: 18685,
+  gcs: 14443,
+  s3: 14569,
+};
 export const TEST_PORT_ENV: Readonly<Record<PortName, string>> = {
   api: 'VERITY_TEST_API_PORT',
   firestore: 'VERITY_TEST_FIRESTORE_PORT',
   pubsub: 'VERITY_TEST_PUBSUB_PORT',
   gcs: 'VERITY_TEST_GCS_PORT',
+  s3: 'VERITY_TEST_S3_PORT',
 };
 
 export class PortConfigError extends Error {
@@ -70,7 +81,7 @@ export function readPorts(
   return out;
 }
 
-/** Ports for `npm start` (VERITY_PORT, VERITY_FIRESTORE_PORT, VERITY_PUBSUB_PORT, VERITY_GCS_PORT). */
+/** Ports for `npm start` (VERITY_PORT, VERITY_FIRESTORE_PORT, VERITY_PUBSUB_PORT, VERITY_GCS_PORT, VERITY_S3_PORT). */
 export function localPorts(env: NodeJS.ProcessEnv = process.env): StackPorts {
   return readPorts(DEFAULT_PORTS, PORT_ENV, env);
 }

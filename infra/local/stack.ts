@@ -8,6 +8,7 @@ import {
   createBucket,
   createTopic,
   startFakeGcs,
+  startFakeS3,
   startFirestore,
   startPubsub,
   type RunningService,
@@ -15,7 +16,7 @@ import {
 import { sleep, spawnManaged, tcpProbe, waitUntilReady, type ManagedProcess, type ProcessExit } from './supervisor.js';
 import { TOPICS as UNIT_TOPICS } from '../../functions/units.js';
 import { LOCAL_HOST, PORT_LABELS, PORT_NAMES, type PortName, type StackPorts } from './ports.js';
-import { checkPrerequisites, ensureFakeGcs, portProblem } from './tools.js';
+import { checkPrerequisites, ensureFakeGcs, ensureGoTool, GOFAKES3, portProblem } from './tools.js';
 import { functionArgs, resolveSource, wirePush } from './push.js';
 import type { FunctionSpec } from './function-spec.js';
 
@@ -27,6 +28,10 @@ export const TOPIC_JOB_EVENTS = UNIT_TOPICS.jobEvents;
 export const TOPICS = [TOPIC_JOB_UPDATES, TOPIC_GCS_NOTIFICATIONS, TOPIC_JOB_EVENTS] as const;
 
 export type { FunctionSpec } from './function-spec.js';
+
+/** The S3-compatible store's bucket beside the stack's Cloud Storage bucket, and the keys it is given. */
+export const s3BucketOf = (bucket: string): string => `${bucket}-s3`;
+const LOCAL_S3_KEYS = { VERITY_LOCAL_S3_KEY: 'verity-local', VERITY_LOCAL_S3_SECRET: 'verity-local-secret' };
 
 export interface StackOptions {
   repoRoot: string;
@@ -61,6 +66,8 @@ export interface Stack {
   firestore: RunningService;
   pubsub: RunningService;
   gcs: RunningService;
+  /** gofakes3: the S3-compatible store, bucket s3BucketOf(bucket). */
+  s3: RunningService;
   functions: { target: string; url: string }[];
   /** Resolves with a message when any part of the stack exits without stop() having been called. */
   died: Promise<string>;
@@ -140,9 +147,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   };
 
   try {
-    const binary = await ensureFakeGcs(o.repoRoot).catch((err: unknown) => {
-      throw new StackStartError([errorMessage(err)]);
-    });
+    const [binary, s3Binary] = await Promise.all([ensureFakeGcs(o.repoRoot), ensureGoTool(o.repoRoot, GOFAKES3)]).catch(
+      (err: unknown) => {
+        throw new StackStartError([errorMessage(err)]);
+      },
+    );
     abortIfAsked();
     const base = { host, logDir: o.logDir, timeoutMs: o.readyTimeoutMs, signal: o.signal };
     const pubsubHost = `${host}:${o.ports.pubsub}`;
@@ -158,6 +167,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         topic: TOPIC_GCS_NOTIFICATIONS,
         backend: 'memory',
       }),
+      startFakeS3({ ...base, port: o.ports.s3, binary: s3Binary, bucket: s3BucketOf(o.bucket) }),
     ]);
     const services: RunningService[] = [];
     const failures: string[] = [];
@@ -170,7 +180,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     };
     stoppers.push(group);
     if (failures.length > 0) throw new StackStartError(failures);
-    const [firestore, pubsub, gcs] = services as [RunningService, RunningService, RunningService];
+    const [firestore, pubsub, gcs, s3] = services as [RunningService, RunningService, RunningService, RunningService];
     for (const s of services) watch(s.name, s.exited, s.logFile);
     abortIfAsked();
 
@@ -185,6 +195,18 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       VERITY_BUCKET: o.bucket,
       METADATA_SERVER_DETECTION: 'none',
       VERITY_PROFILE: 'local',
+      // outputs may lie in the S3-compatible store, as s3:// objects or at their http:// URLs
+      VERITY_S3_STORES: JSON.stringify({
+        [s3BucketOf(o.bucket)]: {
+          endpoint: s3.url,
+          region: 'us-east-1',
+          forcePathStyle: true,
+          accessKeyIdEnv: 'VERITY_LOCAL_S3_KEY',
+          secretAccessKeyEnv: 'VERITY_LOCAL_S3_SECRET',
+        },
+      }),
+      VERITY_HTTP_OUTPUT_HOSTS: JSON.stringify({ [s3.hostPort]: {} }),
+      ...LOCAL_S3_KEYS,
     };
     const api = o.functions.find((f) => f.target === 'api');
     if (api) env.VERITY_API_URL = `http://${host}:${api.port}`;
@@ -246,6 +268,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       firestore,
       pubsub,
       gcs,
+      s3,
       functions: o.functions.map((f) => ({ target: f.target, url: `http://${host}:${f.port}` })),
       died,
       stop: stopAll,

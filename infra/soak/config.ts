@@ -36,6 +36,7 @@ const SoakEnvSchema = z.object({
   VERITY_SOAK_FIRESTORE_PORT: port(24681),
   VERITY_SOAK_PUBSUB_PORT: port(24685),
   VERITY_SOAK_GCS_PORT: port(24443),
+  VERITY_SOAK_S3_PORT: port(24569),
   /** The first of a block of 11 ports: api, finalize, updates, sweep, webhooks, provider, cloud run, 4 proxies. */
   VERITY_SOAK_BASE_PORT: port(24080),
 });
@@ -54,7 +55,7 @@ export interface SoakConfig {
   drainTimeoutMs: number;
   logDir: string | undefined;
   logLevel: string;
-  ports: { firestore: number; pubsub: number; gcs: number; base: number };
+  ports: { firestore: number; pubsub: number; gcs: number; s3: number; base: number };
 }
 
 export function parseSoakConfig(env: NodeJS.ProcessEnv = process.env): SoakConfig {
@@ -87,6 +88,7 @@ export function parseSoakConfig(env: NodeJS.ProcessEnv = process.env): SoakConfi
       firestore: e.VERITY_SOAK_FIRESTORE_PORT,
       pubsub: e.VERITY_SOAK_PUBSUB_PORT,
       gcs: e.VERITY_SOAK_GCS_PORT,
+      s3: e.VERITY_SOAK_S3_PORT,
       base: e.VERITY_SOAK_BASE_PORT,
     },
   };

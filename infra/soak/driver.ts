@@ -17,7 +17,8 @@ import { patchLogOf } from '../../shared/src/store/job-doc.js';
 import { Collections } from '../../shared/src/store/firestore.js';
 import { QUERIES } from '../../shared/src/store/queries.js';
 import { JobStore } from '../../shared/src/store/job-store.js';
-import { TOPIC_JOB_EVENTS, TOPIC_JOB_UPDATES } from '../local/stack.js';
+import { s3BucketOf, TOPIC_JOB_EVENTS, TOPIC_JOB_UPDATES } from '../local/stack.js';
+import { s3Lister } from './s3-objects.js';
 import { emulatorTransport } from '../../shared/src/worker/reporter.js';
 import { SoakClient } from './client.js';
 import { holdRandomJob } from './contention.js';
@@ -181,9 +182,14 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       );
     const seenObjects = new Set<string>();
     /** The bucket: each object's URI and generation. */
+    const listS3 = s3Lister(cfg.ports.s3, s3BucketOf(SOAK_BUCKET));
     const listObjects = async (): Promise<Map<string, string>> => {
-      const [objects] = await storage.bucket(SOAK_BUCKET).getFiles();
-      return new Map(objects.map((f) => [`gs://${SOAK_BUCKET}/${f.name}`, String(f.metadata.generation)]));
+      const [[objects], s3] = await Promise.all([storage.bucket(SOAK_BUCKET).getFiles(), listS3()]);
+      const gcs = objects.map((f): [string, string] => [
+        `gs://${SOAK_BUCKET}/${f.name}`,
+        String(f.metadata.generation),
+      ]);
+      return new Map([...gcs, ...s3]);
     };
     timers.push(
       setInterval(

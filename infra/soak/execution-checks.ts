@@ -4,7 +4,7 @@
  * starting, executions that kept running or writing after their job ended, cancels never delivered, and
  * outputs that are not what the workers wrote.
  */
-import { isActive, type Job, type RecordedTransition } from '../../shared/src/core/index.js';
+import { foundName, isActive, type Job, type RecordedTransition } from '../../shared/src/core/index.js';
 import type { TruthRecord } from '../local/truth-log.js';
 import { firstEndAt } from './bounds.js';
 
@@ -136,7 +136,8 @@ export function checkOutputs(
   for (const job of jobs.values()) {
     if (job.status !== 'succeeded') continue;
     if (job.outputUris.length === 0) wrong.push(`${job.id} succeeded (${job.statusReason}) with no outputs declared`);
-    for (const uri of job.outputUris) {
+    // each output by the name it was found under (an alternative, or a name its provider reported)
+    for (const uri of job.outputs.map(foundName)) {
       const generation = objects.get(uri);
       if (generation === undefined) wrong.push(`${job.id} succeeded (${job.statusReason}) without its output ${uri}`);
       else if (!written.get(uri)?.has(generation))

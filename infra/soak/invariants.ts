@@ -6,6 +6,7 @@
  */
 import {
   isActive,
+  namesOf,
   replayHistory,
   type Job,
   type PatchLog,
@@ -93,8 +94,12 @@ export function checkInvariants(w: World): Findings {
   for (const id of w.historiesWithoutJob) f.lost.push(`${id} has a history but no job document`);
   for (const job of w.jobs.values()) {
     const h = w.histories.get(job.id) ?? [];
-    if (job.status === 'failed' && job.outputUris.length > 0 && job.outputUris.every((u) => w.objects.has(u)))
+    const present = (o: Job['outputs'][number]): boolean => namesOf(o).some((u) => w.objects.has(u));
+    if (job.status === 'failed' && job.outputs.length > 0 && job.outputs.every(present))
       f.wrong.push(`${job.id} failed (${job.statusReason}) with its outputs present`);
+    // silent work (seeds 000/003/004) is alive by its executor's word: never failed for not reporting
+    if (job.policy.heartbeatTimeoutSeconds === null && h.some((t) => t.reason === 'HEARTBEAT_TIMEOUT'))
+      f.wrong.push(`${job.id} does not report, yet an attempt was failed HEARTBEAT_TIMEOUT`);
     if (h.length === 0) {
       f.lost.push(`${job.id} has no history`);
       continue;

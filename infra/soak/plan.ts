@@ -9,7 +9,7 @@ export type Fault = 'none' | 'crash' | 'hang' | 'silent' | 'fail';
 export interface JobSpec {
   index: number;
   owner: string;
-  kind: 'render' | 'cloud-run' | 'provider' | 'external' | 'project';
+  kind: 'render' | 'cloud-run' | 'stitch' | 'provider' | 'voice' | 'external' | 'project';
   /** The enqueue request (type, input, outputs, resourceKey, idempotencyKey); for 'project': its artifacts. */
   request: Record<string, unknown>;
   /** Submitted with the idempotency key of this earlier spec (the same request again). */
@@ -48,6 +48,15 @@ export const streamSeed = (seed: number, name: string): number => {
 };
 
 export const OWNERS = ['alice', 'bob', 'carol'] as const;
+/** The mix: each kind up to its share of the roll (the rest: projects). */
+const MIX: readonly (readonly [JobSpec['kind'], number])[] = [
+  ['render', 0.32],
+  ['cloud-run', 0.46],
+  ['stitch', 0.54],
+  ['provider', 0.66],
+  ['voice', 0.74],
+  ['external', 0.9],
+];
 const FAULTS: readonly Fault[] = ['none', 'none', 'none', 'none', 'crash', 'hang', 'silent', 'silent', 'fail'];
 
 export function planJobs(seed: number, count: number, bucket: string, runId: string): JobSpec[] {
@@ -56,17 +65,8 @@ export function planJobs(seed: number, count: number, bucket: string, runId: str
   for (let index = 0; index < count; index++) {
     const owner = r.pick(OWNERS);
     const roll = r.next();
-    const kind: JobSpec['kind'] =
-      roll < 0.38
-        ? 'render'
-        : roll < 0.56
-          ? 'cloud-run'
-          : roll < 0.72
-            ? 'provider'
-            : roll < 0.9
-              ? 'external'
-              : 'project';
-    const durationMs = r.int(200, 1500);
+    const kind = MIX.find(([, upTo]) => roll < upTo)?.[0] ?? 'project';
+    const durationMs = kind === 'stitch' ? r.int(8000, 14000) : r.int(200, 1500);
     const key = `${runId}-${index}`;
     const base = { idempotencyKey: key, ...(r.chance(0.15) ? { resourceKey: `rk-${r.int(0, 5)}` } : {}) };
     let request: Record<string, unknown>;
@@ -77,6 +77,17 @@ export function planJobs(seed: number, count: number, bucket: string, runId: str
     } else if (kind === 'cloud-run') {
       outcome = r.chance(0.75) ? 'succeeded' : 'failed';
       request = { ...base, type: 'soak-cloud-run', input: {} };
+    } else if (kind === 'stitch') {
+      // seed 000: a silent Cloud Run stitcher running past the heartbeat it would be failed by, did it report
+      outcome = r.chance(0.9) ? 'succeeded' : 'failed';
+      request = { ...base, type: 'soak-stitch', input: {} };
+    } else if (kind === 'voice') {
+      // seeds 003/004: a provider uploading to an S3-compatible store; half say nothing, ever (status "running",
+      // no webhook); its output under its name, the alternative, or (when its webhook can say so) a reported one
+      const silent = r.chance(0.5);
+      const name = r.pick([null, '{externalJobId}.mp4', ...(silent ? [] : ['{externalJobId}_final.mp4'])]);
+      const input = { durationMs, ...(silent ? { silent } : {}), ...(name ? { outputName: name } : {}) };
+      request = { ...base, type: 'soak-voice', input: r.chance(0.1) ? { ...input, fail: true } : input };
     } else if (kind === 'provider') {
       request = { ...base, type: 'demo-provider', input: { durationMs, ...(r.chance(0.15) ? { fail: true } : {}) } };
     } else if (kind === 'external') {

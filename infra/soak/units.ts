@@ -5,9 +5,9 @@
  */
 import { join } from 'node:path';
 import type { Server } from 'node:http';
-import { startStack, type FunctionSpec, type Stack } from '../local/stack.js';
+import { s3BucketOf, startStack, type FunctionSpec, type Stack } from '../local/stack.js';
 import type { SoakConfig } from './config.js';
-import { SOAK_CLOUD_RUN_JOB } from './cloud-run.js';
+import { SOAK_CLOUD_RUN_JOB, SOAK_STITCH_JOB } from './cloud-run.js';
 import { startGcsFaultProxy } from './gcs-proxy.js';
 import { startFaultProxy, type FaultRecord } from './proxy.js';
 import { rng, streamSeed } from './plan.js';
@@ -29,6 +29,9 @@ const POLICY = {
   maxAttempts: 2,
   backoff: { initialSeconds: 1, multiplier: 2, maxSeconds: 4, jitter: 0.2 },
 };
+/** Work that never reports (seeds 000/003/004): alive by its executor's word, looked at by age every 3 s. */
+const SILENT_POLICY = { ...POLICY, heartbeatTimeoutSeconds: null, liveness: 'executor', probeEverySeconds: 3 };
+const s3 = (name: string): string => `s3://${s3BucketOf(SOAK_BUCKET)}/provider/${name}`;
 /**
  * How long the workload follows one job before it moves on: well past the longest a job may take under POLICY
  * (every attempt timing out and held, the backoffs, a cancel's grace). The verdict judges each job by its own
@@ -70,7 +73,12 @@ export const truthFiles = (dir: string) => ({
   external: join(dir, 'external.jsonl'),
 });
 
-export function soakJobTypes(ports: SoakPorts, stateRoot: string, truthDir: string): Record<string, unknown> {
+export function soakJobTypes(
+  ports: SoakPorts,
+  stateRoot: string,
+  truthDir: string,
+  s3Port: number,
+): Record<string, unknown> {
   return {
     'demo-render': {
       executor: {
@@ -91,6 +99,13 @@ export function soakJobTypes(ports: SoakPorts, stateRoot: string, truthDir: stri
       outputsFromRequest: false,
       policy: POLICY,
     },
+    // seed 000: a Cloud Run stitcher that never reports, alive while its execution runs
+    'soak-stitch': {
+      executor: { kind: 'cloud-run-job', job: SOAK_STITCH_JOB },
+      outputTemplates: ['gs://{bucket}/stitched/{jobId}.mp4'],
+      outputsFromRequest: false,
+      policy: SILENT_POLICY,
+    },
     'demo-provider': {
       executor: {
         kind: 'http',
@@ -100,6 +115,22 @@ export function soakJobTypes(ports: SoakPorts, stateRoot: string, truthDir: stri
       },
       outputsFromRequest: false,
       policy: POLICY,
+    },
+    // seeds 003/004: the demo provider under /s3 uploads to the stack's S3-compatible store
+    'soak-voice': {
+      executor: {
+        kind: 'http',
+        provider: 'demo-s3',
+        baseUrl: `http://127.0.0.1:${ports.provider}/s3`,
+        outputTemplates: [
+          {
+            anyOf: [s3(`{externalJobId}_output_0.mp4`), s3(`{externalJobId}.mp4`)],
+            reported: `http://127.0.0.1:${s3Port}/${s3BucketOf(SOAK_BUCKET)}/provider/{externalJobId}_*.mp4`,
+          },
+        ],
+      },
+      outputsFromRequest: false,
+      policy: SILENT_POLICY,
     },
     external: { executor: { kind: 'external' }, policy: POLICY },
   };
@@ -185,7 +216,7 @@ export async function startSoakStack(o: {
           : {},
     extraEnv: {
       ...LOCAL_FUNCTION_ENV,
-      VERITY_JOB_TYPES: JSON.stringify(soakJobTypes(ports, o.repoRoot, o.truthDir)),
+      VERITY_JOB_TYPES: JSON.stringify(soakJobTypes(ports, o.repoRoot, o.truthDir, o.cfg.ports.s3)),
       // the units' probes go through the GCS fault proxy (the soak itself and the bucket's set-up do not)
       VERITY_GCS_ENDPOINT: `http://127.0.0.1:${ports.gcsProxy}`,
       VERITY_CLOUD_RUN_ENDPOINT: `127.0.0.1:${ports.cloudRun}`,

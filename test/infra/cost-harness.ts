@@ -71,6 +71,12 @@ export async function startCostHarness() {
           outputTemplates: ['gs://{bucket}/renders/{jobId}.mp4'],
           steps: [{ name: 'voice' }, { name: 'render', weight: 3 }, { name: 'mux' }],
         },
+        // seed 000's stitcher: never reports; alive while its execution runs, looked at by age
+        stitch: {
+          executor: { kind: 'cloud-run-job', job: CLOUD_RUN_JOB },
+          outputTemplates: ['gs://{bucket}/stitched/{jobId}.mp4'],
+          policy: { liveness: 'executor', runTimeoutSeconds: 7200 },
+        },
         narration: {
           executor: {
             kind: 'http',
@@ -255,6 +261,24 @@ export async function startCostHarness() {
       const at = (await rt.store.get(id))!.nextCheckAt;
       assert.ok(at !== null, 'the job has a pending deadline');
       rt.testClock.nowMs = at + 1000;
+    },
+
+    /**
+     * An hour of a silent job (`stitch`) still running: the sweep every minute, as Cloud Scheduler runs it, each
+     * looking at the job when its age-based probe is due. Returns the number of sweep runs.
+     */
+    async silentHour(): Promise<number> {
+      const id = await enqueue('stitch', {});
+      let runs = 0;
+      for (let t = 0; t < 3600; t += 60) {
+        rt.testClock.nowMs += 60_000;
+        await sweep();
+        runs++;
+      }
+      const job = (await rt.store.get(id))!;
+      assert.equal(job.status, 'running', 'alive all hour by its executor’s word');
+      assert.equal(job.attempt, 1);
+      return runs;
     },
 
     /** A render on a Cloud Run Job whose worker reports over Pub/Sub (reporter.ts) and writes one output. */

@@ -58,6 +58,8 @@ const provider = lifecycle(async () => {
   return id;
 });
 
+const silentHour = once(() => h.measure(async () => void (await h.silentHour())));
+
 const strayObject = once(() => h.measure(() => h.writeObject(`tmp/job_other/${h.fresh('frame')}.png`)));
 
 const recovered = lifecycle(async () => {
@@ -125,6 +127,7 @@ async function measured(): Promise<Measured> {
     strayObject: await strayObject(),
     recovered: (await recovered()).m,
     retried: (await retried()).m,
+    silentHour: await silentHour(),
     ...(await requests()),
   };
 }
@@ -151,6 +154,14 @@ describe('cost per job, measured', () => {
 
   it('a render whose first attempt fails (retryable), restarted by the sweep after its backoff', async () => {
     assert.equal(await h.statusOf((await retried()).id), 'succeeded');
+  });
+
+  it('a silent job running an hour: the sweep looks at it by age, never failing it', async () => {
+    const m = await silentHour();
+    assert.equal(m.byUnit.sweep?.invocations, 60);
+    // every minute at first, then doubling up to 10 minutes: a handful of looks, not 60
+    const looks = m.cloudRunCalls.GetExecution ?? 0;
+    assert.ok(looks >= 4 && looks <= 12, `${looks} looks at the execution`);
   });
 
   it('what users and the scheduler add: reads, lists, an idle sweep', async () => {

@@ -67,6 +67,7 @@ before(async () => {
     dropWebhookRate: 0,
     durationMs: 50,
     s3: { endpoint: s3.url, bucket: SPACES, ...KEYS },
+    s3Only: true,
   });
   process.env.SPACES_KEY = KEYS.accessKeyId;
   process.env.SPACES_SECRET = KEYS.secretAccessKey;

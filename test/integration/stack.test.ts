@@ -8,6 +8,8 @@ import { after, describe, it } from 'node:test';
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub, type Message } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
+import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { s3BucketOf } from '../../infra/local/stack.js';
 
 const PROJECT = process.env.GOOGLE_CLOUD_PROJECT ?? 'verity-test';
 const NOTIFICATIONS_TOPIC = 'verity-gcs-notifications';
@@ -35,7 +37,22 @@ describe('local test stack', () => {
     assert.equal(gcs.status, 200);
     assert.equal(env('VERITY_TEST_GCS_URL'), env('VERITY_GCS_ENDPOINT'));
     const ports = JSON.parse(env('VERITY_TEST_PORTS')) as Record<string, number>;
-    assert.deepEqual(Object.keys(ports).sort(), ['api', 'firestore', 'gcs', 'pubsub']);
+    assert.deepEqual(Object.keys(ports).sort(), ['api', 'firestore', 'gcs', 'pubsub', 's3']);
+  });
+
+  it('the S3-compatible store (gofakes3) keeps what the AWS SDK puts in the stack’s bucket', async () => {
+    const ports = JSON.parse(env('VERITY_TEST_PORTS')) as Record<string, number>;
+    const client = new S3Client({
+      endpoint: `http://127.0.0.1:${ports.s3}`,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'verity-test', secretAccessKey: 'verity-test-secret' },
+    });
+    const Bucket = s3BucketOf(PROJECT);
+    await client.send(new PutObjectCommand({ Bucket, Key: `stack/${unique}.txt`, Body: 'hello' }));
+    const head = await client.send(new HeadObjectCommand({ Bucket, Key: `stack/${unique}.txt` }));
+    assert.equal(head.ContentLength, 5);
+    client.destroy();
   });
 
   it('Firestore client reads back what it wrote', async () => {

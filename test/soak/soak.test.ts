@@ -42,7 +42,7 @@ let soak: Promise<SoakResult & { last: string }> | undefined;
 /** One soak per run of this file, shared by its tests. */
 function soakOnce() {
   soak ??= (async () => {
-    const base = await freeBlock(25000 + Math.floor(Math.random() * 100) * 20, 14);
+    const base = await freeBlock(25000 + Math.floor(Math.random() * 100) * 20, 15);
     const cfg = parseSoakConfig({
       VERITY_SOAK_JOBS: String(JOBS),
       VERITY_SOAK_SEED: String(SEED),
@@ -50,6 +50,7 @@ function soakOnce() {
       VERITY_SOAK_FIRESTORE_PORT: String(base + 11),
       VERITY_SOAK_PUBSUB_PORT: String(base + 12),
       VERITY_SOAK_GCS_PORT: String(base + 13),
+      VERITY_SOAK_S3_PORT: String(base + 14),
       VERITY_SOAK_DRAIN_TIMEOUT_MS: '150000',
       // a GCS outage holds a due deadline 30 s, then 60 s (core/holds.ts): at 3% the slowest jobs keep the run
       // past its four minutes; 1% still makes outages (the 2,000-job run has the full 3%)

@@ -1,9 +1,8 @@
 /** The pricing of infra/deploy/cost.ts on made-up measurements: free tiers, marginal sweeps, the mix. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DAY, PRICES } from '../../infra/deploy/cost-model.js';
 import {
-  DAY,
-  PRICES,
   dailyModel,
   emptyUsage,
   replaceCostSection,
@@ -29,6 +28,7 @@ function measured(over: Partial<Measured> = {}): Measured {
     provider: none,
     recovered: none,
     retried: over.render ?? none,
+    silentHour: none,
     strayObject: none,
     get: none,
     getVerified: none,

@@ -28,7 +28,7 @@ describe('soak: the plan', () => {
     assert.deepEqual(planJobs(5, 300, 'b', 'run'), a);
     assert.notDeepEqual(planJobs(6, 300, 'b', 'run'), a);
     const kinds = new Set(a.map((s) => s.kind));
-    assert.deepEqual([...kinds].sort(), ['cloud-run', 'external', 'project', 'provider', 'render']);
+    assert.deepEqual([...kinds].sort(), ['cloud-run', 'external', 'project', 'provider', 'render', 'stitch', 'voice']);
     for (const s of a) if (s.duplicateOf !== undefined) assert.ok(s.duplicateOf < s.index);
   });
 });

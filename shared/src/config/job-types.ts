@@ -245,6 +245,36 @@ export function localJobTypes(env: Env): Record<string, z.input<typeof JobTypeCo
       outputsFromRequest: false,
       policy: { queueTimeoutSeconds: 60, runTimeoutSeconds: 300, heartbeatTimeoutSeconds: 300, outputGraceSeconds: 30 },
     },
+    ...demoVoiceType(env),
+  };
+}
+
+/**
+ * `demo-voice` (seeds 003/004), when the stack runs its S3-compatible store (`{bucket}-s3`, infra/local/stack.ts):
+ * the demo provider under /s3 uploads there and reports an http:// URL; a silent provider job, its output looked
+ * for after a minute, under either name, or at the URL its webhook reports.
+ */
+function demoVoiceType(env: Env): Record<string, z.input<typeof JobTypeConfig>> {
+  const store = `${env.bucket}-s3`;
+  const host = Object.keys(env.httpOutputHosts)[0];
+  if (!Object.hasOwn(env.s3Stores, store) || host === undefined) return {};
+  const s3 = (name: string) => `s3://${store}/provider/${name}`;
+  return {
+    'demo-voice': {
+      executor: {
+        kind: 'http',
+        provider: 'demo-s3',
+        baseUrl: `${env.demoProviderUrl.replace(/\/$/, '')}/s3`,
+        outputTemplates: [
+          {
+            anyOf: [s3('{externalJobId}_output_0.mp4'), s3('{externalJobId}.mp4')],
+            reported: `http://${host}/${store}/provider/{externalJobId}_*.mp4`,
+          },
+        ],
+      },
+      outputsFromRequest: false,
+      policy: { liveness: 'executor', probeAfterSeconds: 60, probeEverySeconds: 60, runTimeoutSeconds: 600 },
+    },
   };
 }
 

@@ -46,7 +46,8 @@ resource "google_cloudfunctions2_function" "unit" {
     environment_variables            = merge(local.common_env, local.unit_env[each.key])
 
     dynamic "secret_environment_variables" {
-      for_each = toset(each.value.secret_env)
+      # the unit's own secrets, and the keys of the output stores every unit probes
+      for_each = toset(concat(each.value.secret_env, keys(local.store_secrets)))
       content {
         key        = secret_environment_variables.value
         project_id = var.project_id
@@ -62,6 +63,7 @@ resource "google_cloudfunctions2_function" "unit" {
     google_storage_bucket_iam_member.build_reads_sources,
     google_secret_manager_secret_iam_member.webhook_secrets,
     google_secret_manager_secret_iam_member.provider_keys,
+    google_secret_manager_secret_iam_member.store_secrets,
   ]
 }
 

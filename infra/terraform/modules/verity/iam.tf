@@ -110,6 +110,17 @@ resource "google_secret_manager_secret_iam_member" "provider_keys" {
   member    = local.unit_member[each.value]
 }
 
+# The output stores' keys (s3_stores, http_output_hosts): every unit probes outputs.
+resource "google_secret_manager_secret_iam_member" "store_secrets" {
+  for_each = { for pair in setproduct(keys(local.units), keys(local.store_secrets)) : "${pair[0]}/${pair[1]}" => {
+    unit = pair[0], env = pair[1]
+  } }
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.secret[each.value.env].secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = local.unit_member[each.value.unit]
+}
+
 # Logs from every function.
 resource "google_project_iam_member" "log_writer" {
   for_each = local.units

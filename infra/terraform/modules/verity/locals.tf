@@ -111,6 +111,9 @@ locals {
     VERITY_UPDATES_TOPIC    = local.topics.job_updates
     VERITY_WEBHOOK_BASE_URL = local.function_url["webhooks"]
     VERITY_LOG_LEVEL        = "info"
+    # where outputs outside Cloud Storage may be; checked against the job types' templates at boot
+    VERITY_S3_STORES         = jsonencode(local.s3_stores_env)
+    VERITY_HTTP_OUTPUT_HOSTS = jsonencode(var.http_output_hosts)
   }
 
   # Each unit's own variables.
@@ -137,11 +140,27 @@ locals {
     }
   }
 
+  # Outputs outside Cloud Storage (docs/deploy.md): each S3-compatible store's keys and each HTTP host's header
+  # values are secrets, mounted as the env variables VERITY_S3_STORES / VERITY_HTTP_OUTPUT_HOSTS name.
+  s3_key_env = { for b in keys(var.s3_stores) : b => upper(replace(b, "/[^A-Za-z0-9]/", "_")) }
+  store_secrets = merge(
+    merge([for b, e in local.s3_key_env : {
+      "VERITY_S3_${e}_KEY_ID" = "verity-s3-${replace(b, ".", "-")}-key-id"
+      "VERITY_S3_${e}_SECRET" = "verity-s3-${replace(b, ".", "-")}-secret"
+    }]...),
+    { for v in distinct(flatten([for h in values(var.http_output_hosts) : values(h.headers)])) : v => "verity-http-${lower(replace(v, "_", "-"))}" },
+  )
+  s3_stores_env = { for b, s in var.s3_stores : b => merge(
+    { region = s.region, forcePathStyle = s.force_path_style },
+    { accessKeyIdEnv = "VERITY_S3_${local.s3_key_env[b]}_KEY_ID", secretAccessKeyEnv = "VERITY_S3_${local.s3_key_env[b]}_SECRET" },
+    s.endpoint == null ? {} : { endpoint = s.endpoint },
+  ) }
+
   # Secret env var → Secret Manager secret id.
-  secrets = {
+  secrets = merge({
     VERITY_WEBHOOK_SECRETS = "verity-webhook-secrets"
     VERITY_PROVIDER_KEYS   = "verity-provider-keys"
-  }
+  }, local.store_secrets)
 
   # Composite indexes and collection-group single-field indexes of every query (shared/src/store/queries.ts).
   firestore_indexes = [

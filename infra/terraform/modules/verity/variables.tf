@@ -156,3 +156,29 @@ variable "failure_rate_min_jobs" {
   type        = number
   default     = 10
 }
+
+variable "s3_stores" {
+  description = "S3-compatible stores outputs may be in (VERITY_S3_STORES): bucket → {region, endpoint?, force_path_style?}. Each gets two Secret Manager secrets, verity-s3-<bucket>-key-id and verity-s3-<bucket>-secret (add their values with gcloud secrets versions add), read by every unit."
+  type = map(object({
+    region           = string
+    endpoint         = optional(string)
+    force_path_style = optional(bool, false)
+  }))
+  default = {}
+  validation {
+    condition     = alltrue([for b in keys(var.s3_stores) : can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", b))])
+    error_message = "s3_stores keys must be S3 bucket names."
+  }
+}
+
+variable "http_output_hosts" {
+  description = "Hosts whose https:// URLs outputs may be (VERITY_HTTP_OUTPUT_HOSTS): host → {headers = {header name → secret env var}}. Each named variable is a Secret Manager secret verity-http-<name> (lower case, '-' for '_'), read by every unit."
+  type = map(object({
+    headers = optional(map(string), {})
+  }))
+  default = {}
+  validation {
+    condition     = alltrue(flatten([for h in values(var.http_output_hosts) : [for v in values(h.headers) : can(regex("^[A-Z][A-Z0-9_]{0,63}$", v))]]))
+    error_message = "http_output_hosts header values name environment variables: upper case, digits and '_'."
+  }
+}
