@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { JobTypeRegistry } from '../../../shared/src/config/job-types.js';
+import { TIMEOUT_FIELDS } from '../../../shared/src/core/index.js';
 import {
   CreateProjectSchema,
   EnqueueRequestSchema,
@@ -90,23 +91,13 @@ const withUri = (field: Json | undefined, v: ApiVocabulary): void => {
   if (field) Object.assign(field, gsUri(v));
 };
 
-/** Fields held to the type's timeout bounds (a bound says nothing of null: a silent worker, the default probes). */
-const TIMEOUTS = [
-  'queueTimeoutSeconds',
-  'runTimeoutSeconds',
-  'heartbeatTimeoutSeconds',
-  'outputGraceSeconds',
-  'probeAfterSeconds',
-  'probeEverySeconds',
-] as const;
-
 /** What one type accepts beyond the common schema: its input, its policy bounds, and whether it takes outputs. */
 function typeBranch(t: TypeVocabulary): Json {
   const { minTimeoutSeconds: min, maxTimeoutSeconds: max, maxAttempts } = t.limits;
   const policy = {
     type: 'object',
     properties: {
-      ...Object.fromEntries(TIMEOUTS.map((f) => [f, { minimum: min, maximum: max }])),
+      ...Object.fromEntries(TIMEOUT_FIELDS.map((f) => [f, { minimum: min, maximum: max }])),
       maxAttempts: { maximum: maxAttempts },
       backoff: { type: 'object', properties: { initialSeconds: { maximum: max }, maxSeconds: { maximum: max } } },
     },

@@ -55,7 +55,8 @@ export const PROBE_FAILURE_GRACE_BOUNDS = { minSeconds: 60, maxSeconds: 24 * 360
 
 export const DEFAULT_LIMITS: PolicyLimits = { minTimeoutSeconds: 1, maxTimeoutSeconds: 24 * 3600, maxAttempts: 10 };
 
-const TIMEOUT_FIELDS = [
+/** Fields held to the type's timeout bounds (a bound says nothing of null: a silent worker, the default probes). */
+export const TIMEOUT_FIELDS = [
   'queueTimeoutSeconds',
   'runTimeoutSeconds',
   'heartbeatTimeoutSeconds',
