@@ -116,7 +116,7 @@ export const DEPLOY_UNITS: readonly DeployUnit[] = [
     target: 'api',
     signature: 'http',
     trigger: { kind: 'http-public' },
-    env: ['VERITY_AUTH_AUDIENCE', 'VERITY_ADMINS'],
+    env: ['VERITY_AUTH_AUDIENCE', 'VERITY_ADMINS', 'VERITY_ALLOWED_USERS'],
     secretEnv: ['VERITY_WEBHOOK_SECRETS', PROVIDER_KEYS],
     needs: [...EFFECTS, NEEDS.webhookSecrets],
     assets: ['functions/api/dashboard/static'],

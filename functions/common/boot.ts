@@ -9,7 +9,7 @@ import { buildRegistry } from '../../shared/src/config/job-types.js';
 import { DEPLOY_UNITS, requiredEnv } from '../units.js';
 
 /** Variables that may be set to an empty value (an empty list). */
-const MAY_BE_EMPTY = new Set(['VERITY_ADMINS']);
+const MAY_BE_EMPTY = new Set(['VERITY_ADMINS', 'VERITY_ALLOWED_USERS']);
 
 export function missingCloudEnv(unitName: string, source: NodeJS.ProcessEnv): string[] {
   const unit = DEPLOY_UNITS.find((u) => u.name === unitName);
@@ -26,6 +26,21 @@ export function bootEnv(unitName: string, source: NodeJS.ProcessEnv = process.en
         `deploy unit ${unitName}: missing environment variables ${missing.join(', ')} (see infra/terraform)`,
       );
   }
+  const unit = DEPLOY_UNITS.find((u) => u.name === unitName);
+  // a unit that takes users' calls in the cloud names them: an empty allowlist would leave Firebase Auth users
+  // of the project by default as the only users, a choice made here explicitly or not at all
+  if (
+    env.profile === 'cloud' &&
+    env.authMode === 'google' &&
+    unit &&
+    requiredEnv(unit).includes('VERITY_ALLOWED_USERS') &&
+    env.allowedUsers.length === 0 &&
+    !source.VERITY_FIREBASE_PROJECT
+  )
+    throw new ConfigError(
+      `deploy unit ${unitName}: no users — VERITY_ALLOWED_USERS is empty and VERITY_FIREBASE_PROJECT unset: ` +
+        'name the Google identities (emails, domain:<host>) or the Firebase project whose users may call',
+    );
   // a bad job-type registry stops the instance at start, so a rollout fails before it takes traffic
   const registry = buildRegistry(env);
   if (env.projectJobType !== null && !registry.get(env.projectJobType)) {

@@ -72,6 +72,7 @@ function sampleValue(name: string, value: unknown): string {
   const maps = ['VERITY_JOB_TYPES', 'VERITY_WEBHOOK_SECRETS', 'VERITY_PROVIDER_KEYS', 'VERITY_S3_STORES'];
   if (maps.includes(name) || name === 'VERITY_HTTP_OUTPUT_HOSTS') return '{}';
   if (name === 'VERITY_PROJECT_JOB_TYPE') return ''; // the module's default: none
+  if (name === 'VERITY_ALLOWED_USERS') return 'ops@example.com,domain:example.com';
   if (typeof value === 'string' && value.startsWith('${tostring(var.')) return '7'; // a number variable (quotas)
   return 'sample-value';
 }

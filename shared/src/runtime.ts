@@ -68,6 +68,8 @@ export interface RuntimeOverrides {
   log?: Logger;
   newId?: () => string;
   executors?: ExecutorSet;
+  /** Tests: who the callers are (e.g. Google mode with a stand-in for Google's verification). */
+  authenticator?: Authenticator;
 }
 
 export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
@@ -216,7 +218,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
   });
   const stats = new StatsService({ stats: ledger.stats, registry, clock });
   // built on first use: only the units that authenticate callers (api, sweep) are given VERITY_AUTH_AUDIENCE
-  let auth: Authenticator | undefined;
+  let auth: Authenticator | undefined = o.authenticator;
   return {
     env,
     ledger,

@@ -76,6 +76,14 @@ function auth(over: Partial<GoogleAuthOptions> = {}) {
   });
 }
 
+async function notAllowed(p: Promise<unknown>): Promise<void> {
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(err instanceof VerityError && err.code === ErrorCode.IDENTITY_NOT_ALLOWED, String(err));
+    assert.equal(httpStatusOf(err), 403);
+    return true;
+  });
+}
+
 async function refused(p: Promise<unknown>, reason: TokenReason): Promise<void> {
   await assert.rejects(p, (err: unknown) => {
     assert.ok(err instanceof TokenRejected, `expected TokenRejected, got ${String(err)}`);
@@ -186,13 +194,13 @@ describe('admins', () => {
   });
 });
 
-describe('Google identities', () => {
-  /** Google's verification is a stub here: only the routing and what follows it are under test. */
-  function googleToken(iss: string): Promise<string> {
-    const claims = { iss, aud: 'https://verity.example/api', sub: '1111' };
-    return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new Uint8Array(32)); // unchecked by the stub
-  }
+/** Google's verification is a stub here: only the routing and what follows it are under test. */
+function googleToken(iss: string): Promise<string> {
+  const claims = { iss, aud: 'https://verity.example/api', sub: '1111' };
+  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new Uint8Array(32)); // unchecked by the stub
+}
 
+describe('Google identities', () => {
   it('a Google-issuer token goes the Google path with the configured audience; its subject is the owner id as is', async () => {
     for (const iss of ['accounts.google.com', 'https://accounts.google.com']) {
       const calls: [string, string][] = [];
@@ -215,17 +223,60 @@ describe('Google identities', () => {
     const token = await googleToken('https://accounts.google.com');
     const as = (payload: object) =>
       auth({ admins: ['boss@example.com'], verifyGoogle: () => Promise.resolve(payload) });
-    assert.equal(
-      (await as({ sub: '2222', email: 'boss@example.com', email_verified: false }).authenticate(bearer(token))).admin,
-      false,
-    );
-    assert.equal((await as({ sub: '3333', email: 'boss@example.com' }).authenticate(bearer(token))).admin, false);
+    // an unverified address names no one: neither the admin nor a user (403, not a non-admin principal)
+    await notAllowed(as({ sub: '2222', email: 'boss@example.com', email_verified: false }).authenticate(bearer(token)));
+    await notAllowed(as({ sub: '3333', email: 'boss@example.com' }).authenticate(bearer(token)));
     await refused(as({ sub: 'firebase:uid-root' }).authenticate(bearer(token)), 'owner-id');
     for (const sub of ['..', '__x__', '1/2']) await refused(as({ sub }).authenticate(bearer(token)), 'owner-id');
     await refused(as({ email: 'boss@example.com' }).authenticate(bearer(token)), 'claims');
     await refused(
       auth({ verifyGoogle: () => Promise.reject(new Error('Wrong recipient')) }).authenticate(bearer(token)),
       'google',
+    );
+  });
+});
+
+describe('who may call: a Google identity is a user only when configuration names it', () => {
+  const token = () => googleToken('https://accounts.google.com');
+  const as = (payload: object, allowedUsers: string[]) =>
+    auth({ allowedUsers, verifyGoogle: () => Promise.resolve({ sub: '4444', ...payload }) });
+
+  it('an outsider’s valid Google token (any account, any project’s service account) is 403 IDENTITY_NOT_ALLOWED', async () => {
+    const list = ['ops@example.com', 'domain:example.com'];
+    for (const who of [
+      { email: 'stranger@gmail.com', email_verified: true },
+      { email: 'sa@other-project.iam.gserviceaccount.com', email_verified: true },
+      { email: 'ops@example.com', email_verified: false }, // the address, unverified
+      { email: 'x@evil.example', email_verified: true, hd: 'evil.example' },
+      { email: 'x@gmail.com', email_verified: true, hd: undefined }, // a consumer account of no Workspace domain
+      {},
+    ])
+      await notAllowed(as(who, list).authenticate(bearer(await token())));
+    await notAllowed(as({ email: 'ops@example.com', email_verified: true }, []).authenticate(bearer(await token())));
+  });
+
+  it('a listed verified email (a person, a service account) or a Workspace domain by its verified hd claim is a user', async () => {
+    const list = ['ops@example.com', 'render@p.iam.gserviceaccount.com', 'domain:example.com'];
+    for (const who of [
+      { email: 'OPS@example.com', email_verified: true },
+      { email: 'render@p.iam.gserviceaccount.com', email_verified: true },
+      { email: 'ana@example.com', email_verified: true, hd: 'example.com' },
+    ]) {
+      const p = await as(who, list).authenticate(bearer(await token()));
+      assert.deepEqual(p, { userId: '4444', admin: false, workerJobId: null });
+    }
+  });
+
+  it('VERITY_ALLOWED_USERS: emails and domain:<host>, anything else stops the boot; local auth in the cloud too', () => {
+    assert.deepEqual(parseEnv({ VERITY_ALLOWED_USERS: 'Ops@Example.com, domain:example.com' }).allowedUsers, [
+      'ops@example.com',
+      'domain:example.com',
+    ]);
+    for (const bad of ['*', 'example.com', 'domain:', '@example.com'])
+      assert.throws(() => parseEnv({ VERITY_ALLOWED_USERS: bad }), /VERITY_ALLOWED_USERS/, bad);
+    assert.throws(
+      () => parseEnv({ VERITY_PROFILE: 'cloud', VERITY_AUTH_MODE: 'local' }),
+      /VERITY_AUTH_MODE=local in the cloud profile/,
     );
   });
 });

@@ -27,6 +27,7 @@ function cloudEnv(unit: string, over: Record<string, string | undefined> = {}): 
     VERITY_WEBHOOK_SECRETS: '{}',
     VERITY_PROVIDER_KEYS: '{}',
     VERITY_ADMINS: '',
+    VERITY_ALLOWED_USERS: 'ops@example.com',
     ...over,
   };
 }
@@ -36,6 +37,20 @@ describe('boot (cloud profile)', () => {
     for (const u of DEPLOY_UNITS) assert.equal(bootEnv(u.name, cloudEnv(u.name)).profile, 'cloud', u.name);
     assert.equal(bootEnv('api', cloudEnv('api', { VERITY_PROJECT_JOB_TYPE: 'narration' })).projectJobType, 'narration');
     assert.equal(bootEnv('api', cloudEnv('api')).projectJobType, null, 'none unless configured');
+  });
+
+  it('refuses an API with no users: an empty allowlist and no Firebase project named', () => {
+    assert.throws(
+      () => bootEnv('api', cloudEnv('api', { VERITY_ALLOWED_USERS: '' })),
+      /no users — VERITY_ALLOWED_USERS/,
+    );
+    assert.equal(
+      bootEnv('api', cloudEnv('api', { VERITY_ALLOWED_USERS: '', VERITY_FIREBASE_PROJECT: 'acme-auth' }))
+        .firebaseProject,
+      'acme-auth',
+    );
+    assert.throws(() => bootEnv('api', cloudEnv('api', { VERITY_ALLOWED_USERS: undefined })), /VERITY_ALLOWED_USERS/);
+    assert.throws(() => bootEnv('api', cloudEnv('api', { VERITY_AUTH_MODE: 'local' })), /cloud profile/);
   });
 
   it('refuses a missing variable, naming it', () => {

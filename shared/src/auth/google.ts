@@ -9,6 +9,7 @@ import { FIREBASE_OWNER_PREFIX, parseClaims, principalOf, TokenReason, TokenReje
 import { createFirebaseVerifier, firebaseIssuer } from './firebase.js';
 import { bearer } from './local-issuer.js';
 import type { Authenticator, Principal } from './principal.js';
+import { allowedIdentity, IdentityNotAllowed } from './allowlist.js';
 
 export const GOOGLE_ISSUERS: readonly string[] = ['accounts.google.com', 'https://accounts.google.com'];
 
@@ -22,6 +23,8 @@ export interface GoogleAuthOptions {
   firebaseProject: string;
   /** Owner ids (`firebase:<uid>` for Firebase users) or verified emails of admins. */
   admins?: readonly string[];
+  /** Google identities that are users (allowlist.ts); an identity neither on it nor an admin is refused (403). */
+  allowedUsers?: readonly string[];
   /** Tests: a local JWKS server. Default: Google's securetoken keys. */
   firebaseJwksUrl?: string;
   /** Tests: a stand-in for Google's verification. Default: google-auth-library's OAuth2Client.verifyIdToken. */
@@ -62,7 +65,11 @@ export function createGoogleAuthenticator(opts: GoogleAuthOptions): Authenticato
     const claims = parseClaims(payload);
     // a Google subject never takes the Firebase namespace, so the two kinds of owner can never collide
     if (claims.sub.startsWith(FIREBASE_OWNER_PREFIX)) throw new TokenRejected(TokenReason.OWNER_ID);
-    return principalOf(claims.sub, claims, admins);
+    const who = principalOf(claims.sub, claims, admins);
+    // anyone can mint a Google ID token for any audience: only the identities configuration names are users
+    if (!who.admin && !allowedIdentity({ ...claims, hd: (payload as { hd?: unknown }).hd }, opts.allowedUsers ?? []))
+      throw new IdentityNotAllowed(claims.email_verified === true && claims.email ? claims.email : claims.sub);
+    return who;
   }
 
   return {

@@ -14,6 +14,7 @@ export function createAuthenticator(env: Env): Authenticator {
       audience: env.authAudience,
       firebaseProject: env.firebaseProject,
       admins: env.admins,
+      allowedUsers: env.allowedUsers,
     });
   }
   return createLocalAuthenticator(loadLocalSecret(env.localJwtSecret, env.stateDir), env.admins);

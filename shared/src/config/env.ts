@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { issueLines } from '../api-kit.js';
 import { HttpHostsSchema, S3StoresSchema, type HttpHosts, type S3Stores } from '../evidence/stores.js';
+import { parseAllowlist } from '../auth/allowlist.js';
 
 const csv = z.string().transform((s) =>
   s
@@ -35,11 +36,19 @@ const EnvSchema = z.object({
   VERITY_LOCAL_JWT_SECRET: z.string().min(16).optional(),
   VERITY_AUTH_AUDIENCE: z.string().optional(),
   /** The Firebase project whose Auth ID tokens the API accepts (issuer https://securetoken.google.com/<it>). */
-  VERITY_FIREBASE_PROJECT: z
-    .string()
-    .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'a project id')
-    .optional(),
+  VERITY_FIREBASE_PROJECT: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'a project id')
+      .optional(),
+  ),
   VERITY_ADMINS: csv.optional(),
+  /**
+   * Google identities allowed as users in the cloud (besides admins and Firebase Auth users): verified emails
+   * (people, service accounts) and `domain:<host>` (a Workspace domain, by the verified `hd` claim).
+   */
+  VERITY_ALLOWED_USERS: csv.optional(),
   VERITY_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   VERITY_API_URL: z.url().optional(),
   VERITY_STATE_DIR: z.string().optional(),
@@ -94,6 +103,8 @@ export interface Env {
   /** Firebase Auth ID tokens of this project are accepted (cloud); default GOOGLE_CLOUD_PROJECT. */
   firebaseProject: string;
   admins: string[];
+  /** VERITY_ALLOWED_USERS: emails and `domain:<host>` entries (auth/allowlist.ts). */
+  allowedUsers: string[];
   port: number;
   apiUrl: string;
   stateDir: string;
@@ -162,6 +173,13 @@ function parseJsonVar<T>(name: string, raw: string | undefined, schema: z.ZodTyp
   return parsed.data;
 }
 
+function allowlistOf(raw: readonly string[]): string[] {
+  const { entries, bad } = parseAllowlist(raw);
+  if (bad.length > 0)
+    throw new ConfigError(`VERITY_ALLOWED_USERS: ${bad.join(', ')}: each entry is an email or domain:<host>`);
+  return entries;
+}
+
 export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const parsed = EnvSchema.safeParse(source);
   if (!parsed.success) {
@@ -169,6 +187,8 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.VERITY_PROFILE === 'cloud' && e.VERITY_AUTH_MODE === 'local')
+    throw new ConfigError('VERITY_AUTH_MODE=local in the cloud profile: its tokens are signed by a shared secret');
   const repoRoot = e.VERITY_REPO_ROOT ?? REPO_ROOT;
   return {
     projectId: e.GOOGLE_CLOUD_PROJECT,
@@ -181,6 +201,7 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
     authAudience: e.VERITY_AUTH_AUDIENCE,
     firebaseProject: e.VERITY_FIREBASE_PROJECT ?? e.GOOGLE_CLOUD_PROJECT,
     admins: e.VERITY_ADMINS ?? [],
+    allowedUsers: allowlistOf(e.VERITY_ALLOWED_USERS ?? []),
     port: e.VERITY_PORT,
     apiUrl: e.VERITY_API_URL ?? `http://127.0.0.1:${e.VERITY_PORT}`,
     stateDir: path.resolve(repoRoot, e.VERITY_STATE_DIR ?? '.verity'),

@@ -24,8 +24,10 @@ module "verity" {
   output_buckets     = ["${var.project_id}-verity-renders"]
   build_dir          = "${path.root}/../../../../build/functions"
 
-  auth_audience = var.auth_audience
-  admins        = var.admins
+  auth_audience    = var.auth_audience
+  admins           = var.admins
+  allowed_users    = var.allowed_users
+  firebase_project = var.firebase_project
 
   worker_jobs          = var.worker_jobs
   project_job_type     = var.project_job_type

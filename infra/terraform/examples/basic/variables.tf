@@ -22,6 +22,17 @@ variable "admins" {
   default = []
 }
 
+variable "allowed_users" {
+  description = "Who may call the API: emails (people, service accounts) and domain:<host>."
+  type        = list(string)
+}
+
+variable "firebase_project" {
+  description = "A Firebase project whose Auth users may call the API; null: none."
+  type        = string
+  default     = null
+}
+
 variable "worker_jobs" {
   description = "Full names (projects/P/locations/L/jobs/J) of existing Cloud Run Jobs your job types start."
   type        = list(string)

@@ -121,7 +121,11 @@ locals {
     api = {
       VERITY_AUTH_AUDIENCE = var.auth_audience
       VERITY_ADMINS        = join(",", var.admins)
-      VERITY_API_URL       = local.function_url["api"]
+      # who may call: these Google identities (emails, domain:<host>), admins, and Firebase Auth users of
+      # firebase_project when it is set
+      VERITY_ALLOWED_USERS    = join(",", var.allowed_users)
+      VERITY_FIREBASE_PROJECT = var.firebase_project == null ? "" : var.firebase_project
+      VERITY_API_URL          = local.function_url["api"]
       # checked against the job types at boot
       VERITY_PROJECT_JOB_TYPE = var.project_job_type
       # per-owner quotas (job types may override them)

@@ -106,6 +106,22 @@ variable "admins" {
   default     = []
 }
 
+variable "allowed_users" {
+  description = "Google identities that may call the API (VERITY_ALLOWED_USERS): verified emails of people or service accounts, and domain:<host> for a Workspace domain. Anyone can mint a Google ID token: everyone else gets 403 IDENTITY_NOT_ALLOWED."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for u in var.allowed_users : can(regex("^([^\\s@,]+@[^\\s@,]+\\.[^\\s@,]+|domain:[a-z0-9-]+(\\.[a-z0-9-]+)+)$", lower(u)))])
+    error_message = "allowed_users entries are emails or domain:<host>."
+  }
+}
+
+variable "firebase_project" {
+  description = "The Firebase project whose Auth users may call the API (VERITY_FIREBASE_PROJECT); null: none named. With allowed_users empty, it must be set (the API refuses to start with no users)."
+  type        = string
+  default     = null
+}
+
 variable "sweep_schedule" {
   description = "Cron schedule of the sweep (Cloud Scheduler, UTC)."
   type        = string
