@@ -109,6 +109,8 @@ const EFFECTS: readonly Need[] = [
 ];
 /** Every unit may submit to, read or cancel at a third-party API (effects and reconcile). */
 const PROVIDER_KEYS = 'VERITY_PROVIDER_KEYS';
+/** Every unit starts executions (minting their credentials); api and job-updates check workers' reports. */
+const WORKER_KEY = 'VERITY_WORKER_KEY';
 
 export const DEPLOY_UNITS: readonly DeployUnit[] = [
   {
@@ -117,7 +119,7 @@ export const DEPLOY_UNITS: readonly DeployUnit[] = [
     signature: 'http',
     trigger: { kind: 'http-public' },
     env: ['VERITY_AUTH_AUDIENCE', 'VERITY_ADMINS', 'VERITY_ALLOWED_USERS'],
-    secretEnv: ['VERITY_WEBHOOK_SECRETS', PROVIDER_KEYS],
+    secretEnv: ['VERITY_WEBHOOK_SECRETS', PROVIDER_KEYS, WORKER_KEY],
     needs: [...EFFECTS, NEEDS.webhookSecrets],
     assets: ['functions/api/dashboard/static'],
   },
@@ -127,7 +129,7 @@ export const DEPLOY_UNITS: readonly DeployUnit[] = [
     signature: 'cloudevent',
     trigger: { kind: 'pubsub-push', subscription: 'objectFinalized' },
     env: [],
-    secretEnv: [PROVIDER_KEYS],
+    secretEnv: [PROVIDER_KEYS, WORKER_KEY],
     needs: EFFECTS,
   },
   {
@@ -136,7 +138,7 @@ export const DEPLOY_UNITS: readonly DeployUnit[] = [
     signature: 'cloudevent',
     trigger: { kind: 'pubsub-push', subscription: 'jobUpdates' },
     env: [],
-    secretEnv: [PROVIDER_KEYS],
+    secretEnv: [PROVIDER_KEYS, WORKER_KEY],
     needs: EFFECTS,
   },
   {
@@ -145,7 +147,7 @@ export const DEPLOY_UNITS: readonly DeployUnit[] = [
     signature: 'http',
     trigger: { kind: 'http-public' },
     env: [],
-    secretEnv: ['VERITY_WEBHOOK_SECRETS', PROVIDER_KEYS],
+    secretEnv: ['VERITY_WEBHOOK_SECRETS', PROVIDER_KEYS, WORKER_KEY],
     needs: [...EFFECTS, NEEDS.webhookSecrets],
   },
   {
@@ -154,7 +156,7 @@ export const DEPLOY_UNITS: readonly DeployUnit[] = [
     signature: 'http',
     trigger: { kind: 'scheduler', schedule: '* * * * *' },
     env: ['VERITY_SCHEDULER_SA', 'VERITY_SWEEP_AUDIENCE', 'VERITY_AUTH_AUDIENCE', 'VERITY_ADMINS'],
-    secretEnv: [PROVIDER_KEYS],
+    secretEnv: [PROVIDER_KEYS, WORKER_KEY],
     needs: EFFECTS,
   },
 ];

@@ -1,7 +1,7 @@
 /** The HTTP API: a small route table over the shared JobsService. Built by a factory with injected deps. */
 import '../common/body-limits.js';
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
-import { ErrorCode, NotFoundError, ValidationError, VerityError } from '../../shared/src/core/index.js';
+import { AuthError, ErrorCode, NotFoundError, ValidationError, VerityError } from '../../shared/src/core/index.js';
 import type { Principal } from '../../shared/src/auth/principal.js';
 import type { Runtime } from '../../shared/src/runtime.js';
 import type { RuntimeSource } from '../common/runtime-source.js';
@@ -205,6 +205,8 @@ const MAX_CACHED_DOCUMENTS = 64;
  */
 async function documentOf(rt: Runtime, authorization: string | undefined): Promise<Record<string, unknown>> {
   const who = authorization ? await rt.auth.authenticate(authorization).catch(() => null) : null;
+  // in the cloud the document names the job types, their limits and prefixes: callers only
+  if (!who && rt.env.profile === 'cloud') throw new AuthError('GET /api/openapi.json needs a valid token here');
   const key = who ? `owner:${who.userId}` : '';
   let cache = documents.get(rt.registry);
   if (!cache) documents.set(rt.registry, (cache = new Map()));

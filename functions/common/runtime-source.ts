@@ -15,6 +15,8 @@ export interface RuntimeSource {
   /** Callers are authenticated before the clients load: a stranger's request costs no client. */
   auth(): Promise<Authenticator>;
   runtime(): Promise<Runtime>;
+  /** The runtime's clock (tests move it); absent: the wall clock. */
+  readonly clock?: () => number;
 }
 
 /** A promise kept once it resolves; a rejection is dropped so the next call tries again. */
@@ -45,5 +47,5 @@ export function lazyRuntime(name: string, env: Env): RuntimeSource {
 /** A Runtime already built (tests, the bench): the same interface. */
 export function readyRuntime(rt: Runtime): RuntimeSource {
   const ready = Promise.resolve(rt);
-  return { env: rt.env, log: rt.log, auth: async () => rt.auth, runtime: () => ready };
+  return { env: rt.env, log: rt.log, auth: async () => rt.auth, runtime: () => ready, clock: rt.clock };
 }

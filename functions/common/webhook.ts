@@ -5,9 +5,9 @@
  */
 import './body-limits.js';
 import type { Request, Response } from '@google-cloud/functions-framework';
-import { ErrorCode, NotFoundError, VerityError } from '../../shared/src/core/index.js';
+import { AuthError, ErrorCode, NotFoundError, VerityError } from '../../shared/src/core/index.js';
 import type { RuntimeSource } from './runtime-source.js';
-import { SIGNATURE_HEADER } from '../../shared/src/webhooks/signature.js';
+import { SIGNATURE_HEADER, verifySignature } from '../../shared/src/webhooks/signature.js';
 import { handleError, refuseOversizedBody } from './http.js';
 
 const PATH = /^\/api\/webhooks\/([a-z][a-z0-9-]{0,62})\/?$/;
@@ -20,8 +20,15 @@ export async function handleWebhook(src: RuntimeSource, req: Request, res: Respo
     refuseOversizedBody(req);
     const raw = (req as Request & { rawBody?: Buffer }).rawBody ?? Buffer.alloc(0);
     const header = req.headers[SIGNATURE_HEADER];
+    const signature = Array.isArray(header) ? header[0] : header;
+    // the signature is checked before the runtime (its clients, the registry) is loaded: a stranger costs nothing
+    const secrets = src.env.webhookSecrets;
+    const secret = Object.hasOwn(secrets, m[1]!) ? secrets[m[1]!] : undefined;
+    if (!secret) throw new AuthError(`unknown webhook provider "${m[1]!}"`);
+    const check = verifySignature(secret, raw, signature, src.clock?.() ?? Date.now());
+    if (!check.ok) throw new AuthError(`webhook signature ${check.reason}`);
     const rt = await src.runtime();
-    const result = await rt.webhooks.receive(m[1]!, raw, Array.isArray(header) ? header[0] : header);
+    const result = await rt.webhooks.receive(m[1]!, raw, signature);
     rt.log.info({ provider: m[1], ...result }, 'webhook received');
     res.status(204).end();
   } catch (err) {

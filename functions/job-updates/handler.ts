@@ -5,6 +5,9 @@ import { WorkerUpdateSchema } from '../../shared/src/schemas.js';
 import { jsonShapeProblem } from '../../shared/src/json-limits.js';
 import { issueLines } from '../../shared/src/api-kit.js';
 import { ackUnlessRetryable } from '../common/ack.js';
+import { CREDENTIAL_ATTRIBUTE, verifyWorkerCredential } from '../../shared/src/auth/worker-credential.js';
+import { workerKeyOf } from '../../shared/src/auth/index.js';
+import type { Principal } from '../../shared/src/auth/principal.js';
 import type { RuntimeSource } from '../common/runtime-source.js';
 
 export function createJobUpdatesHandler(src: RuntimeSource): (ce: CloudEvent<unknown>) => Promise<void> {
@@ -46,10 +49,28 @@ export function createJobUpdatesHandler(src: RuntimeSource): (ce: CloudEvent<unk
       );
       return;
     }
+    // the worker's credential (one job's attempt), required in the cloud: checked before anything is read
+    const credential = msg.attributes[CREDENTIAL_ATTRIBUTE];
+    let who: Principal | null = null;
+    if (credential !== undefined) {
+      const v = verifyWorkerCredential(workerKeyOf(src.env), credential, Date.now());
+      if (!v.ok) {
+        log.warn(
+          { messageId: msg.messageId, jobId: update.jobId, problem: v.problem },
+          'bad worker credential; acknowledged',
+        );
+        return;
+      }
+      const c = v.credential;
+      who = { userId: c.ownerId, admin: false, workerJobId: c.jobId, workerAttempt: c.attempt };
+    } else if (src.env.workerCredentials === 'required') {
+      log.warn({ messageId: msg.messageId, jobId: update.jobId }, 'worker update without a credential; acknowledged');
+      return;
+    }
     // The update's own id, when the worker gave one, survives publisher retries; else the message id.
     const dedupeKey = update.id ? `update:${update.id}` : `pubsub:${msg.messageId}`;
     await ackUnlessRetryable(log, { messageId: msg.messageId, jobId: update.jobId }, async () => {
-      await (await src.runtime()).jobs.report(null, update, dedupeKey);
+      await (await src.runtime()).jobs.report(who, update, dedupeKey);
     });
   };
 }

@@ -73,6 +73,7 @@ function sampleValue(name: string, value: unknown): string {
   if (maps.includes(name) || name === 'VERITY_HTTP_OUTPUT_HOSTS') return '{}';
   if (name === 'VERITY_PROJECT_JOB_TYPE') return ''; // the module's default: none
   if (name === 'VERITY_ALLOWED_USERS') return 'ops@example.com,domain:example.com';
+  if (name === 'VERITY_WORKER_KEY') return 'a-worker-key-of-32-characters-or-more';
   if (typeof value === 'string' && value.startsWith('${tostring(var.')) return '7'; // a number variable (quotas)
   return 'sample-value';
 }

@@ -3,7 +3,14 @@ import { PubSub } from '@google-cloud/pubsub';
 import type { Storage } from '@google-cloud/storage';
 import { createOutbox, type EventPublisher } from './events/outbox.js';
 import { createTempCleaner } from './evidence/temp.js';
-import { createAuthenticator, mintLocalToken, loadLocalSecret, type Authenticator } from './auth/index.js';
+import {
+  createAuthenticator,
+  credentialExpiry,
+  mintWorkerCredential,
+  workerKeyOf,
+  type Authenticator,
+} from './auth/index.js';
+import type { Job } from './core/index.js';
 import { parseEnv, type Env } from './config/env.js';
 import { buildRegistry, storesOf, type JobTypeRegistry } from './config/job-types.js';
 import { fillTemplate, parseGcsUri } from './evidence/gcs-uri.js';
@@ -90,13 +97,22 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
   });
   const types = registry.names().map((n) => registry.get(n)!);
   const kinds = new Set(types.map((t) => t.executor.kind));
+  /** The credential an execution reports with: this job's attempt only (auth/worker-credential.ts). */
+  const credentialOf = (job: Job): string =>
+    mintWorkerCredential(workerKeyOf(env), {
+      jobId: job.id,
+      attempt: job.attempt,
+      ownerId: job.ownerId,
+      exp: credentialExpiry(clock(), job.policy.queueTimeoutSeconds, job.policy.runTimeoutSeconds),
+    });
   const executors: ExecutorSet = o.executors ?? {
     external: createExternalExecutor(),
     ...(kinds.has('cloud-run-job')
       ? {
-          'cloud-run-job': createCloudRunJobExecutor(
-            createCloudRunClients({ endpoint: env.cloudRunEndpoint, projectId: env.projectId }),
-          ),
+          'cloud-run-job': createCloudRunJobExecutor({
+            ...createCloudRunClients({ endpoint: env.cloudRunEndpoint, projectId: env.projectId }),
+            credential: credentialOf,
+          }),
         }
       : {}),
     ...(kinds.has('http')
@@ -123,11 +139,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
               VERITY_REPORT_VIA: env.workerReports,
               VERITY_UPDATES_TOPIC: env.updatesTopic,
               GOOGLE_CLOUD_PROJECT: env.projectId,
-              VERITY_WORKER_TOKEN: await mintLocalToken(
-                loadLocalSecret(env.localJwtSecret, env.stateDir),
-                job.ownerId,
-                { workerJobId: job.id },
-              ),
+              VERITY_WORKER_TOKEN: credentialOf(job),
             }),
           }),
         }

@@ -27,6 +27,9 @@ async function tokenOf(claims: Record<string, unknown>): Promise<string> {
 
 before(async () => {
   rt = await testRuntime('hostile-who', {
+    // the cloud profile's rules (the API description needs a token), with a type of its own configuration
+    envOverrides: { VERITY_JOB_TYPES: JSON.stringify({ external: { executor: { kind: 'external' } } }) },
+    envPatch: { profile: 'cloud' },
     authenticator: createGoogleAuthenticator({
       audience: AUDIENCE,
       firebaseProject: 'verity-hostile',
@@ -71,6 +74,14 @@ describe('hostile: an outsider’s valid Google token', () => {
       }
       assert.equal(await countDocuments(rt.db), before, 'nothing was written');
     });
+
+  it('GET /api/openapi.json (types, limits, prefixes): 401 without a valid token in the cloud, 200 with one', async () => {
+    assert.equal((await api.call('GET', '/api/openapi.json', { token: null })).status, 401);
+    const outsider = await tokenOf({ sub: 's9', email: 'stranger@gmail.com', email_verified: true });
+    assert.equal((await api.call('GET', '/api/openapi.json', { token: outsider })).status, 401);
+    const user = await tokenOf({ sub: 'u9', email: 'pipeline@render.iam.gserviceaccount.com', email_verified: true });
+    assert.equal((await api.call('GET', '/api/openapi.json', { token: user })).status, 200);
+  });
 
   it('a listed service account, a Workspace domain member and an admin are users', async () => {
     for (const who of [

@@ -28,6 +28,7 @@ function cloudEnv(unit: string, over: Record<string, string | undefined> = {}): 
     VERITY_PROVIDER_KEYS: '{}',
     VERITY_ADMINS: '',
     VERITY_ALLOWED_USERS: 'ops@example.com',
+    VERITY_WORKER_KEY: 'a-worker-key-of-32-characters-or-more',
     ...over,
   };
 }
@@ -51,6 +52,19 @@ describe('boot (cloud profile)', () => {
     );
     assert.throws(() => bootEnv('api', cloudEnv('api', { VERITY_ALLOWED_USERS: undefined })), /VERITY_ALLOWED_USERS/);
     assert.throws(() => bootEnv('api', cloudEnv('api', { VERITY_AUTH_MODE: 'local' })), /cloud profile/);
+  });
+
+  it('refuses a provider base URL without TLS (its API key would travel in clear); loopback is on the host', () => {
+    const types = (baseUrl: string) =>
+      JSON.stringify({ narration: { executor: { kind: 'http', provider: 'voicecorp', baseUrl } } });
+    assert.throws(
+      () => bootEnv('api', cloudEnv('api', { VERITY_JOB_TYPES: types('http://api.voicecorp.example/v1') })),
+      /baseUrl must be https:\/\/ in the cloud profile/,
+    );
+    assert.equal(
+      bootEnv('api', cloudEnv('api', { VERITY_JOB_TYPES: types('http://127.0.0.1:9/v1') })).profile,
+      'cloud',
+    );
   });
 
   it('refuses a missing variable, naming it', () => {

@@ -11,14 +11,14 @@ import { createHttpProviderExecutor, httpProvidersOf } from '../../shared/src/ev
 import { ExecutorStartError, type Executor } from '../../shared/src/evidence/executors/types.js';
 import { httpType, jobOf, OUTPUT, registeredTypes, typeIn } from '../helpers/http-provider.js';
 
-const types = registeredTypes('b-1', { render: httpType('demo', 'http://provider.invalid/v1') });
+const types = registeredTypes('b-1', { render: httpType('demo', 'https://provider.invalid/v1') });
 const type = (name: string): JobType => typeIn(types, name);
 const job = (typeName: string): Job => jobOf(types, typeName);
 
 describe('http executor answers (stubbed provider)', () => {
   const stub = (answer: (url: string) => Response | Promise<Response>): Executor =>
     createHttpProviderExecutor({
-      providers: { demo: { baseUrl: 'http://provider.invalid/v1/' } },
+      providers: { demo: { baseUrl: 'https://provider.invalid/v1/' } },
       callbackUrl: () => 'http://verity.invalid/api/webhooks/demo',
       bucket: 'b-1',
       timeoutMs: 100,
@@ -46,7 +46,7 @@ describe('http executor answers (stubbed provider)', () => {
     }
     status = 'failed';
     assert.equal((await e.status('http:demo:x1')).detail, 'E: boom');
-    assert.equal(urls[0], 'http://provider.invalid/v1/jobs/x1');
+    assert.equal(urls[0], 'https://provider.invalid/v1/jobs/x1');
     status = 'exploded';
     await assert.rejects(e.status('http:demo:x1'), /unknown provider status/);
   });
@@ -59,7 +59,7 @@ describe('http executor answers (stubbed provider)', () => {
       executor: {
         kind: 'http' as const,
         provider: 'demo',
-        baseUrl: 'http://provider.invalid/v1',
+        baseUrl: 'https://provider.invalid/v1',
         outputTemplates: [OUTPUT],
         apiKeyHeader: 'authorization',
       },
@@ -69,7 +69,7 @@ describe('http executor answers (stubbed provider)', () => {
     await assert.rejects(stub(() => json(429, {})).start(job('render'), t), retryable);
     await assert.rejects(stub(() => json(201, { nope: 1 })).start(job('render'), t), retryable);
     const hanging = createHttpProviderExecutor({
-      providers: { demo: { baseUrl: 'http://provider.invalid/v1' } },
+      providers: { demo: { baseUrl: 'https://provider.invalid/v1' } },
       callbackUrl: () => 'http://x.invalid',
       bucket: 'b-1',
       timeoutMs: 50,
@@ -111,7 +111,7 @@ describe('http executor answers (stubbed provider)', () => {
       executor: {
         kind: 'http' as const,
         provider: 'demo',
-        baseUrl: 'http://provider.invalid/v1',
+        baseUrl: 'https://provider.invalid/v1',
         outputTemplates: [],
         apiKeyHeader: 'authorization',
       },
@@ -128,7 +128,7 @@ describe('http executor answers (stubbed provider)', () => {
     seen.length = 0;
     const custom = { ...base, executor: { ...base.executor, apiKeyHeader: 'x-api-key' } };
     await executor(httpProvidersOf([custom], { demo: 'k-2' })).status('http:demo:k1');
-    assert.deepEqual(seen, [{ url: 'http://provider.invalid/v1/jobs/k1', auth: null, key: 'k-2' }]);
+    assert.deepEqual(seen, [{ url: 'https://provider.invalid/v1/jobs/k1', auth: null, key: 'k-2' }]);
 
     seen.length = 0;
     await executor(httpProvidersOf([base])).status('http:demo:k1');

@@ -3,6 +3,8 @@ export interface Principal {
   admin: boolean;
   /** Set for a worker token: it may only report on this job. */
   workerJobId: string | null;
+  /** Set for a worker credential (worker-credential.ts): it may only report on this attempt of that job. */
+  workerAttempt?: number;
 }
 
 export interface Authenticator {

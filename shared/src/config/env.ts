@@ -49,6 +49,10 @@ const EnvSchema = z.object({
    * (people, service accounts) and `domain:<host>` (a Workspace domain, by the verified `hd` claim).
    */
   VERITY_ALLOWED_USERS: csv.optional(),
+  /** The key of worker credentials (auth/worker-credential.ts); local profile: derived from the local secret. */
+  VERITY_WORKER_KEY: z.string().min(32).optional(),
+  /** Whether a worker update must carry its credential: default required in the cloud, optional locally. */
+  VERITY_WORKER_CREDENTIALS: z.enum(['required', 'optional']).optional(),
   VERITY_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   VERITY_API_URL: z.url().optional(),
   VERITY_STATE_DIR: z.string().optional(),
@@ -105,6 +109,8 @@ export interface Env {
   admins: string[];
   /** VERITY_ALLOWED_USERS: emails and `domain:<host>` entries (auth/allowlist.ts). */
   allowedUsers: string[];
+  workerKey: string | undefined;
+  workerCredentials: 'required' | 'optional';
   port: number;
   apiUrl: string;
   stateDir: string;
@@ -202,6 +208,8 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
     firebaseProject: e.VERITY_FIREBASE_PROJECT ?? e.GOOGLE_CLOUD_PROJECT,
     admins: e.VERITY_ADMINS ?? [],
     allowedUsers: allowlistOf(e.VERITY_ALLOWED_USERS ?? []),
+    workerKey: e.VERITY_WORKER_KEY,
+    workerCredentials: e.VERITY_WORKER_CREDENTIALS ?? (e.VERITY_PROFILE === 'cloud' ? 'required' : 'optional'),
     port: e.VERITY_PORT,
     apiUrl: e.VERITY_API_URL ?? `http://127.0.0.1:${e.VERITY_PORT}`,
     stateDir: path.resolve(repoRoot, e.VERITY_STATE_DIR ?? '.verity'),

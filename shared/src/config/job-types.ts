@@ -278,6 +278,11 @@ function demoVoiceType(env: Env): Record<string, z.input<typeof JobTypeConfig>> 
   };
 }
 
+const tlsOrLoopback = (url: string): boolean => {
+  const u = new URL(url);
+  return u.protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+};
+
 /** The stores configuration names (evidence/stores.ts): where Verity may look for outputs. */
 export function storesOf(env: Env): Parameters<typeof outsideStores>[1] {
   return {
@@ -321,6 +326,9 @@ function parseRegistry(env: Env): JobTypeRegistry {
       throw new ConfigError(
         `job type ${name}: requestPrefixes name buckets outside VERITY_ALLOWED_BUCKETS (${outside.join(', ')})`,
       );
+    // a provider's API key travels to its base URL: over TLS in the cloud (or not off the host at all)
+    if (env.profile === 'cloud' && cfg.executor.kind === 'http' && !tlsOrLoopback(cfg.executor.baseUrl))
+      throw new ConfigError(`job type ${name}: executor.baseUrl must be https:// in the cloud profile`);
     // every output a type derives lies in a store configuration names (startup fails fast otherwise)
     const templates = [
       ...cfg.outputTemplates,

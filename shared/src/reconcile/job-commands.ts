@@ -231,12 +231,27 @@ export class JobCommands {
   }
 
   /** A worker's report (HTTP or Pub/Sub). Reports on finished jobs are accepted and change nothing. */
+  /**
+   * An update under a worker credential (auth/worker-credential.ts) moves its own attempt only, and only while
+   * that attempt is the job's current one: anything else is refused and changes nothing.
+   */
+  private credentialed(attempt: number, job: Job, update: WorkerUpdate): WorkerUpdate {
+    if (update.attempt !== undefined && update.attempt !== attempt)
+      throw new ForbiddenError(`this credential reports for attempt ${attempt} only`);
+    if (job.attempt !== attempt || !isActive(job.status))
+      throw new ConflictError(ErrorCode.CONFLICT, `attempt ${attempt} of job ${job.id} has ended`);
+    return { ...update, attempt };
+  }
+
   async report(
     who: Principal | null,
     update: WorkerUpdate,
     dedupeKey?: string,
   ): Promise<{ outcome: string; job: Job | null }> {
-    if (who) await this.reads.visible(who, update.jobId);
+    if (who) {
+      const job = await this.reads.visible(who, update.jobId);
+      if (who.workerAttempt !== undefined) update = this.credentialed(who.workerAttempt, job, update);
+    }
     const res = await this.deps.reconciler.commit(
       update.jobId,
       {

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PubSub } from '@google-cloud/pubsub';
 import type { WorkerUpdate } from '../schemas.js';
+import { CREDENTIAL_ATTRIBUTE } from '../auth/worker-credential.js';
 
 /** `{pct?, step?, stepPct?, completedSteps?, steps?}`: with a step plan the overall percent is computed. */
 export type ProgressReport = NonNullable<WorkerUpdate['progress']>;
@@ -34,10 +35,16 @@ export function createReporter(jobId: string, attempt: number, send: Transport):
   };
 }
 
-export function pubsubTransport(pubsub: PubSub, topic: string): Transport {
+/** A message's attributes: its job, and the worker's credential when it has one (required in the cloud). */
+const attributesOf = (update: WorkerUpdate, credential?: string): Record<string, string> => ({
+  jobId: update.jobId,
+  ...(credential ? { [CREDENTIAL_ATTRIBUTE]: credential } : {}),
+});
+
+export function pubsubTransport(pubsub: PubSub, topic: string, credential?: string): Transport {
   const t = pubsub.topic(topic);
   return async (update) => {
-    await t.publishMessage({ data: Buffer.from(JSON.stringify(update)), attributes: { jobId: update.jobId } });
+    await t.publishMessage({ data: Buffer.from(JSON.stringify(update)), attributes: attributesOf(update, credential) });
   };
 }
 
@@ -50,6 +57,7 @@ export function emulatorTransport(
   project: string,
   topic: string,
   fetchImpl: typeof fetch = fetch,
+  credential?: string,
 ): Transport {
   const url = `http://${host}/v1/projects/${encodeURIComponent(project)}/topics/${encodeURIComponent(topic)}:publish`;
   return async (update) => {
@@ -57,7 +65,7 @@ export function emulatorTransport(
     const res = await fetchImpl(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ messages: [{ data, attributes: { jobId: update.jobId } }] }),
+      body: JSON.stringify({ messages: [{ data, attributes: attributesOf(update, credential) }] }),
     });
     if (!res.ok) throw new Error(`publish ${update.kind}: HTTP ${res.status} ${await res.text()}`);
   };
@@ -87,9 +95,12 @@ export async function reporterFromEnv(env: NodeJS.ProcessEnv = process.env): Pro
     );
   }
   const topic = env.VERITY_UPDATES_TOPIC ?? 'verity-job-updates';
-  if (env.PUBSUB_EMULATOR_HOST && env.GOOGLE_CLOUD_PROJECT)
-    return createReporter(jobId, attempt, emulatorTransport(env.PUBSUB_EMULATOR_HOST, env.GOOGLE_CLOUD_PROJECT, topic));
+  const credential = env.VERITY_WORKER_TOKEN || undefined;
+  if (env.PUBSUB_EMULATOR_HOST && env.GOOGLE_CLOUD_PROJECT) {
+    const transport = emulatorTransport(env.PUBSUB_EMULATOR_HOST, env.GOOGLE_CLOUD_PROJECT, topic, fetch, credential);
+    return createReporter(jobId, attempt, transport);
+  }
   const { PubSub: PubSubClient } = await import('@google-cloud/pubsub');
   const pubsub = new PubSubClient({ projectId: env.GOOGLE_CLOUD_PROJECT });
-  return createReporter(jobId, attempt, pubsubTransport(pubsub, topic));
+  return createReporter(jobId, attempt, pubsubTransport(pubsub, topic, credential));
 }

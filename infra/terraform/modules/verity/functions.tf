@@ -64,6 +64,7 @@ resource "google_cloudfunctions2_function" "unit" {
     google_secret_manager_secret_iam_member.webhook_secrets,
     google_secret_manager_secret_iam_member.provider_keys,
     google_secret_manager_secret_iam_member.store_secrets,
+    google_secret_manager_secret_iam_member.worker_key,
   ]
 }
 

@@ -110,6 +110,15 @@ resource "google_secret_manager_secret_iam_member" "provider_keys" {
   member    = local.unit_member[each.value]
 }
 
+# The worker credentials' key: every unit mints them at a start; api and job-updates check them.
+resource "google_secret_manager_secret_iam_member" "worker_key" {
+  for_each  = local.units
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.secret["VERITY_WORKER_KEY"].secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = local.unit_member[each.key]
+}
+
 # The output stores' keys (s3_stores, http_output_hosts): every unit probes outputs.
 resource "google_secret_manager_secret_iam_member" "store_secrets" {
   for_each = { for pair in setproduct(keys(local.units), keys(local.store_secrets)) : "${pair[0]}/${pair[1]}" => {

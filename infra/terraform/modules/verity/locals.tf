@@ -7,7 +7,7 @@ locals {
       entry_point     = "api"
       trigger         = "http-public"
       needs           = ["firestore", "outputs", "publishEvents", "runJobs", "readJobs", "providerKeys", "webhookSecrets"]
-      secret_env      = ["VERITY_WEBHOOK_SECRETS", "VERITY_PROVIDER_KEYS"]
+      secret_env      = ["VERITY_WEBHOOK_SECRETS", "VERITY_PROVIDER_KEYS", "VERITY_WORKER_KEY"]
       ingress         = "ALLOW_ALL"
       memory          = "512Mi"
       timeout_seconds = 300
@@ -18,7 +18,7 @@ locals {
       entry_point     = "objectFinalized"
       trigger         = "pubsub-push"
       needs           = ["firestore", "outputs", "publishEvents", "runJobs", "readJobs", "providerKeys"]
-      secret_env      = ["VERITY_PROVIDER_KEYS"]
+      secret_env      = ["VERITY_PROVIDER_KEYS", "VERITY_WORKER_KEY"]
       ingress         = "ALLOW_INTERNAL_ONLY"
       memory          = "256Mi"
       timeout_seconds = 60
@@ -29,7 +29,7 @@ locals {
       entry_point     = "jobUpdates"
       trigger         = "pubsub-push"
       needs           = ["firestore", "outputs", "publishEvents", "runJobs", "readJobs", "providerKeys"]
-      secret_env      = ["VERITY_PROVIDER_KEYS"]
+      secret_env      = ["VERITY_PROVIDER_KEYS", "VERITY_WORKER_KEY"]
       ingress         = "ALLOW_INTERNAL_ONLY"
       memory          = "256Mi"
       timeout_seconds = 60
@@ -40,7 +40,7 @@ locals {
       entry_point     = "webhooks"
       trigger         = "http-public"
       needs           = ["firestore", "outputs", "publishEvents", "runJobs", "readJobs", "providerKeys", "webhookSecrets"]
-      secret_env      = ["VERITY_WEBHOOK_SECRETS", "VERITY_PROVIDER_KEYS"]
+      secret_env      = ["VERITY_WEBHOOK_SECRETS", "VERITY_PROVIDER_KEYS", "VERITY_WORKER_KEY"]
       ingress         = "ALLOW_ALL"
       memory          = "256Mi"
       timeout_seconds = 60
@@ -51,7 +51,7 @@ locals {
       entry_point     = "sweep"
       trigger         = "scheduler"
       needs           = ["firestore", "outputs", "publishEvents", "runJobs", "readJobs", "providerKeys"]
-      secret_env      = ["VERITY_PROVIDER_KEYS"]
+      secret_env      = ["VERITY_PROVIDER_KEYS", "VERITY_WORKER_KEY"]
       ingress         = "ALLOW_ALL" # IAM still requires the scheduler's OIDC token, and the code verifies it
       memory          = "512Mi"
       timeout_seconds = 300
@@ -164,6 +164,7 @@ locals {
   secrets = merge({
     VERITY_WEBHOOK_SECRETS = "verity-webhook-secrets"
     VERITY_PROVIDER_KEYS   = "verity-provider-keys"
+    VERITY_WORKER_KEY      = "verity-worker-key"
   }, local.store_secrets)
 
   # Composite indexes and collection-group single-field indexes of every query (shared/src/store/queries.ts).

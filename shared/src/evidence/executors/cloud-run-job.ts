@@ -30,6 +30,8 @@ export interface CloudRunJobOptions {
   executionsClient: ExecutionsClient;
   /** Deadline of each API call (ms); default 30 s. */
   timeoutMs?: number;
+  /** The credential the execution reports with (VERITY_WORKER_TOKEN): its own job's attempt only. */
+  credential?: (job: Job) => string;
 }
 
 /** gRPC status codes this executor distinguishes. */
@@ -61,6 +63,7 @@ export const ENV_ATTEMPT = 'VERITY_ATTEMPT';
 export const ENV_INPUT = 'VERITY_INPUT';
 export const ENV_OUTPUTS = 'VERITY_OUTPUTS';
 export const ENV_CHECKPOINT_PREFIX = 'VERITY_CHECKPOINT_PREFIX';
+export const ENV_WORKER_TOKEN = 'VERITY_WORKER_TOKEN';
 
 function grpcCode(err: unknown): number | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -131,7 +134,7 @@ function startError(err: unknown, what: string): unknown {
 }
 
 export function createCloudRunJobExecutor(opts: CloudRunJobOptions): Executor {
-  const { jobsClient, executionsClient } = opts;
+  const { jobsClient, executionsClient, credential } = opts;
   const call = { timeout: opts.timeoutMs ?? 30_000 };
 
   /** A call's options within a start's lease (taken at `t0`, performance.now()): it ends by the lease's end. */
@@ -225,6 +228,7 @@ export function createCloudRunJobExecutor(opts: CloudRunJobOptions): Executor {
         { name: ENV_INPUT, value: JSON.stringify(job.input) },
         { name: ENV_OUTPUTS, value: JSON.stringify(job.outputs.map((o) => o.uri)) },
         ...(job.checkpointPrefix ? [{ name: ENV_CHECKPOINT_PREFIX, value: job.checkpointPrefix }] : []),
+        ...(credential ? [{ name: ENV_WORKER_TOKEN, value: credential(job) }] : []),
       ];
       const overrides: protos.google.cloud.run.v2.RunJobRequest.IOverrides = {
         containerOverrides: [{ ...(cfg.container ? { name: cfg.container } : {}), env }],

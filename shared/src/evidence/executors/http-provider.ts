@@ -171,6 +171,8 @@ export function createHttpProviderExecutor(opts: HttpProviderOptions): Executor 
         ...authHeaders(opts.providers[provider]),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      // a redirect is an answer, never followed: the API key goes to the configured origin only
+      redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
 
