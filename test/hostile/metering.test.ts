@@ -26,7 +26,7 @@ const probeRecords = async (owner: string): Promise<number> =>
   (await rt.db.collection('probes').where('ownerId', '==', owner).get()).size;
 
 describe('hostile: a project view probes only within the owner’s quota', () => {
-  it('each probing view is charged; past the quota the view is what is recorded, unprobed', async () => {
+  it('each probing view and each new project is charged; past the quota the view is what is recorded, unprobed', async () => {
     const uris = [1, 2].map((i) => `gs://${rt.bucket}/u/alice/reel/c${i}.mp4`);
     for (const u of uris)
       await rt.storage
@@ -63,5 +63,11 @@ describe('hostile: a project view probes only within the owner’s quota', () =>
     const r = await api.call('POST', `/api/projects/${id}/reconcile`);
     assert.equal(r.status, 429);
     assert.equal(r.body.error.code, 'QUOTA_EXCEEDED');
+
+    // a new project (a document per artifact) is one of the same costly calls: 429 before anything is written
+    const before = (await rt.db.collection('projects').get()).size;
+    const more = await api.call('POST', '/api/projects', { body: { name: 'more', artifacts: [] } });
+    assert.equal(more.status, 429, more.text);
+    assert.equal((await rt.db.collection('projects').get()).size, before, 'no project written');
   });
 });

@@ -13,6 +13,7 @@ import {
   parseText,
   secretProblems,
   secretWiringProblems,
+  workerGrantProblems,
 } from './hygiene.js';
 
 type Files = Awaited<ReturnType<typeof parseFiles>>;
@@ -112,6 +113,24 @@ describe('dead letters after MAX_DELIVERY_ATTEMPTS (functions/units.ts), as in t
     assert.match(
       deliveryProblems({ ...mod, 'pubsub.tf': other }).join('\n'),
       /max_delivery_attempts 5 ≠ MAX_DELIVERY_ATTEMPTS 10/,
+    );
+  });
+});
+
+describe('workers get least privilege', () => {
+  it('every grant to a worker account on a bucket is conditioned on object-name prefixes', () => {
+    assert.deepEqual(workerGrantProblems(mod), []);
+  });
+
+  it('the check notices a worker granted a whole bucket', async () => {
+    const loose = await withFile(
+      mod,
+      'resource "google_storage_bucket_iam_member" "loose" {\n  bucket = "b"\n  role   = "roles/storage.objectUser"\n' +
+        '  member = "serviceAccount:${google_service_account.worker_type["x"].email}"\n}\n',
+    );
+    assert.match(
+      workerGrantProblems(loose).join('\n'),
+      /loose: a worker's bucket grant without an object-name condition/,
     );
   });
 });

@@ -142,3 +142,22 @@ export function deliveryProblems(files: Record<string, Json>): string[] {
   if (policies === 0) problems.push('no dead-letter policy');
   return problems;
 }
+
+/** Every grant to a worker's account on a bucket is conditioned on object-name prefixes (least privilege). */
+export function workerGrantProblems(files: Record<string, Json>): string[] {
+  const problems: string[] = [];
+  for (const j of Object.values(files)) {
+    const grants =
+      ((j.resource ?? {}) as Record<string, Record<string, Json[]>>).google_storage_bucket_iam_member ?? {};
+    for (const [name, bs] of Object.entries(grants)) {
+      const b = blocks(bs)[0];
+      if (!String(b?.member ?? '').includes('google_service_account.worker')) continue;
+      const expression = String(blocks(b?.condition)[0]?.expression ?? '');
+      if (!expression.includes('resource.name.startsWith('))
+        problems.push(
+          `google_storage_bucket_iam_member.${name}: a worker's bucket grant without an object-name condition`,
+        );
+    }
+  }
+  return problems;
+}

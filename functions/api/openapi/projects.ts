@@ -42,7 +42,7 @@ export const projectPaths = (v: ApiVocabulary): Json => ({
           ),
           links: links('Project', PROJECT_OPS),
         },
-        ...errors(...AUTH, ...BODY),
+        ...errors(...AUTH, ...BODY, 429),
       },
     },
     get: {

@@ -68,6 +68,9 @@ export class ProjectsService {
       this.d.jobs.requestPrefixesOf(this.d.generationType, who.userId),
     );
     const { artifacts: declared, warnings } = distinctArtifacts(body.artifacts);
+    // a project writes a document per artifact (up to MAX_ARTIFACTS): one of the owner's costly operations a
+    // minute, from the same budget as its probes (429 with Retry-After past it), before anything is written
+    await this.d.quotas.takeProbe(who.userId, this.d.probesPerMinute);
     const id = newProjectId();
     const project = await this.d.store.create(
       { id, ownerId: who.userId, name: body.name, artifactCount: declared.length },

@@ -161,10 +161,16 @@ resource "google_pubsub_topic_iam_member" "worker_reports" {
 }
 
 resource "google_storage_bucket_iam_member" "worker_writes_outputs" {
-  for_each   = toset(var.output_buckets)
-  bucket     = each.value
-  role       = "roles/storage.objectUser"
-  member     = "serviceAccount:${google_service_account.worker.email}"
+  for_each = toset(var.output_buckets)
+  bucket   = each.value
+  role     = "roles/storage.objectUser"
+  member   = "serviceAccount:${google_service_account.worker.email}"
+  # the example type's outputs (renders/) and temporary files only (workers-iam.tf: one account per type)
+  condition {
+    title       = "verity-example-outputs"
+    description = "Objects under renders/ and tmp/"
+    expression  = "resource.name.startsWith(\"projects/_/buckets/${each.value}/objects/renders/\") || resource.name.startsWith(\"projects/_/buckets/${each.value}/objects/tmp/\")"
+  }
   depends_on = [google_storage_bucket.outputs]
 }
 

@@ -27,3 +27,8 @@ output "worker_service_account" {
 output "example_job" {
   value = var.example_worker_image == null ? null : local.example_job_id
 }
+
+output "worker_service_accounts" {
+  description = "Worker type → the service account its Cloud Run Job should run as (var.worker_types)."
+  value       = { for n, sa in google_service_account.worker_type : n => sa.email }
+}

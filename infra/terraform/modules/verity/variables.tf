@@ -198,3 +198,16 @@ variable "http_output_hosts" {
     error_message = "http_output_hosts header values name environment variables: upper case, digits and '_'."
   }
 }
+
+variable "worker_types" {
+  description = "Least privilege for workers: type name → {output_prefixes, input_prefixes?}. Each gets its own service account (verity-w-<name>) that may create and replace objects only under its output prefixes, tmp/<name>/ and ckpt/<name>/ of the output buckets (set the job type's tempPrefix and checkpointPrefix there), read only under its input prefixes, and publish its reports — nothing else. Give it to that type's Cloud Run Job (output worker_service_accounts)."
+  type = map(object({
+    output_prefixes = list(string)
+    input_prefixes  = optional(list(string), [])
+  }))
+  default = {}
+  validation {
+    condition     = alltrue([for n, t in var.worker_types : can(regex("^[a-z][a-z0-9-]{0,17}$", n)) && length(t.output_prefixes) > 0 && alltrue([for p in concat(t.output_prefixes, t.input_prefixes) : can(regex("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/$", p))])])
+    error_message = "worker_types: names are [a-z][a-z0-9-]{0,17}; each has output prefixes; prefixes are relative folders ending in '/' (no '..', no leading '/')."
+  }
+}
