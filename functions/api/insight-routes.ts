@@ -21,6 +21,8 @@ export const insightRoutes: Route[] = [
     run: async ({ req, res, rt, who }) => {
       const q = StatsQuerySchema.safeParse(req.query);
       if (!q.success) throw new ValidationError('invalid query', validationProblems(q.error.issues));
+      // aggregations over a window read one per 1,000 index entries: one of the owner's costly calls a minute
+      await rt.ledger.quotas.takeProbe(who.userId, rt.env.probesPerMinute);
       res.status(200).json(await rt.stats.recoveries(who, q.data.window));
     },
   },

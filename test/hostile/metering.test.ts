@@ -26,7 +26,7 @@ const probeRecords = async (owner: string): Promise<number> =>
   (await rt.db.collection('probes').where('ownerId', '==', owner).get()).size;
 
 describe('hostile: a project view probes only within the owner’s quota', () => {
-  it('each probing view and each new project is charged; past the quota the view is what is recorded, unprobed', async () => {
+  it('each probing view, new project and stats call is charged; past the quota the view is what is recorded, unprobed', async () => {
     const uris = [1, 2].map((i) => `gs://${rt.bucket}/u/alice/reel/c${i}.mp4`);
     for (const u of uris)
       await rt.storage
@@ -69,5 +69,21 @@ describe('hostile: a project view probes only within the owner’s quota', () =>
     const more = await api.call('POST', '/api/projects', { body: { name: 'more', artifacts: [] } });
     assert.equal(more.status, 429, more.text);
     assert.equal((await rt.db.collection('projects').get()).size, before, 'no project written');
+
+    // so is a stats call (aggregations over a window: a read per 1,000 index entries)
+    const stats = await api.call('GET', '/api/stats/recoveries');
+    assert.equal(stats.status, 429, stats.text);
+    assert.equal(await probeRecords('alice'), PER_MINUTE, 'refusals are not charged');
+
+    // and the reconcile a read makes of a job past its deadline: past the budget, the record as it is
+    const job = await api.call('POST', '/api/jobs', {
+      body: { type: 'external', outputs: [], policy: { queueTimeoutSeconds: 1 } },
+    });
+    assert.equal(job.status, 201, job.text);
+    rt.testClock.advance(10_000);
+    const read = await api.call('GET', `/api/jobs/${job.body.job.id}`);
+    assert.equal(read.status, 200);
+    assert.equal(read.body.job.status, 'queued', 'not reconciled: its queue deadline is the sweep’s to act on');
+    assert.equal(await probeRecords('alice'), PER_MINUTE);
   });
 });

@@ -14,12 +14,14 @@ import { DEPLOY_UNITS, SUBSCRIPTIONS } from '../../functions/units.js';
 import { CHUNKS, entryClosure, EXTERNAL, walkImports } from '../../infra/deploy/package.js';
 import { REPO_ROOT } from '../../shared/src/config/env.js';
 import { mintLocalToken } from '../../shared/src/auth/local-issuer.js';
+import { SIGNATURE_HEADER, signPayload } from '../../shared/src/webhooks/signature.js';
 import { pushMessage } from '../helpers/functions.js';
 import { waitFor } from '../helpers/wait.js';
 import { startFunction, type FunctionProcess } from '../helpers/processes.js';
 
 const BUILD = path.join(REPO_ROOT, 'build/functions');
 const SECRET = 'deploy-test-secret-0123456789';
+const WEBHOOK_SECRET = 'deploy-webhook-secret-0123456789';
 
 describe('npm run build: one self-contained deploy folder per unit', () => {
   it('holds one bundle of the unit, its assets, and a package.json naming what stays outside it', () => {
@@ -123,8 +125,14 @@ describe('npm run build: one self-contained deploy folder per unit', () => {
       api: async (url) => (await fetch(`${url}/api/openapi.json`)).status,
       sweep: async (url) =>
         (await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${await admin()}` } })).status,
-      // an unsigned call: the Runtime's webhooks service refuses it
-      webhooks: async (url) => (await fetch(`${url}/api/webhooks/none`, { method: 'POST', body: '{}' })).status,
+      // a signed call with a body no provider sends: the Runtime's webhooks service refuses it (400)
+      webhooks: async (url) => {
+        const body = '{}';
+        const signature = signPayload(WEBHOOK_SECRET, body, Math.floor(Date.now() / 1000));
+        return (
+          await fetch(`${url}/api/webhooks/demo`, { method: 'POST', body, headers: { [SIGNATURE_HEADER]: signature } })
+        ).status;
+      },
       // a well-formed report and a notification: acknowledged (204) once the store has been asked
       'job-updates': (url) =>
         push(url, SUBSCRIPTIONS.jobUpdates.topic, {
@@ -143,7 +151,7 @@ describe('npm run build: one self-contained deploy folder per unit', () => {
           },
         }),
     };
-    const EXPECTED_STATUS: Record<string, number> = { api: 200, sweep: 200, webhooks: 401 };
+    const EXPECTED_STATUS: Record<string, number> = { api: 200, sweep: 200, webhooks: 400 };
     const CLIENTS_LOADED = /clients loaded on first use/;
     for (const u of DEPLOY_UNITS) {
       it(`${u.name}: --source=build/functions/${u.name} --target=${u.target}`, async () => {
@@ -152,6 +160,7 @@ describe('npm run build: one self-contained deploy folder per unit', () => {
           ...process.env,
           VERITY_PROFILE: 'local',
           VERITY_LOCAL_JWT_SECRET: SECRET,
+          VERITY_WEBHOOK_SECRETS: JSON.stringify({ demo: WEBHOOK_SECRET }),
           VERITY_LOG_LEVEL: 'info',
         };
         const fn = await startFunction(u.target, `build/functions/${u.name}`, u.signature, env, logDir);
@@ -175,6 +184,11 @@ describe('npm run build: one self-contained deploy folder per unit', () => {
         if (dash) assert.match(await dash.text(), /<html/i, 'the dashboard is served from the deploy folder');
         // the first answers loaded no client; the first request that needs them loads their chunk from the folder
         const log = path.join(logDir, `${u.target}.log`);
+        if (u.name === 'webhooks') {
+          // an unsigned or stranger's call is refused before the runtime loads: it costs no client
+          const refused = await fetch(`${fn.url}/api/webhooks/demo`, { method: 'POST', body: '{}' });
+          assert.equal(refused.status, 401);
+        }
         assert.doesNotMatch(readFileSync(log, 'utf8'), CLIENTS_LOADED, `${u.name}: no client before it is needed`);
         const status = await needsRuntime[u.name]!(fn.url);
         assert.equal(status, EXPECTED_STATUS[u.name] ?? 204, `${u.name}: answered (log: ${log})`);

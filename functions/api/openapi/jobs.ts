@@ -118,7 +118,7 @@ export const jobPaths = (v: ApiVocabulary): Json => ({
         'their time to recover, per type the ended jobs and failure rate, and the work avoided (count() and sum() ' +
         'aggregations; no counter document)',
       parameters: queryParams(StatsQuerySchema),
-      responses: { 200: json(ref('RecoveryStats')), ...errors(...AUTH, 400) },
+      responses: { 200: json(ref('RecoveryStats')), ...errors(...AUTH, 400, 429) },
     },
   },
   '/api/jobs/{id}/events': {

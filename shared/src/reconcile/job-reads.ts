@@ -7,6 +7,7 @@ import {
   isDue,
   JOB_STATUSES,
   NotFoundError,
+  QuotaError,
   type Diagnosis,
   type Job,
   type PastRun,
@@ -105,7 +106,8 @@ export class JobReads {
 
   /**
    * Reconcile-on-read: one document read and no probes while the job is inside all its deadlines. A verify
-   * the caller asks for is a probe: it counts against the owner's probe quota (429); a due check does not.
+   * the caller asks for is a probe: it counts against the owner's probe quota (429). A due check probes too, and
+   * is charged the same way; past the quota the read answers the record as it is (the sweep corrects it).
    */
   async read(who: Principal, id: string, opts: { verify?: boolean } = {}): Promise<Job> {
     const job = await this.visible(who, id);
@@ -113,6 +115,7 @@ export class JobReads {
     if (!opts.verify && !due) return job;
     if (!opts.verify && !isActive(job.status)) return job;
     if (opts.verify) await this.takeProbe(who, job);
+    else if (!(await this.takeProbe(who, job).then(() => true, spentOnly))) return job;
     return (await this.deps.reconciler.reconcile(id, 'read', job)).job;
   }
 
@@ -141,4 +144,10 @@ export class JobReads {
     await this.visible(who, id);
     return this.deps.store.history(id);
   }
+}
+
+/** A spent quota as `false` (the read goes on without its probe); any other error as it is. */
+function spentOnly(err: unknown): false {
+  if (err instanceof QuotaError) return false;
+  throw err;
 }

@@ -44,7 +44,7 @@ export class Quotas {
         Timestamp | undefined;
       const retryAfterMs = oldest ? oldest.toMillis() + MINUTE - now : MINUTE;
       throw new QuotaError(
-        `probe quota: at most ${perMinute} costly calls a minute (verify, reconcile, a project view that probes, a new project)`,
+        `probe quota: at most ${perMinute} costly calls a minute (verify, reconcile, stats, a project view that probes, a new project)`,
         retryAfterMs / 1000,
         { quota: 'probesPerMinute', limit: perMinute },
       );
