@@ -6,7 +6,6 @@ import {
   isActive,
   isDue,
   NotFoundError,
-  QuotaError,
   VerityError,
   type Job,
   type ProjectStatus,
@@ -91,22 +90,14 @@ export class ProjectsService {
     const artifacts = await this.d.store.artifacts(id);
     // a view that would probe (up to MAX_ARTIFACTS objects) is charged to the owner's probe quota; over it, the
     // view answers what is recorded, unverified, rather than probe for free or fail a read (issue 29)
-    if ((p.status === 'generating' || artifacts.some((a) => a.present)) && (await this.chargeProbe(who))) {
+    if (
+      (p.status === 'generating' || artifacts.some((a) => a.present)) &&
+      (await this.d.quotas.tryTakeProbe(who.userId, this.d.probesPerMinute))
+    ) {
       const r = await this.reconcile(p);
       return { project: r.project, artifacts: r.artifacts };
     }
     return { project: p, artifacts };
-  }
-
-  /** Whether the owner's probe quota had room for one more look (taken if so). */
-  private async chargeProbe(who: Principal): Promise<boolean> {
-    try {
-      await this.d.quotas.takeProbe(who.userId, this.d.probesPerMinute);
-      return true;
-    } catch (err) {
-      if (err instanceof QuotaError) return false;
-      throw err;
-    }
   }
 
   /** POST /api/projects/:id/reconcile: a probe the caller asks for, charged to its per-owner quota (429). */

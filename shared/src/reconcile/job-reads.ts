@@ -7,7 +7,6 @@ import {
   isDue,
   JOB_STATUSES,
   NotFoundError,
-  QuotaError,
   type Diagnosis,
   type Job,
   type PastRun,
@@ -115,7 +114,7 @@ export class JobReads {
     if (!opts.verify && !due) return job;
     if (!opts.verify && !isActive(job.status)) return job;
     if (opts.verify) await this.takeProbe(who, job);
-    else if (!(await this.takeProbe(who, job).then(() => true, spentOnly))) return job;
+    else if (!(await this.takeProbe(who, job, { orSkip: true }))) return job;
     return (await this.deps.reconciler.reconcile(id, 'read', job)).job;
   }
 
@@ -125,10 +124,16 @@ export class JobReads {
     return (await this.deps.reconciler.reconcile(id, 'reconcile', job)).report;
   }
 
-  /** Probes are charged to the caller (an admin looking at another's job spends the admin's budget). */
-  private async takeProbe(who: Principal, job: Job): Promise<void> {
+  /**
+   * Probes are charged to the caller (an admin looking at another's job spends the admin's budget): a spent
+   * budget is 429, or with `orSkip` false (the look is skipped).
+   */
+  private async takeProbe(who: Principal, job: Job, opts: { orSkip?: boolean } = {}): Promise<boolean> {
     const perMinute = this.deps.registry.get(job.type)?.quotas.probesPerMinute ?? Number.POSITIVE_INFINITY;
-    if (Number.isFinite(perMinute)) await this.deps.quotas.takeProbe(who.userId, perMinute);
+    if (!Number.isFinite(perMinute)) return true;
+    if (opts.orSkip) return this.deps.quotas.tryTakeProbe(who.userId, perMinute);
+    await this.deps.quotas.takeProbe(who.userId, perMinute);
+    return true;
   }
 
   /**
@@ -144,10 +149,4 @@ export class JobReads {
     await this.visible(who, id);
     return this.deps.store.history(id);
   }
-}
-
-/** A spent quota as `false` (the read goes on without its probe); any other error as it is. */
-function spentOnly(err: unknown): false {
-  if (err instanceof QuotaError) return false;
-  throw err;
 }

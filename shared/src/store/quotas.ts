@@ -58,4 +58,15 @@ export class Quotas {
         expireAt: Timestamp.fromMillis(now + PROBE_RECORD_TTL_MS),
       });
   }
+
+  /** takeProbe for a look the caller did not ask for: false when the budget is spent (nothing taken). */
+  async tryTakeProbe(ownerId: string, perMinute: number): Promise<boolean> {
+    try {
+      await this.takeProbe(ownerId, perMinute);
+      return true;
+    } catch (err) {
+      if (err instanceof QuotaError) return false;
+      throw err;
+    }
+  }
 }
