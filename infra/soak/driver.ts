@@ -14,7 +14,7 @@ import { createStorage } from '../../shared/src/evidence/storage.js';
 import { mapLimit } from '../../shared/src/evidence/limits.js';
 import { jobFromDoc } from '../../shared/src/store/codec.js';
 import { patchLogOf } from '../../shared/src/store/job-doc.js';
-import { Collections } from '../../shared/src/store/firestore.js';
+import { Collections, col } from '../../shared/src/store/firestore.js';
 import { QUERIES } from '../../shared/src/store/queries.js';
 import { JobStore } from '../../shared/src/store/job-store.js';
 import { s3BucketOf, TOPIC_JOB_EVENTS, TOPIC_JOB_UPDATES } from '../local/stack.js';
@@ -233,7 +233,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
     /** Each job's patches since its last transition (its document's patch log), for the checked replay. */
     const pendingPatches = new Map<string, PatchLog | null>();
     const allJobs = async (): Promise<Map<string, Job>> => {
-      const snap = await db.collection(Collections.jobs).get();
+      const snap = await col(db, Collections.jobs).get();
       for (const d of snap.docs) pendingPatches.set(d.id, patchLogOf(d.data()));
       return new Map(snap.docs.map((d) => [d.id, jobFromDoc(d.data())]));
     };
@@ -257,7 +257,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
     const store = new JobStore({ db, clock: Date.now });
     const histories = new Map<string, RecordedTransition[]>();
     await mapLimit([...jobs.keys()], 16, async (id) => void histories.set(id, await store.recordedHistory(id)));
-    const locks = (await db.collection(Collections.locks).get()).docs.map((d) => ({
+    const locks = (await col(db, Collections.locks).get()).docs.map((d) => ({
       id: d.id,
       jobId: String(d.get('jobId')),
     }));
@@ -287,7 +287,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
     for (const r of executionTruth(cloudRun.fake.executions.values())) writeCloudRun(r);
     const truth = readTruth(truthDir);
     for (const line of truth.torn.slice(0, 5)) say(`soak: a torn truth record: ${line}`);
-    const docIds = (await db.collection(Collections.jobs).listDocuments()).map((d) => d.id);
+    const docIds = (await col(db, Collections.jobs).listDocuments()).map((d) => d.id);
     const findings = checkInvariants({
       now: Date.now(),
       jobs,

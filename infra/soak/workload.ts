@@ -10,7 +10,7 @@ import type { Storage } from '@google-cloud/storage';
 import { isActive } from '../../shared/src/core/index.js';
 import { parseGcsUri } from '../../shared/src/evidence/gcs-uri.js';
 import { jobFromDoc } from '../../shared/src/store/codec.js';
-import { Collections } from '../../shared/src/store/firestore.js';
+import { Collections, col } from '../../shared/src/store/firestore.js';
 import type { TruthRecord } from '../local/truth-log.js';
 import type { SoakClient } from './client.js';
 import type { JobSpec } from './plan.js';
@@ -55,7 +55,7 @@ export async function runWorkload(o: {
   };
   const waitTerminal = async (id: string, until: number): Promise<string | null> => {
     for (;;) {
-      const snap = await o.db.collection(Collections.jobs).doc(id).get();
+      const snap = await col(o.db, Collections.jobs).doc(id).get();
       const job = snap.exists ? jobFromDoc(snap.data()!) : null;
       if (job && !isActive(job.status)) return job.status;
       if (Date.now() > until) return null;

@@ -8,6 +8,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import type { Storage } from '@google-cloud/storage';
 import { parseEnv, type Env } from '../../shared/src/config/env.js';
 import { createStorage } from '../../shared/src/evidence/storage.js';
+import { createFirestore } from '../../shared/src/store/firestore.js';
 import { silentLogger } from '../../shared/src/log.js';
 import { createTempCleaner } from '../../shared/src/evidence/temp.js';
 import { ProjectFollower } from '../../shared/src/projects/follow.js';
@@ -72,7 +73,7 @@ export async function testRuntime(
   };
   const testClock = new TestClock();
   recordTestProject(projectId);
-  const db = new Firestore({ projectId, ignoreUndefinedProperties: true });
+  const db = createFirestore(env.projectId, env.state);
   const storage = createStorage(projectId, gcs);
   await storage.createBucket(bucket).catch((err: { code?: number }) => {
     if (err.code !== 409) throw err;

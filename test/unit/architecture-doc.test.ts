@@ -6,7 +6,6 @@ import { readdirSync, statSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { REPO_ROOT } from '../../shared/src/config/env.js';
 import { DEPLOY_UNITS } from '../../functions/units.js';
-import { ARTIFACTS, PROJECTS } from '../../shared/src/store/projects.js';
 import { Collections } from '../../shared/src/store/firestore.js';
 
 const doc = readFileSync(path.join(REPO_ROOT, 'docs/architecture.md'), 'utf8');
@@ -68,7 +67,7 @@ describe('docs/architecture.md', () => {
   });
 
   it('names every Firestore collection and every deploy unit', () => {
-    const collections = [...Object.values(Collections), PROJECTS, ARTIFACTS];
+    const collections = Object.values(Collections);
     const named = (name: string) => code.some((c) => c === name || c.endsWith(`/${name}`));
     assert.deepEqual(
       collections.filter((c) => !named(c)),

@@ -26,6 +26,21 @@ describe('decide: the late-output check of a failed job', () => {
     assert.equal(failed().nextCheckAt, DUE);
   });
 
+  it('waits the cancel grace too when the start was asked for and never recorded (its execution cannot be asked)', () => {
+    const unseen = newJob();
+    assert.equal(unseen.executor.executionRef, null);
+    assert.notEqual(unseen.executor.startRequestedAt, null, 'its start was asked for at creation');
+    const d = run(unseen, { kind: 'observed', source: 'sweep', probed: true, outputs: [missing] }, T0 + 61 * S);
+    assert.equal(d.job.statusReason, 'QUEUE_TIMEOUT');
+    assert.equal(d.job.nextCheckAt, T0 + (61 + 20 + 60) * S, 'output grace 20 s, cancel grace 60 s');
+    const external = run(
+      newJob({ kind: 'external' }),
+      { kind: 'observed', source: 'sweep', probed: true },
+      T0 + 61 * S,
+    );
+    assert.equal(external.job.nextCheckAt, T0 + 81 * S, 'nothing to stop: the output grace alone');
+  });
+
   it('a look before it is due changes nothing', () => {
     const job = failed();
     const d = run(job, { kind: 'observed', source: 'read', probed: true, outputs: [missing] }, DUE - S);

@@ -93,10 +93,21 @@ const EnvSchema = z.object({
   VERITY_PROBES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
   /** The job type that generates a project's missing artifacts (empty: none; local profile: demo-render). */
   VERITY_PROJECT_JOB_TYPE: z.string().optional(),
+  /** Where Verity keeps its state (issue 30): a named database, and a prefix on every collection. */
+  VERITY_FIRESTORE_DATABASE: z
+    .string()
+    .regex(/^(\(default\)|[a-z][a-z0-9-]{2,62})$/, '(default) or a database id: a-z, 0-9 and -, 3 to 63 characters')
+    .default('(default)'),
+  VERITY_COLLECTION_PREFIX: z
+    .string()
+    .regex(/^([a-z][a-z0-9_-]{0,29})?$/, 'up to 30 characters: a-z first, then a-z, 0-9, _ and -')
+    .default(''),
 });
 
 export interface Env {
   projectId: string;
+  /** The Firestore database and collection prefix Verity's state lives under (store/firestore.ts). */
+  state: { databaseId: string; prefix: string };
   profile: 'local' | 'cloud';
   bucket: string;
   allowedBuckets: string[];
@@ -198,6 +209,7 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const repoRoot = e.VERITY_REPO_ROOT ?? REPO_ROOT;
   return {
     projectId: e.GOOGLE_CLOUD_PROJECT,
+    state: { databaseId: e.VERITY_FIRESTORE_DATABASE, prefix: e.VERITY_COLLECTION_PREFIX },
     profile: e.VERITY_PROFILE,
     bucket: e.VERITY_BUCKET,
     allowedBuckets: e.VERITY_ALLOWED_BUCKETS ?? [e.VERITY_BUCKET],

@@ -189,11 +189,17 @@ export function onlyDispatchDue(job: Job, now: EpochMs): boolean {
 /**
  * When a failed job's outputs are looked for once more: its output grace after it failed. An execution told to
  * stop may still have written them, and their notification may never come (dropped, or sent before the job
- * knew them); a present set then turns the job `succeeded` LATE_OUTPUT. Null for a job without declared outputs.
+ * knew them); a present set then turns the job `succeeded` LATE_OUTPUT (while the executor says the execution
+ * still runs, the check is held: decide.ts). A start that was asked for and never recorded cannot be asked
+ * about: its execution may run until the stop reaches it, so the check waits the cancel's grace too (a CI soak
+ * saw outputs land 5 s after such a QUEUE_TIMEOUT, past a 4 s check, their notification dropped). Null for a
+ * job without declared outputs.
  */
 export function lateOutputCheckAt(job: Job): EpochMs | null {
   if (job.status !== JobStatus.failed || job.endedAt === null || job.outputs.length === 0) return null;
-  return job.endedAt + job.policy.outputGraceSeconds * S;
+  const e = job.executor;
+  const unseen = e.attempt === job.attempt && e.executionRef === null && e.startRequestedAt !== null;
+  return job.endedAt + (job.policy.outputGraceSeconds + (unseen ? job.policy.cancelGraceSeconds : 0)) * S;
 }
 
 /** The late-output check's time when it is due at `now` (the job's next check has come), else null. */

@@ -4,7 +4,7 @@
  * per step, never the job document (a job of many steps would make it hot). The progress view reads them.
  */
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
-import { Collections } from './firestore.js';
+import { Collections, col, named } from './firestore.js';
 import { hashKey } from './job-doc.js';
 import { QUERIES } from './queries.js';
 
@@ -19,7 +19,7 @@ export class CheckpointEvidence {
   constructor(private readonly db: Firestore) {}
 
   private of(jobId: string) {
-    return this.db.collection(Collections.jobs).doc(jobId).collection(Collections.checkpoints);
+    return col(this.db, Collections.jobs).doc(jobId).collection(named(this.db, Collections.checkpoints));
   }
 
   /** Records the step's checkpoint on every job under `prefix` (a retry and its original share one); their ids. */

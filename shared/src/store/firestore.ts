@@ -1,8 +1,36 @@
 import { Firestore } from '@google-cloud/firestore';
 
+/** Where a deployment keeps its state (issue 30): a named database, and a prefix on every collection's name. */
+export interface StateLocation {
+  /** The Firestore database; `(default)` when absent. */
+  databaseId?: string;
+  /** Put before every collection's name, subcollections included (so collection-group queries stay apart). */
+  prefix?: string;
+}
+
+const prefixes = new WeakMap<Firestore, string>();
+
 /** One Firestore client per process; FIRESTORE_EMULATOR_HOST points it at the emulator. */
-export function createFirestore(projectId: string): Firestore {
-  return new Firestore({ projectId, ignoreUndefinedProperties: true });
+export function createFirestore(projectId: string, where: StateLocation = {}): Firestore {
+  const db = new Firestore({
+    projectId,
+    ...(where.databaseId && where.databaseId !== '(default)' ? { databaseId: where.databaseId } : {}),
+    ignoreUndefinedProperties: true,
+  });
+  if (where.prefix) prefixes.set(db, where.prefix);
+  return db;
+}
+
+export type CollectionName = (typeof Collections)[keyof typeof Collections];
+
+/** A collection's name in the deployment `db` belongs to: its prefix, then the name. */
+export function named(db: Firestore, name: CollectionName): string {
+  return (prefixes.get(db) ?? '') + name;
+}
+
+/** A top-level collection of the deployment `db` belongs to. */
+export function col(db: Firestore, name: CollectionName): FirebaseFirestore.CollectionReference {
+  return db.collection(named(db, name));
 }
 
 /** Collection names: one place. */
@@ -19,4 +47,6 @@ export const Collections = {
   leases: 'leases',
   /** One small record per probe (verify, reconcile) with a TTL: the per-owner probe quota counts them. */
   probes: 'probes',
+  /** Under each project, one per artifact. */
+  artifacts: 'artifacts',
 } as const;

@@ -40,7 +40,7 @@ import {
   seenDelivery,
   type JobRead,
 } from './job-doc.js';
-import { Collections } from './firestore.js';
+import { Collections, col, named } from './firestore.js';
 
 /** A transition's outbox entry: announced by `at`, taken up again by the sweep from when core says. */
 const announceOf = (job: Job, t: Transition) => ({ seq: t.seq, atMs: t.at, dueMs: t.at + outboxRetryMs(job) });
@@ -117,7 +117,7 @@ export class JobStore {
   }
 
   private jobRef(id: string) {
-    return this.db.collection(Collections.jobs).doc(id);
+    return col(this.db, Collections.jobs).doc(id);
   }
 
   /** A context whose random draws are recorded (`draws`), for the transition's cause. */
@@ -147,7 +147,7 @@ export class JobStore {
   }
 
   private async transitionDocs(id: string) {
-    const snap = await this.jobRef(id).collection(Collections.transitions).orderBy('seq').get();
+    const snap = await this.jobRef(id).collection(named(this.db, Collections.transitions)).orderBy('seq').get();
     return snap.docs.map((d) => d.data());
   }
 
@@ -158,7 +158,7 @@ export class JobStore {
 
   /** Finds the job an idempotency key of an owner created, if any. */
   async findIdempotent(ownerId: string, key: string): Promise<Job | null> {
-    const snap = await this.db.collection(Collections.idempotency).doc(idempotencyDocId(ownerId, key)).get();
+    const snap = await col(this.db, Collections.idempotency).doc(idempotencyDocId(ownerId, key)).get();
     if (!snap.exists) return null;
     const jobId = String(snap.get('jobId'));
     return idempotentAnswer({ jobId }, await this.get(jobId));
@@ -180,10 +180,10 @@ export class JobStore {
     const decision = build(ctx);
     const job = decision.job;
     const idemRef = job.idempotencyKey
-      ? this.db.collection(Collections.idempotency).doc(idempotencyDocId(job.ownerId, job.idempotencyKey))
+      ? col(this.db, Collections.idempotency).doc(idempotencyDocId(job.ownerId, job.idempotencyKey))
       : null;
     const lockRef = job.resourceKey
-      ? this.db.collection(Collections.locks).doc(lockDocId(job.ownerId, job.resourceKey))
+      ? col(this.db, Collections.locks).doc(lockDocId(job.ownerId, job.resourceKey))
       : null;
     const refs = [idemRef, lockRef].filter((r) => r !== null);
     const snaps = refs.length > 0 ? await this.db.getAll(...refs) : [];
@@ -262,9 +262,7 @@ export class JobStore {
 
     const releaseLock =
       transition !== null && job.resourceKey !== null && isActive(before.status) && !isActive(job.status);
-    const lockRef = releaseLock
-      ? this.db.collection(Collections.locks).doc(lockDocId(job.ownerId, job.resourceKey!))
-      : null;
+    const lockRef = releaseLock ? col(this.db, Collections.locks).doc(lockDocId(job.ownerId, job.resourceKey!)) : null;
     const lockSnap = lockRef ? await lockRef.get() : null;
 
     const batch = this.db.batch();
@@ -309,7 +307,7 @@ export class JobStore {
    * outbox holds the transition): history, announcement and effects commit together.
    */
   private writeTransition(tx: WriteBatch, job: Job, t: Transition, cause: Cause, effects: readonly Effect[]): void {
-    tx.create(this.jobRef(job.id).collection(Collections.transitions).doc(String(t.seq)), {
+    tx.create(this.jobRef(job.id).collection(named(this.db, Collections.transitions)).doc(String(t.seq)), {
       ...transitionToDoc(t, cause),
       jobId: job.id,
       ownerId: job.ownerId,

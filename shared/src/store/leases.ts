@@ -5,7 +5,7 @@
  */
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import { Code, codeOf } from './conflicts.js';
-import { Collections } from './firestore.js';
+import { Collections, col } from './firestore.js';
 
 export class Leases {
   constructor(
@@ -20,7 +20,7 @@ export class Leases {
    * lock on the lease behind (a dead transaction's lock lasts until the database expires it, 60 s).
    */
   async take(jobId: string, owner: string, forMs: number): Promise<boolean> {
-    const ref = this.db.collection(Collections.leases).doc(jobId);
+    const ref = col(this.db, Collections.leases).doc(jobId);
     const now = this.clock();
     const until = Timestamp.fromMillis(now + forMs);
     try {
@@ -43,7 +43,7 @@ export class Leases {
 
   /** Gives up `owner`'s lease of a job, if it still holds it. */
   async release(jobId: string, owner: string): Promise<void> {
-    const ref = this.db.collection(Collections.leases).doc(jobId);
+    const ref = col(this.db, Collections.leases).doc(jobId);
     const snap = await ref.get();
     if (!snap.exists || snap.get('owner') !== owner) return;
     await ref.delete({ lastUpdateTime: snap.updateTime! }).catch((err: unknown) => {

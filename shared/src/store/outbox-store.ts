@@ -9,7 +9,7 @@ import { FieldValue, Timestamp, type Firestore } from '@google-cloud/firestore';
 import type { Effect, Job, Transition } from '../core/index.js';
 import { recordedTransitionFromDoc } from './codec.js';
 import { retryOnConflict } from './conflicts.js';
-import { Collections } from './firestore.js';
+import { Collections, col, named } from './firestore.js';
 import { bookkeeping, dueOf, outboxOf, readOf, type JobRead } from './job-doc.js';
 import { QUERIES } from './queries.js';
 
@@ -39,8 +39,7 @@ export class OutboxStore {
       first = undefined;
       if (!read || !outboxOf(read.doc).some((e) => e.seq === seq)) return; // gone, or carried by another write
       const left = bookkeeping(read.doc, { announced: [seq] });
-      await this.db
-        .collection(Collections.jobs)
+      await col(this.db, Collections.jobs)
         .doc(jobId)
         .update(
           { outbox: left.outbox ?? FieldValue.delete(), outboxDueAt: left.outboxDueAt ?? FieldValue.delete() },
@@ -62,10 +61,9 @@ export class OutboxStore {
     // each entry's transition, all at once (the sweep runs this on every pass)
     const found = await Promise.all(
       entries.slice(0, limit).map(async ({ read, seq }): Promise<PendingEvent | null> => {
-        const t = await this.db
-          .collection(Collections.jobs)
+        const t = await col(this.db, Collections.jobs)
           .doc(read.job.id)
-          .collection(Collections.transitions)
+          .collection(named(this.db, Collections.transitions))
           .doc(String(seq))
           .get();
         if (!t.exists) return null;

@@ -9,6 +9,7 @@ import { FieldValue, Timestamp, type Firestore } from '@google-cloud/firestore';
 import type { ProjectStatus } from '../core/index.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { retryOnConflict } from './conflicts.js';
+import { Collections, col, named } from './firestore.js';
 import { QUERIES } from './queries.js';
 
 export interface Artifact {
@@ -37,9 +38,6 @@ export interface ArtifactRef {
   key: string;
 }
 
-export const PROJECTS = 'projects';
-export const ARTIFACTS = 'artifacts';
-
 export const artifactDocId = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 32);
 
 const toProject = (d: FirebaseFirestore.DocumentData): Project => ({
@@ -55,11 +53,11 @@ export class ProjectStore {
   ) {}
 
   private ref(id: string) {
-    return this.db.collection(PROJECTS).doc(id);
+    return col(this.db, Collections.projects).doc(id);
   }
 
   private artifactRef(projectId: string, key: string) {
-    return this.ref(projectId).collection(ARTIFACTS).doc(artifactDocId(key));
+    return this.ref(projectId).collection(named(this.db, Collections.artifacts)).doc(artifactDocId(key));
   }
 
   async create(
@@ -100,7 +98,7 @@ export class ProjectStore {
   }
 
   async artifacts(id: string): Promise<Artifact[]> {
-    const s = await this.ref(id).collection(ARTIFACTS).orderBy('index').get();
+    const s = await this.ref(id).collection(named(this.db, Collections.artifacts)).orderBy('index').get();
     return s.docs.map((d) => ({
       key: d.get('key') as string,
       uri: d.get('uri') as string,
@@ -111,7 +109,11 @@ export class ProjectStore {
 
   /** How many artifacts are recorded present: a count() aggregation, no counter document. */
   async presentCount(id: string): Promise<number> {
-    const s = await this.ref(id).collection(ARTIFACTS).where('present', '==', true).count().get();
+    const s = await this.ref(id)
+      .collection(named(this.db, Collections.artifacts))
+      .where('present', '==', true)
+      .count()
+      .get();
     return s.data().count;
   }
 

@@ -4,7 +4,7 @@
  */
 import { FieldPath, Timestamp, type Firestore } from '@google-cloud/firestore';
 import type { Cursor } from './cursor.js';
-import { Collections } from './firestore.js';
+import { Collections, col, named } from './firestore.js';
 
 export interface IndexSpec {
   collectionGroup: string;
@@ -45,7 +45,7 @@ const byAt = (...eq: string[]): IndexSpec => ({
 });
 
 function filtered(db: Firestore, f: JobFilter): FirebaseFirestore.Query {
-  let q: FirebaseFirestore.Query = db.collection(Collections.jobs);
+  let q: FirebaseFirestore.Query = col(db, Collections.jobs);
   for (const field of JOB_FILTER_FIELDS) {
     const v = f[field];
     if (v !== undefined) q = q.where(field, '==', v);
@@ -56,18 +56,16 @@ function filtered(db: Firestore, f: JobFilter): FirebaseFirestore.Query {
 export const QUERIES = {
   /** object-finalized: the jobs expecting this object. */
   jobsExpectingOutput: (db: Firestore, uri: string, limit = 50) =>
-    db
-      .collection(Collections.jobs)
+    col(db, Collections.jobs)
       .where('outputUris', 'array-contains', uri)
       .where('status', 'in', [...OUTPUT_EVIDENCE_STATUSES])
       .limit(limit),
   /** cleanup: does any job, in any state, declare this object as an output? (single-field array index) */
   anyJobWithOutput: (db: Firestore, uri: string) =>
-    db.collection(Collections.jobs).where('outputUris', 'array-contains', uri).limit(1),
+    col(db, Collections.jobs).where('outputUris', 'array-contains', uri).limit(1),
   /** sweep: active jobs whose earliest deadline or due action has passed (terminal jobs have none); paged by (time, id). */
   dueJobs: (db: Firestore, now: Timestamp, limit: number) =>
-    db
-      .collection(Collections.jobs)
+    col(db, Collections.jobs)
       .where('nextCheckAt', '<=', now)
       .orderBy('nextCheckAt')
       .orderBy(FieldPath.documentId())
@@ -77,13 +75,13 @@ export const QUERIES = {
    * (reconcile/due-starts.ts); single-field index. Only jobs with a start to make carry the field's value.
    */
   startsDue: (db: Firestore, now: Timestamp, limit: number) =>
-    db.collection(Collections.jobs).where('startDueAt', '<=', now).orderBy('startDueAt').limit(limit),
+    col(db, Collections.jobs).where('startDueAt', '<=', now).orderBy('startDueAt').limit(limit),
   /** checkpoints: the jobs (a retry chain) whose steps checkpoint under a prefix (single-field index). */
   jobsByCheckpointPrefix: (db: Firestore, prefix: string) =>
-    db.collection(Collections.jobs).where('checkpointPrefix', '==', prefix).limit(20),
+    col(db, Collections.jobs).where('checkpointPrefix', '==', prefix).limit(20),
   /** webhooks: the job an http provider's execution belongs to (single-field index). */
   jobByExecutionRef: (db: Firestore, ref: string) =>
-    db.collection(Collections.jobs).where('executor.executionRef', '==', ref).limit(2),
+    col(db, Collections.jobs).where('executor.executionRef', '==', ref).limit(2),
   /** the queue (GET /api/jobs) and the ops CLI: newest first, with optional equality filters. */
   listJobs: (db: Firestore, f: JobFilter, limit: number, after?: Cursor) => {
     let q = filtered(db, f).orderBy('createdAt', 'desc').orderBy(FieldPath.documentId(), 'desc');
@@ -92,8 +90,7 @@ export const QUERIES = {
   },
   /** progress ETA: the owner's latest finished jobs of a type (learning never crosses owners). */
   recentSucceeded: (db: Firestore, ownerId: string, type: string, limit: number) =>
-    db
-      .collection(Collections.jobs)
+    col(db, Collections.jobs)
       .where('ownerId', '==', ownerId)
       .where('type', '==', type)
       .where('status', '==', 'succeeded')
@@ -101,21 +98,19 @@ export const QUERIES = {
       .limit(limit),
   /** quota: the owner's active jobs of a type (count(); equality and `in` filters only). */
   countActiveJobs: (db: Firestore, ownerId: string, type: string) =>
-    db
-      .collection(Collections.jobs)
+    col(db, Collections.jobs)
       .where('ownerId', '==', ownerId)
       .where('type', '==', type)
       .where('status', 'in', ['queued', 'running'])
       .count(),
   /** quota: the owner's probes since a time (count()), and the oldest of them (when to try again). */
   probesSince: (db: Firestore, ownerId: string, since: Timestamp) =>
-    db.collection(Collections.probes).where('ownerId', '==', ownerId).where('at', '>', since).orderBy('at'),
+    col(db, Collections.probes).where('ownerId', '==', ownerId).where('at', '>', since).orderBy('at'),
   /** queue stats: count() aggregations, no counter documents. */
   countJobs: (db: Firestore, f: JobFilter) => filtered(db, f).count(),
   /** projects: an owner's, newest first. */
   projectsOf: (db: Firestore, ownerId: string, limit: number, after?: Cursor) => {
-    let q = db
-      .collection(Collections.projects)
+    let q = col(db, Collections.projects)
       .where('ownerId', '==', ownerId)
       .orderBy('createdAt', 'desc')
       .orderBy(FieldPath.documentId(), 'desc');
@@ -123,12 +118,13 @@ export const QUERIES = {
     return q.limit(limit);
   },
   /** object-finalized: the project artifacts this object is (collection-group single-field index on uri). */
-  artifactsByUri: (db: Firestore, uri: string) => db.collectionGroup('artifacts').where('uri', '==', uri).limit(50),
+  artifactsByUri: (db: Firestore, uri: string) =>
+    db.collectionGroup(named(db, Collections.artifacts)).where('uri', '==', uri).limit(50),
   /** SSE of all own jobs (admin: all): transitions from a point in time on, oldest first (the stream drops repeats). */
   transitionsSince: (db: Firestore, ownerId: string | null, since: Timestamp) =>
     (ownerId === null
-      ? db.collectionGroup(Collections.transitions)
-      : db.collectionGroup(Collections.transitions).where('ownerId', '==', ownerId)
+      ? db.collectionGroup(named(db, Collections.transitions))
+      : db.collectionGroup(named(db, Collections.transitions)).where('ownerId', '==', ownerId)
     )
       .where('at', '>=', since)
       .orderBy('at'),
@@ -140,7 +136,7 @@ export const QUERIES = {
     by?: TransitionFilter,
     until?: Timestamp,
   ) => {
-    let q: FirebaseFirestore.Query = db.collectionGroup(Collections.transitions);
+    let q: FirebaseFirestore.Query = db.collectionGroup(named(db, Collections.transitions));
     if (ownerId !== null) q = q.where('ownerId', '==', ownerId);
     if (by) q = 'in' in by ? q.where(by.field, 'in', by.in) : q.where(by.field, '==', by.value);
     q = q.where('at', '>=', since);
@@ -148,7 +144,7 @@ export const QUERIES = {
   },
   /** stats: recoveries (transitions by a read, a reconcile or the sweep) since a time, oldest first, with evidence. */
   recoveriesIn: (db: Firestore, ownerId: string | null, sources: string[], since: Timestamp, limit: number) => {
-    let q: FirebaseFirestore.Query = db.collectionGroup(Collections.transitions);
+    let q: FirebaseFirestore.Query = db.collectionGroup(named(db, Collections.transitions));
     if (ownerId !== null) q = q.where('ownerId', '==', ownerId);
     return q.where('source', 'in', sources).where('at', '>=', since).select('at', 'evidence').limit(limit);
   },
@@ -166,7 +162,7 @@ export const QUERIES = {
   },
   /** Jobs whose outbox (job-doc.ts) holds a transition committed at or before `before`, oldest first. */
   pendingOutbox: (db: Firestore, before: Timestamp, limit: number) =>
-    db.collection(Collections.jobs).where('outboxDueAt', '<=', before).orderBy('outboxDueAt').limit(limit),
+    col(db, Collections.jobs).where('outboxDueAt', '<=', before).orderBy('outboxDueAt').limit(limit),
 } as const;
 
 /** Documents Firestore deletes by itself after `field` (a timestamp) has passed: TTL policies. */

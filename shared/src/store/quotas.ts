@@ -10,7 +10,7 @@
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import { randomUUID } from 'node:crypto';
 import { QuotaError } from '../core/index.js';
-import { Collections } from './firestore.js';
+import { Collections, col } from './firestore.js';
 import { QUERIES } from './queries.js';
 
 const MINUTE = 60_000;
@@ -49,8 +49,7 @@ export class Quotas {
         { quota: 'probesPerMinute', limit: perMinute },
       );
     }
-    await this.deps.db
-      .collection(Collections.probes)
+    await col(this.deps.db, Collections.probes)
       .doc(randomUUID())
       .create({
         ownerId,

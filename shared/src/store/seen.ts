@@ -10,7 +10,7 @@
  */
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import type { OutputObservation } from '../core/index.js';
-import { Collections } from './firestore.js';
+import { Collections, col, named } from './firestore.js';
 import { hashKey } from './job-doc.js';
 
 export const SEEN_TTL_MS = 30 * 24 * 3600_000;
@@ -22,7 +22,7 @@ export class SeenOutputs {
   ) {}
 
   private seen(jobId: string) {
-    return this.db.collection(Collections.jobs).doc(jobId).collection(Collections.seenOutputs);
+    return col(this.db, Collections.jobs).doc(jobId).collection(named(this.db, Collections.seenOutputs));
   }
 
   /** Records one object seen for the job (the same object again overwrites it); returns how many it has now. */

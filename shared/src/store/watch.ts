@@ -6,7 +6,7 @@
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import type { Job, Transition } from '../core/index.js';
 import { jobFromDoc, transitionFromDoc } from './codec.js';
-import { Collections } from './firestore.js';
+import { Collections, col, named } from './firestore.js';
 import { QUERIES } from './queries.js';
 
 /** Detaches a listener. */
@@ -22,7 +22,7 @@ export class Watch {
   constructor(private readonly db: Firestore) {}
 
   private job(jobId: string) {
-    return this.db.collection(Collections.jobs).doc(jobId);
+    return col(this.db, Collections.jobs).doc(jobId);
   }
 
   /** The job document at once and after every change; null while it does not exist (or once it is gone). */
@@ -38,7 +38,7 @@ export class Watch {
     fail: (err: Error) => void,
   ): Unsubscribe {
     return this.job(jobId)
-      .collection(Collections.transitions)
+      .collection(named(this.db, Collections.transitions))
       .where('at', '>=', Timestamp.fromMillis(sinceMs))
       .onSnapshot(
         (snap) => snap.docChanges().forEach((c) => c.type === 'added' && next(transitionFromDoc(c.doc.data()))),
@@ -63,7 +63,7 @@ export class Watch {
   /** A job's stored transitions after `afterSeq`, by seq (a reconnecting stream's replay). */
   async transitionsAfter(jobId: string, afterSeq: number): Promise<Transition[]> {
     const snap = await this.job(jobId)
-      .collection(Collections.transitions)
+      .collection(named(this.db, Collections.transitions))
       .where('seq', '>', afterSeq)
       .orderBy('seq')
       .get();
@@ -72,7 +72,7 @@ export class Watch {
 
   /** The owner and time of one stored transition (a Last-Event-ID), or null when there is none. */
   async transitionAt(jobId: string, seq: string): Promise<{ ownerId: string; at: number } | null> {
-    const t = await this.job(jobId).collection(Collections.transitions).doc(seq).get();
+    const t = await this.job(jobId).collection(named(this.db, Collections.transitions)).doc(seq).get();
     return t.exists ? { ownerId: String(t.get('ownerId')), at: (t.get('at') as Timestamp).toMillis() } : null;
   }
 }
