@@ -198,6 +198,22 @@ export function checkTerraform(tf: Terraform, units: readonly DeployUnit[] = DEP
   for (const c of Object.keys(ttl))
     if (!TTL_POLICIES.some((p) => p.collectionGroup === c)) problems.push(`TTL policy the code does not use: ${c}`);
   if (!tf.resources.google_firestore_field?.ttl?.ttl_config) problems.push('no google_firestore_field with ttl_config');
+  // where the state lives (issue 30): every index and field follows the prefix into the configured database
+  const located = [
+    ['composite index', tf.resources.google_firestore_index?.composite],
+    ['collection-group field index', tf.resources.google_firestore_field?.collection_group],
+    ['TTL policy', tf.resources.google_firestore_field?.ttl],
+  ] as const;
+  for (const [what, r] of located) {
+    if (!String(r?.collection ?? '').startsWith('${var.collection_prefix}'))
+      problems.push(`the ${what} does not follow var.collection_prefix`);
+    if (r?.database !== '${local.database}') problems.push(`the ${what} is not in local.database`);
+  }
+  const env = (tf.locals.common_env ?? {}) as Record<string, string>;
+  if (env.VERITY_COLLECTION_PREFIX !== '${var.collection_prefix}')
+    problems.push('VERITY_COLLECTION_PREFIX is not var.collection_prefix');
+  if (env.VERITY_FIRESTORE_DATABASE !== '${var.firestore_database}')
+    problems.push('VERITY_FIRESTORE_DATABASE is not var.firestore_database');
 
   // the log-based metrics read the transition log line (reconciler.ts: message "transition", type, to, reason, source)
   const endings = first(tf.resources.google_logging_metric?.job_endings);

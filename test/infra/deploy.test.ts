@@ -66,6 +66,16 @@ describe('Terraform ↔ code', () => {
       (t) => t.locals.firestore_indexes.splice(0, 1),
       /Firestore index missing: jobs\/COLLECTION: outputUris CONTAINS, status ASCENDING/,
     ],
+    [
+      'an index ignores the collection prefix',
+      (t) => (t.resources.google_firestore_index!.composite!.collection = '${each.value.collection}'),
+      /the composite index does not follow var.collection_prefix/,
+    ],
+    [
+      'the units are not told the prefix',
+      (t) => delete t.locals.common_env.VERITY_COLLECTION_PREFIX,
+      /VERITY_COLLECTION_PREFIX is not var.collection_prefix/,
+    ],
     ['a TTL policy goes missing', (t) => delete t.locals.ttl_fields.leases, /TTL policy missing: leases.expireAt/],
     ['a topic goes missing', (t) => delete t.locals.topics.job_events, /topic verity-job-events is not created/],
     [

@@ -21,6 +21,8 @@ module "verity" {
   project_id         = var.project_id
   region             = var.region
   firestore_location = var.firestore_location
+  firestore_database = var.firestore_database
+  collection_prefix  = var.collection_prefix
   output_buckets     = ["${var.project_id}-verity-renders"]
   build_dir          = "${path.root}/../../../../build/functions"
 

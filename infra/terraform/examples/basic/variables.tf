@@ -56,3 +56,15 @@ variable "notification_channels" {
   type        = list(string)
   default     = []
 }
+
+variable "firestore_database" {
+  description = "The Firestore database Verity keeps its state in: (default), or a named one."
+  type        = string
+  default     = "(default)"
+}
+
+variable "collection_prefix" {
+  description = "Put before every collection Verity writes, e.g. verity_ (empty: none)."
+  type        = string
+  default     = ""
+}

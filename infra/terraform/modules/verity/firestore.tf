@@ -1,7 +1,7 @@
 resource "google_firestore_database" "main" {
   count                   = var.create_firestore_database ? 1 : 0
   project                 = var.project_id
-  name                    = "(default)"
+  name                    = var.firestore_database
   location_id             = var.firestore_location
   type                    = "FIRESTORE_NATIVE"
   delete_protection_state = "DELETE_PROTECTION_ENABLED"
@@ -10,7 +10,7 @@ resource "google_firestore_database" "main" {
 }
 
 locals {
-  database = var.create_firestore_database ? google_firestore_database.main[0].name : "(default)"
+  database = var.create_firestore_database ? google_firestore_database.main[0].name : var.firestore_database
 }
 
 # Composite indexes (two fields or more).
@@ -18,7 +18,7 @@ resource "google_firestore_index" "composite" {
   for_each    = local.composite_indexes
   project     = var.project_id
   database    = local.database
-  collection  = each.value.collection
+  collection  = "${var.collection_prefix}${each.value.collection}"
   query_scope = each.value.scope
 
   dynamic "fields" {
@@ -37,7 +37,7 @@ resource "google_firestore_field" "collection_group" {
   for_each   = local.single_field_overrides
   project    = var.project_id
   database   = local.database
-  collection = each.value.collection
+  collection = "${var.collection_prefix}${each.value.collection}"
   field      = each.value.fields[0].field
 
   index_config {
@@ -61,7 +61,7 @@ resource "google_firestore_field" "ttl" {
   for_each   = local.ttl_fields
   project    = var.project_id
   database   = local.database
-  collection = each.key
+  collection = "${var.collection_prefix}${each.key}"
   field      = each.value
 
   ttl_config {}

@@ -114,6 +114,9 @@ locals {
     # where outputs outside Cloud Storage may be; checked against the job types' templates at boot
     VERITY_S3_STORES         = jsonencode(local.s3_stores_env)
     VERITY_HTTP_OUTPUT_HOSTS = jsonencode(var.http_output_hosts)
+    # where Verity's own state lives: a database and a prefix on every collection (firestore.tf follows them)
+    VERITY_FIRESTORE_DATABASE = var.firestore_database
+    VERITY_COLLECTION_PREFIX  = var.collection_prefix
   }
 
   # Each unit's own variables.

@@ -10,15 +10,35 @@ variable "region" {
 }
 
 variable "firestore_location" {
-  description = "Location of the (default) Firestore database, e.g. eur3, nam5 or a region. Cannot change later."
+  description = "Location of Verity's Firestore database, e.g. eur3, nam5 or a region. Cannot change later."
   type        = string
   default     = "eur3"
 }
 
 variable "create_firestore_database" {
-  description = "Create the (default) Firestore database (false: the project already has one in Native mode)."
+  description = "Create Verity's Firestore database, firestore_database (false: it exists already, in Native mode)."
   type        = bool
   default     = true
+}
+
+variable "firestore_database" {
+  description = "The Firestore database Verity keeps its state in: (default), or a named one beside an app's own (VERITY_FIRESTORE_DATABASE)."
+  type        = string
+  default     = "(default)"
+  validation {
+    condition     = can(regex("^(\\(default\\)|[a-z][a-z0-9-]{2,62})$", var.firestore_database))
+    error_message = "firestore_database is (default) or a database id: a-z first, then a-z, 0-9 and -, 3 to 63 characters."
+  }
+}
+
+variable "collection_prefix" {
+  description = "Put before every collection Verity writes (VERITY_COLLECTION_PREFIX), e.g. verity_ beside an app's own jobs, or two deployments in one database."
+  type        = string
+  default     = ""
+  validation {
+    condition     = can(regex("^([a-z][a-z0-9_-]{0,29})?$", var.collection_prefix))
+    error_message = "collection_prefix: up to 30 characters, a-z first, then a-z, 0-9, _ and -."
+  }
 }
 
 variable "output_buckets" {
