@@ -175,6 +175,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     reconciler,
     registry,
     probe,
+    executors,
     log,
     clock,
     quotas,

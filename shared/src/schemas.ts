@@ -30,6 +30,21 @@ export const EnqueueRequestSchema = z
     idempotencyKey: z.string().min(1).max(200).optional(),
     policy: PolicyOverridesSchema.optional(),
     reuseExistingOutputs: z.boolean().default(true),
+    /**
+     * Track an execution started elsewhere instead of starting one (issue 30; admins only): a Cloud Run
+     * execution of the type's job (its id or full name), an http provider's job id, a local pid on the stack.
+     * `ownerId`: whose job it becomes (default the caller).
+     */
+    attach: z
+      .object({
+        execution: z.string().min(1).max(500),
+        ownerId: z
+          .string()
+          .regex(/^[A-Za-z0-9_.:@+-]{1,200}$/)
+          .optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type EnqueueRequest = z.infer<typeof EnqueueRequestSchema>;

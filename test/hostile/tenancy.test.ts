@@ -262,4 +262,20 @@ describe('hostile: two owners', () => {
     assert.equal(retried.body.job.type, 'demo-provider');
     await api.call('POST', `/api/jobs/${retried.body.job.id}/cancel`, as(alice));
   });
+  it("Bob cannot attach Alice's running execution (only an admin attaches), nor an admin a made-up one", async () => {
+    const res = await api.call('POST', '/api/jobs', {
+      ...as(alice),
+      body: { type: 'demo-provider', input: { durationMs: 600000 } },
+    });
+    assert.equal(res.status, 201, res.text);
+    const id = res.body.job.id;
+    await waitFor('submitted', async () => (await rt.store.get(id))?.executor.executionRef !== null);
+    const externalId = (await rt.store.get(id))!.executor.executionRef!.split(':').at(-1)!;
+    const attach = { type: 'demo-provider', attach: { execution: externalId } };
+    await refused('POST', '/api/jobs', { token: bob, body: attach }, 403, 'FORBIDDEN');
+    const admin = await api.token('ops', { admin: true });
+    const madeUp = { type: 'demo-provider', attach: { execution: 'no-such-job-0001' } };
+    await refused('POST', '/api/jobs', { token: admin, body: madeUp }, 400, 'EXECUTION_NOT_FOUND');
+    await api.call('POST', `/api/jobs/${id}/cancel`, as(alice));
+  });
 });

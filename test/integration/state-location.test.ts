@@ -47,7 +47,8 @@ describe('state location', () => {
   });
 
   it('writes every document under the prefix in the named database, and nothing in (default)', async () => {
-    await rawDefault.collection('jobs').doc('app-record').set({ status: 'processing' }); // the app's own
+    // the app's own records (a collection of jobs of its own: the replay test reads every stored `jobs` as Verity's)
+    await rawDefault.collection('renders').doc('app-record').set({ status: 'processing' });
     const { job } = await named.jobs.enqueue(alice, { type: 'external', outputs: [], resourceKey: 'r1' } as never);
     const top = (await raw.listCollections()).map((c) => c.id).sort();
     assert.ok(top.includes('vt_jobs') && top.every((c) => /^v[tb]_/.test(c)), `collections: ${top.join(', ')}`);
@@ -56,10 +57,10 @@ describe('state location', () => {
     assert.deepEqual(subs, ['vt_transitions']);
     assert.deepEqual(
       (await rawDefault.listCollections()).map((c) => c.id),
-      ['jobs'],
+      ['renders'],
       "Verity wrote nothing in (default), beside the app's own collection",
     );
-    assert.equal((await rawDefault.collection('jobs').doc('app-record').get()).get('status'), 'processing');
+    assert.equal((await rawDefault.collection('renders').doc('app-record').get()).get('status'), 'processing');
   });
 
   it('keeps two deployments apart: lists, history, keys and the sweep see only their own', async () => {

@@ -24,6 +24,12 @@ export interface NewJobSpec {
   checkpointPrefix?: string;
   /** Recorded on the first transition (e.g. `artifactsReused`: a project's artifacts not generated again). */
   evidence?: Record<string, unknown>;
+  /**
+   * An execution started elsewhere that the job tracks from here (issue 30: attach): its first attempt's
+   * execution, recorded at creation; nothing is started. Its first look moves it on (STARTED from the
+   * execution's real start time, or its end).
+   */
+  attach?: { executionRef: string };
 }
 
 export function createJob(spec: NewJobSpec, observations: readonly OutputObservation[], ctx: DecideContext): Decision {
@@ -105,8 +111,11 @@ export function createJob(spec: NewJobSpec, observations: readonly OutputObserva
       effects: [],
     };
   }
-  const starts = startable(draft, 1);
-  const job: Job = { ...draft, outputs, executor: { ...draft.executor, startRequestedAt: starts ? now : null } };
+  const starts = !spec.attach && startable(draft, 1);
+  const executor = spec.attach
+    ? { ...draft.executor, executionRef: spec.attach.executionRef }
+    : { ...draft.executor, startRequestedAt: starts ? now : null };
+  const job: Job = { ...draft, outputs, executor };
   job.nextCheckAt = computeNextCheckAt(job);
   return {
     job,
@@ -118,7 +127,7 @@ export function createJob(spec: NewJobSpec, observations: readonly OutputObserva
       source: Source.api,
       attempt: 1,
       at: now,
-      evidence: { ...spec.evidence },
+      evidence: { ...spec.evidence, ...(spec.attach ? { attached: spec.attach.executionRef } : {}) },
     },
     effects: starts ? [{ kind: 'startExecution', jobId: spec.id, attempt: 1 }] : [],
   };

@@ -185,10 +185,20 @@ function onExecution(
   switch (obs.state) {
     case 'pending':
       return null;
-    case 'running':
-      return job.status === JobStatus.queued
-        ? transition(job, JobStatus.running, Reason.STARTED, source, evidence, ctx)
-        : null;
+    case 'running': {
+      if (job.status !== JobStatus.queued) return null;
+      // the execution's own start time, where the executor knows it (one attached after it started elsewhere):
+      // the run timeout counts from then, never from a time to come
+      const real = obs.startedAt !== undefined && job.startedAt === null ? Math.min(obs.startedAt, ctx.now) : null;
+      return transition(
+        real === null ? job : { ...job, startedAt: real },
+        JobStatus.running,
+        Reason.STARTED,
+        source,
+        evidence,
+        ctx,
+      );
+    }
     case 'succeeded':
       if (job.outputs.length === 0)
         return transition(job, JobStatus.succeeded, Reason.EXECUTOR_SUCCEEDED, source, evidence, ctx);

@@ -20,6 +20,8 @@ export const ErrorCode = {
   JOB_TOO_LARGE: 'JOB_TOO_LARGE',
   /** An output or artifact URI outside the prefixes the job type allows the caller. */
   OUTPUT_NOT_ALLOWED: 'OUTPUT_NOT_ALLOWED',
+  /** An execution to attach that its executor does not know (issue 30). */
+  EXECUTION_NOT_FOUND: 'EXECUTION_NOT_FOUND',
   /** A per-owner quota (active jobs, probes) is spent: a QuotaError, which says when a retry may pass. */
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
   TOO_MANY_STREAMS: 'TOO_MANY_STREAMS',

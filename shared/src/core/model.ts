@@ -212,6 +212,8 @@ export interface ExecutorObservation {
   executionRef: string;
   state: ExecutionState;
   detail?: string;
+  /** When the execution really started, where the executor knows it (an attached one's deadlines count from it). */
+  startedAt?: EpochMs;
 }
 
 /* ---------- events ---------- */

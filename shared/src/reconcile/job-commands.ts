@@ -24,6 +24,7 @@ import { newJobId, validationProblems } from '../api-kit.js';
 import type { EnqueueRequest, WorkerUpdate } from '../schemas.js';
 import type { JobReads } from './job-reads.js';
 import type { JobsServiceDeps } from './job-deps.js';
+import { resolveAttach } from './attach.js';
 
 /**
  * A new job's stored-size budget. What a job may gain later is bounded by the update schemas (completed
@@ -70,10 +71,23 @@ export class JobCommands {
     if (!input.success) {
       throw new ValidationError('invalid input for this job type', validationProblems(input.error.issues, ['input']));
     }
-    const resolved = resolvePolicy(type.policy, type.limits, req.policy);
+    // an attached execution's worker reports to its old system, not here: its executor speaks for it (a request
+    // may still give a heartbeat); a request's own key comes first
+    const overrides = req.attach ? { heartbeatTimeoutSeconds: null, ...req.policy } : req.policy;
+    const resolved = resolvePolicy(type.policy, type.limits, overrides);
     if ('problems' in resolved) throw new ValidationError('policy out of bounds for this job type', resolved.problems);
     const id = this.newId();
-    const declared = opts.inheritedOutputs ?? this.outputsFor(type, req, id, who.userId);
+    const attached = req.attach
+      ? await resolveAttach(this.deps.executors, who, type, req.attach, id, req.idempotencyKey)
+      : null;
+    const ownerId = attached?.ownerId ?? who.userId;
+    const idempotencyKey = attached?.idempotencyKey ?? req.idempotencyKey;
+    const adopted = attached?.execution.outputUris;
+    const declared =
+      opts.inheritedOutputs ??
+      (adopted && !req.outputs?.length
+        ? { uris: adopted, alternatives: attached!.execution.outputAlternatives ?? adopted.map(() => []) }
+        : this.outputsFor(type, req, id, ownerId));
     const outputUris = declared.uris;
     const inputBytes = storedBytes(input.data);
     if (inputBytes > MAX_NEW_JOB_BYTES / 2) {
@@ -84,11 +98,11 @@ export class JobCommands {
       );
     }
 
-    if (req.idempotencyKey) {
-      const existing = await this.deps.store.findIdempotent(who.userId, req.idempotencyKey);
+    if (idempotencyKey) {
+      const existing = await this.deps.store.findIdempotent(ownerId, idempotencyKey);
       if (existing) return { created: false, job: existing };
     }
-    await this.deps.quotas.checkActiveJobs(who.userId, type.name, type.quotas.maxActiveJobs);
+    await this.deps.quotas.checkActiveJobs(ownerId, type.name, type.quotas.maxActiveJobs);
     const observations: OutputObservation[] =
       req.reuseExistingOutputs && outputUris.length > 0
         ? (await this.deps.probe.probe([...outputUris, ...declared.alternatives.flat()])).observations
@@ -96,9 +110,9 @@ export class JobCommands {
     const spec = {
       id,
       type: type.name,
-      ownerId: who.userId,
+      ownerId,
       resourceKey: req.resourceKey ?? null,
-      idempotencyKey: req.idempotencyKey ?? null,
+      idempotencyKey: idempotencyKey ?? null,
       input: input.data,
       outputUris,
       ...(declared.alternatives.some((a) => a.length > 0) ? { outputAlternatives: declared.alternatives } : {}),
@@ -107,9 +121,9 @@ export class JobCommands {
       policy: resolved.policy,
       stepPlan: type.steps,
       checkpointPrefix:
-        opts.checkpointPrefix ??
-        fillTemplate(type.checkpointPrefix, { bucket: this.deps.bucket, jobId: id, ownerId: who.userId }),
+        opts.checkpointPrefix ?? fillTemplate(type.checkpointPrefix, { bucket: this.deps.bucket, jobId: id, ownerId }),
       ...(opts.evidence ? { evidence: opts.evidence } : {}),
+      ...(attached ? { attach: { executionRef: attached.execution.executionRef } } : {}),
     };
     for (let round = 0; ; round++) {
       const res = await this.deps.reconciler.create((ctx) => {
@@ -125,9 +139,12 @@ export class JobCommands {
       if (res.outcome === 'idempotent') return { created: false, job: res.job };
       if (res.outcome === 'created') {
         this.deps.log.info(
-          { jobId: id, type: type.name, ownerId: who.userId, to: res.job.status, reason: res.job.statusReason },
-          'job enqueued',
+          { jobId: id, type: type.name, ownerId, to: res.job.status, reason: res.job.statusReason },
+          attached ? 'job attached' : 'job enqueued',
         );
+        // an attached job is looked at once: STARTED from the execution's own start time, or its end
+        if (attached && isActive(res.job.status))
+          return { created: true, job: (await this.deps.reconciler.reconcile(id, 'api')).job };
         return { created: true, job: res.job }; // as the dispatch left it (the commit returns the latest)
       }
       // The key is held: reconcile the holder (it may be stuck), then try once more.

@@ -1,6 +1,7 @@
 /** What the job commands and reads are built on (jobs-service.ts assembles them). */
 import type { JobTypeRegistry } from '../config/job-types.js';
 import type { OutputProbe } from '../evidence/outputs.js';
+import type { ExecutorSet } from '../evidence/executors/types.js';
 import type { Logger } from '../log.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Quotas } from '../store/quotas.js';
@@ -12,6 +13,8 @@ export interface JobsServiceDeps {
   reconciler: Reconciler;
   registry: JobTypeRegistry;
   probe: OutputProbe;
+  /** The executors, for attach (an execution started elsewhere: attach.ts). */
+  executors: ExecutorSet;
   log: Logger;
   clock: () => number;
   bucket: string;

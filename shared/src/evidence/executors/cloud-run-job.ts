@@ -83,6 +83,23 @@ function isSet(ts: protos.google.protobuf.ITimestamp | null | undefined): boolea
   return ts !== null && ts !== undefined && (Number(ts.seconds ?? 0) !== 0 || Number(ts.nanos ?? 0) !== 0);
 }
 
+function millisOf(ts: protos.google.protobuf.ITimestamp): number {
+  return Number(ts.seconds ?? 0) * 1000 + Math.floor(Number(ts.nanos ?? 0) / 1e6);
+}
+
+/** Execution ids as Cloud Run makes them: a job's name and a suffix (RFC 1035 label). */
+const EXECUTION_ID = /^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * An execution of the type's own job, by its id or its full name (attach, issue 30); null for anything else: a
+ * request never names a job outside configuration.
+ */
+export function adoptCloudRunExecution(jobName: string, name: string): string | null {
+  const prefix = `${jobName}/executions/`;
+  const id = name.startsWith(prefix) ? name.slice(prefix.length) : name;
+  return EXECUTION_ID.test(id) ? prefix + id : null;
+}
+
 /** Does this execution carry the env overrides of this job and attempt? */
 export function isExecutionOf(execution: IExecution, jobId: string, attempt: number): boolean {
   for (const container of execution.template?.containers ?? []) {
@@ -100,7 +117,12 @@ export function observeExecution(ref: string, ex: IExecution): ExecutorObservati
   const cancelled = ex.cancelledCount ?? 0;
   if (!isSet(ex.completionTime)) {
     const started = running > 0 || isSet(ex.startTime) || succeeded + failed + cancelled > 0;
-    return { executionRef: ref, state: started ? 'running' : 'pending' };
+    if (!started) return { executionRef: ref, state: 'pending' };
+    return {
+      executionRef: ref,
+      state: 'running',
+      ...(isSet(ex.startTime) ? { startedAt: millisOf(ex.startTime!) } : {}),
+    };
   }
   const completed: ICondition | undefined = (ex.conditions ?? []).find((c) => c.type === 'Completed');
   if (completed && enumIs(completed.state, 'CONDITION_SUCCEEDED', 4)) return { executionRef: ref, state: 'succeeded' };
@@ -271,6 +293,12 @@ export function createCloudRunJobExecutor(opts: CloudRunJobOptions): Executor {
     },
 
     cancel: cancelExecution,
+
+    async adopt(type, name) {
+      const executionRef =
+        type.executor.kind === 'cloud-run-job' ? adoptCloudRunExecution(type.executor.job, name) : null;
+      return executionRef ? { executionRef } : null;
+    },
   };
 }
 

@@ -185,6 +185,13 @@ export function createHttpProviderExecutor(opts: HttpProviderOptions): Executor 
   return {
     kind: 'http',
 
+    async adopt(type, name, jobId) {
+      // the provider's own job id: the job's outputs follow from it as from a submit's answer
+      if (type.executor.kind !== 'http' || !opts.providers[type.executor.provider]) return null;
+      const execution = httpExecution(type.executor, opts.bucket, jobId, name);
+      return 'bad' in execution ? null : execution;
+    },
+
     async start(job: Job, type: JobType) {
       const cfg = type.executor;
       if (cfg.kind !== 'http') throw new ExecutorStartError(`type ${type.name} is not an http type`, false);

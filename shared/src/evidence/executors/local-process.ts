@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecutorObservation, Job } from '../../core/index.js';
 import type { JobType } from '../../config/job-types.js';
+import { adoptLocalPid, cancelPid, pidOfRef, pidStatus } from './local-pid.js';
 import { ExecutorStartError, type Executor } from './types.js';
 
 export interface LocalProcessOptions {
@@ -131,7 +132,15 @@ export function createLocalProcessExecutor(opts: LocalProcessOptions): Executor 
       return existsSync(path.join(dirOf(ref)!, 'output.log')) ? ref : null;
     },
 
+    async adopt(type, name) {
+      if (type.executor.kind !== 'local-process') return null;
+      const executionRef = await adoptLocalPid(name, type.executor.command);
+      return executionRef ? { executionRef } : null;
+    },
+
     async status(ref): Promise<ExecutorObservation> {
+      const pid = pidOfRef(ref);
+      if (pid !== null) return pidStatus(ref, pid); // a process started elsewhere (attach)
       const dir = dirOf(ref);
       if (!dir) return { executionRef: ref, state: 'lost', detail: 'not a local-process execution reference' };
       /** How the execution ended, when its runner recorded the exit. */
@@ -165,6 +174,8 @@ export function createLocalProcessExecutor(opts: LocalProcessOptions): Executor 
     },
 
     async cancel(ref) {
+      const pid = pidOfRef(ref);
+      if (pid !== null) return cancelPid(pid);
       const dir = dirOf(ref);
       if (!dir) return;
       try {

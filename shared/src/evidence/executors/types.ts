@@ -17,6 +17,12 @@ export interface Executor {
    * lost. Executors that cannot look an execution up by job and attempt leave it out.
    */
   find?(job: Job, type: JobType, attempt: number): Promise<string | null>;
+  /**
+   * The reference of an execution started elsewhere, from the name a caller gives it (issue 30: attach), only
+   * within the type's configuration (its Cloud Run job, its provider, its command); null when the name is not one. Executors
+   * that cannot track work they did not start leave it out.
+   */
+  adopt?(type: JobType, name: string, jobId: string): Promise<StartedExecution | null>;
 }
 
 export interface StartOptions {
