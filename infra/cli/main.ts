@@ -15,6 +15,7 @@ import { jobView, transitionView } from '../../shared/src/views.js';
 import { checkCredentials, credentialsLine, isCredentialsError } from './credentials.js';
 import { parseDuration, progress, table } from './format.js';
 import { explain, stats } from './insight.js';
+import { importCommand, ImportUsageError } from './import.js';
 
 const USAGE = `usage: verity <command> [options]
 
@@ -28,6 +29,9 @@ const USAGE = `usage: verity <command> [options]
   sweep [--dry-run]            what the scheduler runs: due jobs, retries, unpublished events
   cleanup [--older-than 24h] [--dry-run]
                                delete tmp/ and proxy/ prefixes of ended or unknown jobs past retention
+  import --mapping m.json [--source-project P] [--source-database D] [--dry-run]
+                               existing records as jobs: attached where they name an execution, succeeded
+                               where their outputs are there, the rest listed with why (docs/adopt.md)
   token <userId> [--admin]     a bearer token of the local issuer
 
 options: --json (machine output), --local (the npm start stack on 127.0.0.1), --project P
@@ -35,7 +39,7 @@ exit codes: 0 done, 1 failed, 2 usage or no Google credentials, 3 not found, 4 p
 
 class UsageError extends Error {}
 
-const COMMANDS = new Set(['jobs', 'explain', 'stats', 'reconcile', 'sweep', 'cleanup']);
+const COMMANDS = new Set(['jobs', 'explain', 'stats', 'reconcile', 'sweep', 'cleanup', 'import']);
 
 const LOCAL = {
   FIRESTORE_EMULATOR_HOST: '127.0.0.1:8681',
@@ -67,6 +71,9 @@ async function main(argv: string[]): Promise<number> {
       'older-than': { type: 'string' },
       window: { type: 'string' },
       admin: { type: 'boolean', default: false },
+      mapping: { type: 'string' },
+      'source-project': { type: 'string' },
+      'source-database': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -121,6 +128,18 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'sweep':
         return await sweep(rt, o['dry-run'] === true, o.json, 'sweep');
+      case 'import':
+        return await importCommand(
+          rt,
+          {
+            mapping: o.mapping,
+            sourceProject: o['source-project'],
+            sourceDatabase: o['source-database'],
+            dryRun: o['dry-run'] === true,
+            json: o.json,
+          },
+          env.projectId,
+        );
       case 'cleanup': {
         const olderThan = o['older-than'] ? parseDuration(o['older-than']) : undefined;
         const bar = progress('cleanup', !o.json);
@@ -261,6 +280,10 @@ main(process.argv.slice(2)).then(
     }
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith?.('ERR_PARSE_ARGS')) {
       process.stderr.write(`verity: ${(err as Error).message}\n\n${USAGE}\n`);
+      process.exit(2);
+    }
+    if (err instanceof ImportUsageError) {
+      process.stderr.write(`verity: ${err.message}\n`);
       process.exit(2);
     }
     if (err instanceof NotFoundError) {

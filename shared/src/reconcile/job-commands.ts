@@ -46,6 +46,8 @@ export interface EnqueueOptions {
   checkpointPrefix?: string;
   /** Recorded on the job's first transition (projects: `artifactsReused`, for the stats' avoided work). */
   evidence?: Record<string, unknown>;
+  /** Whose job it becomes, when not the caller's (an admin's import: adopt/importer.ts). */
+  ownerId?: string;
 }
 
 export class JobCommands {
@@ -80,7 +82,7 @@ export class JobCommands {
     const attached = req.attach
       ? await resolveAttach(this.deps.executors, who, type, req.attach, id, req.idempotencyKey)
       : null;
-    const ownerId = attached?.ownerId ?? who.userId;
+    const ownerId = attached?.ownerId ?? opts.ownerId ?? who.userId;
     const idempotencyKey = attached?.idempotencyKey ?? req.idempotencyKey;
     const adopted = attached?.execution.outputUris;
     const declared =

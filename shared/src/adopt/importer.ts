@@ -1,0 +1,99 @@
+/**
+ * `verity import` (issue 30), the acting part: reads every document of the mapped collection and makes each
+ * the job its plan says (import-plan.ts), as an admin, through the same enqueue as the API — an active record
+ * that names its execution is attached (and looked at at once), a record whose outputs are all there becomes a
+ * succeeded job (nothing runs). Each record's key is `import:{path}`: a rerun imports nothing twice. A dry run
+ * reads the outputs and writes nothing.
+ */
+import type { Firestore } from '@google-cloud/firestore';
+import type { Principal } from '../auth/principal.js';
+import { VerityError } from '../core/index.js';
+import type { OutputProbe } from '../evidence/outputs.js';
+import type { JobsService } from '../reconcile/jobs-service.js';
+import type { JobStore } from '../store/job-store.js';
+import { planRecord, type ImportMapping, type RecordPlan } from './import-plan.js';
+
+export interface ImportResult {
+  /** The record's document path. */
+  path: string;
+  plan: RecordPlan['kind'];
+  outcome: 'imported' | 'already imported' | 'would import' | 'left';
+  jobId?: string;
+  /** The job's status once imported (or what it would be). */
+  status?: string;
+  reason?: string;
+}
+
+export interface ImportDeps {
+  /** Where the records are (the app's database). */
+  source: Firestore;
+  jobs: JobsService;
+  store: JobStore;
+  probe: OutputProbe;
+}
+
+const IMPORTER: Principal = { userId: 'verity-import', admin: true, workerJobId: null };
+
+export async function importRecords(
+  d: ImportDeps,
+  m: ImportMapping,
+  opts: { dryRun: boolean; onRecord?: (r: ImportResult) => void },
+): Promise<ImportResult[]> {
+  const snap = await d.source.collection(m.collection).get();
+  const out: ImportResult[] = [];
+  for (const doc of snap.docs) {
+    const r = await importOne(d, m, doc.ref.path, doc.data(), opts.dryRun);
+    out.push(r);
+    opts.onRecord?.(r);
+  }
+  return out;
+}
+
+async function importOne(
+  d: ImportDeps,
+  m: ImportMapping,
+  path: string,
+  data: Record<string, unknown>,
+  dryRun: boolean,
+): Promise<ImportResult> {
+  const plan = planRecord(m, data);
+  if (plan.kind === 'skip') return { path, plan: plan.kind, outcome: 'left', reason: plan.reason };
+  const key = `import:${path}`.slice(0, 200);
+  const existing = await d.store.findIdempotent(plan.ownerId, key);
+  if (existing)
+    return { path, plan: plan.kind, outcome: 'already imported', jobId: existing.id, status: existing.status };
+  if (plan.kind === 'by-outputs') {
+    const { observations } = await d.probe.probe(plan.outputs);
+    const missing = plan.outputs.filter((u) => !observations.some((o) => o.uri === u && o.exists));
+    if (missing.length > 0) {
+      const reason = `${plan.was}, no execution named, and ${missing.length} of its outputs are not there (${missing[0]})`;
+      return { path, plan: plan.kind, outcome: 'left', reason };
+    }
+  }
+  if (dryRun)
+    return {
+      path,
+      plan: plan.kind,
+      outcome: 'would import',
+      status: plan.kind === 'attach' ? 'attached, then as its execution says' : 'succeeded',
+    };
+  const evidence = { importedFrom: path, ...(plan.at ? { recordCreatedAt: plan.at } : {}) };
+  try {
+    const { job } = await d.jobs.enqueue(
+      IMPORTER,
+      {
+        type: m.type,
+        idempotencyKey: key,
+        reuseExistingOutputs: true,
+        ...(plan.outputs ? { outputs: plan.outputs } : {}),
+        ...(plan.resourceKey ? { resourceKey: plan.resourceKey } : {}),
+        ...(plan.kind === 'attach' ? { attach: { execution: plan.execution, ownerId: plan.ownerId } } : {}),
+      },
+      { evidence, ...(plan.kind === 'by-outputs' ? { ownerId: plan.ownerId } : {}) },
+    );
+    return { path, plan: plan.kind, outcome: 'imported', jobId: job.id, status: job.status };
+  } catch (err) {
+    if (!(err instanceof VerityError)) throw err;
+    return { path, plan: plan.kind, outcome: 'left', reason: `${err.code}: ${err.message}` };
+  }
+}
