@@ -1,9 +1,9 @@
 /** `verity import`: existing records through a field mapping (shared/src/adopt/), printed one line per record. */
 import { readFileSync } from 'node:fs';
-import { Firestore } from '@google-cloud/firestore';
 import { importRecords, type ImportResult } from '../../shared/src/adopt/importer.js';
 import { ImportMappingSchema } from '../../shared/src/adopt/import-plan.js';
 import type { Runtime } from '../../shared/src/runtime.js';
+import { foreignRecords } from '../../shared/src/store/foreign-records.js';
 
 export class ImportUsageError extends Error {}
 
@@ -42,10 +42,7 @@ export async function importCommand(rt: Runtime, a: ImportArgs, projectId: strin
   if (!a.mapping) throw new ImportUsageError('import needs --mapping <file.json>');
   const mapping = readMapping(a.mapping);
   if (!rt.registry.get(mapping.type)) throw new ImportUsageError(`mapping: unknown job type "${mapping.type}"`);
-  const source = new Firestore({
-    projectId: a.sourceProject ?? projectId,
-    ...(a.sourceDatabase && a.sourceDatabase !== '(default)' ? { databaseId: a.sourceDatabase } : {}),
-  });
+  const source = foreignRecords(a.sourceProject ?? projectId, a.sourceDatabase);
   try {
     const results = await importRecords({ source, jobs: rt.jobs, store: rt.store, probe: rt.probe }, mapping, {
       dryRun: a.dryRun,
@@ -60,6 +57,6 @@ export async function importCommand(rt: Runtime, a: ImportArgs, projectId: strin
       );
     return count('left') > 0 ? 4 : 0;
   } finally {
-    await source.terminate();
+    await source.close();
   }
 }

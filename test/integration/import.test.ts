@@ -11,6 +11,7 @@ import { Firestore, Timestamp } from '@google-cloud/firestore';
 import { importRecords, type ImportResult } from '../../shared/src/adopt/importer.js';
 import { ImportMappingSchema, type ImportMapping } from '../../shared/src/adopt/import-plan.js';
 import { createCloudRunClients } from '../../shared/src/evidence/executors/cloud-run-job.js';
+import { recordsOf } from '../../shared/src/store/foreign-records.js';
 import { startFakeCloudRun, type FakeCloudRun } from '../fakes/cloud-run-server.js';
 import { countDocuments, testRuntime, uniqueName, type TestRuntime } from '../helpers/runtime.js';
 
@@ -88,7 +89,7 @@ after(async () => {
 });
 
 const run = (m: ImportMapping, dryRun: boolean) =>
-  importRecords({ source: app, jobs: rt.jobs, store: rt.store, probe: rt.probe }, m, { dryRun });
+  importRecords({ source: recordsOf(app), jobs: rt.jobs, store: rt.store, probe: rt.probe }, m, { dryRun });
 const byPath = (rs: ImportResult[]): Record<string, ImportResult> =>
   Object.fromEntries(rs.map((r) => [r.path.split('/').at(-1)!, r]));
 

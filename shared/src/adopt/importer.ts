@@ -5,12 +5,12 @@
  * succeeded job (nothing runs). Each record's key is `import:{path}`: a rerun imports nothing twice. A dry run
  * reads the outputs and writes nothing.
  */
-import type { Firestore } from '@google-cloud/firestore';
 import type { Principal } from '../auth/principal.js';
 import { VerityError } from '../core/index.js';
 import type { OutputProbe } from '../evidence/outputs.js';
 import type { JobsService } from '../reconcile/jobs-service.js';
 import type { JobStore } from '../store/job-store.js';
+import type { RecordSource } from '../store/foreign-records.js';
 import { planRecord, type ImportMapping, type RecordPlan } from './import-plan.js';
 
 export interface ImportResult {
@@ -26,7 +26,7 @@ export interface ImportResult {
 
 export interface ImportDeps {
   /** Where the records are (the app's database). */
-  source: Firestore;
+  source: RecordSource;
   jobs: JobsService;
   store: JobStore;
   probe: OutputProbe;
@@ -39,10 +39,9 @@ export async function importRecords(
   m: ImportMapping,
   opts: { dryRun: boolean; onRecord?: (r: ImportResult) => void },
 ): Promise<ImportResult[]> {
-  const snap = await d.source.collection(m.collection).get();
   const out: ImportResult[] = [];
-  for (const doc of snap.docs) {
-    const r = await importOne(d, m, doc.ref.path, doc.data(), opts.dryRun);
+  for (const doc of await d.source.list(m.collection)) {
+    const r = await importOne(d, m, doc.path, doc.data, opts.dryRun);
     out.push(r);
     opts.onRecord?.(r);
   }
