@@ -275,7 +275,7 @@ describe('hostile: two owners', () => {
     await refused('POST', '/api/jobs', { token: bob, body: attach }, 403, 'FORBIDDEN');
     const admin = await api.token('ops', { admin: true });
     const madeUp = { type: 'demo-provider', attach: { execution: 'no-such-job-0001' } };
-    await refused('POST', '/api/jobs', { token: admin, body: madeUp }, 400, 'EXECUTION_NOT_FOUND');
+    await refused('POST', '/api/jobs', { token: admin, body: madeUp }, 404, 'EXECUTION_NOT_FOUND');
     await api.call('POST', `/api/jobs/${id}/cancel`, as(alice));
   });
 });

@@ -64,8 +64,9 @@ describe('attach: refused before anything is written', () => {
   });
 
   it('a process that does not run the type’s command, a pid that does not exist, a job outside configuration', async () => {
-    await refused(() => attach(admin, 'sleepy', String(process.pid)), 'INVALID_INPUT');
-    await refused(() => attach(admin, 'sleepy', '9999999'), 'INVALID_INPUT');
+    await refused(() => attach(admin, 'sleepy', String(process.pid)), 'EXECUTION_NOT_FOUND');
+    await refused(() => attach(admin, 'sleepy', '9999999'), 'EXECUTION_NOT_FOUND');
+    await refused(() => attach(admin, 'sleepy', 'the-render'), 'INVALID_INPUT');
     await refused(() => attach(admin, 'stitch', 'projects/x/locations/y/jobs/other/executions/e-1'), 'INVALID_INPUT');
     await refused(() => attach(admin, 'stitch', 'stitch-nosuch'), 'EXECUTION_NOT_FOUND');
   });

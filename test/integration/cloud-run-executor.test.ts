@@ -77,7 +77,10 @@ describe('cloud-run-job executor (real client, fake Cloud Run)', () => {
     );
     assert.match(executionRef, /^projects\/p\/locations\/l\/jobs\/render\/executions\/render-[0-9a-f]{5}$/);
     assert.ok(fake.executions.has(executionRef));
-    assert.deepEqual(await exec.status(executionRef), { executionRef, state: 'running' });
+    const startTime = fake.executions.get(executionRef)!.startTime!;
+    // its own start time, as Cloud Run records it (an attached execution's run timeout counts from it)
+    const startedAt = Number(startTime.seconds) * 1000 + Math.floor(Number(startTime.nanos ?? 0) / 1e6);
+    assert.deepEqual(await exec.status(executionRef), { executionRef, state: 'running', startedAt });
   });
 
   it('passes job id, attempt, input and outputs as env overrides', async () => {

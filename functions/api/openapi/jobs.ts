@@ -14,7 +14,8 @@ export const jobPaths = (v: ApiVocabulary): Json => ({
       responses: {
         201: withJobLinks(json(jobBody, 'created')),
         200: withJobLinks(json(jobBody, 'the job of a repeated idempotencyKey')),
-        ...errors(...AUTH, ...BODY, 409, 429),
+        // 403 and 404: attach (an admin's; an execution no executor knows)
+        ...errors(...AUTH, ...BODY, 403, 404, 409, 429),
       },
     },
     get: {

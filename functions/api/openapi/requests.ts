@@ -3,6 +3,7 @@
  * the requests (bodies and query strings, with their limits and patterns), narrowed by what only the
  * configuration knows: the registered job types and the buckets a request may name.
  */
+import { attachPattern } from '../../../shared/src/evidence/executors/attach-names.js';
 import { z } from 'zod';
 import type { JobTypeRegistry } from '../../../shared/src/config/job-types.js';
 import { TIMEOUT_FIELDS } from '../../../shared/src/core/index.js';
@@ -30,6 +31,8 @@ export interface TypeVocabulary {
   /** JSON Schema of the type's `input`. */
   input: Record<string, unknown>;
   limits: { minTimeoutSeconds: number; maxTimeoutSeconds: number; maxAttempts: number };
+  /** The names of executions the type can attach (attach-names.ts); null: it cannot. */
+  attachPattern: string | null;
 }
 
 /** What the document says that only the configuration knows. */
@@ -53,6 +56,7 @@ export const vocabularyOf = (registry: JobTypeRegistry, env: { allowedBuckets: r
       outputsFromRequest: t.outputsFromRequest,
       input: boundedJson(schema(t.input)),
       limits: { ...t.limits },
+      attachPattern: attachPattern(t.executor),
     };
   }),
   buckets: [...env.allowedBuckets],
@@ -108,6 +112,10 @@ function typeBranch(t: TypeVocabulary): Json {
       input: t.input,
       policy,
       ...(t.outputsFromRequest ? {} : { outputs: false }),
+      attach:
+        t.attachPattern === null
+          ? false
+          : { type: 'object', properties: { execution: { type: 'string', pattern: t.attachPattern } } },
     },
   };
 }

@@ -2,9 +2,11 @@
  * Attach (issue 30): a job that tracks an execution started elsewhere — a Cloud Run execution of the type's
  * job, an http provider's job, a local process — instead of starting one. Only an admin attaches (an execution
  * started elsewhere has no owner Verity could check, and a job can cancel what it tracks), only within the
- * type's configuration (adopt), and only an execution the executor knows: checked before anything is written.
+ * type's configuration (a name of the shape attach-names.ts states: else 400), and only an execution the
+ * executor knows (else 404 EXECUTION_NOT_FOUND): checked before anything is written.
  */
-import { ErrorCode, ForbiddenError, ValidationError } from '../core/index.js';
+import { ErrorCode, ForbiddenError, ValidationError, VerityError } from '../core/index.js';
+import { attachPattern } from '../evidence/executors/attach-names.js';
 import type { Principal } from '../auth/principal.js';
 import type { JobType } from '../config/job-types.js';
 import type { ExecutorSet, StartedExecution } from '../evidence/executors/types.js';
@@ -29,17 +31,19 @@ export async function resolveAttach(
   if (!who.admin) throw new ForbiddenError('attaching an execution started elsewhere needs an admin');
   const executor = executors[type.executor.kind];
   const field = { field: 'attach.execution' };
-  if (!executor?.adopt)
+  const pattern = attachPattern(type.executor);
+  if (!executor?.adopt || pattern === null)
     throw new ValidationError(`type ${type.name} (${type.executor.kind}) cannot track work it did not start`, field);
+  if (!new RegExp(pattern).test(attach.execution))
+    throw new ValidationError(`"${attach.execution}" is not the name of an execution of type ${type.name}`, field);
+  // of the right shape: what is not there (or not this type's work) is not found
   const execution = await executor.adopt(type, attach.execution, jobId);
-  if (!execution)
-    throw new ValidationError(`"${attach.execution}" is not an execution of type ${type.name}'s executor`, field);
-  const seen = await executor.status(execution.executionRef);
-  if (seen.state === 'lost')
-    throw new ValidationError(
-      `${execution.executionRef} is not known to the executor: ${seen.detail ?? 'lost'}`,
-      field,
+  const seen = execution ? await executor.status(execution.executionRef) : null;
+  if (!execution || !seen || seen.state === 'lost')
+    throw new VerityError(
       ErrorCode.EXECUTION_NOT_FOUND,
+      `no execution of type ${type.name} is known as "${attach.execution}"${seen?.detail ? `: ${seen.detail}` : ''}`,
+      field,
     );
   return {
     execution,

@@ -20,6 +20,7 @@
 import { ExecutionsClient, JobsClient, type protos } from '@google-cloud/run';
 import { grpc, type ClientOptions } from 'google-gax';
 import type { ExecutorObservation, Job } from '../../core/index.js';
+import { EXECUTION_ID_PATTERN } from './attach-names.js';
 import { ExecutorStartError, StartLeaseOver, type Executor, type StartOptions } from './types.js';
 
 type IExecution = protos.google.cloud.run.v2.IExecution;
@@ -87,8 +88,7 @@ function millisOf(ts: protos.google.protobuf.ITimestamp): number {
   return Number(ts.seconds ?? 0) * 1000 + Math.floor(Number(ts.nanos ?? 0) / 1e6);
 }
 
-/** Execution ids as Cloud Run makes them: a job's name and a suffix (RFC 1035 label). */
-const EXECUTION_ID = /^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const EXECUTION_ID = new RegExp(`^${EXECUTION_ID_PATTERN}$`);
 
 /**
  * An execution of the type's own job, by its id or its full name (attach, issue 30); null for anything else: a

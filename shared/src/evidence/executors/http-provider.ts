@@ -26,6 +26,7 @@ import type { JobType } from '../../config/job-types.js';
 import { parseGcsUri } from '../gcs-uri.js';
 import { fillOutputs, hasAlternatives, type OutputTemplate } from '../output-templates.js';
 import { outputScheme, parseHttpUrl, parseS3Uri } from '../stores.js';
+import { EXTERNAL_ID_PATTERN } from './attach-names.js';
 import { ExecutorStartError, type Executor } from './types.js';
 
 export interface HttpProvider {
@@ -49,7 +50,7 @@ export interface HttpProviderOptions {
 
 const PROVIDER = /^[a-z][a-z0-9-]{0,62}$/;
 /** Safe in a URL path segment and in an object name (no '/', no '..' on its own). */
-const EXTERNAL_ID = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/;
+const EXTERNAL_ID = new RegExp(`^${EXTERNAL_ID_PATTERN}$`);
 
 /**
  * A provider's execution as Verity records it: its reference and the outputs its templates name — from the

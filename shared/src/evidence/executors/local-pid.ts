@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { PID_PATTERN } from './attach-names.js';
 import type { ExecutorObservation } from '../../core/index.js';
 
 const PID_REF = /^local-pid:([1-9]\d{0,6})$/;
@@ -17,7 +18,7 @@ const TICKS_PER_SECOND = 100;
  * Verity may signal: only a worker of this type, started by someone else.
  */
 export async function adoptLocalPid(name: string, command: readonly string[]): Promise<string | null> {
-  const m = /^(?:pid:)?([1-9]\d{0,6})$/.exec(name);
+  const m = new RegExp(`^${PID_PATTERN}$`).test(name) ? /([1-9]\d*)$/.exec(name) : null;
   if (!m) return null;
   let argv: string[];
   try {
