@@ -1,7 +1,14 @@
 /** The HTTP API: a small route table over the shared JobsService. Built by a factory with injected deps. */
 import '../common/body-limits.js';
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
-import { AuthError, ErrorCode, NotFoundError, ValidationError, VerityError } from '../../shared/src/core/index.js';
+import {
+  AuthError,
+  ErrorCode,
+  NotFoundError,
+  ValidationError,
+  VerityError,
+  type ExecutorKind,
+} from '../../shared/src/core/index.js';
 import type { Principal } from '../../shared/src/auth/principal.js';
 import type { Runtime } from '../../shared/src/runtime.js';
 import type { RuntimeSource } from '../common/runtime-source.js';
@@ -212,7 +219,7 @@ async function documentOf(rt: Runtime, authorization: string | undefined): Promi
   if (!cache) documents.set(rt.registry, (cache = new Map()));
   let doc = cache.get(key);
   if (!doc) {
-    const vocabulary = vocabularyOf(rt.registry, rt.env);
+    const vocabulary = vocabularyOf(rt.registry, rt.env, (kind) => Boolean(rt.executors[kind as ExecutorKind]?.adopt));
     const prefixes = who
       ? [...new Set(rt.registry.names().flatMap((n) => rt.jobs.requestPrefixesOf(n, who.userId)))]
       : undefined;

@@ -1,6 +1,6 @@
 /**
  * Python tools the project installs itself, pinned, from PyPI into a venv of its own under <repo>/.tools on
- * first use: schemathesis (the OpenAPI fuzzer of test/fuzz).
+ * first use: schemathesis (the OpenAPI fuzzer of test/fuzz) and pytest (the Python worker client's tests).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,15 @@ export const SCHEMATHESIS: PythonTool = {
   entry:
     'import sys; from schemathesis.cli import schemathesis; sys.argv[0] = "schemathesis"; sys.exit(schemathesis())',
   why: 'the OpenAPI fuzzing test (test/fuzz)',
+};
+
+/** pytest, which runs the Python worker client's tests (clients/python/tests) inside npm test. */
+export const PYTEST: PythonTool = {
+  venv: 'venv-pytest',
+  dist: 'pytest',
+  version: '8.3.4',
+  entry: 'import sys, pytest; sys.exit(pytest.main())',
+  why: "the Python worker client's tests (test/e2e/python-worker.test.ts)",
 };
 
 const venvDir = (repoRoot: string, tool: PythonTool): string => join(repoRoot, '.tools', tool.venv);
@@ -106,3 +115,4 @@ export async function ensurePythonTool(repoRoot: string, tool: PythonTool): Prom
 }
 
 export const ensureSchemathesis = (repoRoot: string): Promise<ToolCommand> => ensurePythonTool(repoRoot, SCHEMATHESIS);
+export const ensurePytest = (repoRoot: string): Promise<ToolCommand> => ensurePythonTool(repoRoot, PYTEST);

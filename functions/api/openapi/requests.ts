@@ -48,7 +48,15 @@ export interface ApiVocabulary {
   prefixes?: readonly string[];
 }
 
-export const vocabularyOf = (registry: JobTypeRegistry, env: { allowedBuckets: readonly string[] }): ApiVocabulary => ({
+/**
+ * The vocabulary of a registry; `canAttach`: whether the runtime's executor of a kind can track work it did not
+ * start (absent: every executor Verity builds can, as the local document says).
+ */
+export const vocabularyOf = (
+  registry: JobTypeRegistry,
+  env: { allowedBuckets: readonly string[] },
+  canAttach: (kind: string) => boolean = () => true,
+): ApiVocabulary => ({
   jobTypes: registry.names().map((name) => {
     const t = registry.get(name)!;
     return {
@@ -56,7 +64,7 @@ export const vocabularyOf = (registry: JobTypeRegistry, env: { allowedBuckets: r
       outputsFromRequest: t.outputsFromRequest,
       input: boundedJson(schema(t.input)),
       limits: { ...t.limits },
-      attachPattern: attachPattern(t.executor),
+      attachPattern: canAttach(t.executor.kind) ? attachPattern(t.executor) : null,
     };
   }),
   buckets: [...env.allowedBuckets],
