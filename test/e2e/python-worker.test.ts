@@ -91,6 +91,33 @@ after(async () => {
   await rt?.db.terminate();
 });
 
+describe('the demo Python worker (type demo-python), started by Verity', () => {
+  it('runs as a local process, reports, checkpoints its steps and writes its output', async () => {
+    const demo = await testRuntime('pydemo'); // the local stack's own job types
+    const bob = { userId: 'bob', admin: false, workerJobId: null };
+    const { job } = await demo.jobs.enqueue(bob, {
+      type: 'demo-python',
+      input: { frames: 48 },
+      reuseExistingOutputs: true,
+    });
+    const out = job.outputs[0]!.uri;
+    let seen = job;
+    for (let i = 0; i < 100 && seen.status !== 'succeeded'; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      seen = (await demo.reconciler.reconcile(job.id, 'reconcile')).job;
+    }
+    assert.equal(seen.status, 'succeeded', JSON.stringify(seen.error));
+    const [bytes] = await demo.storage
+      .bucket(demo.bucket)
+      .file(out.split(`${demo.bucket}/`)[1]!)
+      .download();
+    assert.equal(bytes.toString(), '48 frames, rendered in Python');
+    const ckpt = new Checkpoints(restObjectIO(requireEmulators().gcs), job.checkpointPrefix!);
+    assert.deepEqual(JSON.parse((await ckpt.load('render'))!.data.toString()), { frames: 48 });
+    await demo.db.terminate();
+  });
+});
+
 describe('the Python worker client on the local stack', () => {
   it('pytest passes', () => {
     assert.equal(pytest.code, 0, pytest.out);

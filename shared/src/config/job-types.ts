@@ -246,6 +246,15 @@ export function localJobTypes(env: Env): Record<string, z.input<typeof JobTypeCo
       policy: { queueTimeoutSeconds: 60, runTimeoutSeconds: 300, heartbeatTimeoutSeconds: 300, outputGraceSeconds: 30 },
     },
     ...demoVoiceType(env),
+    // seed 000's workers are Python: the client of clients/python, run by the python3 on PATH
+    'demo-python': {
+      executor: {
+        kind: 'local-process',
+        command: ['python3', path.join(env.repoRoot, 'clients/python/examples/render_worker.py')],
+      },
+      outputTemplates: ['gs://{bucket}/renders/{jobId}-py.mp4'],
+      policy: { queueTimeoutSeconds: 60, runTimeoutSeconds: 600, heartbeatTimeoutSeconds: 30, outputGraceSeconds: 30 },
+    },
   };
 }
 
