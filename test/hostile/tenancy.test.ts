@@ -68,6 +68,18 @@ after(async () => {
 });
 
 /** Runs a request that must be refused, and proves it wrote nothing and left Alice's job as it was. */
+/** A job of Alice's at the demo provider (it runs until canceled), once its submit is recorded: its id. */
+async function aliceProviderJob(): Promise<string> {
+  const res = await api.call('POST', '/api/jobs', {
+    ...as(alice),
+    body: { type: 'demo-provider', input: { durationMs: 600000 } },
+  });
+  assert.equal(res.status, 201, res.text);
+  const id = res.body.job.id as string;
+  await waitFor('submitted', async () => (await rt.store.get(id))?.executor.executionRef !== null);
+  return id;
+}
+
 async function refused(
   method: string,
   path: string,
@@ -241,13 +253,7 @@ describe('hostile: two owners', () => {
   });
 
   it('retry works for a type whose outputs the type derives (http provider), and the retry is the owner’s own', async () => {
-    const res = await api.call('POST', '/api/jobs', {
-      ...as(alice),
-      body: { type: 'demo-provider', input: { durationMs: 600000 } },
-    });
-    assert.equal(res.status, 201, res.text);
-    const id = res.body.job.id;
-    await waitFor('submitted', async () => (await rt.store.get(id))?.executor.executionRef !== null);
+    const id = await aliceProviderJob();
     const canceled = await api.call('POST', `/api/jobs/${id}/cancel`, as(alice));
     assert.equal(canceled.status, 202, canceled.text);
     await waitFor(
@@ -262,14 +268,9 @@ describe('hostile: two owners', () => {
     assert.equal(retried.body.job.type, 'demo-provider');
     await api.call('POST', `/api/jobs/${retried.body.job.id}/cancel`, as(alice));
   });
+
   it("Bob cannot attach Alice's running execution (only an admin attaches), nor an admin a made-up one", async () => {
-    const res = await api.call('POST', '/api/jobs', {
-      ...as(alice),
-      body: { type: 'demo-provider', input: { durationMs: 600000 } },
-    });
-    assert.equal(res.status, 201, res.text);
-    const id = res.body.job.id;
-    await waitFor('submitted', async () => (await rt.store.get(id))?.executor.executionRef !== null);
+    const id = await aliceProviderJob();
     const externalId = (await rt.store.get(id))!.executor.executionRef!.split(':').at(-1)!;
     const attach = { type: 'demo-provider', attach: { execution: externalId } };
     await refused('POST', '/api/jobs', { token: bob, body: attach }, 403, 'FORBIDDEN');

@@ -38,7 +38,8 @@ export function pidOfRef(ref: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (one not ours to signal exists too). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

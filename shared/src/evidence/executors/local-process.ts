@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecutorObservation, Job } from '../../core/index.js';
 import type { JobType } from '../../config/job-types.js';
-import { adoptLocalPid, cancelPid, pidOfRef, pidStatus } from './local-pid.js';
+import { adoptLocalPid, alive, cancelPid, pidOfRef, pidStatus } from './local-pid.js';
 import { ExecutorStartError, type Executor } from './types.js';
 
 export interface LocalProcessOptions {
@@ -76,15 +76,6 @@ async function readJson<T>(file: string): Promise<T | null> {
     return JSON.parse(await readFile(file, 'utf8')) as T;
   } catch {
     return null;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
