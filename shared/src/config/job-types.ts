@@ -2,12 +2,12 @@
  * The job-type registry: a type names its executor, policy, limits and outputs. A request picks a type by
  * name and nothing more: it can never name a command, an image or a bucket outside this configuration.
  */
-import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_LIMITS, DEFAULT_POLICY, type Policy, type PolicyLimits, type StepSpec } from '../core/index.js';
 import { MaxAttemptsSchema, PolicyConfigSchema, PolicySecondsSchema } from '../policy-schema.js';
 import { ConfigError, type Env } from './env.js';
 import { issueLines } from '../api-kit.js';
+import { localJobTypes } from './local-job-types.js';
 import { DEFAULT_REQUEST_PREFIXES } from '../evidence/prefixes.js';
 import { fillTemplate, parseGcsUri } from '../evidence/gcs-uri.js';
 import { outsideStores } from '../evidence/stores.js';
@@ -220,70 +220,6 @@ function toJobType(name: string, cfg: z.infer<typeof JobTypeConfig>, input: z.Zo
     retention: { ...RETENTION_DEFAULTS, ...cfg.retention },
     steps: cfg.steps,
     input,
-  };
-}
-
-/** The job types of the local stack: docs/contract.md, "Local stack". */
-export function localJobTypes(env: Env): Record<string, z.input<typeof JobTypeConfig>> {
-  return {
-    'demo-render': {
-      executor: {
-        kind: 'local-process',
-        command: [process.execPath, path.join(env.repoRoot, 'dist/infra/local/demo-worker.js')],
-      },
-      outputTemplates: ['gs://{bucket}/renders/{jobId}.mp4'],
-      policy: { queueTimeoutSeconds: 60, runTimeoutSeconds: 600, heartbeatTimeoutSeconds: 30, outputGraceSeconds: 30 },
-    },
-    external: { executor: { kind: 'external' } },
-    'demo-provider': {
-      executor: {
-        kind: 'http',
-        provider: 'demo',
-        baseUrl: env.demoProviderUrl,
-        outputTemplates: ['gs://{bucket}/provider/{externalJobId}_output_0.mp4'],
-      },
-      outputsFromRequest: false,
-      policy: { queueTimeoutSeconds: 60, runTimeoutSeconds: 300, heartbeatTimeoutSeconds: 300, outputGraceSeconds: 30 },
-    },
-    ...demoVoiceType(env),
-    // seed 000's workers are Python: the client of clients/python, run by the python3 on PATH
-    'demo-python': {
-      executor: {
-        kind: 'local-process',
-        command: ['python3', path.join(env.repoRoot, 'clients/python/examples/render_worker.py')],
-      },
-      outputTemplates: ['gs://{bucket}/renders/{jobId}-py.mp4'],
-      policy: { queueTimeoutSeconds: 60, runTimeoutSeconds: 600, heartbeatTimeoutSeconds: 30, outputGraceSeconds: 30 },
-    },
-  };
-}
-
-/**
- * `demo-voice` (seeds 003/004), when the stack runs its S3-compatible store (`{bucket}-s3`, infra/local/stack.ts):
- * the demo provider under /s3 uploads there and reports an http:// URL; a silent provider job, its output looked
- * for after a minute, under either name, or at the URL its webhook reports.
- */
-function demoVoiceType(env: Env): Record<string, z.input<typeof JobTypeConfig>> {
-  const store = `${env.bucket}-s3`;
-  const host = Object.keys(env.httpOutputHosts)[0];
-  if (!Object.hasOwn(env.s3Stores, store) || host === undefined) return {};
-  const s3 = (name: string) => `s3://${store}/provider/${name}`;
-  return {
-    'demo-voice': {
-      executor: {
-        kind: 'http',
-        provider: 'demo-s3',
-        baseUrl: `${env.demoProviderUrl.replace(/\/$/, '')}/s3`,
-        outputTemplates: [
-          {
-            anyOf: [s3('{externalJobId}_output_0.mp4'), s3('{externalJobId}.mp4')],
-            reported: `http://${host}/${store}/provider/{externalJobId}_*.mp4`,
-          },
-        ],
-      },
-      outputsFromRequest: false,
-      policy: { liveness: 'executor', probeAfterSeconds: 60, probeEverySeconds: 60, runTimeoutSeconds: 600 },
-    },
   };
 }
 
