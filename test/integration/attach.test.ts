@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Principal } from '../../shared/src/auth/principal.js';
-import { createCloudRunClients } from '../../shared/src/evidence/executors/cloud-run-job.js';
-import { startFakeCloudRun, type FakeCloudRun } from '../fakes/cloud-run-server.js';
-import { countDocuments, testRuntime, type TestRuntime } from '../helpers/runtime.js';
+import type { FakeCloudRun } from '../fakes/cloud-run-server.js';
+import { cloudRunRuntime, startedElsewhere } from '../helpers/cloud-run.js';
+import { countDocuments, type TestRuntime } from '../helpers/runtime.js';
 
 const JOB = 'projects/verity-test/locations/europe-west1/jobs/stitch';
 const SLEEPER = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'sleeper.js');
@@ -31,17 +31,10 @@ function sleeper(): ChildProcess {
 }
 
 before(async () => {
-  fake = await startFakeCloudRun({ port: 0 });
-  fake.addJob(JOB);
-  rt = await testRuntime('attach', {
-    envOverrides: {
-      VERITY_CLOUD_RUN_ENDPOINT: fake.endpoint,
-      VERITY_JOB_TYPES: JSON.stringify({
-        stitch: { executor: { kind: 'cloud-run-job', job: JOB }, outputTemplates: ['gs://{bucket}/st/{jobId}.mp4'] },
-        sleepy: { executor: { kind: 'local-process', command: [process.execPath, SLEEPER] } },
-      }),
-    },
-  });
+  ({ fake, rt } = await cloudRunRuntime('attach', JOB, {
+    stitch: { executor: { kind: 'cloud-run-job', job: JOB }, outputTemplates: ['gs://{bucket}/st/{jobId}.mp4'] },
+    sleepy: { executor: { kind: 'local-process', command: [process.execPath, SLEEPER] } },
+  }));
 });
 after(async () => {
   for (const c of children) c.kill('SIGKILL');
@@ -105,10 +98,7 @@ describe('attach a local process', () => {
 
 describe('attach a Cloud Run execution', () => {
   it('runs nothing, counts the run timeout from the execution’s own start, and its end ends the job', async () => {
-    const { jobsClient } = createCloudRunClients({ endpoint: fake.endpoint });
-    const [op] = await jobsClient.runJob({ name: JOB }); // started by the app, not by Verity
-    const name = String((op.metadata as { name?: string } | undefined)?.name ?? [...fake.executions.keys()].at(-1));
-    fake.begin(name);
+    const name = await startedElsewhere(fake, JOB); // started by the app, not by Verity
     const ex = fake.executions.get(name)!;
     const realStart = Math.floor(rt.testClock.now() / 1000) * 1000 - 500 * S;
     ex.startTime = { seconds: Math.floor(realStart / 1000), nanos: 0 };

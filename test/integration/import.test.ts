@@ -10,10 +10,10 @@ import { after, before, describe, it } from 'node:test';
 import { Firestore, Timestamp } from '@google-cloud/firestore';
 import { importRecords, type ImportResult } from '../../shared/src/adopt/importer.js';
 import { ImportMappingSchema, type ImportMapping } from '../../shared/src/adopt/import-plan.js';
-import { createCloudRunClients } from '../../shared/src/evidence/executors/cloud-run-job.js';
 import { recordsOf } from '../../shared/src/store/foreign-records.js';
-import { startFakeCloudRun, type FakeCloudRun } from '../fakes/cloud-run-server.js';
-import { countDocuments, testRuntime, uniqueName, type TestRuntime } from '../helpers/runtime.js';
+import type { FakeCloudRun } from '../fakes/cloud-run-server.js';
+import { cloudRunRuntime, startedElsewhere } from '../helpers/cloud-run.js';
+import { countDocuments, uniqueName, type TestRuntime } from '../helpers/runtime.js';
 
 const JOB = 'projects/verity-test/locations/europe-west1/jobs/reel-stitching-job';
 let fake: FakeCloudRun;
@@ -39,23 +39,14 @@ const seed000 = (bucket: string): ImportMapping =>
   });
 
 before(async () => {
-  fake = await startFakeCloudRun({ port: 0 });
-  fake.addJob(JOB);
-  rt = await testRuntime('import', {
-    envOverrides: {
-      VERITY_CLOUD_RUN_ENDPOINT: fake.endpoint,
-      VERITY_JOB_TYPES: JSON.stringify({
-        stitch: {
-          executor: { kind: 'cloud-run-job', job: JOB },
-          requestPrefixes: ['gs://{bucket}/stitched/', 'gs://{bucket}/clips/'],
-        },
-      }),
+  ({ fake, rt } = await cloudRunRuntime('import', JOB, {
+    stitch: {
+      executor: { kind: 'cloud-run-job', job: JOB },
+      requestPrefixes: ['gs://{bucket}/stitched/', 'gs://{bucket}/clips/'],
     },
-  });
+  }));
   app = new Firestore({ projectId: uniqueName('app').slice(0, 30) }); // the app's own project, not Verity's
-  const [op] = await createCloudRunClients({ endpoint: fake.endpoint }).jobsClient.runJob({ name: JOB });
-  running = String((op.metadata as { name?: string } | undefined)?.name ?? [...fake.executions.keys()].at(-1));
-  fake.begin(running);
+  running = await startedElsewhere(fake, JOB);
   const put = (name: string) => rt.storage.bucket(rt.bucket).file(name).save('video');
   await Promise.all([put('stitched/p2.mp4'), put('stitched/p3.mp4'), put('clips/c1.mp4'), put('clips/c2.mp4')]);
   const at = Timestamp.fromMillis(Date.parse('2026-11-30T23:26:00Z'));
