@@ -13,7 +13,7 @@ import {
   type RecordedTransition,
 } from '../../shared/src/core/index.js';
 import type { TruthRecord } from '../local/truth-log.js';
-import { lateness, type BoundTiming } from './bounds.js';
+import { jobBoundMs, lateness, wasHeld, type BoundTiming } from './bounds.js';
 import { checkExecutions, checkOutputs } from './execution-checks.js';
 import { checkRequests } from './request-checks.js';
 
@@ -82,7 +82,8 @@ export function checkInvariants(w: World): Findings {
     if (!f.worst || l.lateMs > f.worst.lateMs) f.worst = { jobId: l.jobId, lateMs: l.lateMs, share: l.share };
     const job = w.jobs.get(l.jobId)!;
     if (!l.ended) f.stuck.push(`${job.id} still ${job.status} (${job.statusReason}) at the end`);
-    else if (l.lateMs > 0) f.stuck.push(`${job.id} ended ${Math.round(l.lateMs / 1000)} s past its bound`);
+    else if (l.lateMs > 0)
+      f.stuck.push(`${job.id} ended ${Math.round(l.lateMs / 1000)} s past its bound: ${timeline(job, w)}`);
   }
 
   const ran = checkExecutions(w.truth, w.jobs, w.histories, (job) => graceMs(job, w), w.startFaults);
@@ -134,4 +135,13 @@ export function checkInvariants(w: World): Findings {
 /** How long an execution may outlive its job's end: the cancel's grace, and a sweep to repeat the stop. */
 function graceMs(job: Job, t: BoundTiming): number {
   return job.policy.cancelGraceSeconds * 1000 + t.sweepIntervalMs + t.sweepLeaseMs;
+}
+
+/** What a late job went through, read off a CI log: its type, bound, and transitions as seconds after creation. */
+function timeline(job: Job, w: World): string {
+  const at = (ms: number) => `+${(ms / 1000).toFixed(1)}s`;
+  const h = w.histories.get(job.id) ?? [];
+  const bound = Math.round(jobBoundMs(job, wasHeld(job, h, w.storageFaults), w) / 1000);
+  const steps = h.map((t) => `${t.to}/${t.reason}/${t.source} ${at(t.at - job.createdAt)}`);
+  return `${job.type} attempt ${job.attempt}, bound ${bound} s; ${steps.join(', ')}`;
 }

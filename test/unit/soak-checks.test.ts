@@ -49,7 +49,6 @@ const truthOf = (id: string): TruthRecord[] => [
   { t: 'output', at: T0 + 2 * S, writer: 'local', uri: OUT, generation: '1', jobId: id, attempt: 1 },
   { t: 'exit', ...local(id), at: T0 + 2 * S + 10, outcome: 'exit 0' },
 ];
-
 const announced = (id: string, history: RecordedTransition[]) => ({
   events: new Map(history.map((t) => [`${id}:${t.seq}`, 1])),
   eventTo: new Map(history.map((t) => [`${id}:${t.seq}`, t.to as string])),
@@ -156,7 +155,8 @@ describe('soak: the verdict, from ground truth', () => {
       ...announced('job_a', r.history),
     };
     const f = checkInvariants(world({ ...late, now: T0 + bound + 60 * S }));
-    assert.deepEqual(f.stuck, ['job_a ended 5 s past its bound']);
+    const line = 'demo-render attempt 1, bound 4968 s; queued/ENQUEUED/api +0.0s, running/STARTED/worker +1.0s, ';
+    assert.deepEqual(f.stuck, [`job_a ended 5 s past its bound: ${line}succeeded/OUTPUT_FOUND/gcs +4973.0s`]);
     assert.equal(f.worst!.lateMs, 5 * S);
     // a probe of its output met an injected storage fault: its deadline may have been held, the bound allows it
     const stuck = (u: string) =>

@@ -19,7 +19,12 @@ export function onWorker(job: Job, ev: Extract<JobEvent, { kind: 'worker' }>, ct
   // a "succeeded" still makes us look at the outputs, which can (late output).
   if (!isActive(job.status) || (r.attempt !== undefined && r.attempt !== job.attempt)) {
     // the ended attempt's own progress, delivered after its ending (reports are not ordered): history to keep
-    if (!isActive(job.status) && r.attempt === job.attempt && r.progress && r.kind !== 'succeeded')
+    if (
+      !isActive(job.status) &&
+      r.attempt === job.attempt &&
+      r.progress &&
+      (r.kind === 'progress' || r.kind === 'heartbeat')
+    )
       return lateProgress(job, r, ctx);
     const lateOutput = job.status !== JobStatus.succeeded && job.status !== JobStatus.canceled;
     if (named && lateOutput) return patch(job, named, ctx, probe);
@@ -82,5 +87,8 @@ function lateProgress(job: Job, r: WorkerReport, ctx: DecideContext): Decision {
   const fields = progressFields(job, r, job.endedAt ?? ctx.now);
   const progress =
     fields.progress && job.status === JobStatus.succeeded ? { ...fields.progress, pct: 100 } : fields.progress;
+  // the same report again (a redelivery) changes nothing
+  if (JSON.stringify(progress) === JSON.stringify(job.progress) && fields.stepPlan === job.stepPlan)
+    return unchanged(job);
   return patch(job, { ...fields, ...(progress ? { progress } : {}) }, ctx);
 }
