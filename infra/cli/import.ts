@@ -42,9 +42,14 @@ export async function importCommand(rt: Runtime, a: ImportArgs, projectId: strin
   if (!a.mapping) throw new ImportUsageError('import needs --mapping <file.json>');
   const mapping = readMapping(a.mapping);
   if (!rt.registry.get(mapping.type)) throw new ImportUsageError(`mapping: unknown job type "${mapping.type}"`);
-  const source = foreignRecords(a.sourceProject ?? projectId, a.sourceDatabase);
+  const sourceRef = {
+    project: a.sourceProject ?? projectId,
+    ...(a.sourceDatabase ? { database: a.sourceDatabase } : {}),
+  };
+  const source = foreignRecords(sourceRef.project, sourceRef.database);
   try {
-    const results = await importRecords({ source, jobs: rt.jobs, store: rt.store, probe: rt.probe }, mapping, {
+    const deps = { source, sourceRef, jobs: rt.jobs, store: rt.store, probe: rt.probe };
+    const results = await importRecords(deps, mapping, {
       dryRun: a.dryRun,
       ...(a.json ? {} : { onRecord: (r) => process.stdout.write(line(r)) }),
     });

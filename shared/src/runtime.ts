@@ -152,6 +152,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     topic: env.eventsTopic,
     log,
     clock,
+    mirror: ledger.mirror,
   });
   const temp = createTempCleaner({ storage, bucket: env.bucket, allowedBuckets: env.allowedBuckets });
   // projects follow their generation jobs and artifacts (reactions.ts), on the project store alone

@@ -1,7 +1,8 @@
 /** `verity import`'s pure part: what one record becomes through a mapping (shared/src/adopt/import-plan.ts). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ImportMappingSchema, planRecord } from '../../shared/src/adopt/import-plan.js';
+import { ImportMappingSchema, planRecord, writeBackOf } from '../../shared/src/adopt/import-plan.js';
+import { newerThan } from '../../shared/src/store/mirror-writer.js';
 
 const mapping = ImportMappingSchema.parse({
   collection: 'users/u1/renders',
@@ -58,5 +59,31 @@ describe('import plan', () => {
       { ...mapping, fields: { ...mapping.fields, extra: 'x' } },
     ])
       assert.equal(ImportMappingSchema.safeParse(bad).success, false, JSON.stringify(bad));
+  });
+
+  it('write back: the status field (or the one named), each state its own value or the first the mapping lists', () => {
+    assert.equal(writeBackOf(mapping), null, 'none unless asked');
+    const m = ImportMappingSchema.parse({
+      ...mapping,
+      statuses: { queued: ['new', 'waiting'], running: ['busy'], succeeded: ['done'], failed: ['broken'] },
+      writeBack: { values: { failed: 'error' } },
+    });
+    assert.deepEqual(writeBackOf(m), {
+      field: 'state.name',
+      values: { queued: 'new', running: 'busy', succeeded: 'done', failed: 'error' },
+    });
+    const other = ImportMappingSchema.parse({ ...m, writeBack: { field: 'verityStatus' } });
+    assert.equal(writeBackOf(other)!.field, 'verityStatus');
+    assert.equal(ImportMappingSchema.safeParse({ ...m, writeBack: { values: { lost: 'x' } } }).success, false);
+  });
+
+  it('write back: a write wins over the stamp of an earlier transition of its job, or of an earlier job', () => {
+    const stamp = { jobId: 'job_a', createdAt: 1000, seq: 3 };
+    assert.deepEqual(
+      [newerThan(undefined, 1, 1), newerThan(stamp, 1000, 4), newerThan(stamp, 1000, 3), newerThan(stamp, 1000, 2)],
+      [true, true, false, false],
+    );
+    assert.equal(newerThan(stamp, 2000, 1), true, 'a retry (a later job) takes the record over');
+    assert.equal(newerThan(stamp, 500, 9), false, 'an earlier job does not take it back');
   });
 });

@@ -9,7 +9,8 @@ import { z } from 'zod';
 import { GcsUriSchema } from '../schemas.js';
 
 const Field = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,199}$/, 'a field name (a.b for a nested one)');
-const Values = z.array(z.string().min(1).max(100)).max(50).default([]);
+const Value = z.string().min(1).max(100);
+const Values = z.array(Value).max(50).default([]);
 
 export const ImportMappingSchema = z
   .object({
@@ -38,9 +39,26 @@ export const ImportMappingSchema = z
       .string()
       .regex(/^gs:\/\/[a-z0-9][a-z0-9._-]{1,220}\/([^\s]*\/)?$/)
       .optional(),
+    /**
+     * Write each job's status back into its record (the app keeps reading its own field): into `field` (the
+     * status field when absent), as `values` says or else the first value `statuses` lists for the state; a
+     * state with neither is not written.
+     */
+    writeBack: z
+      .object({
+        field: Field.optional(),
+        values: z
+          .object({ queued: Value, running: Value, succeeded: Value, failed: Value, canceled: Value })
+          .partial()
+          .strict()
+          .default({}),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type ImportMapping = z.infer<typeof ImportMappingSchema>;
+type JobState = keyof ImportMapping['statuses'];
 
 export type RecordPlan =
   | { kind: 'attach'; ownerId: string; execution: string; outputs?: string[]; resourceKey?: string; at?: string }
@@ -82,6 +100,17 @@ function outputsOf(m: ImportMapping, doc: Record<string, unknown>): string[] | {
     out.push(uri);
   }
   return [...new Set(out)];
+}
+
+/** The record's field and the value each state writes to it; null without `writeBack`. */
+export function writeBackOf(m: ImportMapping): { field: string; values: Partial<Record<JobState, string>> } | null {
+  if (!m.writeBack) return null;
+  const values: Partial<Record<JobState, string>> = {};
+  for (const k of Object.keys(m.statuses) as JobState[]) {
+    const v = m.writeBack.values[k] ?? m.statuses[k][0];
+    if (v !== undefined) values[k] = v;
+  }
+  return { field: m.writeBack.field ?? m.fields.status, values };
 }
 
 /** What one record becomes. */

@@ -3,7 +3,8 @@
  * the job its plan says (import-plan.ts), as an admin, through the same enqueue as the API — an active record
  * that names its execution is attached (and looked at at once), a record whose outputs are all there becomes a
  * succeeded job (nothing runs). Each record's key is `import:{path}`: a rerun imports nothing twice. A dry run
- * reads the outputs and writes nothing.
+ * reads the outputs and writes nothing. With the mapping's `writeBack`, each job keeps where its record is
+ * (`mirror`), and every transition writes the status back to it (store/mirror-writer.ts).
  */
 import type { Principal } from '../auth/principal.js';
 import { VerityError } from '../core/index.js';
@@ -11,7 +12,7 @@ import type { OutputProbe } from '../evidence/outputs.js';
 import type { JobsService } from '../reconcile/jobs-service.js';
 import type { JobStore } from '../store/job-store.js';
 import type { RecordSource } from '../store/foreign-records.js';
-import { planRecord, type ImportMapping, type RecordPlan } from './import-plan.js';
+import { planRecord, writeBackOf, type ImportMapping, type RecordPlan } from './import-plan.js';
 
 export interface ImportResult {
   /** The record's document path. */
@@ -30,6 +31,8 @@ export interface ImportDeps {
   jobs: JobsService;
   store: JobStore;
   probe: OutputProbe;
+  /** The records' project and database: where a mapping's `writeBack` writes. */
+  sourceRef?: { project: string; database?: string };
 }
 
 const IMPORTER: Principal = { userId: 'verity-import', admin: true, workerJobId: null };
@@ -39,6 +42,7 @@ export async function importRecords(
   m: ImportMapping,
   opts: { dryRun: boolean; onRecord?: (r: ImportResult) => void },
 ): Promise<ImportResult[]> {
+  if (m.writeBack && !d.sourceRef) throw new Error("writeBack needs the records' project (sourceRef)");
   const out: ImportResult[] = [];
   for (const doc of await d.source.list(m.collection)) {
     const r = await importOne(d, m, doc.path, doc.data, opts.dryRun);
@@ -77,6 +81,8 @@ async function importOne(
       status: plan.kind === 'attach' ? 'attached, then as its execution says' : 'succeeded',
     };
   const evidence = { importedFrom: path, ...(plan.at ? { recordCreatedAt: plan.at } : {}) };
+  const back = writeBackOf(m);
+  const mirror = back && d.sourceRef ? { ...d.sourceRef, path, ...back } : undefined;
   try {
     const { job } = await d.jobs.enqueue(
       IMPORTER,
@@ -88,7 +94,7 @@ async function importOne(
         ...(plan.resourceKey ? { resourceKey: plan.resourceKey } : {}),
         ...(plan.kind === 'attach' ? { attach: { execution: plan.execution, ownerId: plan.ownerId } } : {}),
       },
-      { evidence, ...(plan.kind === 'by-outputs' ? { ownerId: plan.ownerId } : {}) },
+      { evidence, ...(plan.kind === 'by-outputs' ? { ownerId: plan.ownerId } : {}), ...(mirror ? { mirror } : {}) },
     );
     return { path, plan: plan.kind, outcome: 'imported', jobId: job.id, status: job.status };
   } catch (err) {

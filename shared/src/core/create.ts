@@ -2,7 +2,16 @@
 import { countsAsOutput } from './apply.js';
 import { declareOutputs, foundName, observeOutput } from './outputs.js';
 import { computeNextCheckAt, startable } from './deadlines.js';
-import type { DecideContext, Decision, ExecutorKind, Job, OutputObservation, Policy, StepSpec } from './model.js';
+import type {
+  DecideContext,
+  Decision,
+  ExecutorKind,
+  Job,
+  Mirror,
+  OutputObservation,
+  Policy,
+  StepSpec,
+} from './model.js';
 import { JobStatus, Reason, Source } from './states.js';
 
 export interface NewJobSpec {
@@ -30,6 +39,8 @@ export interface NewJobSpec {
    * execution's real start time, or its end).
    */
   attach?: { executionRef: string };
+  /** The imported record the job's status is written back to (adopt/importer.ts). */
+  mirror?: Mirror;
 }
 
 export function createJob(spec: NewJobSpec, observations: readonly OutputObservation[], ctx: DecideContext): Decision {
@@ -58,6 +69,7 @@ export function createJob(spec: NewJobSpec, observations: readonly OutputObserva
     policy: spec.policy,
     stepPlan: spec.stepPlan ?? [],
     ...(spec.checkpointPrefix ? { checkpointPrefix: spec.checkpointPrefix } : {}),
+    ...(spec.mirror ? { mirror: spec.mirror } : {}),
     progress: null,
     error: null,
     createdAt: now,

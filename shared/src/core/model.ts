@@ -174,6 +174,21 @@ export interface Job {
    * job of a retry chain, so a retry resumes from its original's checkpoints); absent on older jobs.
    */
   checkpointPrefix?: string | null;
+  /** Where the job's status is written back (an imported record's own status field); absent: nowhere. */
+  mirror?: Mirror;
+}
+
+/**
+ * The record a job was imported from (issue 30, write back): each transition writes the status value the import
+ * mapping gives the new state into `field` of the document at `path`, in the app's `project` and `database`.
+ * A state with no value is not written.
+ */
+export interface Mirror {
+  project: string;
+  database?: string;
+  path: string;
+  field: string;
+  values: Partial<Record<JobStatus, string>>;
 }
 
 export interface Transition {

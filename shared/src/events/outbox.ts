@@ -3,13 +3,15 @@
  * that commits a transition also puts it in its job's outbox (store/outbox-store.ts); it leaves once Pub/Sub
  * accepted the message and the transition's effects have run. The effect runner (reconcile/effect-runner.ts)
  * sends it right after the commit; if a function dies between commit and publish, the runner's `drainPending`
- * (run by the sweep) publishes it later: at-least-once, consumers dedupe on `dedupeId` = `{jobId}:{seq}`.
+ * (run by the sweep) publishes it later: at-least-once, consumers dedupe on `dedupeId` = `{jobId}:{seq}`. A job
+ * imported with write back has its record written the same way, as part of sending (store/mirror-writer.ts).
  */
 import type { PubSub } from '@google-cloud/pubsub';
 import type { Job, Transition } from '../core/index.js';
 import { faultPoint } from '../faults.js';
 import type { Logger } from '../log.js';
 import type { JobRead } from '../store/job-doc.js';
+import type { MirrorWriter } from '../store/mirror-writer.js';
 import type { OutboxStore } from '../store/outbox-store.js';
 import { jobView } from '../views.js';
 
@@ -46,6 +48,8 @@ export function createOutbox(deps: {
   topic: string;
   log: Logger;
   clock: () => number;
+  /** Writes an imported job's status back to its record (store/mirror-writer.ts): part of sending. */
+  mirror?: MirrorWriter;
 }): EventPublisher {
   // one message per transition, sent at once: the default batching would hold each for up to 10 ms
   const topic = deps.pubsub.topic(deps.topic, { batching: { maxMessages: 1, maxMilliseconds: 0 } });
@@ -54,9 +58,18 @@ export function createOutbox(deps: {
     try {
       await topic.publishMessage(eventMessage(job, t));
       faultPoint('mid-publish', job.id);
-      return true;
     } catch (err) {
       deps.log.warn({ err, jobId: job.id, seq: t.seq }, 'event not published yet; the sweep will retry');
+      return false;
+    }
+    if (!job.mirror || !deps.mirror) return true;
+    // the record is written like the event is sent: until it is, the entry stays and the sweep tries again
+    try {
+      const r = await deps.mirror.write(job, t);
+      if (r === 'gone') deps.log.warn({ jobId: job.id, path: job.mirror.path }, 'write back: the record is gone');
+      return true;
+    } catch (err) {
+      deps.log.warn({ err, jobId: job.id, seq: t.seq }, 'write back failed; the sweep will retry');
       return false;
     }
   };

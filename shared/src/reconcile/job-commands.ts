@@ -11,6 +11,7 @@ import {
   resolvePolicy,
   ValidationError,
   type Job,
+  type Mirror,
   type OutputObservation,
 } from '../core/index.js';
 import type { JobType } from '../config/job-types.js';
@@ -48,6 +49,8 @@ export interface EnqueueOptions {
   evidence?: Record<string, unknown>;
   /** Whose job it becomes, when not the caller's (an admin's import: adopt/importer.ts). */
   ownerId?: string;
+  /** The imported record its status is written back to (an admin's import with `writeBack`). */
+  mirror?: Mirror;
 }
 
 export class JobCommands {
@@ -126,6 +129,7 @@ export class JobCommands {
         opts.checkpointPrefix ?? fillTemplate(type.checkpointPrefix, { bucket: this.deps.bucket, jobId: id, ownerId }),
       ...(opts.evidence ? { evidence: opts.evidence } : {}),
       ...(attached ? { attach: { executionRef: attached.execution.executionRef } } : {}),
+      ...(opts.mirror ? { mirror: opts.mirror } : {}),
     };
     for (let round = 0; ; round++) {
       const res = await this.deps.reconciler.create((ctx) => {
@@ -233,6 +237,8 @@ export class JobCommands {
           ? {}
           : { inheritedOutputs: { uris: old.outputs.map((o) => o.uri), alternatives: alternativesOf(old) } }),
         ...(old.checkpointPrefix ? { checkpointPrefix: old.checkpointPrefix } : {}),
+        // the imported record follows the retry (a later job's write wins: store/mirror-writer.ts)
+        ...(old.mirror ? { mirror: old.mirror } : {}),
       },
     );
     return job;

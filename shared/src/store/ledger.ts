@@ -6,6 +6,7 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { JobStore } from './job-store.js';
 import { Leases } from './leases.js';
+import { mirrorWriter, type MirrorWriter } from './mirror-writer.js';
 import { OutboxStore } from './outbox-store.js';
 import { ProjectStore } from './projects.js';
 import { Quotas } from './quotas.js';
@@ -34,12 +35,15 @@ export interface Ledger {
   checkpoints: CheckpointEvidence;
   /** The aggregations behind the recovery stats. */
   stats: StatsStore;
-  /** Ends the client (a CLI run, a benchmark); a deployed function keeps it for its lifetime. */
+  /** Imported records written back (their own clients, opened on first use). */
+  mirror: MirrorWriter;
+  /** Ends the clients (a CLI run, a benchmark); a deployed function keeps them for its lifetime. */
   close(): Promise<void>;
 }
 
 export function createLedger(db: LedgerClient, clock: () => number, opts: { random?: () => number } = {}): Ledger {
   const jobs = new JobStore({ db, clock, ...(opts.random ? { random: opts.random } : {}) });
+  const mirror = mirrorWriter();
   return {
     jobs,
     outbox: new OutboxStore(db, (id) => jobs.read(id)),
@@ -50,6 +54,9 @@ export function createLedger(db: LedgerClient, clock: () => number, opts: { rand
     quotas: new Quotas({ db, clock }),
     stats: new StatsStore(db),
     checkpoints: new CheckpointEvidence(db),
-    close: () => db.terminate(),
+    mirror,
+    close: async () => {
+      await Promise.all([db.terminate(), mirror.close()]);
+    },
   };
 }

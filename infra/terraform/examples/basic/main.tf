@@ -18,13 +18,14 @@ provider "google" {
 module "verity" {
   source = "../../modules/verity"
 
-  project_id         = var.project_id
-  region             = var.region
-  firestore_location = var.firestore_location
-  firestore_database = var.firestore_database
-  collection_prefix  = var.collection_prefix
-  output_buckets     = ["${var.project_id}-verity-renders"]
-  build_dir          = "${path.root}/../../../../build/functions"
+  project_id          = var.project_id
+  region              = var.region
+  firestore_location  = var.firestore_location
+  firestore_database  = var.firestore_database
+  collection_prefix   = var.collection_prefix
+  write_back_projects = var.write_back_projects
+  output_buckets      = ["${var.project_id}-verity-renders"]
+  build_dir           = "${path.root}/../../../../build/functions"
 
   auth_audience    = var.auth_audience
   admins           = var.admins

@@ -68,3 +68,9 @@ variable "collection_prefix" {
   type        = string
   default     = ""
 }
+
+variable "write_back_projects" {
+  description = "Other projects whose imported records Verity writes its status back to (docs/adopt.md)."
+  type        = list(string)
+  default     = []
+}

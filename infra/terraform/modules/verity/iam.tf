@@ -52,6 +52,14 @@ resource "google_project_iam_member" "firestore" {
   member   = local.unit_member[each.value]
 }
 
+# write back (issue 30): the units that commit transitions write an imported record's status in the app's project
+resource "google_project_iam_member" "write_back" {
+  for_each = { for p in setproduct(var.write_back_projects, local.units_needing["firestore"]) : "${p[0]}/${p[1]}" => p }
+  project  = each.value[0]
+  role     = "roles/datastore.user"
+  member   = local.unit_member[each.value[1]]
+}
+
 # need "outputs": read outputs, delete temp files
 resource "google_storage_bucket_iam_member" "outputs" {
   for_each   = local.unit_buckets

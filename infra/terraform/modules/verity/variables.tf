@@ -31,6 +31,12 @@ variable "firestore_database" {
   }
 }
 
+variable "write_back_projects" {
+  description = "Projects whose Firestore records `verity import` maps with writeBack (docs/adopt.md): the units may write there. This project needs no entry."
+  type        = list(string)
+  default     = []
+}
+
 variable "collection_prefix" {
   description = "Put before every collection Verity writes (VERITY_COLLECTION_PREFIX), e.g. verity_ beside an app's own jobs, or two deployments in one database."
   type        = string
