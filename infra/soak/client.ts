@@ -48,8 +48,9 @@ export class SoakClient {
     path: string,
     body?: { resourceKey?: unknown } & Record<string, unknown>,
     attempts = 40,
+    admin = false,
   ): Promise<ApiAnswer> {
-    const headers: Record<string, string> = { authorization: `Bearer ${await this.token(owner)}` };
+    const headers: Record<string, string> = { authorization: `Bearer ${await this.token(owner, admin)}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const route = routeOf(method, path);
     const resourceKey = typeof body?.resourceKey === 'string' ? { resourceKey: body.resourceKey } : {};

@@ -11,7 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { protos } from '@google-cloud/run';
 import type { Storage } from '@google-cloud/storage';
 import { startFakeCloudRun, type FakeCloudRun } from '../../test/fakes/cloud-run-server.js';
-import { ENV_ATTEMPT, ENV_JOB_ID } from '../../shared/src/evidence/executors/cloud-run-job.js';
+import { createCloudRunClients, ENV_ATTEMPT, ENV_JOB_ID } from '../../shared/src/evidence/executors/cloud-run-job.js';
 import { parseGcsUri } from '../../shared/src/evidence/gcs-uri.js';
 import { createReporter, type Transport, type WorkerReporter } from '../../shared/src/worker/reporter.js';
 import type { TruthRecord } from '../local/truth-log.js';
@@ -21,9 +21,16 @@ import type { FaultRecord } from './proxy.js';
 export const SOAK_CLOUD_RUN_JOB = 'projects/verity-soak/locations/local/jobs/render';
 /** Seed 000's stitcher: its containers never report. */
 export const SOAK_STITCH_JOB = 'projects/verity-soak/locations/local/jobs/stitch';
+/** The app's own renderer (issue 30): the workload starts its executions as the app would, Verity attaches. */
+export const SOAK_ADOPT_JOB = 'projects/verity-soak/locations/local/jobs/app-render';
+/** The app's own settings of an execution it starts: which spec it plays, and where its output goes. */
+const APP_SPEC = 'SOAK_SPEC';
+const APP_OUTPUT = 'APP_OUTPUT';
 
 export interface CloudRunDriver {
   fake: FakeCloudRun;
+  /** Starts an execution of SOAK_ADOPT_JOB as the app does (no Verity settings): its full name. */
+  startElsewhere(spec: JobSpec, output: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -55,11 +62,19 @@ export function runJobSubject(request: unknown): { subject: string | null; attem
   return jobId === null ? { subject: null } : { subject: jobId, ...(Number.isInteger(attempt) ? { attempt } : {}) };
 }
 
-/** The fake's record of every execution, as ground truth: created (start), canceled, completed (exit). */
-export function executionTruth(executions: Iterable<protos.google.cloud.run.v2.IExecution>): TruthRecord[] {
+/**
+ * The fake's record of every execution, as ground truth: created (start), canceled, completed (exit). An
+ * execution the app started is its attached job's first attempt (`attachedJob`: execution → job).
+ */
+export function executionTruth(
+  executions: Iterable<protos.google.cloud.run.v2.IExecution>,
+  attachedJob: (execution: string) => string | undefined = () => undefined,
+): TruthRecord[] {
   const out: TruthRecord[] = [];
   for (const ex of executions) {
-    const e = { executor: 'cloud-run' as const, ...identity(envOf(ex)), exec: ex.name ?? '' };
+    const env = envOf(ex);
+    const app = env.has(APP_SPEC) ? { jobId: attachedJob(ex.name ?? '') ?? '', attempt: 1 } : null;
+    const e = { executor: 'cloud-run' as const, ...(app ?? identity(env)), exec: ex.name ?? '' };
     out.push({ t: 'start', ...e, at: ms(ex.createTime) });
     if (!ex.completionTime) continue;
     const outcome =
@@ -76,6 +91,9 @@ export async function startCloudRun(o: {
   rng: Rng;
   errorRate: number;
   specOf(jobId: string): JobSpec | undefined;
+  /** The spec of an execution the app started (its SOAK_SPEC), and the job that attached it once known. */
+  specAt(index: number): JobSpec | undefined;
+  attachedJob(execution: string): string | undefined;
   record(f: FaultRecord): void;
   active(): boolean;
   /** How a reporting container sends its worker updates (the emulator's REST publish). */
@@ -85,6 +103,7 @@ export async function startCloudRun(o: {
   const fake = await startFakeCloudRun({ port: o.port });
   fake.addJob(SOAK_CLOUD_RUN_JOB);
   fake.addJob(SOAK_STITCH_JOB);
+  fake.addJob(SOAK_ADOPT_JOB);
   const busy = new Set<string>();
   /** Per execution: its reporter, or null for a silent container. A lost report is the message faults' job. */
   const reporters = new Map<string, WorkerReporter | null>();
@@ -121,20 +140,25 @@ export async function startCloudRun(o: {
       if (ex.completionTime || busy.has(name)) continue;
       const env = envOf(ex);
       const reporter = reporterOf(name, env);
-      const spec = o.specOf(env.get('VERITY_JOB_ID') ?? '');
+      const byApp = env.has(APP_SPEC);
+      const spec = byApp ? o.specAt(Number(env.get(APP_SPEC))) : o.specOf(env.get('VERITY_JOB_ID') ?? '');
       const started = Number(ex.createTime?.seconds ?? 0) * 1000;
       // a job the workload has not yet heard of (its 201 still retried through faults) is not failed for it
-      if (!spec && Date.now() - started < 60_000) continue;
+      const known = spec !== undefined && (!byApp || o.attachedJob(name) !== undefined);
+      if (!known && Date.now() - started < 60_000) continue;
       if (Date.now() - started < (spec?.durationMs ?? 1000)) continue;
       busy.add(name);
       try {
         if (spec?.outcome === 'succeeded') {
-          for (const uri of JSON.parse(env.get('VERITY_OUTPUTS') ?? '[]') as string[]) {
+          const outputs = byApp
+            ? [env.get(APP_OUTPUT) ?? '']
+            : (JSON.parse(env.get('VERITY_OUTPUTS') ?? '[]') as string[]);
+          for (const uri of outputs) {
             const loc = parseGcsUri(uri);
             if (!loc) continue;
             const file = o.storage.bucket(loc.bucket).file(loc.name);
             await file.save('cloud run render\n', { resumable: false });
-            const { jobId, attempt } = identity(env);
+            const { jobId, attempt } = byApp ? { jobId: o.attachedJob(name) ?? '', attempt: 1 } : identity(env);
             o.truth({
               t: 'output',
               at: Date.now(),
@@ -168,8 +192,27 @@ export async function startCloudRun(o: {
     running = true;
     void tick().finally(() => (running = false));
   }, 200);
+  const { jobsClient } = createCloudRunClients({ endpoint: fake.endpoint });
   return {
     fake,
+    async startElsewhere(spec, output) {
+      const env = [
+        { name: APP_SPEC, value: String(spec.index) },
+        { name: APP_OUTPUT, value: output },
+      ];
+      // the app's own RunJob meets the same Cloud Run faults: it tries again, as an app would
+      for (let i = 0; ; i++) {
+        try {
+          const [op] = await jobsClient.runJob({ name: SOAK_ADOPT_JOB, overrides: { containerOverrides: [{ env }] } });
+          const name = (op.metadata as { name?: string } | undefined)?.name;
+          if (name) return name;
+          throw new Error('RunJob answered no execution name');
+        } catch (err) {
+          if (i >= 5) throw err;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    },
     async stop() {
       clearInterval(timer);
       await fake.stop();

@@ -29,7 +29,7 @@ import { TruthRecord, truthWriter } from '../local/truth-log.js';
 import { checkInvariants, COUNTED, type Findings } from './invariants.js';
 import { planJobs, rng, streamSeed, type JobSpec } from './plan.js';
 import type { FaultRecord } from './proxy.js';
-import { percentile, recoveries, slowest, summarize, type Summary } from './report.js';
+import { jobsDump, percentile, recoveries, slowest, summarize, type Summary } from './report.js';
 import {
   JOB_BOUND_MS,
   SWEEP_LEASE_MS,
@@ -112,12 +112,17 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
   const pubsub = new PubSub({ projectId: SOAK_PROJECT });
   const storage = createStorage(SOAK_PROJECT, stack.gcs.url);
   const jobSpec = new Map<string, JobSpec>();
+  // executions the app started (issue 30) → the job that attached each; the plan, once made
+  const attached = new Map<string, string>();
+  const planned: JobSpec[] = [];
   const cloudRun = await startCloudRun({
     port: ports.cloudRun,
     storage,
     rng: rng(streamSeed(cfg.seed, 'cloud-run')),
     errorRate: cfg.cloudRunErrorRate,
     specOf: (id) => jobSpec.get(id),
+    specAt: (index) => planned[index],
+    attachedJob: (execution) => attached.get(execution),
     record,
     active: () => faultsOn,
     transport: emulatorTransport(stack.env.PUBSUB_EMULATOR_HOST!, SOAK_PROJECT, TOPIC_JOB_UPDATES),
@@ -203,6 +208,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
     );
 
     const specs = planJobs(cfg.seed, cfg.jobs, SOAK_BUCKET, `s${cfg.seed}-${Date.now().toString(36)}`);
+    planned.push(...specs);
     // the same seed plans the same run (its keys aside): two runs compare by this digest
     const digest = createHash('sha256').update(JSON.stringify(planJobs(cfg.seed, cfg.jobs, SOAK_BUCKET, 'run')));
     say(`soak: plan ${digest.digest('hex').slice(0, 16)} (seed ${cfg.seed}, ${cfg.jobs} jobs)`);
@@ -217,6 +223,8 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       jobSpec,
       jobTimeoutMs: JOB_BOUND_MS,
       truth: truthWriter(files.external),
+      attached,
+      startElsewhere: (spec, output) => cloudRun.startElsewhere(spec, output),
       progress: (n) => {
         if (n % step === 0 || n === cfg.jobs)
           say(
@@ -265,26 +273,10 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       const p = JSON.parse(line) as { point: string; jobId: string | null; at: number };
       kills.push({ kind: `point:${p.point}`, at: p.at, subject: p.jobId });
     }
-    // every job and its history, for a look afterwards
-    const dump = [...jobs.values()].map((j) => ({
-      id: j.id,
-      type: j.type,
-      status: j.status,
-      reason: j.statusReason,
-      attempt: j.attempt,
-      ref: j.executor.executionRef,
-      history: (histories.get(j.id) ?? []).map((t) => ({
-        to: t.to,
-        reason: t.reason,
-        source: t.source,
-        at: new Date(t.at).toISOString(),
-        ...(t.evidence.failure ? { failure: t.evidence.failure, message: t.evidence.message } : {}),
-      })),
-    }));
-    writeFileSync(path.join(logDir, 'jobs.jsonl'), dump.map((d) => JSON.stringify(d)).join('\n') + '\n');
+    writeFileSync(path.join(logDir, 'jobs.jsonl'), jobsDump(jobs, histories)); // for a look afterwards
     // the Cloud Run fake's own record of its executions joins the truth (the driver wrote its outputs there)
     const writeCloudRun = truthWriter(files.cloudRun);
-    for (const r of executionTruth(cloudRun.fake.executions.values())) writeCloudRun(r);
+    for (const r of executionTruth(cloudRun.fake.executions.values(), (e) => attached.get(e))) writeCloudRun(r);
     const truth = readTruth(truthDir);
     for (const line of truth.torn.slice(0, 5)) say(`soak: a torn truth record: ${line}`);
     const docIds = (await col(db, Collections.jobs).listDocuments()).map((d) => d.id);

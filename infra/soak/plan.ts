@@ -9,7 +9,7 @@ export type Fault = 'none' | 'crash' | 'hang' | 'silent' | 'fail';
 export interface JobSpec {
   index: number;
   owner: string;
-  kind: 'render' | 'cloud-run' | 'stitch' | 'provider' | 'voice' | 'external' | 'project';
+  kind: 'render' | 'cloud-run' | 'stitch' | 'adopt' | 'provider' | 'voice' | 'external' | 'project';
   /** The enqueue request (type, input, outputs, resourceKey, idempotencyKey); for 'project': its artifacts. */
   request: Record<string, unknown>;
   /** Submitted with the idempotency key of this earlier spec (the same request again). */
@@ -53,6 +53,7 @@ const MIX: readonly (readonly [JobSpec['kind'], number])[] = [
   ['render', 0.32],
   ['cloud-run', 0.46],
   ['stitch', 0.54],
+  ['adopt', 0.58],
   ['provider', 0.66],
   ['voice', 0.74],
   ['external', 0.9],
@@ -81,6 +82,11 @@ export function planJobs(seed: number, count: number, bucket: string, runId: str
       // seed 000: a silent Cloud Run stitcher running past the heartbeat it would be failed by, did it report
       outcome = r.chance(0.9) ? 'succeeded' : 'failed';
       request = { ...base, type: 'soak-stitch', input: {} };
+    } else if (kind === 'adopt') {
+      // seed 000/issue 30: an execution the app starts itself; the workload attaches it (as an admin) once started
+      outcome = r.chance(0.9) ? 'succeeded' : 'failed';
+      const outputs = [`gs://${bucket}/adopted/${key}.mp4`];
+      request = { ...base, type: 'soak-adopt', outputs };
     } else if (kind === 'voice') {
       // seeds 003/004: a provider uploading to an S3-compatible store; half say nothing, ever (status "running",
       // no webhook); its output under its name, the alternative, or (when its webhook can say so) a reported one
@@ -102,8 +108,9 @@ export function planJobs(seed: number, count: number, bucket: string, runId: str
     const spec: JobSpec = { index, owner, kind, request, retryOnFail: r.chance(0.3), outcome, durationMs };
     if (kind !== 'project' && r.chance(0.1)) spec.cancelAfterMs = r.int(100, 2500);
     // the same request again (a client retrying): it must return the same job, never make a second
-    const earlier = specs.filter((s) => s.kind !== 'project' && s.owner === owner);
-    if (kind !== 'project' && earlier.length > 0 && r.chance(0.06)) {
+    // (an attach names an execution started at run time: attaching one twice is the API tests' — attach.test.ts)
+    const earlier = specs.filter((s) => s.kind !== 'project' && s.kind !== 'adopt' && s.owner === owner);
+    if (kind !== 'project' && kind !== 'adopt' && earlier.length > 0 && r.chance(0.06)) {
       const of = r.pick(earlier.slice(-20));
       Object.assign(spec, { kind: of.kind, request: of.request, outcome: of.outcome, duplicateOf: of.index });
     }

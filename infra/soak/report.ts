@@ -132,3 +132,23 @@ export function slowest(
       return `soak: slowest: ${j.id} ${j.type} ${secs(j.endedAt! - j.createdAt)}: ${steps.join(', ')}${faultsMet}`;
     });
 }
+
+/** Every job and its history, one JSON line each (`<logDir>/jobs.jsonl`). */
+export function jobsDump(jobs: Map<string, Job>, histories: Map<string, Transition[]>): string {
+  const dump = [...jobs.values()].map((j) => ({
+    id: j.id,
+    type: j.type,
+    status: j.status,
+    reason: j.statusReason,
+    attempt: j.attempt,
+    ref: j.executor.executionRef,
+    history: (histories.get(j.id) ?? []).map((t) => ({
+      to: t.to,
+      reason: t.reason,
+      source: t.source,
+      at: new Date(t.at).toISOString(),
+      ...(t.evidence.failure ? { failure: t.evidence.failure, message: t.evidence.message } : {}),
+    })),
+  }));
+  return dump.map((d) => JSON.stringify(d)).join('\n') + '\n';
+}

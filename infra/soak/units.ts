@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { s3BucketOf, startStack, type FunctionSpec, type Stack } from '../local/stack.js';
 import type { SoakConfig } from './config.js';
-import { SOAK_CLOUD_RUN_JOB, SOAK_STITCH_JOB } from './cloud-run.js';
+import { SOAK_ADOPT_JOB, SOAK_CLOUD_RUN_JOB, SOAK_STITCH_JOB } from './cloud-run.js';
 import { startGcsFaultProxy } from './gcs-proxy.js';
 import { startFaultProxy, type FaultRecord } from './proxy.js';
 import { rng, streamSeed } from './plan.js';
@@ -104,6 +104,12 @@ export function soakJobTypes(
       executor: { kind: 'cloud-run-job', job: SOAK_STITCH_JOB },
       outputTemplates: ['gs://{bucket}/stitched/{jobId}.mp4'],
       outputsFromRequest: false,
+      policy: SILENT_POLICY,
+    },
+    // issue 30: the app's own renderer, started by the app; Verity attaches each execution and tracks it
+    'soak-adopt': {
+      executor: { kind: 'cloud-run-job', job: SOAK_ADOPT_JOB },
+      requestPrefixes: ['gs://{bucket}/adopted/'],
       policy: SILENT_POLICY,
     },
     'demo-provider': {

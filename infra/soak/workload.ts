@@ -42,6 +42,10 @@ export async function runWorkload(o: {
   /** Stop waiting for a job this long after its submit. */
   jobTimeoutMs: number;
   truth(r: TruthRecord): void;
+  /** Starts an execution as the app does (an 'adopt' spec): its name. */
+  startElsewhere(spec: JobSpec, output: string): Promise<string>;
+  /** Execution → the job that attached it. */
+  attached: Map<string, string>;
 }): Promise<WorkloadResult> {
   const out: WorkloadResult = {
     jobsOf: new Map(),
@@ -80,6 +84,16 @@ export async function runWorkload(o: {
     });
   };
 
+  /** The app started the work; an admin tells Verity of it (POST /api/jobs with attach), for the spec's owner. */
+  const attach = async (spec: JobSpec) => {
+    const output = (spec.request.outputs as string[])[0]!;
+    const execution = await o.startElsewhere(spec, output);
+    const body = { ...spec.request, attach: { execution, ownerId: spec.owner } };
+    const res = await o.client.call(spec.owner, 'POST', '/api/jobs', body, 40, true);
+    if (res.body.job?.id) o.attached.set(execution, res.body.job.id);
+    return res;
+  };
+
   const runOne = async (spec: JobSpec): Promise<void> => {
     const until = Date.now() + o.jobTimeoutMs;
     if (spec.kind === 'project') {
@@ -100,7 +114,8 @@ export async function runWorkload(o: {
       }
       return;
     }
-    const res = await o.client.call(spec.owner, 'POST', '/api/jobs', spec.request);
+    const res =
+      spec.kind === 'adopt' ? await attach(spec) : await o.client.call(spec.owner, 'POST', '/api/jobs', spec.request);
     if (res.status === 409 && (res.body.activeJob?.id ?? res.body.error?.details?.activeJob?.id)) {
       out.acknowledged++;
       out.locked++;

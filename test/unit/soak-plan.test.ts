@@ -28,8 +28,11 @@ describe('soak: the plan', () => {
     assert.deepEqual(planJobs(5, 300, 'b', 'run'), a);
     assert.notDeepEqual(planJobs(6, 300, 'b', 'run'), a);
     const kinds = new Set(a.map((s) => s.kind));
-    assert.deepEqual([...kinds].sort(), ['cloud-run', 'external', 'project', 'provider', 'render', 'stitch', 'voice']);
+    const all = ['adopt', 'cloud-run', 'external', 'project', 'provider', 'render', 'stitch', 'voice'];
+    assert.deepEqual([...kinds].sort(), all);
     for (const s of a) if (s.duplicateOf !== undefined) assert.ok(s.duplicateOf < s.index);
+    // an attach names an execution started at run time: no 'adopt' spec repeats another
+    assert.ok(a.every((s) => s.kind !== 'adopt' || s.duplicateOf === undefined));
   });
 });
 

@@ -38,7 +38,7 @@ export async function resolveAttach(
     throw new ValidationError(`"${attach.execution}" is not the name of an execution of type ${type.name}`, field);
   // of the right shape: what is not there (or not this type's work) is not found
   const execution = await executor.adopt(type, attach.execution, jobId);
-  const seen = execution ? await executor.status(execution.executionRef) : null;
+  const seen = execution ? await tries(() => executor.status(execution.executionRef)) : null;
   if (!execution || !seen || seen.state === 'lost')
     throw new VerityError(
       ErrorCode.EXECUTION_NOT_FOUND,
@@ -50,4 +50,18 @@ export async function resolveAttach(
     ownerId: attach.ownerId ?? who.userId,
     idempotencyKey: idempotencyKey ?? `attach:${execution.executionRef}`,
   };
+}
+
+/**
+ * A look that failed (the executor's API unavailable for a moment) is tried again, twice, within the request:
+ * nothing is written before it, and a caller should not have to resend for a blip. Then the error stands (503).
+ */
+async function tries<T>(look: () => Promise<T>, left = 2): Promise<T> {
+  try {
+    return await look();
+  } catch (err) {
+    if (left <= 0) throw err;
+    await new Promise((r) => setTimeout(r, 250));
+    return tries(look, left - 1);
+  }
 }
