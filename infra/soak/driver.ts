@@ -33,6 +33,7 @@ import { jobsDump, percentile, recoveries, slowest, summarize, type Summary } fr
 import {
   JOB_BOUND_MS,
   SWEEP_LEASE_MS,
+  SOAK_APP_PROJECT,
   SOAK_BUCKET,
   SOAK_PROJECT,
   SOAK_SECRET,
@@ -41,6 +42,7 @@ import {
   UNITS,
 } from './units.js';
 import { runWorkload } from './workload.js';
+import { appImports } from './imports.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -96,7 +98,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
   const record = (f: FaultRecord): void => void faults.push(f);
   say(`soak: seed ${cfg.seed}, ${cfg.jobs} jobs, logs in ${logDir}`);
 
-  const { stack, ports, proxies } = await startSoakStack({
+  const { stack, ports, proxies, unitEnv } = await startSoakStack({
     cfg,
     repoRoot,
     logDir,
@@ -109,6 +111,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
   });
   Object.assign(process.env, stack.env); // the emulators, for this process's own clients
   const db = new Firestore({ projectId: SOAK_PROJECT });
+  const imports = appImports({ repoRoot, env: unitEnv, app: new Firestore({ projectId: SOAK_APP_PROJECT }), logDir });
   const pubsub = new PubSub({ projectId: SOAK_PROJECT });
   const storage = createStorage(SOAK_PROJECT, stack.gcs.url);
   const jobSpec = new Map<string, JobSpec>();
@@ -225,6 +228,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       truth: truthWriter(files.external),
       attached,
       startElsewhere: (spec, output) => cloudRun.startElsewhere(spec, output),
+      importRecord: (spec, execution, output) => imports.importRecord(spec, execution, output),
       progress: (n) => {
         if (n % step === 0 || n === cfg.jobs)
           say(
@@ -300,6 +304,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       ),
       storageFaults: new Set(faults.flatMap((f) => (f.kind.startsWith('gcs:') && f.subject ? [f.subject] : []))),
     });
+    findings.wrong.push(...(await imports.check(jobs, work.jobsOf))); // the app's records, written back
     const summary = summarize({
       planned: specs.length,
       acknowledged: work.acknowledged,

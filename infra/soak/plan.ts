@@ -21,6 +21,8 @@ export interface JobSpec {
   /** Cloud Run: what the execution does; external: whether (and when) the soak writes the output. */
   outcome: 'succeeded' | 'failed' | 'never';
   durationMs: number;
+  /** 'adopt': attached through the API, or imported from the app's record by `verity import` (imports.ts). */
+  via?: 'api' | 'import';
 }
 
 export interface Rng {
@@ -72,6 +74,7 @@ export function planJobs(seed: number, count: number, bucket: string, runId: str
     const base = { idempotencyKey: key, ...(r.chance(0.15) ? { resourceKey: `rk-${r.int(0, 5)}` } : {}) };
     let request: Record<string, unknown>;
     let outcome: JobSpec['outcome'] = 'succeeded';
+    let via: JobSpec['via'];
     if (kind === 'render') {
       const fault = r.pick(FAULTS);
       request = { ...base, type: 'demo-render', input: { durationMs, steps: r.int(1, 3), fault } };
@@ -87,6 +90,7 @@ export function planJobs(seed: number, count: number, bucket: string, runId: str
       outcome = r.chance(0.9) ? 'succeeded' : 'failed';
       const outputs = [`gs://${bucket}/adopted/${key}.mp4`];
       request = { ...base, type: 'soak-adopt', outputs };
+      via = r.chance(0.5) ? 'import' : 'api';
     } else if (kind === 'voice') {
       // seeds 003/004: a provider uploading to an S3-compatible store; half say nothing, ever (status "running",
       // no webhook); its output under its name, the alternative, or (when its webhook can say so) a reported one
@@ -106,6 +110,7 @@ export function planJobs(seed: number, count: number, bucket: string, runId: str
       request = { name: `p-${key}`, artifacts };
     }
     const spec: JobSpec = { index, owner, kind, request, retryOnFail: r.chance(0.3), outcome, durationMs };
+    if (via) spec.via = via;
     if (kind !== 'project' && r.chance(0.1)) spec.cancelAfterMs = r.int(100, 2500);
     // the same request again (a client retrying): it must return the same job, never make a second
     // (an attach names an execution started at run time: attaching one twice is the API tests' — attach.test.ts)

@@ -146,7 +146,12 @@ export interface SoakStack {
   stack: Stack;
   ports: SoakPorts;
   proxies: Server[];
+  /** The units' environment (the emulators, the job types, the secret): a CLI run's. */
+  unitEnv: Record<string, string>;
 }
+
+/** The app's own project (issue 30): its records, which the workload's imports read and write back to. */
+export const SOAK_APP_PROJECT = 'verity-soak-app';
 
 export async function startSoakStack(o: {
   cfg: SoakConfig;
@@ -196,6 +201,7 @@ export async function startSoakStack(o: {
     }),
   ]);
   const via: Record<string, number> = { objectFinalized: ports.finalizeProxy, jobUpdates: ports.updatesProxy };
+  const unitEnv = soakUnitEnv(o, ports, LOCAL_FUNCTION_ENV);
   const points = ['after-commit', 'after-effect', 'mid-publish', 'mid-sweep'];
   const stack = await startStack({
     repoRoot: o.repoRoot,
@@ -220,22 +226,31 @@ export async function startSoakStack(o: {
               }),
             }
           : {},
-    extraEnv: {
-      ...LOCAL_FUNCTION_ENV,
-      VERITY_JOB_TYPES: JSON.stringify(soakJobTypes(ports, o.repoRoot, o.truthDir, o.cfg.ports.s3)),
-      // the units' probes go through the GCS fault proxy (the soak itself and the bucket's set-up do not)
-      VERITY_GCS_ENDPOINT: `http://127.0.0.1:${ports.gcsProxy}`,
-      VERITY_CLOUD_RUN_ENDPOINT: `127.0.0.1:${ports.cloudRun}`,
-      VERITY_WEBHOOK_BASE_URL: `http://127.0.0.1:${ports.webhooksProxy}`,
-      VERITY_LOCAL_JWT_SECRET: SOAK_SECRET,
-      VERITY_STATE_DIR: o.stateDir,
-      VERITY_LOG_LEVEL: o.cfg.logLevel,
-      VERITY_MAX_ACTIVE_JOBS: '10000',
-      VERITY_SWEEP_LEASE_MS: String(SWEEP_LEASE_MS),
-      VERITY_PROBES_PER_MINUTE: '100000',
-      DEMO_PROVIDER_DROP_RATE: '0.3',
-      DEMO_PROVIDER_DURATION_MS: '800',
-    },
+    extraEnv: unitEnv,
   });
-  return { stack, ports, proxies };
+  // what an admin's CLI run needs to act as the units do (`verity import`: the workload's imports)
+  return { stack, ports, proxies, unitEnv: { ...stack.env, ...unitEnv } };
+}
+
+function soakUnitEnv(
+  o: { cfg: SoakConfig; repoRoot: string; stateDir: string; truthDir: string },
+  ports: SoakPorts,
+  localEnv: Record<string, string>,
+) {
+  return {
+    ...localEnv,
+    VERITY_JOB_TYPES: JSON.stringify(soakJobTypes(ports, o.repoRoot, o.truthDir, o.cfg.ports.s3)),
+    // the units' probes go through the GCS fault proxy (the soak itself and the bucket's set-up do not)
+    VERITY_GCS_ENDPOINT: `http://127.0.0.1:${ports.gcsProxy}`,
+    VERITY_CLOUD_RUN_ENDPOINT: `127.0.0.1:${ports.cloudRun}`,
+    VERITY_WEBHOOK_BASE_URL: `http://127.0.0.1:${ports.webhooksProxy}`,
+    VERITY_LOCAL_JWT_SECRET: SOAK_SECRET,
+    VERITY_STATE_DIR: o.stateDir,
+    VERITY_LOG_LEVEL: o.cfg.logLevel,
+    VERITY_MAX_ACTIVE_JOBS: '10000',
+    VERITY_SWEEP_LEASE_MS: String(SWEEP_LEASE_MS),
+    VERITY_PROBES_PER_MINUTE: '100000',
+    DEMO_PROVIDER_DROP_RATE: '0.3',
+    DEMO_PROVIDER_DURATION_MS: '800',
+  };
 }
