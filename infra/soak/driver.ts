@@ -304,7 +304,9 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       ),
       storageFaults: new Set(faults.flatMap((f) => (f.kind.startsWith('gcs:') && f.subject ? [f.subject] : []))),
     });
-    findings.wrong.push(...(await imports.check(jobs, work.jobsOf))); // the app's records, written back
+    const records = await imports.check(jobs, work.jobsOf); // the app's records, written back
+    findings.wrong.push(...records.wrong);
+    say(`soak: ${attached.size} executions the app started, attached; ${records.read} of their records read back`);
     const summary = summarize({
       planned: specs.length,
       acknowledged: work.acknowledged,

@@ -26,8 +26,11 @@ const STATUSES = {
 export interface AppImports {
   /** Writes the app's record of `execution` and imports it: the job that attached it. */
   importRecord(spec: JobSpec, execution: string, output: string): Promise<string>;
-  /** Records that do not say what their job ended as (after the drain). */
-  check(jobs: ReadonlyMap<string, Job>, jobsOf: ReadonlyMap<number, string[]>): Promise<string[]>;
+  /** Records that do not say what their job ended as (after the drain), and how many were read. */
+  check(
+    jobs: ReadonlyMap<string, Job>,
+    jobsOf: ReadonlyMap<number, string[]>,
+  ): Promise<{ wrong: string[]; read: number }>;
 }
 
 export function appImports(o: { repoRoot: string; env: Record<string, string>; app: Firestore; logDir: string }) {
@@ -99,15 +102,17 @@ export function appImports(o: { repoRoot: string; env: Record<string, string>; a
     },
     async check(jobs, jobsOf) {
       const wrong: string[] = [];
+      let read = 0;
       for (const [index, key] of imported) {
         const last = jobs.get(jobsOf.get(index)?.at(-1) ?? '');
         if (!last) continue;
         const want = STATUSES[last.status][0];
         const has = (await o.app.collection(COLLECTION).doc(key).get()).get('status') as unknown;
+        read++;
         if (has !== want)
           wrong.push(`record ${COLLECTION}/${key} says ${JSON.stringify(has)}; ${last.id} is ${last.status}`);
       }
-      return wrong;
+      return { wrong, read };
     },
   } satisfies AppImports;
 }
