@@ -11,6 +11,8 @@ import type { Env } from '../../shared/src/config/env.js';
 import type { RuntimeSource } from '../common/runtime-source.js';
 import { handleError, parseBody, refuseOversizedBody } from '../common/http.js';
 import { SweepRequestSchema } from '../../shared/src/schemas.js';
+import { scheduledOrphanSweep } from '../../shared/src/evidence/orphan-schedule.js';
+import { randomUUID } from 'node:crypto';
 
 /** True when the bearer token is a Google-signed OIDC token of the configured scheduler service account. */
 async function isScheduler(
@@ -48,7 +50,25 @@ export function createSweepHandler(src: RuntimeSource): HttpFunction {
       }
       const body = parseBody(req, SweepRequestSchema, { optional: true });
       const rt = await src.runtime();
-      res.status(200).json(await rt.sweeper.sweep({ dryRun: body.dryRun, budgetMs: rt.env.sweepBudgetMs }));
+      const report = await rt.sweeper.sweep({ dryRun: body.dryRun, budgetMs: rt.env.sweepBudgetMs });
+      // the orphan sweep at its own cadence (evidence/orphan-schedule.ts); never in a dry run
+      const orphans = body.dryRun
+        ? ({ ran: false, why: 'not due' } as const)
+        : await scheduledOrphanSweep(
+            {
+              storage: rt.storage,
+              ledger: rt.ledger,
+              registry: rt.registry,
+              buckets: rt.env.allowedBuckets,
+              owner: randomUUID(),
+              now: rt.clock(),
+            },
+            rt.env.orphanSweep,
+          ).catch((err: unknown) => {
+            src.log.error({ err }, 'orphan sweep failed; the next cadence tries again');
+            return { ran: false, why: 'failed' } as const;
+          });
+      res.status(200).json({ ...report, orphans });
     } catch (err) {
       handleError(res, err, src.log);
     }

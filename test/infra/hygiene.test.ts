@@ -81,16 +81,20 @@ describe('secrets stay out of the Terraform state', () => {
   });
 });
 
-describe('the lifecycle rule deletes only EPHEMERAL_PREFIXES', () => {
-  it('matches_prefix of the output buckets is exactly tmp/ and proxy/ (shared/src/evidence/ephemeral.ts)', () => {
+describe('the lifecycle rules delete only LIFECYCLE_PREFIXES', () => {
+  it('the output buckets: tmp/ and proxy/ by one rule, ckpt/ by another (shared/src/evidence/ephemeral.ts)', () => {
     assert.deepEqual(lifecycleProblems(mod), []);
   });
 
-  it('notices another prefix, or a Delete rule without prefixes', async () => {
+  it('notices another prefix, one left out, or a Delete rule without prefixes', async () => {
     const wider = JSON.parse(JSON.stringify(mod['storage.tf']).replace('"proxy/"', '"renders/"')) as Files[string];
     assert.match(
       lifecycleProblems({ ...mod, 'storage.tf': wider }).join('\n'),
-      /matches tmp\/, renders\/; only proxy\/, tmp\//,
+      /matches tmp\/, renders\/; only ckpt\/, proxy\/, tmp\//,
+    );
+    assert.match(
+      lifecycleProblems({ ...mod, 'storage.tf': wider }).join('\n'),
+      /the Delete rules cover ckpt\/, renders\/, tmp\/, not ckpt\/, proxy\/, tmp\//,
     );
     const all = await withFile(
       mod,

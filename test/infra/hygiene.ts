@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { MAX_DELIVERY_ATTEMPTS } from '../../functions/units.js';
-import { EPHEMERAL_PREFIXES } from '../../shared/src/evidence/ephemeral.js';
+import { LIFECYCLE_PREFIXES } from '../../shared/src/evidence/ephemeral.js';
 
 type Json = Record<string, unknown>;
 
@@ -97,25 +97,39 @@ export function secretWiringProblems(files: Record<string, Json>): string[] {
   return problems;
 }
 
-/** The output buckets' lifecycle rule deletes exactly EPHEMERAL_PREFIXES, nothing else. */
+/**
+ * The output buckets' Delete rules match only LIFECYCLE_PREFIXES (each rule some of them, every one by some
+ * rule), nothing else: what a request or a type may never declare as an output (shared/src/evidence/ephemeral.ts).
+ */
 export function lifecycleProblems(files: Record<string, Json>): string[] {
   const problems: string[] = [];
   const buckets = Object.values(files).flatMap((j) =>
     Object.entries(((j.resource ?? {}) as Record<string, Record<string, Json[]>>).google_storage_bucket ?? {}),
   );
+  const want = [...LIFECYCLE_PREFIXES].sort().join(', ');
   for (const [name, bs] of buckets) {
-    for (const rule of blocks(blocks(bs)[0]?.lifecycle_rule)) {
+    const covered = new Set<string>();
+    const rules = blocks(blocks(bs)[0]?.lifecycle_rule);
+    for (const rule of rules) {
       if (!blocks(rule.action).some((a) => a.type === 'Delete')) continue;
       const prefixes = blocks(rule.condition).flatMap(
         (c) => ((c.matches_prefix ?? null) as string[] | null) ?? ['(every object)'],
       );
-      const want = [...EPHEMERAL_PREFIXES].sort().join(', ');
-      if ([...prefixes].sort().join(', ') !== want) {
+      prefixes.forEach((p) => covered.add(p));
+      const outside = prefixes.filter((p) => !(LIFECYCLE_PREFIXES as readonly string[]).includes(p));
+      if (outside.length > 0 || prefixes.length === 0)
         problems.push(
           `bucket ${name}: a Delete rule matches ${prefixes.join(', ')}; only ${want} (shared/src/evidence/ephemeral.ts) may be deleted`,
         );
-      }
     }
+    if (
+      rules.length > 0 &&
+      [...covered]
+        .filter((p) => p !== '(every object)')
+        .sort()
+        .join(', ') !== want
+    )
+      problems.push(`bucket ${name}: the Delete rules cover ${[...covered].sort().join(', ')}, not ${want}`);
   }
   if (buckets.length === 0) problems.push('no google_storage_bucket');
   return problems;

@@ -83,6 +83,10 @@ const EnvSchema = z.object({
   VERITY_SWEEP_BUDGET_MS: z.coerce.number().int().min(1000).max(3_000_000).default(50_000),
   /** How long a sweep holds a job it checks: below the scheduler interval (a killed sweep's leases then lapse). */
   VERITY_SWEEP_LEASE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /** How often the sweep also runs the orphan sweep (temp, proxies, checkpoints), minutes; 0: never. */
+  VERITY_ORPHAN_SWEEP_MINUTES: z.coerce.number().int().min(0).max(10_080).default(60),
+  /** The prefixes one scheduled orphan sweep looks at, at most (the rest wait for the next). */
+  VERITY_ORPHAN_SWEEP_MAX_PREFIXES: z.coerce.number().int().min(1).max(100_000).default(500),
   /**
    * How often (at most) a unit other than the sweep looks for starts a dead process left (due-starts.ts), in ms
    * per instance; 0: never (the sweep alone makes them).
@@ -143,6 +147,8 @@ export interface Env {
   sweepAudience: string | undefined;
   sweepBudgetMs: number;
   sweepLeaseMs: number;
+  /** The scheduled orphan sweep: every this many ms (0: never), at most `maxPrefixes` prefixes a run. */
+  orphanSweep: { everyMs: number; maxPrefixes: number };
   dueStartsEveryMs: number;
   /** Per-owner quotas (defaults; job types may override). */
   maxActiveJobs: number;
@@ -251,6 +257,7 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
     sweepAudience: e.VERITY_SWEEP_AUDIENCE,
     sweepBudgetMs: e.VERITY_SWEEP_BUDGET_MS,
     sweepLeaseMs: e.VERITY_SWEEP_LEASE_MS,
+    orphanSweep: { everyMs: e.VERITY_ORPHAN_SWEEP_MINUTES * 60_000, maxPrefixes: e.VERITY_ORPHAN_SWEEP_MAX_PREFIXES },
     dueStartsEveryMs: e.VERITY_DUE_STARTS_EVERY_MS,
     maxActiveJobs: e.VERITY_MAX_ACTIVE_JOBS,
     probesPerMinute: e.VERITY_PROBES_PER_MINUTE,

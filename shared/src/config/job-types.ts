@@ -9,6 +9,7 @@ import { ConfigError, type Env } from './env.js';
 import { issueLines } from '../api-kit.js';
 import { localJobTypes } from './local-job-types.js';
 import { DEFAULT_REQUEST_PREFIXES } from '../evidence/prefixes.js';
+import { isEphemeralName } from '../evidence/ephemeral.js';
 import { fillTemplate, parseGcsUri } from '../evidence/gcs-uri.js';
 import { outsideStores } from '../evidence/stores.js';
 import { declaredTemplates, OutputTemplateSchema, type OutputTemplate } from '../evidence/output-templates.js';
@@ -281,9 +282,13 @@ function parseRegistry(env: Env): JobTypeRegistry {
     ].flatMap(declaredTemplates);
     const stores = storesOf(env);
     const refused = templates
-      .map((t) =>
-        outsideStores(fillTemplate(t, { bucket: env.bucket, jobId: 'x', externalJobId: 'x' }), stores, parseGcsUri),
-      )
+      .map((t) => {
+        const uri = fillTemplate(t, { bucket: env.bucket, jobId: 'x', externalJobId: 'x' });
+        const name = parseGcsUri(uri)?.name;
+        // a lifecycle rule deletes what lies there (ephemeral.ts): never a declared output
+        if (name !== undefined && isEphemeralName(name)) return `${t} lies under a prefix lifecycle rules delete`;
+        return outsideStores(uri, stores, parseGcsUri);
+      })
       .filter((why): why is string => why !== null);
     if (refused.length > 0) throw new ConfigError(`job type ${name}: outputTemplates: ${refused.join('; ')}`);
     map.set(

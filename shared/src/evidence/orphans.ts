@@ -26,6 +26,8 @@ export interface OrphanSweepOptions {
   retentionMs?: Partial<Record<OrphanRoot, number>>;
   dryRun?: boolean;
   onProgress?: (done: number, total: number) => void;
+  /** Look at no more prefixes than this in one run (a scheduled run's bound); the rest wait for the next. */
+  maxPrefixes?: number;
 }
 
 export interface OrphanSweepReport {
@@ -36,6 +38,8 @@ export interface OrphanSweepReport {
   kept: { prefix: string; why: string }[];
   deleted: string[];
   dryRun: boolean;
+  /** False when `maxPrefixes` stopped the run before every prefix was looked at. */
+  complete: boolean;
 }
 
 interface Group {
@@ -80,6 +84,7 @@ export async function sweepOrphans(
     kept: [],
     deleted: [],
     dryRun: o.dryRun === true,
+    complete: true,
   };
   const groups = new Map<string, Group>();
   for (const bucket of o.buckets) {
@@ -104,6 +109,10 @@ export async function sweepOrphans(
   }
   let done = 0;
   for (const [prefix, g] of groups) {
+    if (o.maxPrefixes !== undefined && report.prefixesSeen >= o.maxPrefixes) {
+      report.complete = false;
+      break;
+    }
     report.prefixesSeen++;
     o.onProgress?.(++done, groups.size);
     // a checkpoint prefix belongs to a retry chain (every job naming it); tmp and proxy to their one job

@@ -3,7 +3,7 @@
  * type allows the caller (docs/contract.md: "Tenancy and limits"). The check looks only at the URI, before any
  * probe, so a refused request learns nothing about the object (existence, size, generation).
  */
-import { EPHEMERAL_PREFIXES, isEphemeralName } from './ephemeral.js';
+import { isEphemeralName, LIFECYCLE_PREFIXES } from './ephemeral.js';
 import { fillTemplate, parseGcsUri } from './gcs-uri.js';
 import { ErrorCode, ValidationError } from '../core/index.js';
 
@@ -31,7 +31,7 @@ export function requestUriProblem(uri: string, prefixes: readonly string[]): Uri
   if (isEphemeralName(loc.name)) {
     return {
       code: 'OUTPUT_NOT_ALLOWED',
-      message: `objects under ${EPHEMERAL_PREFIXES.join(' or ')} are temporary (a lifecycle rule deletes them)`,
+      message: `objects under ${LIFECYCLE_PREFIXES.join(', ')} are Verity's own (lifecycle rules delete them)`,
     };
   }
   if (!prefixes.some((p) => uri.startsWith(p) && uri.length > p.length))

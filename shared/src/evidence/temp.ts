@@ -7,6 +7,9 @@ import type { Storage } from '@google-cloud/storage';
 import type { Job } from '../core/index.js';
 import { fillTemplate, parseGcsUri } from './gcs-uri.js';
 
+/** Where a job's proxies live (seed 002; the orphan sweep's `proxy/` root). */
+export const PROXY_PREFIX = 'gs://{bucket}/proxy/{jobId}/';
+
 export interface TempCleaner {
   /** The job's temp prefix as a gs:// URI, or null when the template does not resolve safely. */
   prefixFor(job: Pick<Job, 'id'>, template: string): { bucket: string; prefix: string } | null;

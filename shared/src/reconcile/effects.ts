@@ -8,7 +8,7 @@ import { startable, startLease, type Job, type JobEvent } from '../core/index.js
 import type { JobTypeRegistry } from '../config/job-types.js';
 import type { ExecutorSet } from '../evidence/executors/types.js';
 import { ExecutorStartError, StartLeaseOver } from '../evidence/executors/types.js';
-import type { TempCleaner } from '../evidence/temp.js';
+import { PROXY_PREFIX, type TempCleaner } from '../evidence/temp.js';
 import { faultPoint } from '../faults.js';
 import type { Logger } from '../log.js';
 import type { JobRead } from '../store/job-doc.js';
@@ -104,7 +104,9 @@ export class EffectActions {
     const job = known ?? (await this.deps.store.get(jobId));
     const type = job ? this.deps.registry.get(job.type) : undefined;
     if (!job || !type) return;
-    const deleted = await this.deps.temp.cleanup(job, type.tempPrefix);
+    // a canceled job's proxies go too (kept for their retention after any other end: seed 002's previews)
+    const proxies = job.status === 'canceled' ? await this.deps.temp.cleanup(job, PROXY_PREFIX) : 0;
+    const deleted = (await this.deps.temp.cleanup(job, type.tempPrefix)) + proxies;
     if (deleted > 0) this.deps.log.info({ jobId: job.id, deleted }, 'temporary objects deleted');
   }
 

@@ -141,6 +141,8 @@ locals {
     sweep = {
       VERITY_SCHEDULER_SA   = google_service_account.scheduler.email
       VERITY_SWEEP_AUDIENCE = local.function_url["sweep"]
+      # the orphan sweep (temp, proxies, checkpoints past their retention) at its own cadence
+      VERITY_ORPHAN_SWEEP_MINUTES = tostring(var.orphan_sweep_minutes)
       # an admin with run.invoker on the sweep may call it directly (any admin: POST /api/sweep on the API)
       VERITY_AUTH_AUDIENCE = var.auth_audience
       VERITY_ADMINS        = join(",", var.admins)

@@ -7,11 +7,23 @@ resource "google_storage_bucket" "outputs" {
   public_access_prevention    = "enforced"
   labels                      = var.labels
 
-  # Temp files of crashed runs (the job's own are deleted when it ends).
+  # Temp files of crashed runs (the job's own are deleted when it ends; the orphan sweep deletes the rest
+  # by their retention): a backstop. No declared output may lie under these prefixes (ephemeral.ts).
   lifecycle_rule {
     condition {
       age            = var.temp_retention_days
       matches_prefix = ["tmp/", "proxy/"]
+    }
+    action {
+      type = "Delete"
+    }
+  }
+  # Step checkpoints: the orphan sweep deletes them once their retry chain no longer needs them; this rule,
+  # past any retry window, is the backstop should it not run.
+  lifecycle_rule {
+    condition {
+      age            = var.checkpoint_retention_days
+      matches_prefix = ["ckpt/"]
     }
     action {
       type = "Delete"

@@ -68,6 +68,22 @@ variable "temp_retention_days" {
   default     = 7
 }
 
+variable "checkpoint_retention_days" {
+  description = "Objects under ckpt/ in created buckets are deleted after this many days: a backstop behind the orphan sweep, past the 7-day retry window."
+  type        = number
+  default     = 30
+  validation {
+    condition     = var.checkpoint_retention_days >= 8
+    error_message = "checkpoint_retention_days must be at least 8: a failed job's checkpoints are kept 7 days for a retry."
+  }
+}
+
+variable "orphan_sweep_minutes" {
+  description = "How often the sweep unit also deletes orphaned temp files, proxies and checkpoints past their retention (VERITY_ORPHAN_SWEEP_MINUTES); 0: never."
+  type        = number
+  default     = 60
+}
+
 variable "build_dir" {
   description = "Where `npm run build` wrote the deploy folders (build/functions), one per deploy unit."
   type        = string
