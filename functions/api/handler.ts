@@ -15,6 +15,7 @@ import type { RuntimeSource } from '../common/runtime-source.js';
 import {
   EnqueueRequestSchema,
   JobIdSchema,
+  DryRunQuerySchema,
   JobListQuerySchema,
   SweepRequestSchema,
   WorkerUpdateSchema,
@@ -118,8 +119,10 @@ const routes: Route[] = [
     method: 'POST',
     pattern: new RegExp(`^/api/jobs/${ID}/reconcile$`),
     auth: true,
-    run: async ({ res, rt, who, id }) => {
-      res.status(200).json({ report: await rt.jobs.reconcile(who, id) });
+    run: async ({ req, res, rt, who, id }) => {
+      const q = DryRunQuerySchema.safeParse(req.query);
+      if (!q.success) throw new ValidationError('invalid query', validationProblems(q.error.issues));
+      res.status(200).json({ report: await rt.jobs.reconcile(who, id, { dryRun: q.data.dryRun }) });
     },
   },
   {

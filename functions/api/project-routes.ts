@@ -1,7 +1,7 @@
 /** Projects (seed 001): create, list, read, reconcile, generate what is missing. */
 import { ValidationError } from '../../shared/src/core/index.js';
 import { validationProblems } from '../../shared/src/api-kit.js';
-import { CreateProjectSchema, ListQuerySchema } from '../../shared/src/schemas.js';
+import { CreateProjectSchema, DryRunQuerySchema, ListQuerySchema } from '../../shared/src/schemas.js';
 import { jobView, projectView } from '../../shared/src/views.js';
 import { parseBody } from '../common/http.js';
 import { activeJobConflict, ID, type Route } from './route.js';
@@ -44,8 +44,10 @@ export const projectRoutes: Route[] = [
     method: 'POST',
     pattern: new RegExp(`^/api/projects/${ID}/reconcile$`),
     auth: true,
-    run: async ({ res, rt, who, id }) => {
-      const { report } = await rt.projects.requestReconcile(who, id);
+    run: async ({ req, res, rt, who, id }) => {
+      const q = DryRunQuerySchema.safeParse(req.query);
+      if (!q.success) throw new ValidationError('invalid query', validationProblems(q.error.issues));
+      const { report } = await rt.projects.requestReconcile(who, id, { dryRun: q.data.dryRun });
       res.status(200).json({ report });
     },
   },

@@ -24,7 +24,7 @@ const USAGE = `usage: verity <command> [options]
   jobs history <jobId>
   explain <jobId>              the job in plain words: cause, evidence, next deadline, what to do
   stats [--window 1h|24h|7d]   what recovered what: by source and reason, time to recover, failure rate per type
-  reconcile <jobId>            reconcile one job now (probes outputs and the executor)
+  reconcile <jobId> [--dry-run] reconcile one job now (probes outputs and the executor); --dry-run: what it would do
   reconcile --stale            reconcile every job whose deadline or due action has passed
   sweep [--dry-run]            what the scheduler runs: due jobs, retries, unpublished events
   cleanup [--older-than 24h] [--dry-run]
@@ -113,12 +113,16 @@ async function main(argv: string[]): Promise<number> {
       case 'reconcile': {
         if (o.stale) return await sweep(rt, false, o.json, 'reconcile');
         if (!sub) throw new UsageError('reconcile needs a jobId, or --stale');
-        const { report } = await rt.reconciler.reconcile(sub, 'reconcile');
+        // --dry-run: what a reconcile would do now, nothing written (seed 001's auto_fix=False)
+        const report = o['dry-run']
+          ? await rt.reconciler.preview(sub)
+          : (await rt.reconciler.reconcile(sub, 'reconcile')).report;
         out(
           o.json,
           report,
           () =>
-            `${report.jobId}: ${report.originalStatus} → ${report.correctedStatus} (${report.action}, ${report.reason})\n` +
+            `${report.jobId}: ${report.originalStatus} → ${report.correctedStatus} ` +
+            `(${report.dryRun ? `would be ${report.action}` : report.action}, ${report.reason})\n` +
             table(
               report.evidence.map((e) => ({ source: e.source, observation: e.observation })),
               ['source', 'observation'],

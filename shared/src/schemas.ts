@@ -113,6 +113,14 @@ export const JobListQuerySchema = z.object({
 });
 
 /** GET /api/stats/recoveries: the window (core/recovery.ts: STATS_WINDOWS). */
+/** `?dryRun=true` on a reconcile: what it would do, nothing written. */
+export const DryRunQuerySchema = z.object({
+  dryRun: z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .transform((v) => v === 'true' || v === '1'),
+});
+
 export const StatsQuerySchema = z.object({
   window: z.enum(['1h', '24h', '7d']).default('24h'),
 });

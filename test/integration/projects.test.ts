@@ -126,6 +126,12 @@ describe("projects: seed 001's scenarios", () => {
       claimedArtifacts: 15,
       verifiedArtifacts: 12,
       missingArtifacts: ['clip-2', 'clip-5', 'clip-9'],
+      changes: [2, 5, 9].map((i) => ({
+        key: `clip-${i}`,
+        uri: `gs://${rt.bucket}/${p.names[i]}`,
+        was: 'present',
+        now: 'missing',
+      })),
       action: 'corrected',
     });
     const [afterFiles] = await rt.storage.bucket(rt.bucket).getFiles({ prefix: `reels/` });

@@ -1,6 +1,19 @@
 /** The job paths of the OpenAPI document (./openapi.ts): `/api/jobs` and every operation on one job. */
 import { JobListQuerySchema, StatsQuerySchema } from '../../../shared/src/schemas.js';
-import { AUTH, BODY, body, errors, idParam, jobBody, jobOp, json, secured, sse, withJobLinks } from './operations.js';
+import {
+  AUTH,
+  BODY,
+  body,
+  DRY_RUN,
+  errors,
+  idParam,
+  jobBody,
+  jobOp,
+  json,
+  secured,
+  sse,
+  withJobLinks,
+} from './operations.js';
 import { enqueueSchema, queryParams, updateSchema, type ApiVocabulary, type Json } from './requests.js';
 import { ref, stats } from './schemas.js';
 
@@ -53,10 +66,27 @@ export const jobPaths = (v: ApiVocabulary): Json => ({
   },
   '/api/jobs/{id}/reconcile': {
     post: jobOp('reconcile', {
-      summary: 'Reconcile now',
+      summary: 'Reconcile now (dryRun=true: what it would do, nothing written)',
+      parameters: [idParam('job'), DRY_RUN],
       responses: {
-        200: json({ type: 'object', properties: { report: { type: 'object' } } }),
-        ...errors(...AUTH, 404, 429),
+        200: json({
+          type: 'object',
+          properties: {
+            report: {
+              type: 'object',
+              properties: {
+                jobId: { type: 'string' },
+                originalStatus: { type: 'string' },
+                correctedStatus: { type: 'string' },
+                action: { enum: ['corrected', 'unchanged'] },
+                reason: { type: 'string' },
+                evidence: { type: 'array', items: { type: 'object' } },
+                dryRun: { type: 'boolean', description: 'present (true) on a dry run: nothing was written' },
+              },
+            },
+          },
+        }),
+        ...errors(...AUTH, 400, 404, 429),
       },
     }),
   },

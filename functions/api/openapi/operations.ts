@@ -158,3 +158,11 @@ export const projectOp = (op: keyof typeof PROJECT_OPS, o: Json): Json => ({
   parameters: [idParam('project')],
   ...o,
 });
+
+/** `?dryRun=true` on a reconcile (seed 001's `auto_fix=False`). */
+export const DRY_RUN = {
+  name: 'dryRun',
+  in: 'query',
+  schema: { enum: ['true', 'false', '1', '0'] },
+  description: '`true` or `1`: say what the reconcile would correct, and write nothing (still a probe of the quota)',
+} as const;

@@ -4,7 +4,9 @@ import {
   AUTH,
   BODY,
   body,
+  DRY_RUN,
   errors,
+  idParam,
   json,
   links,
   PROJECT_OPS,
@@ -84,10 +86,40 @@ export const projectPaths = (v: ApiVocabulary): Json => ({
   },
   '/api/projects/{id}/reconcile': {
     post: projectOp('reconcile', {
-      summary: 'Verify every artifact',
+      summary: 'Verify every artifact (dryRun=true: what it would correct, per artifact, nothing written)',
+      parameters: [idParam('project'), DRY_RUN],
       responses: {
-        200: json({ type: 'object', properties: { report: { type: 'object' } } }),
-        ...errors(...AUTH, 404, 429),
+        200: json({
+          type: 'object',
+          properties: {
+            report: {
+              type: 'object',
+              properties: {
+                projectId: { type: 'string' },
+                originalStatus: { type: 'string' },
+                correctedStatus: { type: 'string' },
+                claimedArtifacts: { type: 'integer' },
+                verifiedArtifacts: { type: 'integer' },
+                missingArtifacts: { type: 'array', items: { type: 'string' } },
+                changes: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      key: { type: 'string' },
+                      uri: { type: 'string' },
+                      was: { enum: ['present', 'missing'] },
+                      now: { enum: ['present', 'missing'] },
+                    },
+                  },
+                },
+                action: { enum: ['corrected', 'unchanged'] },
+                dryRun: { type: 'boolean' },
+              },
+            },
+          },
+        }),
+        ...errors(...AUTH, 400, 404, 429),
       },
     }),
   },

@@ -83,12 +83,17 @@ function progressFields(job: Job, r: WorkerReport, now: number): PatchFields {
   return { stepPlan: plan, progress: nextProgress({ ...job, startedAt }, r.progress, plan, now), progressAt: now };
 }
 
+/**
+ * Only steps count after the end: a late report that finishes a step the job does not show finished (or
+ * skipped) is recorded; anything else — a percent, a current step, the same report again — changes nothing.
+ */
 function lateProgress(job: Job, r: WorkerReport, ctx: DecideContext): Decision {
+  const had = new Set([...(job.progress?.completedSteps ?? []), ...(job.progress?.skippedSteps ?? [])]);
+  const told = [...(r.progress?.completedSteps ?? []), ...(r.progress?.skippedSteps ?? [])];
+  const skippedNow = (r.progress?.skippedSteps ?? []).some((s) => !(job.progress?.skippedSteps ?? []).includes(s));
+  if (!told.some((s) => !had.has(s)) && !skippedNow) return unchanged(job);
   const fields = progressFields(job, r, job.endedAt ?? ctx.now);
   const progress =
     fields.progress && job.status === JobStatus.succeeded ? { ...fields.progress, pct: 100 } : fields.progress;
-  // the same report again (a redelivery) changes nothing
-  if (JSON.stringify(progress) === JSON.stringify(job.progress) && fields.stepPlan === job.stepPlan)
-    return unchanged(job);
   return patch(job, { ...fields, ...(progress ? { progress } : {}) }, ctx);
 }

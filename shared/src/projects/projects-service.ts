@@ -29,7 +29,11 @@ export interface ProjectReport {
   claimedArtifacts: number;
   verifiedArtifacts: number;
   missingArtifacts: string[];
+  /** Each artifact whose record the look corrects (or would): what it said, what the bucket says. */
+  changes: { key: string; uri: string; was: 'present' | 'missing'; now: 'present' | 'missing' }[];
   action: 'corrected' | 'unchanged';
+  /** A look before a fix (seed 001's `auto_fix=False`): what a reconcile would do; nothing was written. */
+  dryRun?: true;
 }
 
 export interface ProjectsDeps {
@@ -104,16 +108,26 @@ export class ProjectsService {
   async requestReconcile(
     who: Principal,
     id: string,
+    opts: { dryRun?: boolean } = {},
   ): Promise<{ project: Project; artifacts: Artifact[]; report: ProjectReport }> {
     const p = await this.visible(who, id);
     await this.d.quotas.takeProbe(who.userId, this.d.probesPerMinute);
-    return this.reconcile(p);
+    return this.reconcile(p, opts.dryRun === true);
   }
 
-  /** Verifies every artifact (bounded parallel probes) and corrects the records; never deletes an object. */
-  async reconcile(p: Project): Promise<{ project: Project; artifacts: Artifact[]; report: ProjectReport }> {
+  /**
+   * Verifies every artifact (bounded parallel probes) and corrects the records; never deletes an object. A dry
+   * run writes nothing (its generation job is read as stored, not reconciled) and says what it would correct.
+   */
+  async reconcile(
+    p: Project,
+    dryRun = false,
+  ): Promise<{ project: Project; artifacts: Artifact[]; report: ProjectReport }> {
     const recorded = await this.d.store.artifacts(p.id);
-    const [probed, job] = await Promise.all([this.d.probe.probe(recorded.map((a) => a.uri)), this.generationJob(p)]);
+    const [probed, job] = await Promise.all([
+      this.d.probe.probe(recorded.map((a) => a.uri)),
+      this.generationJob(p, dryRun),
+    ]);
     const byUri = new Map(probed.observations.map((o) => [o.uri, o]));
     const verified: Artifact[] = recorded.map((a) => {
       const o = byUri.get(a.uri);
@@ -123,12 +137,16 @@ export class ProjectsService {
     const changed = verified.filter(
       (v, i) => v.present !== recorded[i]!.present || v.generation !== recorded[i]!.generation,
     );
-    if (changed.length > 0) await this.d.store.recordArtifacts(p.id, changed);
+    if (changed.length > 0 && !dryRun) await this.d.store.recordArtifacts(p.id, changed);
     const present = verified.filter((a) => a.present).length;
     const status = deriveProjectStatus({ declared: verified.length, present, job });
     const jobActive = job !== null && isActive(job.status);
-    const project =
-      (await this.d.store.update(p.id, (cur) => ({ status, activeJobId: jobActive ? cur.activeJobId : null }))) ?? p;
+    const next = (cur: Project) => ({ status, activeJobId: jobActive ? cur.activeJobId : null });
+    const project = dryRun ? { ...p, ...next(p) } : ((await this.d.store.update(p.id, next)) ?? p);
+    const word = (b: boolean) => (b ? ('present' as const) : ('missing' as const));
+    const changes = verified
+      .map((v, i) => ({ key: v.key, uri: v.uri, was: word(recorded[i]!.present), now: word(v.present) }))
+      .filter((c) => c.was !== c.now);
     const report: ProjectReport = {
       projectId: p.id,
       originalStatus: p.status,
@@ -136,19 +154,22 @@ export class ProjectsService {
       claimedArtifacts: recorded.filter((a) => a.present).length,
       verifiedArtifacts: present,
       missingArtifacts: verified.filter((a) => !a.present).map((a) => a.key),
+      changes,
       action: changed.length > 0 || project.status !== p.status ? 'corrected' : 'unchanged',
+      ...(dryRun ? { dryRun: true as const } : {}),
     };
-    if (report.action === 'corrected')
+    if (report.action === 'corrected' && !dryRun)
       this.d.log.info({ ...report, missingArtifacts: report.missingArtifacts.length }, 'project reconciled');
     return { project, artifacts: verified, report };
   }
 
   /** The project's generation job, reconciled first if it is past a deadline (a crashed job ends here). */
-  private async generationJob(p: Project): Promise<Job | null> {
+  private async generationJob(p: Project, dryRun = false): Promise<Job | null> {
     const id = p.activeJobId ?? p.lastJobId;
     if (!id) return null;
     const job = await this.d.jobStore.get(id);
-    if (job && isDue(job, this.d.clock())) return (await this.d.reconciler.reconcile(id, 'reconcile', job)).job;
+    if (job && !dryRun && isDue(job, this.d.clock()))
+      return (await this.d.reconciler.reconcile(id, 'reconcile', job)).job;
     return job;
   }
 

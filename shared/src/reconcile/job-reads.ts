@@ -118,9 +118,11 @@ export class JobReads {
     return (await this.deps.reconciler.reconcile(id, 'read', job)).job;
   }
 
-  async reconcile(who: Principal, id: string): Promise<ReconcileReport> {
+  /** A look now (with `dryRun`: what it would do, nothing written); a probe of the caller's budget either way. */
+  async reconcile(who: Principal, id: string, opts: { dryRun?: boolean } = {}): Promise<ReconcileReport> {
     const job = await this.visible(who, id);
     await this.takeProbe(who, job);
+    if (opts.dryRun) return this.deps.reconciler.preview(id, job);
     return (await this.deps.reconciler.reconcile(id, 'reconcile', job)).report;
   }
 

@@ -46,8 +46,8 @@ export class JobsService {
   read(who: Principal, id: string, opts?: { verify?: boolean }): Promise<Job> {
     return this.reads.read(who, id, opts);
   }
-  reconcile(who: Principal, id: string): Promise<ReconcileReport> {
-    return this.reads.reconcile(who, id);
+  reconcile(who: Principal, id: string, opts?: { dryRun?: boolean }): Promise<ReconcileReport> {
+    return this.reads.reconcile(who, id, opts);
   }
   progress(who: Principal, id: string): Promise<Record<string, unknown>> {
     return this.reads.progress(who, id);

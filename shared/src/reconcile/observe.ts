@@ -4,12 +4,15 @@
  * acts on nothing: what the commit asks for is the effect runner's (effect-runner.ts).
  */
 import {
+  decide,
   dueForMs,
   isActive,
+  isRejection,
   lateOutputCheckDue,
   onlyDispatchDue,
   type ExecutorObservation,
   type Job,
+  type JobEvent,
   type OutputObservation,
   type Source,
 } from '../core/index.js';
@@ -35,6 +38,8 @@ export interface ReconcileReport {
   action: 'corrected' | 'unchanged';
   reason: Job['statusReason'];
   evidence: EvidenceItem[];
+  /** A look before a fix: what a reconcile would do now; nothing was written. */
+  dryRun?: true;
 }
 
 export interface ObserveDeps {
@@ -113,6 +118,29 @@ export class Observer {
       report: this.report(jobId, job, committed, g),
       cutShort: g.unfinished.length > 0 && g.errors.length === 0,
     };
+  }
+
+  /**
+   * A look before a fix (seed 001's `auto_fix=False`): the same evidence, gathered now, and what decide would
+   * make of it — the report a reconcile would give — with nothing written and nothing acted on.
+   */
+  async preview(jobId: string, known?: Job): Promise<ReconcileReport> {
+    const job = known ?? (await this.deps.store.get(jobId));
+    if (!job) throw new NotFoundError(`job ${jobId} not found`);
+    const now = this.deps.clock();
+    const g = onlyDispatchDue(job, now) ? NOTHING_GATHERED : await this.gather(job);
+    const event: JobEvent = {
+      kind: 'observed',
+      source: 'reconcile',
+      probed: g.complete,
+      outputs: g.outputs,
+      executor: g.executor,
+      ...(g.errors.length > 0 ? { probeErrors: g.errors.map((e) => e.slice(0, 300)).slice(0, 10) } : {}),
+    };
+    const d = decide(job, event, { now, random: () => 0.5 });
+    const next = isRejection(d) ? { job, transition: null } : d;
+    const res = { job: next.job, transition: next.transition, before: job } as ApplyResult & { job: Job };
+    return { ...this.report(jobId, job, res, g), dryRun: true };
   }
 
   private report(jobId: string, job: Job, res: ApplyResult & { job: Job }, g: Gathered): ReconcileReport {

@@ -98,6 +98,11 @@ export class Reconciler {
     return { job: latest?.job ?? res.job, report, cutShort };
   }
 
+  /** What a reconcile would do now (observe.ts `preview`): nothing written, nothing acted on. */
+  preview(jobId: string, known?: Job): Promise<ReconcileReport> {
+    return this.observer.preview(jobId, known);
+  }
+
   /** Drains the outbox entries a dead process left (the sweep's); how many left the outbox. */
   drainPending(nowMs: number, limit?: number): Promise<number> {
     return this.runner.drainPending(nowMs, limit);
