@@ -73,7 +73,9 @@ export function executionTruth(
   const out: TruthRecord[] = [];
   for (const ex of executions) {
     const env = envOf(ex);
-    const app = env.has(APP_SPEC) ? { jobId: attachedJob(ex.name ?? '') ?? '', attempt: 1 } : null;
+    // an execution the app started that no job attached (the workload's attach failed, and says so) is the app's
+    if (env.has(APP_SPEC) && attachedJob(ex.name ?? '') === undefined) continue;
+    const app = env.has(APP_SPEC) ? { jobId: attachedJob(ex.name ?? '')!, attempt: 1 } : null;
     const e = { executor: 'cloud-run' as const, ...(app ?? identity(env)), exec: ex.name ?? '' };
     out.push({ t: 'start', ...e, at: ms(ex.createTime) });
     if (!ex.completionTime) continue;

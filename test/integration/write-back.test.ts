@@ -79,6 +79,15 @@ describe('write back: the record shows what Verity knows', () => {
     await rt.jobs.reconcile(admin, w1);
     assert.equal((await rt.store.get(w1))!.status, 'failed');
     await waitFor('w1 written back', async () => (await record('w1')).status === 'error');
+    // a rerun: the record now says what its job ended as (no status the mapping imports), and is known as imported
+    const again = await importRecords({ ...deps, probe: rt.probe }, mapping(rt.bucket), { dryRun: false });
+    assert.deepEqual(
+      again.map((r) => [r.path.split('/').at(-1), r.outcome, r.jobId]),
+      [
+        ['w1', 'already imported', w1],
+        ['w2', 'already imported', w2],
+      ],
+    );
   });
 
   it('an older transition arriving late changes nothing; a failed write leaves the entry; a gone record stays gone', async () => {

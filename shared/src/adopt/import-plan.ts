@@ -113,6 +113,12 @@ export function writeBackOf(m: ImportMapping): { field: string; values: Partial<
   return { field: m.writeBack.field ?? m.fields.status, values };
 }
 
+/** The record's owner, when the mapping's owner field holds a usable id. */
+export function ownerOf(m: ImportMapping, doc: Record<string, unknown>): string | null {
+  const ownerId = text(get(doc, m.fields.owner));
+  return ownerId !== null && /^[A-Za-z0-9_.:@+-]{1,200}$/.test(ownerId) ? ownerId : null;
+}
+
 /** What one record becomes. */
 export function planRecord(m: ImportMapping, doc: Record<string, unknown>): RecordPlan {
   const status = text(get(doc, m.fields.status));
@@ -120,9 +126,8 @@ export function planRecord(m: ImportMapping, doc: Record<string, unknown>): Reco
     (k) => status !== null && m.statuses[k].includes(status),
   );
   if (!meaning) return { kind: 'skip', reason: `status ${JSON.stringify(status)} is not in the mapping` };
-  const ownerId = text(get(doc, m.fields.owner));
-  if (ownerId === null || !/^[A-Za-z0-9_.:@+-]{1,200}$/.test(ownerId))
-    return { kind: 'skip', reason: `no usable owner in ${m.fields.owner}` };
+  const ownerId = ownerOf(m, doc);
+  if (ownerId === null) return { kind: 'skip', reason: `no usable owner in ${m.fields.owner}` };
   const outputs = outputsOf(m, doc);
   if ('bad' in outputs) return { kind: 'skip', reason: outputs.bad };
   const key = m.fields.resourceKey ? text(get(doc, m.fields.resourceKey)) : null;

@@ -12,7 +12,7 @@ import type { OutputProbe } from '../evidence/outputs.js';
 import type { JobsService } from '../reconcile/jobs-service.js';
 import type { JobStore } from '../store/job-store.js';
 import type { RecordSource } from '../store/foreign-records.js';
-import { planRecord, writeBackOf, type ImportMapping, type RecordPlan } from './import-plan.js';
+import { ownerOf, planRecord, writeBackOf, type ImportMapping, type RecordPlan } from './import-plan.js';
 
 export interface ImportResult {
   /** The record's document path. */
@@ -60,11 +60,13 @@ async function importOne(
   dryRun: boolean,
 ): Promise<ImportResult> {
   const plan = planRecord(m, data);
-  if (plan.kind === 'skip') return { path, plan: plan.kind, outcome: 'left', reason: plan.reason };
   const key = `import:${path}`.slice(0, 200);
-  const existing = await d.store.findIdempotent(plan.ownerId, key);
+  // imported before — whatever the record says now (with write back, its job's own end): nothing again
+  const owner = ownerOf(m, data);
+  const existing = owner === null ? null : await d.store.findIdempotent(owner, key);
   if (existing)
     return { path, plan: plan.kind, outcome: 'already imported', jobId: existing.id, status: existing.status };
+  if (plan.kind === 'skip') return { path, plan: plan.kind, outcome: 'left', reason: plan.reason };
   if (plan.kind === 'by-outputs') {
     const { observations } = await d.probe.probe(plan.outputs);
     const missing = plan.outputs.filter((u) => !observations.some((o) => o.uri === u && o.exists));
@@ -98,7 +100,9 @@ async function importOne(
     );
     return { path, plan: plan.kind, outcome: 'imported', jobId: job.id, status: job.status };
   } catch (err) {
-    if (!(err instanceof VerityError)) throw err;
-    return { path, plan: plan.kind, outcome: 'left', reason: `${err.code}: ${err.message}` };
+    // one record's trouble (a refusal, or a dependency down for a moment) leaves that record, listed with
+    // why, and the run goes on: a rerun takes it up and imports nothing twice
+    const reason = err instanceof VerityError ? `${err.code}: ${err.message}` : `error: ${(err as Error).message}`;
+    return { path, plan: plan.kind, outcome: 'left', reason };
   }
 }
