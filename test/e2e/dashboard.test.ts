@@ -191,6 +191,12 @@ describe('dashboard', { timeout: 60_000 }, () => {
     await page.goto(`${url}/#/projects/${res.body.project.id}`);
     const tiles = page.getByRole('list', { name: 'Artifacts' });
     await tiles.getByRole('listitem').filter({ hasText: 'outro' }).getByText('Missing', { exact: true }).waitFor();
+    // a look before a fix: what the reconcile would correct, nothing written
+    await page.getByRole('button', { name: 'Preview reconcile', exact: true }).click();
+    await page
+      .getByRole('region', { name: 'Reconcile preview (nothing written)' })
+      .getByText(/"dryRun": true/)
+      .waitFor();
     await page.getByRole('button', { name: 'Reconcile', exact: true }).click();
     await page
       .getByRole('region', { name: 'Reconcile report' })

@@ -73,9 +73,10 @@ export const client = {
   listProjects: (query = '') => api('GET', `/api/projects?${query}`),
   cancelJob: (id) => api('POST', job(id, '/cancel')),
   retryJob: (id) => api('POST', job(id, '/retry')),
-  reconcileJob: (id) => api('POST', job(id, '/reconcile')),
+  /** dryRun: what a reconcile would correct, nothing written. */
+  reconcileJob: (id, dryRun = false) => api('POST', job(id, `/reconcile${dryRun ? '?dryRun=true' : ''}`)),
   getProject: (id) => api('GET', project(id)),
-  reconcileProject: (id) => api('POST', project(id, '/reconcile')),
+  reconcileProject: (id, dryRun = false) => api('POST', project(id, `/reconcile${dryRun ? '?dryRun=true' : ''}`)),
   generateProject: (id) => api('POST', project(id, '/generate')),
   /** The registered job types, as the API's own document names them (the enum of an enqueue's `type`). */
   jobTypes: async () => {

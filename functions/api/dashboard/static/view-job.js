@@ -130,13 +130,14 @@ export function jobView(view, signal, id) {
   const diagnosis = diagnosisPanel();
   const cancelBtn = button('Cancel', 'danger');
   const retryBtn = button('Retry');
+  const previewBtn = button('Preview reconcile', 'secondary');
   const reconcileBtn = button('Reconcile');
 
   append(
     view,
     crumbs(),
     h('h1', {}, 'Job ', h('code', {}, id)),
-    actions('Job actions', cancelBtn, retryBtn, reconcileBtn),
+    actions('Job actions', cancelBtn, retryBtn, previewBtn, reconcileBtn),
     report.el,
     indicator,
     diagnosis.el,
@@ -237,6 +238,11 @@ export function jobView(view, signal, id) {
     const res = await client.retryJob(id);
     announce(`Retry requested: job is ${res.job?.status ?? 'updated'}`);
     startLive(); // the per-job stream ended at the terminal transition
+  });
+  act(previewBtn, async () => {
+    const r = (await client.reconcileJob(id, true)).report;
+    report.show('Reconcile preview (nothing written)', r);
+    announce(`Preview: a reconcile would leave it ${r.action === 'corrected' ? r.correctedStatus : 'as it is'}`);
   });
   act(reconcileBtn, async () => {
     const res = await client.reconcileJob(id);

@@ -36,6 +36,7 @@ export function projectView(view, signal, id) {
   const facts = h('dl', { class: 'facts' });
   const grid = h('ul', { class: 'tiles', 'aria-label': 'Artifacts' });
   const report = reportPanel('preport-title');
+  const previewBtn = button('Preview reconcile', 'secondary');
   const reconcileBtn = button('Reconcile');
   const generateBtn = button('Generate');
   const refreshBtn = button('Refresh', 'secondary');
@@ -44,7 +45,7 @@ export function projectView(view, signal, id) {
     view,
     crumbs(),
     title,
-    actions('Project actions', reconcileBtn, generateBtn, refreshBtn),
+    actions('Project actions', previewBtn, reconcileBtn, generateBtn, refreshBtn),
     report.el,
     section('pf-title', 'Summary', facts),
     section('art-title', 'Artifacts', grid),
@@ -93,6 +94,13 @@ export function projectView(view, signal, id) {
       },
     });
 
+  // a look before a fix (seed 001's auto_fix=False): each artifact's record and what the bucket says, nothing written
+  act(previewBtn, async () => {
+    const res = await client.reconcileProject(id, true);
+    const changes = res.report?.changes?.length ?? 0;
+    report.show('Reconcile preview (nothing written)', res.report ?? res);
+    announce(`Preview: ${changes} artifact record${changes === 1 ? '' : 's'} would be corrected`);
+  });
   act(reconcileBtn, async () => {
     const res = await client.reconcileProject(id);
     report.show('Reconcile report', res.report ?? res);
