@@ -42,9 +42,12 @@ const routes: Route[] = [
     run: async ({ req, res, rt, who }) => {
       if (!who.admin) throw new ForbiddenError('the sweep is for admins');
       const body = parseBody(req, SweepRequestSchema, { optional: true });
+      const aged = body.olderThanMinutes === undefined ? {} : { olderThanMs: body.olderThanMinutes * 60_000 };
       res
         .status(200)
-        .json(await rt.sweeper.sweep({ dryRun: body.dryRun, budgetMs: rt.env.sweepBudgetMs, source: 'sweep' }));
+        .json(
+          await rt.sweeper.sweep({ dryRun: body.dryRun, budgetMs: rt.env.sweepBudgetMs, source: 'sweep', ...aged }),
+        );
     },
   },
   {

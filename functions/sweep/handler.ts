@@ -50,7 +50,8 @@ export function createSweepHandler(src: RuntimeSource): HttpFunction {
       }
       const body = parseBody(req, SweepRequestSchema, { optional: true });
       const rt = await src.runtime();
-      const report = await rt.sweeper.sweep({ dryRun: body.dryRun, budgetMs: rt.env.sweepBudgetMs });
+      const aged = body.olderThanMinutes === undefined ? {} : { olderThanMs: body.olderThanMinutes * 60_000 };
+      const report = await rt.sweeper.sweep({ dryRun: body.dryRun, budgetMs: rt.env.sweepBudgetMs, ...aged });
       // the orphan sweep at its own cadence (evidence/orphan-schedule.ts); never in a dry run
       const orphans = body.dryRun
         ? ({ ran: false, why: 'not due' } as const)

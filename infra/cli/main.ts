@@ -26,7 +26,8 @@ const USAGE = `usage: verity <command> [options]
   stats [--window 1h|24h|7d]   what recovered what: by source and reason, time to recover, failure rate per type
   reconcile <jobId> [--dry-run] reconcile one job now (probes outputs and the executor); --dry-run: what it would do
   reconcile --stale            reconcile every job whose deadline or due action has passed
-  sweep [--dry-run]            what the scheduler runs: due jobs, retries, unpublished events
+  sweep [--dry-run] [--older-than 5m]  what the scheduler runs (due jobs, retries, events); --older-than: every
+                               queued or running job that old, due or not
   cleanup [--older-than 24h] [--dry-run]
                                delete tmp/ and proxy/ prefixes of ended or unknown jobs past retention
   import --mapping m.json [--source-project P] [--source-database D] [--dry-run]
@@ -130,8 +131,11 @@ async function main(argv: string[]): Promise<number> {
         );
         return 0;
       }
-      case 'sweep':
-        return await sweep(rt, o['dry-run'] === true, o.json, 'sweep');
+      case 'sweep': {
+        // --older-than 5m: every queued or running job that old, due or not (seed 003's older_than_minutes)
+        const olderThanMs = o['older-than'] ? parseDuration(o['older-than']) : undefined;
+        return await sweep(rt, o['dry-run'] === true, o.json, 'sweep', olderThanMs);
+      }
       case 'import':
         return await importCommand(
           rt,
@@ -248,9 +252,22 @@ async function jobs(
   return 0;
 }
 
-async function sweep(rt: Runtime, dryRun: boolean, json: boolean, source: 'sweep' | 'reconcile'): Promise<number> {
+async function sweep(
+  rt: Runtime,
+  dryRun: boolean,
+  json: boolean,
+  source: 'sweep' | 'reconcile',
+  olderThanMs?: number,
+): Promise<number> {
   const bar = progress(dryRun ? 'checking' : 'reconciling', !json);
-  const report = await rt.sweeper.sweep({ dryRun, source, budgetMs: 10 * 60_000, onProgress: (d) => bar.update(d) });
+  const aged = olderThanMs === undefined ? {} : { olderThanMs };
+  const report = await rt.sweeper.sweep({
+    dryRun,
+    source,
+    budgetMs: 10 * 60_000,
+    onProgress: (d) => bar.update(d),
+    ...aged,
+  });
   bar.end();
   out(json, report, () => {
     if (dryRun) return `${report.checked} jobs due\n` + table(report.due ?? [], ['jobId', 'status', 'nextCheckAt']);

@@ -90,7 +90,13 @@ export const WorkerUpdateSchema = z
   .strict();
 export type WorkerUpdate = z.infer<typeof WorkerUpdateSchema>;
 
-export const SweepRequestSchema = z.object({ dryRun: z.boolean().default(false) }).strict();
+export const SweepRequestSchema = z
+  .object({
+    dryRun: z.boolean().default(false),
+    /** Seed 003's `older_than_minutes`: every queued or running job created this long ago, due or not. */
+    olderThanMinutes: z.number().int().min(1).max(10_080).optional(),
+  })
+  .strict();
 
 export const CreateProjectSchema = z
   .object({

@@ -69,4 +69,23 @@ describe('dry runs', () => {
     assert.deepEqual(real.body.report.changes, [{ key: 'c1', uri: c1, was: 'missing', now: 'present' }]);
     assert.equal((await rt.ledger.projects.artifacts(id)).find((a) => a.key === 'c1')!.present, true);
   });
+
+  it("a manual sweep's age filter: every queued or running job that old is looked at, due or not", async () => {
+    const mk = async (name: string) => {
+      const uri = `gs://${rt.bucket}/u/alice/aged/${name}-${Date.now()}.mp4`;
+      const { body } = await api.call('POST', '/api/jobs', { body: { type: 'external', outputs: [uri] } });
+      return { id: body.job.id as string, name: uri.replace(`gs://${rt.bucket}/`, '') };
+    };
+    const old = await mk('old');
+    rt.testClock.advance(10 * 60_000);
+    const young = await mk('young');
+    await Promise.all([put(old.name), put(young.name)]); // both outputs land unannounced; neither job is due
+    const admin = await api.token('ops', { admin: true });
+    const bad = await api.call('POST', '/api/sweep', { token: admin, body: { olderThanMinutes: 0 } });
+    assert.equal(bad.status, 400);
+    const r = await api.call('POST', '/api/sweep', { token: admin, body: { olderThanMinutes: 5 } });
+    assert.equal(r.status, 200);
+    assert.equal((await rt.store.get(old.id))!.status, 'succeeded', 'the old one looked at and corrected');
+    assert.equal((await rt.store.get(young.id))!.status, 'queued', 'the young one left alone');
+  });
 });

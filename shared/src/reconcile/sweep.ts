@@ -25,6 +25,11 @@ export interface SweepOptions {
   /** Called after each job (progress bars). */
   onProgress?: (done: number) => void;
   source?: Source;
+  /**
+   * A manual sweep's age filter (seed 003's `older_than_minutes`): instead of the due jobs, every queued or
+   * running job created at least this long ago is looked at now, due or not.
+   */
+  olderThanMs?: number;
 }
 
 export interface SweepReport {
@@ -106,7 +111,9 @@ export class Sweeper {
     // The outbox goes alongside the due jobs, not after them: a stop or a start a dead process left undone is
     // repeated on time however long the due jobs take, and whether or not this sweep is killed before their end.
     const [, republished] = await Promise.all([
-      this.dueJobs(started, t0, budgetMs, pageSize, opts, report, count),
+      opts.olderThanMs === undefined
+        ? this.dueJobs(started, t0, budgetMs, pageSize, opts, report, count)
+        : this.agedJobs(started - opts.olderThanMs, t0, budgetMs, pageSize, opts, report, count),
       opts.dryRun ? 0 : this.deps.reconciler.drainPending(this.deps.clock()),
     ]);
     report.republished = republished;
@@ -136,39 +143,72 @@ export class Sweeper {
       const last = page[page.length - 1];
       if (!last) break;
       cursor = { nextCheckAt: last.nextCheckAt ?? started, id: last.id };
-      if (opts.dryRun) {
-        report.due ??= [];
-        for (const j of page) {
-          report.due.push({ jobId: j.id, status: j.status, nextCheckAt: new Date(j.nextCheckAt ?? 0).toISOString() });
-          report.checked++;
-        }
-      } else {
-        // starts first: each is one write and a call, and a sweep cut short (killed, cold) makes them all the same
-        const starts = page.filter((j) => onlyDispatchDue(j, started));
-        const ordered = [...starts, ...page.filter((j) => !starts.includes(j))];
-        await mapLimit(ordered, opts.concurrency ?? 16, async (job) => {
-          // No job holds the sweep longer than its lease: a transaction waiting on a lock a dead process holds
-          // (until the database times it out) would otherwise hold back every job after it, and every sweep
-          // after this one that takes the lapsed lease. The abandoned reconcile goes on, transactional as ever.
-          const leaseMs = this.deps.leaseMs ?? 30_000;
-          let timer: NodeJS.Timeout | undefined;
-          const slow = new Promise<'slow'>((r) => (timer = setTimeout(() => r('slow'), leaseMs)));
-          const t1 = performance.now();
-          const one = this.sweepOne(job, opts, report, count);
-          const outcome = await Promise.race([one, slow]);
-          clearTimeout(timer);
-          if (outcome === 'slow') {
-            count('slow', job.id);
-            this.deps.log.warn({ jobId: job.id, leaseMs }, 'sweep: a job took longer than its lease; moving on');
-            // how long it really took: what holds a due job back (a lock, a hung call) shows in the logs
-            void one.then(() =>
-              this.deps.log.info({ jobId: job.id, ms: Math.round(performance.now() - t1) }, 'sweep: a slow job done'),
-            );
-          }
-          opts.onProgress?.(report.checked);
-        });
-      }
+      // starts first: each is one write and a call, and a sweep cut short (killed, cold) makes them all the same
+      const starts = page.filter((j) => onlyDispatchDue(j, started));
+      await this.sweepPage([...starts, ...page.filter((j) => !starts.includes(j))], opts, report, count);
       if (page.length < pageSize) break;
+    }
+  }
+
+  /** The active jobs created by `beforeMs`, queued then running, page by page within the budget. */
+  private async agedJobs(
+    beforeMs: number,
+    t0: number,
+    budgetMs: number,
+    pageSize: number,
+    opts: SweepOptions,
+    report: SweepReport,
+    count: (key: string, jobId?: string) => void,
+  ): Promise<void> {
+    for (const status of ['queued', 'running']) {
+      let after: Job | undefined;
+      for (;;) {
+        if (performance.now() - t0 > budgetMs) return void (report.complete = false);
+        const page = await this.deps.jobs.aged(status, beforeMs, pageSize, after);
+        report.documentsRead += page.length;
+        after = page[page.length - 1];
+        if (!after) break;
+        await this.sweepPage(page, opts, report, count);
+        if (page.length < pageSize) break;
+      }
+    }
+  }
+
+  /** Reconciles a page of jobs (a dry run lists them), each within its lease. */
+  private async sweepPage(
+    page: Job[],
+    opts: SweepOptions,
+    report: SweepReport,
+    count: (key: string, jobId?: string) => void,
+  ): Promise<void> {
+    if (opts.dryRun) {
+      report.due ??= [];
+      for (const j of page) {
+        report.due.push({ jobId: j.id, status: j.status, nextCheckAt: new Date(j.nextCheckAt ?? 0).toISOString() });
+        report.checked++;
+      }
+    } else {
+      await mapLimit(page, opts.concurrency ?? 16, async (job) => {
+        // No job holds the sweep longer than its lease: a transaction waiting on a lock a dead process holds
+        // (until the database times it out) would otherwise hold back every job after it, and every sweep
+        // after this one that takes the lapsed lease. The abandoned reconcile goes on, transactional as ever.
+        const leaseMs = this.deps.leaseMs ?? 30_000;
+        let timer: NodeJS.Timeout | undefined;
+        const slow = new Promise<'slow'>((r) => (timer = setTimeout(() => r('slow'), leaseMs)));
+        const t1 = performance.now();
+        const one = this.sweepOne(job, opts, report, count);
+        const outcome = await Promise.race([one, slow]);
+        clearTimeout(timer);
+        if (outcome === 'slow') {
+          count('slow', job.id);
+          this.deps.log.warn({ jobId: job.id, leaseMs }, 'sweep: a job took longer than its lease; moving on');
+          // how long it really took: what holds a due job back (a lock, a hung call) shows in the logs
+          void one.then(() =>
+            this.deps.log.info({ jobId: job.id, ms: Math.round(performance.now() - t1) }, 'sweep: a slow job done'),
+          );
+        }
+        opts.onProgress?.(report.checked);
+      });
     }
   }
 

@@ -48,6 +48,12 @@ export async function dueJobs(db: Firestore, nowMs: number, limit: number, after
   return jobsOf(await q.get());
 }
 
+/** Jobs in `status` created by `beforeMs`, newest first, a page after `after` (a manual sweep's age filter). */
+export async function agedJobs(db: Firestore, status: string, beforeMs: number, limit: number, after?: Job) {
+  const cursor = after ? { createdAtMs: after.createdAt, id: after.id } : undefined;
+  return jobsOf(await QUERIES.agedJobs(db, status, Timestamp.fromMillis(beforeMs), limit, cursor).get());
+}
+
 /** Jobs whose start is due at `nowMs` (core: dispatchDueAt), soonest first. */
 export async function startsDue(db: Firestore, nowMs: number, limit: number): Promise<Job[]> {
   return jobsOf(await QUERIES.startsDue(db, Timestamp.fromMillis(nowMs), limit).get());

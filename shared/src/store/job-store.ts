@@ -1,10 +1,9 @@
 /**
- * The one transactional write path for job state. Every change: read the job (or take the read the caller
- * holds), run `decide`, write the job (version + 1 when a transition applies) with its bookkeeping (the
- * delivery key, the transition to announce, the patch log: job-doc.ts), `transitions/{seq}` with its cause
- * (the event, the patches since the transition before, the patchable fields it was decided from, the random
- * draws: core/replay.ts) and its effects, and take or release the resourceKey lock. Nothing else writes job
- * state.
+ * The one transactional write path for job state. Every change: read the job (or take the read the caller holds),
+ * run `decide`, write the job (version + 1 when a transition applies) with its bookkeeping (the delivery key, the
+ * transition to announce, the patch log: job-doc.ts), `transitions/{seq}` with its cause (the event, the patches
+ * since the transition before, the patchable fields it was decided from, the random draws: core/replay.ts) and
+ * its effects, and take or release the resourceKey lock. Nothing else writes job state.
  */
 import { Timestamp, type Firestore, type WriteBatch } from '@google-cloud/firestore';
 import {
@@ -47,6 +46,7 @@ const announceOf = (job: Job, t: Transition) => ({ seq: t.seq, atMs: t.at, dueMs
 import {
   anyJobWithOutput,
   countJobs,
+  agedJobs,
   dueJobs,
   jobByExecutionRef,
   jobsExpectingOutput,
@@ -96,10 +96,7 @@ export interface JobStoreDeps {
 
 export { hashKey };
 
-/**
- * resourceKey locks and idempotency keys are scoped to their owner: another owner's key is another key. The
- * pair is JSON-encoded before hashing, so no owner id and key can spell another pair.
- */
+/** resourceKey locks and idempotency keys are per owner; the pair is JSON-encoded, so none spells another. */
 export const lockDocId = (ownerId: string, resourceKey: string): string =>
   hashKey(JSON.stringify(['lock', ownerId, resourceKey]));
 export const idempotencyDocId = (ownerId: string, key: string): string =>
@@ -327,6 +324,9 @@ export class JobStore {
   }
   due(nowMs: number, limit: number, after?: DueCursor): Promise<Job[]> {
     return dueJobs(this.db, nowMs, limit, after);
+  }
+  aged(status: string, beforeMs: number, limit: number, after?: Job): Promise<Job[]> {
+    return agedJobs(this.db, status, beforeMs, limit, after);
   }
   startsDue(nowMs: number, limit: number): Promise<Job[]> {
     return startsDue(this.db, nowMs, limit);

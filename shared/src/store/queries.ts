@@ -88,6 +88,13 @@ export const QUERIES = {
     if (after) q = q.startAfter(Timestamp.fromMillis(after.createdAtMs), after.id);
     return q.limit(limit);
   },
+  /** a manual sweep's age filter (seed 003's older_than_minutes): jobs in a state, created by `before`, newest first. */
+  agedJobs: (db: Firestore, status: string, before: Timestamp, limit: number, after?: Cursor) => {
+    let q = col(db, Collections.jobs).where('status', '==', status).where('createdAt', '<=', before);
+    q = q.orderBy('createdAt', 'desc').orderBy(FieldPath.documentId(), 'desc');
+    if (after) q = q.startAfter(Timestamp.fromMillis(after.createdAtMs), after.id);
+    return q.limit(limit);
+  },
   /** progress ETA: the owner's latest finished jobs of a type (learning never crosses owners). */
   recentSucceeded: (db: Firestore, ownerId: string, type: string, limit: number) =>
     col(db, Collections.jobs)
@@ -189,6 +196,7 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
   startsDue: [], // single-field index on startDueAt
   jobByExecutionRef: [],
   jobsByCheckpointPrefix: [],
+  agedJobs: [byCreated('status')], // listJobs' status index, with a range on createdAt
   // one equality filter, or an owner with one more, newest first
   listJobs: [
     byCreated('status'),
