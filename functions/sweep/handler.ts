@@ -38,6 +38,7 @@ export function createSweepHandler(src: RuntimeSource): HttpFunction {
   let client: Promise<OAuth2Client> | undefined;
   const oidc = (): Promise<OAuth2Client> =>
     (client ??= import('google-auth-library').then((m) => new m.OAuth2Client()));
+  let nextOrphanTry = 0;
   return async (req, res) => {
     try {
       refuseOversizedBody(req); // 413 before auth, before any work
@@ -52,23 +53,27 @@ export function createSweepHandler(src: RuntimeSource): HttpFunction {
       const rt = await src.runtime();
       const aged = body.olderThanMinutes === undefined ? {} : { olderThanMs: body.olderThanMinutes * 60_000 };
       const report = await rt.sweeper.sweep({ dryRun: body.dryRun, budgetMs: rt.env.sweepBudgetMs, ...aged });
-      // the orphan sweep at its own cadence (evidence/orphan-schedule.ts); never in a dry run
-      const orphans = body.dryRun
-        ? ({ ran: false, why: 'not due' } as const)
-        : await scheduledOrphanSweep(
-            {
-              storage: rt.storage,
-              ledger: rt.ledger,
-              registry: rt.registry,
-              buckets: rt.env.allowedBuckets,
-              owner: randomUUID(),
-              now: rt.clock(),
-            },
-            rt.env.orphanSweep,
-          ).catch((err: unknown) => {
-            src.log.error({ err }, 'orphan sweep failed; the next cadence tries again');
-            return { ran: false, why: 'failed' } as const;
-          });
+      // the orphan sweep at its own cadence (evidence/orphan-schedule.ts); never in a dry run. An instance asks
+      // for the cadence's lease once per cadence at most: an idle sweep costs no Firestore operation for it
+      const now = rt.clock();
+      const orphans =
+        body.dryRun || now < nextOrphanTry
+          ? ({ ran: false, why: 'not due' } as const)
+          : await scheduledOrphanSweep(
+              {
+                storage: rt.storage,
+                ledger: rt.ledger,
+                registry: rt.registry,
+                buckets: rt.env.allowedBuckets,
+                owner: randomUUID(),
+                now,
+              },
+              rt.env.orphanSweep,
+            ).catch((err: unknown) => {
+              src.log.error({ err }, 'orphan sweep failed; the next cadence tries again');
+              return { ran: false, why: 'failed' } as const;
+            });
+      if (!body.dryRun && now >= nextOrphanTry) nextOrphanTry = now + rt.env.orphanSweep.everyMs;
       res.status(200).json({ ...report, orphans });
     } catch (err) {
       handleError(res, err, src.log);

@@ -63,6 +63,8 @@ export async function startCostHarness() {
   const provider = await startProvider();
   const rt: TestRuntime = await testRuntime('cost', {
     envOverrides: {
+      // the hourly orphan pass is priced on its own (docs/deploy.md, below the table), not inside these sweeps
+      VERITY_ORPHAN_SWEEP_MINUTES: '0',
       VERITY_CLOUD_RUN_ENDPOINT: fake.endpoint,
       VERITY_WEBHOOK_SECRETS: JSON.stringify({ voicecorp: PROVIDER_SECRET }),
       VERITY_JOB_TYPES: JSON.stringify({
