@@ -10,6 +10,7 @@ import {
   jobBody,
   jobOp,
   json,
+  reportBody,
   secured,
   sse,
   withJobLinks,
@@ -69,22 +70,10 @@ export const jobPaths = (v: ApiVocabulary): Json => ({
       summary: 'Reconcile now (dryRun=true: what it would do, nothing written)',
       parameters: [idParam('job'), DRY_RUN],
       responses: {
-        200: json({
-          type: 'object',
-          properties: {
-            report: {
-              type: 'object',
-              properties: {
-                jobId: { type: 'string' },
-                originalStatus: { type: 'string' },
-                correctedStatus: { type: 'string' },
-                action: { enum: ['corrected', 'unchanged'] },
-                reason: { type: 'string' },
-                evidence: { type: 'array', items: { type: 'object' } },
-                dryRun: { type: 'boolean', description: 'present (true) on a dry run: nothing was written' },
-              },
-            },
-          },
+        200: reportBody({
+          jobId: { type: 'string' },
+          reason: { type: 'string' },
+          evidence: { type: 'array', items: { type: 'object' } },
         }),
         ...errors(...AUTH, 400, 404, 429),
       },

@@ -166,3 +166,21 @@ export const DRY_RUN = {
   schema: { enum: ['true', 'false', '1', '0'] },
   description: '`true` or `1`: say what the reconcile would correct, and write nothing (still a probe of the quota)',
 } as const;
+
+/** A reconcile's answer, `{report}`: what it found and did (or, on a dry run, would do). */
+export const reportBody = (properties: Json): Json =>
+  json({
+    type: 'object',
+    properties: {
+      report: {
+        type: 'object',
+        properties: {
+          originalStatus: { type: 'string' },
+          correctedStatus: { type: 'string' },
+          action: { enum: ['corrected', 'unchanged'] },
+          dryRun: { type: 'boolean', description: 'present (true) on a dry run: nothing was written' },
+          ...properties,
+        },
+      },
+    },
+  });

@@ -12,6 +12,7 @@ import {
   PROJECT_OPS,
   projectBody,
   projectOp,
+  reportBody,
   secured,
   withJobLinks,
 } from './operations.js';
@@ -89,32 +90,20 @@ export const projectPaths = (v: ApiVocabulary): Json => ({
       summary: 'Verify every artifact (dryRun=true: what it would correct, per artifact, nothing written)',
       parameters: [idParam('project'), DRY_RUN],
       responses: {
-        200: json({
-          type: 'object',
-          properties: {
-            report: {
+        200: reportBody({
+          projectId: { type: 'string' },
+          claimedArtifacts: { type: 'integer' },
+          verifiedArtifacts: { type: 'integer' },
+          missingArtifacts: { type: 'array', items: { type: 'string' } },
+          changes: {
+            type: 'array',
+            items: {
               type: 'object',
               properties: {
-                projectId: { type: 'string' },
-                originalStatus: { type: 'string' },
-                correctedStatus: { type: 'string' },
-                claimedArtifacts: { type: 'integer' },
-                verifiedArtifacts: { type: 'integer' },
-                missingArtifacts: { type: 'array', items: { type: 'string' } },
-                changes: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    properties: {
-                      key: { type: 'string' },
-                      uri: { type: 'string' },
-                      was: { enum: ['present', 'missing'] },
-                      now: { enum: ['present', 'missing'] },
-                    },
-                  },
-                },
-                action: { enum: ['corrected', 'unchanged'] },
-                dryRun: { type: 'boolean' },
+                key: { type: 'string' },
+                uri: { type: 'string' },
+                was: { enum: ['present', 'missing'] },
+                now: { enum: ['present', 'missing'] },
               },
             },
           },

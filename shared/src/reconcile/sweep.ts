@@ -74,6 +74,15 @@ export interface SweeperDeps {
   leaseMs?: number;
 }
 
+/** One sweep's pass over its jobs: its options, its report and outcome counter, its page size and budget. */
+interface Pass {
+  opts: SweepOptions;
+  report: SweepReport;
+  count: (key: string, jobId?: string) => void;
+  pageSize: number;
+  outOfTime: () => boolean;
+}
+
 /** Outcomes of a job the sweep did not decide on: left to a reconcile under way, or to the next look. */
 const MOVED_ON = new Set(['slow', 'busy', 'leased', 'unfinished']);
 
@@ -110,10 +119,9 @@ export class Sweeper {
     };
     // The outbox goes alongside the due jobs, not after them: a stop or a start a dead process left undone is
     // repeated on time however long the due jobs take, and whether or not this sweep is killed before their end.
+    const pass: Pass = { opts, report, count, pageSize, outOfTime: () => performance.now() - t0 > budgetMs };
     const [, republished] = await Promise.all([
-      opts.olderThanMs === undefined
-        ? this.dueJobs(started, t0, budgetMs, pageSize, opts, report, count)
-        : this.agedJobs(started - opts.olderThanMs, t0, budgetMs, pageSize, opts, report, count),
+      opts.olderThanMs === undefined ? this.dueJobs(started, pass) : this.agedJobs(started - opts.olderThanMs, pass),
       opts.dryRun ? 0 : this.deps.reconciler.drainPending(this.deps.clock()),
     ]);
     report.republished = republished;
@@ -123,64 +131,40 @@ export class Sweeper {
   }
 
   /** Reconciles the jobs due at `started`, page by page within the budget (each within its lease). */
-  private async dueJobs(
-    started: number,
-    t0: number,
-    budgetMs: number,
-    pageSize: number,
-    opts: SweepOptions,
-    report: SweepReport,
-    count: (key: string, jobId?: string) => void,
-  ): Promise<void> {
+  private async dueJobs(started: number, pass: Pass): Promise<void> {
     let cursor: DueCursor | undefined;
     for (;;) {
-      if (performance.now() - t0 > budgetMs) {
-        report.complete = false;
-        break;
-      }
-      const page = await this.deps.jobs.due(started, pageSize, cursor);
-      report.documentsRead += page.length;
+      if (pass.outOfTime()) return void (pass.report.complete = false);
+      const page = await this.deps.jobs.due(started, pass.pageSize, cursor);
+      pass.report.documentsRead += page.length;
       const last = page[page.length - 1];
       if (!last) break;
       cursor = { nextCheckAt: last.nextCheckAt ?? started, id: last.id };
       // starts first: each is one write and a call, and a sweep cut short (killed, cold) makes them all the same
       const starts = page.filter((j) => onlyDispatchDue(j, started));
-      await this.sweepPage([...starts, ...page.filter((j) => !starts.includes(j))], opts, report, count);
-      if (page.length < pageSize) break;
+      await this.sweepPage([...starts, ...page.filter((j) => !starts.includes(j))], pass);
+      if (page.length < pass.pageSize) break;
     }
   }
 
   /** The active jobs created by `beforeMs`, queued then running, page by page within the budget. */
-  private async agedJobs(
-    beforeMs: number,
-    t0: number,
-    budgetMs: number,
-    pageSize: number,
-    opts: SweepOptions,
-    report: SweepReport,
-    count: (key: string, jobId?: string) => void,
-  ): Promise<void> {
+  private async agedJobs(beforeMs: number, pass: Pass): Promise<void> {
     for (const status of ['queued', 'running']) {
       let after: Job | undefined;
       for (;;) {
-        if (performance.now() - t0 > budgetMs) return void (report.complete = false);
-        const page = await this.deps.jobs.aged(status, beforeMs, pageSize, after);
-        report.documentsRead += page.length;
+        if (pass.outOfTime()) return void (pass.report.complete = false);
+        const page = await this.deps.jobs.aged(status, beforeMs, pass.pageSize, after);
+        pass.report.documentsRead += page.length;
         after = page[page.length - 1];
         if (!after) break;
-        await this.sweepPage(page, opts, report, count);
-        if (page.length < pageSize) break;
+        await this.sweepPage(page, pass);
+        if (page.length < pass.pageSize) break;
       }
     }
   }
 
   /** Reconciles a page of jobs (a dry run lists them), each within its lease. */
-  private async sweepPage(
-    page: Job[],
-    opts: SweepOptions,
-    report: SweepReport,
-    count: (key: string, jobId?: string) => void,
-  ): Promise<void> {
+  private async sweepPage(page: Job[], { opts, report, count }: Pass): Promise<void> {
     if (opts.dryRun) {
       report.due ??= [];
       for (const j of page) {
