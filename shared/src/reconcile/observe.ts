@@ -79,6 +79,18 @@ const NOTHING_GATHERED: Gathered = {
   unfinished: [],
 };
 
+/** The event a look commits (or, in a preview, decides on): what it gathered, and what failed. */
+function observedEvent(source: Source, g: Gathered): JobEvent {
+  return {
+    kind: 'observed',
+    source,
+    probed: g.complete,
+    outputs: g.outputs,
+    executor: g.executor,
+    ...(g.errors.length > 0 ? { probeErrors: g.errors.map((e) => e.slice(0, 300)).slice(0, 10) } : {}),
+  };
+}
+
 export class Observer {
   constructor(private readonly deps: ObserveDeps) {}
 
@@ -103,14 +115,7 @@ export class Observer {
         { jobId, errors: g.errors },
         'reconcile: some probes failed; a due deadline is held back, with backoff',
       );
-    const res = await this.deps.commit.apply(jobId, {
-      kind: 'observed',
-      source,
-      probed: g.complete,
-      outputs: g.outputs,
-      executor: g.executor,
-      ...(g.errors.length > 0 ? { probeErrors: g.errors.map((e) => e.slice(0, 300)).slice(0, 10) } : {}),
-    });
+    const res = await this.deps.commit.apply(jobId, observedEvent(source, g));
     if (!res.job) throw new NotFoundError(`job ${jobId} not found`);
     const committed = { ...res, job: res.job };
     return {
@@ -129,15 +134,7 @@ export class Observer {
     if (!job) throw new NotFoundError(`job ${jobId} not found`);
     const now = this.deps.clock();
     const g = onlyDispatchDue(job, now) ? NOTHING_GATHERED : await this.gather(job);
-    const event: JobEvent = {
-      kind: 'observed',
-      source: 'reconcile',
-      probed: g.complete,
-      outputs: g.outputs,
-      executor: g.executor,
-      ...(g.errors.length > 0 ? { probeErrors: g.errors.map((e) => e.slice(0, 300)).slice(0, 10) } : {}),
-    };
-    const d = decide(job, event, { now, random: () => 0.5 });
+    const d = decide(job, observedEvent('reconcile', g), { now, random: () => 0.5 });
     const next = isRejection(d) ? { job, transition: null } : d;
     const res = { job: next.job, transition: next.transition, before: job } as ApplyResult & { job: Job };
     return { ...this.report(jobId, job, res, g), dryRun: true };
