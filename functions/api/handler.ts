@@ -30,11 +30,13 @@ import { DASHBOARD_HEADERS, serveDashboard } from './dashboard/serve.js';
 import { openApiDocument, vocabularyOf } from './openapi/document.js';
 import { insightRoutes } from './insight-routes.js';
 import { projectRoutes } from './project-routes.js';
+import { subscriptionRoutes } from './subscription-routes.js';
 import { activeJobConflict, ID, type Route } from './route.js';
 
 const routes: Route[] = [
   ...projectRoutes,
   ...insightRoutes,
+  ...subscriptionRoutes,
   {
     method: 'POST',
     pattern: /^\/api\/sweep$/,

@@ -74,7 +74,14 @@ export function createSweepHandler(src: RuntimeSource): HttpFunction {
               return { ran: false, why: 'failed' } as const;
             });
       if (!body.dryRun && now >= nextOrphanTry) nextOrphanTry = now + rt.env.orphanSweep.everyMs;
-      res.status(200).json({ ...report, orphans });
+      // outbound webhooks: every delivery due (retries, and first tries a unit left undone); never in a dry run
+      const deliveries = body.dryRun
+        ? null
+        : await rt.deliveries.deliverDue(Math.max(5_000, rt.env.sweepBudgetMs - report.durationMs)).catch((err: unknown) => {
+            src.log.error({ err }, 'webhook deliveries failed; the next sweep tries again');
+            return null;
+          });
+      res.status(200).json({ ...report, orphans, deliveries });
     } catch (err) {
       handleError(res, err, src.log);
     }

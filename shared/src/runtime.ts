@@ -30,6 +30,9 @@ import type { DueStarts } from './reconcile/due-starts.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { OutputsService } from './reconcile/outputs-service.js';
 import { WebhooksService } from './reconcile/webhooks-service.js';
+import { Deliverer } from './reconcile/deliveries.js';
+import { SubscriptionsService } from './reconcile/subscriptions-service.js';
+import { POST_LIMITS } from './webhooks/post.js';
 import { Sweeper } from './reconcile/sweep.js';
 import { StatsService } from './reconcile/stats-service.js';
 import { ProjectFollower } from './projects/follow.js';
@@ -60,6 +63,9 @@ export interface Runtime {
   projects: ProjectsService;
   /** What recovered what (GET /api/stats/recoveries). */
   stats: StatsService;
+  /** Outbound webhooks: the endpoints (API), and their deliveries (fan-out, first tries, the sweep's pass). */
+  subscriptions: SubscriptionsService;
+  deliveries: Deliverer;
   auth: Authenticator;
   log: Logger;
   clock: () => number;
@@ -146,6 +152,14 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
       : {}),
   };
   const pubsub = o.pubsub ?? new PubSub({ projectId: env.projectId });
+  const deliveries = new Deliverer({
+    store: ledger.subscriptions,
+    log,
+    clock,
+    ...(o.random ? { random: o.random } : {}),
+    post: { ...POST_LIMITS, timeoutMs: env.subscriptions.timeoutMs, local: env.profile === 'local' },
+    perSubscriptionPerPass: env.subscriptions.perPass,
+  });
   const outbox = createOutbox({
     store: ledger.outbox,
     pubsub,
@@ -153,6 +167,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     log,
     clock,
     mirror: ledger.mirror,
+    fanOut: (job, t) => deliveries.fanOut(job, t),
   });
   const temp = createTempCleaner({ storage, bucket: env.bucket, allowedBuckets: env.allowedBuckets });
   // projects follow their generation jobs and artifacts (reactions.ts), on the project store alone
@@ -231,6 +246,13 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     clock,
   });
   const stats = new StatsService({ stats: ledger.stats, registry, clock });
+  const subscriptions = new SubscriptionsService({
+    store: ledger.subscriptions,
+    clock,
+    local: env.profile === 'local',
+    maxPerOwner: env.subscriptions.maxPerOwner,
+    types: () => registry.names(),
+  });
   // built on first use: only the units that authenticate callers (api, sweep) are given VERITY_AUTH_AUDIENCE
   let auth: Authenticator | undefined = o.authenticator;
   return {
@@ -251,6 +273,8 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     dueStarts: reconciler.dueStarts,
     projects,
     stats,
+    subscriptions,
+    deliveries,
     log,
     clock,
     get auth() {

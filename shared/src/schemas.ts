@@ -130,3 +130,39 @@ export const DryRunQuerySchema = z.object({
 export const StatsQuerySchema = z.object({
   window: z.enum(['1h', '24h', '7d']).default('24h'),
 });
+
+/** POST /api/subscriptions (docs/api.md "Subscriptions"); the URL's safety is checked by webhooks/endpoint.ts. */
+export const CreateSubscriptionSchema = z
+  .object({
+    url: z.string().min(8).max(2048),
+    types: z.array(JobTypeNameSchema).max(50).default([]),
+    statuses: z
+      .array(z.enum(['queued', 'running', 'succeeded', 'failed', 'canceled']))
+      .max(5)
+      .default([]),
+    projectId: JobIdSchema.optional(),
+    /** Admins only: the owner whose jobs it hears of, or `*` for every owner's. */
+    ownerId: z.union([z.literal('*'), z.string().regex(/^[A-Za-z0-9_.@:-]{1,128}$/)]).optional(),
+  })
+  .strict();
+
+export const RotateSecretSchema = z
+  .object({
+    /** How long the old secret keeps signing beside the new one (default a day, at most a week). */
+    overlapSeconds: z.number().int().min(0).max(604_800).optional(),
+  })
+  .strict();
+
+export const ReplaySchema = z
+  .object({
+    jobId: JobIdSchema.optional(),
+    fromSeq: z.number().int().min(1).max(1_000_000).optional(),
+    since: z.string().datetime({ offset: true }).optional(),
+  })
+  .strict();
+
+export const DeliveriesQuerySchema = z.object({
+  state: z.enum(['pending', 'delivered', 'dead']).optional(),
+  jobId: JobIdSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});

@@ -10,8 +10,11 @@ import {
   ProjectStatus,
   Reason,
   Source,
+  signingSecrets,
+  type Delivery,
   type Diagnosis,
   type Job,
+  type Subscription,
   type Transition,
 } from './core/index.js';
 import { PolicySchema } from './policy-schema.js';
@@ -216,5 +219,67 @@ export function projectView(
     version: p.version,
     createdAt: isoOf(p.createdAt),
     updatedAt: isoOf(p.updatedAt),
+  };
+}
+
+export const SubscriptionViewSchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  /** The owner whose jobs it hears of, or `*` (an admin's, for every owner). */
+  ownerId: z.string(),
+  types: z.array(z.string()),
+  statuses: z.array(Status),
+  projectId: z.string().nullable(),
+  state: z.enum(['active', 'disabled']),
+  disabledReason: z.string().nullable(),
+  /** How many secrets sign each delivery now: 2 during a rotation's overlap. */
+  signingSecrets: z.number().int(),
+  createdAt: Time,
+  updatedAt: Time,
+});
+
+export const DeliveryViewSchema = z.object({
+  /** The `webhook-id` header: `{jobId}:{seq}`, the same on every try and replay of one event. */
+  webhookId: z.string(),
+  jobId: z.string(),
+  seq: z.number().int(),
+  attempts: z.number().int(),
+  status: z.enum(['pending', 'delivered', 'dead']),
+  lastError: z.string().nullable(),
+  lastStatus: z.number().int().nullable(),
+  nextAttemptAt: MaybeTime,
+  createdAt: Time,
+  deliveredAt: MaybeTime,
+});
+
+/** A subscription as its owner sees it: never its secrets (shown once, when made or rotated). */
+export function subscriptionView(s: Subscription, now: number): z.infer<typeof SubscriptionViewSchema> {
+  return {
+    id: s.id,
+    url: s.url,
+    ownerId: s.scope,
+    types: [...s.types],
+    statuses: [...s.statuses],
+    projectId: s.projectId,
+    state: s.state,
+    disabledReason: s.disabledReason,
+    signingSecrets: signingSecrets(s.secrets, now).length,
+    createdAt: isoOf(s.createdAt),
+    updatedAt: isoOf(s.updatedAt),
+  };
+}
+
+export function deliveryView(d: Delivery): z.infer<typeof DeliveryViewSchema> {
+  return {
+    webhookId: d.webhookId,
+    jobId: d.jobId,
+    seq: d.seq,
+    attempts: d.attempts,
+    status: d.state,
+    lastError: d.lastError,
+    lastStatus: d.lastStatus,
+    nextAttemptAt: d.state === 'pending' ? iso(d.dueAt) : null,
+    createdAt: isoOf(d.createdAt),
+    deliveredAt: iso(d.deliveredAt),
   };
 }

@@ -95,6 +95,11 @@ const EnvSchema = z.object({
   /** Per-owner quotas, defaults for every job type (a type may set its own): active jobs of a type, probes a minute. */
   VERITY_MAX_ACTIVE_JOBS: z.coerce.number().int().min(1).max(100_000).default(100),
   VERITY_PROBES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
+  /** Outbound webhooks (issue 31): subscriptions one user makes; deliveries one subscription gets a sweep pass. */
+  VERITY_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(0).max(1000).default(10),
+  VERITY_DELIVERIES_PER_PASS: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** One delivery try's bound, connection to the last byte read. */
+  VERITY_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /** The job type that generates a project's missing artifacts (empty: none; local profile: demo-render). */
   VERITY_PROJECT_JOB_TYPE: z.string().optional(),
   /** Where Verity keeps its state (issue 30): a named database, and a prefix on every collection. */
@@ -153,6 +158,8 @@ export interface Env {
   /** Per-owner quotas (defaults; job types may override). */
   maxActiveJobs: number;
   probesPerMinute: number;
+  /** Outbound webhooks: the per-user limit, a subscription's share of a pass, one try's bound. */
+  subscriptions: { maxPerOwner: number; perPass: number; timeoutMs: number };
   /** null: projects cannot generate their missing artifacts here (503 UNAVAILABLE). */
   projectJobType: string | null;
 }
@@ -261,6 +268,11 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
     dueStartsEveryMs: e.VERITY_DUE_STARTS_EVERY_MS,
     maxActiveJobs: e.VERITY_MAX_ACTIVE_JOBS,
     probesPerMinute: e.VERITY_PROBES_PER_MINUTE,
+    subscriptions: {
+      maxPerOwner: e.VERITY_MAX_SUBSCRIPTIONS,
+      perPass: e.VERITY_DELIVERIES_PER_PASS,
+      timeoutMs: e.VERITY_DELIVERY_TIMEOUT_MS,
+    },
     projectJobType: e.VERITY_PROJECT_JOB_TYPE || (e.VERITY_PROFILE === 'local' ? 'demo-render' : null),
   };
 }

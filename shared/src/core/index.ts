@@ -17,3 +17,4 @@ export * from './diagnose.js';
 export * from './recovery.js';
 export * from './patch-log.js';
 export * from './outputs.js';
+export * from './subscriptions.js';

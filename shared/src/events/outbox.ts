@@ -4,7 +4,8 @@
  * accepted the message and the transition's effects have run. The effect runner (reconcile/effect-runner.ts)
  * sends it right after the commit; if a function dies between commit and publish, the runner's `drainPending`
  * (run by the sweep) publishes it later: at-least-once, consumers dedupe on `dedupeId` = `{jobId}:{seq}`. A job
- * imported with write back has its record written the same way, as part of sending (store/mirror-writer.ts).
+ * imported with write back has its record written the same way, as part of sending (store/mirror-writer.ts), and
+ * so are the transition's outbound webhook deliveries (reconcile/deliveries.ts).
  */
 import type { PubSub } from '@google-cloud/pubsub';
 import type { Job, Transition } from '../core/index.js';
@@ -50,6 +51,8 @@ export function createOutbox(deps: {
   clock: () => number;
   /** Writes an imported job's status back to its record (store/mirror-writer.ts): part of sending. */
   mirror?: MirrorWriter;
+  /** Writes the transition's webhook deliveries (reconcile/deliveries.ts): part of sending. */
+  fanOut?: (job: Job, t: Transition) => Promise<void>;
 }): EventPublisher {
   // one message per transition, sent at once: the default batching would hold each for up to 10 ms
   const topic = deps.pubsub.topic(deps.topic, { batching: { maxMessages: 1, maxMilliseconds: 0 } });
@@ -62,8 +65,15 @@ export function createOutbox(deps: {
       deps.log.warn({ err, jobId: job.id, seq: t.seq }, 'event not published yet; the sweep will retry');
       return false;
     }
+    // webhook deliveries, and the record written back, are part of sending: until both are written, the
+    // entry stays and the sweep tries again (each is idempotent)
+    try {
+      await deps.fanOut?.(job, t);
+    } catch (err) {
+      deps.log.warn({ err, jobId: job.id, seq: t.seq }, 'webhook fan-out failed; the sweep will retry');
+      return false;
+    }
     if (!job.mirror || !deps.mirror) return true;
-    // the record is written like the event is sent: until it is, the entry stays and the sweep tries again
     try {
       const r = await deps.mirror.write(job, t);
       if (r === 'gone') deps.log.warn({ jobId: job.id, path: job.mirror.path }, 'write back: the record is gone');

@@ -49,4 +49,8 @@ export const Collections = {
   probes: 'probes',
   /** Under each project, one per artifact. */
   artifacts: 'artifacts',
+  /** Outbound webhook endpoints (store/subscriptions.ts). */
+  subscriptions: 'subscriptions',
+  /** One per event per subscription, pending until delivered or dead (TTL once settled). */
+  deliveries: 'deliveries',
 } as const;

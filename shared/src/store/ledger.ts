@@ -12,6 +12,7 @@ import { ProjectStore } from './projects.js';
 import { Quotas } from './quotas.js';
 import { SeenOutputs } from './seen.js';
 import { StatsStore } from './stats.js';
+import { SubscriptionStore } from './subscriptions.js';
 import { CheckpointEvidence } from './checkpoint-evidence.js';
 import { Watch } from './watch.js';
 
@@ -37,6 +38,8 @@ export interface Ledger {
   stats: StatsStore;
   /** Imported records written back (their own clients, opened on first use). */
   mirror: MirrorWriter;
+  /** Outbound webhooks: the endpoints, and one delivery per event per endpoint. */
+  subscriptions: SubscriptionStore;
   /** Ends the clients (a CLI run, a benchmark); a deployed function keeps them for its lifetime. */
   close(): Promise<void>;
 }
@@ -55,6 +58,7 @@ export function createLedger(db: LedgerClient, clock: () => number, opts: { rand
     stats: new StatsStore(db),
     checkpoints: new CheckpointEvidence(db),
     mirror,
+    subscriptions: new SubscriptionStore(db, clock),
     close: async () => {
       await Promise.all([db.terminate(), mirror.close()]);
     },

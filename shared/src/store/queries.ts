@@ -37,6 +37,12 @@ const jobsBy = (eq: string[], last: string, order: 'ASCENDING' | 'DESCENDING'): 
   fields: [...eq.map((fieldPath) => ({ fieldPath, order: 'ASCENDING' as const })), { fieldPath: last, order }],
 });
 
+/** A deliveries index: equality fields, then one ordered (or ranged) field. */
+const deliveriesBy = (eq: string[], last: string, order: 'ASCENDING' | 'DESCENDING'): IndexSpec => ({
+  ...jobsBy(eq, last, order),
+  collectionGroup: Collections.deliveries,
+});
+
 /** A collection-group index on transitions: equality fields, then `at` (a single field: a field override). */
 const byAt = (...eq: string[]): IndexSpec => ({
   collectionGroup: Collections.transitions,
@@ -170,6 +176,52 @@ export const QUERIES = {
   /** Jobs whose outbox (job-doc.ts) holds a transition committed at or before `before`, oldest first. */
   pendingOutbox: (db: Firestore, before: Timestamp, limit: number) =>
     col(db, Collections.jobs).where('outboxDueAt', '<=', before).orderBy('outboxDueAt').limit(limit),
+  /** fan-out: the active subscriptions that hear of an owner's jobs (its own, and every owner's). */
+  subscriptionsFor: (db: Firestore, ownerId: string) =>
+    col(db, Collections.subscriptions).where('scope', 'in', [ownerId, '*']).where('state', '==', 'active').limit(100),
+  /** GET /api/subscriptions, and the per-owner limit: the ones a user made (null: every one, for an admin). */
+  subscriptionsOf: (db: Firestore, ownerId: string | null) =>
+    (ownerId === null
+      ? col(db, Collections.subscriptions)
+      : col(db, Collections.subscriptions).where('ownerId', '==', ownerId)
+    ).limit(500),
+  /** the deliverer: pending deliveries whose try is due, oldest first (only pending ones carry `dueAt`). */
+  dueDeliveries: (db: Firestore, now: Timestamp, limit: number) =>
+    col(db, Collections.deliveries).where('dueAt', '<=', now).orderBy('dueAt').limit(limit),
+  /** the deliverer, when more are due than one query reads: one subscription's share. */
+  dueDeliveriesOf: (db: Firestore, subscriptionId: string, now: Timestamp, limit: number) =>
+    col(db, Collections.deliveries)
+      .where('subscriptionId', '==', subscriptionId)
+      .where('dueAt', '<=', now)
+      .orderBy('dueAt')
+      .limit(limit),
+  /** the deliverer, when more are due than one query reads: every active subscription. */
+  activeSubscriptions: (db: Firestore) =>
+    col(db, Collections.subscriptions).where('state', '==', 'active').select().limit(10_000),
+  /** per-job order: a pending delivery of an earlier transition of the job to the same subscription. */
+  earlierDelivery: (db: Firestore, subscriptionId: string, jobId: string, seq: number) =>
+    col(db, Collections.deliveries)
+      .where('subscriptionId', '==', subscriptionId)
+      .where('jobId', '==', jobId)
+      .where('state', '==', 'pending')
+      .where('seq', '<', seq)
+      .limit(1),
+  /** per-job order: the next pending delivery of a later transition of the job, taken up once one succeeds. */
+  laterDelivery: (db: Firestore, subscriptionId: string, jobId: string, seq: number) =>
+    col(db, Collections.deliveries)
+      .where('subscriptionId', '==', subscriptionId)
+      .where('jobId', '==', jobId)
+      .where('state', '==', 'pending')
+      .where('seq', '>', seq)
+      .orderBy('seq')
+      .limit(1),
+  /** a subscription's deliveries (one state, or all), newest first; a replay's, from a time on (one job's or all). */
+  deliveriesOf: (db: Firestore, subscriptionId: string, f: { state?: string; jobId?: string }, limit: number) => {
+    let q = col(db, Collections.deliveries).where('subscriptionId', '==', subscriptionId);
+    if (f.state) q = q.where('state', '==', f.state);
+    if (f.jobId) q = q.where('jobId', '==', f.jobId);
+    return q.orderBy('createdAt', 'desc').limit(limit);
+  },
 } as const;
 
 /** Documents Firestore deletes by itself after `field` (a timestamp) has passed: TTL policies. */
@@ -177,6 +229,7 @@ export const TTL_POLICIES: readonly { collectionGroup: string; field: string }[]
   { collectionGroup: Collections.leases, field: 'expireAt' }, // sweep leases
   { collectionGroup: Collections.probes, field: 'expireAt' }, // probe quota records
   { collectionGroup: Collections.seenOutputs, field: 'expireAt' }, // outputs seen by finalize events (seen.ts)
+  { collectionGroup: Collections.deliveries, field: 'expireAt' }, // settled webhook deliveries (subscriptions.ts)
 ];
 
 /** The composite indexes each query needs (none: served by automatic single-field indexes). */
@@ -240,6 +293,18 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
   // equality filters only: served by merging single-field indexes
   countJobs: [],
   pendingOutbox: [], // single-field index on outboxDueAt
+  subscriptionsFor: [], // equality and `in` only
+  subscriptionsOf: [],
+  dueDeliveries: [], // single-field index on dueAt
+  dueDeliveriesOf: [deliveriesBy(['subscriptionId'], 'dueAt', 'ASCENDING')],
+  activeSubscriptions: [],
+  earlierDelivery: [deliveriesBy(['subscriptionId', 'jobId', 'state'], 'seq', 'ASCENDING')],
+  laterDelivery: [deliveriesBy(['subscriptionId', 'jobId', 'state'], 'seq', 'ASCENDING')],
+  deliveriesOf: [
+    deliveriesBy(['subscriptionId'], 'createdAt', 'DESCENDING'),
+    deliveriesBy(['subscriptionId', 'state'], 'createdAt', 'DESCENDING'),
+    deliveriesBy(['subscriptionId', 'jobId'], 'createdAt', 'DESCENDING'),
+  ],
   transitionsIn: [
     ...(['source', 'reason', 'to'] as const).flatMap((field) => [byAt('ownerId', field), byAt(field)]),
     byAt('ownerId'),
