@@ -77,10 +77,12 @@ export function createSweepHandler(src: RuntimeSource): HttpFunction {
       // outbound webhooks: every delivery due (retries, and first tries a unit left undone); never in a dry run
       const deliveries = body.dryRun
         ? null
-        : await rt.deliveries.deliverDue(Math.max(5_000, rt.env.sweepBudgetMs - report.durationMs)).catch((err: unknown) => {
-            src.log.error({ err }, 'webhook deliveries failed; the next sweep tries again');
-            return null;
-          });
+        : await rt.deliveries
+            .deliverDue(Math.max(5_000, rt.env.sweepBudgetMs - report.durationMs))
+            .catch((err: unknown) => {
+              src.log.error({ err }, 'webhook deliveries failed; the next sweep tries again');
+              return null;
+            });
       res.status(200).json({ ...report, orphans, deliveries });
     } catch (err) {
       handleError(res, err, src.log);
