@@ -29,7 +29,6 @@ for (const [net, bits] of [
 for (const [net, bits] of [
   ['::', 128],
   ['::1', 128],
-  ['::ffff:0:0', 96], // IPv4-mapped: checked again as IPv4 below
   ['64:ff9b::', 96], // NAT64
   ['100::', 64], // discard
   ['2001:db8::', 32], // documentation
@@ -44,12 +43,21 @@ for (const [net, bits] of [
 const LOCAL_HOST = '127.0.0.1';
 const BLOCKED_NAMES = /^(localhost|metadata|metadata\.google\.internal)\.?$|\.(internal|local|localhost)\.?$/i;
 
+/** The IPv4 address inside an IPv4-mapped IPv6 one (`::ffff:10.0.0.1`, or `::ffff:a00:1` as the URL parser writes it). */
+function mappedV4(address: string): string | null {
+  const m = /^::ffff:(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(address);
+  if (!m) return null;
+  if (m[1]) return m[1];
+  const [hi, lo] = [parseInt(m[2]!, 16), parseInt(m[3]!, 16)];
+  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
+}
+
 /** Why an address may not be sent to, or null when it may (`local`: the stack's 127.0.0.1 is allowed). */
 export function addressRefusal(address: string, local: boolean): string | null {
   const family = isIP(address);
   if (family === 0) return `${address} is not an IP address`;
   if (local && address === LOCAL_HOST) return null;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  const mapped = mappedV4(address);
   if (mapped) return addressRefusal(mapped, false);
   return blocked.check(address, family === 4 ? 'ipv4' : 'ipv6')
     ? `${address} is a private, loopback, link-local or reserved address`
