@@ -134,6 +134,8 @@ locals {
       # per-owner quotas (job types may override them)
       VERITY_MAX_ACTIVE_JOBS   = tostring(var.max_active_jobs)
       VERITY_PROBES_PER_MINUTE = tostring(var.probes_per_minute)
+      # outbound webhooks: subscriptions one user makes
+      VERITY_MAX_SUBSCRIPTIONS = tostring(var.max_subscriptions)
     }
     object-finalized = {}
     job-updates      = {}
@@ -196,14 +198,21 @@ locals {
     { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "to", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
     { collection = "jobs", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "type", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "endedAt", order = "ASCENDING" }] },
     { collection = "jobs", scope = "COLLECTION", fields = [{ field = "type", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "endedAt", order = "ASCENDING" }] },
+    # outbound webhooks (shared/src/store/subscriptions.ts): a subscription's due share, per-job order, listings
+    { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "dueAt", order = "ASCENDING" }] },
+    { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "jobId", order = "ASCENDING" }, { field = "state", order = "ASCENDING" }, { field = "seq", order = "ASCENDING" }] },
+    { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
+    { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "state", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
+    { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "jobId", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
   ]
   composite_indexes      = { for i in local.firestore_indexes : join("-", concat([i.collection], [for f in i.fields : f.field])) => i if length(i.fields) > 1 }
   single_field_overrides = { for i in local.firestore_indexes : "${i.collection}-${i.fields[0].field}" => i if length(i.fields) == 1 }
 
   # TTL policies: Firestore deletes these documents once the field's time has passed.
   ttl_fields = {
-    leases = "expireAt"
-    probes = "expireAt"
-    seen   = "expireAt"
+    leases     = "expireAt"
+    probes     = "expireAt"
+    seen       = "expireAt"
+    deliveries = "expireAt"
   }
 }

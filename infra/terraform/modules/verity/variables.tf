@@ -115,6 +115,16 @@ variable "probes_per_minute" {
   }
 }
 
+variable "max_subscriptions" {
+  description = "Outbound webhooks: the subscriptions one user makes (POST /api/subscriptions past it: 429)."
+  type        = number
+  default     = 10
+  validation {
+    condition     = var.max_subscriptions >= 0 && var.max_subscriptions <= 1000 && floor(var.max_subscriptions) == var.max_subscriptions
+    error_message = "max_subscriptions must be an integer within 0..1000."
+  }
+}
+
 variable "project_job_type" {
   description = "The job type that generates a project's missing artifacts (POST /api/projects/:id/generate); empty: projects cannot generate (503)."
   type        = string
