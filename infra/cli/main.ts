@@ -16,6 +16,7 @@ import { checkCredentials, credentialsLine, isCredentialsError } from './credent
 import { parseDuration, progress, table } from './format.js';
 import { explain, stats } from './insight.js';
 import { importCommand, ImportUsageError } from './import.js';
+import { SUBSCRIPTION_OPTIONS, SUBSCRIPTIONS_USAGE, subscriptionsCommand } from './subscriptions.js';
 
 const USAGE = `usage: verity <command> [options]
 
@@ -33,6 +34,7 @@ const USAGE = `usage: verity <command> [options]
   import --mapping m.json [--source-project P] [--source-database D] [--dry-run]
                                existing records as jobs: attached where they name an execution, succeeded
                                where their outputs are there, the rest listed with why (docs/adopt.md)
+${SUBSCRIPTIONS_USAGE}
   token <userId> [--admin]     a bearer token of the local issuer
 
 options: --json (machine output), --local (the npm start stack on 127.0.0.1), --project P
@@ -40,7 +42,7 @@ exit codes: 0 done, 1 failed, 2 usage or no Google credentials, 3 not found, 4 p
 
 class UsageError extends Error {}
 
-const COMMANDS = new Set(['jobs', 'explain', 'stats', 'reconcile', 'sweep', 'cleanup', 'import']);
+const COMMANDS = new Set(['jobs', 'explain', 'stats', 'reconcile', 'sweep', 'cleanup', 'import', 'subscriptions']);
 
 const LOCAL = {
   FIRESTORE_EMULATOR_HOST: '127.0.0.1:8681',
@@ -76,6 +78,7 @@ async function main(argv: string[]): Promise<number> {
       'source-project': { type: 'string' },
       'source-database': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
+      ...SUBSCRIPTION_OPTIONS,
     },
   });
   if (o.help || pos.length === 0) {
@@ -148,6 +151,8 @@ async function main(argv: string[]): Promise<number> {
           },
           env.projectId,
         );
+      case 'subscriptions':
+        return await subscriptionsCommand(rt, sub, arg, o);
       case 'cleanup': {
         const olderThan = o['older-than'] ? parseDuration(o['older-than']) : undefined;
         const bar = progress('cleanup', !o.json);

@@ -21,6 +21,7 @@ import { startFakeS3, type RunningService } from '../../infra/local/emulators.js
 import { ensureGoTool, GOFAKES3 } from '../../infra/local/tools.js';
 import { freePort } from '../helpers/processes.js';
 import { requireEmulators, testRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { startSubscriber, verifies, type Subscriber } from '../helpers/subscriber.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SECRET = 'voice-provider-secret-0123456789';
@@ -33,6 +34,7 @@ let demo: DemoProvider;
 let receiver: Server;
 let rt: TestRuntime | undefined;
 let client: S3Client;
+let app: Subscriber;
 
 before(async () => {
   s3 = await startFakeS3({
@@ -110,6 +112,8 @@ before(async () => {
   });
 });
 after(async () => {
+  await rt?.deliveries.idle();
+  await app?.close();
   await rt?.db.terminate();
   await demo?.stop();
   receiver?.close();
@@ -174,6 +178,44 @@ describe('seed 003: a provider that uploads to an S3-compatible store and never 
       assert.equal(done.outputs[0]!.present, true);
       assert.equal(demo.jobs.size > 0 && [...demo.jobs.values()].filter((j) => j.clientRef.startsWith(id)).length, 1);
     });
+});
+
+describe('seed 003: the app’s records learn of it (outbound webhooks, issue 31)', () => {
+  it('one signed event per state change, with the output URL and the operation; duplicates keep their id', async () => {
+    app = await startSubscriber();
+    const { subscription, secret } = await rt!.subscriptions.create(alice, {
+      url: `${app.url}/airtable`,
+      types: ['voice-url'],
+      statuses: [],
+    });
+    const { id } = await rendered('voice-url', { silent: true, operation: 'add_music' });
+    await sweepFor(360); // recovered by the 5-minute age probe, as above
+    const done = (await rt!.store.get(id))!;
+    assert.equal(done.status, 'succeeded', done.statusReason);
+    await rt!.deliveries.idle();
+    const history = await rt!.jobs.history(alice, id);
+    const events = await waitFor('every event', async () => {
+      const mine = app.firsts('/airtable').filter((r) => r.event.data.jobId === id);
+      return mine.length >= history.length ? mine : null;
+    });
+    assert.deepEqual(
+      events.map((e) => [e.event.data.seq, e.event.data.to]),
+      history.map((t) => [t.seq, t.to]),
+      'one event per state change, in order',
+    );
+    for (const e of events) assert.ok(verifies(secret, e), 'verified by the reference library');
+    const last = events.at(-1)!.event.data;
+    assert.equal(last.job.input.operation, 'add_music', 'the operation, as the app routes on it');
+    assert.match(last.job.outputs[0].foundUri, /^http:\/\/.*_output_0\.mp4$/, 'the output URL');
+    // a replay is a duplicate: the same webhook-id, so the app's dedupe keeps one record per state change
+    await rt!.subscriptions.replay(alice, subscription.id, { jobId: id });
+    await sweepFor(30);
+    await rt!.deliveries.deliverDue();
+    const all = app.received.filter((r) => r.event.data.jobId === id);
+    assert.ok(all.length > events.length, 'the replay sent them again');
+    assert.deepEqual(new Set(all.map((r) => r.id)), new Set(events.map((e) => e.id)), 'with the same ids');
+    assert.ok(all.every((r) => verifies(secret, r)));
+  });
 });
 
 describe('seed 004: alternative names', () => {
