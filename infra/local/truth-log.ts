@@ -7,7 +7,8 @@
  * One line per record, appended with O_APPEND (a line under 4 KiB is written whole even with several
  * processes appending to one file). Writing is synchronous so a record made in an `exit` handler lands.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 
 export const EXECUTORS = ['local', 'cloud-run', 'provider'] as const;
@@ -64,4 +65,24 @@ export type TruthRecord = z.infer<typeof TruthRecord>;
 export function truthWriter(file: string | undefined): (r: TruthRecord) => void {
   if (!file) return () => undefined;
   return (r) => appendFileSync(file, `${JSON.stringify(r)}\n`);
+}
+
+/** Every record in the truth folder (a line torn by a crash mid-write is reported, not trusted). */
+export function readTruth(dir: string): { records: TruthRecord[]; torn: string[] } {
+  const records: TruthRecord[] = [];
+  const torn: string[] = [];
+  for (const name of existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.jsonl')) : []) {
+    for (const line of readFileSync(path.join(dir, name), 'utf8').split('\n').filter(Boolean)) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        parsed = null;
+      }
+      const r = TruthRecord.safeParse(parsed);
+      if (r.success) records.push(r.data);
+      else torn.push(`${name}: ${line.slice(0, 120)}`);
+    }
+  }
+  return { records, torn };
 }

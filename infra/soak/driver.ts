@@ -4,7 +4,7 @@
  * truth (what the workload's actors recorded, in `<logDir>/truth/`) and of Verity's documents, and the verdict.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Firestore, Timestamp } from '@google-cloud/firestore';
@@ -25,7 +25,7 @@ import { holdRandomJob } from './contention.js';
 import { executionTruth, startCloudRun } from './cloud-run.js';
 import type { SoakConfig } from './config.js';
 import { recordEvents } from './events.js';
-import { TruthRecord, truthWriter } from '../local/truth-log.js';
+import { readTruth, truthWriter } from '../local/truth-log.js';
 import { checkInvariants, COUNTED, type Findings } from './invariants.js';
 import { planJobs, rng, streamSeed, type JobSpec } from './plan.js';
 import type { FaultRecord } from './proxy.js';
@@ -43,6 +43,7 @@ import {
 } from './units.js';
 import { runWorkload } from './workload.js';
 import { appImports } from './imports.js';
+import { startWebhookSink, subscribeSink } from './webhooks.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -53,26 +54,6 @@ const MAX_SWEEPS_IN_FLIGHT = 3;
  * read-back: a stop the sweep repeats, an execution's exit after its cancel, the last deliveries.
  */
 const QUIET_MS = 10_000;
-
-/** Every record in the truth folder (a line torn by a crash mid-write is reported, not trusted). */
-export function readTruth(dir: string): { records: TruthRecord[]; torn: string[] } {
-  const records: TruthRecord[] = [];
-  const torn: string[] = [];
-  for (const name of existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.jsonl')) : []) {
-    for (const line of readFileSync(path.join(dir, name), 'utf8').split('\n').filter(Boolean)) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line);
-      } catch {
-        parsed = null;
-      }
-      const r = TruthRecord.safeParse(parsed);
-      if (r.success) records.push(r.data);
-      else torn.push(`${name}: ${line.slice(0, 120)}`);
-    }
-  }
-  return { records, torn };
-}
 
 export interface SoakResult {
   summary: Summary;
@@ -133,6 +114,9 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
   });
   const events = await recordEvents(pubsub, TOPIC_JOB_EVENTS, `soak-events-${Date.now()}`);
   const client = new SoakClient(`http://127.0.0.1:${ports.api}`, SOAK_SECRET, truthWriter(files.requests));
+  // outbound webhooks (issue 31): every owner's transitions to a subscriber that refuses 5% while faults are on
+  const hooks = await startWebhookSink(rng(streamSeed(cfg.seed, 'webhooks')), 0.05, () => faultsOn);
+  await subscribeSink(`http://127.0.0.1:${ports.api}`, await client.token('soak-ops', true), hooks);
   const timers: NodeJS.Timeout[] = [];
   /** The scheduler's view of the sweeps: answered (and how long each took), failed, not fired (too many in flight). */
   const sweeps = {
@@ -252,13 +236,16 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
     for (;;) {
       // a failed job's late-output check (core/deadlines.ts) is still to come: it may yet turn it succeeded
       const active = [...(await allJobs()).values()].filter((j) => j.nextCheckAt !== null);
-      const pending = (
-        await QUERIES.pendingOutbox(db, Timestamp.fromMillis(Date.now() + 3600_000), 10_000)
-          .count()
-          .get()
-      ).data().count;
-      if ((active.length === 0 && pending === 0) || Date.now() > until) break;
-      say(`soak: draining, ${active.length} jobs with checks to come, ${pending} events unpublished`);
+      const later = Timestamp.fromMillis(Date.now() + 3600_000);
+      const [pending, webhooks] = await Promise.all(
+        [QUERIES.pendingOutbox(db, later, 10_000), QUERIES.dueDeliveries(db, later, 10_000)].map(
+          async (q) => (await q.count().get()).data().count,
+        ),
+      );
+      if ((active.length === 0 && pending === 0 && webhooks === 0) || Date.now() > until) break;
+      say(
+        `soak: draining, ${active.length} jobs with checks to come, ${pending} events unpublished, ${webhooks} webhooks`,
+      );
       await sleep(5000);
     }
     say(`soak: every job ended; ${QUIET_MS / 1000} s of quiet before the read-back`);
@@ -304,6 +291,12 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       ),
       storageFaults: new Set(faults.flatMap((f) => (f.kind.startsWith('gcs:') && f.subject ? [f.subject] : []))),
     });
+    const hooked = hooks.check(histories);
+    findings.undelivered.push(...hooked.problems);
+    say(
+      `soak: webhooks: ${hooked.expected} transitions, ${hooked.delivered} delivered, ${hooked.duplicates} duplicates, ` +
+        `${hooked.refused} refused by the subscriber (retried)`,
+    );
     const records = await imports.check(jobs, work.jobsOf); // the app's records, written back
     findings.wrong.push(...records.wrong);
     say(`soak: ${attached.size} executions the app started, attached; ${records.read} of their records read back`);
@@ -335,6 +328,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
   } finally {
     for (const t of timers) clearInterval(t);
     await events.stop().catch(() => undefined);
+    await hooks.stop().catch(() => undefined);
     await cloudRun.stop().catch(() => undefined);
     for (const p of proxies) p.closeAllConnections();
     await Promise.all(proxies.map((p) => new Promise((r) => p.close(r))));

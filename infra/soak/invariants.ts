@@ -50,6 +50,8 @@ export const COUNTED = [
   'duplicateLaunches',
   'orphaned',
   'deleted',
+  /** Outbound webhooks (issue 31): a transition never delivered, delivered out of order, or badly signed. */
+  'undelivered',
 ] as const;
 export type Counted = (typeof COUNTED)[number];
 
@@ -68,6 +70,7 @@ export function checkInvariants(w: World): Findings {
     duplicateLaunches: [],
     orphaned: [],
     deleted: [],
+    undelivered: [],
     worst: null,
   };
   for (const m of w.duplicateMismatches) f.wrong.push(`idempotency key answered two jobs: ${m}`);

@@ -2,7 +2,7 @@
  * `npm run soak`: a fault soak of the whole stack (issue 14). VERITY_SOAK_JOBS (2000), VERITY_SOAK_SEED (1),
  * more in infra/soak/config.ts. Prints progress, the findings, the recovery time per fault kind, and last:
  *   soak: P planned, A acknowledged, N jobs, K kills, F faults, 5xx X, stuck S (worst lateness …), wrong W,
- *   lost L, never dispatched U, duplicate launches D, orphaned O, deleted E, recovery p50/p99 …
+ *   lost L, never dispatched U, duplicate launches D, orphaned O, deleted E, undelivered W, recovery p50/p99 …
  * Exits 1 when any count is not 0, a planned request was not acknowledged, or the workload itself failed.
  */
 import { findRepoRoot } from '../local/tools.js';

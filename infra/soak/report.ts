@@ -90,7 +90,7 @@ export function summarize(o: {
     `soak: ${o.planned} planned, ${o.acknowledged} acknowledged, ${o.jobs} jobs, ${o.kills.length} kills, ` +
     `${o.faults.length} faults, 5xx ${counts.fiveXX}, stuck ${counts.stuck} (${worst}), wrong ${counts.wrong}, ` +
     `lost ${counts.lost}, never dispatched ${counts.neverDispatched}, duplicate launches ${counts.duplicateLaunches}, ` +
-    `orphaned ${counts.orphaned}, deleted ${counts.deleted}, ` +
+    `orphaned ${counts.orphaned}, deleted ${counts.deleted}, undelivered ${counts.undelivered}, ` +
     `recovery p50/p99 ${secs(percentile(all, 50))}/${secs(percentile(all, 99))}`;
   return {
     planned: o.planned,

@@ -100,6 +100,15 @@ describe('fault soak', () => {
     );
   });
 
+  it(
+    'every transition delivered to the webhook subscriber, in order per job, signed (issue 31)',
+    { timeout: 600_000 },
+    async () => {
+      const { findings: f, last } = await soakOnce();
+      assert.deepEqual(f.undelivered, [], last);
+    },
+  );
+
   // a start that met an injected executor fault is excepted (the fake records its job and attempt); a transient
   // start failure is tried again within seconds (fix 24, docs/reliability.md)
   it('no attempt failed without its execution ever starting', { timeout: 600_000 }, async () => {
