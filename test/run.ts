@@ -1,8 +1,8 @@
 /**
  * `npm test`: starts the Firestore and Pub/Sub emulators and fake-gcs-server on the TEST ports (logs in
  * .verity/test-logs/), creates the topics in project `verity-test`, then runs every dist/test/**\/*.test.js
- * with `node --test --test-concurrency=1` and exits with its code. The emulators are stopped silently, so the
- * run's last lines are node's test summary.
+ * with `node --test` (two files at a time; the replay and the soak after them, one file at a time) and exits
+ * with its code. The emulators are stopped silently, so the run's last lines are node's test summary.
  *
  *   npm test                      every test file
  *   npm test -- decide stack      only files whose path contains "decide" or "stack"
@@ -64,10 +64,10 @@ async function main(): Promise<void> {
 
   const running: { children: ChildProcess[] } = { children: [] };
   /** Runs `list` in one `node --test` child; `out`: where its stdout goes (ours when absent). */
-  const runFiles = async (env: NodeJS.ProcessEnv, list: string[], out?: (b: Buffer) => void): Promise<number> => {
+  const runFiles: RunFiles = async (env, list, out, concurrency = 1) => {
     const spawned = spawn(
       process.execPath,
-      ['--test', '--test-concurrency=1', '--enable-source-maps', ...nodeArgs, ...list],
+      ['--test', `--test-concurrency=${concurrency}`, '--enable-source-maps', ...nodeArgs, ...list],
       { cwd: repoRoot, env, stdio: ['ignore', out ? 'pipe' : 'inherit', 'inherit'] },
     );
     if (out) spawned.stdout?.on('data', out);
@@ -146,36 +146,49 @@ async function main(): Promise<void> {
   process.exit(code);
 }
 
-type RunFiles = (env: NodeJS.ProcessEnv, list: string[], out?: (b: Buffer) => void) => Promise<number>;
+type RunFiles = (
+  env: NodeJS.ProcessEnv,
+  list: string[],
+  out?: (b: Buffer) => void,
+  concurrency?: number,
+) => Promise<number>;
 
 /**
- * Layers that run alone after the others, each in its own `node --test` child: the fault soak (dist/test/soak/:
- * a stack of its own on its own ports). It once ran beside the other files to save time (issue 27), and the
- * project's CI failed twice on it: on a slower 2-core machine the two stacks starved each other's emulators,
- * the units' reconciles queued up ("busy" for a minute), and jobs ended past their bounds (109%, 123%) —
- * reproduced here by a second soak beside the suite (docs/reliability.md). A soak judges wall-clock bounds, so
- * it gets the machine to itself. The other files run first and print as they go; each late layer's report
- * follows theirs, then one line sums them all: `N passed, N failed`.
+ * How many files of the first layer run at once (VERITY_TEST_CONCURRENCY, default 2: the machine's two cores).
+ * Every test file isolates itself (its own Firestore project, bucket and ephemeral ports), so they may overlap;
+ * the layers below may not.
  */
-const LATE_LAYERS = ['soak'] as const;
+const CONCURRENCY = Math.max(1, Number(process.env.VERITY_TEST_CONCURRENCY ?? 2) || 1);
+
+/**
+ * Layers that run after the others, one file at a time, each in its own `node --test` child:
+ * - the replay of every history the other files stored (dist/test/replay/): it needs them all written first;
+ * - the fault soak (dist/test/soak/: a stack of its own on its own ports). It once ran beside the other files
+ *   to save time (issue 27), and the project's CI failed twice on it: on a slower 2-core machine the two stacks
+ *   starved each other's emulators, the units' reconciles queued up ("busy" for a minute), and jobs ended past
+ *   their bounds (109%, 123%) — reproduced here by a second soak beside the suite (docs/reliability.md). A soak
+ *   judges wall-clock bounds, so it gets the machine to itself.
+ * The other files run first, CONCURRENCY at a time, and print as they go; each late layer's report follows
+ * theirs, then one line sums them all: `N passed, N failed`.
+ */
+const LATE_LAYERS = ['replay', 'soak'] as const;
 
 async function runLayers(files: string[], env: NodeJS.ProcessEnv, runFiles: RunFiles): Promise<number> {
   const dirOf = (layer: string): string => join(repoRoot, 'dist', 'test', layer) + sep;
   const late = LATE_LAYERS.map((layer) => ({ layer, files: files.filter((f) => f.startsWith(dirOf(layer))) }));
   const rest = files.filter((f) => !LATE_LAYERS.some((layer) => f.startsWith(dirOf(layer))));
   const parts = [...(rest.length > 0 ? [{ layer: 'rest', files: rest }] : []), ...late.filter((x) => x.files.length)];
-  if (parts.length < 2) return runFiles(env, files);
+  if (parts.length < 2) return runFiles(env, files, undefined, parts[0]?.layer === 'rest' ? CONCURRENCY : 1);
   const outputs: string[] = [];
   const codes: number[] = [];
   for (const part of parts) {
     if (part.layer !== 'rest') process.stdout.write(`\n# ${part.layer} (${part.files.length} file(s)), run alone:\n`);
     let out = '';
-    codes.push(
-      await runFiles(env, part.files, (b) => {
-        process.stdout.write(b);
-        out += b.toString();
-      }),
-    );
+    const print = (b: Buffer): void => {
+      process.stdout.write(b);
+      out += b.toString();
+    };
+    codes.push(await runFiles(env, part.files, print, part.layer === 'rest' ? CONCURRENCY : 1));
     outputs.push(out);
   }
   const count = (key: string): number =>

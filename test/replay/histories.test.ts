@@ -1,6 +1,6 @@
 /**
  * History is replayable: every transition stored in this run — by the api, integration and e2e tests before
- * this file (test files run in path order), and by the workload below — goes through `decide` again and must
+ * this file (test/run.ts runs the replay layer after every other file), and by the workload below — goes through `decide` again and must
  * give the same transitions and the stored job (shared/src/core/replay.ts). A tampered history must not.
  */
 import assert from 'node:assert/strict';
