@@ -1,7 +1,8 @@
 /**
  * History is replayable: every transition stored in this run — by the api, integration and e2e tests before
- * this file (test/run.ts runs the replay layer after every other file), and by the workload below — goes through `decide` again and must
- * give the same transitions and the stored job (shared/src/core/replay.ts). A tampered history must not.
+ * this file (test/run.ts runs the replay layer after every other file), and by the workload below — goes
+ * through `decide` again and must give the same transitions and the stored job (shared/src/core/replay.ts).
+ * A tampered history must not.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
