@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Principal } from '../../shared/src/auth/principal.js';
 import { REPO_ROOT } from '../../shared/src/config/env.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { startSubscriber, verifies } from '../helpers/subscriber.js';
 
 const alice: Principal = { userId: 'alice', admin: false, workerJobId: null };
 let rt: TestRuntime;
@@ -137,6 +138,110 @@ describe('verity CLI', () => {
     const real = await cli('cleanup', '--older-than', '0s');
     assert.equal(real.code, 0, real.stderr);
     assert.match(real.stdout, /deleted 3 objects/);
+  });
+
+  it('subscriptions: create (the secret once) → list → rotate → deliveries → replay → delete', async () => {
+    const hook = await startSubscriber();
+    try {
+      const url = `${hook.url}/cli`;
+      const made = await cli(
+        'subscriptions',
+        'create',
+        '--url',
+        url,
+        '--owner',
+        'alice',
+        '--types',
+        'external',
+        '--statuses',
+        'queued',
+      );
+      assert.equal(made.code, 0, made.stderr);
+      const id = /^created subscription (\S+) → /.exec(made.stdout)?.[1] ?? '';
+      const secret = /^signing secret: (whsec_\S+)$/m.exec(made.stdout)?.[1] ?? '';
+      assert.ok(id && secret, made.stdout);
+      assert.match(made.stdout, /\nThis secret will not be shown again/);
+
+      const list = await cli('subscriptions', 'list');
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stdout, /^ID\s+URL\s+OWNER\s+FILTER\s+STATE\s+DISABLED/);
+      assert.match(
+        list.stdout,
+        new RegExp(`${id}\\s+${url}\\s+alice\\s+types: external; statuses: queued\\s+active\\s+-\\s+1`),
+      );
+      assert.ok(!list.stdout.includes(secret.slice(6)), 'the secret is not listed');
+
+      // a job of alice's: its enqueue is delivered, signed by the secret the CLI printed
+      const { job } = await rt.jobs.enqueue(alice, { type: 'external', outputs: [], reuseExistingOutputs: true });
+      await rt.deliveries.idle();
+      const got = hook.firsts('/cli');
+      assert.equal(got.length, 1);
+      assert.equal(got[0]!.event.data.jobId, job.id);
+      assert.ok(verifies(secret, got[0]!), 'signed with the printed secret');
+
+      const rotated = await cli('subscriptions', 'rotate', id, '--overlap-seconds', '60', '--json');
+      assert.equal(rotated.code, 0, rotated.stderr);
+      const r = JSON.parse(rotated.stdout);
+      assert.match(r.secret, /^whsec_/);
+      assert.notEqual(r.secret, secret);
+      assert.equal(r.subscription.signingSecrets, 2, 'the old secret signs through the overlap');
+      const text = await cli('subscriptions', 'rotate', id);
+      assert.match(
+        text.stdout,
+        /^rotated the signing secret of .*\nsigning secret: whsec_\S+\nThis secret will not be shown again/,
+      );
+
+      const table = await cli('subscriptions', 'deliveries', id);
+      assert.equal(table.code, 0, table.stderr);
+      assert.match(table.stdout, /^WEBHOOKID\s+STATUS\s+ATTEMPTS/);
+      assert.match(table.stdout, new RegExp(`\n${job.id}:\\d+\\s+delivered\\s+1\\s+204`));
+      const json = JSON.parse((await cli('subscriptions', 'deliveries', id, '--job', job.id, '--json')).stdout);
+      assert.deepEqual(
+        json.map((d: { jobId: string; status: string }) => [d.jobId, d.status]),
+        [[job.id, 'delivered']],
+      );
+      assert.equal((await cli('subscriptions', 'deliveries', id, '--state', 'dead')).stdout, 'no dead deliveries\n');
+      assert.match(
+        (await cli('subscriptions', 'replay', id)).stdout,
+        /^replayed 0 deliveries from the dead-letter list/,
+      );
+      assert.match((await cli('subscriptions', 'replay', id, '--job', job.id)).stdout, /^replayed 1 delivery of/);
+
+      const gone = await cli('subscriptions', 'delete', id);
+      assert.equal(gone.code, 0, gone.stderr);
+      assert.doesNotMatch((await cli('subscriptions', 'list')).stdout, new RegExp(id));
+      const again = await cli('subscriptions', 'delete', id);
+      assert.equal(again.code, 3);
+      assert.match(again.stderr, /^verity: NOT_FOUND: subscription not found/);
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it('subscriptions: a refused create prints the error code and why, and exits non-zero', async () => {
+    const refused = await cli('subscriptions', 'create', '--url', 'https://10.0.0.1/x', '--owner', 'alice');
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stdout, '');
+    assert.match(
+      refused.stderr,
+      /^verity: INVALID_INPUT: url refused: 10\.0\.0\.1 is a private, loopback, link-local or reserved address\n$/,
+    );
+    const badType = await cli(
+      'subscriptions',
+      'create',
+      '--url',
+      'https://hooks.example.com/x',
+      '--owner',
+      'alice',
+      '--statuses',
+      'done',
+    );
+    assert.equal(badType.code, 1);
+    assert.match(badType.stderr, /^verity: INVALID_INPUT: invalid input: --statuses\[0\]: /);
+    const noOwner = await cli('subscriptions', 'create', '--url', 'https://hooks.example.com/x');
+    assert.equal(noOwner.code, 2);
+    assert.match(noOwner.stderr, /needs --owner/);
+    assert.doesNotMatch((await cli('subscriptions', 'list')).stdout, /10\.0\.0\.1|hooks\.example\.com/);
   });
 
   it('exit codes: 3 for an unknown job, 2 for a usage error', async () => {

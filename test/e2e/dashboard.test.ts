@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { DASHBOARD_DIR, DASHBOARD_MODULES, serveDashboard } from '../../functions/api/dashboard/serve.js';
 import { startDashboard, until, type Dashboard } from '../helpers/dashboard.js';
 import type { TestRuntime } from '../helpers/runtime.js';
+import { startSubscriber, verifies } from '../helpers/subscriber.js';
 import { waitFor } from '../helpers/wait.js';
 
 let d: Dashboard;
@@ -215,5 +216,90 @@ describe('dashboard', { timeout: 60_000 }, () => {
     const alert = page.getByRole('alert');
     await alert.getByText(/NOT_FOUND/).waitFor();
     assert.equal(await alert.isVisible(), true);
+  });
+  it('webhooks: made from the page, the secret shown once, listed, its deliveries, deleted after a confirmation', async () => {
+    const hook = await startSubscriber();
+    try {
+      const endpoint = `${hook.url}/dash`;
+      await page.goto(`${url}/#/`);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).click();
+      await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+      await page.getByLabel('Endpoint URL').fill(endpoint);
+      // the job types are the API's (its OpenAPI document), the statuses the job states
+      await page
+        .getByRole('group', { name: /^Job types/ })
+        .getByLabel('external', { exact: true })
+        .check();
+      await page
+        .getByRole('group', { name: /^Statuses entered/ })
+        .getByLabel('queued', { exact: true })
+        .check();
+      await page.getByRole('button', { name: 'Create webhook' }).click();
+
+      const panel = page.getByRole('region', { name: 'Signing secret of the new webhook' });
+      await panel.getByText('This secret will not be shown again', { exact: false }).waitFor();
+      const secret = await panel.getByLabel('Signing secret', { exact: true }).inputValue();
+      assert.match(secret, /^whsec_[A-Za-z0-9+/]+=*$/);
+      assert.equal(await page.evaluate('document.activeElement?.id'), 'secret-title', 'focus on the panel');
+      await panel.getByRole('button', { name: 'Copy secret' }).click();
+      await panel
+        .getByRole('status')
+        .getByText(/Copied|Selected/)
+        .waitFor();
+      await panel.getByRole('button', { name: 'Dismiss' }).click();
+      assert.equal(await panel.isVisible(), false);
+      assert.equal(await page.evaluate('document.activeElement?.id'), 'sub-url', 'focus back on the form');
+      assert.ok(!(await page.locator('body').innerText()).includes(secret.slice(6)), 'shown once only');
+
+      const item = page
+        .getByRole('list', { name: 'Your webhooks' })
+        .getByRole('listitem')
+        .filter({ hasText: endpoint });
+      await item.getByText('active', { exact: true }).waitFor();
+      await item.getByText('types: external · statuses: queued').waitFor();
+      const [made] = (await call('GET', '/api/subscriptions')).body.subscriptions;
+      assert.equal(made.url, endpoint);
+
+      // a job's enqueue, delivered signed with the secret shown; listed among the deliveries
+      const job = (await call('POST', '/api/jobs', { type: 'external' })).body.job;
+      await rt.deliveries.idle();
+      assert.ok(verifies(secret, hook.firsts('/dash')[0]!), 'signed with the secret the page showed');
+      await item.getByText('Deliveries', { exact: true }).click();
+      const deliveries = item.getByRole('table', { name: `Deliveries to ${endpoint}, newest first` });
+      await deliveries.getByRole('row', { name: new RegExp(`${job.id}:\\d+ delivered 1 204`) }).waitFor();
+      await item.getByLabel('Show').selectOption('dead');
+      await deliveries.getByText('The dead-letter list is empty.').waitFor();
+      await item.getByRole('button', { name: 'Replay dead letters' }).click();
+      await item.getByText('0 dead letters replayed', { exact: false }).waitFor();
+
+      // rotated: a new secret, shown once the same way; the old one signs through the overlap
+      await item.getByRole('button', { name: 'Rotate secret' }).click();
+      const rotated = page.getByRole('region', { name: 'New signing secret' });
+      const fresh = await rotated.getByLabel('Signing secret', { exact: true }).inputValue();
+      assert.match(fresh, /^whsec_/);
+      assert.notEqual(fresh, secret);
+      await rotated.getByRole('button', { name: 'Dismiss' }).click();
+      await item.getByText('2 (a rotation’s overlap)').waitFor();
+
+      // disabled for persistent failure (as the deliverer does it): the reason stands out, Enable delivers again
+      const reason = 'deliveries failed for 24 hours; the last: HTTP 503';
+      await rt.ledger.subscriptions.update(made.id, { state: 'disabled', disabledReason: reason });
+      await page.reload();
+      await item.locator('.disabled-reason').getByText(reason, { exact: false }).waitFor();
+      await d.screenshot('dashboard-webhooks');
+      await item.getByRole('button', { name: 'Enable', exact: true }).click();
+      await item.getByText('active', { exact: true }).waitFor();
+      assert.equal(await item.getByRole('button', { name: 'Enable', exact: true }).count(), 0);
+
+      await item.getByRole('button', { name: 'Delete', exact: true }).click();
+      const confirm = item.getByRole('group', { name: 'Confirm delete' });
+      assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Delete webhook');
+      await confirm.getByRole('button', { name: 'Delete webhook' }).click();
+      await page.getByText('No webhooks yet.').waitFor();
+      assert.deepEqual((await call('GET', '/api/subscriptions')).body.subscriptions, []);
+      assert.deepEqual(pageProblems, []);
+    } finally {
+      await hook.close();
+    }
   });
 });

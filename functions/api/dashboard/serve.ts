@@ -49,12 +49,14 @@ export const DASHBOARD_MODULES = [
   'router.js',
   'session.js',
   'sse.js',
+  'view-deliveries.js',
   'view-diagnosis.js',
   'view-health.js',
   'view-job.js',
   'view-project.js',
   'view-projects.js',
   'view-queue.js',
+  'view-subscriptions.js',
 ] as const;
 
 const JAVASCRIPT = 'text/javascript; charset=utf-8';

@@ -304,6 +304,7 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
     deliveriesBy(['subscriptionId'], 'createdAt', 'DESCENDING'),
     deliveriesBy(['subscriptionId', 'state'], 'createdAt', 'DESCENDING'),
     deliveriesBy(['subscriptionId', 'jobId'], 'createdAt', 'DESCENDING'),
+    deliveriesBy(['subscriptionId', 'state', 'jobId'], 'createdAt', 'DESCENDING'),
   ],
   transitionsIn: [
     ...(['source', 'reason', 'to'] as const).flatMap((field) => [byAt('ownerId', field), byAt(field)]),

@@ -61,6 +61,7 @@ export const missing = (err) =>
 
 const job = (id, rest = '') => `/api/jobs/${encodeURIComponent(id)}${rest}`;
 const project = (id, rest = '') => `/api/projects/${encodeURIComponent(id)}${rest}`;
+const subscription = (id, rest = '') => `/api/subscriptions/${encodeURIComponent(id)}${rest}`;
 
 /** The calls the views make, one per route. */
 export const client = {
@@ -78,6 +79,15 @@ export const client = {
   getProject: (id) => api('GET', project(id)),
   reconcileProject: (id, dryRun = false) => api('POST', project(id, `/reconcile${dryRun ? '?dryRun=true' : ''}`)),
   generateProject: (id) => api('POST', project(id, '/generate')),
+  listSubscriptions: () => api('GET', '/api/subscriptions'),
+  /** {url, types, statuses, projectId?} → {subscription, secret}: the secret is answered this once. */
+  createSubscription: (body) => api('POST', '/api/subscriptions', body),
+  deleteSubscription: (id) => api('DELETE', subscription(id)),
+  rotateSubscription: (id) => api('POST', subscription(id, '/rotate'), {}),
+  enableSubscription: (id) => api('POST', subscription(id, '/enable')),
+  subscriptionDeliveries: (id, query) => api('GET', subscription(id, `/deliveries?${query}`)),
+  /** No body: the dead-letter list pending again. */
+  replaySubscription: (id) => api('POST', subscription(id, '/replay'), {}),
   /** The registered job types, as the API's own document names them (the enum of an enqueue's `type`). */
   jobTypes: async () => {
     const doc = await api('GET', '/api/openapi.json');

@@ -4,8 +4,8 @@
 //   sse.js          event streams + polling   router.js      hash → view, sign-in and sign-out
 //   dom.js          h(), alerts, shared parts format.js      times, durations, badges
 //   charts.js       accessible SVG bar charts with their data as a table
-//   view-queue.js, view-job.js (+ view-diagnosis.js), view-project.js, view-projects.js, view-health.js: one
-//   module per page
+//   view-queue.js, view-job.js (+ view-diagnosis.js), view-project.js, view-projects.js, view-health.js,
+//   view-subscriptions.js (+ view-deliveries.js): one module per page
 import { $, announce, clearError } from './dom.js';
 import { route, signOut } from './router.js';
 import { session, tokenSubject } from './session.js';

@@ -1,5 +1,6 @@
-// The router: the hash names the view (#/, #/jobs/{id}, #/projects, #/projects/{id}, #/health); each view runs until the next
-// route aborts its signal. Also the session's part of the page: sign-in form, who is signed in, sign-out.
+// The router: the hash names the view (#/, #/jobs/{id}, #/projects, #/projects/{id}, #/health, #/webhooks); each
+// view runs until the next route aborts its signal. Also the session's part of the page: sign-in form, who is
+// signed in, sign-out.
 import { UNAUTHORIZED } from './api-client.js';
 import { $, replace, showError } from './dom.js';
 import { session, tokenSubject } from './session.js';
@@ -8,12 +9,14 @@ import { healthView } from './view-health.js';
 import { projectView } from './view-project.js';
 import { projectsView } from './view-projects.js';
 import { queueView } from './view-queue.js';
+import { subscriptionsView } from './view-subscriptions.js';
 
 const ROUTES = [
   [/^\/jobs\/([^/]+)$/, jobView],
   [/^\/projects\/([^/]+)$/, projectView],
   [/^\/projects$/, projectsView],
   [/^\/health$/, healthView],
+  [/^\/webhooks$/, subscriptionsView],
 ];
 
 let current = null; // the AbortController of the view on screen

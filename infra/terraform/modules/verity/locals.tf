@@ -204,6 +204,7 @@ locals {
     { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
     { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "state", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
     { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "jobId", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
+    { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "state", order = "ASCENDING" }, { field = "jobId", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
   ]
   composite_indexes      = { for i in local.firestore_indexes : join("-", concat([i.collection], [for f in i.fields : f.field])) => i if length(i.fields) > 1 }
   single_field_overrides = { for i in local.firestore_indexes : "${i.collection}-${i.fields[0].field}" => i if length(i.fields) == 1 }
