@@ -35,6 +35,7 @@ const USAGE = `usage: verity <command> [options]
                                existing records as jobs: attached where they name an execution, succeeded
                                where their outputs are there, the rest listed with why (docs/adopt.md)
 ${SUBSCRIPTIONS_USAGE}
+  backfill-shards              once after upgrading: the due index's shard on jobs written before it (docs/deploy.md)
   token <userId> [--admin]     a bearer token of the local issuer
 
 options: --json (machine output), --local (the npm start stack on 127.0.0.1), --project P
@@ -42,7 +43,17 @@ exit codes: 0 done, 1 failed, 2 usage or no Google credentials, 3 not found, 4 p
 
 class UsageError extends Error {}
 
-const COMMANDS = new Set(['jobs', 'explain', 'stats', 'reconcile', 'sweep', 'cleanup', 'import', 'subscriptions']);
+const COMMANDS = new Set([
+  'jobs',
+  'explain',
+  'stats',
+  'reconcile',
+  'sweep',
+  'cleanup',
+  'import',
+  'subscriptions',
+  'backfill-shards',
+]);
 
 const LOCAL = {
   FIRESTORE_EMULATOR_HOST: '127.0.0.1:8681',
@@ -153,6 +164,14 @@ async function main(argv: string[]): Promise<number> {
         );
       case 'subscriptions':
         return await subscriptionsCommand(rt, sub, arg, o);
+      case 'backfill-shards': {
+        // once, after upgrading to the sharded due index (docs/deploy.md, "Upgrading")
+        const r = await rt.ledger.backfillShards(
+          (seen, written) => o.json || process.stderr.write(`${seen} jobs, ${written} set\r`),
+        );
+        out(o.json, r, () => `${r.seen} jobs read, ${r.written} given their due shard\n`);
+        return 0;
+      }
       case 'cleanup': {
         const olderThan = o['older-than'] ? parseDuration(o['older-than']) : undefined;
         const bar = progress('cleanup', !o.json);

@@ -1,8 +1,9 @@
 /** Job and transition ↔ Firestore documents: epoch ms in the core, Timestamps in the store. */
 import { Timestamp, type DocumentData } from '@google-cloud/firestore';
+import { shardOf } from './shards.js';
 import { dispatchDueAt, type Cause, type Job, type RecordedTransition, type Transition } from '../core/index.js';
 
-const STORE_FIELDS = ['lease', 'dedupe', 'outbox', 'outboxDueAt', 'patchLogJson', 'startDueAt'] as const;
+const STORE_FIELDS = ['lease', 'dedupe', 'outbox', 'outboxDueAt', 'patchLogJson', 'startDueAt', 'dueShard'] as const;
 
 const JOB_TIME_FIELDS = [
   'createdAt',
@@ -43,6 +44,8 @@ export function jobToDoc(job: Job): DocumentData {
   // derived, for one query: when a start is (again) due (core: dispatchDueAt), null with none to make — so the
   // units looking for starts a dead process left read only those (queries.ts: startsDue), whatever else is due
   doc.startDueAt = toTs(dispatchDueAt(job));
+  // the due index's shard (shards.ts): the sweep's query reads (dueShard, nextCheckAt), no hot range
+  doc.dueShard = shardOf(job.id);
   doc.outputs = job.outputs.map((o) => ({ ...o, timeCreated: toTs(o.timeCreated) }));
   if (job.progress)
     doc.progress = {

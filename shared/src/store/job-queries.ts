@@ -8,6 +8,7 @@ import { jobFromDoc } from './codec.js';
 import { readOf, type JobRead } from './job-doc.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { QUERIES, type JobFilter } from './queries.js';
+import { DUE_SHARDS, shardOf } from './shards.js';
 
 export interface JobPage {
   jobs: Job[];
@@ -15,7 +16,7 @@ export interface JobPage {
   nextCursor: string | null;
 }
 
-/** Where a page of due jobs ended: the last job's `nextCheckAt` when read, and its id. */
+/** Where a page of due jobs ended: the last job's `nextCheckAt` when read, and its id (its shard: shardOf). */
 export interface DueCursor {
   nextCheckAt: number;
   id: string;
@@ -41,11 +42,19 @@ export async function recentSucceeded(db: Firestore, ownerId: string, type: stri
   return jobsOf(await QUERIES.recentSucceeded(db, ownerId, type, limit).get());
 }
 
-/** One page of jobs whose `nextCheckAt` is at or before `nowMs`, soonest first, after `after` (the last page's end). */
+/**
+ * One page of jobs whose `nextCheckAt` is at or before `nowMs`, after `after` (the last page's end): shard by
+ * shard (shards.ts), soonest first within each. Shorter than `limit` only once every shard is read to its end.
+ */
 export async function dueJobs(db: Firestore, nowMs: number, limit: number, after?: DueCursor): Promise<Job[]> {
-  let q = QUERIES.dueJobs(db, Timestamp.fromMillis(nowMs), limit);
-  if (after) q = q.startAfter(Timestamp.fromMillis(after.nextCheckAt), after.id);
-  return jobsOf(await q.get());
+  const now = Timestamp.fromMillis(nowMs);
+  const out: Job[] = [];
+  for (let shard = after ? shardOf(after.id) : 0; shard < DUE_SHARDS && out.length < limit; shard++) {
+    let q = QUERIES.dueJobs(db, shard, now, limit - out.length);
+    if (after && shard === shardOf(after.id)) q = q.startAfter(Timestamp.fromMillis(after.nextCheckAt), after.id);
+    out.push(...jobsOf(await q.get()));
+  }
+  return out;
 }
 
 /** Jobs in `status` created by `beforeMs`, newest first, a page after `after` (a manual sweep's age filter). */

@@ -14,6 +14,7 @@ import { SeenOutputs } from './seen.js';
 import { StatsStore } from './stats.js';
 import { SubscriptionStore } from './subscriptions.js';
 import { CheckpointEvidence } from './checkpoint-evidence.js';
+import { backfillDueShards } from './backfill.js';
 import { Watch } from './watch.js';
 
 /** The client a ledger is built on: only the wiring (and tests, which read the emulator) hold one. */
@@ -40,6 +41,8 @@ export interface Ledger {
   mirror: MirrorWriter;
   /** Outbound webhooks: the endpoints, and one delivery per event per endpoint. */
   subscriptions: SubscriptionStore;
+  /** Sets the due index's shard on job documents written before it existed (backfill.ts). */
+  backfillShards(onPage?: (seen: number, written: number) => void): Promise<{ seen: number; written: number }>;
   /** Ends the clients (a CLI run, a benchmark); a deployed function keeps them for its lifetime. */
   close(): Promise<void>;
 }
@@ -59,6 +62,7 @@ export function createLedger(db: LedgerClient, clock: () => number, opts: { rand
     checkpoints: new CheckpointEvidence(db),
     mirror,
     subscriptions: new SubscriptionStore(db, clock),
+    backfillShards: (onPage) => backfillDueShards(db, onPage),
     close: async () => {
       await Promise.all([db.terminate(), mirror.close()]);
     },

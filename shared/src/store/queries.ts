@@ -69,9 +69,13 @@ export const QUERIES = {
   /** cleanup: does any job, in any state, declare this object as an output? (single-field array index) */
   anyJobWithOutput: (db: Firestore, uri: string) =>
     col(db, Collections.jobs).where('outputUris', 'array-contains', uri).limit(1),
-  /** sweep: active jobs whose earliest deadline or due action has passed (terminal jobs have none); paged by (time, id). */
-  dueJobs: (db: Firestore, now: Timestamp, limit: number) =>
+  /**
+   * sweep: active jobs of one shard (shards.ts) whose earliest deadline or due action has passed (terminal jobs
+   * have none); paged by (time, id).
+   */
+  dueJobs: (db: Firestore, shard: number, now: Timestamp, limit: number) =>
     col(db, Collections.jobs)
+      .where('dueShard', '==', shard)
       .where('nextCheckAt', '<=', now)
       .orderBy('nextCheckAt')
       .orderBy(FieldPath.documentId())
@@ -245,7 +249,7 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
     },
   ],
   anyJobWithOutput: [],
-  dueJobs: [], // single-field index on nextCheckAt (it orders by document id too, in the same direction)
+  dueJobs: [jobsBy(['dueShard'], 'nextCheckAt', 'ASCENDING')], // it orders by document id too, the same way
   startsDue: [], // single-field index on startDueAt
   jobByExecutionRef: [],
   jobsByCheckpointPrefix: [],

@@ -56,6 +56,18 @@ resource "google_firestore_field" "collection_group" {
   }
 }
 
+# Single-field index exemptions (issue 32, docs/scale.md): no query reads these alone, and a sequential one
+# would hold the collection's writes to one key range.
+resource "google_firestore_field" "unindexed" {
+  for_each   = toset(local.unindexed_job_fields)
+  project    = var.project_id
+  database   = local.database
+  collection = "${var.collection_prefix}jobs"
+  field      = each.value
+
+  index_config {}
+}
+
 # TTL policies; the field itself is not indexed (no query uses it, and a monotonic timestamp index is a hotspot).
 resource "google_firestore_field" "ttl" {
   for_each   = local.ttl_fields

@@ -198,6 +198,8 @@ locals {
     { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "to", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
     { collection = "jobs", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "type", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "endedAt", order = "ASCENDING" }] },
     { collection = "jobs", scope = "COLLECTION", fields = [{ field = "type", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "endedAt", order = "ASCENDING" }] },
+    # the due index, spread over shards (shared/src/store/shards.ts)
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "dueShard", order = "ASCENDING" }, { field = "nextCheckAt", order = "ASCENDING" }] },
     # outbound webhooks (shared/src/store/subscriptions.ts): a subscription's due share, per-job order, listings
     { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "dueAt", order = "ASCENDING" }] },
     { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "jobId", order = "ASCENDING" }, { field = "state", order = "ASCENDING" }, { field = "seq", order = "ASCENDING" }] },
@@ -208,6 +210,15 @@ locals {
   ]
   composite_indexes      = { for i in local.firestore_indexes : join("-", concat([i.collection], [for f in i.fields : f.field])) => i if length(i.fields) > 1 }
   single_field_overrides = { for i in local.firestore_indexes : "${i.collection}-${i.fields[0].field}" => i if length(i.fields) == 1 }
+
+  # Job fields whose single-field indexes are off (shared/src/store/index-load.ts INDEX_EXEMPTIONS): sequential
+  # times only shown, large maps and JSON text. Composite indexes naming one are kept.
+  unindexed_job_fields = [
+    "nextCheckAt", "updatedAt", "attemptQueuedAt", "notBefore", "startedAt", "heartbeatAt", "progressAt",
+    "executorAliveAt", "livenessCheckedAt", "reportedSucceededAt", "completedAt", "canceledAt", "endedAt",
+    "executor.startRequestedAt", "executor.cancelRequestedAt",
+    "inputJson", "patchLogJson", "outbox", "dedupe", "progress", "outputs", "policy", "stepPlan",
+  ]
 
   # TTL policies: Firestore deletes these documents once the field's time has passed.
   ttl_fields = {

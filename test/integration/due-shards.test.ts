@@ -1,0 +1,49 @@
+/**
+ * The sharded due index (issue 32) on the emulator: every job write stores its `dueShard`; a job document from
+ * before the shards (no field) is invisible to the sweep until `verity backfill-shards` (ledger.backfillShards)
+ * gives it one — then the sweep finds and corrects it. The backfill changes nothing else and may run again.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { FieldValue } from '@google-cloud/firestore';
+import type { Principal } from '../../shared/src/auth/principal.js';
+import { shardOf } from '../../shared/src/store/shards.js';
+import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
+
+const S = 1000;
+const alice: Principal = { userId: 'alice', admin: false, workerJobId: null };
+let rt: TestRuntime;
+
+before(async () => {
+  rt = await testRuntime('due-shards');
+});
+after(async () => {
+  await rt.db.terminate();
+});
+
+const doc = async (id: string) => (await rt.db.collection('jobs').doc(id).get()).data()!;
+
+describe('the due index’s shards', () => {
+  it('a job write stores its shard; a job from before the shards is swept once backfilled', async () => {
+    const { job } = await rt.jobs.enqueue(alice, {
+      type: 'external',
+      reuseExistingOutputs: false,
+      policy: { queueTimeoutSeconds: 5 },
+    });
+    assert.equal((await doc(job.id)).dueShard, shardOf(job.id));
+    await rt.db.collection('jobs').doc(job.id).update({ dueShard: FieldValue.delete() }); // as written before
+    const before = await doc(job.id);
+    rt.testClock.advance(6 * S);
+    assert.equal((await rt.sweeper.sweep()).checked, 0, 'the sharded query cannot see it');
+    const r = await rt.ledger.backfillShards();
+    assert.ok(r.seen >= 1);
+    assert.equal(r.written, 1);
+    const after = await doc(job.id);
+    assert.deepEqual({ ...after, dueShard: undefined }, { ...before, dueShard: undefined }, 'nothing else changed');
+    assert.equal(after.dueShard, shardOf(job.id));
+    assert.equal((await rt.ledger.backfillShards()).written, 0, 'again: nothing to do');
+    const swept = await rt.sweeper.sweep();
+    assert.equal(swept.checked, 1);
+    assert.equal((await rt.store.get(job.id))!.status, 'failed', 'its queue timeout, found');
+  });
+});
