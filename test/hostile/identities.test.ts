@@ -62,6 +62,8 @@ describe('hostile: an outsider’s valid Google token', () => {
     ['GET', '/api/jobs'],
     ['POST', '/api/projects', { name: 'p', artifacts: [] }],
     ['GET', '/api/stats/recoveries'],
+    ['POST', '/api/subscriptions', { url: 'https://hooks.example.com/verity' }],
+    ['GET', '/api/subscriptions'],
   ];
   for (const who of outsiders)
     it(`${who.email} (verified ${who.email_verified}): 403 IDENTITY_NOT_ALLOWED on every route, nothing written`, async () => {

@@ -186,6 +186,20 @@ describe('projects: isolation, listing, bad input', () => {
     assert.equal((await api.call('GET', '/api/projects?cursor=garbage')).status, 400);
   });
 
+  it("an admin's generate of Alice's project makes Alice's job: under her prefixes, among her keys", async () => {
+    const p = await project(2);
+    const admin = await api.token('ops', { admin: true });
+    const gen = await api.call('POST', `/api/projects/${p.id}/generate`, { token: admin });
+    assert.equal(gen.status, 202, gen.text);
+    assert.equal(gen.body.job.ownerId, 'alice');
+    assert.deepEqual(
+      gen.body.job.outputs.map((o: { uri: string }) => o.uri),
+      p.uris,
+    );
+    const again = await api.call('POST', `/api/projects/${p.id}/generate`);
+    assert.equal(again.status, 409, "her own generate meets the job her project's key holds");
+  });
+
   it('a key listed twice names one artifact, with its last uri, and the answer warns', async () => {
     const u = (n: string) => `gs://${rt.bucket}/u/alice/dup/${n}.mp4`;
     const body = {

@@ -2,10 +2,11 @@
  * The OpenAPI 3.1 document, served at /api/openapi.json. Built from the same zod schemas that validate the
  * requests, plus what only the configuration knows (./requests.ts); responses come from
  * ./schemas.ts, the operations' building blocks (statuses, links) from ./operations.ts, the paths
- * from ./jobs.ts, ./projects.ts and, for the rest (streams, sweep, webhooks, this document,
- * liveness), from here. Every operation lists every status it can answer; `links` lead from the 2xx of
- * `POST /api/jobs` and `POST /api/projects` to every operation on the new id, so a stateful client (or fuzzer)
- * reaches them all.
+ * from ./jobs.ts, ./projects.ts, ./subscriptions.ts and, for the rest (streams, sweep, webhooks in, this
+ * document, liveness), from here; what Verity sends to subscribers is the document's `webhooks` (./outbound.ts).
+ * Every operation lists every status it can answer; `links` lead from the 2xx of `POST /api/jobs`,
+ * `POST /api/projects` and `POST /api/subscriptions` to every operation on the new id, so a stateful client (or
+ * fuzzer) reaches them all.
  */
 import { parseEnv } from '../../../shared/src/config/env.js';
 import { buildRegistry } from '../../../shared/src/config/job-types.js';
@@ -13,9 +14,11 @@ import { WebhookBodySchema } from '../../../shared/src/reconcile/webhooks-servic
 import { SweepRequestSchema } from '../../../shared/src/schemas.js';
 import { jobPaths } from './jobs.js';
 import { AUTH, BODY, body, ERRORS, errorResponse, errors, json, secured, sse } from './operations.js';
+import { SUBSCRIPTIONS_TAGS, subscriptionWebhooks } from './outbound.js';
 import { projectPaths } from './projects.js';
 import { schema, vocabularyOf, type ApiVocabulary } from './requests.js';
 import { SCHEMAS } from './schemas.js';
+import { subscriptionPaths } from './subscriptions.js';
 
 export { vocabularyOf, type ApiVocabulary, type TypeVocabulary } from './requests.js';
 
@@ -31,6 +34,7 @@ export function openApiDocument(v: ApiVocabulary): Record<string, unknown> {
         'body) on every GET route except the two event streams.',
     },
     servers: [{ url: 'http://127.0.0.1:8080', description: 'local stack' }],
+    tags: SUBSCRIPTIONS_TAGS,
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
@@ -82,6 +86,7 @@ export function openApiDocument(v: ApiVocabulary): Record<string, unknown> {
         },
       },
       ...projectPaths(v),
+      ...subscriptionPaths(v),
       '/api/openapi.json': {
         get: {
           operationId: 'openapi',
@@ -93,6 +98,7 @@ export function openApiDocument(v: ApiVocabulary): Record<string, unknown> {
         get: { operationId: 'healthz', summary: 'Liveness', responses: { 200: json({ type: 'object' }), ...errors() } },
       },
     },
+    webhooks: subscriptionWebhooks(),
   };
 }
 

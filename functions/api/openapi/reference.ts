@@ -14,7 +14,7 @@ function typeOf(s: Json | undefined, doc: Json): string {
   if (s.$ref) return `[${String(s.$ref).split('/').pop()}](#${anchor(`schema-${String(s.$ref).split('/').pop()}`)})`;
   if (s.enum) return s.enum.map((v: unknown) => (v === null ? 'null' : `\`${String(v)}\``)).join(' \\| ');
   if (s.const !== undefined) return `\`${String(s.const)}\``;
-  if (s.anyOf || s.oneOf) return (s.anyOf ?? s.oneOf).map((x: Json) => typeOf(x, doc)).join(' \\| ');
+  if (s.anyOf || s.oneOf) return [...new Set((s.anyOf ?? s.oneOf).map((x: Json) => typeOf(x, doc)))].join(' \\| ');
   if (s.allOf)
     return s.allOf
       .map((x: Json) => typeOf(x, doc))
@@ -36,6 +36,8 @@ function constraints(s: Json): string {
   if (s.maxLength !== undefined) out.push(`length ≤ ${s.maxLength}`);
   if (s.maxItems !== undefined) out.push(`≤ ${s.maxItems} items`);
   if (s.pattern !== undefined) out.push(`pattern \`${s.pattern}\``);
+  const alternatives = ((s.anyOf ?? []) as Json[]).filter((x) => x.pattern !== undefined);
+  if (alternatives.length > 0) out.push(`pattern ${alternatives.map((x) => `\`${x.pattern}\``).join(' or ')}`);
   if (s.description) out.push(String(s.description));
   return out.join('; ');
 }
@@ -92,42 +94,14 @@ export function renderApiReference(doc: Json): string {
   out.push('| method | path | summary |', '|---|---|---|');
   for (const [m, p, op] of ops) out.push(`| ${m} | [\`${p}\`](#${anchor(`${m} ${p}`)}) | ${cell(op.summary)} |`);
   out.push('');
-  for (const [m, p, op] of ops) {
-    out.push(`### ${m} ${p}`, '', String(op.summary), '');
-    const sec = op.security as Json[] | undefined;
-    out.push(`Auth: ${sec && sec.length > 0 ? sec.map((x) => `\`${Object.keys(x)[0]}\``).join(', ') : 'none'}.`, '');
-    const params = (op.parameters ?? []) as Json[];
-    if (params.length > 0) {
-      out.push('| parameter | in | type | required | notes |', '|---|---|---|---|---|');
-      for (const x of params) {
-        const notes = cell([constraints(x.schema ?? {}), x.description].filter(Boolean).join('; '));
-        out.push(`| \`${x.name}\` | ${x.in} | ${typeOf(x.schema, doc)} | ${x.required ? 'yes' : ''} | ${notes} |`);
-      }
-      out.push('');
-    }
-    const body = op.requestBody?.content?.['application/json']?.schema as Json | undefined;
-    if (body) {
-      out.push(`Request body (JSON${body.additionalProperties === false ? ', no other fields' : ''}):`, '');
-      out.push(...table(fields(body, doc)));
-      if (Array.isArray(body.anyOf)) out.push('Per job type:', '', ...body.anyOf.map(typeRule), '');
-    }
-    out.push('Responses:', '');
-    for (const [code, r] of Object.entries(op.responses as Record<string, Json>)) {
-      const res = r.$ref ? doc.components.responses[String(r.$ref).split('/').pop()!] : r;
-      const content = res.content ? Object.entries(res.content as Record<string, Json>)[0] : undefined;
-      const shape = content
-        ? ` — \`${content[0]}\`${content[1].schema ? ` ${describeShape(content[1].schema, doc)}` : ''}`
-        : '';
-      const headers = Object.keys((res.headers ?? {}) as Json)
-        .map((h) => `\`${h}\``)
-        .join(', ');
-      const links = Object.keys((r.links ?? {}) as Json);
-      const header = headers ? `; header ${headers}` : '';
-      const linksTo = links.length > 0 ? `; links to ${links.map((l) => `\`${l}\``).join(', ')}` : '';
-      out.push(`- **${code}** ${cell(res.description)}${shape}${header}${linksTo}`);
-    }
-    out.push('');
-  }
+  for (const [m, p, op] of ops) out.push(...operation(`${m} ${p}`, op, doc));
+  // the tags' words (x-displayName: their heading), then what Verity sends (OpenAPI 3.1 `webhooks`)
+  for (const tag of (doc.tags ?? []) as Json[])
+    if (tag.description) out.push(`## ${String(tag['x-displayName'] ?? tag.name)}`, '', String(tag.description), '');
+  const hooks = Object.entries((doc.webhooks ?? {}) as Record<string, Record<string, Json>>);
+  if (hooks.length > 0) out.push('## Webhooks', '', 'What Verity sends (the OpenAPI `webhooks`).', '');
+  for (const [name, methods] of hooks)
+    for (const [m, op] of Object.entries(methods)) out.push(...operation(`${m.toUpperCase()} ${name}`, op, doc, false));
   out.push('## Schemas', '');
   for (const [name, s] of Object.entries(doc.components.schemas as Record<string, Json>)) {
     out.push(`### Schema ${name}`, '', ...table(fields(s, doc)));
@@ -136,6 +110,48 @@ export function renderApiReference(doc: Json): string {
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
     .trimEnd()}\n`;
+}
+
+/** One operation (or webhook, `called`: false): its summary, auth, parameters, request body and responses. */
+function operation(title: string, op: Json, doc: Json, called = true): string[] {
+  const out: string[] = [];
+  out.push(`### ${title}`, '', String(op.summary), '');
+  if (op.description) out.push(String(op.description), '');
+  const sec = op.security as Json[] | undefined;
+  if (called)
+    out.push(`Auth: ${sec && sec.length > 0 ? sec.map((x) => `\`${Object.keys(x)[0]}\``).join(', ') : 'none'}.`, '');
+  const params = (op.parameters ?? []) as Json[];
+  if (params.length > 0) {
+    out.push('| parameter | in | type | required | notes |', '|---|---|---|---|---|');
+    for (const x of params) {
+      const notes = cell([constraints(x.schema ?? {}), x.description].filter(Boolean).join('; '));
+      out.push(`| \`${x.name}\` | ${x.in} | ${typeOf(x.schema, doc)} | ${x.required ? 'yes' : ''} | ${notes} |`);
+    }
+    out.push('');
+  }
+  const body = op.requestBody?.content?.['application/json']?.schema as Json | undefined;
+  if (body) {
+    out.push(`Request body (JSON${body.additionalProperties === false ? ', no other fields' : ''}):`, '');
+    out.push(...table(fields(body, doc)));
+    if (Array.isArray(body.anyOf)) out.push('Per job type:', '', ...body.anyOf.map(typeRule), '');
+  }
+  out.push('Responses:', '');
+  for (const [code, r] of Object.entries(op.responses as Record<string, Json>)) {
+    const res = r.$ref ? doc.components.responses[String(r.$ref).split('/').pop()!] : r;
+    const content = res.content ? Object.entries(res.content as Record<string, Json>)[0] : undefined;
+    const shape = content
+      ? ` — \`${content[0]}\`${content[1].schema ? ` ${describeShape(content[1].schema, doc)}` : ''}`
+      : '';
+    const headers = Object.keys((res.headers ?? {}) as Json)
+      .map((h) => `\`${h}\``)
+      .join(', ');
+    const links = Object.keys((r.links ?? {}) as Json);
+    const header = headers ? `; header ${headers}` : '';
+    const linksTo = links.length > 0 ? `; links to ${links.map((l) => `\`${l}\``).join(', ')}` : '';
+    out.push(`- **${code}** ${cell(res.description)}${shape}${header}${linksTo}`);
+  }
+  out.push('');
+  return out;
 }
 
 /** One branch of the enqueue body's anyOf: what a request of that type may carry. */

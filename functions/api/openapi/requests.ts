@@ -46,6 +46,8 @@ export interface ApiVocabulary {
    * and artifacts must lie under them, so the document says so exactly; without a token it names the buckets.
    */
   prefixes?: readonly string[];
+  /** The local stack: a subscription may send to `http://127.0.0.1:<port>` (webhooks/endpoint.ts). */
+  localEndpoints?: boolean;
 }
 
 /**
@@ -54,7 +56,7 @@ export interface ApiVocabulary {
  */
 export const vocabularyOf = (
   registry: JobTypeRegistry,
-  env: { allowedBuckets: readonly string[] },
+  env: { allowedBuckets: readonly string[]; profile?: 'local' | 'cloud' },
   canAttach: (kind: string) => boolean = () => true,
 ): ApiVocabulary => ({
   jobTypes: registry.names().map((name) => {
@@ -68,6 +70,7 @@ export const vocabularyOf = (
     };
   }),
   buckets: [...env.allowedBuckets],
+  localEndpoints: env.profile === 'local',
 });
 
 export const queryParams = (s: z.ZodObject): Json[] =>

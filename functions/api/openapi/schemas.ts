@@ -1,11 +1,18 @@
 /**
  * The response shapes of the OpenAPI document (functions/api/openapi/document.ts): what the API answers, not
- * what it accepts. Jobs, transitions and projects are rendered from the zod schemas their view builders are
- * typed by (shared/src/views.ts); the rest (progress, errors, stats, insight) are described here.
+ * what it accepts. Jobs, transitions, projects, subscriptions and deliveries are rendered from the zod schemas
+ * their view builders are typed by (shared/src/views.ts); the rest (progress, errors, stats, insight) are
+ * described here.
  */
 import { z } from 'zod';
 import { ErrorCode, JOB_STATUSES } from '../../../shared/src/core/index.js';
-import { JobViewSchema, ProjectViewSchema, TransitionViewSchema } from '../../../shared/src/views.js';
+import {
+  DeliveryViewSchema,
+  JobViewSchema,
+  ProjectViewSchema,
+  SubscriptionViewSchema,
+  TransitionViewSchema,
+} from '../../../shared/src/views.js';
 import { MAX_JSON_DEPTH, MAX_KEY_LENGTH } from '../../../shared/src/json-limits.js';
 import { INSIGHT_SCHEMAS } from './insight.js';
 
@@ -134,6 +141,8 @@ export const SCHEMAS = {
   Step: StepSchema,
   ...INSIGHT_SCHEMAS,
   Project: response(ProjectViewSchema),
+  Subscription: response(SubscriptionViewSchema),
+  Delivery: response(DeliveryViewSchema),
   Error: ErrorSchema,
   JsonValue,
 };

@@ -185,8 +185,11 @@ export class ProjectsService {
         'no job type generates project artifacts here: set VERITY_PROJECT_JOB_TYPE (Terraform: project_job_type)',
       );
     }
+    // the job is the project owner's whoever asks (an admin too): its outputs lie under the owner's prefixes and
+    // its resourceKey among the owner's keys (an admin's own would be refused OUTPUT_NOT_ALLOWED: found by the fuzzer)
+    const owner: Principal = who.userId === p.ownerId ? who : { userId: p.ownerId, admin: false, workerJobId: null };
     const { job } = await this.d.jobs.enqueue(
-      who,
+      owner,
       {
         type: this.d.generationType,
         input: { projectId: id, artifacts: missing.map((a) => a.key) },
