@@ -195,6 +195,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     log,
     clock,
     quotas,
+    admission: ledger.admission(env.admission),
     checkpoints: ledger.checkpoints,
     bucket: env.bucket,
     allowedBuckets: env.allowedBuckets,

@@ -95,6 +95,9 @@ const EnvSchema = z.object({
   /** Per-owner quotas, defaults for every job type (a type may set its own): active jobs of a type, probes a minute. */
   VERITY_MAX_ACTIVE_JOBS: z.coerce.number().int().min(1).max(100_000).default(100),
   VERITY_PROBES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
+  /** Enqueue rate limits (issue 32): per owner a minute; the deployment's ramp base a second. 0: none. */
+  VERITY_ENQUEUE_PER_OWNER_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(6000),
+  VERITY_ENQUEUE_BASE_PER_SECOND: z.coerce.number().int().min(0).max(100_000).default(500),
   /** Outbound webhooks (issue 31): subscriptions one user makes; deliveries one subscription gets a sweep pass. */
   VERITY_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(0).max(1000).default(10),
   VERITY_DELIVERIES_PER_PASS: z.coerce.number().int().min(1).max(10_000).default(100),
@@ -158,6 +161,8 @@ export interface Env {
   /** Per-owner quotas (defaults; job types may override). */
   maxActiveJobs: number;
   probesPerMinute: number;
+  /** Enqueue rate limits (store/admission.ts). */
+  admission: { perOwnerPerMinute: number; basePerSecond: number };
   /** Outbound webhooks: the per-user limit, a subscription's share of a pass, one try's bound. */
   subscriptions: { maxPerOwner: number; perPass: number; timeoutMs: number };
   /** null: projects cannot generate their missing artifacts here (503 UNAVAILABLE). */
@@ -268,6 +273,10 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
     dueStartsEveryMs: e.VERITY_DUE_STARTS_EVERY_MS,
     maxActiveJobs: e.VERITY_MAX_ACTIVE_JOBS,
     probesPerMinute: e.VERITY_PROBES_PER_MINUTE,
+    admission: {
+      perOwnerPerMinute: e.VERITY_ENQUEUE_PER_OWNER_PER_MINUTE,
+      basePerSecond: e.VERITY_ENQUEUE_BASE_PER_SECOND,
+    },
     subscriptions: {
       maxPerOwner: e.VERITY_MAX_SUBSCRIPTIONS,
       perPass: e.VERITY_DELIVERIES_PER_PASS,

@@ -18,3 +18,4 @@ export * from './recovery.js';
 export * from './patch-log.js';
 export * from './outputs.js';
 export * from './subscriptions.js';
+export * from './admission.js';

@@ -107,6 +107,7 @@ export class JobCommands {
       const existing = await this.deps.store.findIdempotent(ownerId, idempotencyKey);
       if (existing) return { created: false, job: existing };
     }
+    await this.deps.admission?.admit(ownerId); // rates before the quota: both before anything is written
     await this.deps.quotas.checkActiveJobs(ownerId, type.name, type.quotas.maxActiveJobs);
     const observations: OutputObservation[] =
       req.reuseExistingOutputs && outputUris.length > 0

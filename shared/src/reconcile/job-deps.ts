@@ -5,6 +5,7 @@ import type { ExecutorSet } from '../evidence/executors/types.js';
 import type { Logger } from '../log.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Quotas } from '../store/quotas.js';
+import type { Admission } from '../store/admission.js';
 import type { CheckpointEvidence } from '../store/checkpoint-evidence.js';
 import type { Reconciler } from './reconciler.js';
 
@@ -20,6 +21,8 @@ export interface JobsServiceDeps {
   bucket: string;
   allowedBuckets: readonly string[];
   quotas: Quotas;
+  /** Enqueue rate limits (issue 32); none when absent. */
+  admission?: Pick<Admission, 'admit'>;
   /** Step checkpoints seen landing: the progress view shows them. */
   checkpoints?: Pick<CheckpointEvidence, 'list'>;
   newId?: () => string;

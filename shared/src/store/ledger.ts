@@ -10,6 +10,7 @@ import { mirrorWriter, type MirrorWriter } from './mirror-writer.js';
 import { OutboxStore } from './outbox-store.js';
 import { ProjectStore } from './projects.js';
 import { Quotas } from './quotas.js';
+import { Admission, type AdmissionLimits } from './admission.js';
 import { SeenOutputs } from './seen.js';
 import { StatsStore } from './stats.js';
 import { SubscriptionStore } from './subscriptions.js';
@@ -33,6 +34,8 @@ export interface Ledger {
   /** Listeners and replay for the event streams. */
   watch: Watch;
   quotas: Quotas;
+  /** Enqueue rate limits over the jobs' creation times, with these limits. */
+  admission(limits: AdmissionLimits): Admission;
   /** Step checkpoints seen landing. */
   checkpoints: CheckpointEvidence;
   /** The aggregations behind the recovery stats. */
@@ -58,6 +61,7 @@ export function createLedger(db: LedgerClient, clock: () => number, opts: { rand
     seen: new SeenOutputs(db, clock),
     watch: new Watch(db),
     quotas: new Quotas({ db, clock }),
+    admission: (limits) => new Admission(db, clock, limits),
     stats: new StatsStore(db),
     checkpoints: new CheckpointEvidence(db),
     mirror,

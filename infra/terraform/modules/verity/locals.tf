@@ -136,6 +136,9 @@ locals {
       VERITY_PROBES_PER_MINUTE = tostring(var.probes_per_minute)
       # outbound webhooks: subscriptions one user makes
       VERITY_MAX_SUBSCRIPTIONS = tostring(var.max_subscriptions)
+      # enqueue rate limits (docs/scale.md, "Admission")
+      VERITY_ENQUEUE_PER_OWNER_PER_MINUTE = tostring(var.enqueue_per_owner_per_minute)
+      VERITY_ENQUEUE_BASE_PER_SECOND      = tostring(var.enqueue_base_per_second)
     }
     object-finalized = {}
     job-updates      = {}

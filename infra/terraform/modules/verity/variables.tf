@@ -115,6 +115,26 @@ variable "probes_per_minute" {
   }
 }
 
+variable "enqueue_per_owner_per_minute" {
+  description = "Enqueue rate limit: jobs one owner creates a minute (429 with Retry-After past it); 0: none. docs/scale.md."
+  type        = number
+  default     = 6000
+  validation {
+    condition     = var.enqueue_per_owner_per_minute >= 0 && floor(var.enqueue_per_owner_per_minute) == var.enqueue_per_owner_per_minute
+    error_message = "enqueue_per_owner_per_minute must be a whole number, 0 or more."
+  }
+}
+
+variable "enqueue_base_per_second" {
+  description = "Enqueue rate limit for the deployment: the ramp's base, jobs a second (Firestore's 500/50/5: half again every five minutes of sustained load); 0: none."
+  type        = number
+  default     = 500
+  validation {
+    condition     = var.enqueue_base_per_second >= 0 && floor(var.enqueue_base_per_second) == var.enqueue_base_per_second
+    error_message = "enqueue_base_per_second must be a whole number, 0 or more."
+  }
+}
+
 variable "max_subscriptions" {
   description = "Outbound webhooks: the subscriptions one user makes (POST /api/subscriptions past it: 429)."
   type        = number
