@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Timestamp } from '@google-cloud/firestore';
-import { jobToDoc } from '../../shared/src/store/codec.js';
+import { JOB_TIME_FIELDS, jobToDoc } from '../../shared/src/store/codec.js';
 import { INDEX_EXEMPTIONS, SEQUENTIAL_KEPT } from '../../shared/src/store/index-load.js';
 import { INDEXES } from '../../shared/src/store/queries.js';
 import { newJob, T0 } from '../helpers/jobs.js';
@@ -25,22 +25,7 @@ function timePaths(doc: Record<string, unknown>, prefix = ''): string[] {
 /** A job with every time it can carry set. */
 function busyJob() {
   const j = newJob({ outputs: ['gs://b/o.mp4'] });
-  const times = Object.fromEntries(
-    [
-      'attemptQueuedAt',
-      'notBefore',
-      'startedAt',
-      'heartbeatAt',
-      'progressAt',
-      'executorAliveAt',
-      'livenessCheckedAt',
-      'reportedSucceededAt',
-      'completedAt',
-      'canceledAt',
-      'endedAt',
-      'nextCheckAt',
-    ].map((k) => [k, T0 + 1000]),
-  );
+  const times = Object.fromEntries(JOB_TIME_FIELDS.map((k) => [k, T0 + 1000]));
   return {
     ...j,
     ...times,

@@ -122,20 +122,17 @@ export function rotated(
   return [{ value: fresh, createdAt: now, expiresAt: null }, ...kept];
 }
 
-/** The body of one event (docs/api.md): the transition and the job as it was when the transition was made. */
+/** What every event out says of a transition (Pub/Sub's `verity-job-events`, a webhook's `data`). */
+export function transitionData(t: Transition, jobId: string, job: unknown) {
+  const at = new Date(t.at).toISOString();
+  return { jobId, seq: t.seq, from: t.from, to: t.to, reason: t.reason, source: t.source, at, job };
+}
+
+/** The body of one webhook (docs/api.md): the transition and the job as it was when the transition was made. */
 export function eventBody(t: Transition, jobId: string, job: unknown): string {
   return JSON.stringify({
     type: 'job.transition',
     timestamp: new Date(t.at).toISOString(),
-    data: {
-      jobId,
-      seq: t.seq,
-      from: t.from,
-      to: t.to,
-      reason: t.reason,
-      source: t.source,
-      at: new Date(t.at).toISOString(),
-      job,
-    },
+    data: transitionData(t, jobId, job),
   });
 }

@@ -8,7 +8,7 @@
  * so are the transition's outbound webhook deliveries (reconcile/deliveries.ts).
  */
 import type { PubSub } from '@google-cloud/pubsub';
-import type { Job, Transition } from '../core/index.js';
+import { transitionData, type Job, type Transition } from '../core/index.js';
 import { faultPoint } from '../faults.js';
 import type { Logger } from '../log.js';
 import type { JobRead } from '../store/job-doc.js';
@@ -27,16 +27,7 @@ export interface EventPublisher {
 }
 
 export function eventMessage(job: Job, t: Transition): { data: Buffer; attributes: Record<string, string> } {
-  const body = {
-    jobId: job.id,
-    seq: t.seq,
-    from: t.from,
-    to: t.to,
-    reason: t.reason,
-    source: t.source,
-    at: new Date(t.at).toISOString(),
-    job: jobView(job),
-  };
+  const body = transitionData(t, job.id, jobView(job));
   return {
     data: Buffer.from(JSON.stringify(body)),
     attributes: { jobId: job.id, to: t.to, dedupeId: `${job.id}:${t.seq}` },

@@ -5,7 +5,8 @@ import { dispatchDueAt, type Cause, type Job, type RecordedTransition, type Tran
 
 const STORE_FIELDS = ['lease', 'dedupe', 'outbox', 'outboxDueAt', 'patchLogJson', 'startDueAt', 'dueShard'] as const;
 
-const JOB_TIME_FIELDS = [
+/** The job's times: Timestamps in the store (index-load.ts exempts those no query reads alone). */
+export const JOB_TIME_FIELDS = [
   'createdAt',
   'updatedAt',
   'attemptQueuedAt',

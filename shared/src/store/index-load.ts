@@ -9,24 +9,21 @@
  *   sequential field a job write indexes and fails on one in neither list, so a new field cannot bring a
  *   hotspot back unnoticed.
  */
+import { JOB_TIME_FIELDS } from './codec.js';
+
+/** Sequential job fields still indexed alone, and why (the rates: docs/scale.md, "Index load"). */
+export const SEQUENTIAL_KEPT: Readonly<Record<string, string>> = {
+  createdAt: 'written once per job; 500 creates/s is at the guidance, not past it (the admin list needs it)',
+  startDueAt: 'set per start to make (enqueue, retry), cleared at dispatch: open at bursts past 250/s',
+  outboxDueAt: 'set per transition, cleared when sent: open at bursts past ~150 jobs/s',
+};
 
 /** Job fields whose automatic single-field indexes are off. */
 export const INDEX_EXEMPTIONS: Readonly<Record<'jobs', readonly string[]>> = {
   jobs: [
-    // sequential times, only shown (or read under a composite index that leads with an equality field)
-    'nextCheckAt', // queried only as (dueShard, nextCheckAt): shards.ts
-    'updatedAt',
-    'attemptQueuedAt',
-    'notBefore',
-    'startedAt',
-    'heartbeatAt',
-    'progressAt',
-    'executorAliveAt',
-    'livenessCheckedAt',
-    'reportedSucceededAt',
-    'completedAt', // (ownerId, type, status, completedAt) only
-    'canceledAt',
-    'endedAt', // (…type, status, endedAt) only
+    // sequential times, only shown (or read under a composite index that leads with an equality field:
+    // nextCheckAt as (dueShard, nextCheckAt), completedAt and endedAt after owner, type and status)
+    ...JOB_TIME_FIELDS.filter((f) => !(f in SEQUENTIAL_KEPT)),
     'executor.startRequestedAt',
     'executor.cancelRequestedAt',
     // large, never queried
@@ -39,11 +36,4 @@ export const INDEX_EXEMPTIONS: Readonly<Record<'jobs', readonly string[]>> = {
     'policy',
     'stepPlan',
   ],
-};
-
-/** Sequential job fields still indexed alone, and why (the rates: docs/scale.md, "Index load"). */
-export const SEQUENTIAL_KEPT: Readonly<Record<string, string>> = {
-  createdAt: 'written once per job; 500 creates/s is at the guidance, not past it (the admin list needs it)',
-  startDueAt: 'set per start to make (enqueue, retry), cleared at dispatch: open at bursts past 250/s',
-  outboxDueAt: 'set per transition, cleared when sent: open at bursts past ~150 jobs/s',
 };
