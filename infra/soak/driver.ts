@@ -16,6 +16,7 @@ import { jobFromDoc } from '../../shared/src/store/codec.js';
 import { patchLogOf } from '../../shared/src/store/job-doc.js';
 import { Collections, col } from '../../shared/src/store/firestore.js';
 import { QUERIES } from '../../shared/src/store/queries.js';
+import { DUE_SHARDS } from '../../shared/src/store/shards.js';
 import { JobStore } from '../../shared/src/store/job-store.js';
 import { s3BucketOf, TOPIC_JOB_EVENTS, TOPIC_JOB_UPDATES } from '../local/stack.js';
 import { s3Lister } from './s3-objects.js';
@@ -237,11 +238,12 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       // a failed job's late-output check (core/deadlines.ts) is still to come: it may yet turn it succeeded
       const active = [...(await allJobs()).values()].filter((j) => j.nextCheckAt !== null);
       const later = Timestamp.fromMillis(Date.now() + 3600_000);
-      const [pending, webhooks] = await Promise.all(
-        [QUERIES.pendingOutbox(db, later, 10_000), QUERIES.dueDeliveries(db, later, 10_000)].map(
-          async (q) => (await q.count().get()).data().count,
-        ),
+      const shards = Array.from({ length: DUE_SHARDS }, (_, s) => QUERIES.pendingOutbox(db, s, later, 10_000));
+      const counts = await Promise.all(
+        [...shards, QUERIES.dueDeliveries(db, later, 10_000)].map(async (q) => (await q.count().get()).data().count),
       );
+      const webhooks = counts.pop()!;
+      const pending = counts.reduce((a, b) => a + b, 0);
       if ((active.length === 0 && pending === 0 && webhooks === 0) || Date.now() > until) break;
       say(
         `soak: draining, ${active.length} jobs with checks to come, ${pending} events unpublished, ${webhooks} webhooks`,

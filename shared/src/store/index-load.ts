@@ -15,7 +15,6 @@ import { JOB_TIME_FIELDS } from './codec.js';
 export const SEQUENTIAL_KEPT: Readonly<Record<string, string>> = {
   createdAt: 'written once per job; 500 creates/s is at the guidance, not past it (the admin list needs it)',
   startDueAt: 'set per start to make (enqueue, retry), cleared at dispatch: open at bursts past 250/s',
-  outboxDueAt: 'set per transition, cleared when sent: open at bursts past ~150 jobs/s',
 };
 
 /** Job fields whose automatic single-field indexes are off. */
@@ -26,6 +25,7 @@ export const INDEX_EXEMPTIONS: Readonly<Record<'jobs', readonly string[]>> = {
     ...JOB_TIME_FIELDS.filter((f) => !(f in SEQUENTIAL_KEPT)),
     'executor.startRequestedAt',
     'executor.cancelRequestedAt',
+    'outboxDueAt', // queried only as (dueShard, outboxDueAt): shards.ts
     // large, never queried
     'inputJson',
     'patchLogJson',

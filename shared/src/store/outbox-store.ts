@@ -12,6 +12,7 @@ import { retryOnConflict } from './conflicts.js';
 import { Collections, col, named } from './firestore.js';
 import { bookkeeping, dueOf, outboxOf, readOf, type JobRead } from './job-doc.js';
 import { QUERIES } from './queries.js';
+import { DUE_SHARDS } from './shards.js';
 
 export interface PendingEvent {
   job: Job;
@@ -48,11 +49,16 @@ export class OutboxStore {
     });
   }
 
-  /** Entries not yet published whose time to be taken up again has come by `nowMs`, with job and transition. */
+  /**
+   * Entries not yet published whose time to be taken up again has come by `nowMs`, with job and transition:
+   * shard by shard (shards.ts), at most `limit` jobs' worth.
+   */
   async pending(nowMs: number, limit: number): Promise<PendingEvent[]> {
     const now = Timestamp.fromMillis(nowMs);
-    const snap = await QUERIES.pendingOutbox(this.db, now, limit).get();
-    const entries = snap.docs.flatMap((doc) => {
+    const docs: FirebaseFirestore.QueryDocumentSnapshot[] = [];
+    for (let shard = 0; shard < DUE_SHARDS && docs.length < limit; shard++)
+      docs.push(...(await QUERIES.pendingOutbox(this.db, shard, now, limit - docs.length).get()).docs);
+    const entries = docs.flatMap((doc) => {
       const read = readOf(doc.data(), doc.updateTime);
       return outboxOf(read.doc)
         .filter((e) => dueOf(e) <= now)

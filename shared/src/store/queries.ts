@@ -177,9 +177,13 @@ export const QUERIES = {
     const q = filtered(db, { ...(ownerId !== null ? { ownerId } : {}), type, status }).where('endedAt', '>=', since);
     return until ? q.where('endedAt', '<', until) : q;
   },
-  /** Jobs whose outbox (job-doc.ts) holds a transition committed at or before `before`, oldest first. */
-  pendingOutbox: (db: Firestore, before: Timestamp, limit: number) =>
-    col(db, Collections.jobs).where('outboxDueAt', '<=', before).orderBy('outboxDueAt').limit(limit),
+  /** Jobs of one shard (shards.ts) whose outbox (job-doc.ts) holds an entry due by `before`, oldest first. */
+  pendingOutbox: (db: Firestore, shard: number, before: Timestamp, limit: number) =>
+    col(db, Collections.jobs)
+      .where('dueShard', '==', shard)
+      .where('outboxDueAt', '<=', before)
+      .orderBy('outboxDueAt')
+      .limit(limit),
   /** fan-out: the active subscriptions that hear of an owner's jobs (its own, and every owner's). */
   subscriptionsFor: (db: Firestore, ownerId: string) =>
     col(db, Collections.subscriptions).where('scope', 'in', [ownerId, '*']).where('state', '==', 'active').limit(100),
@@ -296,7 +300,7 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
   ],
   // equality filters only: served by merging single-field indexes
   countJobs: [],
-  pendingOutbox: [], // single-field index on outboxDueAt
+  pendingOutbox: [jobsBy(['dueShard'], 'outboxDueAt', 'ASCENDING')],
   subscriptionsFor: [], // equality and `in` only
   subscriptionsOf: [],
   dueDeliveries: [], // single-field index on dueAt

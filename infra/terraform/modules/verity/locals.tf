@@ -203,6 +203,7 @@ locals {
     { collection = "jobs", scope = "COLLECTION", fields = [{ field = "type", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "endedAt", order = "ASCENDING" }] },
     # the due index, spread over shards (shared/src/store/shards.ts)
     { collection = "jobs", scope = "COLLECTION", fields = [{ field = "dueShard", order = "ASCENDING" }, { field = "nextCheckAt", order = "ASCENDING" }] },
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "dueShard", order = "ASCENDING" }, { field = "outboxDueAt", order = "ASCENDING" }] },
     # outbound webhooks (shared/src/store/subscriptions.ts): a subscription's due share, per-job order, listings
     { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "dueAt", order = "ASCENDING" }] },
     { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "jobId", order = "ASCENDING" }, { field = "state", order = "ASCENDING" }, { field = "seq", order = "ASCENDING" }] },
@@ -219,7 +220,7 @@ locals {
   unindexed_job_fields = [
     "nextCheckAt", "updatedAt", "attemptQueuedAt", "notBefore", "startedAt", "heartbeatAt", "progressAt",
     "executorAliveAt", "livenessCheckedAt", "reportedSucceededAt", "completedAt", "canceledAt", "endedAt",
-    "executor.startRequestedAt", "executor.cancelRequestedAt",
+    "executor.startRequestedAt", "executor.cancelRequestedAt", "outboxDueAt",
     "inputJson", "patchLogJson", "outbox", "dedupe", "progress", "outputs", "policy", "stepPlan",
   ]
 
