@@ -8,7 +8,7 @@
  */
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import { allowedPerSecond, QuotaError, RAMP_WINDOW_MS } from '../core/index.js';
-import { Collections, col } from './firestore.js';
+import { QUERIES } from './queries.js';
 
 const MINUTE = 60_000;
 const RECOUNT_MS = 30_000;
@@ -29,9 +29,7 @@ export class Admission {
   ) {}
 
   private created(since: number, ownerId?: string) {
-    let q: FirebaseFirestore.Query = col(this.db, Collections.jobs);
-    if (ownerId !== undefined) q = q.where('ownerId', '==', ownerId);
-    return q.where('createdAt', '>', Timestamp.fromMillis(since)).count().get();
+    return QUERIES.createdSince(this.db, ownerId ?? null, Timestamp.fromMillis(since)).get();
   }
 
   /** Throws QuotaError (429, with when to try again) past the owner's or the deployment's rate. */

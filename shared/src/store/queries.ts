@@ -120,6 +120,11 @@ export const QUERIES = {
       .where('type', '==', type)
       .where('status', 'in', ['queued', 'running'])
       .count(),
+  /** admission: the jobs created after `since`, one owner's or everyone's (count(); admission.ts). */
+  createdSince: (db: Firestore, ownerId: string | null, since: Timestamp) =>
+    (ownerId === null ? col(db, Collections.jobs) : col(db, Collections.jobs).where('ownerId', '==', ownerId))
+      .where('createdAt', '>', since)
+      .count(),
   /** quota: the owner's probes since a time (count()), and the oldest of them (when to try again). */
   probesSince: (db: Firestore, ownerId: string, since: Timestamp) =>
     col(db, Collections.probes).where('ownerId', '==', ownerId).where('at', '>', since).orderBy('at'),
@@ -288,6 +293,7 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
   ],
   recentSucceeded: [jobsBy(['ownerId', 'type', 'status'], 'completedAt', 'DESCENDING')],
   countActiveJobs: [], // equality and `in` only: merged single-field indexes
+  createdSince: [byCreated('ownerId')], // everyone's: the single-field createdAt index
   probesSince: [
     {
       collectionGroup: Collections.probes,
