@@ -45,11 +45,15 @@ const routes: Route[] = [
       if (!who.admin) throw new ForbiddenError('the sweep is for admins');
       const body = parseBody(req, SweepRequestSchema, { optional: true });
       const aged = body.olderThanMinutes === undefined ? {} : { olderThanMs: body.olderThanMinutes * 60_000 };
-      res
-        .status(200)
-        .json(
-          await rt.sweeper.sweep({ dryRun: body.dryRun, budgetMs: rt.env.sweepBudgetMs, source: 'sweep', ...aged }),
-        );
+      const shards = body.shards ? { shards: [...new Set(body.shards)].sort((a, b) => a - b) } : {};
+      const opts = {
+        dryRun: body.dryRun,
+        budgetMs: rt.env.sweepBudgetMs,
+        source: 'sweep' as const,
+        ...aged,
+        ...shards,
+      };
+      res.status(200).json(await rt.sweeper.sweep(opts));
     },
   },
   {

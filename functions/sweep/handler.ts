@@ -52,12 +52,20 @@ export function createSweepHandler(src: RuntimeSource): HttpFunction {
       const body = parseBody(req, SweepRequestSchema, { optional: true });
       const rt = await src.runtime();
       const aged = body.olderThanMinutes === undefined ? {} : { olderThanMs: body.olderThanMinutes * 60_000 };
-      const report = await rt.sweeper.sweep({ dryRun: body.dryRun, budgetMs: rt.env.sweepBudgetMs, ...aged });
+      const shards = body.shards ? { shards: [...new Set(body.shards)].sort((a, b) => a - b) } : {};
+      const report = await rt.sweeper.sweep({
+        dryRun: body.dryRun,
+        budgetMs: rt.env.sweepBudgetMs,
+        ...aged,
+        ...shards,
+      });
       // the orphan sweep at its own cadence (evidence/orphan-schedule.ts); never in a dry run. An instance asks
       // for the cadence's lease once per cadence at most: an idle sweep costs no Firestore operation for it
       const now = rt.clock();
+      // a fanned-out schedule (Terraform sweep_fanout): the run whose share holds shard 0 also does the rest
+      const lead = !body.shards || body.shards.includes(0);
       const orphans =
-        body.dryRun || now < nextOrphanTry
+        body.dryRun || !lead || now < nextOrphanTry
           ? ({ ran: false, why: 'not due' } as const)
           : await scheduledOrphanSweep(
               {
@@ -73,16 +81,17 @@ export function createSweepHandler(src: RuntimeSource): HttpFunction {
               src.log.error({ err }, 'orphan sweep failed; the next cadence tries again');
               return { ran: false, why: 'failed' } as const;
             });
-      if (!body.dryRun && now >= nextOrphanTry) nextOrphanTry = now + rt.env.orphanSweep.everyMs;
+      if (!body.dryRun && lead && now >= nextOrphanTry) nextOrphanTry = now + rt.env.orphanSweep.everyMs;
       // outbound webhooks: every delivery due (retries, and first tries a unit left undone); never in a dry run
-      const deliveries = body.dryRun
-        ? null
-        : await rt.deliveries
-            .deliverDue(Math.max(5_000, rt.env.sweepBudgetMs - report.durationMs))
-            .catch((err: unknown) => {
-              src.log.error({ err }, 'webhook deliveries failed; the next sweep tries again');
-              return null;
-            });
+      const deliveries =
+        body.dryRun || !lead
+          ? null
+          : await rt.deliveries
+              .deliverDue(Math.max(5_000, rt.env.sweepBudgetMs - report.durationMs))
+              .catch((err: unknown) => {
+                src.log.error({ err }, 'webhook deliveries failed; the next sweep tries again');
+                return null;
+              });
       res.status(200).json({ ...report, orphans, deliveries });
     } catch (err) {
       handleError(res, err, src.log);

@@ -95,6 +95,8 @@ export const SweepRequestSchema = z
     dryRun: z.boolean().default(false),
     /** Seed 003's `older_than_minutes`: every queued or running job created this long ago, due or not. */
     olderThanMinutes: z.number().int().min(1).max(10_080).optional(),
+    /** This run's share of the due index's 16 shards (a fanned-out schedule, issue 32); all when absent. */
+    shards: z.array(z.number().int().min(0).max(15)).min(1).max(16).optional(),
   })
   .strict();
 

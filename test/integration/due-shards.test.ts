@@ -46,4 +46,29 @@ describe('the due index’s shards', () => {
     assert.equal(swept.checked, 1);
     assert.equal((await rt.store.get(job.id))!.status, 'failed', 'its queue timeout, found');
   });
+
+  it('a sweep given its share of the shards reads those alone; the shares together read every due job', async () => {
+    rt.testClock.advance(3600 * S);
+    while ((await rt.sweeper.sweep()).checked > 0) rt.testClock.advance(3600 * S); // nothing due left over
+    const jobs = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        rt.jobs.enqueue(alice, {
+          type: 'external',
+          input: { i },
+          reuseExistingOutputs: false,
+          policy: { queueTimeoutSeconds: 5 },
+        }),
+      ),
+    );
+    rt.testClock.advance(6 * S);
+    const low = [0, 1, 2, 3, 4, 5, 6, 7];
+    const high = [8, 9, 10, 11, 12, 13, 14, 15];
+    const inLow = jobs.filter(({ job }) => low.includes(shardOf(job.id))).map(({ job }) => job.id);
+    const first = await rt.sweeper.sweep({ dryRun: true, shards: low });
+    assert.deepEqual(first.due?.map((d) => d.jobId).sort(), inLow.sort(), 'its share alone');
+    const a = await rt.sweeper.sweep({ shards: low });
+    const b = await rt.sweeper.sweep({ shards: high });
+    assert.equal(a.checked + b.checked, jobs.length, 'the two shares: every due job once');
+    for (const { job } of jobs) assert.equal((await rt.store.get(job.id))!.status, 'failed');
+  });
 });

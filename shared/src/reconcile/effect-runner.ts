@@ -68,8 +68,8 @@ export class EffectRunner {
   }
 
   /** Drains the entries whose time to be taken up again has come (the sweep's); how many left the outbox. */
-  async drainPending(nowMs: number, limit = 200): Promise<number> {
-    const entries = (await this.deps.pending.pending(nowMs, limit)).filter(
+  async drainPending(nowMs: number, limit = 200, shards?: readonly number[]): Promise<number> {
+    const entries = (await this.deps.pending.pending(nowMs, limit, shards)).filter(
       (e) => !this.inFlight.has(`${e.job.id}:${e.transition.seq}`),
     );
     // independent entries, each effect idempotent: a few at once, so one slow effect holds back no other

@@ -104,7 +104,7 @@ export class Reconciler {
   }
 
   /** Drains the outbox entries a dead process left (the sweep's); how many left the outbox. */
-  drainPending(nowMs: number, limit?: number): Promise<number> {
-    return this.runner.drainPending(nowMs, limit);
+  drainPending(nowMs: number, limit?: number, shards?: readonly number[]): Promise<number> {
+    return this.runner.drainPending(nowMs, limit, shards);
   }
 }

@@ -22,6 +22,8 @@ export interface SweepOptions {
   budgetMs?: number;
   pageSize?: number;
   concurrency?: number;
+  /** This sweep's share of the due index's shards (store/shards.ts); all when absent. */
+  shards?: readonly number[];
   /** Called after each job (progress bars). */
   onProgress?: (done: number) => void;
   source?: Source;
@@ -122,7 +124,7 @@ export class Sweeper {
     const pass: Pass = { opts, report, count, pageSize, outOfTime: () => performance.now() - t0 > budgetMs };
     const [, republished] = await Promise.all([
       opts.olderThanMs === undefined ? this.dueJobs(started, pass) : this.agedJobs(started - opts.olderThanMs, pass),
-      opts.dryRun ? 0 : this.deps.reconciler.drainPending(this.deps.clock()),
+      opts.dryRun ? 0 : this.deps.reconciler.drainPending(this.deps.clock(), undefined, opts.shards),
     ]);
     report.republished = republished;
     report.durationMs = Math.round(performance.now() - t0);
@@ -135,7 +137,7 @@ export class Sweeper {
     let cursor: DueCursor | undefined;
     for (;;) {
       if (pass.outOfTime()) return void (pass.report.complete = false);
-      const page = await this.deps.jobs.due(started, pass.pageSize, cursor);
+      const page = await this.deps.jobs.due(started, pass.pageSize, cursor, pass.opts.shards);
       pass.report.documentsRead += page.length;
       const last = page[page.length - 1];
       if (!last) break;

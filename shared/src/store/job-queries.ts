@@ -8,7 +8,7 @@ import { jobFromDoc } from './codec.js';
 import { readOf, type JobRead } from './job-doc.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { QUERIES, type JobFilter } from './queries.js';
-import { DUE_SHARDS, shardOf } from './shards.js';
+import { ALL_SHARDS, shardOf } from './shards.js';
 
 export interface JobPage {
   jobs: Job[];
@@ -44,12 +44,19 @@ export async function recentSucceeded(db: Firestore, ownerId: string, type: stri
 
 /**
  * One page of jobs whose `nextCheckAt` is at or before `nowMs`, after `after` (the last page's end): shard by
- * shard (shards.ts), soonest first within each. Shorter than `limit` only once every shard is read to its end.
+ * shard (shards.ts; `shards`: a sweep's share), soonest first within each. Shorter than `limit` only once every shard is read to its end.
  */
-export async function dueJobs(db: Firestore, nowMs: number, limit: number, after?: DueCursor): Promise<Job[]> {
+export async function dueJobs(
+  db: Firestore,
+  nowMs: number,
+  limit: number,
+  after?: DueCursor,
+  shards: readonly number[] = ALL_SHARDS,
+): Promise<Job[]> {
   const now = Timestamp.fromMillis(nowMs);
   const out: Job[] = [];
-  for (let shard = after ? shardOf(after.id) : 0; shard < DUE_SHARDS && out.length < limit; shard++) {
+  for (const shard of after ? shards.slice(Math.max(0, shards.indexOf(shardOf(after.id)))) : shards) {
+    if (out.length >= limit) break;
     let q = QUERIES.dueJobs(db, shard, now, limit - out.length);
     if (after && shard === shardOf(after.id)) q = q.startAfter(Timestamp.fromMillis(after.nextCheckAt), after.id);
     out.push(...jobsOf(await q.get()));

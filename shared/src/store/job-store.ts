@@ -322,8 +322,8 @@ export class JobStore {
   recentSucceeded(ownerId: string, type: string, limit: number): Promise<Job[]> {
     return recentSucceeded(this.db, ownerId, type, limit);
   }
-  due(nowMs: number, limit: number, after?: DueCursor): Promise<Job[]> {
-    return dueJobs(this.db, nowMs, limit, after);
+  due(nowMs: number, limit: number, after?: DueCursor, shards?: readonly number[]): Promise<Job[]> {
+    return dueJobs(this.db, nowMs, limit, after, shards);
   }
   aged(status: string, beforeMs: number, limit: number, after?: Job): Promise<Job[]> {
     return agedJobs(this.db, status, beforeMs, limit, after);

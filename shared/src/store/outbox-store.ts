@@ -12,7 +12,7 @@ import { retryOnConflict } from './conflicts.js';
 import { Collections, col, named } from './firestore.js';
 import { bookkeeping, dueOf, outboxOf, readOf, type JobRead } from './job-doc.js';
 import { QUERIES } from './queries.js';
-import { DUE_SHARDS } from './shards.js';
+import { ALL_SHARDS } from './shards.js';
 
 export interface PendingEvent {
   job: Job;
@@ -51,13 +51,15 @@ export class OutboxStore {
 
   /**
    * Entries not yet published whose time to be taken up again has come by `nowMs`, with job and transition:
-   * shard by shard (shards.ts), at most `limit` jobs' worth.
+   * shard by shard (shards.ts; `shards`: a sweep's share), at most `limit` jobs' worth.
    */
-  async pending(nowMs: number, limit: number): Promise<PendingEvent[]> {
+  async pending(nowMs: number, limit: number, shards: readonly number[] = ALL_SHARDS): Promise<PendingEvent[]> {
     const now = Timestamp.fromMillis(nowMs);
     const docs: FirebaseFirestore.QueryDocumentSnapshot[] = [];
-    for (let shard = 0; shard < DUE_SHARDS && docs.length < limit; shard++)
+    for (const shard of shards) {
+      if (docs.length >= limit) break;
       docs.push(...(await QUERIES.pendingOutbox(this.db, shard, now, limit - docs.length).get()).docs);
+    }
     const entries = docs.flatMap((doc) => {
       const read = readOf(doc.data(), doc.updateTime);
       return outboxOf(read.doc)

@@ -9,6 +9,9 @@
 /** How many ranges the due index is spread over. */
 export const DUE_SHARDS = 16;
 
+/** Every shard, in order: what a sweep reads unless it is given its share (`shards`). */
+export const ALL_SHARDS: readonly number[] = Array.from({ length: DUE_SHARDS }, (_, i) => i);
+
 /** The shard of a document id: FNV-1a of its characters, modulo DUE_SHARDS. */
 export function shardOf(id: string, shards = DUE_SHARDS): number {
   let h = 0x811c9dc5;

@@ -135,6 +135,16 @@ variable "enqueue_base_per_second" {
   }
 }
 
+variable "sweep_fanout" {
+  description = "Scheduler jobs the sweep is split into, each reading its share of the due index's 16 shards (docs/scale.md)."
+  type        = number
+  default     = 1
+  validation {
+    condition     = contains([1, 2, 4, 8, 16], var.sweep_fanout)
+    error_message = "sweep_fanout must be 1, 2, 4, 8 or 16."
+  }
+}
+
 variable "max_subscriptions" {
   description = "Outbound webhooks: the subscriptions one user makes (POST /api/subscriptions past it: 429)."
   type        = number
