@@ -56,6 +56,7 @@ export function createSweepHandler(src: RuntimeSource): HttpFunction {
       const report = await rt.sweeper.sweep({
         dryRun: body.dryRun,
         budgetMs: rt.env.sweepBudgetMs,
+        maxDocuments: rt.env.sweepMaxDocuments,
         ...aged,
         ...shards,
       });

@@ -229,6 +229,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
   const sweeper = new Sweeper({
     jobs: store,
     leases: ledger.leases,
+    cursors: ledger.sweepCursors,
     reconciler,
     log,
     clock,

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { FieldValue } from '@google-cloud/firestore';
 import type { Principal } from '../../shared/src/auth/principal.js';
 import { shardOf } from '../../shared/src/store/shards.js';
-import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { otherSweeper, testRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 const S = 1000;
 const alice: Principal = { userId: 'alice', admin: false, workerJobId: null };
@@ -70,5 +70,37 @@ describe('the due index’s shards', () => {
     const b = await rt.sweeper.sweep({ shards: high });
     assert.equal(a.checked + b.checked, jobs.length, 'the two shares: every due job once');
     for (const { job } of jobs) assert.equal((await rt.store.get(job.id))!.status, 'failed');
+  });
+
+  it('a run cut short leaves where it stopped; the next resumes there; one read to the end starts afresh', async () => {
+    rt.testClock.advance(3600 * S);
+    while ((await rt.sweeper.sweep()).checked > 0) rt.testClock.advance(3600 * S);
+    const made = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        rt.jobs.enqueue(alice, {
+          type: 'external',
+          input: { c: i },
+          reuseExistingOutputs: false,
+          policy: { queueTimeoutSeconds: 5 },
+        }),
+      ),
+    );
+    rt.testClock.advance(6 * S);
+    const order = made.map(({ job }) => job.id).sort((a, b) => shardOf(a) - shardOf(b) || a.localeCompare(b));
+    // the first two in the sweep's order are held by another sweep: read, not decided on, still due
+    const other = otherSweeper(rt);
+    for (const id of order.slice(0, 2)) assert.ok(await other.lease(id));
+    const first = await rt.sweeper.sweep({ pageSize: 2, maxDocuments: 2 });
+    assert.equal(first.complete, false, 'bounded in reads');
+    assert.equal(first.outcomes.leased, 2);
+    const stored = await rt.db.collection('sweepCursors').doc('all').get();
+    assert.equal(stored.get('id'), order[1], 'where it stopped');
+    const second = await rt.sweeper.sweep({ pageSize: 2, maxDocuments: 2 });
+    assert.equal(second.corrected, 2, 'resumed after the held two, not stuck on them');
+    for (const id of order.slice(2, 4)) assert.equal((await rt.store.get(id))!.status, 'failed');
+    const rest = await rt.sweeper.sweep();
+    assert.equal(rest.complete, true);
+    assert.equal(rest.corrected, 2, 'the last two; the held ones are still leased');
+    assert.equal((await rt.db.collection('sweepCursors').doc('all').get()).exists, false, 'read to the end: cleared');
   });
 });

@@ -83,6 +83,8 @@ const EnvSchema = z.object({
   VERITY_SWEEP_BUDGET_MS: z.coerce.number().int().min(1000).max(3_000_000).default(50_000),
   /** How long a sweep holds a job it checks: below the scheduler interval (a killed sweep's leases then lapse). */
   VERITY_SWEEP_LEASE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /** The documents one scheduled sweep run reads at most (bounded in reads as in time); the next resumes. */
+  VERITY_SWEEP_MAX_DOCUMENTS: z.coerce.number().int().min(100).max(10_000_000).default(20_000),
   /** How often the sweep also runs the orphan sweep (temp, proxies, checkpoints), minutes; 0: never. */
   VERITY_ORPHAN_SWEEP_MINUTES: z.coerce.number().int().min(0).max(10_080).default(60),
   /** The prefixes one scheduled orphan sweep looks at, at most (the rest wait for the next). */
@@ -155,6 +157,7 @@ export interface Env {
   sweepAudience: string | undefined;
   sweepBudgetMs: number;
   sweepLeaseMs: number;
+  sweepMaxDocuments: number;
   /** The scheduled orphan sweep: every this many ms (0: never), at most `maxPrefixes` prefixes a run. */
   orphanSweep: { everyMs: number; maxPrefixes: number };
   dueStartsEveryMs: number;
@@ -269,6 +272,7 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
     sweepAudience: e.VERITY_SWEEP_AUDIENCE,
     sweepBudgetMs: e.VERITY_SWEEP_BUDGET_MS,
     sweepLeaseMs: e.VERITY_SWEEP_LEASE_MS,
+    sweepMaxDocuments: e.VERITY_SWEEP_MAX_DOCUMENTS,
     orphanSweep: { everyMs: e.VERITY_ORPHAN_SWEEP_MINUTES * 60_000, maxPrefixes: e.VERITY_ORPHAN_SWEEP_MAX_PREFIXES },
     dueStartsEveryMs: e.VERITY_DUE_STARTS_EVERY_MS,
     maxActiveJobs: e.VERITY_MAX_ACTIVE_JOBS,

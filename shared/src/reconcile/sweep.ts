@@ -13,6 +13,8 @@ import type { Logger } from '../log.js';
 import type { DueCursor } from '../store/job-queries.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Leases } from '../store/leases.js';
+import { ALL_SHARDS, shardOf } from '../store/shards.js';
+import type { SweepCursors } from '../store/sweep-cursors.js';
 import type { Reconciler } from './reconciler.js';
 
 export interface SweepOptions {
@@ -24,6 +26,8 @@ export interface SweepOptions {
   concurrency?: number;
   /** This sweep's share of the due index's shards (store/shards.ts); all when absent. */
   shards?: readonly number[];
+  /** Stop taking new pages once this many documents are read (a run bounded in reads); the next continues. */
+  maxDocuments?: number;
   /** Called after each job (progress bars). */
   onProgress?: (done: number) => void;
   source?: Source;
@@ -74,6 +78,8 @@ export interface SweeperDeps {
    * after its reconcile (a probe failed) waits for the lease to lapse, well within one scheduler interval.
    */
   leaseMs?: number;
+  /** Where a run cut short stopped (store/sweep-cursors.ts): the next run of its share resumes there. */
+  cursors?: Pick<SweepCursors, 'get' | 'set'>;
 }
 
 /** One sweep's pass over its jobs: its options, its report and outcome counter, its page size and budget. */
@@ -121,7 +127,9 @@ export class Sweeper {
     };
     // The outbox goes alongside the due jobs, not after them: a stop or a start a dead process left undone is
     // repeated on time however long the due jobs take, and whether or not this sweep is killed before their end.
-    const pass: Pass = { opts, report, count, pageSize, outOfTime: () => performance.now() - t0 > budgetMs };
+    const outOfTime = (): boolean =>
+      performance.now() - t0 > budgetMs || report.documentsRead >= (opts.maxDocuments ?? Infinity);
+    const pass: Pass = { opts, report, count, pageSize, outOfTime };
     const [, republished] = await Promise.all([
       opts.olderThanMs === undefined ? this.dueJobs(started, pass) : this.agedJobs(started - opts.olderThanMs, pass),
       opts.dryRun ? 0 : this.deps.reconciler.drainPending(this.deps.clock(), undefined, opts.shards),
@@ -132,12 +140,23 @@ export class Sweeper {
     return report;
   }
 
-  /** Reconciles the jobs due at `started`, page by page within the budget (each within its lease). */
+  /**
+   * Reconciles the jobs due at `started`, page by page within the budget (each within its lease), shard by shard
+   * of its share — from where the last run of the share was cut short, if it was (then round to the others).
+   */
   private async dueJobs(started: number, pass: Pass): Promise<void> {
-    let cursor: DueCursor | undefined;
+    const share = pass.opts.shards ?? ALL_SHARDS;
+    const cursors = pass.opts.dryRun ? undefined : this.deps.cursors;
+    const stored = (await cursors?.get(share)) ?? null;
+    const at = stored ? Math.max(0, share.indexOf(shardOf(stored.id))) : 0;
+    const order = [...share.slice(at), ...share.slice(0, at)];
+    let cursor: DueCursor | undefined = stored ?? undefined;
     for (;;) {
-      if (pass.outOfTime()) return void (pass.report.complete = false);
-      const page = await this.deps.jobs.due(started, pass.pageSize, cursor, pass.opts.shards);
+      if (pass.outOfTime()) {
+        pass.report.complete = false;
+        break;
+      }
+      const page = await this.deps.jobs.due(started, pass.pageSize, cursor, order);
       pass.report.documentsRead += page.length;
       const last = page[page.length - 1];
       if (!last) break;
@@ -147,6 +166,9 @@ export class Sweeper {
       await this.sweepPage([...starts, ...page.filter((j) => !starts.includes(j))], pass);
       if (page.length < pass.pageSize) break;
     }
+    // cut short: the next run of this share resumes here; read to the end: the next starts afresh
+    if (!pass.report.complete && cursor) await cursors?.set(share, cursor);
+    else if (stored) await cursors?.set(share, null);
   }
 
   /** The active jobs created by `beforeMs`, queued then running, page by page within the budget. */

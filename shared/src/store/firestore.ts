@@ -49,6 +49,8 @@ export const Collections = {
   probes: 'probes',
   /** Under each project, one per artifact. */
   artifacts: 'artifacts',
+  /** Where a sweep cut short stopped, per share of the due index's shards (sweep-cursors.ts). */
+  sweepCursors: 'sweepCursors',
   /** Outbound webhook endpoints (store/subscriptions.ts). */
   subscriptions: 'subscriptions',
   /** One per event per subscription, pending until delivered or dead (TTL once settled). */

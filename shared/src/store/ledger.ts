@@ -14,6 +14,8 @@ import { Admission, type AdmissionLimits } from './admission.js';
 import { SeenOutputs } from './seen.js';
 import { StatsStore } from './stats.js';
 import { SubscriptionStore } from './subscriptions.js';
+import { SweepCursors } from './sweep-cursors.js';
+import { DUE_SHARDS } from './shards.js';
 import { CheckpointEvidence } from './checkpoint-evidence.js';
 import { backfillDueShards } from './backfill.js';
 import { Watch } from './watch.js';
@@ -29,6 +31,8 @@ export interface Ledger {
   outbox: OutboxStore;
   /** The sweep's per-job leases. */
   leases: Leases;
+  /** Where a sweep cut short stopped, for the next run to resume. */
+  sweepCursors: SweepCursors;
   /** Outputs seen for jobs of several outputs. */
   seen: SeenOutputs;
   /** Listeners and replay for the event streams. */
@@ -58,6 +62,7 @@ export function createLedger(db: LedgerClient, clock: () => number, opts: { rand
     outbox: new OutboxStore(db, (id) => jobs.read(id)),
     projects: new ProjectStore(db, clock),
     leases: new Leases(db, clock),
+    sweepCursors: new SweepCursors(db, DUE_SHARDS),
     seen: new SeenOutputs(db, clock),
     watch: new Watch(db),
     quotas: new Quotas({ db, clock }),
