@@ -21,7 +21,9 @@
  *      API, p50/p99, against a bare function that creates a similar document and runs the job with the same
  *      client; VERITY_BENCH_DISPATCH_JOBS (default 1000) per side at VERITY_BENCH_DISPATCH_RATE/s (default 10),
  *      then as many at once.
- * Pick parts with VERITY_BENCH_ONLY=a,b,c,d,e,f,g,h; VERITY_BENCH_SWEEP_TOTALS=10000,100000.
+ *  (i) the sweep's drain rate against its fan-out: VERITY_BENCH_DRAIN_JOBS (default 10000; 100000 too) due jobs
+ *      drained by 1, 2 and 4 sweeps side by side, each with its share of the shards; the rate's ratio to one.
+ * Pick parts with VERITY_BENCH_ONLY=a,b,c,d,e,f,g,h,i; VERITY_BENCH_SWEEP_TOTALS=10000,100000.
  */
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -43,9 +45,12 @@ import { benchLifecycle } from './lifecycle.js';
 import { benchColdStart, type ColdStartRow } from './coldstart.js';
 import { benchResume } from './resume.js';
 import { benchDispatch, type DispatchLoad } from './dispatch.js';
+import { benchDrain } from './drain.js';
 
-// one owner holds every bench job: quotas are not what the bench measures
+// one owner holds every bench job: quotas and enqueue rates are not what the bench measures
 process.env.VERITY_MAX_ACTIVE_JOBS ??= '100000';
+process.env.VERITY_ENQUEUE_PER_OWNER_PER_MINUTE ??= '0';
+process.env.VERITY_ENQUEUE_BASE_PER_SECOND ??= '0';
 
 const port = Number(process.env.VERITY_BENCH_FIRESTORE_PORT ?? 19681);
 const pubsubPort = Number(process.env.VERITY_BENCH_PUBSUB_PORT ?? 19685);
@@ -76,7 +81,7 @@ async function main(): Promise<void> {
   process.env.METADATA_SERVER_DETECTION = 'none';
   await createTopic(ps.hostPort, PROJECT, TOPIC);
   try {
-    const only = new Set((process.env.VERITY_BENCH_ONLY ?? 'a,b,c,d,e,f,g,h').split(','));
+    const only = new Set((process.env.VERITY_BENCH_ONLY ?? 'a,b,c,d,e,f,g,h,i').split(','));
     const a = only.has('a')
       ? await benchLifecycle(
           Number(process.env.VERITY_BENCH_JOBS ?? 150),
@@ -116,6 +121,7 @@ async function main(): Promise<void> {
           pubsubHost: ps.hostPort,
         })
       : null;
+    const i = only.has('i') ? await benchDrain(gcs.url, Number(process.env.VERITY_BENCH_DRAIN_JOBS ?? 10_000)) : null;
     process.stdout.write('\nresults\n');
     if (a)
       process.stdout.write(
@@ -176,6 +182,11 @@ async function main(): Promise<void> {
         );
     }
     for (const r of f ?? []) printColdStart(r);
+    for (const r of i ?? [])
+      process.stdout.write(
+        `(i) drain of ${r.jobs} due jobs by ${r.fanout} sweep(s): ${Math.round(r.ms)} ms, ${r.corrected} corrected, ` +
+          `${r.perSecond.toFixed(0)} jobs/s → ratio ${(r.perSecond / i![0]!.perSecond).toFixed(2)} to one sweep\n`,
+      );
     if (h) {
       for (const [name, l] of [['steady', h.steady] as const, ['burst', h.burst] as const]) printDispatch(name, l);
       const errors = Object.entries(h.errors).map(([k, v]) => `${v} × ${k}`);
