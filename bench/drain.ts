@@ -6,15 +6,12 @@
  * emulator on two cores the ratio measures what the emulator and the machine allow; in the cloud each share is
  * an invocation of its own.
  */
-import { Firestore } from '@google-cloud/firestore';
 import { createJob } from '../shared/src/core/index.js';
-import { parseEnv } from '../shared/src/config/env.js';
-import { silentLogger } from '../shared/src/log.js';
-import { createRuntime } from '../shared/src/runtime.js';
 import { jobToDoc } from '../shared/src/store/codec.js';
 import { Collections } from '../shared/src/store/firestore.js';
 import { ALL_SHARDS } from '../shared/src/store/shards.js';
 import { jobSpec } from '../test/helpers/jobs.js';
+import { benchRuntime } from './sweep.js';
 
 export interface DrainRow {
   jobs: number;
@@ -25,18 +22,7 @@ export interface DrainRow {
 }
 
 async function seeded(jobs: number, fanout: number, gcsUrl: string) {
-  const name = `bench-drain-${fanout}-${Date.now()}`;
-  const env = parseEnv({
-    ...process.env,
-    GOOGLE_CLOUD_PROJECT: name,
-    VERITY_PROFILE: 'local',
-    VERITY_BUCKET: name,
-    VERITY_GCS_ENDPOINT: gcsUrl,
-    VERITY_LOCAL_JWT_SECRET: 'bench-secret-0123456789abcdef',
-  });
-  const db = new Firestore({ projectId: name, ignoreUndefinedProperties: true });
-  const rt = createRuntime('bench', { env, db, log: silentLogger() });
-  await rt.storage.createBucket(name);
+  const { rt, db } = await benchRuntime(`bench-drain-${fanout}-${Date.now()}`, gcsUrl);
   const w = db.bulkWriter();
   w.onWriteError((e) => e.failedAttempts < 5);
   const created = Date.now() - 3600_000; // their 15-minute queue deadline passed long ago

@@ -63,14 +63,8 @@ export interface SweepBenchRow {
   corrected: number;
 }
 
-/** A runtime on a project and bucket of its own, seeded with `total` jobs. */
-async function seeded(
-  prefix: string,
-  total: number,
-  gcsUrl: string,
-  now: number,
-): Promise<{ rt: ReturnType<typeof createRuntime>; db: Firestore; bucket: string }> {
-  const name = `${prefix}-${total}-${Date.now()}`;
+/** A runtime on a Firestore project and a bucket of its own, both named `name` (the bucket made). */
+export async function benchRuntime(name: string, gcsUrl: string) {
   const env = parseEnv({
     ...process.env,
     GOOGLE_CLOUD_PROJECT: name,
@@ -82,6 +76,18 @@ async function seeded(
   const db = new Firestore({ projectId: name, ignoreUndefinedProperties: true });
   const rt = createRuntime('bench', { env, db, log: silentLogger() });
   await rt.storage.createBucket(name);
+  return { rt, db };
+}
+
+/** A runtime on a project and bucket of its own, seeded with `total` jobs. */
+async function seeded(
+  prefix: string,
+  total: number,
+  gcsUrl: string,
+  now: number,
+): Promise<{ rt: ReturnType<typeof createRuntime>; db: Firestore; bucket: string }> {
+  const name = `${prefix}-${total}-${Date.now()}`;
+  const { rt, db } = await benchRuntime(name, gcsUrl);
   await seed(db, rt.storage, name, total, now);
   return { rt, db, bucket: name };
 }
