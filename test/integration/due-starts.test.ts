@@ -116,7 +116,7 @@ describe('due starts: a unit at work makes the starts a dead process left', () =
         ),
       );
     rt.testClock.advance(dispatchRetryMs(job) + EVERY_MS);
-    assert.ok((await rt.store.due(rt.testClock.now(), 100)).length >= 26, 'the external jobs are due');
+    assert.ok((await rt.store.due(rt.testClock.now(), 100)).jobs.length >= 26, 'the external jobs are due');
     await rt.dueStarts.kick();
     await rt.dueStarts.idle();
     assert.equal(executionsOf(job.id).length, 1, 'started: the look reads only jobs with a start due');

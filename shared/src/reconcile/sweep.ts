@@ -13,7 +13,7 @@ import type { Logger } from '../log.js';
 import type { DueCursor } from '../store/job-queries.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Leases } from '../store/leases.js';
-import { ALL_SHARDS, shardOf } from '../store/shards.js';
+import { ALL_SHARDS } from '../store/shards.js';
 import type { SweepCursors } from '../store/sweep-cursors.js';
 import type { Reconciler } from './reconciler.js';
 
@@ -141,22 +141,20 @@ export class Sweeper {
   }
 
   /**
-   * Reconciles the jobs due at `started`, page by page within the budget (each within its lease), shard by shard
-   * of its share — from where the last run of the share was cut short, if it was (then round to the others).
+   * Reconciles the jobs due at `started`, soonest first across its share of the shards, page by page within the
+   * budget (each within its lease) — from where the last run of the share was cut short, if it was.
    */
   private async dueJobs(started: number, pass: Pass): Promise<void> {
     const share = pass.opts.shards ?? ALL_SHARDS;
     const cursors = pass.opts.dryRun ? undefined : this.deps.cursors;
     const stored = (await cursors?.get(share)) ?? null;
-    const at = stored ? Math.max(0, share.indexOf(shardOf(stored.id))) : 0;
-    const order = [...share.slice(at), ...share.slice(0, at)];
     let cursor: DueCursor | undefined = stored ?? undefined;
     for (;;) {
       if (pass.outOfTime()) {
         pass.report.complete = false;
         break;
       }
-      const page = await this.deps.jobs.due(started, pass.pageSize, cursor, order);
+      const { jobs: page, more } = await this.deps.jobs.due(started, pass.pageSize, cursor, share);
       pass.report.documentsRead += page.length;
       const last = page[page.length - 1];
       if (!last) break;
@@ -164,7 +162,7 @@ export class Sweeper {
       // starts first: each is one write and a call, and a sweep cut short (killed, cold) makes them all the same
       const starts = page.filter((j) => onlyDispatchDue(j, started));
       await this.sweepPage([...starts, ...page.filter((j) => !starts.includes(j))], pass);
-      if (page.length < pass.pageSize) break;
+      if (!more) break;
     }
     // cut short: the next run of this share resumes here; read to the end: the next starts afresh
     if (!pass.report.complete && cursor) await cursors?.set(share, cursor);

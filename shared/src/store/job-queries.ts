@@ -8,7 +8,7 @@ import { jobFromDoc } from './codec.js';
 import { readOf, type JobRead } from './job-doc.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { QUERIES, type JobFilter } from './queries.js';
-import { ALL_SHARDS, shardOf } from './shards.js';
+import { ALL_SHARDS } from './shards.js';
 
 export interface JobPage {
   jobs: Job[];
@@ -42,9 +42,16 @@ export async function recentSucceeded(db: Firestore, ownerId: string, type: stri
   return jobsOf(await QUERIES.recentSucceeded(db, ownerId, type, limit).get());
 }
 
+/** Soonest `nextCheckAt` first, then document id (the due index's own order). */
+const dueOrder = (a: Job, b: Job): number =>
+  (a.nextCheckAt ?? 0) - (b.nextCheckAt ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
 /**
- * One page of jobs whose `nextCheckAt` is at or before `nowMs`, after `after` (the last page's end): shard by
- * shard (shards.ts; `shards`: a sweep's share), soonest first within each. Shorter than `limit` only once every shard is read to its end.
+ * One page of jobs whose `nextCheckAt` is at or before `nowMs`, after `after` (the last page's end), soonest
+ * first across the shards (shards.ts; `shards`: a sweep's share), all shards read at once. Each shard gives at
+ * most twice its share of the page; past the soonest last job of a shard that gave that many, another shard may
+ * hold sooner ones not read, so the page stops there (exact order, bounded over-read). `more`: a shard may hold
+ * more.
  */
 export async function dueJobs(
   db: Firestore,
@@ -52,16 +59,23 @@ export async function dueJobs(
   limit: number,
   after?: DueCursor,
   shards: readonly number[] = ALL_SHARDS,
-): Promise<Job[]> {
+): Promise<{ jobs: Job[]; more: boolean }> {
   const now = Timestamp.fromMillis(nowMs);
-  const out: Job[] = [];
-  for (const shard of after ? shards.slice(Math.max(0, shards.indexOf(shardOf(after.id)))) : shards) {
-    if (out.length >= limit) break;
-    let q = QUERIES.dueJobs(db, shard, now, limit - out.length);
-    if (after && shard === shardOf(after.id)) q = q.startAfter(Timestamp.fromMillis(after.nextCheckAt), after.id);
-    out.push(...jobsOf(await q.get()));
-  }
-  return out;
+  const per = Math.max(1, Math.min(limit, Math.ceil((2 * limit) / shards.length)));
+  const pages = await Promise.all(
+    shards.map(async (shard) => {
+      let q = QUERIES.dueJobs(db, shard, now, per);
+      if (after) q = q.startAfter(Timestamp.fromMillis(after.nextCheckAt), after.id);
+      return jobsOf(await q.get());
+    }),
+  );
+  const bound = pages
+    .filter((p) => p.length === per)
+    .map((p) => p[p.length - 1]!)
+    .sort(dueOrder)[0];
+  const all = pages.flat().sort(dueOrder);
+  const jobs = (bound ? all.filter((j) => dueOrder(j, bound) <= 0) : all).slice(0, limit);
+  return { jobs, more: bound !== undefined || all.length > jobs.length };
 }
 
 /** Jobs in `status` created by `beforeMs`, newest first, a page after `after` (a manual sweep's age filter). */

@@ -322,7 +322,7 @@ export class JobStore {
   recentSucceeded(ownerId: string, type: string, limit: number): Promise<Job[]> {
     return recentSucceeded(this.db, ownerId, type, limit);
   }
-  due(nowMs: number, limit: number, after?: DueCursor, shards?: readonly number[]): Promise<Job[]> {
+  due(nowMs: number, limit: number, after?: DueCursor, shards?: readonly number[]) {
     return dueJobs(this.db, nowMs, limit, after, shards);
   }
   aged(status: string, beforeMs: number, limit: number, after?: Job): Promise<Job[]> {
