@@ -51,15 +51,18 @@ export class OutboxStore {
 
   /**
    * Entries not yet published whose time to be taken up again has come by `nowMs`, with job and transition:
-   * shard by shard (shards.ts; `shards`: a sweep's share), at most `limit` jobs' worth.
+   * read across the shards at once (shards.ts; `shards`: a sweep's share), at most `limit` jobs' worth.
    */
   async pending(nowMs: number, limit: number, shards: readonly number[] = ALL_SHARDS): Promise<PendingEvent[]> {
     const now = Timestamp.fromMillis(nowMs);
-    const docs: FirebaseFirestore.QueryDocumentSnapshot[] = [];
-    for (const shard of shards) {
-      if (docs.length >= limit) break;
-      docs.push(...(await QUERIES.pendingOutbox(this.db, shard, now, limit - docs.length).get()).docs);
-    }
+    // every shard at once (one round trip), the oldest entries first across them
+    const per = Math.max(1, Math.min(limit, Math.ceil((2 * limit) / shards.length)));
+    const snaps = await Promise.all(shards.map((shard) => QUERIES.pendingOutbox(this.db, shard, now, per).get()));
+    const due = (d: FirebaseFirestore.QueryDocumentSnapshot): number => (d.get('outboxDueAt') as Timestamp).toMillis();
+    const docs = snaps
+      .flatMap((snap) => snap.docs)
+      .sort((a, b) => due(a) - due(b))
+      .slice(0, limit);
     const entries = docs.flatMap((doc) => {
       const read = readOf(doc.data(), doc.updateTime);
       return outboxOf(read.doc)
