@@ -15,7 +15,6 @@ import { SeenOutputs } from './seen.js';
 import { StatsStore } from './stats.js';
 import { SubscriptionStore } from './subscriptions.js';
 import { SweepCursors } from './sweep-cursors.js';
-import { DUE_SHARDS } from './shards.js';
 import { CheckpointEvidence } from './checkpoint-evidence.js';
 import { backfillDueShards } from './backfill.js';
 import { Watch } from './watch.js';
@@ -62,7 +61,7 @@ export function createLedger(db: LedgerClient, clock: () => number, opts: { rand
     outbox: new OutboxStore(db, (id) => jobs.read(id)),
     projects: new ProjectStore(db, clock),
     leases: new Leases(db, clock),
-    sweepCursors: new SweepCursors(db, DUE_SHARDS),
+    sweepCursors: new SweepCursors(db),
     seen: new SeenOutputs(db, clock),
     watch: new Watch(db),
     quotas: new Quotas({ db, clock }),
