@@ -35,7 +35,7 @@ const USAGE = `usage: verity <command> [options]
                                existing records as jobs: attached where they name an execution, succeeded
                                where their outputs are there, the rest listed with why (docs/adopt.md)
 ${SUBSCRIPTIONS_USAGE}
-  backfill-shards              once after upgrading: the due index's shard on jobs written before it (docs/deploy.md)
+  backfill-shards              once after upgrading: the shard on jobs, transitions, deliveries written before it
   token <userId> [--admin]     a bearer token of the local issuer
 
 options: --json (machine output), --local (the npm start stack on 127.0.0.1), --project P
@@ -167,9 +167,10 @@ async function main(argv: string[]): Promise<number> {
       case 'backfill-shards': {
         // once, after upgrading to the sharded due index (docs/deploy.md, "Upgrading")
         const r = await rt.ledger.backfillShards(
-          (seen, written) => o.json || process.stderr.write(`${seen} jobs, ${written} set\r`),
+          (what, c) => o.json || process.stderr.write(`${what}: ${c.seen} read, ${c.written} set\r`),
         );
-        out(o.json, r, () => `${r.seen} jobs read, ${r.written} given their due shard\n`);
+        const line = (what: keyof typeof r) => `${what}: ${r[what].seen} read, ${r[what].written} given their shard\n`;
+        out(o.json, r, () => line('jobs') + line('transitions') + line('deliveries'));
         return 0;
       }
       case 'cleanup': {

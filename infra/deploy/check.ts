@@ -18,7 +18,7 @@ import {
   deadLetterTopic,
   type DeployUnit,
 } from '../../functions/units.js';
-import { INDEXES, TTL_POLICIES, type IndexSpec } from '../../shared/src/store/queries.js';
+import { INDEXES, TTL_POLICIES, type IndexSpec } from '../../shared/src/store/indexes.js';
 import { INDEX_EXEMPTIONS } from '../../shared/src/store/index-load.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -200,12 +200,16 @@ export function checkTerraform(tf: Terraform, units: readonly DeployUnit[] = DEP
     if (!TTL_POLICIES.some((p) => p.collectionGroup === c)) problems.push(`TTL policy the code does not use: ${c}`);
   if (!tf.resources.google_firestore_field?.ttl?.ttl_config) problems.push('no google_firestore_field with ttl_config');
   // single-field index exemptions (issue 32): the same fields as the code's INDEX_EXEMPTIONS, each unindexed
-  const off = new Set(((tf.locals.unindexed_job_fields ?? []) as string[]).map(String));
-  for (const f of INDEX_EXEMPTIONS.jobs) if (!off.has(f)) problems.push(`index exemption missing: jobs.${f}`);
-  for (const f of off)
-    if (!INDEX_EXEMPTIONS.jobs.includes(f)) problems.push(`index exemption the code does not list: ${f}`);
-  if (tf.resources.google_firestore_field?.unindexed?.for_each !== '${toset(local.unindexed_job_fields)}')
-    problems.push('exemptions are not created from local.unindexed_job_fields');
+  const off = new Set(
+    Object.entries((tf.locals.unindexed ?? {}) as Record<string, string[]>).flatMap(([c, fs]) =>
+      fs.map((f) => `${c}.${f}`),
+    ),
+  );
+  const listed = new Set(Object.entries(INDEX_EXEMPTIONS).flatMap(([c, fs]) => fs.map((f) => `${c}.${f}`)));
+  for (const f of listed) if (!off.has(f)) problems.push(`index exemption missing: ${f}`);
+  for (const f of off) if (!listed.has(f)) problems.push(`index exemption the code does not list: ${f}`);
+  if (tf.resources.google_firestore_field?.unindexed?.for_each !== '${local.unindexed_fields}')
+    problems.push('exemptions are not created from local.unindexed_fields');
   // where the state lives (issue 30): every index and field follows the prefix into the configured database
   const located = [
     ['composite index', tf.resources.google_firestore_index?.composite],

@@ -17,7 +17,7 @@ import { TOPICS } from '../../functions/units.js';
 import type { Measurement } from '../../infra/deploy/cost.js';
 import { mintLocalToken } from '../../shared/src/auth/local-issuer.js';
 import { createStorage } from '../../shared/src/evidence/storage.js';
-import { TTL_POLICIES } from '../../shared/src/store/queries.js';
+import { TTL_POLICIES } from '../../shared/src/store/indexes.js';
 import { signPayload } from '../../shared/src/webhooks/signature.js';
 import { startFakeCloudRun, type FakeCloudRun, type FakeMethod } from '../fakes/cloud-run-server.js';
 import { pushMessage, serveCloudEvent, serveHttp, type Served } from '../helpers/functions.js';

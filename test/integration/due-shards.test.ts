@@ -36,12 +36,12 @@ describe('the due index’s shards', () => {
     rt.testClock.advance(6 * S);
     assert.equal((await rt.sweeper.sweep()).checked, 0, 'the sharded query cannot see it');
     const r = await rt.ledger.backfillShards();
-    assert.ok(r.seen >= 1);
-    assert.equal(r.written, 1);
+    assert.ok(r.jobs.seen >= 1);
+    assert.equal(r.jobs.written, 1);
     const after = await doc(job.id);
     assert.deepEqual({ ...after, dueShard: undefined }, { ...before, dueShard: undefined }, 'nothing else changed');
     assert.equal(after.dueShard, shardOf(job.id));
-    assert.equal((await rt.ledger.backfillShards()).written, 0, 'again: nothing to do');
+    assert.equal((await rt.ledger.backfillShards()).jobs.written, 0, 'again: nothing to do');
     const swept = await rt.sweeper.sweep();
     assert.equal(swept.checked, 1);
     assert.equal((await rt.store.get(job.id))!.status, 'failed', 'its queue timeout, found');
@@ -103,5 +103,45 @@ describe('the due index’s shards', () => {
     assert.equal(rest.complete, true);
     assert.equal(rest.corrected, 2, 'the last two; the held ones are still leased');
     assert.equal((await rt.db.collection('sweepCursors').doc('all').get()).exists, false, 'read to the end: cleared');
+  });
+
+  it('everyone’s reads span the shards: lists, counts, stats, due starts; old transitions once backfilled', async () => {
+    rt.testClock.advance(S); // after the earlier tests' transitions
+    const since = rt.testClock.now();
+    const bob: Principal = { userId: 'bob-shards', admin: false, workerJobId: null };
+    const made = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        rt.jobs.enqueue(bob, { type: 'external', input: { s: i }, reuseExistingOutputs: false }),
+      ),
+    );
+    const ids = made.map(({ job }) => job.id);
+    assert.ok(new Set(ids.map((id) => shardOf(id))).size >= 8, 'the jobs fall in many shards');
+    // an admin's list of every queued job (no owner): one query over every shard, newest first, paged
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await rt.store.list({ status: 'queued' }, 7, cursor);
+      seen.push(...page.jobs.map((j) => j.id));
+      const times = page.jobs.map((j) => j.createdAt);
+      assert.deepEqual(
+        times,
+        [...times].sort((a, b) => b - a),
+        'newest first across the shards',
+      );
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    for (const id of ids) assert.equal(seen.filter((s) => s === id).length, 1, `${id} listed once`);
+    // everyone's transitions since `since` (the stats): each job's ENQUEUED, whatever its shard
+    const everyone = { ownerId: null, sinceMs: since };
+    assert.equal(await rt.ledger.stats.countTransitions(everyone, { field: 'to', value: 'queued' }), 20);
+    assert.equal(await rt.ledger.stats.countTransitions(everyone, { field: 'source', in: ['api', 'sweep'] }), 20);
+    // a transition stored before the shards (no field) is not everyone's until backfilled
+    const t = rt.db.collection('jobs').doc(ids[0]!).collection('transitions').doc('1');
+    await t.update({ shard: FieldValue.delete() });
+    assert.equal(await rt.ledger.stats.countTransitions(everyone, { field: 'to', value: 'queued' }), 19);
+    const r = await rt.ledger.backfillShards();
+    assert.equal(r.transitions.written, 1);
+    assert.equal((await t.get()).get('shard'), shardOf(ids[0]!));
+    assert.equal(await rt.ledger.stats.countTransitions(everyone, { field: 'to', value: 'queued' }), 20);
   });
 });

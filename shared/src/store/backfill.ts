@@ -1,37 +1,63 @@
 /**
- * `verity backfill-shards` (issue 32, docs/deploy.md "Upgrading"): job documents written before the due index
- * was sharded (shards.ts) carry no `dueShard`, so the sweep's sharded query would never read them. This pages
- * through every job by id and sets the field where it is missing — an update conditional on the document read,
- * so a concurrent job write (which sets the field itself) wins. Safe to run again; it changes no job state.
+ * `verity backfill-shards` (issue 32, docs/deploy.md "Upgrading"): documents written before their indexes were
+ * sharded (shards.ts) carry no shard, so the sharded queries never read them — jobs (`dueShard`: the sweep, the
+ * due starts, the admin's lists), transitions and webhook deliveries (`shard`: everyone's stats and live feed,
+ * the deliverer). This pages through each by document and sets the field where it is missing, from the job id —
+ * an update conditional on the document read, so a concurrent write (which sets the field itself) wins. Safe to
+ * run again; it changes no job state.
  */
-import { FieldPath, type Firestore } from '@google-cloud/firestore';
+import type { DocumentSnapshot, Firestore, Query } from '@google-cloud/firestore';
 import { Code, codeOf } from './conflicts.js';
-import { Collections, col } from './firestore.js';
+import { Collections, col, named } from './firestore.js';
 import { shardOf } from './shards.js';
 
-export async function backfillDueShards(db: Firestore, onPage?: (seen: number, written: number) => void) {
-  let seen = 0;
-  let written = 0;
-  let after: string | undefined;
+export interface BackfillCount {
+  seen: number;
+  written: number;
+}
+
+/** Gives every document of `query` without `field` the shard of its job (`jobIdOf`). */
+async function backfill(
+  query: Query,
+  field: string,
+  jobIdOf: (d: DocumentSnapshot) => string,
+  count: BackfillCount,
+  onPage?: (c: BackfillCount) => void,
+): Promise<void> {
+  let after: DocumentSnapshot | undefined;
   for (;;) {
-    let q = col(db, Collections.jobs).orderBy(FieldPath.documentId()).select('dueShard').limit(500);
-    if (after) q = q.startAfter(after);
-    const snap = await q.get();
-    if (snap.empty) break;
-    const writer = db.bulkWriter();
+    const snap = await (after ? query.startAfter(after) : query).limit(500).get();
+    if (snap.empty) return;
+    const writer = query.firestore.bulkWriter();
     for (const d of snap.docs) {
-      if (typeof d.get('dueShard') === 'number') continue;
+      if (typeof d.get(field) === 'number') continue;
       void writer
-        .update(d.ref, { dueShard: shardOf(d.id) }, { lastUpdateTime: d.updateTime })
-        .then(() => void written++)
+        .update(d.ref, { [field]: shardOf(jobIdOf(d)) }, { lastUpdateTime: d.updateTime })
+        .then(() => void count.written++)
         .catch((err: unknown) => {
           if (codeOf(err) !== Code.FAILED_PRECONDITION && codeOf(err) !== Code.NOT_FOUND) throw err;
         });
     }
     await writer.close();
-    seen += snap.size;
-    after = snap.docs[snap.docs.length - 1]!.id;
-    onPage?.(seen, written);
+    count.seen += snap.size;
+    after = snap.docs[snap.docs.length - 1];
+    onPage?.(count);
   }
-  return { seen, written };
+}
+
+/** Jobs, their transitions and the webhook deliveries, each counted on its own. */
+export async function backfillShards(db: Firestore, onPage?: (what: string, c: BackfillCount) => void) {
+  const jobs = { seen: 0, written: 0 };
+  const transitions = { seen: 0, written: 0 };
+  const deliveries = { seen: 0, written: 0 };
+  const byId = (d: DocumentSnapshot) => d.id;
+  const jobIdField = (d: DocumentSnapshot) => String(d.get('jobId'));
+  await backfill(col(db, Collections.jobs).orderBy('__name__').select('dueShard'), 'dueShard', byId, jobs, (c) =>
+    onPage?.('jobs', c),
+  );
+  const group = db.collectionGroup(named(db, Collections.transitions)).orderBy('__name__').select('shard', 'jobId');
+  await backfill(group, 'shard', jobIdField, transitions, (c) => onPage?.('transitions', c));
+  const ds = col(db, Collections.deliveries).orderBy('__name__').select('shard', 'jobId');
+  await backfill(ds, 'shard', jobIdField, deliveries, (c) => onPage?.('deliveries', c));
+  return { jobs, transitions, deliveries };
 }

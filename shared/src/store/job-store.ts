@@ -57,6 +57,7 @@ import {
   type JobPage,
 } from './job-queries.js';
 import { QUERIES, type JobFilter } from './queries.js';
+import { shardOf } from './shards.js';
 
 export type Clock = () => number;
 
@@ -308,6 +309,7 @@ export class JobStore {
       ...transitionToDoc(t, cause),
       jobId: job.id,
       ownerId: job.ownerId,
+      shard: shardOf(job.id), // everyone's transitions are read across the shards (queries.ts)
       ...(effects.length > 0 ? { effects: effects.map((e) => ({ ...e })) } : {}),
     });
   }

@@ -16,7 +16,7 @@ import { StatsStore } from './stats.js';
 import { SubscriptionStore } from './subscriptions.js';
 import { SweepCursors } from './sweep-cursors.js';
 import { CheckpointEvidence } from './checkpoint-evidence.js';
-import { backfillDueShards } from './backfill.js';
+import { backfillShards, type BackfillCount } from './backfill.js';
 import { Watch } from './watch.js';
 
 /** The client a ledger is built on: only the wiring (and tests, which read the emulator) hold one. */
@@ -47,8 +47,10 @@ export interface Ledger {
   mirror: MirrorWriter;
   /** Outbound webhooks: the endpoints, and one delivery per event per endpoint. */
   subscriptions: SubscriptionStore;
-  /** Sets the due index's shard on job documents written before it existed (backfill.ts). */
-  backfillShards(onPage?: (seen: number, written: number) => void): Promise<{ seen: number; written: number }>;
+  /** Sets the shard on jobs, transitions and deliveries written before the sharded indexes (backfill.ts). */
+  backfillShards(
+    onPage?: (what: string, c: BackfillCount) => void,
+  ): Promise<Record<'jobs' | 'transitions' | 'deliveries', BackfillCount>>;
   /** Ends the clients (a CLI run, a benchmark); a deployed function keeps them for its lifetime. */
   close(): Promise<void>;
 }
@@ -70,7 +72,7 @@ export function createLedger(db: LedgerClient, clock: () => number, opts: { rand
     checkpoints: new CheckpointEvidence(db),
     mirror,
     subscriptions: new SubscriptionStore(db, clock),
-    backfillShards: (onPage) => backfillDueShards(db, onPage),
+    backfillShards: (onPage) => backfillShards(db, onPage),
     close: async () => {
       await Promise.all([db.terminate(), mirror.close()]);
     },

@@ -1,16 +1,11 @@
 /**
- * Every Firestore query Verity runs, in one place, with the composite index it needs. The emulator does not
- * enforce indexes; infra/ declares these and a check compares the two.
+ * Every Firestore query Verity runs, in one place; the composite index each needs is in indexes.ts. The emulator
+ * does not enforce indexes; infra/ declares them and a check compares the two.
  */
 import { FieldPath, Timestamp, type Firestore } from '@google-cloud/firestore';
 import type { Cursor } from './cursor.js';
 import { Collections, col, named } from './firestore.js';
-
-export interface IndexSpec {
-  collectionGroup: string;
-  queryScope: 'COLLECTION' | 'COLLECTION_GROUP';
-  fields: { fieldPath: string; order?: 'ASCENDING' | 'DESCENDING'; arrayConfig?: 'CONTAINS' }[];
-}
+import { ALL_SHARDS } from './shards.js';
 
 /** Jobs that may still take an output as evidence (active, or failed: late output). */
 export const OUTPUT_EVIDENCE_STATUSES = ['queued', 'running', 'failed'] as const;
@@ -21,35 +16,6 @@ export type TransitionFilter = { field: 'source' | 'reason' | 'to'; value: strin
 export const JOB_FILTER_FIELDS = ['ownerId', 'status', 'type', 'resourceKey'] as const;
 export type JobFilter = Partial<Record<(typeof JOB_FILTER_FIELDS)[number], string>>;
 
-const byCreated = (...eq: string[]): IndexSpec => ({
-  collectionGroup: Collections.jobs,
-  queryScope: 'COLLECTION',
-  fields: [
-    ...eq.map((fieldPath) => ({ fieldPath, order: 'ASCENDING' as const })),
-    { fieldPath: 'createdAt', order: 'DESCENDING' },
-  ],
-});
-
-/** A jobs index: equality fields, then one ordered (or ranged) field. */
-const jobsBy = (eq: string[], last: string, order: 'ASCENDING' | 'DESCENDING'): IndexSpec => ({
-  collectionGroup: Collections.jobs,
-  queryScope: 'COLLECTION',
-  fields: [...eq.map((fieldPath) => ({ fieldPath, order: 'ASCENDING' as const })), { fieldPath: last, order }],
-});
-
-/** A deliveries index: equality fields, then one ordered (or ranged) field. */
-const deliveriesBy = (eq: string[], last: string, order: 'ASCENDING' | 'DESCENDING'): IndexSpec => ({
-  ...jobsBy(eq, last, order),
-  collectionGroup: Collections.deliveries,
-});
-
-/** A collection-group index on transitions: equality fields, then `at` (a single field: a field override). */
-const byAt = (...eq: string[]): IndexSpec => ({
-  collectionGroup: Collections.transitions,
-  queryScope: 'COLLECTION_GROUP',
-  fields: [...eq, 'at'].map((fieldPath) => ({ fieldPath, order: 'ASCENDING' as const })),
-});
-
 function filtered(db: Firestore, f: JobFilter): FirebaseFirestore.Query {
   let q: FirebaseFirestore.Query = col(db, Collections.jobs);
   for (const field of JOB_FILTER_FIELDS) {
@@ -58,6 +24,17 @@ function filtered(db: Firestore, f: JobFilter): FirebaseFirestore.Query {
   }
   return q;
 }
+
+/**
+ * Every shard at once (shards.ts): `field in [0 … 15]`, one query whose index leads with the shard, so its
+ * sequential field's writes spread over DUE_SHARDS key ranges; Firestore merges the ranges in the query's order.
+ * A query holds at most 30 disjunctions: no other `in` beside this one.
+ */
+const inEveryShard = (q: FirebaseFirestore.Query, field: 'dueShard' | 'shard' = 'dueShard') =>
+  q.where(field, 'in', [...ALL_SHARDS]);
+
+/** A job listing's filters lead with a field that spreads its writes (an owner, a resource key); else the shards. */
+const spread = (f: JobFilter) => f.ownerId !== undefined || f.resourceKey !== undefined;
 
 export const QUERIES = {
   /** object-finalized: the jobs expecting this object. */
@@ -85,7 +62,7 @@ export const QUERIES = {
    * (reconcile/due-starts.ts); single-field index. Only jobs with a start to make carry the field's value.
    */
   startsDue: (db: Firestore, now: Timestamp, limit: number) =>
-    col(db, Collections.jobs).where('startDueAt', '<=', now).orderBy('startDueAt').limit(limit),
+    inEveryShard(col(db, Collections.jobs)).where('startDueAt', '<=', now).orderBy('startDueAt').limit(limit),
   /** checkpoints: the jobs (a retry chain) whose steps checkpoint under a prefix (single-field index). */
   jobsByCheckpointPrefix: (db: Firestore, prefix: string) =>
     col(db, Collections.jobs).where('checkpointPrefix', '==', prefix).limit(20),
@@ -94,13 +71,14 @@ export const QUERIES = {
     col(db, Collections.jobs).where('executor.executionRef', '==', ref).limit(2),
   /** the queue (GET /api/jobs) and the ops CLI: newest first, with optional equality filters. */
   listJobs: (db: Firestore, f: JobFilter, limit: number, after?: Cursor) => {
-    let q = filtered(db, f).orderBy('createdAt', 'desc').orderBy(FieldPath.documentId(), 'desc');
+    const base = spread(f) ? filtered(db, f) : inEveryShard(filtered(db, f));
+    let q = base.orderBy('createdAt', 'desc').orderBy(FieldPath.documentId(), 'desc');
     if (after) q = q.startAfter(Timestamp.fromMillis(after.createdAtMs), after.id);
     return q.limit(limit);
   },
   /** a manual sweep's age filter (seed 003's older_than_minutes): jobs in a state, created by `before`, newest first. */
   agedJobs: (db: Firestore, status: string, before: Timestamp, limit: number, after?: Cursor) => {
-    let q = col(db, Collections.jobs).where('status', '==', status).where('createdAt', '<=', before);
+    let q = inEveryShard(col(db, Collections.jobs).where('status', '==', status)).where('createdAt', '<=', before);
     q = q.orderBy('createdAt', 'desc').orderBy(FieldPath.documentId(), 'desc');
     if (after) q = q.startAfter(Timestamp.fromMillis(after.createdAtMs), after.id);
     return q.limit(limit);
@@ -122,7 +100,10 @@ export const QUERIES = {
       .count(),
   /** admission: the jobs created after `since`, one owner's or everyone's (count(); admission.ts). */
   createdSince: (db: Firestore, ownerId: string | null, since: Timestamp) =>
-    (ownerId === null ? col(db, Collections.jobs) : col(db, Collections.jobs).where('ownerId', '==', ownerId))
+    (ownerId === null
+      ? inEveryShard(col(db, Collections.jobs))
+      : col(db, Collections.jobs).where('ownerId', '==', ownerId)
+    )
       .where('createdAt', '>', since)
       .count(),
   /** quota: the owner's probes since a time (count()), and the oldest of them (when to try again). */
@@ -145,12 +126,15 @@ export const QUERIES = {
   /** SSE of all own jobs (admin: all): transitions from a point in time on, oldest first (the stream drops repeats). */
   transitionsSince: (db: Firestore, ownerId: string | null, since: Timestamp) =>
     (ownerId === null
-      ? db.collectionGroup(named(db, Collections.transitions))
+      ? inEveryShard(db.collectionGroup(named(db, Collections.transitions)), 'shard')
       : db.collectionGroup(named(db, Collections.transitions)).where('ownerId', '==', ownerId)
     )
       .where('at', '>=', since)
       .orderBy('at'),
-  /** stats: an owner's (null: everyone's) transitions since a time, optionally with one field equal to a value. */
+  /**
+   * stats: an owner's (null: everyone's, across the shards) transitions since a time, optionally with one field
+   * equal to a value, or among values (an owner's only: with the shards' `in`, one `in` each — stats.ts splits it).
+   */
   transitionsIn: (
     db: Firestore,
     ownerId: string | null,
@@ -159,16 +143,20 @@ export const QUERIES = {
     until?: Timestamp,
   ) => {
     let q: FirebaseFirestore.Query = db.collectionGroup(named(db, Collections.transitions));
-    if (ownerId !== null) q = q.where('ownerId', '==', ownerId);
+    q = ownerId !== null ? q.where('ownerId', '==', ownerId) : inEveryShard(q, 'shard');
     if (by) q = 'in' in by ? q.where(by.field, 'in', by.in) : q.where(by.field, '==', by.value);
     q = q.where('at', '>=', since);
     return until ? q.where('at', '<', until) : q;
   },
-  /** stats: recoveries (transitions by a read, a reconcile or the sweep) since a time, oldest first, with evidence. */
+  /**
+   * stats: recoveries (transitions by a read, a reconcile or the sweep) since a time, oldest first, with evidence:
+   * an owner's by the sources at once; everyone's one source a query, across the shards (stats.ts merges).
+   */
   recoveriesIn: (db: Firestore, ownerId: string | null, sources: string[], since: Timestamp, limit: number) => {
     let q: FirebaseFirestore.Query = db.collectionGroup(named(db, Collections.transitions));
-    if (ownerId !== null) q = q.where('ownerId', '==', ownerId);
-    return q.where('source', 'in', sources).where('at', '>=', since).select('at', 'evidence').limit(limit);
+    q = ownerId !== null ? q.where('ownerId', '==', ownerId) : inEveryShard(q, 'shard');
+    q = sources.length === 1 ? q.where('source', '==', sources[0]) : q.where('source', 'in', sources);
+    return q.where('at', '>=', since).orderBy('at').select('at', 'evidence').limit(limit);
   },
   /** stats: jobs of a type that ended in a status since a time (count()). */
   endedJobs: (
@@ -179,7 +167,8 @@ export const QUERIES = {
     since: Timestamp,
     until?: Timestamp,
   ) => {
-    const q = filtered(db, { ...(ownerId !== null ? { ownerId } : {}), type, status }).where('endedAt', '>=', since);
+    const f = { ...(ownerId !== null ? { ownerId } : {}), type, status };
+    const q = (ownerId !== null ? filtered(db, f) : inEveryShard(filtered(db, f))).where('endedAt', '>=', since);
     return until ? q.where('endedAt', '<', until) : q;
   },
   /** Jobs of one shard (shards.ts) whose outbox (job-doc.ts) holds an entry due by `before`, oldest first. */
@@ -200,11 +189,10 @@ export const QUERIES = {
     ).limit(500),
   /** the deliverer: pending deliveries whose try is due, oldest first (only pending ones carry `dueAt`). */
   dueDeliveries: (db: Firestore, now: Timestamp, limit: number) =>
-    col(db, Collections.deliveries).where('dueAt', '<=', now).orderBy('dueAt').limit(limit),
+    inEveryShard(col(db, Collections.deliveries), 'shard').where('dueAt', '<=', now).orderBy('dueAt').limit(limit),
   /** the deliverer, when more are due than one query reads: one subscription's share. */
   dueDeliveriesOf: (db: Firestore, subscriptionId: string, now: Timestamp, limit: number) =>
-    col(db, Collections.deliveries)
-      .where('subscriptionId', '==', subscriptionId)
+    inEveryShard(col(db, Collections.deliveries).where('subscriptionId', '==', subscriptionId), 'shard')
       .where('dueAt', '<=', now)
       .orderBy('dueAt')
       .limit(limit),
@@ -232,117 +220,8 @@ export const QUERIES = {
   deliveriesOf: (db: Firestore, subscriptionId: string, f: { state?: string; jobId?: string }, limit: number) => {
     let q = col(db, Collections.deliveries).where('subscriptionId', '==', subscriptionId);
     if (f.state) q = q.where('state', '==', f.state);
-    if (f.jobId) q = q.where('jobId', '==', f.jobId);
+    // one job's are one shard's; else every shard (a subscription to every owner takes the burst's rate)
+    q = f.jobId ? q.where('jobId', '==', f.jobId) : inEveryShard(q, 'shard');
     return q.orderBy('createdAt', 'desc').limit(limit);
   },
 } as const;
-
-/** Documents Firestore deletes by itself after `field` (a timestamp) has passed: TTL policies. */
-export const TTL_POLICIES: readonly { collectionGroup: string; field: string }[] = [
-  { collectionGroup: Collections.leases, field: 'expireAt' }, // sweep leases
-  { collectionGroup: Collections.probes, field: 'expireAt' }, // probe quota records
-  { collectionGroup: Collections.seenOutputs, field: 'expireAt' }, // outputs seen by finalize events (seen.ts)
-  { collectionGroup: Collections.deliveries, field: 'expireAt' }, // settled webhook deliveries (subscriptions.ts)
-];
-
-/** The composite indexes each query needs (none: served by automatic single-field indexes). */
-export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
-  jobsExpectingOutput: [
-    {
-      collectionGroup: Collections.jobs,
-      queryScope: 'COLLECTION',
-      fields: [
-        { fieldPath: 'outputUris', arrayConfig: 'CONTAINS' },
-        { fieldPath: 'status', order: 'ASCENDING' },
-      ],
-    },
-  ],
-  anyJobWithOutput: [],
-  dueJobs: [jobsBy(['dueShard'], 'nextCheckAt', 'ASCENDING')], // it orders by document id too, the same way
-  startsDue: [], // single-field index on startDueAt
-  jobByExecutionRef: [],
-  jobsByCheckpointPrefix: [],
-  agedJobs: [byCreated('status')], // listJobs' status index, with a range on createdAt
-  // one equality filter, or an owner with one more, newest first
-  listJobs: [
-    byCreated('status'),
-    byCreated('type'),
-    byCreated('resourceKey'),
-    byCreated('ownerId'),
-    byCreated('ownerId', 'status'),
-    byCreated('ownerId', 'type'),
-    byCreated('ownerId', 'resourceKey'),
-  ],
-  projectsOf: [
-    {
-      collectionGroup: Collections.projects,
-      queryScope: 'COLLECTION',
-      fields: [
-        { fieldPath: 'ownerId', order: 'ASCENDING' },
-        { fieldPath: 'createdAt', order: 'DESCENDING' },
-      ],
-    },
-  ],
-  // a collection-group query on one field needs a COLLECTION_GROUP single-field index (a field override)
-  artifactsByUri: [
-    {
-      collectionGroup: 'artifacts',
-      queryScope: 'COLLECTION_GROUP',
-      fields: [{ fieldPath: 'uri', order: 'ASCENDING' }],
-    },
-  ],
-  recentSucceeded: [jobsBy(['ownerId', 'type', 'status'], 'completedAt', 'DESCENDING')],
-  countActiveJobs: [], // equality and `in` only: merged single-field indexes
-  createdSince: [byCreated('ownerId')], // everyone's: the single-field createdAt index
-  probesSince: [
-    {
-      collectionGroup: Collections.probes,
-      queryScope: 'COLLECTION',
-      fields: [
-        { fieldPath: 'ownerId', order: 'ASCENDING' },
-        { fieldPath: 'at', order: 'ASCENDING' },
-      ],
-    },
-  ],
-  // equality filters only: served by merging single-field indexes
-  countJobs: [],
-  pendingOutbox: [jobsBy(['dueShard'], 'outboxDueAt', 'ASCENDING')],
-  subscriptionsFor: [], // equality and `in` only
-  subscriptionsOf: [],
-  dueDeliveries: [], // single-field index on dueAt
-  dueDeliveriesOf: [deliveriesBy(['subscriptionId'], 'dueAt', 'ASCENDING')],
-  activeSubscriptions: [],
-  earlierDelivery: [deliveriesBy(['subscriptionId', 'jobId', 'state'], 'seq', 'ASCENDING')],
-  laterDelivery: [deliveriesBy(['subscriptionId', 'jobId', 'state'], 'seq', 'ASCENDING')],
-  deliveriesOf: [
-    deliveriesBy(['subscriptionId'], 'createdAt', 'DESCENDING'),
-    deliveriesBy(['subscriptionId', 'state'], 'createdAt', 'DESCENDING'),
-    deliveriesBy(['subscriptionId', 'jobId'], 'createdAt', 'DESCENDING'),
-    deliveriesBy(['subscriptionId', 'state', 'jobId'], 'createdAt', 'DESCENDING'),
-  ],
-  transitionsIn: [
-    ...(['source', 'reason', 'to'] as const).flatMap((field) => [byAt('ownerId', field), byAt(field)]),
-    byAt('ownerId'),
-    byAt(),
-  ],
-  recoveriesIn: [byAt('ownerId', 'source'), byAt('source')],
-  endedJobs: [
-    jobsBy(['ownerId', 'type', 'status'], 'endedAt', 'ASCENDING'),
-    jobsBy(['type', 'status'], 'endedAt', 'ASCENDING'),
-  ],
-  transitionsSince: [
-    {
-      collectionGroup: Collections.transitions,
-      queryScope: 'COLLECTION_GROUP',
-      fields: [
-        { fieldPath: 'ownerId', order: 'ASCENDING' },
-        { fieldPath: 'at', order: 'ASCENDING' },
-      ],
-    },
-    {
-      collectionGroup: Collections.transitions,
-      queryScope: 'COLLECTION_GROUP',
-      fields: [{ fieldPath: 'at', order: 'ASCENDING' }],
-    },
-  ],
-};

@@ -12,6 +12,7 @@ import { Code, codeOf } from './conflicts.js';
 import { Collections, col } from './firestore.js';
 import { outboxOf } from './job-doc.js';
 import { QUERIES } from './queries.js';
+import { shardOf } from './shards.js';
 
 /** How long a delivered or dead delivery is kept: what can be listed and replayed. */
 export const DELIVERY_RETENTION_MS = 7 * 24 * 3600_000;
@@ -62,6 +63,19 @@ function deliveryOf(id: string, d: DocumentData): Delivery {
     waiting: d.waiting === true,
     createdAt: ms(d.createdAt),
     deliveredAt: msOrNull(d.deliveredAt),
+  };
+}
+
+/** A delivery as stored: times as Timestamps, and the shard its indexes spread over (the job's: queries.ts). */
+export function deliveryToDoc(d: Delivery): DocumentData {
+  const { id: _id, windowStart, dueAt, createdAt, deliveredAt, ...rest } = d;
+  return {
+    ...rest,
+    shard: shardOf(rest.jobId),
+    windowStart: ts(windowStart),
+    dueAt: dueAt === null ? null : ts(dueAt),
+    createdAt: ts(createdAt),
+    deliveredAt: deliveredAt === null ? null : ts(deliveredAt),
   };
 }
 
@@ -133,18 +147,9 @@ export class SubscriptionStore {
   async fanOut(ds: readonly Delivery[]): Promise<string[]> {
     const made = await Promise.all(
       ds.map(async (d) => {
-        const { id, windowStart, dueAt, createdAt, deliveredAt, ...rest } = d;
         try {
-          await this.deliveries()
-            .doc(id)
-            .create({
-              ...rest,
-              windowStart: ts(windowStart),
-              dueAt: dueAt === null ? null : ts(dueAt),
-              createdAt: ts(createdAt),
-              deliveredAt: deliveredAt === null ? null : ts(deliveredAt),
-            });
-          return id;
+          await this.deliveries().doc(d.id).create(deliveryToDoc(d));
+          return d.id;
         } catch (err) {
           if (codeOf(err) === Code.ALREADY_EXISTS) return null; // fanned out before (a repeated entry)
           throw err;

@@ -59,11 +59,11 @@ resource "google_firestore_field" "collection_group" {
 # Single-field index exemptions (issue 32, docs/scale.md): no query reads these alone, and a sequential one
 # would hold the collection's writes to one key range.
 resource "google_firestore_field" "unindexed" {
-  for_each   = toset(local.unindexed_job_fields)
+  for_each   = local.unindexed_fields
   project    = var.project_id
   database   = local.database
-  collection = "${var.collection_prefix}jobs"
-  field      = each.value
+  collection = "${var.collection_prefix}${each.value.collection}"
+  field      = each.value.field
 
   index_config {}
 }

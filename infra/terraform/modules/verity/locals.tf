@@ -179,50 +179,62 @@ locals {
 
   # Composite indexes and collection-group single-field indexes of every query (shared/src/store/queries.ts).
   firestore_indexes = [
+    # in the order of INDEXES; sequential fields after a shard (dueShard, shard) or an owner (index-load.ts)
     { collection = "jobs", scope = "COLLECTION", fields = [{ field = "outputUris", array_config = "CONTAINS" }, { field = "status", order = "ASCENDING" }] },
-    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "status", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
-    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "type", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "dueShard", order = "ASCENDING" }, { field = "nextCheckAt", order = "ASCENDING" }] },
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "dueShard", order = "ASCENDING" }, { field = "startDueAt", order = "ASCENDING" }] },
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "status", order = "ASCENDING" }, { field = "dueShard", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "dueShard", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "type", order = "ASCENDING" }, { field = "dueShard", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
     { collection = "jobs", scope = "COLLECTION", fields = [{ field = "resourceKey", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
     { collection = "jobs", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
     { collection = "jobs", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
     { collection = "jobs", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "type", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
     { collection = "jobs", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "resourceKey", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
-    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "type", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "completedAt", order = "DESCENDING" }] },
-    { collection = "probes", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
     { collection = "projects", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
     { collection = "artifacts", scope = "COLLECTION_GROUP", fields = [{ field = "uri", order = "ASCENDING" }] },
-    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
-    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "at", order = "ASCENDING" }] },
-    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "source", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
-    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "source", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
-    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "reason", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
-    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "reason", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
-    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "to", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
-    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "to", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
-    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "type", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "endedAt", order = "ASCENDING" }] },
-    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "type", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "endedAt", order = "ASCENDING" }] },
-    # the due index, spread over shards (shared/src/store/shards.ts)
-    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "dueShard", order = "ASCENDING" }, { field = "nextCheckAt", order = "ASCENDING" }] },
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "type", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "completedAt", order = "DESCENDING" }] },
+    { collection = "probes", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
     { collection = "jobs", scope = "COLLECTION", fields = [{ field = "dueShard", order = "ASCENDING" }, { field = "outboxDueAt", order = "ASCENDING" }] },
-    # outbound webhooks (shared/src/store/subscriptions.ts): a subscription's due share, per-job order, listings
-    { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "dueAt", order = "ASCENDING" }] },
+    { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "shard", order = "ASCENDING" }, { field = "dueAt", order = "ASCENDING" }] },
+    { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "shard", order = "ASCENDING" }, { field = "dueAt", order = "ASCENDING" }] },
     { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "jobId", order = "ASCENDING" }, { field = "state", order = "ASCENDING" }, { field = "seq", order = "ASCENDING" }] },
-    { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
-    { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "state", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
+    { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "shard", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
+    { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "state", order = "ASCENDING" }, { field = "shard", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
     { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "jobId", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
     { collection = "deliveries", scope = "COLLECTION", fields = [{ field = "subscriptionId", order = "ASCENDING" }, { field = "state", order = "ASCENDING" }, { field = "jobId", order = "ASCENDING" }, { field = "createdAt", order = "DESCENDING" }] },
+    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "source", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
+    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "shard", order = "ASCENDING" }, { field = "source", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
+    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "reason", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
+    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "shard", order = "ASCENDING" }, { field = "reason", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
+    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "to", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
+    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "shard", order = "ASCENDING" }, { field = "to", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
+    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
+    { collection = "transitions", scope = "COLLECTION_GROUP", fields = [{ field = "shard", order = "ASCENDING" }, { field = "at", order = "ASCENDING" }] },
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "ownerId", order = "ASCENDING" }, { field = "type", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "endedAt", order = "ASCENDING" }] },
+    { collection = "jobs", scope = "COLLECTION", fields = [{ field = "type", order = "ASCENDING" }, { field = "status", order = "ASCENDING" }, { field = "dueShard", order = "ASCENDING" }, { field = "endedAt", order = "ASCENDING" }] },
   ]
   composite_indexes      = { for i in local.firestore_indexes : join("-", concat([i.collection], [for f in i.fields : f.field])) => i if length(i.fields) > 1 }
   single_field_overrides = { for i in local.firestore_indexes : "${i.collection}-${i.fields[0].field}" => i if length(i.fields) == 1 }
 
-  # Job fields whose single-field indexes are off (shared/src/store/index-load.ts INDEX_EXEMPTIONS): sequential
-  # times only shown, large maps and JSON text. Composite indexes naming one are kept.
-  unindexed_job_fields = [
-    "nextCheckAt", "updatedAt", "attemptQueuedAt", "notBefore", "startedAt", "heartbeatAt", "progressAt",
-    "executorAliveAt", "livenessCheckedAt", "reportedSucceededAt", "completedAt", "canceledAt", "endedAt",
-    "executor.startRequestedAt", "executor.cancelRequestedAt", "outboxDueAt",
-    "inputJson", "patchLogJson", "outbox", "dedupe", "progress", "outputs", "policy", "stepPlan",
-  ]
+  # Fields whose single-field indexes are off, per collection (shared/src/store/index-load.ts INDEX_EXEMPTIONS):
+  # sequential times only shown or read under a composite index that leads with a shard or an owner, large maps
+  # and JSON text. Composite indexes naming one are kept.
+  unindexed = {
+    jobs = [
+      "nextCheckAt", "createdAt", "updatedAt", "attemptQueuedAt", "notBefore", "startedAt", "heartbeatAt",
+      "progressAt", "executorAliveAt", "livenessCheckedAt", "reportedSucceededAt", "completedAt", "canceledAt",
+      "endedAt", "executor.startRequestedAt", "executor.cancelRequestedAt", "startDueAt", "outboxDueAt",
+      "inputJson", "patchLogJson", "outbox", "dedupe", "progress", "outputs", "policy", "stepPlan",
+    ]
+    deliveries  = ["createdAt", "deliveredAt", "dueAt", "windowStart", "body"]
+    probes      = ["at"]
+    leases      = ["until"]
+    idempotency = ["createdAt"]
+    locks       = ["at"]
+    projects    = ["updatedAt"]
+  }
+  unindexed_fields = merge([for c, fs in local.unindexed : { for f in fs : "${c}/${f}" => { collection = c, field = f } }]...)
 
   # TTL policies: Firestore deletes these documents once the field's time has passed.
   ttl_fields = {
