@@ -57,6 +57,17 @@ const spec = (id: string, over: Partial<Parameters<typeof createJob>[0]> = {}) =
   jobSpec({ id, type: 'demo-render', executorKind: 'local-process', ...over });
 
 describe('events out', () => {
+  it('the sweep drains a backlog of events page after page in one run, not a page a run', async () => {
+    for (let i = 0; i < 5; i++) // functions that died after their commits: nothing published
+      await rt.store.create((ctx) =>
+        createJob(spec(`job_backlog_${i}`, { executorKind: 'external', type: 'external' }), [], ctx),
+      );
+    rt.testClock.advance(2 * 60_000);
+    const r = await rt.sweeper.sweep({ outboxPageSize: 2 });
+    assert.equal(r.republished, 5, 'pages of 2, 2 and 1');
+    assert.equal((await rt.sweeper.sweep({ outboxPageSize: 2 })).republished, 0, 'none left');
+  });
+
   it('every applied transition appears on verity-job-events exactly once after dedupe, lost publishes included', async () => {
     const [sub] = await rt.pubsub.topic(rt.env.eventsTopic).createSubscription(`events-${Date.now()}`);
     const seen: { dedupeId: string; data: any }[] = [];

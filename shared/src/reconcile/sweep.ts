@@ -28,6 +28,8 @@ export interface SweepOptions {
   shards?: readonly number[];
   /** Stop taking new pages once this many documents are read (a run bounded in reads); the next continues. */
   maxDocuments?: number;
+  /** Outbox entries a page of the drain (default 200); pages follow while full, within the budget. */
+  outboxPageSize?: number;
   /** Called after each job (progress bars). */
   onProgress?: (done: number) => void;
   source?: Source;
@@ -93,6 +95,8 @@ interface Pass {
 
 /** Outcomes of a job the sweep did not decide on: left to a reconcile under way, or to the next look. */
 const MOVED_ON = new Set(['slow', 'busy', 'leased', 'unfinished']);
+/** Outbox entries a page: the sweep drains page after page within its budget (drainOutbox). */
+const OUTBOX_PAGE = 200;
 
 export class Sweeper {
   private readonly owner = randomUUID();
@@ -132,12 +136,27 @@ export class Sweeper {
     const pass: Pass = { opts, report, count, pageSize, outOfTime };
     const [, republished] = await Promise.all([
       opts.olderThanMs === undefined ? this.dueJobs(started, pass) : this.agedJobs(started - opts.olderThanMs, pass),
-      opts.dryRun ? 0 : this.deps.reconciler.drainPending(this.deps.clock(), undefined, opts.shards),
+      opts.dryRun ? 0 : this.drainOutbox(pass),
     ]);
     report.republished = republished;
     report.durationMs = Math.round(performance.now() - t0);
     this.deps.log.info({ ...report, due: undefined }, 'sweep done');
     return report;
+  }
+
+  /**
+   * The outbox entries a dead process (or a Pub/Sub outage) left, page after page while each page is full and
+   * every entry of it left (a page with one that did not — a publish still failing — ends the run's share), within
+   * the budget: a backlog of events drains at the run's pace, not a page a minute.
+   */
+  private async drainOutbox(pass: Pass): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const page = pass.opts.outboxPageSize ?? OUTBOX_PAGE;
+      const left = await this.deps.reconciler.drainPending(this.deps.clock(), page, pass.opts.shards);
+      total += left;
+      if (left < page || pass.outOfTime()) return total;
+    }
   }
 
   /**

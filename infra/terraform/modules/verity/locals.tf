@@ -55,7 +55,7 @@ locals {
       ingress         = "ALLOW_ALL" # IAM still requires the scheduler's OIDC token, and the code verifies it
       memory          = "512Mi"
       timeout_seconds = 300
-      max_instances   = 1
+      max_instances   = var.sweep_fanout # one run a share at once (scheduler.tf); each holds one request
       concurrency     = 1
     }
   }
