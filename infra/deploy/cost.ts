@@ -104,38 +104,41 @@ export interface Line {
   monthly: number;
 }
 
-/** A day of DAY.jobs jobs, priced: one line per billed item. */
-export function dailyModel(m: Measured): { lines: Line[]; perDay: Usage; ttl: number } {
+/** A day of `D.jobs` jobs (DAY's by default), priced: one line per billed item. */
+export function dailyModel(
+  m: Measured,
+  D: Record<keyof typeof DAY, number> = DAY,
+): { lines: Line[]; perDay: Usage; ttl: number } {
   const idle = total(m.idleSweep);
   const marginal = (s: Measurement): Usage => addUsage(total(s), idle, -(s.byUnit.sweep?.invocations ?? 0));
   const retryExtra = addUsage(marginal(m.retried), total(m.render), -1);
   const listCounts = total(m.list).reads - LIST_LIMIT_MEASURED; // count() aggregations of a page
-  const listPage = { ...emptyUsage(), invocations: 1, reads: listCounts + DAY.listPageSize };
-  const J = DAY.jobs;
+  const listPage = { ...emptyUsage(), invocations: 1, reads: listCounts + D.listPageSize };
+  const J = D.jobs;
   let day = emptyUsage();
-  day = addUsage(day, total(m.render), J * DAY.render);
-  day = addUsage(day, total(m.provider), J * DAY.provider);
-  day = addUsage(day, marginal(m.recovered), J * DAY.recovered);
-  day = addUsage(day, retryExtra, J * DAY.retriedShare);
-  day = addUsage(day, total(m.strayObject), J * DAY.strayObjectsPerJob);
-  day = addUsage(day, total(m.get), J * DAY.getsPerJob);
-  day = addUsage(day, listPage, DAY.listPagesPerDay);
-  day = addUsage(day, idle, DAY.sweepsPerDay);
+  day = addUsage(day, total(m.render), J * D.render);
+  day = addUsage(day, total(m.provider), J * D.provider);
+  day = addUsage(day, marginal(m.recovered), J * D.recovered);
+  day = addUsage(day, retryExtra, J * D.retriedShare);
+  day = addUsage(day, total(m.strayObject), J * D.strayObjectsPerJob);
+  day = addUsage(day, total(m.get), J * D.getsPerJob);
+  day = addUsage(day, listPage, D.listPagesPerDay);
+  day = addUsage(day, idle, D.sweepsPerDay);
   // the same mix over what the usage does not hold
   const mix = (f: (x: Measurement) => number): number =>
     J *
-    (DAY.render * f(m.render) +
-      DAY.provider * f(m.provider) +
-      DAY.recovered * f(m.recovered) +
-      DAY.retriedShare * (f(m.retried) - f(m.render)) +
-      DAY.strayObjectsPerJob * f(m.strayObject));
+    (D.render * f(m.render) +
+      D.provider * f(m.provider) +
+      D.recovered * f(m.recovered) +
+      D.retriedShare * (f(m.retried) - f(m.render)) +
+      D.strayObjectsPerJob * f(m.strayObject));
   const ttl = mix((x) => x.ttlDocuments);
   const delivered = mix((x) => x.delivered);
   const deliveredBytes = mix((x) => x.deliveredBytes);
 
-  const month = DAY.daysPerMonth;
+  const month = D.daysPerMonth;
   const over = (perDay: number, freePerDay: number): number => Math.max(0, perDay - freePerDay) * month;
-  const seconds = day.invocations * DAY.secondsPerInvocation * month;
+  const seconds = day.invocations * D.secondsPerInvocation * month;
   // each message is billed at least 1,000 bytes, once published and once delivered (events out: when
   // someone subscribes; reports and notifications: published by the worker or Cloud Storage, pushed to Verity)
   const billed = (count: number, bytes: number): number => count * Math.max(1000, count > 0 ? bytes / count : 0) * 2;
@@ -162,11 +165,11 @@ export function dailyModel(m: Measured): { lines: Line[]; perDay: Usage; ttl: nu
       monthly: Math.max(0, day.invocations * month - PRICES.freeRequestsPerMonth) * PRICES.request,
     },
     {
-      item: `Function CPU and memory (assumed ${DAY.secondsPerInvocation} s billed per request, 1 vCPU, ${DAY.gibPerInvocation} GiB)`,
-      perDay: `${fmt(day.invocations * DAY.secondsPerInvocation)} vCPU-s`,
+      item: `Function CPU and memory (assumed ${D.secondsPerInvocation} s billed per request, 1 vCPU, ${D.gibPerInvocation} GiB)`,
+      perDay: `${fmt(day.invocations * D.secondsPerInvocation)} vCPU-s`,
       monthly:
         Math.max(0, seconds - PRICES.freeVcpuSecondsPerMonth) * PRICES.vcpuSecond +
-        Math.max(0, seconds * DAY.gibPerInvocation - PRICES.freeGibSecondsPerMonth) * PRICES.gibSecond,
+        Math.max(0, seconds * D.gibPerInvocation - PRICES.freeGibSecondsPerMonth) * PRICES.gibSecond,
     },
     {
       item: `Pub/Sub throughput (${fmt(day.messages)} events out, ${fmt(delivered)} messages in)`,
@@ -301,9 +304,36 @@ const BEGIN = '<!-- cost:begin (rendered by test/infra/cost.test.ts from measure
 const END = '<!-- cost:end -->';
 
 /** The document with its cost section replaced; throws when the markers are missing. */
-export function replaceCostSection(doc: string, section: string): string {
-  const a = doc.indexOf(BEGIN);
-  const b = doc.indexOf(END);
-  if (a < 0 || b < a) throw new Error(`docs/deploy.md has no cost section markers (${BEGIN} … ${END})`);
-  return `${doc.slice(0, a + BEGIN.length)}\n${section}\n${doc.slice(b)}`;
+export function replaceCostSection(doc: string, section: string, begin = BEGIN, end = END): string {
+  const a = doc.indexOf(begin);
+  const b = doc.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`no cost section markers (${begin} … ${end})`);
+  return `${doc.slice(0, a + begin.length)}\n${section}\n${doc.slice(b)}`;
+}
+
+/** docs/scale.md's markers: the day at a million jobs (renderScaleCost). */
+export const SCALE_MARKERS = [
+  '<!-- scale-cost:begin (rendered by test/infra/cost.test.ts; do not edit by hand) -->',
+  '<!-- scale-cost:end -->',
+] as const;
+
+/**
+ * The same measured operations and mix at a million jobs a day (docs/scale.md): list pages a hundred times as
+ * many, the sweep as often (its idle runs do not grow with jobs).
+ */
+export function renderScaleCost(m: Measured): string {
+  const D = { ...DAY, jobs: 1_000_000, listPagesPerDay: DAY.listPagesPerDay * 100 };
+  const model = dailyModel(m, D);
+  const sum = model.lines.reduce((a, l) => a + l.monthly, 0);
+  return [
+    `| item | per day at ${fmt(D.jobs)} jobs | per month (30 days) |`,
+    '|---|---|---|',
+    ...model.lines.map((l) => `| ${l.item} | ${l.perDay} | ${usd(l.monthly)} |`),
+    `| **total** | | **${usd(sum)}** (${usd(sum / D.daysPerMonth)} a day) |`,
+    '',
+    `That is ${usd((sum / (D.jobs * D.daysPerMonth)) * 1000)} per 1,000 jobs, with the mix and assumptions of ` +
+      `[the cost section](deploy.md#cost-at-10000-jobs-a-day) (${fmt(D.listPagesPerDay)} list pages a day). ` +
+      `Per second at the average: ${fmt(model.perDay.reads / 86_400)} reads, ` +
+      `${fmt(model.perDay.writes / 86_400)} writes, ${fmt(model.perDay.invocations / 86_400)} invocations.`,
+  ].join('\n');
 }

@@ -15,8 +15,10 @@ import { after, before, describe, it } from 'node:test';
 import { DEPLOY_UNITS } from '../../functions/units.js';
 import {
   LIST_LIMIT_MEASURED,
+  renderScaleCost,
   replaceCostSection,
   renderCostSection,
+  SCALE_MARKERS,
   type Measured,
   type Measurement,
 } from '../../infra/deploy/cost.js';
@@ -24,6 +26,7 @@ import { REPO_ROOT } from '../../shared/src/config/env.js';
 import { startCostHarness, type CostHarness } from './cost-harness.js';
 
 const DOC = path.join(REPO_ROOT, 'docs/deploy.md');
+const SCALE_DOC = path.join(REPO_ROOT, 'docs/scale.md');
 
 let h: CostHarness;
 before(async () => {
@@ -194,5 +197,10 @@ describe('cost per job, measured', () => {
         'docs/deploy.md cost section is out of date: run VERITY_WRITE_DOCS=1 npm test -- cost',
       );
     }
+    // and the same day at a million jobs, in docs/scale.md
+    const scale = readFileSync(SCALE_DOC, 'utf8');
+    const scaled = replaceCostSection(scale, renderScaleCost(m), ...SCALE_MARKERS);
+    if (process.env.VERITY_WRITE_DOCS === '1') writeFileSync(SCALE_DOC, scaled);
+    else assert.equal(scale, scaled, 'docs/scale.md cost is out of date: run VERITY_WRITE_DOCS=1 npm test -- cost');
   });
 });
