@@ -23,7 +23,11 @@
  *      then as many at once.
  *  (i) the sweep's drain rate against its fan-out: VERITY_BENCH_DRAIN_JOBS (default 10000; 100000 too) due jobs
  *      drained by 1, 2 and 4 sweeps side by side, each with its share of the shards; the rate's ratio to one.
- * Pick parts with VERITY_BENCH_ONLY=a,b,c,d,e,f,g,h,i; VERITY_BENCH_SWEEP_TOTALS=10000,100000.
+ *  (j) load: POST /api/jobs of an external type, open loop at VERITY_BENCH_LOAD_RATE/s (default 50) for
+ *      VERITY_BENCH_LOAD_SECONDS (default 30) per side, then VERITY_BENCH_LOAD_BURST (default 500) at once, p50/p99
+ *      against a bare Firestore create (P11); then every job's life through the job-updates handler
+ *      (VERITY_BENCH_LOAD_WORKERS, default 20, in flight), transitions/s; then the run's invariants, read back.
+ * Pick parts with VERITY_BENCH_ONLY=a,b,c,d,e,f,g,h,i,j; VERITY_BENCH_SWEEP_TOTALS=10000,100000.
  */
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -46,6 +50,7 @@ import { benchColdStart, type ColdStartRow } from './coldstart.js';
 import { benchResume } from './resume.js';
 import { benchDispatch, type DispatchLoad } from './dispatch.js';
 import { benchDrain } from './drain.js';
+import { benchLoad, type LoadResult } from './load.js';
 
 // one owner holds every bench job: quotas and enqueue rates are not what the bench measures
 process.env.VERITY_MAX_ACTIVE_JOBS ??= '100000';
@@ -81,7 +86,7 @@ async function main(): Promise<void> {
   process.env.METADATA_SERVER_DETECTION = 'none';
   await createTopic(ps.hostPort, PROJECT, TOPIC);
   try {
-    const only = new Set((process.env.VERITY_BENCH_ONLY ?? 'a,b,c,d,e,f,g,h,i').split(','));
+    const only = new Set((process.env.VERITY_BENCH_ONLY ?? 'a,b,c,d,e,f,g,h,i,j').split(','));
     const a = only.has('a')
       ? await benchLifecycle(
           Number(process.env.VERITY_BENCH_JOBS ?? 150),
@@ -122,6 +127,16 @@ async function main(): Promise<void> {
         })
       : null;
     const i = only.has('i') ? await benchDrain(gcs.url, Number(process.env.VERITY_BENCH_DRAIN_JOBS ?? 10_000)) : null;
+    const j = only.has('j')
+      ? await benchLoad({
+          rate: Number(process.env.VERITY_BENCH_LOAD_RATE ?? 50),
+          seconds: Number(process.env.VERITY_BENCH_LOAD_SECONDS ?? 30),
+          burst: Number(process.env.VERITY_BENCH_LOAD_BURST ?? 500),
+          workers: Number(process.env.VERITY_BENCH_LOAD_WORKERS ?? 20),
+          gcsUrl: gcs.url,
+          pubsubHost: ps.hostPort,
+        })
+      : null;
     process.stdout.write('\nresults\n');
     if (a)
       process.stdout.write(
@@ -192,6 +207,7 @@ async function main(): Promise<void> {
       const errors = Object.entries(h.errors).map(([k, v]) => `${v} × ${k}`);
       if (errors.length) process.stdout.write(`(h) errors Verity logged: ${errors.join('; ')}\n`);
     }
+    if (j) printLoad(j);
   } finally {
     await Promise.all([fs.stop(), ps.stop(), gcs.stop()]);
   }
@@ -234,6 +250,42 @@ function printDispatch(name: string, l: DispatchLoad): void {
     `(h) P11 dispatch, ${name}: enqueue → execution created ${side(l.verity)} vs bare create + runJob ${side(l.bare)} ` +
       `→ ratio p50 ${l.ratioP50.toFixed(2)}, p99 ${l.ratioP99.toFixed(2)}\n`,
   );
+}
+
+function printLoad(j: LoadResult): void {
+  const side = (x: LoadResult['steady']['verity']): string =>
+    `p50 ${x.p50.toFixed(1)} ms, p99 ${x.p99.toFixed(1)} ms (n ${x.n}` +
+    (x.failed
+      ? `, ${x.failed} failed: ${Object.entries(x.why)
+          .map(([k, v]) => `${v} × ${k}`)
+          .join(', ')}`
+      : '') +
+    `; ${x.perSecond.toFixed(1)} answers/s${x.lateMs > 0 ? `; sends at most ${x.lateMs.toFixed(0)} ms late` : ''}` +
+    `; bench process ${(x.cpu * 100).toFixed(0)} % of a core)`;
+  for (const [name, l] of [['steady', j.steady] as const, ['burst', j.burst] as const])
+    process.stdout.write(
+      `(j) load, ${name}: POST /api/jobs ${side(l.verity)} vs bare create ${side(l.bare)} ` +
+        `→ ratio p50 ${l.ratioP50.toFixed(2)}, p99 ${l.ratioP99.toFixed(2)}\n`,
+    );
+  const x = j.lives;
+  process.stdout.write(
+    `(j) load, worker reports: ${x.jobs} jobs × 3 (started, progress, succeeded) through job-updates in ` +
+      `${x.seconds.toFixed(1)} s → ${x.transitionsPerSecond.toFixed(0)} transitions/s (${x.transitions} committed), ` +
+      `${x.reportsPerSecond.toFixed(0)} reports/s vs bare read + conditional write ${x.bareReportsPerSecond.toFixed(0)}/s ` +
+      `(${x.bareJobs} jobs) → ratio ${x.ratio.toFixed(2)}; redelivered ${x.redelivered.verity} / ${x.redelivered.bare}, ` +
+      `never acknowledged ${x.neverAcked.verity} / ${x.neverAcked.bare}; bench process ` +
+      `${(x.cpu.verity * 100).toFixed(0)} / ${(x.cpu.bare * 100).toFixed(0)} % of a core\n`,
+  );
+  const bad = Object.values(j.violations).reduce((a, b) => a + b, 0);
+  process.stdout.write(
+    `(j) load, invariants over the run: ${j.answered} 2xx answers, ${j.created} jobs created; ${bad} violations: ` +
+      `${Object.entries(j.violations)
+        .map(([k, v]) => `${k} ${v}`)
+        .join('; ')}\n`,
+  );
+  for (const e of j.examples.slice(0, 10)) process.stdout.write(`(j)   ${e}\n`);
+  const logged = Object.entries(j.logged).map(([k, v]) => `${v} × ${k}`);
+  if (logged.length) process.stdout.write(`(j) warnings and errors Verity logged: ${logged.join('; ')}\n`);
 }
 
 main().catch((err: unknown) => {
