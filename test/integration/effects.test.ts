@@ -58,7 +58,8 @@ const spec = (id: string, over: Partial<Parameters<typeof createJob>[0]> = {}) =
 
 describe('events out', () => {
   it('the sweep drains a backlog of events page after page in one run, not a page a run', async () => {
-    for (let i = 0; i < 5; i++) // functions that died after their commits: nothing published
+    for (let i = 0; i < 5; i++)
+      // functions that died after their commits: nothing published
       await rt.store.create((ctx) =>
         createJob(spec(`job_backlog_${i}`, { executorKind: 'external', type: 'external' }), [], ctx),
       );
