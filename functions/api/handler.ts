@@ -28,12 +28,14 @@ import { handleWebhook } from '../common/webhook.js';
 import { streamAll, streamJob } from './sse.js';
 import { DASHBOARD_HEADERS, serveDashboard } from './dashboard/serve.js';
 import { openApiDocument, vocabularyOf } from './openapi/document.js';
+import { bulkRoutes } from './bulk-routes.js';
 import { insightRoutes } from './insight-routes.js';
 import { projectRoutes } from './project-routes.js';
 import { subscriptionRoutes } from './subscription-routes.js';
-import { activeJobConflict, ID, type Route } from './route.js';
+import { activeJobConflict, JOB, type Route } from './route.js';
 
 const routes: Route[] = [
+  ...bulkRoutes, // before the job routes: /api/jobs/bulk is no job id
   ...projectRoutes,
   ...insightRoutes,
   ...subscriptionRoutes,
@@ -72,7 +74,7 @@ const routes: Route[] = [
   },
   {
     method: 'POST',
-    pattern: new RegExp(`^/api/jobs/${ID}/retry$`),
+    pattern: new RegExp(`^/api/jobs/${JOB}/retry$`),
     auth: true,
     run: async ({ res, rt, who, id }) => {
       try {
@@ -84,7 +86,7 @@ const routes: Route[] = [
   },
   {
     method: 'GET',
-    pattern: new RegExp(`^/api/jobs/${ID}/progress$`),
+    pattern: new RegExp(`^/api/jobs/${JOB}/progress$`),
     auth: true,
     run: async ({ res, rt, who, id }) => {
       res.status(200).json(await rt.jobs.progress(who, id));
@@ -92,7 +94,7 @@ const routes: Route[] = [
   },
   {
     method: 'GET',
-    pattern: new RegExp(`^/api/jobs/${ID}/events$`),
+    pattern: new RegExp(`^/api/jobs/${JOB}/events$`),
     auth: true,
     stream: true,
     run: ({ req, res, rt, who, id }) => streamJob(rt, req, res, who, id),
@@ -117,7 +119,7 @@ const routes: Route[] = [
   },
   {
     method: 'GET',
-    pattern: new RegExp(`^/api/jobs/${ID}$`),
+    pattern: new RegExp(`^/api/jobs/${JOB}$`),
     auth: true,
     run: async ({ req, res, rt, who, id }) => {
       const verify = req.query.verify === 'true' || req.query.verify === '1';
@@ -126,7 +128,7 @@ const routes: Route[] = [
   },
   {
     method: 'POST',
-    pattern: new RegExp(`^/api/jobs/${ID}/reconcile$`),
+    pattern: new RegExp(`^/api/jobs/${JOB}/reconcile$`),
     auth: true,
     run: async ({ req, res, rt, who, id }) => {
       const q = DryRunQuerySchema.safeParse(req.query);
@@ -136,7 +138,7 @@ const routes: Route[] = [
   },
   {
     method: 'GET',
-    pattern: new RegExp(`^/api/jobs/${ID}/history$`),
+    pattern: new RegExp(`^/api/jobs/${JOB}/history$`),
     auth: true,
     run: async ({ res, rt, who, id }) => {
       res.status(200).json({ transitions: (await rt.jobs.history(who, id)).map(transitionView) });
@@ -144,7 +146,7 @@ const routes: Route[] = [
   },
   {
     method: 'POST',
-    pattern: new RegExp(`^/api/jobs/${ID}/cancel$`),
+    pattern: new RegExp(`^/api/jobs/${JOB}/cancel$`),
     auth: true,
     run: async ({ res, rt, who, id }) => {
       res.status(202).json({ job: jobView(await rt.jobs.cancel(who, id)) });
@@ -152,7 +154,7 @@ const routes: Route[] = [
   },
   {
     method: 'POST',
-    pattern: new RegExp(`^/api/jobs/${ID}/updates$`),
+    pattern: new RegExp(`^/api/jobs/${JOB}/updates$`),
     auth: true,
     run: async ({ req, res, rt, who, id }) => {
       const raw = (req.body ?? {}) as Record<string, unknown>;

@@ -3,12 +3,12 @@ import { ValidationError } from '../../shared/src/core/index.js';
 import { validationProblems } from '../../shared/src/api-kit.js';
 import { StatsQuerySchema } from '../../shared/src/schemas.js';
 import { diagnosisView } from '../../shared/src/views.js';
-import { ID, type Route } from './route.js';
+import { JOB, type Route } from './route.js';
 
 export const insightRoutes: Route[] = [
   {
     method: 'GET',
-    pattern: new RegExp(`^/api/jobs/${ID}/diagnosis$`),
+    pattern: new RegExp(`^/api/jobs/${JOB}/diagnosis$`),
     auth: true,
     run: async ({ res, rt, who, id }) => {
       res.status(200).json({ diagnosis: diagnosisView(await rt.jobs.diagnosis(who, id)) });

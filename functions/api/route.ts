@@ -21,6 +21,9 @@ export type Route = {
 
 export const ID = '([^/]+)';
 
+/** A job id in a path: anything but `bulk` (/api/jobs/bulk/… are the bulk actions': bulk-routes.ts). */
+export const JOB = `(?!bulk(?:/|$))${ID}`;
+
 /** A 409 names the active job only to its owner (keys are per owner, so the holder is the caller's own). */
 export const activeJobConflict = (res: Response, err: unknown, who: Principal): boolean => {
   if (!(err instanceof ConflictError) || err.code !== ErrorCode.ACTIVE_JOB_EXISTS) return false;

@@ -93,7 +93,15 @@ export function createSweepHandler(src: RuntimeSource): HttpFunction {
                 src.log.error({ err }, 'webhook deliveries failed; the next sweep tries again');
                 return null;
               });
-      res.status(200).json({ ...report, orphans, deliveries });
+      // bulk actions still running (their API reads carry them on too); never in a dry run
+      const bulks =
+        body.dryRun || !lead
+          ? null
+          : await rt.bulks.carryOn(Math.max(5_000, rt.env.sweepBudgetMs - report.durationMs)).catch((err: unknown) => {
+              src.log.error({ err }, 'bulk actions failed; the next sweep carries them on');
+              return null;
+            });
+      res.status(200).json({ ...report, orphans, deliveries, bulks });
     } catch (err) {
       handleError(res, err, src.log);
     }

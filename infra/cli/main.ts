@@ -17,6 +17,7 @@ import { parseDuration, progress, table } from './format.js';
 import { explain, stats } from './insight.js';
 import { importCommand, ImportUsageError } from './import.js';
 import { SUBSCRIPTION_OPTIONS, SUBSCRIPTIONS_USAGE, subscriptionsCommand } from './subscriptions.js';
+import { BULK_OPTIONS, BULK_USAGE, bulkCommand } from './bulk.js';
 
 const USAGE = `usage: verity <command> [options]
 
@@ -35,6 +36,7 @@ const USAGE = `usage: verity <command> [options]
                                existing records as jobs: attached where they name an execution, succeeded
                                where their outputs are there, the rest listed with why (docs/adopt.md)
 ${SUBSCRIPTIONS_USAGE}
+${BULK_USAGE}
   backfill-shards              once after upgrading: the shard on jobs, transitions, deliveries written before it
   token <userId> [--admin]     a bearer token of the local issuer
 
@@ -52,6 +54,7 @@ const COMMANDS = new Set([
   'cleanup',
   'import',
   'subscriptions',
+  'bulk',
   'backfill-shards',
 ]);
 
@@ -90,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
       'source-database': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       ...SUBSCRIPTION_OPTIONS,
+      ...BULK_OPTIONS,
     },
   });
   if (o.help || pos.length === 0) {
@@ -164,6 +168,8 @@ async function main(argv: string[]): Promise<number> {
         );
       case 'subscriptions':
         return await subscriptionsCommand(rt, sub, arg, o);
+      case 'bulk':
+        return await bulkCommand(rt, sub, arg, o);
       case 'backfill-shards': {
         // once, after upgrading to the sharded due index (docs/deploy.md, "Upgrading")
         const r = await rt.ledger.backfillShards(

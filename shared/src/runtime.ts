@@ -32,6 +32,7 @@ import { OutputsService } from './reconcile/outputs-service.js';
 import { WebhooksService } from './reconcile/webhooks-service.js';
 import { Deliverer } from './reconcile/deliveries.js';
 import { SubscriptionsService } from './reconcile/subscriptions-service.js';
+import { BulkService } from './reconcile/bulk-service.js';
 import { POST_LIMITS } from './webhooks/post.js';
 import { Sweeper } from './reconcile/sweep.js';
 import { StatsService } from './reconcile/stats-service.js';
@@ -66,6 +67,8 @@ export interface Runtime {
   /** Outbound webhooks: the endpoints (API), and their deliveries (fan-out, first tries, the sweep's pass). */
   subscriptions: SubscriptionsService;
   deliveries: Deliverer;
+  /** Bulk actions (API, CLI; the sweep carries running ones on). */
+  bulks: BulkService;
   auth: Authenticator;
   log: Logger;
   clock: () => number;
@@ -255,6 +258,15 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     maxPerOwner: env.subscriptions.maxPerOwner,
     types: () => registry.names(),
   });
+  const bulks = new BulkService({
+    store: ledger.bulks,
+    jobs,
+    leases: ledger.leases,
+    history: (id) => store.history(id),
+    types: () => registry.names(),
+    clock,
+    log,
+  });
   // built on first use: only the units that authenticate callers (api, sweep) are given VERITY_AUTH_AUDIENCE
   let auth: Authenticator | undefined = o.authenticator;
   return {
@@ -277,6 +289,7 @@ export function createRuntime(name: string, o: RuntimeOverrides = {}): Runtime {
     stats,
     subscriptions,
     deliveries,
+    bulks,
     log,
     clock,
     get auth() {

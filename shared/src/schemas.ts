@@ -3,6 +3,7 @@
  * document (functions/api/openapi/requests.ts).
  */
 import { z } from 'zod';
+import { Reason } from './core/states.js';
 import { GCS_URI_PATTERN } from './evidence/gcs-uri.js';
 import { CURSOR_PATTERN } from './store/cursor.js';
 import { PolicyOverridesSchema } from './policy-schema.js';
@@ -167,4 +168,39 @@ export const DeliveriesQuerySchema = z.object({
   state: z.enum(['pending', 'delivered', 'dead']).optional(),
   jobId: JobIdSchema.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+/** Bulk actions (issue 33): an action on every job a filter matches; times as ISO 8601 or epoch ms. */
+const BulkTimeSchema = z.union([z.string().datetime({ offset: true }), z.number().int().min(0).max(8_640_000_000_000)]);
+export const BulkRequestSchema = z
+  .object({
+    action: z.enum(['cancel', 'retry', 'reconcile', 'resume']),
+    filter: z
+      .object({
+        type: JobTypeNameSchema.optional(),
+        status: z.enum(['queued', 'running', 'succeeded', 'failed', 'canceled']).optional(),
+        statusReason: z.enum(Object.values(Reason) as [Reason, ...Reason[]]).optional(),
+        resourceKey: z.string().min(1).max(500).optional(),
+        projectId: JobIdSchema.optional(),
+        createdBefore: BulkTimeSchema.optional(),
+        createdAfter: BulkTimeSchema.optional(),
+        /** Admins only: one owner's jobs. */
+        ownerId: z
+          .string()
+          .regex(/^[A-Za-z0-9_.@:-]{1,128}$/)
+          .optional(),
+      })
+      .strict(),
+    dryRun: z.boolean().default(false),
+    /** The same id again answers the first bulk (its caller's). */
+    requestId: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,128}$/)
+      .optional(),
+  })
+  .strict();
+
+export const BulkItemsQuerySchema = z.object({
+  state: z.enum(['pending', 'done', 'skipped', 'failed']).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
 });

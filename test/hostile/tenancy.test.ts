@@ -279,4 +279,25 @@ describe('hostile: two owners', () => {
     await refused('POST', '/api/jobs', { token: admin, body: madeUp }, 404, 'EXECUTION_NOT_FOUND');
     await api.call('POST', `/api/jobs/${id}/cancel`, as(alice));
   });
+
+  it("Bob's bulk actions never reach Alice's jobs; naming her is 403; her bulk is 404 to him", async () => {
+    const naming = { action: 'cancel', filter: { ownerId: 'alice' } };
+    await refused('POST', '/api/jobs/bulk', { token: bob, body: naming }, 403, 'FORBIDDEN');
+    // his bulk over every state matches only his own (none here that Alice holds)
+    const dry = await api.call('POST', '/api/jobs/bulk', {
+      ...as(bob),
+      body: { action: 'cancel', filter: {}, dryRun: true },
+    });
+    assert.equal(dry.status, 200);
+    assert.ok(dry.body.bulk.sample.every((j: { ownerId: string }) => j.ownerId === 'bob'));
+    assert.doesNotMatch(dry.text, /alice/);
+    const hers = await api.call('POST', '/api/jobs/bulk', {
+      ...as(alice),
+      body: { action: 'reconcile', filter: { status: 'succeeded' }, dryRun: false },
+    });
+    assert.equal(hers.status, 202, hers.text);
+    await rt.bulks.idle(); // her bulk's work done: what follows must write nothing
+    await refused('GET', `/api/jobs/bulk/${hers.body.bulk.id}`, { token: bob }, 404, 'NOT_FOUND');
+    await refused('GET', `/api/jobs/bulk/${hers.body.bulk.id}/items`, { token: bob }, 404, 'NOT_FOUND');
+  });
 });

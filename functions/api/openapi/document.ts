@@ -19,6 +19,7 @@ import { projectPaths } from './projects.js';
 import { schema, vocabularyOf, type ApiVocabulary } from './requests.js';
 import { SCHEMAS } from './schemas.js';
 import { subscriptionPaths } from './subscriptions.js';
+import { BULK_SCHEMA, bulkPaths } from './bulk.js';
 
 export { vocabularyOf, type ApiVocabulary, type TypeVocabulary } from './requests.js';
 
@@ -45,10 +46,11 @@ export function openApiDocument(v: ApiVocabulary): Record<string, unknown> {
           description: 't=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>, 5-minute window',
         },
       },
-      schemas: SCHEMAS,
+      schemas: { ...SCHEMAS, Bulk: BULK_SCHEMA },
       responses: Object.fromEntries(Object.keys(ERRORS).map((c) => [`E${c}`, errorResponse(Number(c))])),
     },
     paths: {
+      ...bulkPaths(v),
       ...jobPaths(v),
       '/api/events': {
         get: {

@@ -5,7 +5,7 @@
 import { allOutputsPresent, failAttempt, mergeOutputs, patch, transition, unchanged } from './apply.js';
 import { cancelRequested, dispatchDueAt, dueDeadline, lateOutputCheckDue, type Deadline } from './deadlines.js';
 import { nextProbeHold, probeFailureGraceMs } from './holds.js';
-import type { Rejection } from './errors.js';
+import { isRejection, type Rejection } from './errors.js';
 import { ageProbeDue, executorKeepsAlive } from './liveness.js';
 import { onCancel, onCancelPending, onDispatched, onDispatchFailed, probesOf } from './start-cancel.js';
 import {
@@ -22,6 +22,15 @@ import { onWorker } from './worker-report.js';
 type Ev<K extends JobEvent['kind']> = Extract<JobEvent, { kind: K }>;
 
 export function decide(job: Job, event: JobEvent, ctx: DecideContext): Decision | Rejection {
+  const d = decideEvent(job, event, ctx);
+  // a change a bulk action asked for names it and its caller in the transition's evidence (replay: the event
+  // is in the recorded cause, so the evidence is decided again the same way)
+  const by = 'by' in event ? event.by : undefined;
+  if (!by || isRejection(d) || !d.transition) return d;
+  return { ...d, transition: { ...d.transition, evidence: { ...d.transition.evidence, bulk: { ...by } } } };
+}
+
+function decideEvent(job: Job, event: JobEvent, ctx: DecideContext): Decision | Rejection {
   switch (event.kind) {
     case 'observed':
       return onObserved(job, event, ctx);

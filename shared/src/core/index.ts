@@ -18,4 +18,5 @@ export * from './recovery.js';
 export * from './patch-log.js';
 export * from './outputs.js';
 export * from './subscriptions.js';
+export * from './bulk.js';
 export * from './admission.js';

@@ -275,6 +275,8 @@ export type JobEvent =
   | {
       kind: 'observed';
       source: Source;
+      /** A look asked for by a bulk action (its transition names it). */
+      by?: Attribution;
       probed: boolean;
       outputs?: OutputObservation[];
       executor?: ExecutorObservation;
@@ -287,7 +289,7 @@ export type JobEvent =
       /** Names a provider's webhook reported for outputs, matched to the type's declared patterns (outputs.ts). */
       outputNames?: OutputName[];
     }
-  | { kind: 'cancel'; source: Source }
+  | { kind: 'cancel'; source: Source; by?: Attribution }
   /** The start effect ran and the executor named its execution. */
   | {
       kind: 'dispatched';
@@ -320,6 +322,12 @@ export type Effect =
    * same objects (the failed job a retry repeats, say) may have missed that event too, and look now.
    */
   | { kind: 'shareOutputs'; jobId: string; uris: string[] };
+
+/** Who asked for a change made on many jobs at once: the bulk action and its caller (core/bulk.ts). */
+export interface Attribution {
+  bulkId: string;
+  userId: string;
+}
 
 export interface Decision {
   /** The next job; the same object as the input when nothing changed. */

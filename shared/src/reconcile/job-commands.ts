@@ -10,6 +10,7 @@ import {
   NotFoundError,
   resolvePolicy,
   ValidationError,
+  type Attribution,
   type Job,
   type Mirror,
   type OutputObservation,
@@ -204,7 +205,7 @@ export class JobCommands {
    * the retry is a new job with the same type, input, outputs, resourceKey and policy, reusing outputs that
    * already exist — so the steps whose outputs are there are not redone (all there: it is born succeeded).
    */
-  async retry(who: Principal, id: string): Promise<Job> {
+  async retry(who: Principal, id: string, by?: Attribution): Promise<Job> {
     const old = await this.reads.visible(who, id);
     if (who.workerJobId) throw new ForbiddenError('a worker token cannot retry jobs');
     if (old.status !== 'failed' && old.status !== 'canceled')
@@ -238,6 +239,10 @@ export class JobCommands {
           ? {}
           : { inheritedOutputs: { uris: old.outputs.map((o) => o.uri), alternatives: alternativesOf(old) } }),
         ...(old.checkpointPrefix ? { checkpointPrefix: old.checkpointPrefix } : {}),
+        // the job's owner's, whoever asks (an admin's retry of another's job): its quota, its outputs
+        ownerId: old.ownerId,
+        // a bulk action's: the new job's first transition names it and its caller
+        ...(by ? { evidence: { retryOf: old.id, bulk: { ...by } } } : {}),
         // the imported record follows the retry (a later job's write wins: store/mirror-writer.ts)
         ...(old.mirror ? { mirror: old.mirror } : {}),
       },
@@ -245,10 +250,10 @@ export class JobCommands {
     return job;
   }
 
-  async cancel(who: Principal, id: string): Promise<Job> {
+  async cancel(who: Principal, id: string, by?: Attribution): Promise<Job> {
     await this.reads.visible(who, id);
     if (who.workerJobId) throw new ForbiddenError('a worker token cannot cancel jobs');
-    const res = await this.deps.reconciler.commit(id, { kind: 'cancel', source: 'api' });
+    const res = await this.deps.reconciler.commit(id, { kind: 'cancel', source: 'api', ...(by ? { by } : {}) });
     if (res.outcome === 'not_found' || !res.job) throw new NotFoundError(`job ${id} not found`);
     if (res.rejection) throw new ConflictError(res.rejection.code, res.rejection.message, { job: res.job });
     // The executor was asked to stop; look once now, so a quick confirmation shows in the answer.

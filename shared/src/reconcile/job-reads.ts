@@ -7,6 +7,8 @@ import {
   isDue,
   JOB_STATUSES,
   NotFoundError,
+  canResume,
+  type Attribution,
   type Diagnosis,
   type Job,
   type PastRun,
@@ -96,8 +98,7 @@ export class JobReads {
       completedSteps: job.progress?.completedSteps ?? [],
       skippedSteps: job.progress?.skippedSteps ?? [],
       steps,
-      canResume:
-        (job.status === 'failed' || job.status === 'canceled') && (job.progress?.completedSteps.length ?? 0) > 0,
+      canResume: canResume(job),
       hasErrors: job.error !== null,
       hasWarnings: job.attempt > 1,
     };
@@ -119,10 +120,16 @@ export class JobReads {
   }
 
   /** A look now (with `dryRun`: what it would do, nothing written); a probe of the caller's budget either way. */
-  async reconcile(who: Principal, id: string, opts: { dryRun?: boolean } = {}): Promise<ReconcileReport> {
+  /** A look now (a probe, charged to the caller); a bulk action's (`by`) is attributed to it, source `api`. */
+  async reconcile(
+    who: Principal,
+    id: string,
+    opts: { dryRun?: boolean; by?: Attribution } = {},
+  ): Promise<ReconcileReport> {
     const job = await this.visible(who, id);
     await this.takeProbe(who, job);
     if (opts.dryRun) return this.deps.reconciler.preview(id, job);
+    if (opts.by) return (await this.deps.reconciler.reconcile(id, 'api', job, undefined, opts.by)).report;
     return (await this.deps.reconciler.reconcile(id, 'reconcile', job)).report;
   }
 

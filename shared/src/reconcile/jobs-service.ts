@@ -3,7 +3,7 @@
  * worker reports) and reads (job-reads.ts: the queue, one job with reconcile-on-read, progress, history).
  */
 import type { Principal } from '../auth/principal.js';
-import type { Diagnosis, Job, Transition } from '../core/index.js';
+import type { Attribution, Diagnosis, Job, Transition } from '../core/index.js';
 import type { EnqueueRequest, WorkerUpdate } from '../schemas.js';
 import { JobCommands, type EnqueueOptions } from './job-commands.js';
 import { JobReads } from './job-reads.js';
@@ -24,11 +24,11 @@ export class JobsService {
   enqueue(who: Principal, req: EnqueueRequest, opts?: EnqueueOptions): Promise<{ created: boolean; job: Job }> {
     return this.commands.enqueue(who, req, opts);
   }
-  retry(who: Principal, id: string): Promise<Job> {
-    return this.commands.retry(who, id);
+  retry(who: Principal, id: string, by?: Attribution): Promise<Job> {
+    return this.commands.retry(who, id, by);
   }
-  cancel(who: Principal, id: string): Promise<Job> {
-    return this.commands.cancel(who, id);
+  cancel(who: Principal, id: string, by?: Attribution): Promise<Job> {
+    return this.commands.cancel(who, id, by);
   }
   report(
     who: Principal | null,
@@ -46,7 +46,7 @@ export class JobsService {
   read(who: Principal, id: string, opts?: { verify?: boolean }): Promise<Job> {
     return this.reads.read(who, id, opts);
   }
-  reconcile(who: Principal, id: string, opts?: { dryRun?: boolean }): Promise<ReconcileReport> {
+  reconcile(who: Principal, id: string, opts?: { dryRun?: boolean; by?: Attribution }): Promise<ReconcileReport> {
     return this.reads.reconcile(who, id, opts);
   }
   progress(who: Principal, id: string): Promise<Record<string, unknown>> {

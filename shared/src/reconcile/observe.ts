@@ -10,6 +10,7 @@ import {
   isRejection,
   lateOutputCheckDue,
   onlyDispatchDue,
+  type Attribution,
   type ExecutorObservation,
   type Job,
   type JobEvent,
@@ -80,10 +81,11 @@ const NOTHING_GATHERED: Gathered = {
 };
 
 /** The event a look commits (or, in a preview, decides on): what it gathered, and what failed. */
-function observedEvent(source: Source, g: Gathered): JobEvent {
+function observedEvent(source: Source, g: Gathered, by?: Attribution): JobEvent {
   return {
     kind: 'observed',
     source,
+    ...(by ? { by } : {}),
     probed: g.complete,
     outputs: g.outputs,
     executor: g.executor,
@@ -98,7 +100,13 @@ export class Observer {
    * Looks at one job now; `probeBudgetMs` bounds its probes (the sweep's: within the job's lease). Throws
    * NotFoundError for an unknown id.
    */
-  async observe(jobId: string, source: Source, known?: Job, probeBudgetMs?: number): Promise<Observed> {
+  async observe(
+    jobId: string,
+    source: Source,
+    known?: Job,
+    probeBudgetMs?: number,
+    by?: Attribution,
+  ): Promise<Observed> {
     const job = known ?? (await this.deps.store.get(jobId));
     if (!job) throw new NotFoundError(`job ${jobId} not found`);
     // A budget applies while the job has been due less than a probe's own timeout: a probe cut short is no
@@ -115,7 +123,7 @@ export class Observer {
         { jobId, errors: g.errors },
         'reconcile: some probes failed; a due deadline is held back, with backoff',
       );
-    const res = await this.deps.commit.apply(jobId, observedEvent(source, g));
+    const res = await this.deps.commit.apply(jobId, observedEvent(source, g, by));
     if (!res.job) throw new NotFoundError(`job ${jobId} not found`);
     const committed = { ...res, job: res.job };
     return {

@@ -5,7 +5,7 @@
  * same way (observe.ts). The parts are built here, each from those before it; none calls back into this class.
  * After each commit of a caller's, the unit looks for starts a dead process left (due-starts.ts).
  */
-import type { DecideContext, Decision, Job, JobEvent, Source } from '../core/index.js';
+import type { Attribution, DecideContext, Decision, Job, JobEvent, Source } from '../core/index.js';
 import type { JobTypeRegistry } from '../config/job-types.js';
 import type { EventPublisher } from '../events/outbox.js';
 import type { ExecutorSet } from '../evidence/executors/types.js';
@@ -91,8 +91,9 @@ export class Reconciler {
     source: Source,
     known?: Job,
     probeBudgetMs?: number,
+    by?: Attribution,
   ): Promise<{ job: Job; report: ReconcileReport; cutShort: boolean }> {
-    const { res, report, cutShort } = await this.observer.observe(jobId, source, known, probeBudgetMs);
+    const { res, report, cutShort } = await this.observer.observe(jobId, source, known, probeBudgetMs, by);
     void this.dueStarts.kick();
     const latest = await this.runner.run(res);
     return { job: latest?.job ?? res.job, report, cutShort };

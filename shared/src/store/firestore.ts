@@ -55,4 +55,7 @@ export const Collections = {
   subscriptions: 'subscriptions',
   /** One per event per subscription, pending until delivered or dead (TTL once settled). */
   deliveries: 'deliveries',
+  /** Bulk actions (store/bulks.ts): one per request, its matched jobs as items under it. */
+  bulks: 'bulks',
+  bulkItems: 'bulkItems',
 } as const;

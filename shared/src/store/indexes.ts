@@ -49,6 +49,21 @@ export const TTL_POLICIES: readonly { collectionGroup: string; field: string }[]
   { collectionGroup: Collections.deliveries, field: 'expireAt' }, // settled webhook deliveries (subscriptions.ts)
 ];
 
+/**
+ * The job listings: one equality filter, or an owner with one more, newest first; without an owner or a resource
+ * key, the shards (listJobs, and a bulk action's scan with a range on createdAt).
+ */
+const JOB_LISTINGS: IndexSpec[] = [
+  byCreated('dueShard'),
+  byCreated('status', 'dueShard'),
+  byCreated('type', 'dueShard'),
+  byCreated('resourceKey'),
+  byCreated('ownerId'),
+  byCreated('ownerId', 'status'),
+  byCreated('ownerId', 'type'),
+  byCreated('ownerId', 'resourceKey'),
+];
+
 /** The composite indexes each query needs (none: served by automatic single-field indexes). */
 export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
   jobsExpectingOutput: [
@@ -67,17 +82,9 @@ export const INDEXES: Record<keyof typeof QUERIES, IndexSpec[]> = {
   jobByExecutionRef: [],
   jobsByCheckpointPrefix: [],
   agedJobs: [byCreated('status', 'dueShard')], // listJobs' status index, with a range on createdAt
-  // one equality filter, or an owner with one more, newest first; without an owner or a resource key, the shards
-  listJobs: [
-    byCreated('dueShard'),
-    byCreated('status', 'dueShard'),
-    byCreated('type', 'dueShard'),
-    byCreated('resourceKey'),
-    byCreated('ownerId'),
-    byCreated('ownerId', 'status'),
-    byCreated('ownerId', 'type'),
-    byCreated('ownerId', 'resourceKey'),
-  ],
+  listJobs: JOB_LISTINGS,
+  bulkScan: JOB_LISTINGS,
+  runningBulks: [],
   projectsOf: [
     {
       collectionGroup: Collections.projects,

@@ -17,6 +17,7 @@ import { SubscriptionStore } from './subscriptions.js';
 import { SweepCursors } from './sweep-cursors.js';
 import { CheckpointEvidence } from './checkpoint-evidence.js';
 import { backfillShards, type BackfillCount } from './backfill.js';
+import { BulkStore } from './bulks.js';
 import { Watch } from './watch.js';
 
 /** The client a ledger is built on: only the wiring (and tests, which read the emulator) hold one. */
@@ -47,6 +48,8 @@ export interface Ledger {
   mirror: MirrorWriter;
   /** Outbound webhooks: the endpoints, and one delivery per event per endpoint. */
   subscriptions: SubscriptionStore;
+  /** Bulk actions and their items (bulks.ts). */
+  bulks: BulkStore;
   /** Sets the shard on jobs, transitions and deliveries written before the sharded indexes (backfill.ts). */
   backfillShards(
     onPage?: (what: string, c: BackfillCount) => void,
@@ -72,6 +75,7 @@ export function createLedger(db: LedgerClient, clock: () => number, opts: { rand
     checkpoints: new CheckpointEvidence(db),
     mirror,
     subscriptions: new SubscriptionStore(db, clock),
+    bulks: new BulkStore(db),
     backfillShards: (onPage) => backfillShards(db, onPage),
     close: async () => {
       await Promise.all([db.terminate(), mirror.close()]);

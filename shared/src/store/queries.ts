@@ -76,6 +76,16 @@ export const QUERIES = {
     if (after) q = q.startAfter(Timestamp.fromMillis(after.createdAtMs), after.id);
     return q.limit(limit);
   },
+  /** bulk actions: the jobs a filter's index narrows to, created before `before`, newest first (store/bulks.ts). */
+  bulkScan: (db: Firestore, f: JobFilter, before: Timestamp, limit: number, after?: Cursor) => {
+    const base = spread(f) ? filtered(db, f) : inEveryShard(filtered(db, f));
+    let q = base.where('createdAt', '<', before).orderBy('createdAt', 'desc').orderBy(FieldPath.documentId(), 'desc');
+    if (after) q = q.startAfter(Timestamp.fromMillis(after.createdAtMs), after.id);
+    return q.limit(limit);
+  },
+  /** bulk actions still running: the sweep carries them on (equality only). */
+  runningBulks: (db: Firestore, limit: number) =>
+    col(db, Collections.bulks).where('state', '==', 'running').limit(limit),
   /** a manual sweep's age filter (seed 003's older_than_minutes): jobs in a state, created by `before`, newest first. */
   agedJobs: (db: Firestore, status: string, before: Timestamp, limit: number, after?: Cursor) => {
     let q = inEveryShard(col(db, Collections.jobs).where('status', '==', status)).where('createdAt', '<=', before);
