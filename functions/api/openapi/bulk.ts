@@ -7,6 +7,34 @@ import { AUTH, BODY, body, errors, idParam, json, secured } from './operations.j
 import { queryParams, schema, type ApiVocabulary, type Json } from './requests.js';
 import { ref } from './schemas.js';
 
+const BULK_TAG = 'bulk';
+
+const PROSE = [
+  'One action on every job a filter matches: `cancel` (active jobs), `retry` (failed or canceled ones: a new ' +
+    'attempt each, the owner’s), `resume` (a retry of those with completed steps, which resumes past them) and ' +
+    '`reconcile` (a look now, charged to the caller’s probe quota). A user acts on their own jobs; an admin on ' +
+    'every owner’s, or one owner’s (`filter.ownerId`; a user naming another owner: 403).',
+  '',
+  '**Before anything is done**: the filter is checked (the job type configured, at most 10,000 jobs matched, ' +
+    'at most 50,000 read to find them: past either, 400 — narrow it); `dryRun: true` answers the count and the ' +
+    'ten newest with nothing written. A real bulk freezes the matched jobs as its items — jobs made later, its own ' +
+    'retries among them, are never touched — and answers 202 at once.',
+  '',
+  '**Carried out** in batches of 20 under the bulk’s lease: in the background right away, on each ' +
+    '`GET /api/jobs/bulk/{id}` (a client polling for progress moves it), and by the sweep, whichever comes first; ' +
+    'a process that dies mid-batch leaves the rest to the next. Each job is read again and goes through its own ' +
+    'command — its ownership, its quotas, the one transactional path: a job no longer matching, or already where ' +
+    'the action takes it, is `skipped`; a refusal (a quota, a conflict) is `failed` with why ' +
+    '(`/api/jobs/bulk/{id}/items?state=failed`). Every transition a bulk makes has `source: "api"` and ' +
+    '`evidence.bulk: {bulkId, userId}`; a retry’s new job names both on its first transition (`evidence.retryOf`).',
+  '',
+  '**Idempotent**: the same `requestId` from the same caller answers the first bulk; an item is marked started ' +
+    'before its action, and one found started again is done if the job’s history names the bulk; a retry of a ' +
+    'job at the same version is the same new job (its idempotency key). The CLI: `verity bulk`.',
+].join('\n');
+
+export const BULK_TAGS: Json[] = [{ name: BULK_TAG, 'x-displayName': 'Bulk actions', description: PROSE }];
+
 const count = (description: string): Json => ({ type: 'integer', minimum: 0, description });
 
 /** A bulk as answered: its action and filter, who asked, and its items' counts. */
@@ -63,6 +91,7 @@ export const bulkPaths = (v: ApiVocabulary): Json => ({
   '/api/jobs/bulk': {
     post: {
       ...secured,
+      tags: [BULK_TAG],
       operationId: 'createBulk',
       summary:
         'Cancel, retry, reconcile or resume every own job (admin: any) a filter matches — at most 10,000; ' +
@@ -78,6 +107,7 @@ export const bulkPaths = (v: ApiVocabulary): Json => ({
   '/api/jobs/bulk/{id}': {
     get: {
       ...secured,
+      tags: [BULK_TAG],
       operationId: 'getBulk',
       summary: 'A bulk and its progress (another caller’s: 404); reading it carries a running one on',
       parameters: [idParam('bulk')],
@@ -87,6 +117,7 @@ export const bulkPaths = (v: ApiVocabulary): Json => ({
   '/api/jobs/bulk/{id}/items': {
     get: {
       ...secured,
+      tags: [BULK_TAG],
       operationId: 'listBulkItems',
       summary: 'Its jobs by state, with why a job failed or was skipped',
       parameters: [idParam('bulk'), ...queryParams(BulkItemsQuerySchema)],

@@ -19,7 +19,7 @@ import { projectPaths } from './projects.js';
 import { schema, vocabularyOf, type ApiVocabulary } from './requests.js';
 import { SCHEMAS } from './schemas.js';
 import { subscriptionPaths } from './subscriptions.js';
-import { BULK_SCHEMA, bulkPaths } from './bulk.js';
+import { BULK_SCHEMA, BULK_TAGS, bulkPaths } from './bulk.js';
 
 export { vocabularyOf, type ApiVocabulary, type TypeVocabulary } from './requests.js';
 
@@ -35,7 +35,7 @@ export function openApiDocument(v: ApiVocabulary): Record<string, unknown> {
         'body) on every GET route except the two event streams.',
     },
     servers: [{ url: 'http://127.0.0.1:8080', description: 'local stack' }],
-    tags: SUBSCRIPTIONS_TAGS,
+    tags: [...BULK_TAGS, ...SUBSCRIPTIONS_TAGS],
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
