@@ -24,7 +24,7 @@ export const bulkRoutes: Route[] = [
       } as BulkFilter;
       const r = await rt.bulks.start(who, { ...body, filter });
       if ('dryRun' in r)
-        res.status(200).json({ bulk: { matched: r.matched, sample: r.sample.map((j) => jobView(j)) } });
+        res.status(200).json({ bulk: { matched: r.matched, sample: r.sample.map((j) => jobView(j, rt.clock())) } });
       else res.status(202).json({ bulk: await rt.bulks.read(who, r.id, { advance: false }) });
     },
   },

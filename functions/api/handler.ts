@@ -66,9 +66,9 @@ const routes: Route[] = [
       const body = parseBody(req, EnqueueRequestSchema);
       try {
         const { created, job } = await rt.jobs.enqueue(who, body);
-        res.status(created ? 201 : 200).json({ job: jobView(job) });
+        res.status(created ? 201 : 200).json({ job: jobView(job, rt.clock()) });
       } catch (err) {
-        if (!activeJobConflict(res, err, who)) throw err;
+        if (!activeJobConflict(res, err, who, rt.clock())) throw err;
       }
     },
   },
@@ -78,9 +78,9 @@ const routes: Route[] = [
     auth: true,
     run: async ({ res, rt, who, id }) => {
       try {
-        res.status(202).json({ job: jobView(await rt.jobs.retry(who, id)) });
+        res.status(202).json({ job: jobView(await rt.jobs.retry(who, id), rt.clock()) });
       } catch (err) {
-        if (!activeJobConflict(res, err, who)) throw err;
+        if (!activeJobConflict(res, err, who, rt.clock())) throw err;
       }
     },
   },
@@ -114,7 +114,8 @@ const routes: Route[] = [
       const q = JobListQuerySchema.safeParse(req.query);
       if (!q.success) throw new ValidationError('invalid query', validationProblems(q.error.issues));
       const { jobs, stats, nextCursor } = await rt.jobs.list(who, q.data);
-      res.status(200).json({ jobs: jobs.map(jobView), stats, nextCursor });
+      const now = rt.clock();
+      res.status(200).json({ jobs: jobs.map((j) => jobView(j, now)), stats, nextCursor });
     },
   },
   {
@@ -123,7 +124,7 @@ const routes: Route[] = [
     auth: true,
     run: async ({ req, res, rt, who, id }) => {
       const verify = req.query.verify === 'true' || req.query.verify === '1';
-      res.status(200).json({ job: jobView(await rt.jobs.read(who, id, { verify })) });
+      res.status(200).json({ job: jobView(await rt.jobs.read(who, id, { verify }), rt.clock()) });
     },
   },
   {
@@ -149,7 +150,7 @@ const routes: Route[] = [
     pattern: new RegExp(`^/api/jobs/${JOB}/cancel$`),
     auth: true,
     run: async ({ res, rt, who, id }) => {
-      res.status(202).json({ job: jobView(await rt.jobs.cancel(who, id)) });
+      res.status(202).json({ job: jobView(await rt.jobs.cancel(who, id), rt.clock()) });
     },
   },
   {

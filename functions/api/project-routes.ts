@@ -61,9 +61,9 @@ export const projectRoutes: Route[] = [
         const artifacts = (await rt.projects.read(who, id)).artifacts;
         res
           .status(created ? 202 : 200)
-          .json({ project: projectView(project, artifacts), ...(job ? { job: jobView(job) } : {}) });
+          .json({ project: projectView(project, artifacts), ...(job ? { job: jobView(job, rt.clock()) } : {}) });
       } catch (err) {
-        if (!activeJobConflict(res, err, who)) throw err;
+        if (!activeJobConflict(res, err, who, rt.clock())) throw err;
       }
     },
   },

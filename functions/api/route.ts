@@ -25,13 +25,13 @@ export const ID = '([^/]+)';
 export const JOB = `(?!bulk(?:/|$))${ID}`;
 
 /** A 409 names the active job only to its owner (keys are per owner, so the holder is the caller's own). */
-export const activeJobConflict = (res: Response, err: unknown, who: Principal): boolean => {
+export const activeJobConflict = (res: Response, err: unknown, who: Principal, now: number): boolean => {
   if (!(err instanceof ConflictError) || err.code !== ErrorCode.ACTIVE_JOB_EXISTS) return false;
   const holder = (err.details as { activeJob?: Job } | undefined)?.activeJob;
   sendError(
     res,
     new ConflictError(err.code, err.message),
-    holder && holder.ownerId === who.userId ? { activeJob: jobView(holder) } : {},
+    holder && holder.ownerId === who.userId ? { activeJob: jobView(holder, now) } : {},
   );
   return true;
 };

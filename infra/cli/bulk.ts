@@ -113,7 +113,7 @@ async function run(rt: Runtime, sub: string | undefined, id: string | undefined,
   const req = requestOf(sub, o);
   const preview = await rt.bulks.start(OPERATOR, { ...req, dryRun: true });
   if (!('dryRun' in preview)) throw new Error('a dry run answered a bulk');
-  const sample = preview.sample.map((j) => jobView(j));
+  const sample = preview.sample.map((j) => jobView(j, rt.clock()));
   if (req.dryRun || preview.matched === 0) {
     print(json, { matched: preview.matched, sample }, () => previewText(sub, preview.matched, sample));
     return 0;

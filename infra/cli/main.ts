@@ -228,7 +228,7 @@ async function jobs(
       ownerId: o.owner as string | undefined,
       resourceKey: o['resource-key'] as string | undefined,
     };
-    const list = (await rt.ledger.jobs.list(filter, limit)).jobs.map(jobView);
+    const list = (await rt.ledger.jobs.list(filter, limit)).jobs.map((j) => jobView(j, rt.clock()));
     out(json, list, () =>
       table(
         list.map((j) => ({
@@ -251,7 +251,7 @@ async function jobs(
   const job = await rt.store.get(id);
   if (!job) throw new NotFoundError(`job ${id} not found`);
   if (sub === 'show') {
-    const v = jobView(job);
+    const v = jobView(job, rt.clock());
     out(
       json,
       v,

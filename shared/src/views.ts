@@ -5,12 +5,16 @@
  */
 import { z } from 'zod';
 import {
+  canResume,
   foundName,
   JOB_STATUSES,
+  PHASES,
+  phaseOf,
   ProjectStatus,
   Reason,
   Source,
   signingSecrets,
+  transitionCause,
   type Delivery,
   type Diagnosis,
   type Job,
@@ -88,6 +92,15 @@ export const JobViewSchema = z.object({
   notBefore: MaybeTime,
   nextCheckAt: MaybeTime,
   error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }).nullable(),
+  phase: z.enum(PHASES).meta({
+    description:
+      'where it stands (docs/contract.md "Job states and reasons", its phases): waiting, running, held, ' +
+      'recovering or ended — as of the answer; in an event, as of its transition',
+  }),
+  phaseReason: z.string().meta({ description: 'the phase in one line ("waiting for an executor slot (queued 20 s)")' }),
+  canResume: z.boolean().meta({
+    description: 'failed or canceled after completing steps: a retry (or a bulk `resume`) resumes past them',
+  }),
 });
 export type JobView = z.infer<typeof JobViewSchema>;
 
@@ -100,6 +113,10 @@ export const TransitionViewSchema = z.object({
   attempt: z.int(),
   at: Time,
   evidence: Json,
+  cause: z.string().meta({
+    description:
+      'who or what made it, in words: its source, and for a bulk action the bulk and who asked (evidence.bulk)',
+  }),
 });
 
 export const ProjectViewSchema = z.object({
@@ -117,7 +134,9 @@ export const ProjectViewSchema = z.object({
   updatedAt: Time,
 });
 
-export function jobView(job: Job): JobView {
+/** The job as the API shows it at `now` (its phase is as of then: an event's is its transition's time). */
+export function jobView(job: Job, now: number): JobView {
+  const phase = phaseOf(job, now);
   return {
     id: job.id,
     type: job.type,
@@ -155,6 +174,9 @@ export function jobView(job: Job): JobView {
     notBefore: iso(job.notBefore),
     nextCheckAt: iso(job.nextCheckAt),
     error: job.error,
+    phase: phase.phase,
+    phaseReason: phase.reason,
+    canResume: canResume(job),
   };
 }
 
@@ -191,6 +213,7 @@ export function transitionView(t: Transition): z.infer<typeof TransitionViewSche
     attempt: t.attempt,
     at: isoOf(t.at),
     evidence: t.evidence,
+    cause: transitionCause(t),
   };
 }
 

@@ -227,7 +227,7 @@ describe('seed 004: alternative names', () => {
     const done = (await rt!.store.get(id))!;
     assert.equal(done.status, 'succeeded', done.statusReason);
     assert.equal(done.outputs[0]!.foundUri, `s3://${SPACES}/provider/${ext}.mp4`);
-    const view = jobView(await rt!.jobs.read(alice, id));
+    const view = jobView(await rt!.jobs.read(alice, id), rt!.clock());
     assert.equal(view.outputs[0]!.foundUri, `s3://${SPACES}/provider/${ext}.mp4`);
   });
 

@@ -20,3 +20,4 @@ export * from './outputs.js';
 export * from './subscriptions.js';
 export * from './bulk.js';
 export * from './admission.js';
+export * from './phase.js';

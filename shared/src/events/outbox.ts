@@ -27,7 +27,7 @@ export interface EventPublisher {
 }
 
 export function eventMessage(job: Job, t: Transition): { data: Buffer; attributes: Record<string, string> } {
-  const body = transitionData(t, job.id, jobView(job));
+  const body = transitionData(t, job.id, jobView(job, t.at));
   return {
     data: Buffer.from(JSON.stringify(body)),
     attributes: { jobId: job.id, to: t.to, dedupeId: `${job.id}:${t.seq}` },

@@ -68,7 +68,7 @@ export class Deliverer {
     const subs = (await this.deps.store.matching(job.ownerId)).filter((s) => wants(s, job, t));
     if (subs.length === 0) return;
     const now = this.deps.clock();
-    const body = eventBody(t, job.id, jobView(job));
+    const body = eventBody(t, job.id, jobView(job, t.at));
     const ds: Delivery[] = subs.map((s) => ({
       id: deliveryId(s.id, job.id, t.seq),
       subscriptionId: s.id,
