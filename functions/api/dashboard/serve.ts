@@ -49,6 +49,7 @@ export const DASHBOARD_MODULES = [
   'router.js',
   'session.js',
   'sse.js',
+  'timeline.js',
   'view-deliveries.js',
   'view-diagnosis.js',
   'view-health.js',

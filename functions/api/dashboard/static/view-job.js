@@ -1,5 +1,5 @@
-// One job: its diagnosis, summary, progress and steps, the timeline of transitions with their evidence, and
-// the actions.
+// One job: its diagnosis, summary (its phase, whether it can resume, when it completed or was canceled), progress
+// and steps (each with its start and end), the timeline of transitions (timeline.js), and the actions.
 import { ApiError, client, missing, streams } from './api-client.js';
 import {
   actions,
@@ -16,17 +16,9 @@ import {
   showError,
   table,
 } from './dom.js';
-import {
-  fmtPct,
-  fmtSeconds,
-  presenceBadge,
-  reasonBadge,
-  reasonClass,
-  statusBadge,
-  TERMINAL,
-  timeEl,
-} from './format.js';
+import { fmtPct, fmtSeconds, presenceBadge, reasonBadge, statusBadge, TERMINAL, timeEl } from './format.js';
 import { live } from './sse.js';
+import { timelineItems } from './timeline.js';
 import { diagnosisPanel } from './view-diagnosis.js';
 
 const secs = (n) => (n === null || n === undefined ? '—' : fmtSeconds(n));
@@ -38,6 +30,7 @@ function summaryRows(job) {
     : '—';
   return [
     ['Status', statusBadge(job.status)],
+    ['Phase', job.phase ? `${job.phase}${job.phaseReason ? ` — ${job.phaseReason}` : ''}` : '—'],
     ['Reason', reasonBadge(job.statusReason)],
     ['Type', job.type],
     ['Owner', job.ownerId],
@@ -47,11 +40,21 @@ function summaryRows(job) {
     ['Created', timeEl(job.createdAt)],
     ['Started', timeEl(job.startedAt)],
     ['Heartbeat', timeEl(job.heartbeatAt)],
+    ['Completed', timeEl(job.completedAt)],
+    ['Canceled', timeEl(job.canceledAt)],
     ['Ended', timeEl(job.endedAt ?? job.completedAt ?? job.canceledAt)],
     ['Next check', timeEl(job.nextCheckAt)],
     ['Outputs', outputs.length ? h('ul', { class: 'plain' }, outputs.map(outputItem)) : '—'],
+    ['Can resume', resumeText(job)],
     ['Error', job.error ? `${job.error.code}: ${job.error.message}${job.error.retryable ? ' (retryable)' : ''}` : '—'],
   ];
+}
+
+/** Whether a retry resumes past completed steps (the API's canResume), and which. */
+function resumeText(job) {
+  if (job.canResume === undefined) return '—';
+  const done = job.progress?.completedSteps ?? [];
+  return job.canResume ? `yes: a retry resumes past ${done.join(', ') || 'its completed steps'}` : 'no';
 }
 
 const outputItem = (o) =>
@@ -83,30 +86,10 @@ const stepRow = (s) =>
     h('th', { scope: 'row' }, s.name),
     h('td', {}, s.status),
     h('td', {}, s.weight ?? '—'),
+    h('td', {}, timeEl(s.startedAt)),
+    h('td', {}, timeEl(s.completedAt)),
     h('td', {}, secs(s.estimatedSeconds)),
     h('td', {}, secs(s.remainingSeconds)),
-  );
-
-const transitionItem = (t) =>
-  h(
-    'li',
-    { class: `tl tl-${reasonClass(t.reason, t.source)}`, 'data-seq': t.seq },
-    h(
-      'div',
-      { class: 'tl-head' },
-      h('span', { class: 'tl-seq' }, `#${t.seq}`),
-      ' ',
-      h('strong', {}, `${t.from ?? 'new'} → ${t.to}`),
-      ' ',
-      reasonBadge(t.reason, t.source),
-      ' ',
-      h('span', { class: 'badge source' }, `source: ${t.source ?? '—'}`),
-      ' ',
-      timeEl(t.at),
-    ),
-    t.evidence !== undefined && t.evidence !== null
-      ? h('details', {}, h('summary', {}, `Evidence for #${t.seq}`), h('pre', {}, JSON.stringify(t.evidence, null, 2)))
-      : null,
   );
 
 /** The percent a job's own record says (a finished job without progress reads 100). */
@@ -121,7 +104,7 @@ export function jobView(view, signal, id) {
   const stepsTable = table(
     { class: 'steps', hidden: true },
     'Steps',
-    ['Step', 'Status', 'Weight', 'Took / expected', 'Left'],
+    ['Step', 'Status', 'Weight', 'Started', 'Ended', 'Took / expected', 'Left'],
     stepsBody,
   );
   const indicator = h('p', { class: 'conn', role: 'status' });
@@ -185,7 +168,7 @@ export function jobView(view, signal, id) {
     if (last === lastSeqRendered) return; // keep open <details> as they are
     lastSeqRendered = last;
     if (list.length === 0) replace(timeline, h('li', { class: 'muted' }, 'No transitions yet.'));
-    else replace(timeline, list.map(transitionItem));
+    else replace(timeline, timelineItems(list));
   }
 
   async function load() {
