@@ -62,6 +62,7 @@ export const missing = (err) =>
 const job = (id, rest = '') => `/api/jobs/${encodeURIComponent(id)}${rest}`;
 const project = (id, rest = '') => `/api/projects/${encodeURIComponent(id)}${rest}`;
 const subscription = (id, rest = '') => `/api/subscriptions/${encodeURIComponent(id)}${rest}`;
+const bulk = (id, rest = '') => `/api/jobs/bulk/${encodeURIComponent(id)}${rest}`;
 
 /** The calls the views make, one per route. */
 export const client = {
@@ -88,6 +89,13 @@ export const client = {
   subscriptionDeliveries: (id, query) => api('GET', subscription(id, `/deliveries?${query}`)),
   /** No body: the dead-letter list pending again. */
   replaySubscription: (id) => api('POST', subscription(id, '/replay'), {}),
+  /** {action, filter, dryRun?, requestId?}: a dry run answers {bulk: {matched, sample}}, else 202 {bulk}. */
+  startBulk: (body) => api('POST', '/api/jobs/bulk', body),
+  /** Reading a running bulk carries it on (the API's own progress). */
+  getBulk: (id) => api('GET', bulk(id)),
+  /** Its jobs in one state ('failed', 'skipped', …), each with why: {items: [{jobId, state, detail}]}. */
+  bulkItems: (id, state, limit = 100) =>
+    api('GET', bulk(id, `/items?state=${encodeURIComponent(state)}&limit=${limit}`)),
   /** The registered job types, as the API's own document names them (the enum of an enqueue's `type`). */
   jobTypes: async () => {
     const doc = await api('GET', '/api/openapi.json');

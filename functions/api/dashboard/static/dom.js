@@ -65,8 +65,17 @@ export function announce(text) {
 export const jobHref = (id) => `#/jobs/${encodeURIComponent(id)}`;
 export const projectHref = (id) => `#/projects/${encodeURIComponent(id)}`;
 
-/** The "← Queue" breadcrumb above a detail page. */
-export const crumbs = () => h('p', { class: 'crumbs' }, h('a', { href: '#/' }, '← Queue'));
+/** Where the queue view keeps its address (sessionStorage): a page's "← Queue" goes back to its filters. */
+export const QUEUE_KEY = 'verity.queue';
+
+/** The queue's last address in this tab, if it is one (else the queue unfiltered). */
+function queueAddress() {
+  const a = sessionStorage.getItem(QUEUE_KEY) ?? '';
+  return /^#\/(\?[^\s]*)?$/.test(a) && a.length <= 2000 ? a : '#/';
+}
+
+/** The "← Queue" breadcrumb above a detail page: back to the queue as it was filtered. */
+export const crumbs = () => h('p', { class: 'crumbs' }, h('a', { href: queueAddress() }, '← Queue'));
 
 /** A section titled by an h2 it is labelled by. */
 export const section = (titleId, title, ...children) =>

@@ -1,12 +1,18 @@
-// The queue: counts by status, filters, open-by-id forms and the job table, live from /api/events.
+// The queue: counts by status; the filters, kept in the address (#/?status=…&type=…&resourceKey=…: a shareable
+// URL, back and forward restore them); saved views; bulk actions on what the filter matches; open-by-id forms; and
+// the jobs grouped by phase (waiting, running, held, recovering, ended), each with why — live from /api/events.
 import { client, missing, streams } from './api-client.js';
-import { announce, append, debounce, h, jobHref, projectHref, replace, showError, table } from './dom.js';
-import { fmtPct, reasonBadge, reasonClass, STATUSES, statusBadge, timeEl } from './format.js';
+import { announce, append, debounce, every, h, jobHref, projectHref, QUEUE_KEY, replace, showError } from './dom.js';
+import { filterQuery, matchesFilter, readFilter } from './filters.js';
+import { STATUSES } from './format.js';
+import { groupSections } from './queue-groups.js';
+import { savedViews } from './saved-views.js';
+import { session, tokenSubject } from './session.js';
 import { live } from './sse.js';
+import { bulkControl } from './view-bulk.js';
 
-const FILTERS_KEY = 'verity.filters';
-const CAPTION = 'Jobs, newest first. Highlighted rows were corrected or recovered from evidence.';
-const COLUMNS = ['Job', 'Type', 'Status', 'Reason', 'Progress', 'Created', 'Updated'];
+/** Phases change with time, not only with transitions (a deadline passes): the groups are read again this often. */
+const REFRESH_MS = 15_000;
 
 const options = (values) => [h('option', { value: '' }, 'All'), values.map((v) => h('option', { value: v }, v))];
 
@@ -28,50 +34,54 @@ function openForm(what, inputId, name, label, href) {
   );
 }
 
-function jobRow(job) {
-  const cls = reasonClass(job.statusReason);
-  const pct = job.progress?.pct;
-  return h(
-    'tr',
-    { 'data-job-id': job.id, class: cls !== 'normal' ? `hl hl-${cls}` : '' },
-    h('th', { scope: 'row' }, h('a', { href: jobHref(job.id) }, job.id)),
-    h('td', {}, job.type),
-    h('td', {}, statusBadge(job.status)),
-    h('td', {}, reasonBadge(job.statusReason)),
-    h('td', {}, typeof pct === 'number' ? fmtPct(pct) : '—'),
-    h('td', {}, timeEl(job.createdAt)),
-    h('td', {}, timeEl(job.updatedAt ?? job.endedAt ?? job.startedAt ?? job.createdAt)),
+/** The jobs a filter shows: without a status, every queued and running job (up to 200 each) and the 50 newest. */
+async function fetchJobs(filter) {
+  const q = (extra) =>
+    new URLSearchParams({
+      ...(filter.type ? { type: filter.type } : {}),
+      ...(filter.resourceKey ? { resourceKey: filter.resourceKey } : {}),
+      ...extra,
+    });
+  if (filter.status) return client.listJobs(q({ status: filter.status, limit: '200' }));
+  const answers = await Promise.all(
+    [q({ status: 'queued', limit: '200' }), q({ status: 'running', limit: '200' }), q({ limit: '50' })].map(
+      client.listJobs,
+    ),
   );
+  const byId = new Map();
+  for (const a of answers) for (const j of a.jobs ?? []) if (!byId.has(j.id)) byId.set(j.id, j);
+  return { jobs: [...byId.values()], stats: answers[2].stats ?? answers[0].stats };
 }
 
-/** The filter values as query parameters (only those set). */
-function filterParams(statusSel, typeSel, base = {}) {
-  const q = new URLSearchParams(base);
-  if (statusSel.value) q.set('status', statusSel.value);
-  if (typeSel.value) q.set('type', typeSel.value);
-  return q;
-}
-
-export function queueView(view, signal) {
-  const saved = new URLSearchParams(sessionStorage.getItem(FILTERS_KEY) ?? '');
+/** nav: {query, pushQuery} from the router. Returns {onQuery}: the router's way to hand it a new address. */
+export function queueView(view, signal, _id, nav = {}) {
   const statusSel = h('select', { id: 'f-status', name: 'status' }, options(STATUSES));
   const typeSel = h('select', { id: 'f-type', name: 'type' }, options([]));
-  statusSel.value = saved.get('status') ?? '';
+  const keyInput = h('input', {
+    id: 'f-key',
+    name: 'resourceKey',
+    autocomplete: 'off',
+    spellcheck: false,
+    maxLength: 500,
+  });
   /** A type joins the filter once: from the API's registered types, or from a job on the page. */
   const addType = (t) => {
     if (t && ![...typeSel.options].some((o) => o.value === t)) typeSel.append(h('option', { value: t }, t));
   };
-  addType(saved.get('type'));
-  typeSel.value = saved.get('type') ?? '';
   // the registered types, not a list written into the page; a failure leaves the ones the jobs show
   client.jobTypes().then(
     (types) => types.forEach(addType),
     () => undefined,
   );
   const stats = h('ul', { class: 'stats', 'aria-label': 'Job counts' });
-  const tbody = h('tbody');
+  const groups = h('div', { class: 'groups' });
   const note = h('p', { class: 'note', hidden: true });
+  const ignoredNote = h('p', { class: 'note', role: 'status', hidden: true });
   const indicator = h('p', { class: 'conn', role: 'status' });
+  const user = tokenSubject(session.token ?? '') ?? 'unknown user';
+  const saved = savedViews(user);
+  let filter = {};
+  const bulk = bulkControl(signal, { filterOf: () => ({ ...filter }), onSettled: () => load() });
 
   append(
     view,
@@ -82,23 +92,26 @@ export function queueView(view, signal) {
       { class: 'toolbar' },
       h(
         'form',
-        { class: 'filters', 'aria-label': 'Filters', on: { submit: (e) => e.preventDefault() } },
+        { class: 'filters', 'aria-label': 'Filters', on: { submit: (e) => (e.preventDefault(), onFilter()) } },
         field('f-status', 'Status', statusSel),
         field('f-type', 'Type', typeSel),
+        field('f-key', 'Resource key', keyInput),
       ),
+      bulk.opener,
       openForm('job', 'open-job', 'jobId', 'Job ID', jobHref),
       openForm('project', 'open-project', 'projectId', 'Project ID', projectHref),
     ),
+    ignoredNote,
+    bulk.region,
     indicator,
     note,
-    h('div', { class: 'table-wrap' }, table({}, CAPTION, COLUMNS, tbody)),
+    groups,
+    saved.el,
   );
 
   const rows = new Map(); // jobId → job
   let counts = null;
-
-  const matches = (job) =>
-    (!statusSel.value || job.status === statusSel.value) && (!typeSel.value || job.type === typeSel.value);
+  let loads = 0;
 
   function renderStats() {
     const jobs = [...rows.values()];
@@ -116,31 +129,23 @@ export function queueView(view, signal) {
     replace(stats, ['total', ...STATUSES].map(stat));
   }
 
-  function renderRows() {
-    const jobs = [...rows.values()].sort((a, b) => String(b.createdAt).localeCompare(String(a.createdAt)));
-    if (jobs.length === 0)
-      replace(tbody, h('tr', {}, h('td', { colSpan: COLUMNS.length, class: 'empty' }, 'No jobs.')));
-    else replace(tbody, jobs.map(jobRow));
-    for (const j of jobs) {
-      addType(j.type);
-    }
-  }
-
   const render = () => {
     renderStats();
-    renderRows();
+    replace(groups, groupSections([...rows.values()], filter.status));
+    for (const j of rows.values()) addType(j.type);
   };
 
   async function load() {
+    const mine = ++loads;
     try {
-      const res = await client.listJobs(filterParams(statusSel, typeSel, { limit: '50' }));
-      if (signal.aborted) return;
+      const res = await fetchJobs(filter);
+      if (signal.aborted || mine !== loads) return;
       rows.clear();
       for (const j of res.jobs ?? []) rows.set(j.id, j);
       counts = res.stats ?? null;
       note.hidden = true;
     } catch (err) {
-      if (signal.aborted) return;
+      if (signal.aborted || mine !== loads) return;
       if (missing(err)) {
         note.hidden = false;
         note.textContent = 'This server does not list jobs yet: open a job by its ID.';
@@ -151,27 +156,65 @@ export function queueView(view, signal) {
     render();
   }
 
-  const refreshSoon = debounce(signal, 400, load);
+  /** Shows a filter in the controls (a type not listed yet joins the list). */
+  function showFilter() {
+    statusSel.value = filter.status ?? '';
+    addType(filter.type);
+    typeSel.value = filter.type ?? '';
+    keyInput.value = filter.resourceKey ?? '';
+  }
 
-  const onFilter = () => {
-    sessionStorage.setItem(FILTERS_KEY, filterParams(statusSel, typeSel).toString());
+  /** A new address (the router's): its filter, checked; what it could not take is named and left out of it. */
+  function onQuery(query) {
+    const read = readFilter(query);
+    filter = read.filter;
+    ignoredNote.hidden = read.ignored.length === 0;
+    ignoredNote.textContent = `Ignored in the address: ${read.ignored.join('; ')}.`;
+    if (read.ignored.length) nav.pushQuery?.(filterQuery(filter), { replace: true });
+    showFilter();
+    remember();
     load().catch(() => {});
-  };
+  }
+
+  /** The controls changed: a new address (back restores the one before), then the list. */
+  function onFilter() {
+    const read = readFilter(
+      new URLSearchParams({ status: statusSel.value, type: typeSel.value, resourceKey: keyInput.value.trim() }),
+    );
+    ignoredNote.hidden = read.ignored.length === 0;
+    ignoredNote.textContent = `Not applied: ${read.ignored.join('; ')}.`;
+    filter = read.filter;
+    nav.pushQuery?.(filterQuery(filter));
+    remember();
+    load().catch(() => {});
+  }
+
+  /** The address of the queue on screen: the job page's "← Queue" comes back to it; saved views mark it. */
+  function remember() {
+    sessionStorage.setItem(QUEUE_KEY, location.hash || '#/');
+    saved.render();
+  }
+
   statusSel.addEventListener('change', onFilter);
   typeSel.addEventListener('change', onFilter);
+  keyInput.addEventListener('change', onFilter);
+
+  const refreshSoon = debounce(signal, 400, load);
 
   /** A transition from the stream: patch the row and the counts now, refresh from the API soon after. */
   function onTransition(data) {
     const prev = rows.get(data.jobId);
-    // the event may carry the whole job; otherwise patch the row from the transition until the refresh
+    // the event carries the job (its phase as of the transition); else patch the row until the refresh
     const patched = prev && {
       ...prev,
       status: data.to,
       statusReason: data.reason ?? prev.statusReason,
       updatedAt: data.at ?? prev.updatedAt,
+      phase: undefined,
+      phaseReason: undefined,
     };
     const next = data.job ?? patched ?? null;
-    if (next && matches(next)) rows.set(data.jobId, next);
+    if (next && matchesFilter(filter, next)) rows.set(data.jobId, next);
     else if (next) rows.delete(data.jobId);
     const from = prev?.status ?? data.from;
     if (counts && data.to && from !== data.to) {
@@ -185,7 +228,8 @@ export function queueView(view, signal) {
   }
 
   render();
-  load().catch(() => {});
+  onQuery(nav.query ?? new URLSearchParams());
+  every(signal, REFRESH_MS, load);
   live(signal, streams.all, {
     indicator,
     poll: load,
@@ -193,4 +237,5 @@ export function queueView(view, signal) {
       if (type === 'transition' && data?.jobId) onTransition(data);
     },
   });
+  return { onQuery };
 }
