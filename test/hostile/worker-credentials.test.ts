@@ -108,6 +108,26 @@ describe('hostile: a worker credential moves its own job’s current attempt onl
     assert.deepEqual(await rt.store.get(id), before);
   });
 
+  it('the attempt that succeeded may still report its progress (late reports), and changes no state', async () => {
+    const id = await newJob();
+    const token = credential(id);
+    assert.equal((await report(id, token, { kind: 'succeeded' })).status, 202);
+    assert.equal((await rt.store.get(id))!.status, 'succeeded');
+    const late = await report(id, token, { kind: 'progress', progress: { pct: 100, completedSteps: ['a'] } });
+    assert.equal(late.status, 202, late.text);
+    const after = (await rt.store.get(id))!;
+    assert.equal(after.status, 'succeeded');
+    assert.deepEqual(after.progress?.completedSteps, ['a'], 'its late progress kept');
+    // a canceled job's attempt stays refused (the test above), and so does one that failed
+    const failed = await newJob();
+    assert.equal(
+      (await report(failed, credential(failed), { kind: 'failed', error: { code: 'X', message: 'x' } })).status,
+      202,
+    );
+    const refusedLate = await report(failed, credential(failed), { kind: 'progress', progress: { pct: 50 } });
+    assert.equal(refusedLate.status, 409);
+  });
+
   it('over Pub/Sub: none (required), a forged one, or another job’s is acknowledged without effect', async () => {
     const mine = await newJob();
     const theirs = await newJob();

@@ -269,7 +269,11 @@ export class JobCommands {
   private credentialed(attempt: number, job: Job, update: WorkerUpdate): WorkerUpdate {
     if (update.attempt !== undefined && update.attempt !== attempt)
       throw new ForbiddenError(`this credential reports for attempt ${attempt} only`);
-    if (job.attempt !== attempt || !isActive(job.status))
+    // the attempt that succeeded may still report: its output's event can end the job before the worker's last
+    // reports land, and those only complete its progress (core keeps an ended attempt's late progress, and takes
+    // no finished step back); an attempt that failed, was canceled or was followed by another is refused
+    const ownSuccess = job.attempt === attempt && job.status === 'succeeded';
+    if (job.attempt !== attempt || (!isActive(job.status) && !ownSuccess))
       throw new ConflictError(ErrorCode.CONFLICT, `attempt ${attempt} of job ${job.id} has ended`);
     return { ...update, attempt };
   }
