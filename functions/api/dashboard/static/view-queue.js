@@ -112,6 +112,7 @@ export function queueView(view, signal, _id, nav = {}) {
   const rows = new Map(); // jobId → job
   let counts = null;
   let loads = 0;
+  let loaded = false; // the first list has come (until then the page says it is loading, not that there are none)
 
   function renderStats() {
     const jobs = [...rows.values()];
@@ -131,7 +132,13 @@ export function queueView(view, signal, _id, nav = {}) {
 
   const render = () => {
     renderStats();
-    replace(groups, groupSections([...rows.values()], filter.status));
+    if (rows.size > 0) replace(groups, groupSections([...rows.values()], filter.status));
+    else if (loaded)
+      replace(
+        groups,
+        h('p', { class: 'empty' }, `No jobs${Object.keys(filter).length ? ' match this filter' : ' yet'}.`),
+      );
+    else replace(groups, h('p', { class: 'muted' }, 'Loading jobs…'));
     for (const j of rows.values()) addType(j.type);
   };
 
@@ -140,12 +147,14 @@ export function queueView(view, signal, _id, nav = {}) {
     try {
       const res = await fetchJobs(filter);
       if (signal.aborted || mine !== loads) return;
+      loaded = true;
       rows.clear();
       for (const j of res.jobs ?? []) rows.set(j.id, j);
       counts = res.stats ?? null;
       note.hidden = true;
     } catch (err) {
       if (signal.aborted || mine !== loads) return;
+      loaded = true;
       if (missing(err)) {
         note.hidden = false;
         note.textContent = 'This server does not list jobs yet: open a job by its ID.';
