@@ -43,6 +43,7 @@ import {
   UNITS,
 } from './units.js';
 import { runWorkload } from './workload.js';
+import { soakBulk } from './bulk.js';
 import { appImports } from './imports.js';
 import { startWebhookSink, subscribeSink } from './webhooks.js';
 
@@ -115,6 +116,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
   });
   const events = await recordEvents(pubsub, TOPIC_JOB_EVENTS, `soak-events-${Date.now()}`);
   const client = new SoakClient(`http://127.0.0.1:${ports.api}`, SOAK_SECRET, truthWriter(files.requests));
+  const bulk = soakBulk(client, db); // halfway: carol cancels her running jobs at once (bulk.ts)
   // outbound webhooks (issue 31): every owner's transitions to a subscriber that refuses 5% while faults are on
   const hooks = await startWebhookSink(rng(streamSeed(cfg.seed, 'webhooks')), 0.05, () => faultsOn);
   await subscribeSink(`http://127.0.0.1:${ports.api}`, await client.token('soak-ops', true), hooks);
@@ -215,6 +217,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       startElsewhere: (spec, output) => cloudRun.startElsewhere(spec, output),
       importRecord: (spec, execution, output) => imports.importRecord(spec, execution, output),
       progress: (n) => {
+        if (n === Math.floor(cfg.jobs / 2)) void bulk.start();
         if (n % step === 0 || n === cfg.jobs)
           say(
             `soak: ${n}/${cfg.jobs} done, ${kills.length} kills, ${faults.length} faults, ${Math.round((Date.now() - t0) / 1000)}s`,
@@ -244,9 +247,11 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       );
       const webhooks = counts.pop()!;
       const pending = counts.reduce((a, b) => a + b, 0);
-      if ((active.length === 0 && pending === 0 && webhooks === 0) || Date.now() > until) break;
+      const bulkLeft = await bulk.pending();
+      if (active.length + pending + webhooks + bulkLeft === 0 || Date.now() > until) break;
       say(
-        `soak: draining, ${active.length} jobs with checks to come, ${pending} events unpublished, ${webhooks} webhooks`,
+        `soak: draining, ${active.length} jobs with checks to come, ${pending} events unpublished, ${webhooks} webhooks` +
+          `, ${bulkLeft} bulk items`,
       );
       await sleep(5000);
     }
@@ -293,6 +298,10 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       ),
       storageFaults: new Set(faults.flatMap((f) => (f.kind.startsWith('gcs:') && f.subject ? [f.subject] : []))),
     });
+    const bulked = await bulk.check(histories);
+    findings.wrong.push(...bulked.wrong);
+    findings.stuck.push(...bulked.stuck);
+    say(bulked.line);
     const hooked = hooks.check(histories);
     findings.undelivered.push(...hooked.problems);
     say(

@@ -48,4 +48,30 @@ describe('bulk: the actions', () => {
     assert.ok(!isRejection(plain) && plain.transition);
     assert.equal(plain.transition.evidence.bulk, undefined);
   });
+
+  it('a bulk’s cancel of a running execution is named again by the transition that completes it', () => {
+    const base = newJob();
+    const by = { bulkId: 'bulk_2', userId: 'ops' };
+    const running = job({
+      status: 'running',
+      executor: { ...base.executor, kind: 'cloud-run-job', executionRef: 'exec-1', attempt: 1 },
+    });
+    const asked = decide(running, { kind: 'cancel', source: 'api', by }, { now: T0 + 1000, random: () => 0.5 });
+    assert.ok(!isRejection(asked));
+    assert.equal(asked.transition, null, 'the executor is asked first');
+    assert.deepEqual(asked.job.executor.cancelRequestedBy, by);
+    const ended = decide(
+      asked.job,
+      {
+        kind: 'observed',
+        source: 'reconcile',
+        probed: true,
+        executor: { executionRef: 'exec-1', state: 'canceled' } as never,
+      },
+      { now: T0 + 2000, random: () => 0.5 },
+    );
+    assert.ok(!isRejection(ended) && ended.transition);
+    assert.equal(ended.transition.to, 'canceled');
+    assert.deepEqual(ended.transition.evidence.bulk, by);
+  });
 });

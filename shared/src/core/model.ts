@@ -70,6 +70,8 @@ export interface ExecutorState {
   startRequestedAt: EpochMs | null;
   /** Intent recorded before the cancel effect runs. */
   cancelRequestedAt: EpochMs | null;
+  /** A bulk action's cancel (core/bulk.ts): named again by the transition that completes it. */
+  cancelRequestedBy?: Attribution | null;
 }
 
 /** A declared step of a job type's work: its share of the whole is `weight / Σ weights`. */

@@ -12,6 +12,10 @@ import { declareOutputs } from './outputs.js';
 
 type Ev<K extends JobEvent['kind']> = Extract<JobEvent, { kind: K }>;
 
+/** The bulk action that asked for a pending cancel, for the evidence of the transition that completes it. */
+const requestedBy = (job: Job) =>
+  job.executor.cancelRequestedBy ? { bulk: { ...job.executor.cancelRequestedBy } } : {};
+
 export function probesOf(ev: Ev<'observed'>): ProbeOutcome {
   return { probed: ev.probed, errors: ev.probed ? [] : (ev.probeErrors ?? []) };
 }
@@ -49,7 +53,7 @@ export function onCancelPending(
       JobStatus.canceled,
       Reason.CANCELED_BY_USER,
       ev.source,
-      evidence,
+      { ...evidence, ...requestedBy(job) },
       ctx,
       { outputs: job.outputs },
       stop,
@@ -83,15 +87,18 @@ export function onCancel(job: Job, ev: Ev<'cancel'>, ctx: DecideContext): Decisi
   if (!isActive(job.status)) return reject(ErrorCode.JOB_TERMINAL, `job is already ${job.status}`);
   const ref = job.executor.attempt === job.attempt ? job.executor.executionRef : null;
   if (cancelRequested(job) && ref === null) return unchanged(job);
+  // a bulk's cancel that waits (for a start, for the executor) is named by the transition that completes it
+  const by = ev.by ? { cancelRequestedBy: ev.by } : {};
   if (ref === null && startInFlight(job, ctx.now))
-    return patch(job, { executor: { ...job.executor, cancelRequestedAt: ctx.now } }, ctx);
+    return patch(job, { executor: { ...job.executor, cancelRequestedAt: ctx.now, ...by } }, ctx);
   if (ref === null || !needsExecutor(job)) {
     const unrecorded = ref === null && needsExecutor(job) ? stopExecution(job, ctx).effects : [];
     return transition(job, JobStatus.canceled, Reason.CANCELED_BY_USER, ev.source, {}, ctx, {}, unrecorded);
   }
   const stop = stopExecution(job, ctx);
   if (cancelRequested(job)) return unchanged(job, stop.effects);
-  return patch(job, stop.fields, ctx, stop.effects);
+  const fields = stop.fields.executor ? { ...stop.fields, executor: { ...stop.fields.executor, ...by } } : stop.fields;
+  return patch(job, fields, ctx, stop.effects);
 }
 
 export function onDispatched(job: Job, ev: Ev<'dispatched'>, ctx: DecideContext): Decision {
@@ -136,7 +143,7 @@ export function onDispatchFailed(job: Job, ev: Ev<'dispatchFailed'>, ctx: Decide
     // A cancel waited for this start, which failed: nothing runs (an execution a transient failure may still have
     // made is found and stopped).
     const stop = ev.retryable ? stopExecution(job, ctx).effects : [];
-    const evidence = { startFailed: ev.message, requestedAt: job.executor.cancelRequestedAt };
+    const evidence = { startFailed: ev.message, requestedAt: job.executor.cancelRequestedAt, ...requestedBy(job) };
     return transition(job, JobStatus.canceled, Reason.CANCELED_BY_USER, ev.source, evidence, ctx, {}, stop);
   }
   if (ev.retryable) {

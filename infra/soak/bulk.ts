@@ -1,0 +1,70 @@
+/**
+ * A bulk action in the soak (issue 33): halfway through the workload, carol cancels every running job of hers at
+ * once (POST /api/jobs/bulk, while units are killed around it); the drain waits until no item of the bulk is
+ * pending (carried on by the API's background batches and the sweep), and the read-back checks it against what
+ * happened: the bulk ended; each item it calls done is a job whose history holds a cancel naming the bulk; no
+ * transition names it but carol's, and none names another bulk. Whether each canceled execution really stopped is
+ * the invariants' own check ("a canceled job whose execution never got the cancel and ran on").
+ */
+import type { Firestore } from '@google-cloud/firestore';
+import type { RecordedTransition } from '../../shared/src/core/index.js';
+import { Collections, col } from '../../shared/src/store/firestore.js';
+import type { SoakClient } from './client.js';
+
+export const BULK_OWNER = 'carol';
+
+export interface SoakBulk {
+  /** Makes the bulk (once); its answer's status is kept for the report. */
+  start(): Promise<void>;
+  /** Its items still pending (0 before it was made). */
+  pending(): Promise<number>;
+  check(
+    histories: ReadonlyMap<string, RecordedTransition[]>,
+  ): Promise<{ wrong: string[]; stuck: string[]; line: string }>;
+}
+
+export function soakBulk(client: SoakClient, db: Firestore): SoakBulk {
+  let id: string | null = null;
+  let answer = 'not made';
+  const items = () => col(db, Collections.bulks).doc(id!).collection(Collections.bulkItems);
+  return {
+    async start() {
+      if (id || answer !== 'not made') return;
+      answer = 'asked';
+      const body = { action: 'cancel', filter: { status: 'running' }, requestId: 'soak-bulk' };
+      const r = await client.call(BULK_OWNER, 'POST', '/api/jobs/bulk', body);
+      answer = String(r.status);
+      if (r.status === 202) id = String((r.body as { bulk?: { id?: string } }).bulk?.id);
+    },
+    async pending() {
+      if (!id) return 0;
+      return (await items().where('state', '==', 'pending').count().get()).data().count;
+    },
+    async check(histories) {
+      const wrong: string[] = [];
+      const stuck: string[] = [];
+      for (const [jobId, h] of histories)
+        for (const t of h) {
+          const by = t.evidence.bulk as { bulkId?: string; userId?: string } | undefined;
+          if (!by) continue;
+          if (by.bulkId !== id || by.userId !== BULK_OWNER)
+            wrong.push(`${jobId}: a transition names bulk ${by.bulkId} by ${by.userId}, not the soak's`);
+        }
+      if (!id) return { wrong, stuck, line: `soak: bulk cancel: no bulk made (answer ${answer})` };
+      const bulk = await col(db, Collections.bulks).doc(id).get();
+      if (bulk.get('state') !== 'done') stuck.push(`bulk ${id}: ${String(bulk.get('state'))} after the drain`);
+      const counts: Record<string, number> = {};
+      for (const d of (await items().get()).docs) {
+        const state = String(d.get('state'));
+        counts[state] = (counts[state] ?? 0) + 1;
+        const h = histories.get(d.id) ?? [];
+        const named = h.some((t) => (t.evidence.bulk as { bulkId?: string } | undefined)?.bulkId === id);
+        if (state === 'done' && !(named && h.some((t) => t.to === 'canceled')))
+          wrong.push(`${d.id}: the bulk says done, its history holds no cancel naming the bulk`);
+        if (state === 'pending') stuck.push(`${d.id}: still pending in bulk ${id}`);
+      }
+      const line = `soak: bulk cancel ${id}: ${bulk.get('matched')} matched, ${JSON.stringify(counts)}`;
+      return { wrong, stuck, line };
+    },
+  };
+}
