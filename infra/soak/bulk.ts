@@ -1,10 +1,11 @@
 /**
- * A bulk action in the soak (issue 33): halfway through the workload, carol cancels every running job of hers at
- * once (POST /api/jobs/bulk, while units are killed around it); the drain waits until no item of the bulk is
- * pending (carried on by the API's background batches and the sweep), and the read-back checks it against what
- * happened: the bulk ended; each item it calls done is a job whose history holds a cancel naming the bulk; no
- * transition names it but carol's, and none names another bulk. Whether each canceled execution really stopped is
- * the invariants' own check ("a canceled job whose execution never got the cancel and ran on").
+ * A bulk action in the soak (issue 33): halfway through the workload, carol cancels every job of hers at once —
+ * the active ones are canceled, the ended ones skipped — through POST /api/jobs/bulk while units are killed around
+ * it; the drain waits until no item of the bulk is pending (carried on by the API's background batches and the
+ * sweep), and the read-back checks it against what happened: the bulk ended; each item it calls done is a job
+ * whose history holds a cancel naming the bulk; no transition names it but carol's, and none names another bulk.
+ * Whether each canceled execution really stopped is the invariants' own check ("a canceled job whose execution
+ * never got the cancel and ran on").
  */
 import type { Firestore } from '@google-cloud/firestore';
 import type { RecordedTransition } from '../../shared/src/core/index.js';
@@ -31,7 +32,8 @@ export function soakBulk(client: SoakClient, db: Firestore): SoakBulk {
     async start() {
       if (id || answer !== 'not made') return;
       answer = 'asked';
-      const body = { action: 'cancel', filter: { status: 'running' }, requestId: 'soak-bulk' };
+      // every job of hers so far: the active ones are canceled, the ended ones skipped
+      const body = { action: 'cancel', filter: {}, requestId: 'soak-bulk' };
       const r = await client.call(BULK_OWNER, 'POST', '/api/jobs/bulk', body);
       answer = String(r.status);
       if (r.status === 202) id = String((r.body as { bulk?: { id?: string } }).bulk?.id);
@@ -54,16 +56,20 @@ export function soakBulk(client: SoakClient, db: Firestore): SoakBulk {
       const bulk = await col(db, Collections.bulks).doc(id).get();
       if (bulk.get('state') !== 'done') stuck.push(`bulk ${id}: ${String(bulk.get('state'))} after the drain`);
       const counts: Record<string, number> = {};
+      const why: string[] = [];
       for (const d of (await items().get()).docs) {
         const state = String(d.get('state'));
         counts[state] = (counts[state] ?? 0) + 1;
+        if (state === 'failed' && why.length < 5) why.push(`${d.id}: ${String(d.get('detail'))}`);
         const h = histories.get(d.id) ?? [];
         const named = h.some((t) => (t.evidence.bulk as { bulkId?: string } | undefined)?.bulkId === id);
         if (state === 'done' && !(named && h.some((t) => t.to === 'canceled')))
           wrong.push(`${d.id}: the bulk says done, its history holds no cancel naming the bulk`);
         if (state === 'pending') stuck.push(`${d.id}: still pending in bulk ${id}`);
       }
-      const line = `soak: bulk cancel ${id}: ${bulk.get('matched')} matched, ${JSON.stringify(counts)}`;
+      const line =
+        `soak: bulk cancel ${id}: ${bulk.get('matched')} matched, ${JSON.stringify(counts)}` +
+        (why.length > 0 ? `; failed: ${why.join('; ')}` : '');
       return { wrong, stuck, line };
     },
   };

@@ -59,6 +59,8 @@ const MAX_SCANNED = 50_000;
 const BATCH = 20;
 const LEASE_MS = 60_000;
 const SAMPLE = 10;
+/** An item whose action failed for a passing reason is tried this many times in all before it is `failed`. */
+const TRIES = 5;
 
 export class BulkService {
   private readonly background = new Set<Promise<unknown>>();
@@ -163,7 +165,7 @@ export class BulkService {
           await this.deps.store.end(bulk.id, this.deps.clock());
           break;
         }
-        await mapLimit(batch, 4, (item) => this.one(bulk, item.jobId, item.started));
+        await mapLimit(batch, 4, (item) => this.one(bulk, item.jobId, item.started, item.tries));
         settled += batch.length;
         if (performance.now() - t0 > budgetMs) break;
       }
@@ -174,7 +176,7 @@ export class BulkService {
   }
 
   /** One item: the job read again, its action if it still applies, the outcome recorded. */
-  private async one(bulk: Bulk, jobId: string, started: boolean): Promise<void> {
+  private async one(bulk: Bulk, jobId: string, started: boolean, tries: number): Promise<void> {
     const who: Principal = { userId: bulk.by, admin: bulk.scope === null || bulk.scope !== bulk.by, workerJobId: null };
     const by: Attribution = { bulkId: bulk.id, userId: bulk.by };
     const job = await this.deps.jobs.reads
@@ -193,8 +195,12 @@ export class BulkService {
       const detail = await this.act(bulk.action, who, job, by);
       await this.deps.store.settle(bulk.id, jobId, 'done', detail);
     } catch (err) {
+      // a refusal (a quota, a conflict, a job gone) is the item's answer; anything else (the database busy, a
+      // process dying) is tried again by the next batch, up to TRIES times
+      const refused = err instanceof VerityError && !err.retryable;
       const e = err instanceof VerityError ? `${err.code}: ${err.message}` : `INTERNAL: ${String(err).slice(0, 200)}`;
-      await this.deps.store.settle(bulk.id, jobId, 'failed', e.slice(0, 300));
+      if (refused || tries + 1 >= TRIES) await this.deps.store.settle(bulk.id, jobId, 'failed', e.slice(0, 300));
+      else await this.deps.store.retryLater(bulk.id, jobId, e.slice(0, 300));
     }
   }
 

@@ -5,7 +5,7 @@
  * process that dies in between leaves items no bulk names, and a repeat with the same request id writes them
  * again), and the counts are count() aggregations over them — no counter document, no hot document.
  */
-import { FieldPath, Timestamp, type Firestore } from '@google-cloud/firestore';
+import { FieldPath, FieldValue, Timestamp, type Firestore } from '@google-cloud/firestore';
 import type { Bulk, BulkCounts, BulkFilter, BulkItemState } from '../core/index.js';
 import { jobFromDoc } from './codec.js';
 import { Code, codeOf } from './conflicts.js';
@@ -92,13 +92,17 @@ export class BulkStore {
   }
 
   /** Its pending items, by job id; `started`: a process began its action (and may have died after it). */
-  async pending(id: string, limit: number): Promise<{ jobId: string; started: boolean }[]> {
+  async pending(id: string, limit: number): Promise<{ jobId: string; started: boolean; tries: number }[]> {
     const snap = await this.items(id)
       .where('state', '==', 'pending')
       .orderBy(FieldPath.documentId())
       .limit(limit)
       .get();
-    return snap.docs.map((d) => ({ jobId: d.id, started: d.get('started') === true }));
+    return snap.docs.map((d) => ({
+      jobId: d.id,
+      started: d.get('started') === true,
+      tries: Number(d.get('tries') ?? 0),
+    }));
   }
 
   /** Marks an item's action begun (before it: the intent, for a process that dies during it). */
@@ -116,6 +120,13 @@ export class BulkStore {
   /** Records what became of one item (after its action: a repeat of the action changes nothing). */
   async settle(id: string, jobId: string, state: Exclude<BulkItemState, 'pending'>, detail: string | null) {
     await this.items(id).doc(jobId).update({ state, detail });
+  }
+
+  /** Leaves an item pending for the next batch after a passing failure, counting the try and saying why. */
+  async retryLater(id: string, jobId: string, detail: string): Promise<void> {
+    await this.items(id)
+      .doc(jobId)
+      .update({ tries: FieldValue.increment(1), detail });
   }
 
   /** Marks the bulk done once none of its items is pending. */
