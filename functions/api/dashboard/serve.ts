@@ -1,6 +1,6 @@
 /**
- * The operator dashboard: static files (no build step) served by the API: `index.html` at `/`, the stylesheet
- * and the ES modules each at `/<name>` (`app.js` is the entry; it imports the others by same-origin URL, which
+ * The operator dashboard: static files (no build step) served by the API: `index.html` at `/`, the stylesheet, the
+ * icon and the ES modules each at `/<name>` (`app.js` is the entry; it imports the others by same-origin URL, which
  * `script-src 'self'` allows). Only the files named in DASHBOARD_MODULES are served. tsc does not copy non-TS
  * files, so they are read from the source folder (`functions/api/dashboard/static/…` under REPO_ROOT; the api's
  * deploy folder ships the whole folder), once, on first use.
@@ -70,6 +70,8 @@ const JAVASCRIPT = 'text/javascript; charset=utf-8';
 const FILES: Record<string, { file: string; contentType: string }> = {
   '/': { file: 'index.html', contentType: 'text/html; charset=utf-8' },
   '/app.css': { file: 'app.css', contentType: 'text/css; charset=utf-8' },
+  // linked from index.html (img-src 'self'): without it Chromium asks for /favicon.ico, a 404 on every load
+  '/favicon.svg': { file: 'favicon.svg', contentType: 'image/svg+xml' },
   ...Object.fromEntries(DASHBOARD_MODULES.map((file) => [`/${file}`, { file, contentType: JAVASCRIPT }])),
 };
 

@@ -13,6 +13,10 @@ function s(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** A bar's label under the axis; with more than 8 bars every other one, so the labels never run together. */
+const tick = (i, n, x, y, text) =>
+  n > 8 && i % 2 === 1 ? null : s('text', { x, y, 'text-anchor': 'middle', class: 'tick' }, text);
+
 /**
  * A bar chart: bars = [{label, value, text?}] (value ≥ 0; null draws no bar and reads "no data"), one bar per
  * entry, left to right. `unit` follows each value in the words. Returns a <figure> with the chart and its table.
@@ -41,10 +45,10 @@ export function barChart({ title, bars, unit = '', cls = '' }) {
         b.value === null || b.value === undefined
           ? null
           : s('rect', { x: pad + i * bw + 2, y: H - pad - bh, width: Math.max(1, bw - 4), height: bh, class: 'bar' }),
-        s('text', { x: pad + i * bw + bw / 2, y: H - 8, 'text-anchor': 'middle', class: 'tick' }, b.short ?? b.label),
+        tick(i, bars.length, pad + i * bw + bw / 2, H - 6, b.short ?? b.label),
       );
     }),
-    s('text', { x: pad, y: 14, class: 'tick' }, `max ${max}${unit}`),
+    s('text', { x: pad, y: 16, class: 'tick' }, `max ${max}${unit}`),
   );
   const rows = bars.map((b) => h('tr', {}, h('th', { scope: 'row' }, b.label), h('td', {}, words(b))));
   return h(
@@ -93,14 +97,9 @@ export function stackedChart({ title, bars, series }) {
           ? s('rect', { x: pad + i * bw + 2, y, width: Math.max(1, bw - 4), height: bh, class: `bar s-${j}` })
           : null;
       });
-      return s(
-        'g',
-        {},
-        ...rects,
-        s('text', { x: pad + i * bw + bw / 2, y: H - 8, 'text-anchor': 'middle', class: 'tick' }, b.short ?? b.label),
-      );
+      return s('g', {}, ...rects, tick(i, bars.length, pad + i * bw + bw / 2, H - 6, b.short ?? b.label));
     }),
-    s('text', { x: pad, y: 14, class: 'tick' }, `max ${max}`),
+    s('text', { x: pad, y: 16, class: 'tick' }, `max ${max}`),
   );
   const legend = h(
     'ul',

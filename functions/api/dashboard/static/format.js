@@ -1,16 +1,27 @@
-// How values read on the page: times, durations and the status and reason badges.
+// How values read on the page: times (one format, in UTC), durations and the status and reason badges.
 import { h } from './dom.js';
 
 export const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'];
 export const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
 
+/**
+ * Every time on every page reads one way, in UTC with the zone named: `2026-12-08 14:03:07 UTC` — the form the
+ * API's own sentences use (the diagnosis summary, shared/src/core/diagnose-text.ts), so a page never mixes two.
+ * Views format times only through here (fmtTime, timeEl, fmtClock), never with toLocaleString.
+ */
 export function fmtTime(iso) {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+  return Number.isNaN(d.getTime()) ? String(iso) : `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
 export const timeEl = (iso) => (iso ? h('time', { dateTime: iso }, fmtTime(iso)) : '—');
+
+/** The hour and minute of a time in UTC (`14:03`), for chart ticks; the chart names the zone. */
+export function fmtClock(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? String(iso) : d.toISOString().slice(11, 16);
+}
 
 export function fmtSeconds(s) {
   if (s === null || s === undefined || !Number.isFinite(s)) return '—';

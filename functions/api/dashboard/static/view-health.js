@@ -4,24 +4,25 @@
 import { client, streams } from './api-client.js';
 import { barChart, stackedChart } from './charts.js';
 import { crumbs, debounce, h, replace, section, showError, table } from './dom.js';
+import { fmtClock, fmtTime } from './format.js';
 import { live } from './sse.js';
 
 const WINDOWS = ['1h', '24h', '7d'];
 const WINDOW_KEY = 'verity.health.window';
 
-const hhmm = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 const rate = (r) => (r === null || r === undefined ? null : Math.round(r * 1000) / 10);
 
 function charts(s) {
-  const label = (b) => `${hhmm(b.start)}–${hhmm(b.end)}`;
+  // a bucket in words: `2026-12-08 14:00–16:00 UTC` (format.js: one format, the zone named); ticks in UTC too
+  const label = (b) => `${fmtTime(b.start).slice(0, 16)}–${fmtClock(b.end)} UTC`;
   const series = (f, text) =>
-    s.series.map((b) => ({ label: label(b), short: hhmm(b.start), value: f(b), text: text?.(b) }));
+    s.series.map((b) => ({ label: label(b), short: fmtClock(b.start), value: f(b), text: text?.(b) }));
   const sources = Object.keys(s.bySource);
   const types = [...new Set(s.series.flatMap((b) => Object.keys(b.byType ?? {})))];
   return [
     stackedChart({
       title: 'Transitions by source over time',
-      bars: s.series.map((b) => ({ label: label(b), short: hhmm(b.start), parts: b.bySource ?? {} })),
+      bars: s.series.map((b) => ({ label: label(b), short: fmtClock(b.start), parts: b.bySource ?? {} })),
       series: sources,
     }),
     barChart({
@@ -84,7 +85,7 @@ export function healthView(view, signal) {
     WINDOWS.map((w) => h('option', { value: w }, `last ${w}`)),
   );
   select.value = sessionStorage.getItem(WINDOW_KEY) ?? '24h';
-  const headline = h('p', { class: 'health-headline', role: 'status' });
+  const headline = h('p', { class: 'health-headline', role: 'status' }, 'Loading the statistics…');
   const overTime = h('div', { class: 'charts' });
   const sources = h('div', { class: 'charts' });
   const types = h('div');
@@ -97,21 +98,23 @@ export function healthView(view, signal) {
     h('div', { class: 'field' }, h('label', { for: 'h-window' }, 'Window'), select),
     indicator,
     headline,
-    section('h-time', 'Over time', overTime),
+    section('h-time', 'Over time', h('p', { class: 'muted' }, 'The window in twelve buckets; times in UTC.'), overTime),
     section('h-src', 'What recovered what', sources),
     section('h-type', 'Failure rate by type', types),
     section('h-avoided', 'Work avoided', avoided),
   );
 
+  let asked = 0; // the last load asked: an answer to an earlier one (another window) is dropped
   async function load() {
+    const mine = ++asked;
     let s;
     try {
       s = await client.stats(select.value);
     } catch (err) {
-      showError(err);
+      if (mine === asked) showError(err);
       return;
     }
-    if (signal.aborted) return;
+    if (signal.aborted || mine !== asked) return;
     const r = s.recovered;
     const t = r.secondsToRecover;
     headline.textContent =

@@ -33,7 +33,7 @@ const jobLink = (id, text) => h('p', {}, h('a', { href: jobHref(id) }, text));
 
 export function projectView(view, signal, id) {
   const title = h('h1', {}, 'Project ', h('code', {}, id));
-  const facts = h('dl', { class: 'facts' });
+  const facts = h('dl', { class: 'facts' }, h('dt', {}, 'Status'), h('dd', { class: 'muted' }, 'Loading…'));
   const grid = h('ul', { class: 'tiles', 'aria-label': 'Artifacts' });
   const report = reportPanel('preport-title');
   const previewBtn = button('Preview reconcile', 'secondary');

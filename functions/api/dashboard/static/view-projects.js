@@ -24,7 +24,7 @@ function row(p) {
 }
 
 export function projectsView(view, signal) {
-  const body = h('tbody');
+  const body = h('tbody', {}, h('tr', {}, h('td', { colSpan: 5, class: 'muted' }, 'Loading projects…')));
   const more = h('button', { type: 'button', hidden: true }, 'More projects');
   let cursor = null;
   replace(
