@@ -293,7 +293,7 @@ describe('dashboard', { timeout: 60_000 }, () => {
 
       await item.getByRole('button', { name: 'Delete', exact: true }).click();
       const confirm = item.getByRole('group', { name: 'Confirm delete' });
-      assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Delete webhook');
+      assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Keep it', 'the safe answer focused');
       await confirm.getByRole('button', { name: 'Delete webhook' }).click();
       await page.getByText('No webhooks yet.').waitFor();
       assert.deepEqual((await call('GET', '/api/subscriptions')).body.subscriptions, []);

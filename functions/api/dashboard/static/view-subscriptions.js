@@ -2,6 +2,7 @@
 // with a filter, the signing secret shown once (after a create or a rotate) in a panel to copy it from; enabled
 // again after a disable, deleted after a confirmation; each one's deliveries, the dead-letter list, a replay.
 import { client, missing } from './api-client.js';
+import { modal } from './dialog.js';
 import { actions, announce, append, button, clearError, h, onAction, replace, section, showError } from './dom.js';
 import { STATUSES, timeEl } from './format.js';
 import { deliveriesPanel } from './view-deliveries.js';
@@ -104,9 +105,35 @@ function secretPanel(fallbackFocus) {
   return { el, show };
 }
 
+/**
+ * The delete confirmation: a modal alert dialog (dialog.js: the page behind it inert, Tab kept inside, Escape
+ * closes it, focus back on the Delete button), the safe answer focused.
+ */
+function confirmDialog(s, confirmBtn, keepBtn) {
+  const dialog = modal(`del-${s.id}`, 'Delete this webhook?', { alert: true });
+  dialog.el.classList.add('confirm');
+  dialog.el.setAttribute('aria-describedby', `del-${s.id}-what`);
+  append(
+    dialog.body,
+    h(
+      'p',
+      { id: `del-${s.id}-what` },
+      'Delete the webhook to ',
+      h('code', {}, s.url),
+      '? Nothing more is sent to it. This cannot be undone.',
+    ),
+    actions('Confirm delete', confirmBtn, keepBtn),
+  );
+  return dialog;
+}
+
 export function subscriptionsView(view, signal) {
   const listTitle = h('h2', { id: 'subs-title', tabIndex: -1 }, 'Your webhooks');
-  const list = h('ul', { class: 'subs', 'aria-labelledby': 'subs-title' });
+  const list = h(
+    'ul',
+    { class: 'subs', 'aria-labelledby': 'subs-title' },
+    h('li', { class: 'muted' }, 'Loading webhooks…'),
+  );
   const note = h('p', { class: 'note', hidden: true });
   const secret = secretPanel(() => listTitle);
   const open = new Map(); // subscription id → the state its open deliveries table shows
@@ -166,20 +193,7 @@ export function subscriptionsView(view, signal) {
     const deleteBtn = button('Delete', 'danger');
     const confirmBtn = button('Delete webhook', 'danger');
     const keepBtn = button('Keep it', 'secondary');
-    const confirm = h(
-      'div',
-      { class: 'confirm', role: 'group', 'aria-label': 'Confirm delete', hidden: true },
-      h(
-        'p',
-        {},
-        'Delete the webhook to ',
-        h('code', {}, s.url),
-        '? Nothing more is sent to it. This cannot be undone.',
-      ),
-      confirmBtn,
-      ' ',
-      keepBtn,
-    );
+    const confirm = confirmDialog(s, confirmBtn, keepBtn);
     const facts = [
       ['State', stateBadge(s.state)],
       ['Filter', filterText(s)],
@@ -211,7 +225,7 @@ export function subscriptionsView(view, signal) {
         facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
       ),
       actions(`Actions for ${s.url}`, rotateBtn, enableBtn, deleteBtn),
-      confirm,
+      confirm.el,
       deliveriesPanel(s, open),
     );
     onAction(
@@ -232,15 +246,10 @@ export function subscriptionsView(view, signal) {
         },
         { after: load },
       );
-    deleteBtn.addEventListener('click', () => {
-      confirm.hidden = false;
-      confirmBtn.focus();
-    });
-    keepBtn.addEventListener('click', () => {
-      confirm.hidden = true;
-      deleteBtn.focus();
-    });
+    deleteBtn.addEventListener('click', () => confirm.open(deleteBtn, keepBtn));
+    keepBtn.addEventListener('click', () => confirm.close());
     onAction(confirmBtn, async () => {
+      confirm.close();
       await client.deleteSubscription(s.id);
       open.delete(s.id);
       announce(`Webhook to ${s.url} deleted`);
