@@ -4,28 +4,20 @@
 import { h } from './dom.js';
 import { fmtSeconds, reasonBadge, reasonClass, TERMINAL, timeEl } from './format.js';
 
-const SOURCE_WORDS = {
-  api: 'a request',
-  read: 'a read that checked its deadlines',
-  reconcile: 'a reconcile',
-  gcs: 'a Cloud Storage finalize event',
-  worker: "the worker's report",
-  webhook: "the provider's webhook",
-  executor: "the executor's status",
-  sweep: 'the sweep',
-};
-
 /** The bulk action a transition names, when its evidence holds a well-formed one. */
 function bulkOf(t) {
   const b = t.evidence?.bulk;
   return b && typeof b.bulkId === 'string' && typeof b.userId === 'string' ? b : null;
 }
 
-/** Who or what made it: the API's words (`cause`: the source, and a bulk action's id and caller), else the source's. */
+/**
+ * Who or what made it: the API's words (`cause`, core/phase.ts: the source, and a bulk action's id and caller);
+ * a transition without them (one a stream pushed) shows its source and bulk as recorded.
+ */
 function cause(t) {
   const bulk = bulkOf(t);
-  const words = SOURCE_WORDS[t.source] ?? t.source ?? '—';
-  const by = t.cause ?? (bulk ? `${words}: bulk action ${bulk.bulkId} by ${bulk.userId}` : words);
+  const source = t.source ?? '—';
+  const by = t.cause ?? (bulk ? `${source}: bulk action ${bulk.bulkId} by ${bulk.userId}` : source);
   return h(
     'p',
     { class: 'tl-by' },
