@@ -13,6 +13,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import {
   bulkApplies,
   bulkView,
+  ErrorCode,
   filterResourceKey,
   ForbiddenError,
   matchesFilter,
@@ -197,6 +198,9 @@ export class BulkService {
     } catch (err) {
       // a refusal (a quota, a conflict, a job gone) is the item's answer; anything else (the database busy, a
       // process dying) is tried again by the next batch, up to TRIES times
+      // the job ended between its read and the action: where a cancel would take it, as a skip (the soak saw it)
+      if (err instanceof VerityError && err.code === ErrorCode.JOB_TERMINAL)
+        return this.deps.store.settle(bulk.id, jobId, 'skipped', err.message);
       const refused = err instanceof VerityError && !err.retryable;
       const e = err instanceof VerityError ? `${err.code}: ${err.message}` : `INTERNAL: ${String(err).slice(0, 200)}`;
       if (refused || tries + 1 >= TRIES) await this.deps.store.settle(bulk.id, jobId, 'failed', e.slice(0, 300));
