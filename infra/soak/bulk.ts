@@ -8,7 +8,7 @@
  * never got the cancel and ran on").
  */
 import type { Firestore } from '@google-cloud/firestore';
-import type { RecordedTransition } from '../../shared/src/core/index.js';
+import type { Job, RecordedTransition } from '../../shared/src/core/index.js';
 import { Collections, col } from '../../shared/src/store/firestore.js';
 import type { SoakClient } from './client.js';
 
@@ -21,6 +21,7 @@ export interface SoakBulk {
   pending(): Promise<number>;
   check(
     histories: ReadonlyMap<string, RecordedTransition[]>,
+    jobs: ReadonlyMap<string, Job>,
   ): Promise<{ wrong: string[]; stuck: string[]; line: string }>;
 }
 
@@ -42,7 +43,7 @@ export function soakBulk(client: SoakClient, db: Firestore): SoakBulk {
       if (!id) return 0;
       return (await items().where('state', '==', 'pending').count().get()).data().count;
     },
-    async check(histories) {
+    async check(histories, jobs) {
       const wrong: string[] = [];
       const stuck: string[] = [];
       for (const [jobId, h] of histories)
@@ -62,9 +63,12 @@ export function soakBulk(client: SoakClient, db: Firestore): SoakBulk {
         counts[state] = (counts[state] ?? 0) + 1;
         if (state === 'failed' && why.length < 5) why.push(`${d.id}: ${String(d.get('detail'))}`);
         const h = histories.get(d.id) ?? [];
-        const named = h.some((t) => (t.evidence.bulk as { bulkId?: string } | undefined)?.bulkId === id);
-        if (state === 'done' && !(named && h.some((t) => t.to === 'canceled')))
-          wrong.push(`${d.id}: the bulk says done, its history holds no cancel naming the bulk`);
+        // done: canceled by a transition naming the bulk, or its cancel asked of the executor in the bulk's name
+        // (a job whose work ended first, succeeded or failed, before the executor confirmed the cancel)
+        const named = h.some((t) => t.to === 'canceled' && (t.evidence.bulk as { bulkId?: string })?.bulkId === id);
+        const asked = jobs.get(d.id)?.executor.cancelRequestedBy?.bulkId === id;
+        if (state === 'done' && !named && !asked)
+          wrong.push(`${d.id}: the bulk says done, yet no cancel names it (history or request)`);
         if (state === 'pending') stuck.push(`${d.id}: still pending in bulk ${id}`);
       }
       const line =

@@ -298,7 +298,7 @@ export async function runSoak(cfg: SoakConfig, repoRoot: string, say: (line: str
       ),
       storageFaults: new Set(faults.flatMap((f) => (f.kind.startsWith('gcs:') && f.subject ? [f.subject] : []))),
     });
-    const bulked = await bulk.check(histories);
+    const bulked = await bulk.check(histories, jobs);
     findings.wrong.push(...bulked.wrong);
     findings.stuck.push(...bulked.stuck);
     say(bulked.line);
