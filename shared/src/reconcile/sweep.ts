@@ -95,6 +95,9 @@ interface Pass {
 
 /** Outcomes of a job the sweep did not decide on: left to a reconcile under way, or to the next look. */
 const MOVED_ON = new Set(['slow', 'busy', 'leased', 'unfinished']);
+/** Whether due position `a` comes after `b` in the due index's order (nextCheckAt, then id). */
+const dueAfter = (a: DueCursor, b: DueCursor): boolean =>
+  a.nextCheckAt > b.nextCheckAt || (a.nextCheckAt === b.nextCheckAt && a.id > b.id);
 /** Outbox entries a page: the sweep drains page after page within its budget (drainOutbox). */
 const OUTBOX_PAGE = 200;
 
@@ -167,7 +170,11 @@ export class Sweeper {
     const share = pass.opts.shards ?? ALL_SHARDS;
     const cursors = pass.opts.dryRun ? undefined : this.deps.cursors;
     const stored = (await cursors?.get(share)) ?? null;
-    let cursor: DueCursor | undefined = stored ?? undefined;
+    let cursor: DueCursor | undefined;
+    // A resumed run first reads a page's worth from the soonest, then jumps to where the last run stopped: a job
+    // passed while it was held (another's lease, a slow look) — a start to make among them — is looked at again by
+    // the next run, not left until some run reads the range to its end (the CI soak's *never dispatched*).
+    let fresh = stored ? pass.pageSize : 0;
     for (;;) {
       if (pass.outOfTime()) {
         pass.report.complete = false;
@@ -182,6 +189,12 @@ export class Sweeper {
       const starts = page.filter((j) => onlyDispatchDue(j, started));
       await this.sweepPage([...starts, ...page.filter((j) => !starts.includes(j))], pass);
       if (!more) break;
+      if (fresh > 0 && stored) {
+        fresh -= page.length;
+        if (!dueAfter(stored, cursor))
+          fresh = 0; // reached where the last run stopped: on from here
+        else if (fresh <= 0) cursor = stored; // the soonest looked at: on from where the last run stopped
+      }
     }
     // cut short: the next run of this share resumes here; read to the end: the next starts afresh
     if (!pass.report.complete && cursor) await cursors?.set(share, cursor);
