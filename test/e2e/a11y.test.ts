@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
-import { startDashboard, until, type Dashboard } from '../helpers/dashboard.js';
+import { startDashboard, until, type Dashboard, showPageOnFailure } from '../helpers/dashboard.js';
 import { signIn, STOPS, tour, type Stop } from '../helpers/dashboard-tour.js';
 import { colourOnly, focusProblems, timeProblems } from '../helpers/a11y-checks.js';
 
@@ -45,10 +45,7 @@ before(async () => {
   d = await startDashboard('a11y');
   page = d.page;
 });
-afterEach(async (t) => {
-  if ((t as unknown as { passed?: boolean }).passed === false)
-    process.stderr.write(`page at ${page.url()}:\n${await page.locator('body').innerText()}\n`);
-});
+afterEach((t) => showPageOnFailure(t, page));
 after(async () => {
   await d?.close();
 });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { startDashboard, until, type Dashboard } from '../helpers/dashboard.js';
+import { startDashboard, until, type Dashboard, showPageOnFailure, signIn } from '../helpers/dashboard.js';
 import type { TestRuntime } from '../helpers/runtime.js';
 
 let d: Dashboard;
@@ -21,15 +21,9 @@ const diagnosis = () => page.getByRole('region', { name: 'Diagnosis' });
 before(async () => {
   d = await startDashboard('insight');
   ({ rt, page } = d);
-  await page.goto(d.url);
-  await page.getByLabel('Bearer token').fill(d.token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Job queue' }).waitFor();
+  await signIn(d);
 });
-afterEach(async (t) => {
-  if ((t as unknown as { passed?: boolean }).passed === false)
-    process.stderr.write(`page at ${page.url()}:\n${await page.locator('body').innerText()}\n`);
-});
+afterEach((t) => showPageOnFailure(t, page));
 after(async () => {
   await d?.close();
 });

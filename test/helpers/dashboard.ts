@@ -93,3 +93,17 @@ export async function until(what: string, check: () => Promise<boolean>, ms = WA
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Opens the dashboard and signs in with the dashboard's token; resolves once the queue shows. */
+export async function signIn(d: Dashboard): Promise<void> {
+  await d.page.goto(d.url);
+  await d.page.getByLabel('Bearer token').fill(d.token);
+  await d.page.getByRole('button', { name: 'Sign in' }).click();
+  await d.page.getByRole('heading', { name: 'Job queue' }).waitFor();
+}
+
+/** After a failed test, what the page showed (an afterEach of the browser tests). */
+export async function showPageOnFailure(t: unknown, page: Page): Promise<void> {
+  if ((t as { passed?: boolean }).passed === false)
+    process.stderr.write(`page at ${page.url()}:\n${await page.locator('body').innerText()}\n`);
+}
